@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "client.h"
+
+#include "http-request.h"
+#include "response.h"
+
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace wmstream {
+
+namespace {
+
+/** Bytes of packets fetched per refill: about 100 ms of a 4 Mbit/s stream. */
+constexpr size_t kBatchBytes = 64 * 1024;
+/** Segments handed to one vectored send. */
+constexpr size_t kMaxVectors = 128;
+/** Sends per wake-up before yielding to other clients. */
+constexpr int kMaxSendsPerWake = 8;
+/** A client must complete its request within this time, µs. */
+constexpr int64_t kRequestTimeoutUs = 10 * G_USEC_PER_SEC;
+/** A graceful close waits this long for the peer's EOF, µs. */
+constexpr int64_t kLingerUs = 2 * G_USEC_PER_SEC;
+
+/** Text of a peer address; IPv4-mapped IPv6 addresses (dual-stack) become IPv4. */
+std::string address_text(GInetAddress *address) {
+    if (g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6) {
+        const guint8 *b = g_inet_address_to_bytes(address);
+        static const guint8 mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (std::memcmp(b, mapped, sizeof mapped) == 0) {
+            g_autoptr(GInetAddress) v4 =
+                g_inet_address_new_from_bytes(b + 12, G_SOCKET_FAMILY_IPV4);
+            g_autofree char *text = g_inet_address_to_string(v4);
+            return text;
+        }
+    }
+    g_autofree char *text = g_inet_address_to_string(address);
+    return text;
+}
+
+bool peer_gone(const GError *error) {
+    return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+           g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
+           g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED);
+}
+
+} // namespace
+
+Client::Client(ClientHost &host, uint64_t id, GSocket *socket, GMainContext *context)
+    : host_(host), id_(id), socket_(socket), context_(context),
+      connected_mono_us_(g_get_monotonic_time()) {
+    last_progress_us_ = connected_mono_us_;
+    client_id_ = g_random_int_range(1, G_MAXINT32);
+    info_.id = id;
+    info_.connected_at_us = g_get_real_time();
+    g_autoptr(GSocketAddress) remote = g_socket_get_remote_address(socket_, nullptr);
+    if (remote && G_IS_INET_SOCKET_ADDRESS(remote)) {
+        auto *inet = G_INET_SOCKET_ADDRESS(remote);
+        peer_address_ = G_INET_ADDRESS(g_object_ref(g_inet_socket_address_get_address(inet)));
+        info_.address = address_text(peer_address_);
+        info_.port = g_inet_socket_address_get_port(inet);
+    }
+}
+
+Client::~Client() {
+    watch_writable(false);
+    if (read_source_) {
+        g_source_destroy(read_source_);
+        g_source_unref(read_source_);
+    }
+    g_socket_close(socket_, nullptr);
+    g_object_unref(socket_);
+    g_clear_object(&peer_address_);
+}
+
+void Client::start() {
+    read_source_ =
+        g_socket_create_source(socket_, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
+    g_source_set_callback(read_source_, G_SOURCE_FUNC(on_readable), this, nullptr);
+    g_source_attach(read_source_, context_);
+}
+
+gboolean Client::on_readable(GSocket *, GIOCondition, gpointer self) {
+    auto *client = static_cast<Client *>(self);
+    if (client->state_ == State::ReadingRequest)
+        client->read_request();
+    else
+        client->drain_input();
+    return G_SOURCE_CONTINUE;
+}
+
+gboolean Client::on_writable(GSocket *, GIOCondition, gpointer self) {
+    auto *client = static_cast<Client *>(self);
+    g_source_destroy(client->write_source_);
+    g_source_unref(client->write_source_);
+    client->write_source_ = nullptr;
+    client->flush();
+    return G_SOURCE_REMOVE;
+}
+
+void Client::watch_writable(bool on) {
+    if (on && !write_source_) {
+        write_source_ = g_socket_create_source(socket_, G_IO_OUT, nullptr);
+        g_source_set_callback(write_source_, G_SOURCE_FUNC(on_writable), this, nullptr);
+        g_source_attach(write_source_, context_);
+    } else if (!on && write_source_) {
+        g_source_destroy(write_source_);
+        g_source_unref(write_source_);
+        write_source_ = nullptr;
+    }
+}
+
+void Client::read_request() {
+    char buffer[4096];
+    g_autoptr(GError) error = nullptr;
+    gssize n = g_socket_receive(socket_, buffer, sizeof buffer, nullptr, &error);
+    if (n < 0) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            finish(RemoveReason::Error);
+        return;
+    }
+    if (n == 0) {
+        finish(RemoveReason::ClosedByPeer);
+        return;
+    }
+    request_bytes_.append(buffer, size_t(n));
+
+    const http::Scan scan = http::scan_header_block(request_bytes_.data(), request_bytes_.size());
+    if (scan.state == http::Scan::State::Incomplete)
+        return;
+    state_ = State::WaitingHeader;
+    if (scan.state == http::Scan::State::TooLarge) {
+        queue_string(response::error(400));
+        finish_then_close(RemoveReason::Error);
+        return;
+    }
+    unsigned status = 400;
+    auto parsed = http::parse_request(request_bytes_.data(), scan.block_size, &status);
+    request_bytes_.clear();
+    if (!parsed) {
+        queue_string(response::error(status));
+        finish_then_close(RemoveReason::Error);
+        return;
+    }
+    request_ = wmsp::classify(*parsed);
+    {
+        std::lock_guard<std::mutex> locker(info_lock_);
+        info_.user_agent = request_.user_agent;
+        info_.protocol =
+            request_.kind == wmsp::Kind::Play ? ClientProtocol::Wmsp : ClientProtocol::Http;
+    }
+    answer(request_);
+}
+
+void Client::answer(const wmsp::ClientRequest &request) {
+    switch (request.kind) {
+    case wmsp::Kind::Describe:
+    case wmsp::Kind::Play:
+    case wmsp::Kind::HttpStream:
+        if (host_.header())
+            answer_with_header();
+        return; /* else wait in WaitingHeader until wake() */
+    case wmsp::Kind::HttpHead:
+        queue_string(response::raw_asf());
+        break;
+    case wmsp::Kind::KeepAlive:
+    case wmsp::Kind::Log:
+    case wmsp::Kind::OtherPost:
+        queue_string(response::empty_ok(request.client_id.value_or(0)));
+        break;
+    case wmsp::Kind::MethodNotAllowed:
+        queue_string(response::error(405));
+        break;
+    case wmsp::Kind::NotImplemented:
+        queue_string(response::error(501));
+        break;
+    }
+    finish_then_close(RemoveReason::ClosedByPeer);
+}
+
+void Client::answer_with_header() {
+    StreamHeaderRef header = host_.header();
+    header_generation_ = header->generation;
+    if (request_.kind == wmsp::Kind::Describe) {
+        queue_string(response::describe(client_id_, header->pull.size()));
+        queue_header();
+        finish_then_close(RemoveReason::ClosedByPeer);
+        return;
+    }
+    if (!host_.admit(*this)) {
+        queue_string(response::error(503));
+        finish_then_close(RemoveReason::OverLimit);
+        return;
+    }
+    streaming_ = true;
+    state_ = State::Streaming;
+    queue_string(request_.kind == wmsp::Kind::Play ? response::play(client_id_)
+                                                   : response::raw_asf());
+    queue_header();
+    next_seq_ = host_.join_point();
+    need_key_ = true;
+    flush();
+}
+
+void Client::queue_bytes(std::shared_ptr<const void> keep, const uint8_t *data, size_t len,
+                         bool ends_packet) {
+    Segment segment;
+    segment.keep = std::move(keep);
+    segment.data = data;
+    segment.len = uint32_t(len);
+    segment.ends_packet = ends_packet;
+    out_.push_back(std::move(segment));
+}
+
+void Client::queue_string(std::string text) {
+    auto owned = std::make_shared<const std::string>(std::move(text));
+    const auto *data = reinterpret_cast<const uint8_t *>(owned->data());
+    const size_t len = owned->size();
+    queue_bytes(std::move(owned), data, len);
+}
+
+void Client::queue_inline(const uint8_t *data, size_t len) {
+    Segment segment;
+    std::memcpy(segment.inline_bytes, data, std::min(len, kInlineSize));
+    segment.len = uint32_t(std::min(len, kInlineSize));
+    segment.is_inline = true;
+    out_.push_back(std::move(segment));
+}
+
+void Client::queue_header() {
+    StreamHeaderRef header = host_.header();
+    const bool framed = request_.kind != wmsp::Kind::HttpStream;
+    const std::vector<uint8_t> &bytes = framed ? header->pull : header->raw;
+    queue_bytes(header, bytes.data(), bytes.size());
+}
+
+void Client::queue_packet(const PacketRef &packet, bool join) {
+    const std::vector<uint8_t> &bytes =
+        join && !packet->join_data.empty() ? packet->join_data : packet->data;
+    if (request_.kind == wmsp::Kind::Play) {
+        uint8_t head[framing::kPullHeaderSize];
+        framing::write_pull_data_header(head, data_counter_, uint8_t(data_counter_ & 0xff),
+                                        bytes.size());
+        ++data_counter_;
+        queue_inline(head, sizeof head);
+    }
+    queue_bytes(packet, bytes.data(), bytes.size(), true);
+}
+
+void Client::refill() {
+    StreamHeaderRef header = host_.header();
+    if (header && header->generation != header_generation_) {
+        if (request_.kind != wmsp::Kind::Play) {
+            finish_then_close(RemoveReason::EndOfStream);
+            return;
+        }
+        /* MS-WMSP §2.2.3.4: $C, then the new header as $H. */
+        const auto change = framing::pull_change(framing::kReasonDone);
+        queue_inline(change.data(), change.size());
+        queue_header();
+        header_generation_ = header->generation;
+        need_key_ = true;
+    }
+
+    Batch batch = host_.fetch(next_seq_, need_key_, kBatchBytes);
+    lag_us_.store(batch.lag_us, std::memory_order_relaxed);
+    if (batch.skipped)
+        skips_.fetch_add(1, std::memory_order_relaxed);
+    for (size_t i = 0; i < batch.packets.size(); ++i)
+        queue_packet(batch.packets[i], i == 0 && batch.joined);
+    if (batch.end_of_stream && !end_sent_) {
+        end_sent_ = true;
+        if (request_.kind == wmsp::Kind::Play) {
+            const auto end = framing::pull_end(framing::kReasonDone);
+            queue_inline(end.data(), end.size());
+        }
+        finish_then_close(RemoveReason::EndOfStream);
+    }
+}
+
+void Client::advance(size_t written) {
+    while (written > 0) {
+        Segment &front = out_.front();
+        const size_t left = front.len - out_offset_;
+        if (written < left) {
+            out_offset_ += written;
+            return;
+        }
+        written -= left;
+        if (front.ends_packet)
+            packets_sent_.fetch_add(1, std::memory_order_relaxed);
+        out_.pop_front();
+        out_offset_ = 0;
+    }
+}
+
+void Client::flush() {
+    for (int sends = 0; sends < kMaxSendsPerWake; ++sends) {
+        if (out_.empty() && state_ == State::Streaming && !close_after_flush_)
+            refill();
+        if (state_ == State::Done)
+            return;
+        if (out_.empty()) {
+            watch_writable(false);
+            if (close_after_flush_)
+                begin_closing();
+            return;
+        }
+
+        GOutputVector vectors[kMaxVectors];
+        size_t count = 0;
+        for (auto it = out_.begin(); it != out_.end() && count < kMaxVectors; ++it, ++count) {
+            const size_t skip = count == 0 ? out_offset_ : 0;
+            vectors[count].buffer = it->ptr() + skip;
+            vectors[count].size = it->len - skip;
+        }
+        g_autoptr(GError) error = nullptr;
+        const gssize n = g_socket_send_message(socket_, nullptr, vectors, gint(count), nullptr, 0,
+                                               G_SOCKET_MSG_NONE, nullptr, &error);
+        if (n < 0) {
+            if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+                watch_writable(true);
+                return;
+            }
+            finish(peer_gone(error) ? RemoveReason::ClosedByPeer : RemoveReason::Error);
+            return;
+        }
+        last_progress_us_ = g_get_monotonic_time();
+        bytes_sent_.fetch_add(uint64_t(n), std::memory_order_relaxed);
+        host_.count_sent(size_t(n));
+        advance(size_t(n));
+    }
+    /* More to write: come back when the socket is writable, after other clients. */
+    watch_writable(true);
+}
+
+void Client::wake() {
+    if (state_ == State::WaitingHeader && host_.header() &&
+        (request_.kind == wmsp::Kind::Describe || request_.kind == wmsp::Kind::Play ||
+         request_.kind == wmsp::Kind::HttpStream))
+        answer_with_header();
+    else if (state_ == State::Streaming && !write_source_)
+        flush();
+}
+
+void Client::drain_input() {
+    char buffer[4096];
+    g_autoptr(GError) error = nullptr;
+    const gssize n = g_socket_receive(socket_, buffer, sizeof buffer, nullptr, &error);
+    if (n > 0)
+        return; /* pipelined or unexpected bytes: ignored */
+    if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return;
+    if (state_ == State::Closing)
+        finish(close_reason_);
+    else
+        finish(n == 0 || peer_gone(error) ? RemoveReason::ClosedByPeer : RemoveReason::Error);
+}
+
+void Client::finish_then_close(RemoveReason reason) {
+    close_after_flush_ = true;
+    close_reason_ = reason;
+    flush();
+}
+
+void Client::begin_closing() {
+    if (state_ == State::Closing || state_ == State::Done)
+        return;
+    state_ = State::Closing;
+    closing_since_us_ = g_get_monotonic_time();
+    /* Half-close and wait for the peer's EOF, so our last bytes are not lost to a reset
+     * when unread request bytes are still queued. */
+    g_socket_shutdown(socket_, FALSE, TRUE, nullptr);
+}
+
+void Client::tick(int64_t now_us) {
+    switch (state_) {
+    case State::ReadingRequest:
+        if (now_us - connected_mono_us_ > kRequestTimeoutUs)
+            finish(RemoveReason::Error);
+        break;
+    case State::WaitingHeader:
+    case State::Streaming: {
+        const int64_t timeout = host_.config().timeout_us;
+        const bool pending = !out_.empty() || write_source_ != nullptr;
+        if (timeout > 0 && pending && now_us - last_progress_us_ > timeout)
+            finish(RemoveReason::Slow);
+        break;
+    }
+    case State::Closing:
+        if (now_us - closing_since_us_ > kLingerUs)
+            finish(close_reason_);
+        break;
+    case State::Done:
+        break;
+    }
+}
+
+void Client::abort(RemoveReason reason) {
+    finish(reason);
+}
+
+void Client::finish(RemoveReason reason) {
+    if (state_ == State::Done)
+        return;
+    state_ = State::Done;
+    watch_writable(false);
+    if (read_source_) {
+        g_source_destroy(read_source_);
+        g_source_unref(read_source_);
+        read_source_ = nullptr;
+    }
+    g_socket_close(socket_, nullptr);
+    out_.clear();
+    host_.finished(*this, reason);
+}
+
+ClientInfo Client::info() const {
+    ClientInfo info;
+    {
+        std::lock_guard<std::mutex> locker(info_lock_);
+        info = info_;
+    }
+    info.connected_for_us = g_get_monotonic_time() - connected_mono_us_;
+    info.bytes_sent = bytes_sent_.load(std::memory_order_relaxed);
+    info.packets_sent = packets_sent_.load(std::memory_order_relaxed);
+    info.key_frame_skips = skips_.load(std::memory_order_relaxed);
+    info.lag_us = lag_us_.load(std::memory_order_relaxed);
+    if (info.connected_for_us > 0)
+        info.bitrate_bps = uint64_t(double(info.bytes_sent) * 8.0 * G_USEC_PER_SEC /
+                                    double(info.connected_for_us));
+    return info;
+}
+
+void Client::set_dns_name(std::string name) {
+    std::lock_guard<std::mutex> locker(info_lock_);
+    info_.dns_name = std::move(name);
+}
+
+} // namespace wmstream

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One connection of the fan-out server (internal to lib/). Lives on the
+ * server's I/O thread only: reads and answers the request (MS-WMSP
+ * §3.2.5, plain HTTP), then streams the header and shared packets with
+ * batched vectored writes, and finally closes gracefully.
+ */
+#pragma once
+
+#include "asf.h"
+#include "framing.h"
+#include "packet-log.h"
+#include "server.h"
+#include "wmsp-request.h"
+
+#include <gio/gio.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace wmstream {
+
+/** The current stream header in the three shapes clients need. Immutable once shared. */
+struct StreamHeader {
+    asf::HeaderInfo info;
+    std::vector<uint8_t> raw;  /**< live-fixed Header Object + Data Object head */
+    std::vector<uint8_t> pull; /**< raw framed as MS-WMSP $H packet(s) */
+    uint64_t generation = 0;   /**< bumps on every header change */
+};
+using StreamHeaderRef = std::shared_ptr<const StreamHeader>;
+
+/** Packets handed to a client for one batch of writes. */
+struct Batch {
+    std::vector<PacketRef> packets;
+    bool skipped = false;       /**< the client was moved forward to the newest key frame */
+    bool joined = false;        /**< packets[0] is where the client's stream (re)starts */
+    bool end_of_stream = false; /**< nothing follows: the stream ended */
+    int64_t lag_us = 0;         /**< how far behind live the client's next packet is, µs */
+};
+
+class Client;
+
+/** What a client needs from its server; implemented by Server::Impl, called on the I/O thread. */
+class ClientHost {
+public:
+    virtual ~ClientHost() = default;
+    /** The current header, or null before the first one. */
+    virtual StreamHeaderRef header() = 0;
+    /** Where a new client starts in the packet log. */
+    virtual uint64_t join_point() = 0;
+    /**
+     * Up to @p max_bytes of packets from @p next_seq on (advanced past what is
+     * returned). Moves the client to the newest key frame when it fell out of
+     * the log or behind the lag limit; skips to a key frame when @p need_key.
+     */
+    virtual Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes) = 0;
+    /** Admit a streaming client: false when max-clients is reached. */
+    virtual bool admit(Client &client) = 0;
+    /** The client is done; the host destroys it later on the I/O thread. */
+    virtual void finished(Client &client, RemoveReason reason) = 0;
+    /** Bytes written by any client (totals). */
+    virtual void count_sent(size_t bytes) = 0;
+    virtual const ServerConfig &config() const = 0;
+};
+
+class Client {
+public:
+    /** Takes ownership of @p socket (non-blocking, connected). */
+    Client(ClientHost &host, uint64_t id, GSocket *socket, GMainContext *context);
+    ~Client();
+    Client(const Client &) = delete;
+    Client &operator=(const Client &) = delete;
+
+    uint64_t id() const { return id_; }
+    /** True once admitted as a streaming client (counted against max-clients). */
+    bool streaming() const { return streaming_; }
+    /** True while the request is still being read (not yet answered). */
+    bool reading_request() const { return state_ == State::ReadingRequest; }
+    /** Monotonic time of connection, µs. */
+    int64_t connected_us() const { return connected_mono_us_; }
+
+    /** Start reading the request. */
+    void start();
+    /** New data or a new header may be available: write what can be written. */
+    void wake();
+    /** Periodic check (≈1 s): request timeout, write timeout. */
+    void tick(int64_t now_us);
+    /** Close at once with @p reason (application disconnect, server close). */
+    void abort(RemoveReason reason);
+
+    /** Snapshot for get-stats; safe from any thread. */
+    ClientInfo info() const;
+    /** Set the reverse DNS name (from the resolver). */
+    void set_dns_name(std::string name);
+    /** The peer address, for the resolver; null when unknown. */
+    GInetAddress *peer_address() const { return peer_address_; }
+
+private:
+    enum class State { ReadingRequest, WaitingHeader, Streaming, Closing, Done };
+
+    static constexpr size_t kInlineSize = 16;
+
+    /** Bytes queued for writing; either small inline bytes or a shared buffer. */
+    struct Segment {
+        std::shared_ptr<const void> keep;
+        const uint8_t *data = nullptr;
+        uint32_t len = 0;
+        uint8_t inline_bytes[kInlineSize] = {};
+        bool is_inline = false;
+        bool ends_packet = false; /**< completing it completes one ASF data packet */
+        const uint8_t *ptr() const { return is_inline ? inline_bytes : data; }
+    };
+
+    static gboolean on_readable(GSocket *, GIOCondition, gpointer self);
+    static gboolean on_writable(GSocket *, GIOCondition, gpointer self);
+
+    void read_request();
+    void answer(const wmsp::ClientRequest &request);
+    void answer_with_header();
+    void refill();
+    void flush();
+    void drain_input();
+    void finish_then_close(RemoveReason reason);
+    void finish(RemoveReason reason);
+    void watch_writable(bool on);
+
+    void queue_bytes(std::shared_ptr<const void> keep, const uint8_t *data, size_t len,
+                     bool ends_packet = false);
+    void queue_string(std::string text);
+    void queue_inline(const uint8_t *data, size_t len);
+    void begin_closing();
+    void advance(size_t written);
+    void queue_header();
+    void queue_packet(const PacketRef &packet, bool join);
+
+    ClientHost &host_;
+    const uint64_t id_;
+    GSocket *socket_;
+    GMainContext *context_;
+    GSource *read_source_ = nullptr;
+    GSource *write_source_ = nullptr;
+    GInetAddress *peer_address_ = nullptr;
+
+    State state_ = State::ReadingRequest;
+    std::string request_bytes_;
+    wmsp::ClientRequest request_;
+    bool streaming_ = false;
+    bool close_after_flush_ = false;
+    RemoveReason close_reason_ = RemoveReason::ClosedByPeer;
+    int64_t closing_since_us_ = 0;
+
+    std::deque<Segment> out_;
+    size_t out_offset_ = 0;
+    int64_t last_progress_us_ = 0;
+
+    uint64_t next_seq_ = 0;
+    bool need_key_ = false;
+    uint64_t header_generation_ = 0;
+    uint32_t data_counter_ = 0; /**< $D LocationId / AFFlags sequence of this Play */
+    bool end_sent_ = false;
+    uint32_t client_id_ = 0; /**< Pragma client-id we assign (MS-WMSP §3.2.5.2) */
+
+    const int64_t connected_mono_us_;
+
+    mutable std::mutex info_lock_;
+    ClientInfo info_; /* Protected by info_lock_ (strings); counters below are atomic */
+    std::atomic<uint64_t> bytes_sent_{0};
+    std::atomic<uint64_t> packets_sent_{0};
+    std::atomic<uint64_t> skips_{0};
+    std::atomic<int64_t> lag_us_{0};
+};
+
+} // namespace wmstream

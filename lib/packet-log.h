@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The shared packet log of the fan-out server (sans-IO).
+ *
+ * Every ASF data packet is stored once, reference-counted, and numbered
+ * with an ever-growing sequence number. Clients hold only a sequence number
+ * into the log (and references to the packets they are writing), never a
+ * copy. The log keeps a time window of packets and always the newest packet
+ * that begins a key frame, so a late joiner can start there at once.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace wmstream {
+
+/** One ASF data packet as served (times already rebased). Immutable once shared. */
+struct Packet {
+    std::vector<uint8_t> data; /**< exactly the header's packet size */
+    /** For a key-frame start that does not begin with the key frame: the
+     *  same packet trimmed to start there (asf::trim_to_key_frame), sent to
+     *  a client whose stream starts at this packet; empty otherwise. */
+    std::vector<uint8_t> join_data;
+    bool key_frame_start = false; /**< a join may start here (asf::PacketInfo) */
+    uint32_t send_time_ms = 0;    /**< rebased send time */
+    int64_t arrival_us = 0;       /**< monotonic time the packet entered the log, µs */
+};
+using PacketRef = std::shared_ptr<const Packet>;
+
+class PacketLog {
+public:
+    /** Append @p packet; @return its sequence number. */
+    uint64_t append(PacketRef packet);
+
+    /** First sequence number still stored (== end() when empty). */
+    uint64_t begin() const { return begin_; }
+    /** One past the newest sequence number. */
+    uint64_t end() const { return begin_ + packets_.size(); }
+    bool empty() const { return packets_.empty(); }
+    size_t size() const { return packets_.size(); }
+
+    /** The packet with sequence @p seq, or nullptr when not stored. */
+    const PacketRef &at(uint64_t seq) const;
+
+    /** Sequence number of the newest stored key-frame start, if any. */
+    std::optional<uint64_t> newest_key_frame() const { return newest_key_; }
+
+    /**
+     * Where a client joining now starts: the newest key-frame start, or
+     * end() (wait for the next one) when none is stored.
+     */
+    uint64_t join_point() const { return newest_key_.value_or(end()); }
+
+    /**
+     * Drop packets that arrived before @p now_us − @p window_us, but never
+     * the newest key-frame start or anything after it.
+     */
+    void trim(int64_t now_us, int64_t window_us);
+
+    /** Forget everything (new stream); sequence numbers keep growing. */
+    void clear();
+
+    /** Sum of stored packet sizes, bytes. */
+    size_t bytes() const { return bytes_; }
+
+private:
+    std::deque<PacketRef> packets_;
+    uint64_t begin_ = 0;
+    std::optional<uint64_t> newest_key_;
+    size_t bytes_ = 0;
+};
+
+} // namespace wmstream

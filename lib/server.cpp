@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "server.h"
+
+#include "asf.h"
+#include "client.h"
+#include "framing.h"
+#include "packet-log.h"
+
+#include <gio/gio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace wmstream {
+
+const char *to_string(ClientProtocol protocol) {
+    return protocol == ClientProtocol::Wmsp ? "wmsp" : "http";
+}
+
+const char *to_string(RemoveReason reason) {
+    switch (reason) {
+    case RemoveReason::ClosedByPeer:
+        return "closed";
+    case RemoveReason::Disconnected:
+        return "disconnected";
+    case RemoveReason::Slow:
+        return "slow";
+    case RemoveReason::Error:
+        return "error";
+    case RemoveReason::OverLimit:
+        return "over-limit";
+    case RemoveReason::EndOfStream:
+        break;
+    }
+    return "eos";
+}
+
+namespace {
+
+/** Connections accepted per wake-up of the listening socket. */
+constexpr int kMaxAcceptsPerWake = 256;
+/** Extra time packets stay in the log beyond the lag limit, µs. */
+constexpr int64_t kLogMarginUs = G_USEC_PER_SEC;
+/** How long close() lets cancelled name lookups complete, µs. */
+constexpr int64_t kLookupDrainUs = G_USEC_PER_SEC;
+
+/** A GSource that dispatches when its ready time is set to 0 from any thread. */
+gboolean wake_dispatch(GSource *source, GSourceFunc callback, gpointer data) {
+    g_source_set_ready_time(source, -1);
+    return callback(data);
+}
+GSourceFuncs wake_funcs = {nullptr, nullptr, wake_dispatch, nullptr, nullptr, nullptr};
+
+Error bind_error(const GError *error, const std::string &where, bool explicit_address) {
+    std::string text = where + ": " + error->message;
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+        return make_error(Errc::PortInUse, text);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+        return make_error(Errc::AccessDenied, text);
+    /* EADDRNOTAVAIL and friends: the address is not one of ours. */
+    return make_error(explicit_address ? Errc::InvalidArgument : Errc::NetworkFailure, text);
+}
+
+std::string endpoint_text(GInetAddress *address, uint16_t port) {
+    g_autofree char *text = g_inet_address_to_string(address);
+    if (g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6)
+        return "[" + std::string(text) + "]:" + std::to_string(port);
+    return std::string(text) + ":" + std::to_string(port);
+}
+
+} // namespace
+
+class Server::Impl : public ClientHost {
+public:
+    explicit Impl(ServerEvents *events) : events_(events) {}
+    ~Impl() override { close(); }
+
+    Result<uint16_t> open(const ServerConfig &config);
+    void close();
+    void set_accepting(bool accepting);
+    void disconnect_all();
+    Status set_header(const uint8_t *data, size_t len);
+    Status push_packet(const uint8_t *data, size_t len);
+    void end_of_stream();
+    void reset_stream();
+    std::vector<ClientInfo> clients() const;
+    std::optional<ClientInfo> client(uint64_t id) const;
+
+    bool is_open() const { return open_.load(); }
+    uint16_t port() const { return port_.load(); }
+    size_t num_clients() const { return streaming_count_.load(); }
+    ServerStats stats() const;
+    ServerConfig config_copy() const {
+        std::lock_guard<std::mutex> locker(lock_);
+        return config_;
+    }
+
+    /* ClientHost, called on the I/O thread. */
+    StreamHeaderRef header() override;
+    uint64_t join_point() override;
+    Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes) override;
+    bool admit(Client &client) override;
+    void finished(Client &client, RemoveReason reason) override;
+    void count_sent(size_t bytes) override {
+        bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
+    }
+    const ServerConfig &config() const override { return io_config_; }
+
+private:
+    Result<GSocket *> make_listener(const ServerConfig &config);
+    void run_sync(const std::function<void()> &fn);
+    void wake();
+    void thread_main();
+    void for_each_client(const std::function<void(Client &)> &fn);
+    void resolve(Client &client);
+
+    static gboolean on_accept(GSocket *, GIOCondition, gpointer self);
+    static gboolean on_wake(gpointer self);
+    static gboolean on_tick(gpointer self);
+    static gboolean on_reap(gpointer self);
+    static void on_resolved(GObject *resolver, GAsyncResult *result, gpointer data);
+
+    /** A pending reverse lookup: which client it is for. */
+    struct Lookup {
+        Impl *impl;
+        uint64_t id;
+    };
+
+    ServerEvents *const events_;
+
+    /* Set by open()/close() on the application thread; read anywhere. */
+    std::atomic<bool> open_{false};
+    std::atomic<uint16_t> port_{0};
+    GSocket *listener_ = nullptr;
+    GMainContext *context_ = nullptr;
+    GMainLoop *loop_ = nullptr;
+    GSource *tick_source_ = nullptr;
+    std::thread thread_;
+
+    mutable std::mutex lock_;
+    ServerConfig config_;    /* Protected by lock_ */
+    StreamHeaderRef header_; /* Protected by lock_ */
+    PacketLog log_;          /* Protected by lock_ */
+    std::optional<asf::TimeBase>
+        time_base_;                  /* Protected by lock_: rebasing origins of this stream */
+    bool eos_ = false;               /* Protected by lock_ */
+    GSource *wake_source_ = nullptr; /* Protected by lock_ (pointer; the source is thread-safe) */
+
+    /* The I/O thread's own state. */
+    ServerConfig io_config_; /* copy of config_, written before the thread starts */
+    GSource *accept_source_ = nullptr;
+    GSource *reap_source_ = nullptr;
+    std::vector<std::unique_ptr<Client>> dead_;
+    std::unordered_map<uint64_t, GCancellable *> lookups_;
+    uint64_t next_id_ = 1;
+
+    /* Mutated on the I/O thread only; read under the lock elsewhere. */
+    mutable std::mutex clients_lock_;
+    std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_; /* Protected by clients_lock_ */
+
+    std::atomic<size_t> streaming_count_{0};
+    std::atomic<uint64_t> bytes_sent_{0};
+    std::atomic<uint64_t> clients_served_{0};
+    std::atomic<uint64_t> clients_refused_{0};
+    std::atomic<uint64_t> packets_in_{0};
+    std::atomic<uint64_t> bytes_in_{0};
+};
+
+Result<GSocket *> Server::Impl::make_listener(const ServerConfig &config) {
+    g_autoptr(GInetAddress) address = nullptr;
+    const bool any = config.address.empty();
+    if (any) {
+        address = g_inet_address_new_any(G_SOCKET_FAMILY_IPV6);
+    } else {
+        address = g_inet_address_new_from_string(config.address.c_str());
+        if (!address) {
+            g_autoptr(GError) error = nullptr;
+            GResolver *resolver = g_resolver_get_default();
+            GList *found =
+                g_resolver_lookup_by_name(resolver, config.address.c_str(), nullptr, &error);
+            g_object_unref(resolver);
+            if (!found)
+                return make_error(Errc::InvalidArgument, "Cannot resolve bind address '" +
+                                                             config.address +
+                                                             "': " + error->message);
+            address = G_INET_ADDRESS(g_object_ref(found->data));
+            g_resolver_free_addresses(found);
+        }
+    }
+
+    g_autoptr(GError) error = nullptr;
+    GSocketFamily family = g_inet_address_get_family(address);
+    GSocket *socket = g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+    if (!socket && any) {
+        /* No IPv6 on this host: fall back to IPv4 only. */
+        g_clear_error(&error);
+        g_object_unref(address);
+        address = g_inet_address_new_any(G_SOCKET_FAMILY_IPV4);
+        family = G_SOCKET_FAMILY_IPV4;
+        socket = g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+    }
+    if (!socket)
+        return make_error(Errc::NetworkFailure,
+                          std::string("Cannot create socket: ") + error->message);
+    g_autoptr(GSocket) owned = socket;
+    if (any && family == G_SOCKET_FAMILY_IPV6)
+        g_socket_set_option(socket, IPPROTO_IPV6, IPV6_V6ONLY, 0, nullptr);
+
+    g_autoptr(GSocketAddress) bind_address = g_inet_socket_address_new(address, config.port);
+    const std::string where = "Cannot bind " + endpoint_text(address, config.port);
+    if (!g_socket_bind(socket, bind_address, TRUE, &error))
+        return bind_error(error, where, !any);
+    g_socket_set_listen_backlog(socket, config.backlog);
+    if (!g_socket_listen(socket, &error))
+        return bind_error(error, "Cannot listen on " + endpoint_text(address, config.port), !any);
+    g_socket_set_blocking(socket, FALSE);
+    return static_cast<GSocket *>(g_steal_pointer(&owned));
+}
+
+Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
+    if (open_)
+        return make_error(Errc::InvalidRequest, "The server is already open");
+    auto listener = make_listener(config);
+    if (!listener)
+        return listener.error();
+    listener_ = *listener;
+
+    g_autoptr(GSocketAddress) local = g_socket_get_local_address(listener_, nullptr);
+    port_ = local ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local)) : 0;
+
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        config_ = config;
+        config_.port = port_;
+        io_config_ = config_;
+        context_ = g_main_context_new();
+        loop_ = g_main_loop_new(context_, FALSE);
+        wake_source_ = g_source_new(&wake_funcs, sizeof(GSource));
+        g_source_set_callback(wake_source_, on_wake, this, nullptr);
+        g_source_attach(wake_source_, context_);
+    }
+    tick_source_ = g_timeout_source_new(200);
+    g_source_set_callback(tick_source_, on_tick, this, nullptr);
+    g_source_attach(tick_source_, context_);
+
+    bytes_sent_ = clients_served_ = clients_refused_ = packets_in_ = bytes_in_ = 0;
+    thread_ = std::thread([this] { thread_main(); });
+    open_ = true;
+    return uint16_t(port_);
+}
+
+void Server::Impl::thread_main() {
+    g_main_context_push_thread_default(context_);
+    g_main_loop_run(loop_);
+    /* Let cancelled name lookups report back so nothing outlives the server. */
+    const int64_t deadline = g_get_monotonic_time() + kLookupDrainUs;
+    while (!lookups_.empty() && g_get_monotonic_time() < deadline)
+        if (!g_main_context_iteration(context_, FALSE))
+            g_usleep(1000);
+    g_main_context_pop_thread_default(context_);
+}
+
+void Server::Impl::run_sync(const std::function<void()> &fn) {
+    struct Call {
+        const std::function<void()> *fn;
+        std::mutex lock;
+        std::condition_variable done_cond;
+        bool done = false; /* Protected by lock */
+    } call;
+    call.fn = &fn;
+    g_main_context_invoke(
+        context_,
+        [](gpointer data) -> gboolean {
+            auto *c = static_cast<Call *>(data);
+            (*c->fn)();
+            std::lock_guard<std::mutex> locker(c->lock);
+            c->done = true;
+            c->done_cond.notify_one();
+            return G_SOURCE_REMOVE;
+        },
+        &call);
+    std::unique_lock<std::mutex> locker(call.lock);
+    call.done_cond.wait(locker, [&call] { return call.done; });
+}
+
+void Server::Impl::close() {
+    if (!open_)
+        return;
+    run_sync([this] {
+        set_accepting(false);
+        for_each_client([](Client &c) { c.abort(RemoveReason::Disconnected); });
+        for (auto &entry : lookups_)
+            g_cancellable_cancel(entry.second);
+    });
+    g_main_loop_quit(loop_);
+    thread_.join();
+    open_ = false;
+    port_ = 0;
+
+    dead_.clear();
+    {
+        std::lock_guard<std::mutex> locker(clients_lock_);
+        clients_.clear();
+    }
+    if (reap_source_) {
+        g_source_destroy(reap_source_);
+        g_clear_pointer(&reap_source_, g_source_unref);
+    }
+    g_source_destroy(tick_source_);
+    g_clear_pointer(&tick_source_, g_source_unref);
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        g_source_destroy(wake_source_);
+        g_clear_pointer(&wake_source_, g_source_unref);
+        header_.reset();
+        log_.clear();
+        time_base_.reset();
+        eos_ = false;
+    }
+    g_clear_pointer(&loop_, g_main_loop_unref);
+    g_clear_pointer(&context_, g_main_context_unref);
+    g_socket_close(listener_, nullptr);
+    g_clear_object(&listener_);
+}
+
+void Server::Impl::set_accepting(bool accepting) {
+    if (!open_)
+        return;
+    auto apply = [this, accepting] {
+        if (accepting && !accept_source_) {
+            accept_source_ = g_socket_create_source(listener_, G_IO_IN, nullptr);
+            g_source_set_callback(accept_source_, G_SOURCE_FUNC(on_accept), this, nullptr);
+            g_source_attach(accept_source_, context_);
+        } else if (!accepting && accept_source_) {
+            g_source_destroy(accept_source_);
+            g_clear_pointer(&accept_source_, g_source_unref);
+        }
+    };
+    if (g_main_context_is_owner(context_))
+        apply();
+    else
+        run_sync(apply);
+}
+
+void Server::Impl::disconnect_all() {
+    if (!open_)
+        return;
+    run_sync([this] { for_each_client([](Client &c) { c.abort(RemoveReason::Disconnected); }); });
+}
+
+void Server::Impl::for_each_client(const std::function<void(Client &)> &fn) {
+    std::vector<Client *> all;
+    {
+        std::lock_guard<std::mutex> locker(clients_lock_);
+        all.reserve(clients_.size());
+        for (auto &entry : clients_)
+            all.push_back(entry.second.get());
+    }
+    for (Client *client : all)
+        fn(*client);
+}
+
+gboolean Server::Impl::on_accept(GSocket *, GIOCondition, gpointer self) {
+    auto *impl = static_cast<Impl *>(self);
+    for (int i = 0; i < kMaxAcceptsPerWake; ++i) {
+        g_autoptr(GError) error = nullptr;
+        GSocket *socket = g_socket_accept(impl->listener_, nullptr, &error);
+        if (!socket) {
+            if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+                g_warning("accept failed: %s", error->message);
+            break;
+        }
+        g_socket_set_blocking(socket, FALSE);
+        g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
+        const uint64_t id = impl->next_id_++;
+        auto client = std::make_unique<Client>(*impl, id, socket, impl->context_);
+        Client *raw = client.get();
+        {
+            std::lock_guard<std::mutex> locker(impl->clients_lock_);
+            impl->clients_.emplace(id, std::move(client));
+        }
+        raw->start();
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+void Server::Impl::wake() {
+    std::lock_guard<std::mutex> locker(lock_);
+    if (wake_source_)
+        g_source_set_ready_time(wake_source_, 0);
+}
+
+gboolean Server::Impl::on_wake(gpointer self) {
+    static_cast<Impl *>(self)->for_each_client([](Client &c) { c.wake(); });
+    return G_SOURCE_CONTINUE;
+}
+
+gboolean Server::Impl::on_tick(gpointer self) {
+    auto *impl = static_cast<Impl *>(self);
+    const int64_t now = g_get_monotonic_time();
+    impl->for_each_client([now](Client &c) { c.tick(now); });
+    return G_SOURCE_CONTINUE;
+}
+
+gboolean Server::Impl::on_reap(gpointer self) {
+    auto *impl = static_cast<Impl *>(self);
+    impl->dead_.clear();
+    g_clear_pointer(&impl->reap_source_, g_source_unref);
+    return G_SOURCE_REMOVE;
+}
+
+StreamHeaderRef Server::Impl::header() {
+    std::lock_guard<std::mutex> locker(lock_);
+    return header_;
+}
+
+uint64_t Server::Impl::join_point() {
+    std::lock_guard<std::mutex> locker(lock_);
+    return log_.join_point();
+}
+
+Batch Server::Impl::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes) {
+    Batch batch;
+    std::lock_guard<std::mutex> locker(lock_);
+    const uint64_t end = log_.end();
+    if (next_seq < log_.begin()) {
+        /* Fell out of the log: move to the newest key frame. */
+        next_seq = log_.join_point();
+        need_key = true;
+        batch.skipped = true;
+    } else if (next_seq < end && log_.newest_key_frame() && *log_.newest_key_frame() > next_seq &&
+               log_.at(end - 1)->arrival_us - log_.at(next_seq)->arrival_us >
+                   io_config_.max_lag_us) {
+        next_seq = *log_.newest_key_frame();
+        batch.skipped = true;
+        batch.joined = true;
+    }
+    if (need_key) {
+        while (next_seq < end && !log_.at(next_seq)->key_frame_start)
+            ++next_seq;
+        need_key = next_seq == end;
+        batch.joined = !need_key;
+    }
+    size_t bytes = 0;
+    while (!need_key && next_seq < end && bytes < max_bytes) {
+        const PacketRef &packet = log_.at(next_seq++);
+        bytes += packet->data.size();
+        batch.packets.push_back(packet);
+    }
+    if (next_seq < end)
+        batch.lag_us = log_.at(end - 1)->arrival_us - log_.at(next_seq)->arrival_us;
+    batch.end_of_stream = eos_ && next_seq >= end;
+    return batch;
+}
+
+bool Server::Impl::admit(Client &client) {
+    const int limit = io_config_.max_clients;
+    if (limit >= 0 && streaming_count_.load() >= size_t(limit)) {
+        clients_refused_.fetch_add(1);
+        return false;
+    }
+    streaming_count_.fetch_add(1);
+    clients_served_.fetch_add(1);
+    if (events_)
+        events_->client_added(client.info());
+    resolve(client);
+    return true;
+}
+
+void Server::Impl::resolve(Client &client) {
+    if (!client.peer_address())
+        return;
+    GCancellable *cancellable = g_cancellable_new();
+    lookups_.emplace(client.id(), cancellable);
+    GResolver *resolver = g_resolver_get_default();
+    g_resolver_lookup_by_address_async(resolver, client.peer_address(), cancellable, on_resolved,
+                                       new Lookup{this, client.id()});
+    g_object_unref(resolver);
+}
+
+void Server::Impl::on_resolved(GObject *resolver, GAsyncResult *result, gpointer data) {
+    std::unique_ptr<Lookup> lookup(static_cast<Lookup *>(data));
+    Impl *impl = lookup->impl;
+    g_autofree char *name =
+        g_resolver_lookup_by_address_finish(G_RESOLVER(resolver), result, nullptr);
+    auto pending = impl->lookups_.find(lookup->id);
+    if (pending != impl->lookups_.end()) {
+        g_object_unref(pending->second);
+        impl->lookups_.erase(pending);
+    }
+    if (!name)
+        return;
+    Client *client = nullptr;
+    {
+        std::lock_guard<std::mutex> locker(impl->clients_lock_);
+        auto found = impl->clients_.find(lookup->id);
+        if (found != impl->clients_.end())
+            client = found->second.get();
+    }
+    if (!client)
+        return;
+    client->set_dns_name(name);
+    if (impl->events_)
+        impl->events_->client_resolved(client->info());
+}
+
+void Server::Impl::finished(Client &client, RemoveReason reason) {
+    const bool report = client.streaming() || reason == RemoveReason::OverLimit;
+    const ClientInfo info = client.info();
+    if (client.streaming())
+        streaming_count_.fetch_sub(1);
+    auto pending = lookups_.find(client.id());
+    if (pending != lookups_.end())
+        g_cancellable_cancel(pending->second);
+    {
+        std::lock_guard<std::mutex> locker(clients_lock_);
+        auto found = clients_.find(client.id());
+        if (found != clients_.end()) {
+            dead_.push_back(std::move(found->second));
+            clients_.erase(found);
+        }
+    }
+    if (!reap_source_) {
+        reap_source_ = g_idle_source_new();
+        g_source_set_callback(reap_source_, on_reap, this, nullptr);
+        g_source_attach(reap_source_, context_);
+    }
+    if (report && events_)
+        events_->client_removed(info, reason);
+}
+
+Status Server::Impl::set_header(const uint8_t *data, size_t len) {
+    auto fixed = asf::make_live_header(data, len);
+    if (!fixed)
+        return fixed.error();
+    auto info = asf::parse_header(fixed->data(), fixed->size());
+    if (!info)
+        return info.error();
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        if (header_ && header_->raw == *fixed)
+            return {};
+        auto header = std::make_shared<StreamHeader>();
+        header->info = std::move(*info);
+        header->pull = framing::pull_header_packets(fixed->data(), fixed->size());
+        header->raw = std::move(*fixed);
+        header->generation = header_ ? header_->generation + 1 : 1;
+        header_ = std::move(header);
+        /* Packets of the old header cannot follow the new one. */
+        log_.clear();
+        time_base_.reset();
+        eos_ = false;
+    }
+    wake();
+    return {};
+}
+
+Status Server::Impl::push_packet(const uint8_t *data, size_t len) {
+    StreamHeaderRef header;
+    std::optional<asf::TimeBase> base;
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        header = header_;
+        base = time_base_;
+    }
+    if (!header)
+        return make_error(Errc::InvalidData, "ASF data packet before any ASF header");
+    auto info = asf::parse_packet(data, len, header->info);
+    if (!info)
+        return info.error();
+    auto packet = std::make_shared<Packet>();
+    packet->data.assign(data, data + len);
+    if (!base)
+        base = asf::time_base_for(*info, header->info);
+    if (auto rebased = asf::rebase_packet_times(packet->data.data(), len, header->info, *base);
+        !rebased)
+        return rebased.error();
+    packet->key_frame_start = info->key_frame_start;
+    if (info->key_frame_start) {
+        auto trimmed = asf::trim_to_key_frame(packet->data.data(), len, header->info);
+        if (trimmed && *trimmed != packet->data)
+            packet->join_data = std::move(*trimmed);
+    }
+    packet->send_time_ms = info->send_time_ms - base->send_ms;
+    packet->arrival_us = g_get_monotonic_time();
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        if (!time_base_)
+            time_base_ = base;
+        log_.append(packet);
+        log_.trim(packet->arrival_us, io_config_.max_lag_us + kLogMarginUs);
+        eos_ = false;
+    }
+    packets_in_.fetch_add(1, std::memory_order_relaxed);
+    bytes_in_.fetch_add(len, std::memory_order_relaxed);
+    wake();
+    return {};
+}
+
+void Server::Impl::end_of_stream() {
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        eos_ = true;
+    }
+    wake();
+}
+
+void Server::Impl::reset_stream() {
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        log_.clear();
+        time_base_.reset();
+        eos_ = false;
+    }
+    wake();
+}
+
+std::vector<ClientInfo> Server::Impl::clients() const {
+    std::vector<ClientInfo> all;
+    std::lock_guard<std::mutex> locker(clients_lock_);
+    for (const auto &entry : clients_)
+        if (entry.second->streaming())
+            all.push_back(entry.second->info());
+    return all;
+}
+
+std::optional<ClientInfo> Server::Impl::client(uint64_t id) const {
+    std::lock_guard<std::mutex> locker(clients_lock_);
+    auto found = clients_.find(id);
+    if (found == clients_.end() || !found->second->streaming())
+        return std::nullopt;
+    return found->second->info();
+}
+
+ServerStats Server::Impl::stats() const {
+    ServerStats s;
+    s.bytes_sent = bytes_sent_.load();
+    s.clients_served = clients_served_.load();
+    s.clients_refused = clients_refused_.load();
+    s.packets_in = packets_in_.load();
+    s.bytes_in = bytes_in_.load();
+    return s;
+}
+
+/* The public face: forwards to Impl. */
+
+Server::Server(ServerEvents *events) : impl_(std::make_unique<Impl>(events)) {}
+Server::~Server() = default;
+Result<uint16_t> Server::open(const ServerConfig &config) {
+    return impl_->open(config);
+}
+bool Server::is_open() const {
+    return impl_->is_open();
+}
+uint16_t Server::port() const {
+    return impl_->port();
+}
+ServerConfig Server::config() const {
+    return impl_->config_copy();
+}
+void Server::set_accepting(bool accepting) {
+    impl_->set_accepting(accepting);
+}
+void Server::disconnect_all() {
+    impl_->disconnect_all();
+}
+void Server::close() {
+    impl_->close();
+}
+Status Server::set_header(const uint8_t *data, size_t len) {
+    return impl_->set_header(data, len);
+}
+Status Server::push_packet(const uint8_t *data, size_t len) {
+    return impl_->push_packet(data, len);
+}
+void Server::end_of_stream() {
+    impl_->end_of_stream();
+}
+void Server::reset_stream() {
+    impl_->reset_stream();
+}
+size_t Server::num_clients() const {
+    return impl_->num_clients();
+}
+std::vector<ClientInfo> Server::clients() const {
+    return impl_->clients();
+}
+std::optional<ClientInfo> Server::client(uint64_t id) const {
+    return impl_->client(id);
+}
+ServerStats Server::stats() const {
+    return impl_->stats();
+}
+
+} // namespace wmstream

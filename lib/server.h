@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The fan-out server behind wmnetsink: one listening socket, one I/O thread
+ * on its own GMainContext, many clients served MS-WMSP or raw ASF over HTTP.
+ *
+ * Semantics follow IWMWriterNetworkSink (Open / Close / Disconnect /
+ * SetMaximumClients / GetHostURL) and IWMClientConnections(2); see
+ * docs/wmnetsink.md. Threading: open/close/set_accepting/disconnect_all
+ * are called from the application (element state changes); set_header,
+ * push_packet and end_of_stream from the streaming thread; none of them
+ * blocks on a client. ServerEvents callbacks run on the I/O thread with no
+ * lock held.
+ */
+#pragma once
+
+#include "error.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wmstream {
+
+/** How a client is served. */
+enum class ClientProtocol {
+    Wmsp, /**< MS-WMSP Play: $H, $D…, $E (application/x-mms-framed) */
+    Http, /**< plain HTTP: raw ASF (video/x-ms-asf) */
+};
+const char *to_string(ClientProtocol protocol); /**< "wmsp" / "http" */
+
+/** Why a client went away (client-removed). */
+enum class RemoveReason {
+    ClosedByPeer, /**< the client closed the connection */
+    Disconnected, /**< the application asked (disconnect, →READY, Close) */
+    Slow,         /**< fell too far behind or made no progress within the timeout */
+    Error,        /**< socket error or bad request */
+    OverLimit,    /**< refused: max-clients reached (503) */
+    EndOfStream,  /**< the stream ended ($E sent) */
+};
+const char *to_string(
+    RemoveReason reason); /**< "closed", "disconnected", "slow", "error", "over-limit", "eos" */
+
+/** A snapshot of one served client (IWMClientConnections2::GetClientInfo + stats). */
+struct ClientInfo {
+    uint64_t id = 0;        /**< unique per server, never reused */
+    std::string address;    /**< peer IP address, text */
+    uint16_t port = 0;      /**< peer port */
+    std::string dns_name;   /**< reverse lookup, "" until resolved (asynchronous) */
+    std::string user_agent; /**< User-Agent as sent */
+    ClientProtocol protocol = ClientProtocol::Http;
+    int64_t connected_at_us = 0;  /**< wall-clock time of connection, µs since the epoch */
+    int64_t connected_for_us = 0; /**< how long it has been connected, µs */
+    uint64_t bytes_sent = 0;      /**< bytes written to the socket, HTTP headers included */
+    uint64_t packets_sent = 0;    /**< ASF data packets written completely */
+    uint64_t bitrate_bps = 0;     /**< average send rate since connection, bits/s */
+    int64_t lag_us = 0;           /**< how far behind live its next packet is, µs */
+    uint64_t key_frame_skips = 0; /**< times it was moved forward to the newest key frame */
+};
+
+/** Listener and client policy. */
+struct ServerConfig {
+    std::string address;  /**< bind address; "" = all interfaces, IPv4 and IPv6 (dual-stack) */
+    uint16_t port = 8080; /**< 0 = pick a free port */
+    int backlog = 128;    /**< listen(2) backlog */
+    int max_clients = 5;  /**< streaming clients served at once; -1 = unlimited; over it → 503 */
+    int64_t max_lag_us = 5000000; /**< a client further behind live skips to the newest key frame */
+    int64_t timeout_us =
+        10000000; /**< a client that accepts no byte for this long is removed (slow); 0 = never */
+};
+
+/** Notifications from the I/O thread; implementations must not block. */
+class ServerEvents {
+public:
+    virtual ~ServerEvents() = default;
+    /** A client was admitted and starts being served (after its request was read). */
+    virtual void client_added(const ClientInfo &client) = 0;
+    /** A client went away; @p client is its final snapshot. */
+    virtual void client_removed(const ClientInfo &client, RemoveReason reason) = 0;
+    /** The reverse DNS name of a client became known. */
+    virtual void client_resolved(const ClientInfo &client) = 0;
+};
+
+/** Totals since open(). */
+struct ServerStats {
+    uint64_t bytes_sent = 0;      /**< all clients, all bytes */
+    uint64_t clients_served = 0;  /**< clients admitted */
+    uint64_t clients_refused = 0; /**< 503 over max-clients */
+    uint64_t packets_in = 0;      /**< data packets pushed */
+    uint64_t bytes_in = 0;        /**< data bytes pushed */
+};
+
+class Server {
+public:
+    /** @p events may be null; when not, it must outlive the server. */
+    explicit Server(ServerEvents *events);
+    ~Server(); /**< close()s */
+    Server(const Server &) = delete;
+    Server &operator=(const Server &) = delete;
+
+    /**
+     * Open (IWMWriterNetworkSink::Open): resolve the bind address, bind,
+     * listen and start the I/O thread. Connections wait in the backlog until
+     * set_accepting(true).
+     * @return the bound port (port 0 resolved), or InvalidRequest (already
+     *         open), InvalidArgument (address not a local address or not
+     *         resolvable), PortInUse (EADDRINUSE), AccessDenied (EACCES),
+     *         NetworkFailure (anything else).
+     */
+    Result<uint16_t> open(const ServerConfig &config);
+
+    /** True between a successful open() and close(). */
+    bool is_open() const;
+    /** The bound port, 0 when not open. */
+    uint16_t port() const;
+    /** The configuration open() used. */
+    ServerConfig config() const;
+
+    /** Start (true) or stop (false) accepting and serving: the sharing session's active state. */
+    void set_accepting(bool accepting);
+
+    /** Disconnect every client (reason Disconnected), keep the port
+     * (IWMWriterNetworkSink::Disconnect). */
+    void disconnect_all();
+
+    /** Close: disconnect every client, release the port, stop the I/O thread. Idempotent. */
+    void close();
+
+    /**
+     * A new stream header (Header Object + 50-byte Data Object head). The
+     * live fields are fixed in the copy served. When it differs from the
+     * current one, WMSP clients get $E(1), $C and the new $H; HTTP clients
+     * are closed. Waiting clients are answered.
+     * @return InvalidData when it is not an ASF header.
+     */
+    Status set_header(const uint8_t *data, size_t len);
+
+    /**
+     * One ASF data packet: parsed (key frame), its times rebased to start
+     * near zero, stored once and queued to every client.
+     * @return InvalidData when there is no header yet or the packet is corrupt
+     *         (the stream is not changed).
+     */
+    Status push_packet(const uint8_t *data, size_t len);
+
+    /** End of stream: WMSP clients get $E(0); every client is closed once flushed. */
+    void end_of_stream();
+
+    /** Flush: forget the stored packets and restart time rebasing; the header
+     *  stays; clients resume at the next key frame. */
+    void reset_stream();
+
+    /** Clients being served now. */
+    size_t num_clients() const;
+    /** Snapshots of every served client. */
+    std::vector<ClientInfo> clients() const;
+    /** Snapshot of client @p id, or nullopt (IWMClientConnections NS_E_INVALID_CLIENT). */
+    std::optional<ClientInfo> client(uint64_t id) const;
+    /** Totals since open(). */
+    ServerStats stats() const;
+
+    class Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace wmstream

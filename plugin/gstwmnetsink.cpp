@@ -1,0 +1,788 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * SECTION:element-wmnetsink
+ * @title: wmnetsink
+ * @short_description: serve a live ASF stream Windows Media style
+ *
+ * wmnetsink is an HTTP server that serves the live ASF stream it receives
+ * (from `asfmux streamable=true`) to many clients at once, like the Windows
+ * Media Format SDK's network sink (IWMWriterNetworkSink). Windows Media
+ * clients (User-Agent NSPlayer/, NSServer/, WMCacheProxy/: Windows Media
+ * Player, `ffplay mmsh://`, `vlc mmsh://`) get MS-WMSP framing (`$H`, `$D`…,
+ * `$E`, application/x-mms-framed); every other HTTP client gets raw ASF
+ * (video/x-ms-asf). Each client starts with the stream header, then whole
+ * data packets from a key frame on.
+ *
+ * The port is bound in NULL→READY (a failure fails the state change; with
+ * port=0 a free port is picked and reported by #GstWmNetSink:current-port and
+ * the `wmnetsink-open` element message), clients are served from READY→PAUSED
+ * on (those that come before the stream header wait for it), PAUSED→READY
+ * disconnects them and READY→NULL releases the port. Client arrivals and
+ * departures are reported by the #GstWmNetSink::client-added and
+ * #GstWmNetSink::client-removed signals and by element messages
+ * (`wmnetsink-client-added`, `wmnetsink-client-removed`,
+ * `wmnetsink-client-resolved`), all emitted from a thread of the element's
+ * own, in the order they happened.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! avenc_wmv2 ! asfmux streamable=true ! \
+ *     wmnetsink port=8080
+ * ]| Serves a test video on port 8080 of every interface. Play it with
+ * `ffplay mmsh://HOST:8080/`, `vlc mmsh://HOST:8080/` or, as raw ASF over
+ * plain HTTP, `ffplay http://HOST:8080/`.
+ * |[
+ * gst-launch-1.0 -v audiotestsrc is-live=true ! avenc_wmav2 ! asfmux streamable=true ! \
+ *     wmnetsink port=0 address=127.0.0.1 max-clients=2
+ * ]| Serves a test tone on a free port of the loopback interface (`-v` prints
+ * current-port) to at most two clients at once; a third gets 503.
+ *
+ * The video encoders of gst-libav stamp their output from 1000 hours on,
+ * which asfmux copies; this is why #GstBaseSink:sync defaults to %FALSE here.
+ */
+#include "gstwmnetsink.h"
+
+#include "errors.h"
+#include "relay.h"
+#include "server.h"
+
+#include <gio/gio.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+GST_DEBUG_CATEGORY_STATIC(gst_wm_net_sink_debug);
+#define GST_CAT_DEFAULT gst_wm_net_sink_debug
+
+namespace {
+
+/* The element's properties. The core's ServerConfig holds the listener and
+ * client policy with its documented defaults. */
+struct Settings {
+    wmstream::ServerConfig config;
+    GstWmNetSinkProtocol protocol = GST_WM_NET_SINK_PROTOCOL_HTTP;
+};
+
+/* A buffer mapped for reading for the lifetime of the object. */
+class BufferMapping {
+public:
+    explicit BufferMapping(GstBuffer *buffer) : buffer_(buffer) {
+        mapped_ = gst_buffer_map(buffer_, &info_, GST_MAP_READ);
+    }
+    ~BufferMapping() {
+        if (mapped_)
+            gst_buffer_unmap(buffer_, &info_);
+    }
+    BufferMapping(const BufferMapping &) = delete;
+    BufferMapping &operator=(const BufferMapping &) = delete;
+
+    bool mapped() const { return mapped_; }
+    const uint8_t *data() const { return info_.data; }
+    size_t size() const { return info_.size; }
+
+private:
+    GstBuffer *buffer_;
+    GstMapInfo info_ = GST_MAP_INFO_INIT;
+    bool mapped_ = false;
+};
+
+} // namespace
+
+/* The C++ side of the element: settings, the server and the relay thread.
+ * Implements ServerEvents: the callbacks run on the server's I/O thread and
+ * only hand the event to the relay. */
+struct GstWmNetSinkState final : public wmstream::ServerEvents {
+    explicit GstWmNetSinkState(GstWmNetSink *sink) : sink_(sink), server_(this) {}
+
+    void client_added(const wmstream::ClientInfo &client) override;
+    void client_removed(const wmstream::ClientInfo &client, wmstream::RemoveReason reason) override;
+    void client_resolved(const wmstream::ClientInfo &client) override;
+
+    GstWmNetSink *sink_; /* C-style friend. */
+
+    std::mutex lock_;
+    /* Protected by lock_ */
+    Settings settings_;
+    /* Protected by lock_: true from start() until stop(), while the server
+     * uses the listener settings. */
+    bool open_ = false;
+    /* Protected by lock_: 0 when not open. */
+    guint current_port_ = 0;
+    /* Protected by lock_: empty when not open. */
+    std::string host_url_;
+
+    /* Declared before server_ so that it outlives it: closing the server
+     * reports the last removals into it. */
+    wmstream::plugin::Relay relay_;
+    wmstream::Server server_;
+};
+
+struct _GstWmNetSink {
+    GstBaseSink parent;
+
+    /* Used for C++ object with destructors. */
+    GstWmNetSinkState *state;
+};
+
+enum {
+    PROP_0,
+    PROP_PORT,
+    PROP_CURRENT_PORT,
+    PROP_ADDRESS,
+    PROP_HOST_URL,
+    PROP_MAX_CLIENTS,
+    PROP_PROTOCOL,
+    PROP_NUM_CLIENTS,
+    PROP_BACKLOG,
+    PROP_MAX_LAG,
+    PROP_TIMEOUT,
+    PROP_BYTES_SERVED,
+    N_PROPERTIES,
+};
+
+enum {
+    SIGNAL_CLIENT_ADDED,
+    SIGNAL_CLIENT_REMOVED,
+    SIGNAL_DISCONNECT,
+    SIGNAL_GET_CLIENTS,
+    SIGNAL_GET_STATS,
+    N_SIGNALS,
+};
+
+static GParamSpec *properties[N_PROPERTIES];
+static guint signals[N_SIGNALS];
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-ms-asf"));
+
+G_DEFINE_TYPE_WITH_CODE(GstWmNetSink, gst_wm_net_sink, GST_TYPE_BASE_SINK,
+                        GST_DEBUG_CATEGORY_INIT(gst_wm_net_sink_debug, "wmnetsink", 0,
+                                                "Windows Media network sink"))
+GST_ELEMENT_REGISTER_DEFINE(wmnetsink, "wmnetsink", GST_RANK_NONE, GST_TYPE_WM_NET_SINK)
+
+GType gst_wm_net_sink_protocol_get_type(void) {
+    static gsize type = 0;
+    static const GEnumValue values[] = {
+        {GST_WM_NET_SINK_PROTOCOL_HTTP, "HTTP (WMT_PROTOCOL_HTTP)", "http"},
+        {0, nullptr, nullptr},
+    };
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstWmNetSinkProtocol", values));
+    return type;
+}
+
+GType gst_wm_net_sink_remove_reason_get_type(void) {
+    static gsize type = 0;
+    /* Nicks as wmstream::to_string(RemoveReason). */
+    static const GEnumValue values[] = {
+        {GST_WM_NET_SINK_REMOVE_REASON_CLOSED, "The client closed the connection", "closed"},
+        {GST_WM_NET_SINK_REMOVE_REASON_DISCONNECTED, "The application disconnected it",
+         "disconnected"},
+        {GST_WM_NET_SINK_REMOVE_REASON_SLOW, "Too far behind or no progress", "slow"},
+        {GST_WM_NET_SINK_REMOVE_REASON_ERROR, "Socket error or bad request", "error"},
+        {GST_WM_NET_SINK_REMOVE_REASON_OVER_LIMIT, "Refused: max-clients reached", "over-limit"},
+        {GST_WM_NET_SINK_REMOVE_REASON_EOS, "The stream ended", "eos"},
+        {0, nullptr, nullptr},
+    };
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstWmNetSinkRemoveReason", values));
+    return type;
+}
+
+static GstWmNetSinkRemoveReason to_gst_reason(wmstream::RemoveReason reason) {
+    switch (reason) {
+    case wmstream::RemoveReason::ClosedByPeer:
+        return GST_WM_NET_SINK_REMOVE_REASON_CLOSED;
+    case wmstream::RemoveReason::Disconnected:
+        return GST_WM_NET_SINK_REMOVE_REASON_DISCONNECTED;
+    case wmstream::RemoveReason::Slow:
+        return GST_WM_NET_SINK_REMOVE_REASON_SLOW;
+    case wmstream::RemoveReason::Error:
+        return GST_WM_NET_SINK_REMOVE_REASON_ERROR;
+    case wmstream::RemoveReason::OverLimit:
+        return GST_WM_NET_SINK_REMOVE_REASON_OVER_LIMIT;
+    case wmstream::RemoveReason::EndOfStream:
+        break;
+    }
+    return GST_WM_NET_SINK_REMOVE_REASON_EOS;
+}
+
+/* The "wmnetsink-client" structure of get-stats / get-clients. */
+static GstStructure *client_structure(const wmstream::ClientInfo &client) {
+    return gst_structure_new(
+        "wmnetsink-client", "id", G_TYPE_UINT64, static_cast<guint64>(client.id), "address",
+        G_TYPE_STRING, client.address.c_str(), "port", G_TYPE_UINT, static_cast<guint>(client.port),
+        "dns-name", G_TYPE_STRING, client.dns_name.c_str(), "user-agent", G_TYPE_STRING,
+        client.user_agent.c_str(), "protocol", G_TYPE_STRING, wmstream::to_string(client.protocol),
+        "connected-time", G_TYPE_INT64, static_cast<gint64>(client.connected_at_us),
+        "connect-duration", G_TYPE_UINT64,
+        static_cast<guint64>(client.connected_for_us) * GST_USECOND, "bytes-sent", G_TYPE_UINT64,
+        static_cast<guint64>(client.bytes_sent), "packets-sent", G_TYPE_UINT64,
+        static_cast<guint64>(client.packets_sent), "bitrate", G_TYPE_UINT64,
+        static_cast<guint64>(client.bitrate_bps), "lag", G_TYPE_INT64,
+        static_cast<gint64>(client.lag_us) * GST_USECOND, "key-frame-skips", G_TYPE_UINT64,
+        static_cast<guint64>(client.key_frame_skips), nullptr);
+}
+
+static void post_element_message(GstWmNetSink *self, GstStructure *structure) {
+    gst_element_post_message(GST_ELEMENT(self),
+                             gst_message_new_element(GST_OBJECT(self), structure));
+}
+
+/* The URL clients can use (IWMWriterNetworkSink::GetHostURL): the host name
+ * when bound to every interface, else the bind address. */
+static std::string host_url(const std::string &address, uint16_t port) {
+    std::string host = address;
+    g_autoptr(GInetAddress) inet =
+        address.empty() ? nullptr : g_inet_address_new_from_string(address.c_str());
+    if (address.empty() || (inet && g_inet_address_get_is_any(inet)))
+        host = g_get_host_name();
+    else if (inet && g_inet_address_get_family(inet) == G_SOCKET_FAMILY_IPV6)
+        host = "[" + address + "]";
+    return "http://" + host + ":" + std::to_string(port) + "/";
+}
+
+/* Relay-thread side of the ServerEvents: signals and element messages. */
+
+static void relay_client_added(GstWmNetSink *self, const wmstream::ClientInfo &client) {
+    GST_INFO_OBJECT(self, "client %" G_GUINT64_FORMAT " added: %s:%u, %s, '%s'",
+                    static_cast<guint64>(client.id), client.address.c_str(), client.port,
+                    wmstream::to_string(client.protocol), client.user_agent.c_str());
+    g_signal_emit(self, signals[SIGNAL_CLIENT_ADDED], 0, static_cast<guint64>(client.id));
+    post_element_message(
+        self, gst_structure_new("wmnetsink-client-added", "id", G_TYPE_UINT64,
+                                static_cast<guint64>(client.id), "address", G_TYPE_STRING,
+                                client.address.c_str(), "port", G_TYPE_UINT,
+                                static_cast<guint>(client.port), "user-agent", G_TYPE_STRING,
+                                client.user_agent.c_str(), "protocol", G_TYPE_STRING,
+                                wmstream::to_string(client.protocol), nullptr));
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_NUM_CLIENTS]);
+}
+
+static void relay_client_removed(GstWmNetSink *self, const wmstream::ClientInfo &client,
+                                 wmstream::RemoveReason reason) {
+    GST_INFO_OBJECT(self, "client %" G_GUINT64_FORMAT " removed (%s) after %" G_GUINT64_FORMAT
+                    " bytes", static_cast<guint64>(client.id), wmstream::to_string(reason),
+                    static_cast<guint64>(client.bytes_sent));
+    g_signal_emit(self, signals[SIGNAL_CLIENT_REMOVED], 0, static_cast<guint64>(client.id),
+                  to_gst_reason(reason));
+    post_element_message(
+        self, gst_structure_new("wmnetsink-client-removed", "id", G_TYPE_UINT64,
+                                static_cast<guint64>(client.id), "address", G_TYPE_STRING,
+                                client.address.c_str(), "port", G_TYPE_UINT,
+                                static_cast<guint>(client.port), "reason", G_TYPE_STRING,
+                                wmstream::to_string(reason), "bytes-sent", G_TYPE_UINT64,
+                                static_cast<guint64>(client.bytes_sent), nullptr));
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_NUM_CLIENTS]);
+}
+
+static void relay_client_resolved(GstWmNetSink *self, const wmstream::ClientInfo &client) {
+    post_element_message(self, gst_structure_new("wmnetsink-client-resolved", "id", G_TYPE_UINT64,
+                                                 static_cast<guint64>(client.id), "address",
+                                                 G_TYPE_STRING, client.address.c_str(), "dns-name",
+                                                 G_TYPE_STRING, client.dns_name.c_str(), nullptr));
+}
+
+void GstWmNetSinkState::client_added(const wmstream::ClientInfo &client) {
+    relay_.post([sink = sink_, client] { relay_client_added(sink, client); });
+}
+
+void GstWmNetSinkState::client_removed(const wmstream::ClientInfo &client,
+                                       wmstream::RemoveReason reason) {
+    relay_.post([sink = sink_, client, reason] { relay_client_removed(sink, client, reason); });
+}
+
+void GstWmNetSinkState::client_resolved(const wmstream::ClientInfo &client) {
+    relay_.post([sink = sink_, client] { relay_client_resolved(sink, client); });
+}
+
+/* Action signals */
+
+static void gst_wm_net_sink_disconnect(GstWmNetSink *self) {
+    GST_INFO_OBJECT(self, "disconnecting every client");
+    self->state->server_.disconnect_all();
+}
+
+static GstStructure *gst_wm_net_sink_get_clients(GstWmNetSink *self) {
+    GValue clients = G_VALUE_INIT;
+    g_value_init(&clients, GST_TYPE_ARRAY);
+    for (const wmstream::ClientInfo &client : self->state->server_.clients()) {
+        GValue value = G_VALUE_INIT;
+        g_value_init(&value, GST_TYPE_STRUCTURE);
+        g_value_take_boxed(&value, client_structure(client));
+        gst_value_array_append_and_take_value(&clients, &value);
+    }
+    GstStructure *result = gst_structure_new_empty("wmnetsink-clients");
+    gst_structure_take_value(result, "clients", &clients);
+    return result;
+}
+
+static GstStructure *gst_wm_net_sink_get_stats(GstWmNetSink *self, guint64 client_id) {
+    std::optional<wmstream::ClientInfo> client = self->state->server_.client(client_id);
+    if (!client) {
+        GST_DEBUG_OBJECT(self, "get-stats: no client %" G_GUINT64_FORMAT, client_id);
+        return nullptr;
+    }
+    return client_structure(*client);
+}
+
+/* Data */
+
+/* Hands @buffer to the server as the stream header or as one data packet.
+ * When the server refuses it (not ASF), posts STREAM/FORMAT, ends the stream
+ * for the clients ($E) and returns false; the port stays open. */
+static bool gst_wm_net_sink_serve(GstWmNetSink *self, GstBuffer *buffer, bool header) {
+    wmstream::Server &server = self->state->server_;
+    BufferMapping mapping(buffer);
+    wmstream::Status status =
+        !mapping.mapped()
+            ? wmstream::Status(wmstream::make_error(wmstream::Errc::Failed, "cannot map buffer"))
+        : header ? server.set_header(mapping.data(), mapping.size())
+                 : server.push_packet(mapping.data(), mapping.size());
+    if (status)
+        return true;
+
+    WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, status.error(),
+                        header ? "The stream header is not an ASF header."
+                               : "The stream contains data that is not an ASF data packet.",
+                        gst_structure_new("context", "size", G_TYPE_UINT64,
+                                          static_cast<guint64>(mapping.size()), "header",
+                                          G_TYPE_BOOLEAN, header, nullptr));
+    server.end_of_stream();
+    return false;
+}
+
+static gboolean gst_wm_net_sink_set_caps(GstBaseSink *bsink, GstCaps *caps) {
+    GstWmNetSink *self = GST_WM_NET_SINK(bsink);
+    const GValue *headers = gst_structure_get_value(gst_caps_get_structure(caps, 0), "streamheader");
+    if (!headers) {
+        GST_DEBUG_OBJECT(self, "no streamheader in caps, the header comes as a HEADER buffer");
+        return TRUE;
+    }
+    if (!GST_VALUE_HOLDS_ARRAY(headers) || gst_value_array_get_size(headers) == 0 ||
+        !GST_VALUE_HOLDS_BUFFER(gst_value_array_get_value(headers, 0))) {
+        WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR,
+                            wmstream::make_error(wmstream::Errc::InvalidData,
+                                                 "caps streamheader is not an array of buffers"),
+                            "The stream header is not an ASF header.", nullptr);
+        return FALSE;
+    }
+    /* asfmux: one buffer, the Header Object + the 50-byte Data Object head. */
+    GstBuffer *header = gst_value_get_buffer(gst_value_array_get_value(headers, 0));
+    GST_DEBUG_OBJECT(self, "stream header from caps: %" G_GSIZE_FORMAT " bytes",
+                     gst_buffer_get_size(header));
+    return gst_wm_net_sink_serve(self, header, true);
+}
+
+static GstFlowReturn gst_wm_net_sink_render(GstBaseSink *bsink, GstBuffer *buffer) {
+    GstWmNetSink *self = GST_WM_NET_SINK(bsink);
+    const bool header = false;
+    return gst_wm_net_sink_serve(self, buffer, header) ? GST_FLOW_OK : GST_FLOW_ERROR;
+}
+
+static gboolean gst_wm_net_sink_event(GstBaseSink *bsink, GstEvent *event) {
+    GstWmNetSink *self = GST_WM_NET_SINK(bsink);
+    switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_EOS:
+        self->state->server_.end_of_stream();
+        break;
+    case GST_EVENT_FLUSH_STOP:
+        self->state->server_.reset_stream();
+        break;
+    default:
+        break;
+    }
+    return GST_BASE_SINK_CLASS(gst_wm_net_sink_parent_class)->event(bsink, event);
+}
+
+/* States */
+
+/* NULL→READY: IWMWriterNetworkSink::Open. */
+static gboolean gst_wm_net_sink_start(GstBaseSink *bsink) {
+    GstWmNetSink *self = GST_WM_NET_SINK(bsink);
+    GstWmNetSinkState *state = self->state;
+
+    wmstream::ServerConfig config;
+    {
+        std::lock_guard<std::mutex> locker(state->lock_);
+        config = state->settings_.config;
+        state->open_ = true;
+    }
+
+    state->relay_.start();
+    wmstream::Result<uint16_t> port = state->server_.open(config);
+    if (!port) {
+        state->relay_.stop();
+        {
+            std::lock_guard<std::mutex> locker(state->lock_);
+            state->open_ = false;
+        }
+        const std::string where = config.address.empty() ? "all interfaces" : config.address;
+        WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, port.error(),
+                            "Could not listen on port " + std::to_string(config.port) + " of " +
+                                where + ": " + wmstream::to_string(port.error().code) + ".",
+                            gst_structure_new("context", "port", G_TYPE_UINT,
+                                              static_cast<guint>(config.port), "address",
+                                              G_TYPE_STRING, config.address.c_str(), nullptr));
+        return FALSE;
+    }
+
+    const std::string url = host_url(config.address, *port);
+    {
+        std::lock_guard<std::mutex> locker(state->lock_);
+        state->current_port_ = *port;
+        state->host_url_ = url;
+    }
+    GST_INFO_OBJECT(self, "listening on port %u, %s", *port, url.c_str());
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CURRENT_PORT]);
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_HOST_URL]);
+    post_element_message(self, gst_structure_new("wmnetsink-open", "port", G_TYPE_UINT,
+                                                 static_cast<guint>(*port), "host-url",
+                                                 G_TYPE_STRING, url.c_str(), "address",
+                                                 G_TYPE_STRING, config.address.c_str(), nullptr));
+    return TRUE;
+}
+
+/* READY→NULL: IWMWriterNetworkSink::Close. */
+static gboolean gst_wm_net_sink_stop(GstBaseSink *bsink) {
+    GstWmNetSink *self = GST_WM_NET_SINK(bsink);
+    GstWmNetSinkState *state = self->state;
+
+    state->server_.close();
+    /* Emits the removals close() reported. */
+    state->relay_.stop();
+    {
+        std::lock_guard<std::mutex> locker(state->lock_);
+        state->open_ = false;
+        state->current_port_ = 0;
+        state->host_url_.clear();
+    }
+    GST_INFO_OBJECT(self, "closed");
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CURRENT_PORT]);
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_HOST_URL]);
+    return TRUE;
+}
+
+static GstStateChangeReturn gst_wm_net_sink_change_state(GstElement *element,
+                                                         GstStateChange transition) {
+    GstWmNetSink *self = GST_WM_NET_SINK(element);
+    wmstream::Server &server = self->state->server_;
+
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+        server.set_accepting(true);
+
+    GstStateChangeReturn ret =
+        GST_ELEMENT_CLASS(gst_wm_net_sink_parent_class)->change_state(element, transition);
+
+    switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+        if (ret == GST_STATE_CHANGE_FAILURE)
+            server.set_accepting(false);
+        break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+        server.set_accepting(false);
+        server.disconnect_all();
+        break;
+    default:
+        break;
+    }
+    return ret;
+}
+
+/* Properties */
+
+/* The listener settings: fixed while open (IWMWriterNetworkSink). */
+static bool fixed_while_open(guint prop_id) {
+    return prop_id == PROP_PORT || prop_id == PROP_ADDRESS || prop_id == PROP_MAX_CLIENTS ||
+           prop_id == PROP_BACKLOG;
+}
+
+/* Stores @value of property @prop_id in @settings; returns whether it changed. */
+static bool apply_setting(Settings &settings, guint prop_id, const GValue *value) {
+    wmstream::ServerConfig &config = settings.config;
+    switch (prop_id) {
+    case PROP_PORT: {
+        const auto port = static_cast<uint16_t>(g_value_get_int(value));
+        return std::exchange(config.port, port) != port;
+    }
+    case PROP_ADDRESS: {
+        const gchar *address = g_value_get_string(value);
+        const std::string text = address ? address : "";
+        return std::exchange(config.address, text) != text;
+    }
+    case PROP_MAX_CLIENTS: {
+        const gint max_clients = g_value_get_int(value);
+        return std::exchange(config.max_clients, max_clients) != max_clients;
+    }
+    case PROP_PROTOCOL: {
+        const auto protocol = static_cast<GstWmNetSinkProtocol>(g_value_get_enum(value));
+        return std::exchange(settings.protocol, protocol) != protocol;
+    }
+    case PROP_BACKLOG: {
+        const gint backlog = g_value_get_int(value);
+        return std::exchange(config.backlog, backlog) != backlog;
+    }
+    case PROP_MAX_LAG: {
+        const auto lag_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
+        return std::exchange(config.max_lag_us, lag_us) != lag_us;
+    }
+    case PROP_TIMEOUT: {
+        const auto timeout_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
+        return std::exchange(config.timeout_us, timeout_us) != timeout_us;
+    }
+    default:
+        g_return_val_if_reached(false);
+    }
+}
+
+static void gst_wm_net_sink_set_property(GObject *object, guint prop_id, const GValue *value,
+                                         GParamSpec *pspec) {
+    GstWmNetSink *self = GST_WM_NET_SINK(object);
+    GstWmNetSinkState *state = self->state;
+    bool refused = false;
+    bool changed = false;
+    {
+        std::lock_guard<std::mutex> locker(state->lock_);
+        refused = state->open_ && fixed_while_open(prop_id);
+        if (!refused)
+            changed = apply_setting(state->settings_, prop_id, value);
+    }
+
+    if (refused) {
+        GST_WARNING_OBJECT(self, "refusing to change '%s' while open", pspec->name);
+        WMSTREAM_POST_ERROR(
+            self, GST_MESSAGE_WARNING,
+            wmstream::make_error(wmstream::Errc::InvalidRequest,
+                                 std::string("'") + pspec->name +
+                                     "' is fixed from NULL→READY until READY→NULL"),
+            std::string("Cannot change '") + pspec->name + "' while the sink is open.",
+            gst_structure_new("context", "property", G_TYPE_STRING, pspec->name, nullptr));
+    } else if (changed) {
+        g_object_notify_by_pspec(object, pspec);
+    }
+}
+
+static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue *value,
+                                         GParamSpec *pspec) {
+    GstWmNetSink *self = GST_WM_NET_SINK(object);
+    GstWmNetSinkState *state = self->state;
+
+    /* Live values of the server, read without lock_ held. */
+    switch (prop_id) {
+    case PROP_NUM_CLIENTS:
+        g_value_set_uint(value, static_cast<guint>(state->server_.num_clients()));
+        return;
+    case PROP_BYTES_SERVED:
+        g_value_set_uint64(value, state->server_.stats().bytes_sent);
+        return;
+    default:
+        break;
+    }
+
+    std::lock_guard<std::mutex> locker(state->lock_);
+    const wmstream::ServerConfig &config = state->settings_.config;
+    switch (prop_id) {
+    case PROP_PORT:
+        g_value_set_int(value, config.port);
+        break;
+    case PROP_CURRENT_PORT:
+        g_value_set_int(value, static_cast<gint>(state->current_port_));
+        break;
+    case PROP_ADDRESS:
+        g_value_set_string(value, config.address.empty() ? nullptr : config.address.c_str());
+        break;
+    case PROP_HOST_URL:
+        g_value_set_string(value, state->host_url_.empty() ? nullptr : state->host_url_.c_str());
+        break;
+    case PROP_MAX_CLIENTS:
+        g_value_set_int(value, config.max_clients);
+        break;
+    case PROP_PROTOCOL:
+        g_value_set_enum(value, state->settings_.protocol);
+        break;
+    case PROP_BACKLOG:
+        g_value_set_int(value, config.backlog);
+        break;
+    case PROP_MAX_LAG:
+        g_value_set_uint64(value, static_cast<guint64>(config.max_lag_us) * GST_USECOND);
+        break;
+    case PROP_TIMEOUT:
+        g_value_set_uint64(value, static_cast<guint64>(config.timeout_us) * GST_USECOND);
+        break;
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+        break;
+    }
+}
+
+/* GObject */
+
+static void gst_wm_net_sink_init(GstWmNetSink *self) {
+    self->state = new GstWmNetSinkState(self);
+    gst_base_sink_set_sync(GST_BASE_SINK(self), FALSE);
+}
+
+static void gst_wm_net_sink_finalize(GObject *object) {
+    GstWmNetSink *self = GST_WM_NET_SINK(object);
+    delete self->state;
+    G_OBJECT_CLASS(gst_wm_net_sink_parent_class)->finalize(object);
+}
+
+static void install_properties(GObjectClass *object_class) {
+    const wmstream::ServerConfig defaults;
+    constexpr auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                 G_PARAM_EXPLICIT_NOTIFY);
+    constexpr auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+    properties[PROP_PORT] = g_param_spec_int(
+        "port", "Port",
+        "TCP port to listen on; 0 = pick a free port (see current-port). Refused while open "
+        "(0..65535, default 8080)",
+        0, G_MAXUINT16, defaults.port, rw);
+    properties[PROP_CURRENT_PORT] = g_param_spec_int(
+        "current-port", "Current port",
+        "The TCP port listened on, 0 when not open; notified on open and close (0..65535)", 0,
+        G_MAXUINT16, 0, ro);
+    properties[PROP_ADDRESS] = g_param_spec_string(
+        "address", "Address",
+        "Local address to bind (IP literal or host name); NULL or empty = all interfaces, IPv4 "
+        "and IPv6. Refused while open (default NULL)",
+        nullptr, rw);
+    properties[PROP_HOST_URL] = g_param_spec_string(
+        "host-url", "Host URL",
+        "URL of the stream, http://host:port/ (IWMWriterNetworkSink::GetHostURL); NULL when not "
+        "open",
+        nullptr, ro);
+    properties[PROP_MAX_CLIENTS] = g_param_spec_int(
+        "max-clients", "Maximum clients",
+        "Streaming clients served at once, more get 503; -1 = unlimited. Refused while open "
+        "(-1..2147483647, default 5)",
+        -1, G_MAXINT, defaults.max_clients, rw);
+    properties[PROP_PROTOCOL] = g_param_spec_enum(
+        "protocol", "Protocol", "Network protocol; only http (WMT_PROTOCOL_HTTP) (default http)",
+        GST_TYPE_WM_NET_SINK_PROTOCOL, GST_WM_NET_SINK_PROTOCOL_HTTP, rw);
+    properties[PROP_NUM_CLIENTS] = g_param_spec_uint(
+        "num-clients", "Number of clients", "Clients being served now (0..4294967295)", 0,
+        G_MAXUINT, 0, ro);
+    properties[PROP_BACKLOG] = g_param_spec_int(
+        "backlog", "Listen backlog",
+        "Connections the kernel queues until they are accepted (listen(2) backlog). Refused "
+        "while open (1..65535, default 128)",
+        1, G_MAXUINT16, defaults.backlog, rw);
+    properties[PROP_MAX_LAG] = g_param_spec_uint64(
+        "max-lag", "Maximum lag",
+        "Nanoseconds a client may fall behind live before it is moved to the newest key frame; "
+        "used from the next open (1000000..9223372036854775807 ns, default 5000000000 = 5 s)",
+        GST_MSECOND, G_MAXINT64, static_cast<guint64>(defaults.max_lag_us) * GST_USECOND, rw);
+    properties[PROP_TIMEOUT] = g_param_spec_uint64(
+        "timeout", "Timeout",
+        "Nanoseconds a client may accept no byte before it is removed as slow; 0 = never; used "
+        "from the next open (0..9223372036854775807 ns, default 10000000000 = 10 s)",
+        0, G_MAXINT64, static_cast<guint64>(defaults.timeout_us) * GST_USECOND, rw);
+    properties[PROP_BYTES_SERVED] = g_param_spec_uint64(
+        "bytes-served", "Bytes served",
+        "Bytes sent to all clients since the sink opened, HTTP headers included "
+        "(0..18446744073709551615)",
+        0, G_MAXUINT64, 0, ro);
+
+    g_object_class_install_properties(object_class, N_PROPERTIES, properties);
+}
+
+static void install_signals(GstWmNetSinkClass *klass) {
+    const GType type = G_TYPE_FROM_CLASS(klass);
+    constexpr auto action = static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION);
+
+    /**
+     * GstWmNetSink::client-added:
+     * @sink: the sink
+     * @client_id: the client, unique for the sink's lifetime
+     *
+     * A client was admitted (its request was read) and is being served.
+     * Emitted from the element's relay thread: do not change the element's
+     * state from the handler (use gst_element_call_async()).
+     */
+    signals[SIGNAL_CLIENT_ADDED] = g_signal_new("client-added", type, G_SIGNAL_RUN_LAST, 0,
+                                                nullptr, nullptr, nullptr, G_TYPE_NONE, 1,
+                                                G_TYPE_UINT64);
+    /**
+     * GstWmNetSink::client-removed:
+     * @sink: the sink
+     * @client_id: the client
+     * @reason: why it went away
+     *
+     * A client went away. Emitted from the element's relay thread, like
+     * #GstWmNetSink::client-added.
+     */
+    signals[SIGNAL_CLIENT_REMOVED] = g_signal_new(
+        "client-removed", type, G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr, G_TYPE_NONE, 2,
+        G_TYPE_UINT64, GST_TYPE_WM_NET_SINK_REMOVE_REASON);
+    /**
+     * GstWmNetSink::disconnect:
+     * @sink: the sink
+     *
+     * Drop every client and keep the port (IWMWriterNetworkSink::Disconnect).
+     * Each gets #GstWmNetSink::client-removed with reason disconnected.
+     */
+    signals[SIGNAL_DISCONNECT] = g_signal_new_class_handler(
+        "disconnect", type, action, G_CALLBACK(gst_wm_net_sink_disconnect), nullptr, nullptr,
+        nullptr, G_TYPE_NONE, 0);
+    /**
+     * GstWmNetSink::get-clients:
+     * @sink: the sink
+     *
+     * Returns: (transfer full): a "wmnetsink-clients" structure whose
+     * "clients" field is an array of "wmnetsink-client" structures, one per
+     * served client (fields as #GstWmNetSink::get-stats).
+     */
+    signals[SIGNAL_GET_CLIENTS] = g_signal_new_class_handler(
+        "get-clients", type, action, G_CALLBACK(gst_wm_net_sink_get_clients), nullptr, nullptr,
+        nullptr, GST_TYPE_STRUCTURE, 0);
+    /**
+     * GstWmNetSink::get-stats:
+     * @sink: the sink
+     * @client_id: the client
+     *
+     * Returns: (transfer full) (nullable): a "wmnetsink-client" structure, or
+     * %NULL for an unknown client. Fields: id (guint64), address (string),
+     * port (guint), dns-name (string, "" until resolved), user-agent
+     * (string), protocol (string, "wmsp" or "http"), connected-time (gint64,
+     * µs since the epoch), connect-duration (guint64, ns), bytes-sent
+     * (guint64), packets-sent (guint64), bitrate (guint64, bit/s), lag
+     * (gint64, ns behind live), key-frame-skips (guint64).
+     */
+    signals[SIGNAL_GET_STATS] = g_signal_new_class_handler(
+        "get-stats", type, action, G_CALLBACK(gst_wm_net_sink_get_stats), nullptr, nullptr,
+        nullptr, GST_TYPE_STRUCTURE, 1, G_TYPE_UINT64);
+}
+
+static void gst_wm_net_sink_class_init(GstWmNetSinkClass *klass) {
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+    GstBaseSinkClass *base_sink_class = GST_BASE_SINK_CLASS(klass);
+
+    object_class->set_property = gst_wm_net_sink_set_property;
+    object_class->get_property = gst_wm_net_sink_get_property;
+    object_class->finalize = gst_wm_net_sink_finalize;
+    install_properties(object_class);
+    install_signals(klass);
+
+    gst_element_class_set_static_metadata(
+        element_class, "Windows Media network sink", "Sink/Network",
+        "Serves a live ASF stream over HTTP to Windows Media (MS-WMSP), FFmpeg, VLC and plain "
+        "HTTP clients",
+        "wmstream authors");
+    gst_element_class_add_static_pad_template(element_class, &sink_template);
+    element_class->change_state = gst_wm_net_sink_change_state;
+
+    base_sink_class->start = gst_wm_net_sink_start;
+    base_sink_class->stop = gst_wm_net_sink_stop;
+    base_sink_class->set_caps = gst_wm_net_sink_set_caps;
+    base_sink_class->render = gst_wm_net_sink_render;
+    base_sink_class->event = gst_wm_net_sink_event;
+
+    gst_type_mark_as_plugin_api(GST_TYPE_WM_NET_SINK_PROTOCOL, static_cast<GstPluginAPIFlags>(0));
+    gst_type_mark_as_plugin_api(GST_TYPE_WM_NET_SINK_REMOVE_REASON,
+                                static_cast<GstPluginAPIFlags>(0));
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * wmnetsink: serves a live ASF stream to many clients, Windows Media
+ * style (MS-WMSP pull and plain HTTP). See gstwmnetsink.cpp.
+ */
+#pragma once
+
+#include <gst/base/gstbasesink.h>
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GstWmNetSinkProtocol:
+ * @GST_WM_NET_SINK_PROTOCOL_HTTP: HTTP (WMT_PROTOCOL_HTTP)
+ *
+ * The network protocol of the sink (IWMWriterNetworkSink::SetNetworkProtocol).
+ */
+typedef enum {
+    GST_WM_NET_SINK_PROTOCOL_HTTP = 0,
+} GstWmNetSinkProtocol;
+
+/**
+ * GstWmNetSinkRemoveReason:
+ * @GST_WM_NET_SINK_REMOVE_REASON_CLOSED: the client closed the connection
+ * @GST_WM_NET_SINK_REMOVE_REASON_DISCONNECTED: the application disconnected it
+ *   (the disconnect action, PAUSED→READY, READY→NULL)
+ * @GST_WM_NET_SINK_REMOVE_REASON_SLOW: it fell too far behind or made no progress
+ *   within the timeout
+ * @GST_WM_NET_SINK_REMOVE_REASON_ERROR: socket error or bad request
+ * @GST_WM_NET_SINK_REMOVE_REASON_OVER_LIMIT: refused because max-clients was reached
+ * @GST_WM_NET_SINK_REMOVE_REASON_EOS: the stream ended
+ *
+ * Why a client went away (the client-removed signal).
+ */
+typedef enum {
+    GST_WM_NET_SINK_REMOVE_REASON_CLOSED,
+    GST_WM_NET_SINK_REMOVE_REASON_DISCONNECTED,
+    GST_WM_NET_SINK_REMOVE_REASON_SLOW,
+    GST_WM_NET_SINK_REMOVE_REASON_ERROR,
+    GST_WM_NET_SINK_REMOVE_REASON_OVER_LIMIT,
+    GST_WM_NET_SINK_REMOVE_REASON_EOS,
+} GstWmNetSinkRemoveReason;
+
+#define GST_TYPE_WM_NET_SINK_PROTOCOL (gst_wm_net_sink_protocol_get_type())
+GType gst_wm_net_sink_protocol_get_type(void);
+
+#define GST_TYPE_WM_NET_SINK_REMOVE_REASON (gst_wm_net_sink_remove_reason_get_type())
+GType gst_wm_net_sink_remove_reason_get_type(void);
+
+#define GST_TYPE_WM_NET_SINK (gst_wm_net_sink_get_type())
+G_DECLARE_FINAL_TYPE(GstWmNetSink, gst_wm_net_sink, GST, WM_NET_SINK, GstBaseSink)
+
+GST_ELEMENT_REGISTER_DECLARE(wmnetsink);
+
+G_END_DECLS

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The wmstream plugin: registration only.
+ */
+#include "gstwmnetsink.h"
+
+#include <gst/gst.h>
+
+static gboolean plugin_init(GstPlugin *plugin) { return GST_ELEMENT_REGISTER(wmnetsink, plugin); }
+
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, wmstream,
+                  "Windows Media network streaming (MS-WMSP / HTTP) of live ASF", plugin_init,
+                  VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

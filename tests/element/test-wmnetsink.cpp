@@ -1,0 +1,1216 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Element tests of wmnetsink (GstCheck): the properties gst-inspect shows,
+ * the listener's life cycle and its errors, and the data path: real asfmux
+ * output served to raw TCP clients speaking plain HTTP and MS-WMSP. Every
+ * listener binds port 0 on 127.0.0.1; every wait is bounded.
+ */
+#include "framing.h"
+
+#include <gio/gio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/gst.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace {
+
+/** Longest wait for anything the tests expect to happen, µs. */
+constexpr gint64 kWaitUs = 15 * G_USEC_PER_SEC;
+/** Blocking socket calls return after at most this many seconds. */
+constexpr guint kSocketTimeoutS = 1;
+constexpr const char *kPlayerAgent = "NSPlayer/7.10.0.3059";
+constexpr const char *kBrowserAgent = "wmstream-test/1.0";
+/** First bytes of the ASF Header Object and Data Object GUIDs. */
+const guint8 kHeaderGuid[16] = {0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11,
+                                0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce, 0x6c};
+const guint8 kDataGuid[16] = {0x36, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11,
+                              0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce, 0x6c};
+/** Size of the Data Object head that follows the Header Object. */
+constexpr size_t kDataObjectHead = 50;
+
+const char *kLivePipeline =
+    "videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=25/1 ! "
+    "avenc_wmv2 bitrate=800000 gop-size=5 ! asfmux streamable=true ! "
+    "wmnetsink name=sink port=0 address=127.0.0.1 ";
+
+gint64 deadline() { return g_get_monotonic_time() + kWaitUs; }
+
+bool starts_with(const std::string &text, const std::string &prefix) {
+    return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+/* ---- bus ---- */
+
+/** The next message of @p types on @p bus, or null after @p timeout_us. */
+GstMessage *pop(GstBus *bus, GstMessageType types, gint64 timeout_us = kWaitUs) {
+    return gst_bus_timed_pop_filtered(bus, timeout_us * GST_USECOND, types);
+}
+
+/** The next element message named @p name (others are dropped), or null. */
+GstMessage *pop_element_message(GstBus *bus, const char *name) {
+    const gint64 end = deadline();
+    for (gint64 now = g_get_monotonic_time(); now < end; now = g_get_monotonic_time()) {
+        GstMessage *message = pop(bus, GST_MESSAGE_ELEMENT, end - now);
+        if (!message)
+            return nullptr;
+        if (gst_message_has_name(message, name))
+            return message;
+        gst_message_unref(message);
+    }
+    return nullptr;
+}
+
+/** Assert @p message (ERROR or WARNING) has @p domain/@p code and the condition in its details. */
+void check_error_message(GstMessage *message, GQuark domain, gint code, const char *condition,
+                         guint hresult) {
+    fail_unless(message != nullptr, "no error/warning message");
+    GError *error = nullptr;
+    const GstStructure *details = nullptr;
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+        gst_message_parse_error(message, &error, nullptr);
+        gst_message_parse_error_details(message, &details);
+    } else {
+        fail_unless_equals_int(GST_MESSAGE_TYPE(message), GST_MESSAGE_WARNING);
+        gst_message_parse_warning(message, &error, nullptr);
+        gst_message_parse_warning_details(message, &details);
+    }
+    fail_unless(error != nullptr);
+    fail_unless(error->domain == domain, "domain %s", g_quark_to_string(error->domain));
+    fail_unless_equals_int(error->code, code);
+    fail_unless(error->message && *error->message, "no user text");
+    g_error_free(error);
+    fail_unless(details != nullptr, "no details structure");
+    fail_unless_equals_string(gst_structure_get_string(details, "condition"), condition);
+    guint value = 0;
+    fail_unless(gst_structure_get_uint(details, "hresult", &value));
+    fail_unless_equals_uint64(value, hresult);
+}
+
+/* ---- a lone sink with its own bus ---- */
+
+struct LoneSink {
+    GstElement *sink = nullptr;
+    GstBus *bus = nullptr;
+
+    LoneSink() {
+        sink = gst_element_factory_make("wmnetsink", nullptr);
+        fail_unless(sink != nullptr, "wmnetsink not found (GST_PLUGIN_PATH_1_0?)");
+        bus = gst_bus_new();
+        gst_element_set_bus(sink, bus);
+        g_object_set(sink, "port", 0, "address", "127.0.0.1", nullptr);
+    }
+    ~LoneSink() {
+        gst_element_set_state(sink, GST_STATE_NULL);
+        gst_bus_set_flushing(bus, TRUE);
+        gst_object_unref(bus);
+        gst_object_unref(sink);
+    }
+    LoneSink(const LoneSink &) = delete;
+    LoneSink &operator=(const LoneSink &) = delete;
+
+    gint current_port() const {
+        gint port = -1;
+        g_object_get(sink, "current-port", &port, nullptr);
+        return port;
+    }
+};
+
+/* ---- sockets ---- */
+
+/** A listening socket on 127.0.0.1 (port 0 = any), to occupy or probe a port. */
+GSocket *listen_on(guint16 port, GError **error) {
+    GSocket *socket =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+    fail_unless(socket != nullptr);
+    GInetAddress *loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *address = g_inet_socket_address_new(loopback, port);
+    const bool ok = g_socket_bind(socket, address, FALSE, error) && g_socket_listen(socket, error);
+    g_object_unref(address);
+    g_object_unref(loopback);
+    if (!ok)
+        g_clear_object(&socket);
+    return socket;
+}
+
+guint16 local_port(GSocket *socket) {
+    GSocketAddress *address = g_socket_get_local_address(socket, nullptr);
+    fail_unless(address != nullptr);
+    const guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(address));
+    g_object_unref(address);
+    return port;
+}
+
+/** A raw TCP client with bounded blocking I/O, reading one HTTP response. */
+class TestClient {
+public:
+    explicit TestClient(guint port) {
+        GSocketClient *client = g_socket_client_new();
+        g_socket_client_set_timeout(client, 5);
+        GError *error = nullptr;
+        connection_ = g_socket_client_connect_to_host(client, "127.0.0.1", port, nullptr, &error);
+        g_object_unref(client);
+        fail_unless(connection_ != nullptr, "connect to 127.0.0.1:%u: %s", port,
+                    error ? error->message : "?");
+        socket_ = g_socket_connection_get_socket(connection_);
+        g_socket_set_timeout(socket_, kSocketTimeoutS);
+    }
+    ~TestClient() { close(); }
+    TestClient(const TestClient &) = delete;
+    TestClient &operator=(const TestClient &) = delete;
+
+    void close() {
+        if (!connection_)
+            return;
+        g_io_stream_close(G_IO_STREAM(connection_), nullptr, nullptr);
+        g_clear_object(&connection_);
+        socket_ = nullptr;
+    }
+
+    guint16 port() const { return local_port(socket_); }
+
+    void send(const std::string &text) {
+        for (size_t sent = 0; sent < text.size();) {
+            const gssize n =
+                g_socket_send(socket_, text.data() + sent, text.size() - sent, nullptr, nullptr);
+            fail_unless(n > 0, "send failed");
+            sent += size_t(n);
+        }
+    }
+
+    /** A plain HTTP GET. */
+    void get(const char *user_agent) {
+        send(std::string("GET / HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: */*\r\nUser-Agent: ") +
+             user_agent + "\r\nConnection: Close\r\n\r\n");
+    }
+
+    /** An MS-WMSP Play request as VLC 3.0 sends it. */
+    void play() {
+        send(std::string("GET / HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: */*\r\nUser-Agent: ") +
+             kPlayerAgent +
+             "\r\nPragma: no-cache,rate=1.000000,request-context=2\r\n"
+             "Pragma: xPlayStrm=1\r\n"
+             "Pragma: xClientGUID={c77e7400-738a-11d2-9add-0020af0a3278}\r\n"
+             "Pragma: stream-switch-count=1\r\n"
+             "Pragma: stream-switch-entry=ffff:1:0 \r\n"
+             "Connection: Close\r\n\r\n");
+    }
+
+    /** Read the response head (status line + headers); the bytes after it go to body(). */
+    bool read_head(gint64 end = deadline()) {
+        while (head_end_ == std::string::npos) {
+            if (!receive(end))
+                return false;
+            head_end_ = raw_.find("\r\n\r\n");
+        }
+        head_ = raw_.substr(0, head_end_ + 2);
+        body_.insert(body_.end(), raw_.begin() + head_end_ + 4, raw_.end());
+        return true;
+    }
+
+    /** Read until body() holds at least @p n bytes. */
+    bool read_body(size_t n, gint64 end = deadline()) {
+        while (body_.size() < n)
+            if (!receive(end))
+                return false;
+        return true;
+    }
+
+    /** Read (and discard) until the server closes the connection. */
+    bool wait_closed(gint64 end = deadline()) {
+        while (receive(end)) {
+        }
+        return eof_;
+    }
+
+    std::string status_line() const { return head_.substr(0, head_.find("\r\n")); }
+    /** Value of header @p name (case-insensitive), "" when absent. */
+    std::string header(const std::string &name) const {
+        size_t line = head_.find("\r\n");
+        while (line != std::string::npos && line + 2 < head_.size()) {
+            const size_t start = line + 2;
+            line = head_.find("\r\n", start);
+            const std::string text = head_.substr(start, line - start);
+            const size_t colon = text.find(':');
+            if (colon != std::string::npos && g_ascii_strncasecmp(text.c_str(), name.c_str(), colon) == 0 &&
+                colon == name.size())
+                return text.substr(text.find_first_not_of(' ', colon + 1));
+        }
+        return "";
+    }
+    std::vector<guint8> &body() { return body_; }
+    bool eof() const { return eof_; }
+
+private:
+    /* One receive into raw_ (before the head end) or body_; false on EOF or deadline. */
+    bool receive(gint64 end) {
+        if (eof_)
+            return false;
+        guint8 buffer[65536];
+        while (g_get_monotonic_time() < end) {
+            GError *error = nullptr;
+            const gssize n = g_socket_receive(socket_, reinterpret_cast<gchar *>(buffer),
+                                              sizeof buffer, nullptr, &error);
+            if (n > 0) {
+                if (head_end_ == std::string::npos)
+                    raw_.append(reinterpret_cast<char *>(buffer), size_t(n));
+                else
+                    body_.insert(body_.end(), buffer, buffer + n);
+                return true;
+            }
+            if (n == 0 || !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+                eof_ = true; /* closed or reset */
+                g_clear_error(&error);
+                return false;
+            }
+            g_clear_error(&error);
+        }
+        return false;
+    }
+
+    GSocketConnection *connection_ = nullptr;
+    GSocket *socket_ = nullptr;
+    std::string raw_;
+    size_t head_end_ = std::string::npos;
+    std::string head_;
+    std::vector<guint8> body_;
+    bool eof_ = false;
+};
+
+/** Reads MS-WMSP packets from a Play response body. */
+class WmspReader {
+public:
+    explicit WmspReader(TestClient &client) : client_(client) {}
+
+    /** The next packet; fails the test on a framing error or timeout. */
+    wmstream::framing::Packet next(gint64 end = deadline()) {
+        for (;;) {
+            auto &body = client_.body();
+            reader_.feed(body.data(), body.size());
+            body.clear();
+            auto packet = reader_.next();
+            fail_unless(packet.ok(), "framing error: %s",
+                        packet.ok() ? "" : packet.error().message.c_str());
+            if (*packet)
+                return std::move(**packet);
+            fail_unless(client_.read_body(1, end), "no more MS-WMSP packets");
+        }
+    }
+
+    /** Read $D packets until @p count more arrived, asserting LocationId and AFFlags have no gap. */
+    void read_data(size_t count) {
+        const gint64 end = deadline();
+        for (size_t i = 0; i < count; ++i) {
+            wmstream::framing::Packet packet = next(end);
+            fail_unless_equals_int(int(packet.id), int(wmstream::framing::PacketId::Data));
+            fail_unless(!packet.payload.empty());
+            if (data_packets_ > 0) {
+                fail_unless_equals_uint64(packet.location_id, last_location_ + 1);
+                fail_unless_equals_int(packet.af_flags, guint8(last_af_flags_ + 1));
+            }
+            last_location_ = packet.location_id;
+            last_af_flags_ = packet.af_flags;
+            ++data_packets_;
+        }
+    }
+
+    size_t data_packets() const { return data_packets_; }
+
+private:
+    TestClient &client_;
+    wmstream::framing::Reader reader_{wmstream::framing::Reader::Mode::Pull};
+    size_t data_packets_ = 0;
+    guint32 last_location_ = 0;
+    guint8 last_af_flags_ = 0;
+};
+
+/** Read a Play response: 200, x-mms-framed, then a whole $H with the ASF header. */
+void expect_play_response(TestClient &client, WmspReader &reader) {
+    fail_unless(client.read_head(), "no response head");
+    fail_unless(starts_with(client.status_line(), "HTTP/1.0 200"), "%s",
+                client.status_line().c_str());
+    const std::string content_type = client.header("Content-Type");
+    fail_unless_equals_string(content_type.c_str(), "application/x-mms-framed");
+    const std::string server = client.header("Server");
+    fail_unless(starts_with(server, "Rex/"), "Server: %s", server.c_str());
+    wmstream::framing::Packet header = reader.next();
+    fail_unless_equals_int(int(header.id), int(wmstream::framing::PacketId::Header));
+    fail_unless_equals_int(header.af_flags, wmstream::framing::kHeaderWhole);
+    fail_unless(header.payload.size() > sizeof kHeaderGuid);
+    fail_unless(std::memcmp(header.payload.data(), kHeaderGuid, sizeof kHeaderGuid) == 0);
+}
+
+/** Read a plain HTTP response: 200, video/x-ms-asf, the ASF header, the Data Object head. */
+void expect_raw_asf_response(TestClient &client) {
+    fail_unless(client.read_head(), "no response head");
+    fail_unless(starts_with(client.status_line(), "HTTP/1.0 200"), "%s",
+                client.status_line().c_str());
+    const std::string content_type = client.header("Content-Type");
+    fail_unless_equals_string(content_type.c_str(), "video/x-ms-asf");
+    fail_unless(client.read_body(24));
+    const std::vector<guint8> &body = client.body();
+    fail_unless(std::memcmp(body.data(), kHeaderGuid, sizeof kHeaderGuid) == 0);
+    guint64 header_size = 0;
+    for (int i = 7; i >= 0; --i)
+        header_size = header_size << 8 | body[16 + i];
+    fail_unless(header_size > 30 && header_size < 65536, "header size %" G_GUINT64_FORMAT,
+                header_size);
+    /* Header, Data Object head and at least one data packet. */
+    fail_unless(client.read_body(header_size + kDataObjectHead + 1));
+    fail_unless(std::memcmp(client.body().data() + header_size, kDataGuid, sizeof kDataGuid) == 0);
+}
+
+/* ---- signals ---- */
+
+struct ClientEvent {
+    bool added;
+    guint64 id;
+    gint reason;
+};
+
+/**
+ * Records client-added / client-removed. They are emitted on the element's
+ * relay thread, possibly while the recorder goes away: the handlers share
+ * the log, which the last of them frees.
+ */
+class Recorder {
+public:
+    explicit Recorder(GstElement *sink)
+        : sink_(GST_ELEMENT(gst_object_ref(sink))), log_(std::make_shared<Log>()) {
+        added_handler_ = connect("client-added", G_CALLBACK(on_added));
+        removed_handler_ = connect("client-removed", G_CALLBACK(on_removed));
+    }
+    ~Recorder() {
+        g_signal_handler_disconnect(sink_, added_handler_);
+        g_signal_handler_disconnect(sink_, removed_handler_);
+        gst_object_unref(sink_);
+    }
+    Recorder(const Recorder &) = delete;
+    Recorder &operator=(const Recorder &) = delete;
+
+    /** Wait until an event matching @p match was recorded; returns it. */
+    ClientEvent wait_for(const std::function<bool(const ClientEvent &)> &match) {
+        std::unique_lock<std::mutex> locker(log_->lock);
+        const gint64 end = deadline();
+        for (;;) {
+            auto found = std::find_if(log_->events.begin(), log_->events.end(), match);
+            if (found != log_->events.end())
+                return *found;
+            const gint64 left = end - g_get_monotonic_time();
+            fail_unless(left > 0, "timed out waiting for a client signal");
+            log_->changed.wait_for(locker, std::chrono::microseconds(left));
+        }
+    }
+    /** The @p nth client-added (0 = first). */
+    ClientEvent wait_added(size_t nth = 0) {
+        size_t seen = 0;
+        return wait_for([&seen, nth](const ClientEvent &e) { return e.added && seen++ == nth; });
+    }
+    ClientEvent wait_removed(guint64 id) {
+        return wait_for([id](const ClientEvent &e) { return !e.added && e.id == id; });
+    }
+    std::vector<ClientEvent> events() {
+        std::lock_guard<std::mutex> locker(log_->lock);
+        return log_->events;
+    }
+
+private:
+    struct Log {
+        std::mutex lock;
+        std::condition_variable changed;
+        std::vector<ClientEvent> events; /* Protected by lock */
+
+        void record(const ClientEvent &event) {
+            std::lock_guard<std::mutex> locker(lock);
+            events.push_back(event);
+            changed.notify_all();
+        }
+    };
+    using LogRef = std::shared_ptr<Log>;
+
+    gulong connect(const char *signal, GCallback callback) {
+        return g_signal_connect_data(
+            sink_, signal, callback, new LogRef(log_),
+            [](gpointer data, GClosure *) { delete static_cast<LogRef *>(data); },
+            GConnectFlags(0));
+    }
+    static void on_added(GstElement *, guint64 id, gpointer log) {
+        (*static_cast<LogRef *>(log))->record({true, id, -1});
+    }
+    static void on_removed(GstElement *, guint64 id, gint reason, gpointer log) {
+        (*static_cast<LogRef *>(log))->record({false, id, reason});
+    }
+
+    GstElement *sink_;
+    LogRef log_;
+    gulong added_handler_ = 0;
+    gulong removed_handler_ = 0;
+};
+
+/** The value of GstWmNetSinkRemoveReason with @p nick. */
+gint remove_reason(const char *nick) {
+    GType type = g_type_from_name("GstWmNetSinkRemoveReason");
+    fail_unless(type != 0);
+    GEnumClass *enum_class = G_ENUM_CLASS(g_type_class_ref(type));
+    GEnumValue *value = g_enum_get_value_by_nick(enum_class, nick);
+    fail_unless(value != nullptr, "no reason '%s'", nick);
+    const gint result = value->value;
+    g_type_class_unref(enum_class);
+    return result;
+}
+
+guint num_clients(GstElement *sink) {
+    guint n = G_MAXUINT;
+    g_object_get(sink, "num-clients", &n, nullptr);
+    return n;
+}
+
+/* ---- a live pipeline: videotestsrc → avenc_wmv2 → asfmux → wmnetsink ---- */
+
+struct LivePipeline {
+    GstElement *pipeline = nullptr;
+    GstElement *sink = nullptr;
+    GstBus *bus = nullptr;
+    guint port = 0;
+
+    explicit LivePipeline(const char *sink_properties = "", GstState state = GST_STATE_PLAYING) {
+        GError *error = nullptr;
+        const std::string description = std::string(kLivePipeline) + sink_properties;
+        pipeline = gst_parse_launch(description.c_str(), &error);
+        fail_unless(pipeline != nullptr && error == nullptr, "%s: %s", description.c_str(),
+                    error ? error->message : "");
+        sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+        bus = gst_element_get_bus(pipeline);
+        set_state(state);
+        gint current = 0;
+        g_object_get(sink, "current-port", &current, nullptr);
+        fail_unless(current > 0);
+        port = guint(current);
+    }
+    ~LivePipeline() {
+        gst_element_set_state(pipeline, GST_STATE_NULL);
+        gst_object_unref(bus);
+        gst_object_unref(sink);
+        gst_object_unref(pipeline);
+    }
+    LivePipeline(const LivePipeline &) = delete;
+    LivePipeline &operator=(const LivePipeline &) = delete;
+
+    void set_state(GstState state) {
+        fail_unless(gst_element_set_state(pipeline, state) != GST_STATE_CHANGE_FAILURE);
+        fail_unless(gst_element_get_state(pipeline, nullptr, nullptr, kWaitUs * GST_USECOND) !=
+                    GST_STATE_CHANGE_FAILURE);
+    }
+
+    /** Fail when an ERROR was posted. */
+    void check_no_error() {
+        GstMessage *message = pop(bus, GST_MESSAGE_ERROR, 0);
+        if (message) {
+            GError *error = nullptr;
+            gchar *debug = nullptr;
+            gst_message_parse_error(message, &error, &debug);
+            fail("unexpected error: %s (%s)", error->message, debug);
+        }
+    }
+};
+
+/** A stream header and data packets captured from asfmux. */
+struct AsfCapture {
+    GstBuffer *header = nullptr;
+    std::vector<GstBuffer *> packets;
+
+    AsfCapture() {
+        GError *error = nullptr;
+        GstElement *pipeline = gst_parse_launch(
+            "videotestsrc num-buffers=50 ! video/x-raw,width=160,height=120,framerate=25/1 ! "
+            "avenc_wmv2 bitrate=800000 gop-size=5 ! asfmux streamable=true ! "
+            "appsink name=out sync=false",
+            &error);
+        fail_unless(pipeline != nullptr && error == nullptr);
+        GstElement *out = gst_bin_get_by_name(GST_BIN(pipeline), "out");
+        fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+        for (;;) {
+            GstSample *sample = nullptr;
+            g_signal_emit_by_name(out, "try-pull-sample", GST_CLOCK_TIME_NONE, &sample);
+            if (!sample)
+                break; /* EOS */
+            GstBuffer *buffer = gst_buffer_ref(gst_sample_get_buffer(sample));
+            gst_sample_unref(sample);
+            if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_HEADER) && !header)
+                header = buffer;
+            else
+                packets.push_back(buffer);
+        }
+        gst_element_set_state(pipeline, GST_STATE_NULL);
+        gst_object_unref(out);
+        gst_object_unref(pipeline);
+        fail_unless(header != nullptr);
+        fail_unless(packets.size() >= 8, "%zu packets", packets.size());
+        fail_if(GST_BUFFER_FLAG_IS_SET(packets[0], GST_BUFFER_FLAG_DELTA_UNIT));
+    }
+    ~AsfCapture() {
+        gst_buffer_unref(header);
+        for (GstBuffer *packet : packets)
+            gst_buffer_unref(packet);
+    }
+    AsfCapture(const AsfCapture &) = delete;
+    AsfCapture &operator=(const AsfCapture &) = delete;
+};
+
+void push(GstElement *appsrc, GstBuffer *buffer) {
+    GstFlowReturn ret = GST_FLOW_ERROR;
+    g_signal_emit_by_name(appsrc, "push-buffer", buffer, &ret);
+    fail_unless_equals_int(ret, GST_FLOW_OK);
+}
+
+} // namespace
+
+/* ---- what gst-inspect shows ---- */
+
+GST_START_TEST(test_defaults_and_ranges) {
+    GstElement *sink = gst_element_factory_make("wmnetsink", nullptr);
+
+    gint port = -1, current_port = -1, max_clients = 0, backlog = 0, protocol = -1;
+    gboolean sync = TRUE;
+    gchar *address = nullptr, *host_url = nullptr;
+    guint clients = 1;
+    guint64 max_lag = 0, timeout = 0, bytes_served = 1;
+    g_object_get(sink, "port", &port, "current-port", &current_port, "max-clients", &max_clients,
+                 "backlog", &backlog, "protocol", &protocol, "sync", &sync, "address", &address,
+                 "host-url", &host_url, "num-clients", &clients, "max-lag", &max_lag, "timeout",
+                 &timeout, "bytes-served", &bytes_served, nullptr);
+    fail_unless_equals_int(port, 8080);
+    fail_unless_equals_int(current_port, 0);
+    fail_unless_equals_int(max_clients, 5);
+    fail_unless_equals_int(backlog, 128);
+    fail_unless_equals_int(protocol, 0); /* WMT_PROTOCOL_HTTP */
+    fail_if(sync);
+    fail_unless(address == nullptr);
+    fail_unless(host_url == nullptr);
+    fail_unless_equals_int(clients, 0);
+    fail_unless_equals_uint64(max_lag, 5 * GST_SECOND);
+    fail_unless_equals_uint64(timeout, 10 * GST_SECOND);
+    fail_unless_equals_uint64(bytes_served, 0);
+
+    GObjectClass *klass = G_OBJECT_GET_CLASS(sink);
+    auto int_spec = [klass](const char *name) {
+        GParamSpec *spec = g_object_class_find_property(klass, name);
+        fail_unless(spec != nullptr && G_IS_PARAM_SPEC_INT(spec), "%s", name);
+        fail_unless(g_param_spec_get_blurb(spec) && std::strlen(g_param_spec_get_blurb(spec)) > 20);
+        return G_PARAM_SPEC_INT(spec);
+    };
+    fail_unless_equals_int(int_spec("port")->minimum, 0);
+    fail_unless_equals_int(int_spec("port")->maximum, 65535);
+    fail_unless_equals_int(int_spec("port")->default_value, 8080);
+    fail_unless_equals_int(int_spec("max-clients")->minimum, -1);
+    fail_unless_equals_int(int_spec("max-clients")->maximum, G_MAXINT);
+    fail_unless_equals_int(int_spec("max-clients")->default_value, 5);
+    fail_unless_equals_int(int_spec("backlog")->minimum, 1);
+    fail_unless_equals_int(int_spec("backlog")->maximum, 65535);
+    fail_unless_equals_int(int_spec("backlog")->default_value, 128);
+    for (const char *read_only : {"current-port", "host-url", "num-clients", "bytes-served"}) {
+        GParamSpec *spec = g_object_class_find_property(klass, read_only);
+        fail_unless(spec != nullptr, "%s", read_only);
+        fail_if(spec->flags & G_PARAM_WRITABLE, "%s is writable", read_only);
+    }
+    GParamSpec *protocol_spec = g_object_class_find_property(klass, "protocol");
+    fail_unless(G_IS_PARAM_SPEC_ENUM(protocol_spec));
+    GEnumValue *http = g_enum_get_value(G_PARAM_SPEC_ENUM(protocol_spec)->enum_class, 0);
+    fail_unless(http != nullptr);
+    fail_unless_equals_string(http->value_nick, "http");
+
+    /* Out of range: GLib refuses it (with a warning) and the value stays. */
+    ASSERT_WARNING(g_object_set(sink, "port", 70000, nullptr));
+    g_object_get(sink, "port", &port, nullptr);
+    fail_unless_equals_int(port, 8080);
+
+    for (const char *nick : {"closed", "disconnected", "slow", "error", "over-limit", "eos"})
+        remove_reason(nick);
+
+    GstElementFactory *factory = gst_element_get_factory(sink);
+    fail_unless_equals_string(
+        gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS), "Sink/Network");
+    GstPad *pad = gst_element_get_static_pad(sink, "sink");
+    GstCaps *template_caps = gst_pad_get_pad_template_caps(pad);
+    GstCaps *asf = gst_caps_from_string("video/x-ms-asf");
+    fail_unless(gst_caps_is_equal(template_caps, asf));
+
+    gst_caps_unref(asf);
+    gst_caps_unref(template_caps);
+    gst_object_unref(pad);
+    g_free(address);
+    g_free(host_url);
+    gst_object_unref(sink);
+}
+GST_END_TEST;
+
+/* ---- the listener ---- */
+
+static void count_notify(GObject *, GParamSpec *, gpointer count) { ++*static_cast<int *>(count); }
+
+GST_START_TEST(test_open_port_zero) {
+    LoneSink lone;
+    int notified = 0;
+    g_signal_connect(lone.sink, "notify::current-port", G_CALLBACK(count_notify), &notified);
+
+    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
+                           GST_STATE_CHANGE_SUCCESS);
+    const gint port = lone.current_port();
+    fail_unless(port > 0 && port <= 65535, "current-port %d", port);
+    fail_unless_equals_int(notified, 1);
+
+    gchar *host_url = nullptr;
+    g_object_get(lone.sink, "host-url", &host_url, nullptr);
+    fail_unless(host_url != nullptr);
+    gchar *port_text = g_strdup_printf(":%d/", port);
+    fail_unless(g_str_has_prefix(host_url, "http://"), "%s", host_url);
+    fail_unless(std::strstr(host_url, port_text) != nullptr, "%s", host_url);
+
+    GstMessage *open = pop_element_message(lone.bus, "wmnetsink-open");
+    fail_unless(open != nullptr, "no wmnetsink-open message");
+    const GstStructure *s = gst_message_get_structure(open);
+    guint message_port = 0;
+    fail_unless(gst_structure_get_uint(s, "port", &message_port));
+    fail_unless_equals_int(message_port, port);
+    fail_unless_equals_string(gst_structure_get_string(s, "host-url"), host_url);
+    fail_unless_equals_string(gst_structure_get_string(s, "address"), "127.0.0.1");
+    gst_message_unref(open);
+
+    /* Connections wait in the backlog from READY on. */
+    {
+        TestClient client(port);
+    }
+
+    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_NULL),
+                           GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int(lone.current_port(), 0);
+    fail_unless_equals_int(notified, 2);
+    gchar *closed_url = nullptr;
+    g_object_get(lone.sink, "host-url", &closed_url, nullptr);
+    fail_unless(closed_url == nullptr);
+
+    g_free(port_text);
+    g_free(host_url);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_port_in_use) {
+    GSocket *taken = listen_on(0, nullptr);
+    fail_unless(taken != nullptr);
+    const guint16 port = local_port(taken);
+
+    LoneSink lone;
+    g_object_set(lone.sink, "port", gint(port), nullptr);
+    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
+                           GST_STATE_CHANGE_FAILURE);
+    GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
+    check_error_message(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_BUSY,
+                        "NS_E_NETWORK_RESOURCE_FAILURE", 0xC00D0028u);
+    const GstStructure *details = nullptr;
+    gst_message_parse_error_details(error, &details);
+    guint detail_port = 0;
+    fail_unless(gst_structure_get_uint(details, "port", &detail_port));
+    fail_unless_equals_int(detail_port, port);
+    fail_unless_equals_string(gst_structure_get_string(details, "address"), "127.0.0.1");
+    gst_message_unref(error);
+    fail_unless_equals_int(lone.current_port(), 0);
+    GstState state = GST_STATE_VOID_PENDING;
+    gst_element_get_state(lone.sink, &state, nullptr, 0);
+    fail_unless_equals_int(state, GST_STATE_NULL);
+
+    /* Once the port is free the same element opens. */
+    g_socket_close(taken, nullptr);
+    g_object_unref(taken);
+    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
+                           GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int(lone.current_port(), port);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_bad_address) {
+    LoneSink lone;
+    /* TEST-NET-1 (RFC 5737): never a local address. */
+    g_object_set(lone.sink, "address", "192.0.2.1", nullptr);
+    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
+                           GST_STATE_CHANGE_FAILURE);
+    GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
+    check_error_message(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
+                        0x80070057u);
+    gst_message_unref(error);
+    fail_unless_equals_int(lone.current_port(), 0);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_null_releases_port) {
+    LoneSink lone;
+    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
+                           GST_STATE_CHANGE_SUCCESS);
+    const gint port = lone.current_port();
+    fail_unless(port > 0);
+    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_NULL),
+                           GST_STATE_CHANGE_SUCCESS);
+
+    GError *error = nullptr;
+    GSocket *again = listen_on(guint16(port), &error);
+    fail_unless(again != nullptr, "port %d still bound: %s", port, error ? error->message : "");
+    g_socket_close(again, nullptr);
+    g_object_unref(again);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_refused_while_open) {
+    LoneSink lone;
+    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
+                           GST_STATE_CHANGE_SUCCESS);
+    const gint port = lone.current_port();
+
+    struct Change {
+        const char *name;
+        std::function<void()> set;
+        std::function<bool()> unchanged;
+    };
+    GstElement *sink = lone.sink;
+    auto int_is = [sink](const char *name, gint expected) {
+        gint value = 0;
+        g_object_get(sink, name, &value, nullptr);
+        return value == expected;
+    };
+    const Change changes[] = {
+        {"port", [sink] { g_object_set(sink, "port", 1234, nullptr); },
+         [&] { return int_is("port", 0); }},
+        {"address", [sink] { g_object_set(sink, "address", "0.0.0.0", nullptr); },
+         [sink] {
+             gchar *address = nullptr;
+             g_object_get(sink, "address", &address, nullptr);
+             const bool same = g_strcmp0(address, "127.0.0.1") == 0;
+             g_free(address);
+             return same;
+         }},
+        {"max-clients", [sink] { g_object_set(sink, "max-clients", 7, nullptr); },
+         [&] { return int_is("max-clients", 5); }},
+        {"backlog", [sink] { g_object_set(sink, "backlog", 3, nullptr); },
+         [&] { return int_is("backlog", 128); }},
+    };
+    for (const Change &change : changes) {
+        change.set();
+        fail_unless(change.unchanged(), "'%s' changed while open", change.name);
+        GstMessage *warning = pop(lone.bus, GST_MESSAGE_WARNING);
+        check_error_message(warning, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+                            "NS_E_INVALID_REQUEST", 0xC00D002Bu);
+        GError *error = nullptr;
+        gst_message_parse_warning(warning, &error, nullptr);
+        fail_unless(std::strstr(error->message, change.name) != nullptr, "%s", error->message);
+        g_error_free(error);
+        gst_message_unref(warning);
+    }
+    fail_unless_equals_int(lone.current_port(), port);
+
+    /* Closed again, the change is taken. */
+    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_NULL),
+                           GST_STATE_CHANGE_SUCCESS);
+    g_object_set(sink, "max-clients", 7, nullptr);
+    fail_unless(int_is("max-clients", 7));
+    fail_if(pop(lone.bus, GST_MESSAGE_WARNING, 0) != nullptr);
+}
+GST_END_TEST;
+
+/* ---- the data path ---- */
+
+GST_START_TEST(test_http_client_gets_raw_asf) {
+    LivePipeline live;
+    TestClient client(live.port);
+    client.get(kBrowserAgent);
+    expect_raw_asf_response(client);
+    live.check_no_error();
+}
+GST_END_TEST;
+
+GST_START_TEST(test_wmsp_play) {
+    LivePipeline live;
+    TestClient client(live.port);
+    client.play();
+    WmspReader reader(client);
+    expect_play_response(client, reader);
+    reader.read_data(12);
+    live.check_no_error();
+}
+GST_END_TEST;
+
+GST_START_TEST(test_max_clients) {
+    LivePipeline live("max-clients=1");
+    Recorder recorder(live.sink);
+
+    TestClient served(live.port);
+    served.get(kBrowserAgent);
+    expect_raw_asf_response(served);
+    recorder.wait_added();
+
+    TestClient refused(live.port);
+    refused.play();
+    fail_unless(refused.read_head());
+    fail_unless(starts_with(refused.status_line(), "HTTP/1.0 503") ||
+                    starts_with(refused.status_line(), "HTTP/1.1 503"),
+                "%s", refused.status_line().c_str());
+    const std::string server = refused.header("Server");
+    fail_unless(starts_with(server, "Rex/"), "Server: %s", server.c_str());
+    fail_unless(refused.wait_closed(), "refused client not closed");
+    const gint over_limit = remove_reason("over-limit");
+    recorder.wait_for([over_limit](const ClientEvent &e) { return !e.added && e.reason == over_limit; });
+
+    /* The served client is still served. */
+    const size_t had = served.body().size();
+    fail_unless(served.read_body(had + 4800));
+    fail_unless_equals_int(num_clients(live.sink), 1);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_client_signals_and_disconnect) {
+    LivePipeline live;
+    Recorder recorder(live.sink);
+
+    /* Closed by the peer. */
+    auto closer = std::make_unique<TestClient>(live.port);
+    closer->get(kBrowserAgent);
+    expect_raw_asf_response(*closer);
+    const ClientEvent added = recorder.wait_added(0);
+    fail_unless_equals_int(num_clients(live.sink), 1);
+
+    GstMessage *message = pop_element_message(live.bus, "wmnetsink-client-added");
+    fail_unless(message != nullptr);
+    const GstStructure *s = gst_message_get_structure(message);
+    guint64 id = 0;
+    guint port = 0;
+    fail_unless(gst_structure_get_uint64(s, "id", &id));
+    fail_unless_equals_uint64(id, added.id);
+    fail_unless_equals_string(gst_structure_get_string(s, "address"), "127.0.0.1");
+    fail_unless(gst_structure_get_uint(s, "port", &port));
+    fail_unless_equals_int(port, closer->port());
+    fail_unless_equals_string(gst_structure_get_string(s, "user-agent"), kBrowserAgent);
+    fail_unless_equals_string(gst_structure_get_string(s, "protocol"), "http");
+    gst_message_unref(message);
+
+    closer.reset();
+    ClientEvent removed = recorder.wait_removed(added.id);
+    fail_unless_equals_int(removed.reason, remove_reason("closed"));
+    message = pop_element_message(live.bus, "wmnetsink-client-removed");
+    fail_unless(message != nullptr);
+    s = gst_message_get_structure(message);
+    fail_unless_equals_string(gst_structure_get_string(s, "reason"), "closed");
+    guint64 bytes_sent = 0;
+    fail_unless(gst_structure_get_uint64(s, "bytes-sent", &bytes_sent));
+    fail_unless(bytes_sent > 0);
+    gst_message_unref(message);
+    fail_unless_equals_int(num_clients(live.sink), 0);
+
+    /* Disconnected by the application: the port stays. */
+    TestClient player(live.port);
+    player.play();
+    WmspReader reader(player);
+    expect_play_response(player, reader);
+    const ClientEvent added2 = recorder.wait_added(1);
+    fail_unless(added2.id != added.id);
+    g_signal_emit_by_name(live.sink, "disconnect");
+    removed = recorder.wait_removed(added2.id);
+    fail_unless_equals_int(removed.reason, remove_reason("disconnected"));
+    fail_unless(player.wait_closed(), "disconnected client still open");
+    fail_unless_equals_int(num_clients(live.sink), 0);
+
+    gint port_after = 0;
+    g_object_get(live.sink, "current-port", &port_after, nullptr);
+    fail_unless_equals_int(port_after, live.port);
+    TestClient newcomer(live.port);
+    newcomer.get(kBrowserAgent);
+    expect_raw_asf_response(newcomer);
+
+    /* Each removal follows its addition. */
+    std::vector<ClientEvent> events = recorder.events();
+    for (size_t i = 0; i < events.size(); ++i)
+        if (!events[i].added)
+            fail_unless(std::any_of(events.begin(), events.begin() + i,
+                                    [&](const ClientEvent &e) { return e.added && e.id == events[i].id; }));
+    live.check_no_error();
+}
+GST_END_TEST;
+
+GST_START_TEST(test_pause_keeps_clients) {
+    LivePipeline live;
+    Recorder recorder(live.sink);
+    TestClient client(live.port);
+    client.play();
+    WmspReader reader(client);
+    expect_play_response(client, reader);
+    reader.read_data(4);
+
+    live.set_state(GST_STATE_PAUSED);
+    g_usleep(500 * 1000);
+    fail_unless_equals_int(num_clients(live.sink), 1);
+    live.set_state(GST_STATE_PLAYING);
+
+    /* No gap, no duplicate across the pause. */
+    reader.read_data(8);
+    fail_unless_equals_int(num_clients(live.sink), 1);
+    for (const ClientEvent &event : recorder.events())
+        fail_unless(event.added, "client removed across PAUSED");
+    live.check_no_error();
+}
+GST_END_TEST;
+
+GST_START_TEST(test_client_stats) {
+    LivePipeline live;
+    Recorder recorder(live.sink);
+
+    TestClient player(live.port);
+    player.play();
+    WmspReader reader(player);
+    expect_play_response(player, reader);
+    reader.read_data(2);
+    const guint64 player_id = recorder.wait_added(0).id;
+
+    TestClient browser(live.port);
+    browser.get(kBrowserAgent);
+    expect_raw_asf_response(browser);
+    fail_unless(browser.read_body(browser.body().size() + 4800)); /* a whole packet */
+    const guint64 browser_id = recorder.wait_added(1).id;
+
+    GstStructure *all = nullptr;
+    g_signal_emit_by_name(live.sink, "get-clients", &all);
+    fail_unless(all != nullptr);
+    fail_unless(gst_structure_has_name(all, "wmnetsink-clients"));
+    const GValue *clients = gst_structure_get_value(all, "clients");
+    fail_unless(clients != nullptr && GST_VALUE_HOLDS_ARRAY(clients));
+    fail_unless_equals_int(gst_value_array_get_size(clients), 2);
+
+    struct Expected {
+        guint64 id;
+        const char *agent;
+        const char *protocol;
+        guint16 port;
+    };
+    const Expected expected[] = {{player_id, kPlayerAgent, "wmsp", player.port()},
+                                 {browser_id, kBrowserAgent, "http", browser.port()}};
+    for (const Expected &e : expected) {
+        const GstStructure *listed = nullptr;
+        for (guint i = 0; i < gst_value_array_get_size(clients); ++i) {
+            const GstStructure *c =
+                gst_value_get_structure(gst_value_array_get_value(clients, i));
+            guint64 id = 0;
+            if (gst_structure_get_uint64(c, "id", &id) && id == e.id)
+                listed = c;
+        }
+        fail_unless(listed != nullptr, "client %" G_GUINT64_FORMAT " not listed", e.id);
+
+        GstStructure *stats = nullptr;
+        g_signal_emit_by_name(live.sink, "get-stats", e.id, &stats);
+        fail_unless(stats != nullptr);
+        for (const GstStructure *c : {listed, static_cast<const GstStructure *>(stats)}) {
+            fail_unless(gst_structure_has_name(c, "wmnetsink-client"));
+            fail_unless_equals_string(gst_structure_get_string(c, "address"), "127.0.0.1");
+            fail_unless_equals_string(gst_structure_get_string(c, "user-agent"), e.agent);
+            fail_unless_equals_string(gst_structure_get_string(c, "protocol"), e.protocol);
+            fail_unless(gst_structure_get_string(c, "dns-name") != nullptr);
+            guint port = 0;
+            fail_unless(gst_structure_get_uint(c, "port", &port));
+            fail_unless_equals_int(port, e.port);
+            guint64 bytes = 0, packets = 0, duration = 0, bitrate = 0, skips = 0;
+            gint64 connected = 0, lag = 0;
+            fail_unless(gst_structure_get(c, "bytes-sent", G_TYPE_UINT64, &bytes, "packets-sent",
+                                          G_TYPE_UINT64, &packets, "connect-duration",
+                                          G_TYPE_UINT64, &duration, "bitrate", G_TYPE_UINT64,
+                                          &bitrate, "key-frame-skips", G_TYPE_UINT64, &skips,
+                                          "connected-time", G_TYPE_INT64, &connected, "lag",
+                                          G_TYPE_INT64, &lag, nullptr));
+            fail_unless(bytes > 0);
+            fail_unless(packets > 0);
+            const gint64 now_us = g_get_real_time();
+            fail_unless(connected <= now_us && connected > now_us - 60 * G_USEC_PER_SEC);
+        }
+        gst_structure_free(stats);
+    }
+    gst_structure_free(all);
+
+    guint64 bytes_served = 0;
+    g_object_get(live.sink, "bytes-served", &bytes_served, nullptr);
+    fail_unless(bytes_served > 0);
+
+    GstStructure *unknown = nullptr;
+    g_signal_emit_by_name(live.sink, "get-stats", std::max(player_id, browser_id) + 1000, &unknown);
+    fail_unless(unknown == nullptr);
+    live.check_no_error();
+}
+GST_END_TEST;
+
+GST_START_TEST(test_client_before_header) {
+    /* A live source produces nothing in PAUSED: no caps, no header yet. */
+    LivePipeline live("", GST_STATE_PAUSED);
+    GstPad *pad = gst_element_get_static_pad(live.sink, "sink");
+    fail_unless(gst_pad_get_current_caps(pad) == nullptr);
+
+    TestClient client(live.port);
+    client.play();
+    g_usleep(300 * 1000);
+    fail_unless(gst_pad_get_current_caps(pad) == nullptr);
+
+    live.set_state(GST_STATE_PLAYING);
+    WmspReader reader(client);
+    expect_play_response(client, reader);
+    reader.read_data(3);
+    gst_object_unref(pad);
+    live.check_no_error();
+}
+GST_END_TEST;
+
+static GstStaticPadTemplate any_src = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+                                                              GST_STATIC_CAPS_ANY);
+
+GST_START_TEST(test_refuses_non_asf_caps) {
+    /* appsrc producing raw video: the stream stops with not-negotiated. */
+    GError *parse_error = nullptr;
+    GstElement *pipeline = gst_parse_launch(
+        "appsrc name=src caps=video/x-raw,format=I420,width=16,height=16,framerate=1/1 ! "
+        "wmnetsink port=0 address=127.0.0.1",
+        &parse_error);
+    fail_unless(pipeline != nullptr && parse_error == nullptr);
+    GstElement *appsrc = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    GstBus *bus = gst_element_get_bus(pipeline);
+    fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+    GstBuffer *frame = gst_buffer_new_allocate(nullptr, 16 * 16 * 3 / 2, nullptr);
+    push(appsrc, frame);
+    gst_buffer_unref(frame);
+    GstMessage *error = pop(bus, GST_MESSAGE_ERROR);
+    fail_unless(error != nullptr);
+    const GstStructure *details = nullptr;
+    gst_message_parse_error_details(error, &details);
+    fail_unless(details != nullptr);
+    gint flow = 0;
+    fail_unless(gst_structure_get_int(details, "flow-return", &flow));
+    fail_unless_equals_int(flow, GST_FLOW_NOT_NEGOTIATED);
+    gst_message_unref(error);
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(bus);
+    gst_object_unref(appsrc);
+    gst_object_unref(pipeline);
+
+    /* Forced onto the pad, the caps are refused: not-negotiated. */
+    LoneSink lone;
+    GstPad *src = gst_check_setup_src_pad(lone.sink, &any_src);
+    gst_pad_set_active(src, TRUE);
+    fail_unless(gst_element_set_state(lone.sink, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+    fail_unless(gst_pad_push_event(src, gst_event_new_stream_start("test")));
+    GstCaps *raw = gst_caps_from_string("video/x-raw,format=I420,width=16,height=16,framerate=1/1");
+    gst_pad_push_event(src, gst_event_new_caps(raw)); /* stored as sticky, refused by the sink */
+    GstSegment segment;
+    gst_segment_init(&segment, GST_FORMAT_TIME);
+    gst_pad_push_event(src, gst_event_new_segment(&segment));
+    fail_unless_equals_int(gst_pad_push(src, gst_buffer_new_allocate(nullptr, 16 * 16 * 3 / 2, nullptr)),
+                           GST_FLOW_NOT_NEGOTIATED);
+    GstPad *sinkpad = gst_element_get_static_pad(lone.sink, "sink");
+    fail_unless(gst_pad_get_current_caps(sinkpad) == nullptr);
+    gst_object_unref(sinkpad);
+    gst_caps_unref(raw);
+    gst_element_set_state(lone.sink, GST_STATE_NULL);
+    gst_check_teardown_src_pad(lone.sink);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_corrupt_data) {
+    AsfCapture asf;
+    GError *parse_error = nullptr;
+    GstElement *pipeline = gst_parse_launch(
+        "appsrc name=src caps=video/x-ms-asf ! wmnetsink name=sink port=0 address=127.0.0.1",
+        &parse_error);
+    fail_unless(pipeline != nullptr && parse_error == nullptr);
+    GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+    GstBus *bus = gst_element_get_bus(pipeline);
+    fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+    gint port = 0;
+    g_object_get(sink, "current-port", &port, nullptr);
+    fail_unless(port > 0);
+
+    /* The header comes in-band (caps without streamheader). */
+    push(src, asf.header);
+    const size_t half = asf.packets.size() / 2;
+    for (size_t i = 0; i < half; ++i)
+        push(src, asf.packets[i]);
+
+    TestClient client(port);
+    client.play();
+    WmspReader reader(client);
+    expect_play_response(client, reader);
+    reader.read_data(1);
+
+    for (size_t i = half; i < asf.packets.size(); ++i)
+        push(src, asf.packets[i]);
+    static const char garbage[] = "this is not an ASF data packet";
+    GstBuffer *corrupt = gst_buffer_new_memdup(garbage, sizeof garbage);
+    push(src, corrupt);
+    gst_buffer_unref(corrupt);
+
+    GstMessage *error = pop(bus, GST_MESSAGE_ERROR);
+    check_error_message(error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "NS_E_INVALID_DATA",
+                        0xC00D002Fu);
+    gst_message_unref(error);
+
+    /* The client gets the rest, then $E, then the connection ends. */
+    const gint64 end = deadline();
+    wmstream::framing::Packet packet;
+    do {
+        packet = reader.next(end);
+    } while (packet.id == wmstream::framing::PacketId::Data);
+    fail_unless_equals_int(int(packet.id), int(wmstream::framing::PacketId::End));
+    fail_unless(client.wait_closed());
+
+    /* The port is still served: a new player gets the header and $E. */
+    TestClient late(port);
+    late.play();
+    WmspReader late_reader(late);
+    expect_play_response(late, late_reader);
+    do {
+        packet = late_reader.next();
+    } while (packet.id == wmstream::framing::PacketId::Data);
+    fail_unless_equals_int(int(packet.id), int(wmstream::framing::PacketId::End));
+
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(bus);
+    gst_object_unref(sink);
+    gst_object_unref(src);
+    gst_object_unref(pipeline);
+}
+GST_END_TEST;
+
+static Suite *wmnetsink_suite(void) {
+    Suite *suite = suite_create("wmnetsink");
+    TCase *properties = tcase_create("properties");
+    tcase_add_test(properties, test_defaults_and_ranges);
+    suite_add_tcase(suite, properties);
+
+    TCase *listener = tcase_create("listener");
+    tcase_add_test(listener, test_open_port_zero);
+    tcase_add_test(listener, test_port_in_use);
+    tcase_add_test(listener, test_bad_address);
+    tcase_add_test(listener, test_null_releases_port);
+    tcase_add_test(listener, test_refused_while_open);
+    suite_add_tcase(suite, listener);
+
+    TCase *data = tcase_create("data");
+    tcase_add_test(data, test_http_client_gets_raw_asf);
+    tcase_add_test(data, test_wmsp_play);
+    tcase_add_test(data, test_max_clients);
+    tcase_add_test(data, test_client_signals_and_disconnect);
+    tcase_add_test(data, test_pause_keeps_clients);
+    tcase_add_test(data, test_client_stats);
+    tcase_add_test(data, test_client_before_header);
+    tcase_add_test(data, test_refuses_non_asf_caps);
+    tcase_add_test(data, test_corrupt_data);
+    suite_add_tcase(suite, data);
+    return suite;
+}
+
+GST_CHECK_MAIN(wmnetsink)

