@@ -350,7 +350,6 @@ static bool gst_wm_net_sink_serve(GstWmNetSink *self, GstBuffer *buffer, bool he
                         gst_structure_new("context", "size", G_TYPE_UINT64,
                                           static_cast<guint64>(mapping.size()), "header",
                                           G_TYPE_BOOLEAN, header, nullptr));
-    server.end_of_stream();
     return false;
 }
 
@@ -378,7 +377,7 @@ static gboolean gst_wm_net_sink_set_caps(GstBaseSink *bsink, GstCaps *caps) {
 
 static GstFlowReturn gst_wm_net_sink_render(GstBaseSink *bsink, GstBuffer *buffer) {
     GstWmNetSink *self = GST_WM_NET_SINK(bsink);
-    const bool header = false;
+    const bool header = GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_HEADER);
     return gst_wm_net_sink_serve(self, buffer, header) ? GST_FLOW_OK : GST_FLOW_ERROR;
 }
 

@@ -29,6 +29,7 @@
  *   - send times and payload counts: a separate Python dump of the packets.
  */
 #include "asf.h"
+#include "test-data.h"
 
 #include <glib.h>
 
@@ -50,15 +51,7 @@ struct Stream {
 };
 
 Bytes load_fixture(const char *name) {
-    const char *dir = g_getenv("WMSTREAM_TEST_DATA");
-    g_assert_nonnull(dir);
-    g_autofree char *path = g_build_filename(dir, name, nullptr);
-    g_autofree char *contents = nullptr;
-    gsize length = 0;
-    g_autoptr(GError) error = nullptr;
-    g_file_get_contents(path, &contents, &length, &error);
-    g_assert_no_error(error);
-    return Bytes(contents, contents + length);
+    return wmstream::test::load_bytes(name);
 }
 
 /* Splits a header + packets file: the header size comes from parse_header(). */
@@ -413,7 +406,8 @@ void test_packet_wrong_size() {
     g_assert_false(info.ok());
     assert_invalid(info.error(), "4801 bytes");
     Bytes before = packet;
-    Status status = rebase_packet_times(packet.data(), packet.size(), *header, TimeBase{1000, 1000});
+    Status status =
+        rebase_packet_times(packet.data(), packet.size(), *header, TimeBase{1000, 1000});
     g_assert_false(status.ok());
     g_assert_true(packet == before);
 }
@@ -569,7 +563,8 @@ void test_compressed_payloads() {
     g_assert_cmpuint(info->payload_count, ==, 2);
     g_assert_true(info->key_frame_start);
 
-    g_assert_true(rebase_packet_times(packet.data(), packet.size(), header, TimeBase{600, 600}).ok());
+    g_assert_true(
+        rebase_packet_times(packet.data(), packet.size(), header, TimeBase{600, 600}).ok());
     g_assert_cmpuint(get_le(packet, 3, 4), ==, 400);
     g_assert_cmpuint(get_le(packet, 12, 4), ==, 400);
     g_assert_cmpuint(packet[17], ==, 40); /* the delta stays */
@@ -588,7 +583,8 @@ void test_compressed_payloads() {
     info = parse_packet(packet.data(), packet.size(), header);
     g_assert_false(info.ok());
     assert_invalid(info.error(), "compressed sub-payload data");
-    g_assert_false(rebase_packet_times(packet.data(), packet.size(), header, TimeBase{600, 600}).ok());
+    g_assert_false(
+        rebase_packet_times(packet.data(), packet.size(), header, TimeBase{600, 600}).ok());
     g_assert_true(packet == before);
 }
 
@@ -642,6 +638,57 @@ void test_single_payload_padding() {
     assert_invalid(info.error(), "runs into the padding");
 }
 
+/* A joiner's first packet starts with the key frame: trimming removes the
+ * complete delta frames in front of it and keeps everything from it on. */
+void test_trim_to_key_frame() {
+    size_t trimmed_packets = 0;
+    for (const Stream &stream : {load_asfmux("asfmux-wmv2.asf"),
+                                 load_asfmux("asfmux-wmv2-wmav2.asf"), load_ffmpeg_stream()}) {
+        Result<HeaderInfo> header = parse_header(stream.header.data(), stream.header.size());
+        g_assert_true(header.ok());
+        for (const Bytes &packet : stream.packets) {
+            Result<PacketInfo> info = parse_packet(packet.data(), packet.size(), *header);
+            Result<Bytes> trimmed = trim_to_key_frame(packet.data(), packet.size(), *header);
+            g_assert_true(trimmed.ok());
+            g_assert_cmpuint(trimmed->size(), ==, packet.size());
+            if (!info->key_frame_start || *trimmed == packet) {
+                g_assert_true(*trimmed == packet);
+                continue;
+            }
+            ++trimmed_packets;
+            Result<PacketInfo> after = parse_packet(trimmed->data(), trimmed->size(), *header);
+            g_assert_true(after.ok());
+            g_assert_true(after->key_frame_start);
+            g_assert_cmpuint(after->payload_count, <, info->payload_count);
+            g_assert_cmpuint(after->send_time_ms, ==, info->send_time_ms);
+            /* Idempotent: the key-frame payload is now the first one. */
+            Result<Bytes> again = trim_to_key_frame(trimmed->data(), trimmed->size(), *header);
+            g_assert_true(again.ok());
+            g_assert_true(*again == *trimmed);
+            /* What is left is the original's payload bytes from the key frame
+             * on: apart from the packet header (≤ 32 bytes here), the used
+             * bytes of both end the same. */
+            auto used = [](const Bytes &b) {
+                size_t n = b.size();
+                while (n > 0 && b[n - 1] == 0) {
+                    --n;
+                }
+                return n;
+            };
+            const size_t used_t = used(*trimmed);
+            const size_t used_o = used(packet);
+            size_t common = 0;
+            while (common < used_t && common < used_o &&
+                   (*trimmed)[used_t - 1 - common] == packet[used_o - 1 - common]) {
+                ++common;
+            }
+            g_assert_cmpuint(common + 32, >=, used_t);
+        }
+    }
+    /* asfmux packs whole delta frames in front of key frames: some were trimmed. */
+    g_assert_cmpuint(trimmed_packets, >, 0);
+}
+
 /* Every call must either succeed or fail with InvalidData; a failed rebase
  * leaves the bytes as they were. Buffers are exact-size heap copies so that
  * sanitizers and valgrind catch any read past len. */
@@ -652,6 +699,7 @@ void check_packet_robust(const Bytes &packet, const HeaderInfo &header) {
                         static_cast<int>(Errc::InvalidData));
         g_assert_false(info.error().message.empty());
     }
+    g_assert_cmpint(trim_to_key_frame(packet.data(), packet.size(), header).ok(), ==, info.ok());
     Bytes copy = packet;
     Status status = rebase_packet_times(copy.data(), copy.size(), header, TimeBase{12345, 678});
     g_assert_cmpint(status.ok(), ==, info.ok());
@@ -757,6 +805,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/asf/packet/single-payload", test_single_payload_padding);
     g_test_add_func("/asf/rebase/asfmux", test_rebase_asfmux);
     g_test_add_func("/asf/rebase/zero", test_rebase_zero_is_identity);
+    g_test_add_func("/asf/trim-to-key-frame", test_trim_to_key_frame);
     g_test_add_func("/asf/robust/truncation", test_truncation);
     g_test_add_func("/asf/robust/random-corruption", test_random_corruption);
     return g_test_run();

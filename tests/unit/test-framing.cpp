@@ -6,6 +6,7 @@
  * FFmpeg 5.1.9: testsrc 160x120 wmv2 + sine wmav2, 1.5 s, -fflags +bitexact).
  */
 #include "framing.h"
+#include "test-data.h"
 
 #include <glib.h>
 
@@ -22,15 +23,7 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 
 Bytes load_data(const char *name) {
-    const char *dir = g_getenv("WMSTREAM_TEST_DATA");
-    g_assert_nonnull(dir);
-    g_autofree char *path = g_build_filename(dir, name, nullptr);
-    g_autofree char *contents = nullptr;
-    gsize len = 0;
-    g_autoptr(GError) error = nullptr;
-    g_file_get_contents(path, &contents, &len, &error);
-    g_assert_no_error(error);
-    return Bytes(contents, contents + len);
+    return wmstream::test::load_bytes(name);
 }
 
 /* @len bytes counting 0, 1, 2, … (mod 251, so fragment borders are visible). */

@@ -5,6 +5,7 @@
  * and curl requests captured on loopback (tests/data/requests/).
  */
 #include "http-request.h"
+#include "test-data.h"
 
 #include <glib.h>
 
@@ -19,17 +20,9 @@ using wmstream::http::scan_header_block;
 
 namespace {
 
-/* Contents of tests/data/requests/@name (WMSTREAM_TEST_DATA is set by meson). */
+/* Contents of tests/data/requests/@name. */
 std::string load_request(const char *name) {
-    const char *dir = g_getenv("WMSTREAM_TEST_DATA");
-    g_assert_nonnull(dir);
-    g_autofree char *path = g_build_filename(dir, "requests", name, nullptr);
-    g_autofree char *contents = nullptr;
-    gsize len = 0;
-    g_autoptr(GError) error = nullptr;
-    g_file_get_contents(path, &contents, &len, &error);
-    g_assert_no_error(error);
-    return std::string(contents, len);
+    return wmstream::test::load_text((std::string("requests/") + name).c_str());
 }
 
 /* Scan + parse @text, asserting that the whole text is one complete block. */

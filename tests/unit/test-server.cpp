@@ -6,6 +6,7 @@
 #include "asf.h"
 #include "framing.h"
 #include "server.h"
+#include "test-data.h"
 
 #include <gio/gio.h>
 
@@ -28,13 +29,7 @@ struct Fixture {
     std::vector<std::vector<uint8_t>> packets;
 
     Fixture() {
-        const char *dir = g_getenv("WMSTREAM_TEST_DATA");
-        g_assert_nonnull(dir);
-        g_autofree char *path = g_build_filename(dir, "asfmux-wmv2.asf", nullptr);
-        g_autofree char *contents = nullptr;
-        gsize length = 0;
-        g_assert_true(g_file_get_contents(path, &contents, &length, nullptr));
-        bytes.assign(contents, contents + length);
+        bytes = test::load_bytes("asfmux-wmv2.asf");
         auto parsed = asf::parse_header(bytes.data(), bytes.size());
         g_assert_true(parsed.ok());
         header = *parsed;
