@@ -115,7 +115,10 @@ public:
 private:
     Result<GSocket *> make_listener(const ServerConfig &config);
     void run_sync(const std::function<void()> &fn);
+    /** Serve every client now (header, end of stream, flush). */
     void wake();
+    /** Serve every client within flush_interval_us (new packets). */
+    void schedule_flush();
     void thread_main();
     void for_each_client(const std::function<void(Client &)> &fn);
     void resolve(Client &client);
@@ -151,6 +154,7 @@ private:
         time_base_;                  /* Protected by lock_: rebasing origins of this stream */
     bool eos_ = false;               /* Protected by lock_ */
     GSource *wake_source_ = nullptr; /* Protected by lock_ (pointer; the source is thread-safe) */
+    bool wake_pending_ = false;      /* Protected by lock_: wake_source_ is due to dispatch */
 
     /* The I/O thread's own state. */
     ServerConfig io_config_; /* copy of config_, written before the thread starts */
@@ -241,6 +245,7 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         io_config_ = config_;
         context_ = g_main_context_new();
         loop_ = g_main_loop_new(context_, FALSE);
+        wake_pending_ = false;
         wake_source_ = g_source_new(&wake_funcs, sizeof(GSource));
         g_source_set_callback(wake_source_, on_wake, this, nullptr);
         g_source_attach(wake_source_, context_);
@@ -392,12 +397,28 @@ gboolean Server::Impl::on_accept(GSocket *, GIOCondition, gpointer self) {
 
 void Server::Impl::wake() {
     std::lock_guard<std::mutex> locker(lock_);
-    if (wake_source_)
-        g_source_set_ready_time(wake_source_, 0);
+    if (!wake_source_)
+        return;
+    wake_pending_ = true;
+    g_source_set_ready_time(wake_source_, 0);
+}
+
+void Server::Impl::schedule_flush() {
+    std::lock_guard<std::mutex> locker(lock_);
+    if (!wake_source_ || wake_pending_)
+        return; /* a wake-up is already due and will see the new packet */
+    wake_pending_ = true;
+    g_source_set_ready_time(wake_source_, g_get_monotonic_time() + io_config_.flush_interval_us);
 }
 
 gboolean Server::Impl::on_wake(gpointer self) {
-    static_cast<Impl *>(self)->for_each_client([](Client &c) { c.wake(); });
+    auto *impl = static_cast<Impl *>(self);
+    {
+        /* Cleared before serving: a packet appended from now on schedules anew. */
+        std::lock_guard<std::mutex> locker(impl->lock_);
+        impl->wake_pending_ = false;
+    }
+    impl->for_each_client([](Client &c) { c.wake(); });
     return G_SOURCE_CONTINUE;
 }
 
@@ -599,7 +620,7 @@ Status Server::Impl::push_packet(const uint8_t *data, size_t len) {
     }
     packets_in_.fetch_add(1, std::memory_order_relaxed);
     bytes_in_.fetch_add(len, std::memory_order_relaxed);
-    wake();
+    schedule_flush();
     return {};
 }
 

@@ -66,9 +66,18 @@ struct ServerConfig {
     uint16_t port = 8080; /**< 0 = pick a free port */
     int backlog = 128;    /**< listen(2) backlog */
     int max_clients = 5;  /**< streaming clients served at once; -1 = unlimited; over it → 503 */
-    int64_t max_lag_us = 5000000; /**< a client further behind live skips to the newest key frame */
-    int64_t timeout_us =
-        10000000; /**< a client that accepts no byte for this long is removed (slow); 0 = never */
+    /** A client further behind live than this skips to the newest key frame, µs. */
+    int64_t max_lag_us = 5000000;
+    /** A client that accepts no byte for this long is removed (slow), µs; 0 = never. */
+    int64_t timeout_us = 10000000;
+    /**
+     * New packets are written to clients at most this long after they arrive,
+     * µs: packets arriving meanwhile go out together in one vectored send per
+     * client. Fewer, larger sends cost far less CPU per byte (a loopback send
+     * costs ~5 µs + 0.2 µs/KB); 0 = write every packet at once (lowest
+     * latency, most CPU). Joins, headers and end of stream are never delayed.
+     */
+    int64_t flush_interval_us = 100000;
 };
 
 /** Notifications from the I/O thread; implementations must not block. */

@@ -350,6 +350,7 @@ static bool gst_wm_net_sink_serve(GstWmNetSink *self, GstBuffer *buffer, bool he
                         gst_structure_new("context", "size", G_TYPE_UINT64,
                                           static_cast<guint64>(mapping.size()), "header",
                                           G_TYPE_BOOLEAN, header, nullptr));
+    server.end_of_stream();
     return false;
 }
 
@@ -469,8 +470,7 @@ static GstStateChangeReturn gst_wm_net_sink_change_state(GstElement *element,
     GstWmNetSink *self = GST_WM_NET_SINK(element);
     wmstream::Server &server = self->state->server_;
 
-    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-        server.set_accepting(true);
+
 
     GstStateChangeReturn ret =
         GST_ELEMENT_CLASS(gst_wm_net_sink_parent_class)->change_state(element, transition);

@@ -564,6 +564,9 @@ struct AsfCapture {
     AsfCapture &operator=(const AsfCapture &) = delete;
 };
 
+GstStaticPadTemplate any_src = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+                                                              GST_STATIC_CAPS_ANY);
+
 void push(GstElement *appsrc, GstBuffer *buffer) {
     GstFlowReturn ret = GST_FLOW_ERROR;
     g_signal_emit_by_name(appsrc, "push-buffer", buffer, &ret);
@@ -1066,9 +1069,6 @@ GST_START_TEST(test_client_before_header) {
 }
 GST_END_TEST;
 
-static GstStaticPadTemplate any_src = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                                                              GST_STATIC_CAPS_ANY);
-
 GST_START_TEST(test_refuses_non_asf_caps) {
     /* appsrc producing raw video: the stream stops with not-negotiated. */
     GError *parse_error = nullptr;
@@ -1121,24 +1121,21 @@ GST_END_TEST;
 
 GST_START_TEST(test_corrupt_data) {
     AsfCapture asf;
-    GError *parse_error = nullptr;
-    GstElement *pipeline = gst_parse_launch(
-        "appsrc name=src caps=video/x-ms-asf ! wmnetsink name=sink port=0 address=127.0.0.1",
-        &parse_error);
-    fail_unless(pipeline != nullptr && parse_error == nullptr);
-    GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
-    GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-    GstBus *bus = gst_element_get_bus(pipeline);
-    fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
-    gint port = 0;
-    g_object_get(sink, "current-port", &port, nullptr);
+    LoneSink lone;
+    GstPad *src = gst_check_setup_src_pad(lone.sink, &any_src);
+    gst_pad_set_active(src, TRUE);
+    fail_unless(gst_element_set_state(lone.sink, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+    const gint port = lone.current_port();
     fail_unless(port > 0);
 
-    /* The header comes in-band (caps without streamheader). */
-    push(src, asf.header);
+    /* Caps without streamheader: the header comes in-band, as a HEADER buffer. */
+    GstCaps *caps = gst_caps_from_string("video/x-ms-asf");
+    gst_check_setup_events(src, lone.sink, caps, GST_FORMAT_TIME);
+    gst_caps_unref(caps);
+    fail_unless_equals_int(gst_pad_push(src, gst_buffer_ref(asf.header)), GST_FLOW_OK);
     const size_t half = asf.packets.size() / 2;
     for (size_t i = 0; i < half; ++i)
-        push(src, asf.packets[i]);
+        fail_unless_equals_int(gst_pad_push(src, gst_buffer_ref(asf.packets[i])), GST_FLOW_OK);
 
     TestClient client(port);
     client.play();
@@ -1147,18 +1144,17 @@ GST_START_TEST(test_corrupt_data) {
     reader.read_data(1);
 
     for (size_t i = half; i < asf.packets.size(); ++i)
-        push(src, asf.packets[i]);
+        fail_unless_equals_int(gst_pad_push(src, gst_buffer_ref(asf.packets[i])), GST_FLOW_OK);
     static const char garbage[] = "this is not an ASF data packet";
-    GstBuffer *corrupt = gst_buffer_new_memdup(garbage, sizeof garbage);
-    push(src, corrupt);
-    gst_buffer_unref(corrupt);
+    fail_unless_equals_int(gst_pad_push(src, gst_buffer_new_memdup(garbage, sizeof garbage)),
+                           GST_FLOW_ERROR);
 
-    GstMessage *error = pop(bus, GST_MESSAGE_ERROR);
+    GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
     check_error_message(error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "NS_E_INVALID_DATA",
                         0xC00D002Fu);
     gst_message_unref(error);
 
-    /* The client gets the rest, then $E, then the connection ends. */
+    /* No EOS came from upstream: the client gets the rest, then $E, then the end. */
     const gint64 end = deadline();
     wmstream::framing::Packet packet;
     do {
@@ -1177,11 +1173,8 @@ GST_START_TEST(test_corrupt_data) {
     } while (packet.id == wmstream::framing::PacketId::Data);
     fail_unless_equals_int(int(packet.id), int(wmstream::framing::PacketId::End));
 
-    gst_element_set_state(pipeline, GST_STATE_NULL);
-    gst_object_unref(bus);
-    gst_object_unref(sink);
-    gst_object_unref(src);
-    gst_object_unref(pipeline);
+    gst_element_set_state(lone.sink, GST_STATE_NULL);
+    gst_check_teardown_src_pad(lone.sink);
 }
 GST_END_TEST;
 
