@@ -89,6 +89,7 @@ public:
     Status push_packet(const uint8_t *data, size_t len);
     void end_of_stream();
     void reset_stream();
+    void clear_stream();
     std::vector<ClientInfo> clients() const;
     std::optional<ClientInfo> client(uint64_t id) const;
 
@@ -323,11 +324,8 @@ void Server::Impl::close() {
         std::lock_guard<std::mutex> locker(lock_);
         g_source_destroy(wake_source_);
         g_clear_pointer(&wake_source_, g_source_unref);
-        header_.reset();
-        log_.clear();
-        time_base_.reset();
-        eos_ = false;
     }
+    clear_stream();
     g_clear_pointer(&loop_, g_main_loop_unref);
     g_clear_pointer(&context_, g_main_context_unref);
     g_socket_close(listener_, nullptr);
@@ -632,6 +630,14 @@ void Server::Impl::end_of_stream() {
     wake();
 }
 
+void Server::Impl::clear_stream() {
+    std::lock_guard<std::mutex> locker(lock_);
+    header_.reset();
+    log_.clear();
+    time_base_.reset();
+    eos_ = false;
+}
+
 void Server::Impl::reset_stream() {
     {
         std::lock_guard<std::mutex> locker(lock_);
@@ -705,6 +711,9 @@ void Server::end_of_stream() {
 }
 void Server::reset_stream() {
     impl_->reset_stream();
+}
+void Server::clear_stream() {
+    impl_->clear_stream();
 }
 size_t Server::num_clients() const {
     return impl_->num_clients();

@@ -140,8 +140,9 @@ public:
     /**
      * A new stream header (Header Object + 50-byte Data Object head). The
      * live fields are fixed in the copy served. When it differs from the
-     * current one, WMSP clients get $E(1), $C and the new $H; HTTP clients
-     * are closed. Waiting clients are answered.
+     * current one, WMSP clients get $C and the new $H, then data from the
+     * next key frame; HTTP clients are closed (a raw ASF file cannot change
+     * its header). Waiting clients are answered.
      * @return InvalidData when it is not an ASF header.
      */
     Status set_header(const uint8_t *data, size_t len);
@@ -160,6 +161,10 @@ public:
     /** Flush: forget the stored packets and restart time rebasing; the header
      *  stays; clients resume at the next key frame. */
     void reset_stream();
+
+    /** Forget the header and the packets (the session left the active
+     *  state); new clients wait for the next header. */
+    void clear_stream();
 
     /** Clients being served now. */
     size_t num_clients() const;

@@ -51,5 +51,5 @@ void post_error_message(GstElement *element, GstMessageType type, const Error &e
 
 /** post_error_message() with the caller's file, function and line. */
 #define WMSTREAM_POST_ERROR(element, type, error, user_text, context)                              \
-    wmstream::plugin::post_error_message(GST_ELEMENT(element), type, error, user_text, context,   \
+    wmstream::plugin::post_error_message(GST_ELEMENT(element), type, error, user_text, context,    \
                                          __FILE__, GST_FUNCTION, __LINE__)

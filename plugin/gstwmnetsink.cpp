@@ -19,10 +19,24 @@
  * on (those that come before the stream header wait for it), PAUSED→READY
  * disconnects them and READY→NULL releases the port. Client arrivals and
  * departures are reported by the #GstWmNetSink::client-added and
- * #GstWmNetSink::client-removed signals and by element messages
- * (`wmnetsink-client-added`, `wmnetsink-client-removed`,
- * `wmnetsink-client-resolved`), all emitted from a thread of the element's
- * own, in the order they happened.
+ * #GstWmNetSink::client-removed signals and by element messages, all emitted
+ * from a thread of the element's own, in the order they happened:
+ *
+ * * `wmnetsink-open`: port (guint), host-url (string), address (string, ""
+ *   for all interfaces) — the port is bound.
+ * * `wmnetsink-client-added`: id (guint64), address (string), port (guint),
+ *   user-agent (string), protocol (string, "wmsp" or "http").
+ * * `wmnetsink-client-removed`: id, address, port, reason (string, a
+ *   #GstWmNetSinkRemoveReason nick), bytes-sent (guint64).
+ * * `wmnetsink-client-resolved`: id, address, dns-name (string).
+ *
+ * Errors and warnings carry a details structure with "condition" (the
+ * Windows Media condition, e.g. "NS_E_NETWORK_RESOURCE_FAILURE") and
+ * "hresult" (guint, e.g. 0xC00D0028): port in use is RESOURCE/BUSY, a bind
+ * address that is not local RESOURCE/SETTINGS (E_INVALIDARG), data that is
+ * not ASF STREAM/FORMAT (NS_E_INVALID_DATA; the clients get `$E`, the port
+ * stays open). Changing port, address, max-clients or backlog while open is
+ * refused with a RESOURCE/SETTINGS warning (NS_E_INVALID_REQUEST).
  *
  * ## Example launch lines
  * |[
@@ -105,7 +119,7 @@ struct GstWmNetSinkState final : public wmstream::ServerEvents {
     std::mutex lock_;
     /* Protected by lock_ */
     Settings settings_;
-    /* Protected by lock_: true from start() until stop(), while the server
+    /* Protected by lock_: true from Open until Close, while the server
      * uses the listener settings. */
     bool open_ = false;
     /* Protected by lock_: 0 when not open. */
@@ -154,8 +168,8 @@ enum {
 static GParamSpec *properties[N_PROPERTIES];
 static guint signals[N_SIGNALS];
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-ms-asf"));
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-ms-asf"));
 
 G_DEFINE_TYPE_WITH_CODE(GstWmNetSink, gst_wm_net_sink, GST_TYPE_BASE_SINK,
                         GST_DEBUG_CATEGORY_INIT(gst_wm_net_sink_debug, "wmnetsink", 0,
@@ -263,8 +277,9 @@ static void relay_client_added(GstWmNetSink *self, const wmstream::ClientInfo &c
 
 static void relay_client_removed(GstWmNetSink *self, const wmstream::ClientInfo &client,
                                  wmstream::RemoveReason reason) {
-    GST_INFO_OBJECT(self, "client %" G_GUINT64_FORMAT " removed (%s) after %" G_GUINT64_FORMAT
-                    " bytes", static_cast<guint64>(client.id), wmstream::to_string(reason),
+    GST_INFO_OBJECT(self,
+                    "client %" G_GUINT64_FORMAT " removed (%s) after %" G_GUINT64_FORMAT " bytes",
+                    static_cast<guint64>(client.id), wmstream::to_string(reason),
                     static_cast<guint64>(client.bytes_sent));
     g_signal_emit(self, signals[SIGNAL_CLIENT_REMOVED], 0, static_cast<guint64>(client.id),
                   to_gst_reason(reason));
@@ -356,7 +371,8 @@ static bool gst_wm_net_sink_serve(GstWmNetSink *self, GstBuffer *buffer, bool he
 
 static gboolean gst_wm_net_sink_set_caps(GstBaseSink *bsink, GstCaps *caps) {
     GstWmNetSink *self = GST_WM_NET_SINK(bsink);
-    const GValue *headers = gst_structure_get_value(gst_caps_get_structure(caps, 0), "streamheader");
+    const GValue *headers =
+        gst_structure_get_value(gst_caps_get_structure(caps, 0), "streamheader");
     if (!headers) {
         GST_DEBUG_OBJECT(self, "no streamheader in caps, the header comes as a HEADER buffer");
         return TRUE;
@@ -399,9 +415,10 @@ static gboolean gst_wm_net_sink_event(GstBaseSink *bsink, GstEvent *event) {
 
 /* States */
 
-/* NULL→READY: IWMWriterNetworkSink::Open. */
-static gboolean gst_wm_net_sink_start(GstBaseSink *bsink) {
-    GstWmNetSink *self = GST_WM_NET_SINK(bsink);
+/* NULL→READY: IWMWriterNetworkSink::Open. Done in change_state rather than
+ * GstBaseSink::start() so that a failure posts only our error (basesink adds
+ * a generic "Failed to start" after a failed start()). */
+static gboolean gst_wm_net_sink_open(GstWmNetSink *self) {
     GstWmNetSinkState *state = self->state;
 
     wmstream::ServerConfig config;
@@ -446,8 +463,7 @@ static gboolean gst_wm_net_sink_start(GstBaseSink *bsink) {
 }
 
 /* READY→NULL: IWMWriterNetworkSink::Close. */
-static gboolean gst_wm_net_sink_stop(GstBaseSink *bsink) {
-    GstWmNetSink *self = GST_WM_NET_SINK(bsink);
+static void gst_wm_net_sink_close(GstWmNetSink *self) {
     GstWmNetSinkState *state = self->state;
 
     state->server_.close();
@@ -462,7 +478,6 @@ static gboolean gst_wm_net_sink_stop(GstBaseSink *bsink) {
     GST_INFO_OBJECT(self, "closed");
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CURRENT_PORT]);
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_HOST_URL]);
-    return TRUE;
 }
 
 static GstStateChangeReturn gst_wm_net_sink_change_state(GstElement *element,
@@ -470,19 +485,38 @@ static GstStateChangeReturn gst_wm_net_sink_change_state(GstElement *element,
     GstWmNetSink *self = GST_WM_NET_SINK(element);
     wmstream::Server &server = self->state->server_;
 
-
+    switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+        if (!gst_wm_net_sink_open(self))
+            return GST_STATE_CHANGE_FAILURE;
+        break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+        server.set_accepting(true);
+        break;
+    default:
+        break;
+    }
 
     GstStateChangeReturn ret =
         GST_ELEMENT_CLASS(gst_wm_net_sink_parent_class)->change_state(element, transition);
 
     switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+        if (ret == GST_STATE_CHANGE_FAILURE)
+            gst_wm_net_sink_close(self);
+        break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
         if (ret == GST_STATE_CHANGE_FAILURE)
             server.set_accepting(false);
         break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
+        /* The session leaves the active state: drop every client, keep the port. */
         server.set_accepting(false);
         server.disconnect_all();
+        server.clear_stream();
+        break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+        gst_wm_net_sink_close(self);
         break;
     default:
         break;
@@ -662,9 +696,9 @@ static void install_properties(GObjectClass *object_class) {
     properties[PROP_PROTOCOL] = g_param_spec_enum(
         "protocol", "Protocol", "Network protocol; only http (WMT_PROTOCOL_HTTP) (default http)",
         GST_TYPE_WM_NET_SINK_PROTOCOL, GST_WM_NET_SINK_PROTOCOL_HTTP, rw);
-    properties[PROP_NUM_CLIENTS] = g_param_spec_uint(
-        "num-clients", "Number of clients", "Clients being served now (0..4294967295)", 0,
-        G_MAXUINT, 0, ro);
+    properties[PROP_NUM_CLIENTS] =
+        g_param_spec_uint("num-clients", "Number of clients",
+                          "Clients being served now (0..4294967295)", 0, G_MAXUINT, 0, ro);
     properties[PROP_BACKLOG] = g_param_spec_int(
         "backlog", "Listen backlog",
         "Connections the kernel queues until they are accepted (listen(2) backlog). Refused "
@@ -702,9 +736,8 @@ static void install_signals(GstWmNetSinkClass *klass) {
      * Emitted from the element's relay thread: do not change the element's
      * state from the handler (use gst_element_call_async()).
      */
-    signals[SIGNAL_CLIENT_ADDED] = g_signal_new("client-added", type, G_SIGNAL_RUN_LAST, 0,
-                                                nullptr, nullptr, nullptr, G_TYPE_NONE, 1,
-                                                G_TYPE_UINT64);
+    signals[SIGNAL_CLIENT_ADDED] = g_signal_new("client-added", type, G_SIGNAL_RUN_LAST, 0, nullptr,
+                                                nullptr, nullptr, G_TYPE_NONE, 1, G_TYPE_UINT64);
     /**
      * GstWmNetSink::client-removed:
      * @sink: the sink
@@ -714,9 +747,9 @@ static void install_signals(GstWmNetSinkClass *klass) {
      * A client went away. Emitted from the element's relay thread, like
      * #GstWmNetSink::client-added.
      */
-    signals[SIGNAL_CLIENT_REMOVED] = g_signal_new(
-        "client-removed", type, G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr, G_TYPE_NONE, 2,
-        G_TYPE_UINT64, GST_TYPE_WM_NET_SINK_REMOVE_REASON);
+    signals[SIGNAL_CLIENT_REMOVED] =
+        g_signal_new("client-removed", type, G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
+                     G_TYPE_NONE, 2, G_TYPE_UINT64, GST_TYPE_WM_NET_SINK_REMOVE_REASON);
     /**
      * GstWmNetSink::disconnect:
      * @sink: the sink
@@ -751,9 +784,9 @@ static void install_signals(GstWmNetSinkClass *klass) {
      * (guint64), packets-sent (guint64), bitrate (guint64, bit/s), lag
      * (gint64, ns behind live), key-frame-skips (guint64).
      */
-    signals[SIGNAL_GET_STATS] = g_signal_new_class_handler(
-        "get-stats", type, action, G_CALLBACK(gst_wm_net_sink_get_stats), nullptr, nullptr,
-        nullptr, GST_TYPE_STRUCTURE, 1, G_TYPE_UINT64);
+    signals[SIGNAL_GET_STATS] =
+        g_signal_new_class_handler("get-stats", type, action, G_CALLBACK(gst_wm_net_sink_get_stats),
+                                   nullptr, nullptr, nullptr, GST_TYPE_STRUCTURE, 1, G_TYPE_UINT64);
 }
 
 static void gst_wm_net_sink_class_init(GstWmNetSinkClass *klass) {
@@ -775,8 +808,6 @@ static void gst_wm_net_sink_class_init(GstWmNetSinkClass *klass) {
     gst_element_class_add_static_pad_template(element_class, &sink_template);
     element_class->change_state = gst_wm_net_sink_change_state;
 
-    base_sink_class->start = gst_wm_net_sink_start;
-    base_sink_class->stop = gst_wm_net_sink_stop;
     base_sink_class->set_caps = gst_wm_net_sink_set_caps;
     base_sink_class->render = gst_wm_net_sink_render;
     base_sink_class->event = gst_wm_net_sink_event;

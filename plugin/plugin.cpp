@@ -3,10 +3,13 @@
  * The wmstream plugin: registration only.
  */
 #include "gstwmnetsink.h"
+#include "gstwmpushsink.h"
 
 #include <gst/gst.h>
 
-static gboolean plugin_init(GstPlugin *plugin) { return GST_ELEMENT_REGISTER(wmnetsink, plugin); }
+static gboolean plugin_init(GstPlugin *plugin) {
+    return GST_ELEMENT_REGISTER(wmnetsink, plugin) && GST_ELEMENT_REGISTER(wmpushsink, plugin);
+}
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, wmstream,
                   "Windows Media network streaming (MS-WMSP / HTTP) of live ASF", plugin_init,

@@ -6,7 +6,9 @@
 
 namespace wmstream::plugin {
 
-Relay::~Relay() { stop(); }
+Relay::~Relay() {
+    stop();
+}
 
 void Relay::start() {
     {

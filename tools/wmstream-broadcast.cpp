@@ -17,7 +17,6 @@
 
 #include <atomic>
 #include <csignal>
-#include <cstdio>
 #include <map>
 #include <string>
 
@@ -42,7 +41,8 @@ constexpr int kAudioBitrate = 128000;
 constexpr double kKeyFrameIntervalSeconds = 2.0;
 /* Capture is converted to a fixed rate so the key-frame interval (counted in frames) is exact. */
 constexpr int kCaptureFramerate = 25;
-/* How long Ctrl-C waits for the EOS to reach the sink (clients are told the stream ended). */
+/* How long the end of the stream (Ctrl-C or end of input) may take: the EOS travels to the sink,
+ * which sends every client the end-of-stream notice and removes it. */
 constexpr guint kStopTimeoutSeconds = 3;
 
 struct Options {
@@ -52,8 +52,9 @@ struct Options {
     int port = 8080;
     std::string address;
     /* Windows Media's own default is 5 clients (IWMWriterNetworkSink). For a demo that is too
-     * few: ffplay opens a probe connection before it plays, VLC retries, and a handful of
-     * viewers plus a test client hit 503 Server Busy at once. 50 clients of 1 Mbit/s fit a LAN. */
+     * few: every mmsh player connects twice (describe, then play), and a few viewers plus a curl
+     * recording already reach 5; the next one gets 503 Server Busy. Fifty clients of about
+     * 1 Mbit/s fit on a LAN. */
     int max_clients = 50;
     bool loop = true;
     int stats_interval = 15;
@@ -76,7 +77,9 @@ struct App {
     GstElement *sink = nullptr;
     GstElement *decoder = nullptr; /* decodebin of a file input; seeks go through its pads */
     bool playing = false;
-    bool stopping = false;
+    bool stopping = false; /* the stream is ending: EOS sent, or reached */
+    bool eos = false;      /* the EOS reached the sink */
+    gint64 stop_deadline_us = 0;
     int exit_code = 0;
     gint64 start_us = 0;
     /* Bytes of ASF that reached the sink. Written by the streaming thread (probe), read by the
@@ -246,23 +249,21 @@ std::string sink_description(const Options &options) {
  * time, so the encoders and the network see a live, real-time stream.
  * Capture: the source is live and already real time; videorate fixes the frame rate. */
 std::string build_description(const Options &options, const InputInfo &info) {
-    const std::string mux = " ! mux. ";
     if (options.capture) {
         const std::string rate = std::to_string(kCaptureFramerate);
         return "v4l2src device=" + quoted(options.capture_device) +
                " ! decodebin ! queue ! videoconvert ! videorate ! video/x-raw,framerate=" + rate +
-               "/1 ! " + video_encoder(kCaptureFramerate, 1) + mux + sink_description(options);
+               "/1 ! " + video_encoder(kCaptureFramerate, 1) + " ! " + sink_description(options);
     }
 
-    std::string description =
-        "filesrc location=" + quoted(options.input) + " ! decodebin name=dec ";
+    std::string description = "filesrc location=" + quoted(options.input) + " ! decodebin name=dec";
     if (info.has_video)
         description += " dec. ! video/x-raw ! queue ! videoconvert ! clocksync ! " +
-                       video_encoder(info.fps_n, info.fps_d) + mux;
+                       video_encoder(info.fps_n, info.fps_d) + " ! mux.";
     if (info.has_audio)
         description += " dec. ! audio/x-raw ! queue ! audioconvert ! audioresample ! clocksync ! "
                        "avenc_wmav2 name=aenc bitrate=" +
-                       std::to_string(kAudioBitrate) + mux;
+                       std::to_string(kAudioBitrate) + " ! mux.";
     return description + " " + sink_description(options);
 }
 
@@ -387,6 +388,13 @@ std::string format_bitrate(double bits_per_second) {
     return text;
 }
 
+/* g_format_size() separates with U+00A0, which a C-locale terminal shows as '?'. */
+std::string format_bytes(guint64 bytes) {
+    g_autofree gchar *text = bytes >= 1000000 ? g_strdup_printf("%.1f MB", bytes / 1e6)
+                                              : g_strdup_printf("%.1f kB", bytes / 1e3);
+    return text;
+}
+
 gboolean print_stats(gpointer user_data) {
     auto &app = *static_cast<App *>(user_data);
     guint num_clients = 0;
@@ -395,9 +403,7 @@ gboolean print_stats(gpointer user_data) {
     const guint64 input_bytes = app.input_bytes.load();
     const gint64 now = g_get_monotonic_time();
     const double seconds = static_cast<double>(now - app.last_stats_us) / G_USEC_PER_SEC;
-    /* bytes-served restarts at 0 when the sink reopens; never print a negative rate. */
-    const guint64 served =
-        bytes_served >= app.last_bytes_served ? bytes_served - app.last_bytes_served : bytes_served;
+    const guint64 served = bytes_served - app.last_bytes_served;
     g_print("[%s] clients: %u | out: %s | stream in: %s\n", uptime(app).c_str(), num_clients,
             format_bitrate(served * 8.0 / seconds).c_str(),
             format_bitrate((input_bytes - app.last_input_bytes) * 8.0 / seconds).c_str());
@@ -466,11 +472,11 @@ void print_client_removed(App &app, const GstStructure *s) {
     gst_structure_get_uint64(s, "bytes-sent", &bytes);
     gst_structure_get_uint(s, "port", &port);
     const auto agent = app.user_agents.find(id);
-    g_autofree gchar *sent = g_format_size(bytes);
+    const std::string sent = format_bytes(bytes);
     g_print("[%s] - client %" G_GUINT64_FORMAT " %s port %u \"%s\": %s, %s sent\n",
             uptime(app).c_str(), id, string_field(s, "address").c_str(), port,
             agent != app.user_agents.end() ? agent->second.c_str() : "",
-            string_field(s, "reason").c_str(), sent);
+            string_field(s, "reason").c_str(), sent.c_str());
     if (agent != app.user_agents.end())
         app.user_agents.erase(agent);
 }
@@ -521,29 +527,44 @@ void start_playing(App &app) {
         g_timeout_add_seconds(static_cast<guint>(app.options.stats_interval), print_stats, &app);
 }
 
-gboolean on_stop_timeout(gpointer user_data) {
+/* Polled while the stream ends: quits once the EOS went through and wmnetsink has told every
+ * client (num-clients 0, so their "client-removed" lines are printed), or at the deadline. */
+gboolean check_stopped(gpointer user_data) {
     auto &app = *static_cast<App *>(user_data);
-    g_printerr("wmstream-broadcast: no EOS after %u s, stopping anyway\n", kStopTimeoutSeconds);
+    guint clients = 0;
+    g_object_get(app.sink, "num-clients", &clients, nullptr);
+    if (!(app.eos && clients == 0) && g_get_monotonic_time() < app.stop_deadline_us)
+        return G_SOURCE_CONTINUE;
+    if (!app.eos)
+        g_printerr("wmstream-broadcast: no EOS after %u s, stopping anyway\n", kStopTimeoutSeconds);
     g_main_loop_quit(app.loop);
     return G_SOURCE_REMOVE;
 }
 
-/* Ends the stream: EOS is injected right before each encoder (the sources may be pulled by a
- * demuxer, where an EOS sent to the pipeline is lost), so the encoders drain, asfmux finishes
- * and wmnetsink tells its clients the stream ended. Bounded by kStopTimeoutSeconds. */
+void begin_stop(App &app) {
+    if (app.stopping)
+        return;
+    app.stopping = true;
+    app.stop_deadline_us = g_get_monotonic_time() + kStopTimeoutSeconds * G_USEC_PER_SEC;
+    g_timeout_add(100, check_stopped, &app);
+}
+
+/* SIGINT/SIGTERM ends the stream: EOS is injected right before each encoder (a file source is
+ * pulled by its demuxer, where an EOS sent to the pipeline would be lost), so the encoders drain,
+ * asfmux finishes and wmnetsink tells its clients the stream ended. A second signal, or one before
+ * the stream started, quits at once. */
 gboolean on_signal(gpointer user_data) {
     auto &app = *static_cast<App *>(user_data);
     if (app.stopping || !app.playing) {
         g_main_loop_quit(app.loop);
         return G_SOURCE_CONTINUE;
     }
-    app.stopping = true;
     g_print("\nStopping: sending end of stream to the clients...\n");
     for (const char *name : {"venc", "aenc"}) {
         if (g_autoptr(GstElement) encoder = gst_bin_get_by_name(GST_BIN(app.pipeline), name))
             gst_element_send_event(encoder, gst_event_new_eos());
     }
-    g_timeout_add_seconds(kStopTimeoutSeconds, on_stop_timeout, &app);
+    begin_stop(app);
     return G_SOURCE_CONTINUE;
 }
 
@@ -572,7 +593,8 @@ gboolean on_bus_message(GstBus *, GstMessage *message, gpointer user_data) {
         break;
     case GST_MESSAGE_EOS:
         g_print("%s\n", app.stopping ? "End of stream sent." : "End of input.");
-        g_main_loop_quit(app.loop);
+        app.eos = true;
+        begin_stop(app);
         break;
     case GST_MESSAGE_APPLICATION:
         if (gst_message_has_name(message, "wmstream-input-ready") && !app.playing) {

@@ -41,7 +41,9 @@ const char *kLivePipeline =
     "avenc_wmv2 bitrate=800000 gop-size=5 ! asfmux streamable=true ! "
     "wmnetsink name=sink port=0 address=127.0.0.1 ";
 
-gint64 deadline() { return g_get_monotonic_time() + kWaitUs; }
+gint64 deadline() {
+    return g_get_monotonic_time() + kWaitUs;
+}
 
 bool starts_with(const std::string &text, const std::string &prefix) {
     return text.compare(0, prefix.size(), prefix) == 0;
@@ -239,8 +241,8 @@ public:
             line = head_.find("\r\n", start);
             const std::string text = head_.substr(start, line - start);
             const size_t colon = text.find(':');
-            if (colon != std::string::npos && g_ascii_strncasecmp(text.c_str(), name.c_str(), colon) == 0 &&
-                colon == name.size())
+            if (colon != std::string::npos &&
+                g_ascii_strncasecmp(text.c_str(), name.c_str(), colon) == 0 && colon == name.size())
                 return text.substr(text.find_first_not_of(' ', colon + 1));
         }
         return "";
@@ -304,11 +306,21 @@ public:
         }
     }
 
-    /** Read $D packets until @p count more arrived, asserting LocationId and AFFlags have no gap. */
-    void read_data(size_t count) {
+    /**
+     * Read $D packets until @p count more arrived, asserting LocationId and
+     * AFFlags have no gap. With @p allow_change, a stream change ($C then the
+     * new $H, MS-WMSP §2.2.3.4) may come first.
+     */
+    void read_data(size_t count, bool allow_change = false) {
         const gint64 end = deadline();
         for (size_t i = 0; i < count; ++i) {
             wmstream::framing::Packet packet = next(end);
+            if (allow_change && packet.id == wmstream::framing::PacketId::Change) {
+                allow_change = false;
+                packet = next(end);
+                fail_unless_equals_int(int(packet.id), int(wmstream::framing::PacketId::Header));
+                packet = next(end);
+            }
             fail_unless_equals_int(int(packet.id), int(wmstream::framing::PacketId::Data));
             fail_unless(!packet.payload.empty());
             if (data_packets_ > 0) {
@@ -395,26 +407,38 @@ public:
     Recorder(const Recorder &) = delete;
     Recorder &operator=(const Recorder &) = delete;
 
-    /** Wait until an event matching @p match was recorded; returns it. */
-    ClientEvent wait_for(const std::function<bool(const ClientEvent &)> &match) {
+    /** Wait until @p select finds an event in the log (in order); returns it. */
+    ClientEvent
+    wait_for(const std::function<const ClientEvent *(const std::vector<ClientEvent> &)> &select) {
         std::unique_lock<std::mutex> locker(log_->lock);
         const gint64 end = deadline();
         for (;;) {
-            auto found = std::find_if(log_->events.begin(), log_->events.end(), match);
-            if (found != log_->events.end())
+            if (const ClientEvent *found = select(log_->events))
                 return *found;
             const gint64 left = end - g_get_monotonic_time();
             fail_unless(left > 0, "timed out waiting for a client signal");
             log_->changed.wait_for(locker, std::chrono::microseconds(left));
         }
     }
+    /** The first event matching @p match. */
+    ClientEvent wait_match(const std::function<bool(const ClientEvent &)> &match) {
+        return wait_for([&match](const std::vector<ClientEvent> &events) -> const ClientEvent * {
+            auto found = std::find_if(events.begin(), events.end(), match);
+            return found == events.end() ? nullptr : &*found;
+        });
+    }
     /** The @p nth client-added (0 = first). */
     ClientEvent wait_added(size_t nth = 0) {
-        size_t seen = 0;
-        return wait_for([&seen, nth](const ClientEvent &e) { return e.added && seen++ == nth; });
+        return wait_for([nth](const std::vector<ClientEvent> &events) -> const ClientEvent * {
+            size_t seen = 0;
+            for (const ClientEvent &e : events)
+                if (e.added && seen++ == nth)
+                    return &e;
+            return nullptr;
+        });
     }
     ClientEvent wait_removed(guint64 id) {
-        return wait_for([id](const ClientEvent &e) { return !e.added && e.id == id; });
+        return wait_match([id](const ClientEvent &e) { return !e.added && e.id == id; });
     }
     std::vector<ClientEvent> events() {
         std::lock_guard<std::mutex> locker(log_->lock);
@@ -564,14 +588,49 @@ struct AsfCapture {
     AsfCapture &operator=(const AsfCapture &) = delete;
 };
 
-GstStaticPadTemplate any_src = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                                                              GST_STATIC_CAPS_ANY);
+GstStaticPadTemplate any_src =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
 void push(GstElement *appsrc, GstBuffer *buffer) {
     GstFlowReturn ret = GST_FLOW_ERROR;
     g_signal_emit_by_name(appsrc, "push-buffer", buffer, &ret);
     fail_unless_equals_int(ret, GST_FLOW_OK);
 }
+
+/**
+ * A lone sink fed through a test pad with captured asfmux output: caps
+ * without streamheader, then the header as a HEADER buffer. Nothing upstream
+ * sends EOS after an error.
+ */
+struct FedSink {
+    AsfCapture asf;
+    LoneSink lone;
+    GstPad *src = nullptr;
+
+    FedSink() {
+        src = gst_check_setup_src_pad(lone.sink, &any_src);
+        gst_pad_set_active(src, TRUE);
+        fail_unless(gst_element_set_state(lone.sink, GST_STATE_PLAYING) !=
+                    GST_STATE_CHANGE_FAILURE);
+        GstCaps *caps = gst_caps_from_string("video/x-ms-asf");
+        gst_check_setup_events(src, lone.sink, caps, GST_FORMAT_TIME);
+        gst_caps_unref(caps);
+        fail_unless_equals_int(push(asf.header), GST_FLOW_OK);
+    }
+    ~FedSink() {
+        gst_element_set_state(lone.sink, GST_STATE_NULL);
+        gst_check_teardown_src_pad(lone.sink);
+    }
+    FedSink(const FedSink &) = delete;
+    FedSink &operator=(const FedSink &) = delete;
+
+    GstFlowReturn push(GstBuffer *buffer) { return gst_pad_push(src, gst_buffer_ref(buffer)); }
+    /** Push captured packets [@p from, @p to). */
+    void push_packets(size_t from, size_t to) {
+        for (size_t i = from; i < to; ++i)
+            fail_unless_equals_int(push(asf.packets[i]), GST_FLOW_OK);
+    }
+};
 
 } // namespace
 
@@ -638,8 +697,8 @@ GST_START_TEST(test_defaults_and_ranges) {
         remove_reason(nick);
 
     GstElementFactory *factory = gst_element_get_factory(sink);
-    fail_unless_equals_string(
-        gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS), "Sink/Network");
+    fail_unless_equals_string(gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS),
+                              "Sink/Network");
     GstPad *pad = gst_element_get_static_pad(sink, "sink");
     GstCaps *template_caps = gst_pad_get_pad_template_caps(pad);
     GstCaps *asf = gst_caps_from_string("video/x-ms-asf");
@@ -656,7 +715,9 @@ GST_END_TEST;
 
 /* ---- the listener ---- */
 
-static void count_notify(GObject *, GParamSpec *, gpointer count) { ++*static_cast<int *>(count); }
+static void count_notify(GObject *, GParamSpec *, gpointer count) {
+    ++*static_cast<int *>(count);
+}
 
 GST_START_TEST(test_open_port_zero) {
     LoneSink lone;
@@ -687,9 +748,7 @@ GST_START_TEST(test_open_port_zero) {
     gst_message_unref(open);
 
     /* Connections wait in the backlog from READY on. */
-    {
-        TestClient client(port);
-    }
+    { TestClient client(port); }
 
     fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_NULL),
                            GST_STATE_CHANGE_SUCCESS);
@@ -865,7 +924,8 @@ GST_START_TEST(test_max_clients) {
     fail_unless(starts_with(server, "Rex/"), "Server: %s", server.c_str());
     fail_unless(refused.wait_closed(), "refused client not closed");
     const gint over_limit = remove_reason("over-limit");
-    recorder.wait_for([over_limit](const ClientEvent &e) { return !e.added && e.reason == over_limit; });
+    recorder.wait_match(
+        [over_limit](const ClientEvent &e) { return !e.added && e.reason == over_limit; });
 
     /* The served client is still served. */
     const size_t had = served.body().size();
@@ -897,6 +957,17 @@ GST_START_TEST(test_client_signals_and_disconnect) {
     fail_unless_equals_int(port, closer->port());
     fail_unless_equals_string(gst_structure_get_string(s, "user-agent"), kBrowserAgent);
     fail_unless_equals_string(gst_structure_get_string(s, "protocol"), "http");
+    gst_message_unref(message);
+
+    /* 127.0.0.1 resolves (through /etc/hosts) to a name. */
+    message = pop_element_message(live.bus, "wmnetsink-client-resolved");
+    fail_unless(message != nullptr);
+    s = gst_message_get_structure(message);
+    fail_unless(gst_structure_get_uint64(s, "id", &id));
+    fail_unless_equals_uint64(id, added.id);
+    fail_unless_equals_string(gst_structure_get_string(s, "address"), "127.0.0.1");
+    fail_unless(gst_structure_get_string(s, "dns-name") != nullptr &&
+                *gst_structure_get_string(s, "dns-name") != '\0');
     gst_message_unref(message);
 
     closer.reset();
@@ -936,8 +1007,9 @@ GST_START_TEST(test_client_signals_and_disconnect) {
     std::vector<ClientEvent> events = recorder.events();
     for (size_t i = 0; i < events.size(); ++i)
         if (!events[i].added)
-            fail_unless(std::any_of(events.begin(), events.begin() + i,
-                                    [&](const ClientEvent &e) { return e.added && e.id == events[i].id; }));
+            fail_unless(std::any_of(events.begin(), events.begin() + i, [&](const ClientEvent &e) {
+                return e.added && e.id == events[i].id;
+            }));
     live.check_no_error();
 }
 GST_END_TEST;
@@ -961,6 +1033,40 @@ GST_START_TEST(test_pause_keeps_clients) {
     fail_unless_equals_int(num_clients(live.sink), 1);
     for (const ClientEvent &event : recorder.events())
         fail_unless(event.added, "client removed across PAUSED");
+    live.check_no_error();
+}
+GST_END_TEST;
+
+GST_START_TEST(test_ready_disconnects_keeps_port) {
+    LivePipeline live;
+    Recorder recorder(live.sink);
+    TestClient client(live.port);
+    client.play();
+    WmspReader reader(client);
+    expect_play_response(client, reader);
+    const guint64 id = recorder.wait_added().id;
+
+    /* PAUSED→READY: clients are dropped, the port stays bound. */
+    live.set_state(GST_STATE_READY);
+    fail_unless_equals_int(recorder.wait_removed(id).reason, remove_reason("disconnected"));
+    fail_unless(client.wait_closed(), "client still open in READY");
+    fail_unless_equals_int(num_clients(live.sink), 0);
+    gint port = 0;
+    g_object_get(live.sink, "current-port", &port, nullptr);
+    fail_unless_equals_int(port, live.port);
+
+    /* In READY a new connection waits in the backlog, unanswered... */
+    TestClient waiting(live.port);
+    waiting.play();
+    fail_if(waiting.read_head(g_get_monotonic_time() + 500 * 1000), "answered in READY");
+    fail_if(waiting.eof(), "refused in READY");
+
+    /* ...and is served once the sink plays again. It may be answered with
+     * the previous stream's header, then get the new one ($C). */
+    live.set_state(GST_STATE_PLAYING);
+    WmspReader waiting_reader(waiting);
+    expect_play_response(waiting, waiting_reader);
+    waiting_reader.read_data(3, true);
     live.check_no_error();
 }
 GST_END_TEST;
@@ -1001,8 +1107,7 @@ GST_START_TEST(test_client_stats) {
     for (const Expected &e : expected) {
         const GstStructure *listed = nullptr;
         for (guint i = 0; i < gst_value_array_get_size(clients); ++i) {
-            const GstStructure *c =
-                gst_value_get_structure(gst_value_array_get_value(clients, i));
+            const GstStructure *c = gst_value_get_structure(gst_value_array_get_value(clients, i));
             guint64 id = 0;
             if (gst_structure_get_uint64(c, "id", &id) && id == e.id)
                 listed = c;
@@ -1023,12 +1128,11 @@ GST_START_TEST(test_client_stats) {
             fail_unless_equals_int(port, e.port);
             guint64 bytes = 0, packets = 0, duration = 0, bitrate = 0, skips = 0;
             gint64 connected = 0, lag = 0;
-            fail_unless(gst_structure_get(c, "bytes-sent", G_TYPE_UINT64, &bytes, "packets-sent",
-                                          G_TYPE_UINT64, &packets, "connect-duration",
-                                          G_TYPE_UINT64, &duration, "bitrate", G_TYPE_UINT64,
-                                          &bitrate, "key-frame-skips", G_TYPE_UINT64, &skips,
-                                          "connected-time", G_TYPE_INT64, &connected, "lag",
-                                          G_TYPE_INT64, &lag, nullptr));
+            fail_unless(gst_structure_get(
+                c, "bytes-sent", G_TYPE_UINT64, &bytes, "packets-sent", G_TYPE_UINT64, &packets,
+                "connect-duration", G_TYPE_UINT64, &duration, "bitrate", G_TYPE_UINT64, &bitrate,
+                "key-frame-skips", G_TYPE_UINT64, &skips, "connected-time", G_TYPE_INT64,
+                &connected, "lag", G_TYPE_INT64, &lag, nullptr));
             fail_unless(bytes > 0);
             fail_unless(packets > 0);
             const gint64 now_us = g_get_real_time();
@@ -1108,8 +1212,9 @@ GST_START_TEST(test_refuses_non_asf_caps) {
     GstSegment segment;
     gst_segment_init(&segment, GST_FORMAT_TIME);
     gst_pad_push_event(src, gst_event_new_segment(&segment));
-    fail_unless_equals_int(gst_pad_push(src, gst_buffer_new_allocate(nullptr, 16 * 16 * 3 / 2, nullptr)),
-                           GST_FLOW_NOT_NEGOTIATED);
+    fail_unless_equals_int(
+        gst_pad_push(src, gst_buffer_new_allocate(nullptr, 16 * 16 * 3 / 2, nullptr)),
+        GST_FLOW_NOT_NEGOTIATED);
     GstPad *sinkpad = gst_element_get_static_pad(lone.sink, "sink");
     fail_unless(gst_pad_get_current_caps(sinkpad) == nullptr);
     gst_object_unref(sinkpad);
@@ -1119,23 +1224,36 @@ GST_START_TEST(test_refuses_non_asf_caps) {
 }
 GST_END_TEST;
 
-GST_START_TEST(test_corrupt_data) {
-    AsfCapture asf;
-    LoneSink lone;
-    GstPad *src = gst_check_setup_src_pad(lone.sink, &any_src);
-    gst_pad_set_active(src, TRUE);
-    fail_unless(gst_element_set_state(lone.sink, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
-    const gint port = lone.current_port();
-    fail_unless(port > 0);
+GST_START_TEST(test_eos_ends_clients) {
+    FedSink fed;
+    Recorder recorder(fed.lone.sink);
+    fed.push_packets(0, 1);
 
-    /* Caps without streamheader: the header comes in-band, as a HEADER buffer. */
-    GstCaps *caps = gst_caps_from_string("video/x-ms-asf");
-    gst_check_setup_events(src, lone.sink, caps, GST_FORMAT_TIME);
-    gst_caps_unref(caps);
-    fail_unless_equals_int(gst_pad_push(src, gst_buffer_ref(asf.header)), GST_FLOW_OK);
-    const size_t half = asf.packets.size() / 2;
-    for (size_t i = 0; i < half; ++i)
-        fail_unless_equals_int(gst_pad_push(src, gst_buffer_ref(asf.packets[i])), GST_FLOW_OK);
+    TestClient client(fed.lone.current_port());
+    client.play();
+    WmspReader reader(client);
+    expect_play_response(client, reader);
+    const guint64 id = recorder.wait_added().id;
+    fed.push_packets(1, fed.asf.packets.size());
+    fail_unless(gst_pad_push_event(fed.src, gst_event_new_eos()));
+
+    /* Every packet pushed, then $E(0), then the server closes. */
+    reader.read_data(fed.asf.packets.size());
+    wmstream::framing::Packet end = reader.next();
+    fail_unless_equals_int(int(end.id), int(wmstream::framing::PacketId::End));
+    fail_unless(end.reason.has_value());
+    fail_unless_equals_uint64(*end.reason, wmstream::framing::kReasonDone);
+    fail_unless(client.wait_closed());
+    fail_unless_equals_int(recorder.wait_removed(id).reason, remove_reason("eos"));
+    fail_if(pop(fed.lone.bus, GST_MESSAGE_ERROR, 0) != nullptr);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_corrupt_data) {
+    FedSink fed;
+    const gint port = fed.lone.current_port();
+    const size_t half = fed.asf.packets.size() / 2;
+    fed.push_packets(0, half);
 
     TestClient client(port);
     client.play();
@@ -1143,13 +1261,13 @@ GST_START_TEST(test_corrupt_data) {
     expect_play_response(client, reader);
     reader.read_data(1);
 
-    for (size_t i = half; i < asf.packets.size(); ++i)
-        fail_unless_equals_int(gst_pad_push(src, gst_buffer_ref(asf.packets[i])), GST_FLOW_OK);
+    fed.push_packets(half, fed.asf.packets.size());
     static const char garbage[] = "this is not an ASF data packet";
-    fail_unless_equals_int(gst_pad_push(src, gst_buffer_new_memdup(garbage, sizeof garbage)),
-                           GST_FLOW_ERROR);
+    GstBuffer *corrupt = gst_buffer_new_memdup(garbage, sizeof garbage);
+    fail_unless_equals_int(fed.push(corrupt), GST_FLOW_ERROR);
+    gst_buffer_unref(corrupt);
 
-    GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
+    GstMessage *error = pop(fed.lone.bus, GST_MESSAGE_ERROR);
     check_error_message(error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "NS_E_INVALID_DATA",
                         0xC00D002Fu);
     gst_message_unref(error);
@@ -1172,9 +1290,6 @@ GST_START_TEST(test_corrupt_data) {
         packet = late_reader.next();
     } while (packet.id == wmstream::framing::PacketId::Data);
     fail_unless_equals_int(int(packet.id), int(wmstream::framing::PacketId::End));
-
-    gst_element_set_state(lone.sink, GST_STATE_NULL);
-    gst_check_teardown_src_pad(lone.sink);
 }
 GST_END_TEST;
 
@@ -1198,9 +1313,11 @@ static Suite *wmnetsink_suite(void) {
     tcase_add_test(data, test_max_clients);
     tcase_add_test(data, test_client_signals_and_disconnect);
     tcase_add_test(data, test_pause_keeps_clients);
+    tcase_add_test(data, test_ready_disconnects_keeps_port);
     tcase_add_test(data, test_client_stats);
     tcase_add_test(data, test_client_before_header);
     tcase_add_test(data, test_refuses_non_asf_caps);
+    tcase_add_test(data, test_eos_ends_clients);
     tcase_add_test(data, test_corrupt_data);
     suite_add_tcase(suite, data);
     return suite;

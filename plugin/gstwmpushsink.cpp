@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * SECTION:element-wmpushsink
+ * @title: wmpushsink
+ * @short_description: push a live ASF stream to a Windows Media publishing point
+ *
+ * wmpushsink delivers the live ASF stream it receives (from
+ * `asfmux streamable=true`) to a media server's publishing point with the
+ * Windows Media HTTP Push Distribution Protocol (MS-WMHTTP), like the
+ * Windows Media Format SDK's push sink (IWMWriterPushSink): a PushSetup
+ * POST (application/x-wms-pushsetup, Template-URL, AutoDestroy), then a
+ * PushStart POST whose body is the `$H` header packet followed by one `$D`
+ * packet per ASF data packet as they are produced. The server must answer
+ * as a Windows Media server (Server: Cougar/… or Rex/…).
+ *
+ * The sink connects in NULL→READY (IWMWriterPushSink::Connect) without
+ * blocking the state change; a bad URL fails the state change. EOS is
+ * EndSession: `$E` with reason 0 is sent, the server's answer read, the
+ * connection closed, then EOS is posted. A new stream header mid-stream is
+ * sent as `$E` reason 1 followed by `$C`. The #GstWmPushSink::disconnect
+ * action drops the connection without `$E` (IWMWriterPushSink::Disconnect):
+ * the server keeps the publishing point.
+ *
+ * When the connection is refused or lost, the sink posts a WARNING per
+ * failed attempt and reconnects after a backoff (#GstWmPushSink:retry-delay
+ * doubling up to #GstWmPushSink:max-retry-delay), asking for the same
+ * session (push-id) first, then for a new one; it sends the header again
+ * and resumes with the data it held (at most #GstWmPushSink:max-buffer-time
+ * of stream, then from a key frame). Rendering never blocks. When
+ * #GstWmPushSink:retries attempts in a row failed, or at once for an
+ * unknown host, a refused authorization, a missing publishing point or a
+ * plain web server, it posts an ERROR. Connection progress is posted as
+ * GST_MESSAGE_PROGRESS ("connect" / "reconnect"); the element messages
+ * `wmpushsink-connected`, `wmpushsink-dropped`, `wmpushsink-disconnected`
+ * and `wmpushsink-ended` carry the push-id, the bytes and packets sent, the
+ * packets dropped and the reconnection count.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -e videotestsrc is-live=true ! avenc_wmv2 ! asfmux streamable=true ! \
+ *     wmpushsink location=http://mediaserver:8080/live
+ * ]| Pushes a test video to the publishing point "live"; Ctrl-C (with -e)
+ * ends the session.
+ * |[
+ * gst-launch-1.0 -e audiotestsrc is-live=true ! avenc_wmav2 ! asfmux streamable=true ! \
+ *     wmpushsink location=http://mediaserver/radio template-url=/template auto-destroy=true \
+ *     user-id=encoder user-pw=secret retries=-1
+ * ]| Creates the publishing point "radio" from "template", removes it when the
+ * session ends, authenticates (Digest or Basic) and never gives up reconnecting.
+ */
+#include "gstwmpushsink.h"
+
+#include "errors.h"
+#include "push-client.h"
+#include "relay.h"
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <utility>
+
+GST_DEBUG_CATEGORY_STATIC(gst_wm_push_sink_debug);
+#define GST_CAT_DEFAULT gst_wm_push_sink_debug
+
+namespace push = wmstream::push;
+
+/* The C++ side of the element: settings, the push client and the relay
+ * thread. Implements ClientEvents: the callbacks run on the client's I/O
+ * thread and only hand the event to the relay. */
+struct GstWmPushSinkState final : public push::ClientEvents {
+    explicit GstWmPushSinkState(GstWmPushSink *sink) : sink_(sink), client_(this) {}
+
+    void connecting(const std::string &url, bool reconnect) override;
+    void connected(const push::ClientStats &stats, bool reconnect) override;
+    void attempt_failed(const push::Failure &failure, int64_t retry_in_us) override;
+    void failed(const push::Failure &failure) override;
+    void ended(const push::ClientStats &stats) override;
+
+    GstWmPushSink *sink_; /* C-style friend. */
+
+    std::mutex lock_;
+    /* Protected by lock_: the properties; the client's defaults are the element's. */
+    push::ClientConfig settings_;
+    /* Protected by lock_: true from start() until stop(). */
+    bool open_ = false;
+
+    /* Set by the relay once the fatal ERROR is on the bus: render then
+     * returns GST_FLOW_ERROR (never before, so that our ERROR comes first). */
+    std::atomic<bool> error_posted_{false};
+    /* Between unlock() and unlock_stop(). */
+    std::atomic<bool> flushing_{false};
+
+    /* Declared before client_ so that it outlives it: stopping the client
+     * may still report into it. */
+    wmstream::plugin::Relay relay_;
+    push::Client client_;
+};
+
+struct _GstWmPushSink {
+    GstBaseSink parent;
+
+    /* Used for C++ object with destructors. */
+    GstWmPushSinkState *state;
+};
+
+enum {
+    PROP_0,
+    PROP_LOCATION,
+    PROP_TEMPLATE_URL,
+    PROP_AUTO_DESTROY,
+    PROP_USER_ID,
+    PROP_USER_PW,
+    PROP_USER_AGENT,
+    PROP_TIMEOUT,
+    PROP_RETRIES,
+    PROP_RETRY_DELAY,
+    PROP_MAX_RETRY_DELAY,
+    PROP_MAX_BUFFER_TIME,
+    PROP_CONTENT_LENGTH,
+    PROP_CA_FILE,
+    PROP_PUSH_ID,
+    PROP_BYTES_SENT,
+    PROP_PACKETS_SENT,
+    PROP_PACKETS_DROPPED,
+    PROP_RECONNECTS,
+    N_PROPERTIES,
+};
+
+enum {
+    SIGNAL_DISCONNECT,
+    N_SIGNALS,
+};
+
+static GParamSpec *properties[N_PROPERTIES];
+static guint signals[N_SIGNALS];
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-ms-asf"));
+
+static void gst_wm_push_sink_uri_handler_init(gpointer iface, gpointer data);
+
+G_DEFINE_TYPE_WITH_CODE(GstWmPushSink, gst_wm_push_sink, GST_TYPE_BASE_SINK,
+                        G_IMPLEMENT_INTERFACE(GST_TYPE_URI_HANDLER,
+                                              gst_wm_push_sink_uri_handler_init);
+                        GST_DEBUG_CATEGORY_INIT(gst_wm_push_sink_debug, "wmpushsink", 0,
+                                                "Windows Media push sink"))
+GST_ELEMENT_REGISTER_DEFINE(wmpushsink, "wmpushsink", GST_RANK_NONE, GST_TYPE_WM_PUSH_SINK)
+
+static constexpr gint64 to_us(guint64 ns) { return static_cast<gint64>(ns / GST_USECOND); }
+static constexpr guint64 to_ns(gint64 us) { return static_cast<guint64>(us) * GST_USECOND; }
+
+static void post_element_message(GstWmPushSink *self, GstStructure *structure) {
+    gst_element_post_message(GST_ELEMENT(self),
+                             gst_message_new_element(GST_OBJECT(self), structure));
+}
+
+static void post_progress(GstWmPushSink *self, GstProgressType type, bool reconnect,
+                          const std::string &text) {
+    gst_element_post_message(GST_ELEMENT(self),
+                             gst_message_new_progress(GST_OBJECT(self), type,
+                                                      reconnect ? "reconnect" : "connect",
+                                                      text.c_str()));
+}
+
+/* Element message @name with the session counters of @stats. */
+static GstStructure *stats_structure(const char *name, const push::ClientStats &stats) {
+    return gst_structure_new(
+        name, "url", G_TYPE_STRING, stats.url.c_str(), "push-id", G_TYPE_STRING,
+        stats.push_id.c_str(), "bytes-sent", G_TYPE_UINT64, static_cast<guint64>(stats.bytes_sent),
+        "packets-sent", G_TYPE_UINT64, static_cast<guint64>(stats.packets_sent), "packets-dropped",
+        G_TYPE_UINT64, static_cast<guint64>(stats.packets_dropped), "reconnects", G_TYPE_UINT,
+        static_cast<guint>(stats.reconnects), nullptr);
+}
+
+/* The details of a failure: where, the HTTP status, the GIO error, the attempt. */
+static GstStructure *failure_context(const push::Failure &failure, int retries) {
+    return gst_structure_new(
+        "context", "url", G_TYPE_STRING, failure.url.c_str(), "host", G_TYPE_STRING,
+        failure.host.c_str(), "port", G_TYPE_UINT, static_cast<guint>(failure.port),
+        "http-status", G_TYPE_UINT, static_cast<guint>(failure.http_status), "io-domain",
+        G_TYPE_STRING, failure.io_domain.c_str(), "io-code", G_TYPE_INT, failure.io_code, "attempt",
+        G_TYPE_UINT, static_cast<guint>(failure.attempt), "retries", G_TYPE_INT, retries, nullptr);
+}
+
+/* Relay-thread side of the ClientEvents: progress, warnings, errors, messages. */
+
+static void relay_connecting(GstWmPushSink *self, const std::string &url, bool reconnect) {
+    GST_INFO_OBJECT(self, "%s to %s", reconnect ? "reconnecting" : "connecting", url.c_str());
+    post_progress(self, GST_PROGRESS_TYPE_START, reconnect,
+                  (reconnect ? "Reconnecting to " : "Connecting to ") + url);
+}
+
+static void relay_connected(GstWmPushSink *self, const push::ClientStats &stats, bool reconnect) {
+    GST_INFO_OBJECT(self, "streaming to %s, push-id %s, %u reconnects", stats.url.c_str(),
+                    stats.push_id.c_str(), stats.reconnects);
+    post_progress(self, GST_PROGRESS_TYPE_COMPLETE, reconnect,
+                  "Streaming to " + stats.url + " (push-id " + stats.push_id + ")");
+    post_element_message(self, stats_structure("wmpushsink-connected", stats));
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PUSH_ID]);
+}
+
+static void relay_attempt_failed(GstWmPushSink *self, const push::Failure &failure,
+                                 int64_t retry_in_us, int retries) {
+    GST_WARNING_OBJECT(self, "attempt %u failed: %s; next in %" G_GINT64_FORMAT " us",
+                       failure.attempt, failure.error.message.c_str(), retry_in_us);
+    post_progress(self, GST_PROGRESS_TYPE_ERROR, self->state->client_.stats().connections > 0,
+                  "Attempt " + std::to_string(failure.attempt) + " failed");
+    GstStructure *context = failure_context(failure, retries);
+    gst_structure_set(context, "retry-in", G_TYPE_UINT64, to_ns(retry_in_us), nullptr);
+    char delay[32];
+    g_snprintf(delay, sizeof delay, "%.3g s", static_cast<double>(retry_in_us) / G_USEC_PER_SEC);
+    WMSTREAM_POST_ERROR(self, GST_MESSAGE_WARNING, failure.error,
+                        "Could not push to " + failure.url + "; trying again in " + delay +
+                            " (failed attempt " + std::to_string(failure.attempt) +
+                            (retries < 0 ? "" : " of " + std::to_string(retries + 1)) + ").",
+                        context);
+}
+
+static void relay_failed(GstWmPushSink *self, const push::Failure &failure, int retries) {
+    GST_ERROR_OBJECT(self, "giving up: %s", failure.error.message.c_str());
+    post_progress(self, GST_PROGRESS_TYPE_ERROR, false, "Push to " + failure.url + " failed");
+    std::string text;
+    switch (failure.error.code) {
+    case wmstream::Errc::InvalidName:
+        text = failure.http_status ? "The publishing point " + failure.url + " does not exist."
+                                   : "Unknown host in " + failure.url + ".";
+        break;
+    case wmstream::Errc::AccessDenied:
+        text = "Not authorized to push to " + failure.url + ".";
+        break;
+    default:
+        text = "Could not push to " + failure.url + ".";
+        break;
+    }
+    WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, failure.error, text,
+                        failure_context(failure, retries));
+    self->state->error_posted_ = true;
+}
+
+static void relay_ended(GstWmPushSink *self, const push::ClientStats &stats) {
+    GST_INFO_OBJECT(self, "session ended after %" G_GUINT64_FORMAT " bytes",
+                    static_cast<guint64>(stats.bytes_sent));
+    post_element_message(self, stats_structure("wmpushsink-ended", stats));
+}
+
+static int configured_retries(GstWmPushSinkState *state) {
+    std::lock_guard<std::mutex> locker(state->lock_);
+    return state->settings_.retry.retries;
+}
+
+void GstWmPushSinkState::connecting(const std::string &url, bool reconnect) {
+    relay_.post([sink = sink_, url, reconnect] { relay_connecting(sink, url, reconnect); });
+}
+
+void GstWmPushSinkState::connected(const push::ClientStats &stats, bool reconnect) {
+    relay_.post([sink = sink_, stats, reconnect] { relay_connected(sink, stats, reconnect); });
+}
+
+void GstWmPushSinkState::attempt_failed(const push::Failure &failure, int64_t retry_in_us) {
+    relay_.post([sink = sink_, failure, retry_in_us, retries = configured_retries(this)] {
+        relay_attempt_failed(sink, failure, retry_in_us, retries);
+    });
+}
+
+void GstWmPushSinkState::failed(const push::Failure &failure) {
+    relay_.post([sink = sink_, failure, retries = configured_retries(this)] {
+        relay_failed(sink, failure, retries);
+    });
+}
+
+void GstWmPushSinkState::ended(const push::ClientStats &stats) {
+    relay_.post([sink = sink_, stats] { relay_ended(sink, stats); });
+}
+
+/* Action signals */
+
+static void gst_wm_push_sink_disconnect(GstWmPushSink *self) {
+    GST_INFO_OBJECT(self, "disconnecting (no $E: the publishing point stays)");
+    self->state->client_.disconnect();
+    post_progress(self, GST_PROGRESS_TYPE_CANCELED, false, "Disconnected");
+    post_element_message(self, stats_structure("wmpushsink-disconnected",
+                                               self->state->client_.stats()));
+}
+
+/* Data */
+
+/* Hands @buffer to the client as the stream header or as one data packet. */
+static GstFlowReturn gst_wm_push_sink_feed(GstWmPushSink *self, GstBuffer *buffer, bool header) {
+    GstWmPushSinkState *state = self->state;
+    GstMapInfo map;
+    if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+        GST_ELEMENT_ERROR(self, RESOURCE, READ, (nullptr), ("cannot map buffer"));
+        return GST_FLOW_ERROR;
+    }
+    size_t dropped = 0;
+    wmstream::Status status;
+    if (header) {
+        status = state->client_.set_header(map.data, map.size);
+    } else {
+        wmstream::Result<size_t> pushed = state->client_.push_packet(map.data, map.size);
+        if (pushed)
+            dropped = *pushed;
+        else
+            status = pushed.error();
+    }
+    gst_buffer_unmap(buffer, &map);
+
+    if (dropped > 0) {
+        const push::ClientStats stats = state->client_.stats();
+        GST_DEBUG_OBJECT(self, "%" G_GSIZE_FORMAT " packets dropped (%" G_GUINT64_FORMAT " total)",
+                         dropped, static_cast<guint64>(stats.packets_dropped));
+        GstStructure *message = stats_structure("wmpushsink-dropped", stats);
+        gst_structure_set(message, "count", G_TYPE_UINT64, static_cast<guint64>(dropped), nullptr);
+        post_element_message(self, message);
+    }
+    if (status)
+        return GST_FLOW_OK;
+    if (state->client_.failure()) {
+        /* The relay posts the ERROR; fail the flow once it is on the bus. */
+        return state->error_posted_ ? GST_FLOW_ERROR : GST_FLOW_OK;
+    }
+    WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, status.error(),
+                        header ? "The stream header is not an ASF header."
+                               : "The stream contains data that is not an ASF data packet.",
+                        gst_structure_new("context", "size", G_TYPE_UINT64,
+                                          static_cast<guint64>(gst_buffer_get_size(buffer)),
+                                          "header", G_TYPE_BOOLEAN, header, nullptr));
+    return GST_FLOW_ERROR;
+}
+
+static gboolean gst_wm_push_sink_set_caps(GstBaseSink *bsink, GstCaps *caps) {
+    GstWmPushSink *self = GST_WM_PUSH_SINK(bsink);
+    const GValue *headers = gst_structure_get_value(gst_caps_get_structure(caps, 0), "streamheader");
+    if (!headers) {
+        GST_DEBUG_OBJECT(self, "no streamheader in caps, the header comes as a HEADER buffer");
+        return TRUE;
+    }
+    if (!GST_VALUE_HOLDS_ARRAY(headers) || gst_value_array_get_size(headers) == 0 ||
+        !GST_VALUE_HOLDS_BUFFER(gst_value_array_get_value(headers, 0))) {
+        WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR,
+                            wmstream::make_error(wmstream::Errc::InvalidData,
+                                                 "caps streamheader is not an array of buffers"),
+                            "The stream header is not an ASF header.", nullptr);
+        return FALSE;
+    }
+    /* asfmux: one buffer, the Header Object + the 50-byte Data Object head. */
+    GstBuffer *header = gst_value_get_buffer(gst_value_array_get_value(headers, 0));
+    return gst_wm_push_sink_feed(self, header, true) == GST_FLOW_OK;
+}
+
+static GstFlowReturn gst_wm_push_sink_render(GstBaseSink *bsink, GstBuffer *buffer) {
+    GstWmPushSink *self = GST_WM_PUSH_SINK(bsink);
+    return gst_wm_push_sink_feed(self, buffer,
+                                 GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_HEADER));
+}
+
+/* EOS: IWMWriterPushSink::EndSession, then EOS is posted. */
+static gboolean gst_wm_push_sink_event(GstBaseSink *bsink, GstEvent *event) {
+    GstWmPushSink *self = GST_WM_PUSH_SINK(bsink);
+    GstWmPushSinkState *state = self->state;
+    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+        const wmstream::Status status = state->client_.end_session();
+        if (!status) {
+            gst_event_unref(event);
+            if (state->flushing_ || state->client_.failure())
+                return FALSE; /* cancelled, or the ERROR is (being) posted */
+            const push::ClientStats stats = state->client_.stats();
+            WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, status.error(),
+                                "Could not end the session at " + stats.url + ".",
+                                gst_structure_new("context", "url", G_TYPE_STRING,
+                                                  stats.url.c_str(), nullptr));
+            return FALSE;
+        }
+        GST_INFO_OBJECT(self, "session ended");
+    }
+    return GST_BASE_SINK_CLASS(gst_wm_push_sink_parent_class)->event(bsink, event);
+}
+
+static gboolean gst_wm_push_sink_unlock(GstBaseSink *bsink) {
+    GstWmPushSinkState *state = GST_WM_PUSH_SINK(bsink)->state;
+    state->flushing_ = true;
+    state->client_.cancel();
+    return TRUE;
+}
+
+static gboolean gst_wm_push_sink_unlock_stop(GstBaseSink *bsink) {
+    GstWmPushSinkState *state = GST_WM_PUSH_SINK(bsink)->state;
+    state->flushing_ = false;
+    state->client_.uncancel();
+    return TRUE;
+}
+
+/* States */
+
+/* NULL→READY: IWMWriterPushSink::Connect (asynchronous: PushSetup at once). */
+static gboolean gst_wm_push_sink_start(GstBaseSink *bsink) {
+    GstWmPushSink *self = GST_WM_PUSH_SINK(bsink);
+    GstWmPushSinkState *state = self->state;
+
+    push::ClientConfig config;
+    {
+        std::lock_guard<std::mutex> locker(state->lock_);
+        config = state->settings_;
+        state->open_ = true;
+    }
+    state->error_posted_ = false;
+    state->relay_.start();
+    const wmstream::Status status = state->client_.start(config);
+    if (!status) {
+        state->relay_.stop();
+        {
+            std::lock_guard<std::mutex> locker(state->lock_);
+            state->open_ = false;
+        }
+        const std::string location =
+            config.session.location.empty() ? "(none)" : config.session.location;
+        WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, status.error(),
+                            status.error().code == wmstream::Errc::InvalidName
+                                ? "Invalid push URL " + location + "."
+                                : "Invalid settings: " + status.error().message + ".",
+                            gst_structure_new("context", "url", G_TYPE_STRING, location.c_str(),
+                                              nullptr));
+        return FALSE;
+    }
+    GST_INFO_OBJECT(self, "pushing to %s", config.session.location.c_str());
+    return TRUE;
+}
+
+/* READY→NULL: drop the connection (without $E unless EOS ended the session). */
+static gboolean gst_wm_push_sink_stop(GstBaseSink *bsink) {
+    GstWmPushSink *self = GST_WM_PUSH_SINK(bsink);
+    GstWmPushSinkState *state = self->state;
+    state->client_.stop();
+    /* Emits what the client reported before it stopped. */
+    state->relay_.stop();
+    {
+        std::lock_guard<std::mutex> locker(state->lock_);
+        state->open_ = false;
+    }
+    GST_INFO_OBJECT(self, "stopped");
+    return TRUE;
+}
+
+/* Properties */
+
+static const char *c_str_or_null(const std::string &text) {
+    return text.empty() ? nullptr : text.c_str();
+}
+
+/* Stores @value of property @prop_id in @config; returns whether it changed. */
+static bool apply_setting(push::ClientConfig &config, guint prop_id, const GValue *value) {
+    push::SessionConfig &session = config.session;
+    const auto set_string = [value](std::string &field) {
+        const gchar *text = g_value_get_string(value);
+        const std::string copy = text ? text : "";
+        return std::exchange(field, copy) != copy;
+    };
+    const auto set_us = [value](int64_t &field) {
+        const gint64 us = to_us(g_value_get_uint64(value));
+        return std::exchange(field, us) != us;
+    };
+    switch (prop_id) {
+    case PROP_LOCATION:
+        return set_string(session.location);
+    case PROP_TEMPLATE_URL:
+        return set_string(session.template_url);
+    case PROP_AUTO_DESTROY: {
+        const bool auto_destroy = g_value_get_boolean(value);
+        return std::exchange(session.auto_destroy, auto_destroy) != auto_destroy;
+    }
+    case PROP_USER_ID:
+        return set_string(session.credentials.user);
+    case PROP_USER_PW:
+        return set_string(session.credentials.password);
+    case PROP_USER_AGENT:
+        return set_string(session.user_agent);
+    case PROP_TIMEOUT:
+        return set_us(config.timeout_us);
+    case PROP_RETRIES: {
+        const gint retries = g_value_get_int(value);
+        return std::exchange(config.retry.retries, retries) != retries;
+    }
+    case PROP_RETRY_DELAY:
+        return set_us(config.retry.initial_delay_us);
+    case PROP_MAX_RETRY_DELAY:
+        return set_us(config.retry.max_delay_us);
+    case PROP_MAX_BUFFER_TIME:
+        return set_us(config.max_buffer_time_us);
+    case PROP_CONTENT_LENGTH: {
+        const guint length = g_value_get_uint(value);
+        return std::exchange(config.content_length, length) != length;
+    }
+    case PROP_CA_FILE:
+        return set_string(config.ca_file);
+    default:
+        g_return_val_if_reached(false);
+    }
+}
+
+static void gst_wm_push_sink_set_property(GObject *object, guint prop_id, const GValue *value,
+                                          GParamSpec *pspec) {
+    GstWmPushSink *self = GST_WM_PUSH_SINK(object);
+    GstWmPushSinkState *state = self->state;
+    if (prop_id >= PROP_PUSH_ID) {
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+        return;
+    }
+    bool refused = false;
+    bool changed = false;
+    {
+        std::lock_guard<std::mutex> locker(state->lock_);
+        refused = state->open_;
+        if (!refused)
+            changed = apply_setting(state->settings_, prop_id, value);
+    }
+    if (refused) {
+        GST_WARNING_OBJECT(self, "refusing to change '%s' while started", pspec->name);
+        WMSTREAM_POST_ERROR(
+            self, GST_MESSAGE_WARNING,
+            wmstream::make_error(wmstream::Errc::InvalidRequest,
+                                 std::string("'") + pspec->name +
+                                     "' is fixed from NULL→READY until READY→NULL"),
+            std::string("Cannot change '") + pspec->name + "' while the sink is started.",
+            gst_structure_new("context", "property", G_TYPE_STRING, pspec->name, nullptr));
+    } else if (changed && prop_id != PROP_USER_PW) {
+        g_object_notify_by_pspec(object, pspec);
+    }
+}
+
+static void gst_wm_push_sink_get_property(GObject *object, guint prop_id, GValue *value,
+                                          GParamSpec *pspec) {
+    GstWmPushSink *self = GST_WM_PUSH_SINK(object);
+    GstWmPushSinkState *state = self->state;
+
+    if (prop_id >= PROP_PUSH_ID && prop_id < N_PROPERTIES) {
+        /* Live counters of the client, read without lock_ held. */
+        const push::ClientStats stats = state->client_.stats();
+        switch (prop_id) {
+        case PROP_PUSH_ID:
+            g_value_set_string(value, stats.push_id.empty() || stats.push_id == "0"
+                                          ? nullptr
+                                          : stats.push_id.c_str());
+            break;
+        case PROP_BYTES_SENT:
+            g_value_set_uint64(value, stats.bytes_sent);
+            break;
+        case PROP_PACKETS_SENT:
+            g_value_set_uint64(value, stats.packets_sent);
+            break;
+        case PROP_PACKETS_DROPPED:
+            g_value_set_uint64(value, stats.packets_dropped);
+            break;
+        case PROP_RECONNECTS:
+            g_value_set_uint(value, stats.reconnects);
+            break;
+        default:
+            break;
+        }
+        return;
+    }
+
+    std::lock_guard<std::mutex> locker(state->lock_);
+    const push::ClientConfig &config = state->settings_;
+    switch (prop_id) {
+    case PROP_LOCATION:
+        g_value_set_string(value, c_str_or_null(config.session.location));
+        break;
+    case PROP_TEMPLATE_URL:
+        g_value_set_string(value, c_str_or_null(config.session.template_url));
+        break;
+    case PROP_AUTO_DESTROY:
+        g_value_set_boolean(value, config.session.auto_destroy);
+        break;
+    case PROP_USER_ID:
+        g_value_set_string(value, c_str_or_null(config.session.credentials.user));
+        break;
+    case PROP_USER_AGENT:
+        g_value_set_string(value, config.session.user_agent.c_str());
+        break;
+    case PROP_TIMEOUT:
+        g_value_set_uint64(value, to_ns(config.timeout_us));
+        break;
+    case PROP_RETRIES:
+        g_value_set_int(value, config.retry.retries);
+        break;
+    case PROP_RETRY_DELAY:
+        g_value_set_uint64(value, to_ns(config.retry.initial_delay_us));
+        break;
+    case PROP_MAX_RETRY_DELAY:
+        g_value_set_uint64(value, to_ns(config.retry.max_delay_us));
+        break;
+    case PROP_MAX_BUFFER_TIME:
+        g_value_set_uint64(value, to_ns(config.max_buffer_time_us));
+        break;
+    case PROP_CONTENT_LENGTH:
+        g_value_set_uint(value, config.content_length);
+        break;
+    case PROP_CA_FILE:
+        g_value_set_string(value, c_str_or_null(config.ca_file));
+        break;
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+        break;
+    }
+}
+
+/* GstURIHandler: http:// and https:// push URLs, settable in NULL only. */
+
+static GstURIType gst_wm_push_sink_uri_get_type(GType) { return GST_URI_SINK; }
+
+static const gchar *const *gst_wm_push_sink_uri_get_protocols(GType) {
+    static const gchar *const protocols[] = {"http", "https", nullptr};
+    return protocols;
+}
+
+static gchar *gst_wm_push_sink_uri_get_uri(GstURIHandler *handler) {
+    GstWmPushSinkState *state = GST_WM_PUSH_SINK(handler)->state;
+    std::lock_guard<std::mutex> locker(state->lock_);
+    return state->settings_.session.location.empty()
+               ? nullptr
+               : g_strdup(state->settings_.session.location.c_str());
+}
+
+static gboolean gst_wm_push_sink_uri_set_uri(GstURIHandler *handler, const gchar *uri,
+                                             GError **error) {
+    GstWmPushSink *self = GST_WM_PUSH_SINK(handler);
+    GstWmPushSinkState *state = self->state;
+    const wmstream::Result<push::Url> url = push::parse_url(uri ? uri : "");
+    if (!url) {
+        g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "%s",
+                    url.error().message.c_str());
+        return FALSE;
+    }
+    {
+        std::lock_guard<std::mutex> locker(state->lock_);
+        if (state->open_) {
+            g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
+                        "Cannot change the URI while the sink is started");
+            return FALSE;
+        }
+        state->settings_.session.location = uri;
+    }
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_LOCATION]);
+    return TRUE;
+}
+
+static void gst_wm_push_sink_uri_handler_init(gpointer iface, gpointer) {
+    auto *handler = static_cast<GstURIHandlerInterface *>(iface);
+    handler->get_type = gst_wm_push_sink_uri_get_type;
+    handler->get_protocols = gst_wm_push_sink_uri_get_protocols;
+    handler->get_uri = gst_wm_push_sink_uri_get_uri;
+    handler->set_uri = gst_wm_push_sink_uri_set_uri;
+}
+
+/* GObject */
+
+static void gst_wm_push_sink_init(GstWmPushSink *self) {
+    self->state = new GstWmPushSinkState(self);
+    gst_base_sink_set_sync(GST_BASE_SINK(self), FALSE);
+}
+
+static void gst_wm_push_sink_finalize(GObject *object) {
+    GstWmPushSink *self = GST_WM_PUSH_SINK(object);
+    delete self->state;
+    G_OBJECT_CLASS(gst_wm_push_sink_parent_class)->finalize(object);
+}
+
+static void install_properties(GObjectClass *object_class) {
+    const push::ClientConfig defaults;
+    constexpr auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                 G_PARAM_EXPLICIT_NOTIFY);
+    constexpr auto wo = static_cast<GParamFlags>(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+    constexpr auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+    properties[PROP_LOCATION] = g_param_spec_string(
+        "location", "Location",
+        "Push URL of the publishing point, http://server[:port]/pubpoint or https://…; also set "
+        "through the URI handler. Read in NULL→READY (default NULL)",
+        nullptr, rw);
+    properties[PROP_TEMPLATE_URL] = g_param_spec_string(
+        "template-url", "Template URL",
+        "Existing publishing point the server copies when the target does not exist yet: a path "
+        "(/template) or a URL on the same server; NULL = none (default NULL)",
+        nullptr, rw);
+    properties[PROP_AUTO_DESTROY] = g_param_spec_boolean(
+        "auto-destroy", "Auto destroy",
+        "Ask the server to remove the publishing point when the session ends (AutoDestroy) "
+        "(default TRUE)",
+        defaults.session.auto_destroy, rw);
+    properties[PROP_USER_ID] = g_param_spec_string(
+        "user-id", "User ID",
+        "User name for HTTP Digest or Basic authentication; NULL = none (default NULL)", nullptr,
+        rw);
+    properties[PROP_USER_PW] = g_param_spec_string(
+        "user-pw", "User password",
+        "Password of user-id; write-only and never logged (default NULL)", nullptr, wo);
+    properties[PROP_USER_AGENT] = g_param_spec_string(
+        "user-agent", "User agent",
+        "User-Agent of the requests; Windows Media servers require WMEncoder/<9|10|11|12>.0 "
+        "(MS-WMHTTP §2.2.1.8) (default \"WMEncoder/12.0.0.0 wmstream/0.1\")",
+        defaults.session.user_agent.c_str(), rw);
+    properties[PROP_TIMEOUT] = g_param_spec_uint64(
+        "timeout", "Timeout",
+        "Nanoseconds to wait for a connection, an answer or write progress before an attempt "
+        "fails; also the longest EOS (EndSession) blocks (1000000..9223372036854775807 ns, "
+        "default 10000000000 = 10 s)",
+        GST_MSECOND, G_MAXINT64, to_ns(defaults.timeout_us), rw);
+    properties[PROP_RETRIES] = g_param_spec_int(
+        "retries", "Retries",
+        "Reconnection attempts in a row after a failure before an ERROR is posted; -1 = forever; "
+        "the count restarts once data flows again (-1..2147483647, default 10)",
+        -1, G_MAXINT, defaults.retry.retries, rw);
+    properties[PROP_RETRY_DELAY] = g_param_spec_uint64(
+        "retry-delay", "Retry delay",
+        "Nanoseconds before the first reconnection attempt; the delay doubles with each failed "
+        "attempt up to max-retry-delay (0..9223372036854775807 ns, default 1000000000 = 1 s)",
+        0, G_MAXINT64, to_ns(defaults.retry.initial_delay_us), rw);
+    properties[PROP_MAX_RETRY_DELAY] = g_param_spec_uint64(
+        "max-retry-delay", "Maximum retry delay",
+        "Cap of the reconnection delay in nanoseconds (0..9223372036854775807 ns, default "
+        "30000000000 = 30 s)",
+        0, G_MAXINT64, to_ns(defaults.retry.max_delay_us), rw);
+    properties[PROP_MAX_BUFFER_TIME] = g_param_spec_uint64(
+        "max-buffer-time", "Maximum buffer time",
+        "Stream time held while the server is away, in nanoseconds of ASF send time; older data "
+        "is dropped (reported) and the stream resumes at a key frame (0..9223372036854775807 ns, "
+        "default 10000000000 = 10 s)",
+        0, G_MAXINT64, to_ns(defaults.max_buffer_time_us), rw);
+    properties[PROP_CONTENT_LENGTH] = g_param_spec_uint(
+        "content-length", "Content length",
+        "Content-Length of each PushStart request (Length-Remaining); when it is used up the "
+        "sink sends $F filler and a new PushStart. Raised to the protocol minimum of three data "
+        "packets (1..2147483647 bytes, default 2147483647)",
+        1, push::kMaxContentLength, defaults.content_length, rw);
+    properties[PROP_CA_FILE] = g_param_spec_string(
+        "ca-file", "CA file",
+        "PEM file of the certificate authorities trusted for https; NULL = the system's "
+        "(default NULL)",
+        nullptr, rw);
+    properties[PROP_PUSH_ID] = g_param_spec_string(
+        "push-id", "Push ID",
+        "The session identifier the server assigned (push-id cookie); NULL before it did", nullptr,
+        ro);
+    properties[PROP_BYTES_SENT] = g_param_spec_uint64(
+        "bytes-sent", "Bytes sent",
+        "Bytes written to the server since the sink started, request heads included "
+        "(0..18446744073709551615)",
+        0, G_MAXUINT64, 0, ro);
+    properties[PROP_PACKETS_SENT] = g_param_spec_uint64(
+        "packets-sent", "Packets sent",
+        "ASF data packets written to the server since the sink started (0..18446744073709551615)",
+        0, G_MAXUINT64, 0, ro);
+    properties[PROP_PACKETS_DROPPED] = g_param_spec_uint64(
+        "packets-dropped", "Packets dropped",
+        "ASF data packets dropped because the server was away longer than max-buffer-time, or "
+        "after disconnect (0..18446744073709551615)",
+        0, G_MAXUINT64, 0, ro);
+    properties[PROP_RECONNECTS] = g_param_spec_uint(
+        "reconnects", "Reconnects",
+        "Times the stream was resumed on a new connection since the sink started "
+        "(0..4294967295)",
+        0, G_MAXUINT, 0, ro);
+
+    g_object_class_install_properties(object_class, N_PROPERTIES, properties);
+}
+
+static void gst_wm_push_sink_class_init(GstWmPushSinkClass *klass) {
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+    GstBaseSinkClass *base_sink_class = GST_BASE_SINK_CLASS(klass);
+
+    object_class->set_property = gst_wm_push_sink_set_property;
+    object_class->get_property = gst_wm_push_sink_get_property;
+    object_class->finalize = gst_wm_push_sink_finalize;
+    install_properties(object_class);
+
+    /**
+     * GstWmPushSink::disconnect:
+     * @sink: the sink
+     *
+     * Drop the connection without ending the session (no `$E`), as
+     * IWMWriterPushSink::Disconnect: the server keeps the publishing point
+     * and the session for a while. Nothing more is sent; later buffers are
+     * dropped. A restart of the sink (NULL→READY) asks for the same session
+     * first. Posts `wmpushsink-disconnected`.
+     */
+    signals[SIGNAL_DISCONNECT] = g_signal_new_class_handler(
+        "disconnect", G_TYPE_FROM_CLASS(klass),
+        static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+        G_CALLBACK(gst_wm_push_sink_disconnect), nullptr, nullptr, nullptr, G_TYPE_NONE, 0);
+
+    gst_element_class_set_static_metadata(
+        element_class, "Windows Media push sink", "Sink/Network",
+        "Pushes a live ASF stream to a Windows Media publishing point (MS-WMHTTP) and reconnects "
+        "when the server goes away",
+        "wmstream authors");
+    gst_element_class_add_static_pad_template(element_class, &sink_template);
+
+    base_sink_class->start = gst_wm_push_sink_start;
+    base_sink_class->stop = gst_wm_push_sink_stop;
+    base_sink_class->set_caps = gst_wm_push_sink_set_caps;
+    base_sink_class->render = gst_wm_push_sink_render;
+    base_sink_class->event = gst_wm_push_sink_event;
+    base_sink_class->unlock = gst_wm_push_sink_unlock;
+    base_sink_class->unlock_stop = gst_wm_push_sink_unlock_stop;
+}

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "interop.h"
+
+#include <gio/gio.h>
+
+#include <algorithm>
+
+namespace interop {
+
+const char *const kVideoPipeline =
+    "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=25/1 ! "
+    "avenc_wmv2 name=venc bitrate=500000 gop-size=25 ! "
+    "asfmux name=mux streamable=true ! "
+    "wmnetsink name=sink port=0 address=127.0.0.1 max-clients=-1";
+
+const char *const kAudioVideoPipeline =
+    "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=25/1 ! "
+    "avenc_wmv2 name=venc bitrate=500000 gop-size=25 ! mux. "
+    "audiotestsrc is-live=true ! audioconvert ! audio/x-raw,rate=44100,channels=2 ! "
+    "avenc_wmav2 name=aenc bitrate=64000 ! mux. "
+    "asfmux name=mux streamable=true ! "
+    "wmnetsink name=sink port=0 address=127.0.0.1 max-clients=-1";
+
+/* ---- client programs ---- */
+
+namespace {
+
+struct Communication {
+    bool done = false;
+    bool expired = false;
+    GBytes *out = nullptr;
+    GBytes *err = nullptr;
+    GError *error = nullptr;
+};
+
+void on_communicated(GObject *process, GAsyncResult *result, gpointer data) {
+    auto *state = static_cast<Communication *>(data);
+    g_subprocess_communicate_finish(G_SUBPROCESS(process), result, &state->out, &state->err,
+                                    &state->error);
+    state->done = true;
+}
+
+gboolean on_expired(gpointer data) {
+    static_cast<Communication *>(data)->expired = true;
+    return G_SOURCE_REMOVE;
+}
+
+std::string to_string(GBytes *bytes) {
+    if (!bytes)
+        return "";
+    gsize size = 0;
+    const auto *data = static_cast<const char *>(g_bytes_get_data(bytes, &size));
+    return std::string(data ? data : "", size);
+}
+
+std::string join(const std::vector<std::string> &argv) {
+    std::string text;
+    for (const std::string &arg : argv)
+        text += (text.empty() ? "" : " ") + arg;
+    return text;
+}
+
+} // namespace
+
+Run run(const std::vector<std::string> &argv, guint limit_s, const std::vector<std::string> &env) {
+    const std::string limit = std::to_string(limit_s);
+    std::vector<const char *> args = {"timeout", "-k", "5", limit.c_str()};
+    for (const std::string &arg : argv)
+        args.push_back(arg.c_str());
+    args.push_back(nullptr);
+
+    GMainContext *context = g_main_context_new();
+    g_main_context_push_thread_default(context);
+    GSubprocessLauncher *launcher = g_subprocess_launcher_new(static_cast<GSubprocessFlags>(
+        G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+        G_SUBPROCESS_FLAGS_STDERR_PIPE));
+    for (const std::string &entry : env) {
+        const size_t equals = entry.find('=');
+        g_subprocess_launcher_setenv(launcher, entry.substr(0, equals).c_str(),
+                                     entry.substr(equals + 1).c_str(), TRUE);
+    }
+    GError *error = nullptr;
+    GSubprocess *process = g_subprocess_launcher_spawnv(launcher, args.data(), &error);
+    g_object_unref(launcher);
+    fail_unless(process != nullptr, "cannot start %s: %s", join(argv).c_str(),
+                error ? error->message : "?");
+
+    /* Stdin gets nothing and is closed at once; both outputs are collected until exit. */
+    Communication state;
+    GBytes *no_input = g_bytes_new_static("", 0);
+    g_subprocess_communicate_async(process, no_input, nullptr, on_communicated, &state);
+    g_bytes_unref(no_input);
+    GSource *timer = g_timeout_source_new_seconds(limit_s + 15);
+    g_source_set_callback(timer, on_expired, &state, nullptr);
+    g_source_attach(timer, context);
+    while (!state.done && !state.expired)
+        g_main_context_iteration(context, TRUE);
+    if (!state.done) {
+        /* `timeout -k` should never let it come to this; reap what is left. */
+        g_subprocess_force_exit(process);
+        while (!state.done)
+            g_main_context_iteration(context, TRUE);
+    }
+    g_source_destroy(timer);
+    g_source_unref(timer);
+
+    Run result;
+    result.out = to_string(state.out);
+    result.err = to_string(state.err);
+    g_clear_pointer(&state.out, g_bytes_unref);
+    g_clear_pointer(&state.err, g_bytes_unref);
+    if (state.error == nullptr && g_subprocess_get_if_exited(process)) {
+        result.exited = true;
+        result.status = g_subprocess_get_exit_status(process);
+    }
+    g_object_unref(process);
+    g_main_context_pop_thread_default(context);
+    g_main_context_unref(context);
+
+    fail_if(state.expired, "%s did not end within %u s", join(argv).c_str(), limit_s + 15);
+    fail_unless(state.error == nullptr, "%s: %s", join(argv).c_str(),
+                state.error ? state.error->message : "");
+    return result;
+}
+
+std::string describe(const std::vector<std::string> &argv, const Run &result) {
+    return join(argv) + "\n  exit " +
+           (result.exited ? std::to_string(result.status) : std::string("by signal")) +
+           "\n  stdout: " + result.out.substr(0, 2000) +
+           "\n  stderr: " + result.err.substr(0, 4000);
+}
+
+std::vector<std::string> lines(const std::string &text) {
+    std::vector<std::string> found;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos)
+            end = text.size();
+        found.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return found;
+}
+
+std::string last_value(const std::string &text, const std::string &key) {
+    const std::string prefix = key + "=";
+    std::string value;
+    for (const std::string &line : lines(text))
+        if (line.compare(0, prefix.size(), prefix) == 0)
+            value = line.substr(prefix.size());
+    return value;
+}
+
+std::vector<Fields> sections(const std::string &text, const std::string &name) {
+    const std::string open = "[" + name + "]";
+    const std::string close = "[/" + name + "]";
+    std::vector<Fields> found;
+    bool inside = false;
+    for (const std::string &line : lines(text)) {
+        const size_t equals = line.find('=');
+        if (line == open) {
+            found.emplace_back();
+            inside = true;
+        } else if (line == close) {
+            inside = false;
+        } else if (inside && equals != std::string::npos) {
+            found.back()[line.substr(0, equals)] = line.substr(equals + 1);
+        }
+    }
+    return found;
+}
+
+/* ---- requirements ---- */
+
+std::string missing(const std::vector<const char *> &programs,
+                    const std::vector<const char *> &elements) {
+    std::string lacking;
+    for (const char *program : programs) {
+        g_autofree gchar *path = g_find_program_in_path(program);
+        if (!path)
+            lacking += std::string(lacking.empty() ? "" : ", ") + "program '" + program + "'";
+    }
+    for (const char *element : elements) {
+        GstElementFactory *factory = gst_element_factory_find(element);
+        if (!factory)
+            lacking += std::string(lacking.empty() ? "" : ", ") + "element '" + element + "'";
+        else
+            gst_object_unref(factory);
+    }
+    return lacking;
+}
+
+int main_with_requirements(int argc, char **argv, const char *name, Suite *(*make_suite)(),
+                           const std::vector<const char *> &programs,
+                           const std::vector<const char *> &elements) {
+    gst_check_init(&argc, &argv);
+    const std::string lacking = missing(programs, elements);
+    if (!lacking.empty()) {
+        g_printerr("SKIP: %s: missing %s\n", name, lacking.c_str());
+        return kSkipStatus;
+    }
+    return gst_check_run_suite(make_suite(), name, __FILE__);
+}
+
+/* ---- running time ---- */
+
+namespace {
+
+GstPadProbeReturn rebase_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
+    auto *segment = static_cast<GstSegment *>(data);
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+        GstBuffer *buffer = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+        GST_PAD_PROBE_INFO_DATA(info) = buffer;
+        if (GST_BUFFER_PTS_IS_VALID(buffer))
+            GST_BUFFER_PTS(buffer) =
+                gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+        if (GST_BUFFER_DTS_IS_VALID(buffer))
+            GST_BUFFER_DTS(buffer) =
+                gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_DTS(buffer));
+        return GST_PAD_PROBE_OK;
+    }
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(event) != GST_EVENT_SEGMENT)
+        return GST_PAD_PROBE_OK;
+    /* Remember the encoder's segment; downstream sees running time from 0. */
+    gst_event_copy_segment(event, segment);
+    GstSegment running;
+    gst_segment_init(&running, GST_FORMAT_TIME);
+    GstEvent *replacement = gst_event_new_segment(&running);
+    gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
+    gst_event_unref(event);
+    GST_PAD_PROBE_INFO_DATA(info) = replacement;
+    return GST_PAD_PROBE_OK;
+}
+
+void free_segment(gpointer segment) { gst_segment_free(static_cast<GstSegment *>(segment)); }
+
+} // namespace
+
+void rebase_to_running_time(GstPad *pad) {
+    GstSegment *segment = gst_segment_new();
+    gst_segment_init(segment, GST_FORMAT_TIME);
+    gst_pad_add_probe(pad,
+                      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
+                                                   GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                      rebase_probe, segment, free_segment);
+}
+
+/* ---- the pipeline ---- */
+
+LivePipeline::LivePipeline(const char *description) {
+    GError *error = nullptr;
+    pipeline_ = gst_parse_launch(description, &error);
+    fail_unless(pipeline_ != nullptr && error == nullptr, "cannot build '%s': %s", description,
+                error ? error->message : "?");
+    sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
+    fail_unless(sink_ != nullptr, "no element named 'sink' in '%s'", description);
+    bus_ = gst_element_get_bus(pipeline_);
+    GstPad *pad = gst_element_get_static_pad(sink_, "sink");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_packet, this, nullptr);
+    gst_object_unref(pad);
+}
+
+LivePipeline::~LivePipeline() {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(bus_);
+    gst_object_unref(sink_);
+    gst_object_unref(pipeline_);
+}
+
+GstPadProbeReturn LivePipeline::count_packet(GstPad *, GstPadProbeInfo *info, gpointer self) {
+    if (!GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_HEADER))
+        ++static_cast<LivePipeline *>(self)->packets_;
+    return GST_PAD_PROBE_OK;
+}
+
+GstElement *LivePipeline::element(const char *name) const {
+    GstElement *element = gst_bin_get_by_name(GST_BIN(pipeline_), name);
+    fail_unless(element != nullptr, "no element named '%s'", name);
+    gst_object_unref(element); /* the bin keeps it alive */
+    return element;
+}
+
+void LivePipeline::rebase(const char *name) {
+    GstPad *pad = gst_element_get_static_pad(element(name), "src");
+    fail_unless(pad != nullptr);
+    rebase_to_running_time(pad);
+    gst_object_unref(pad);
+}
+
+void LivePipeline::set_state(GstState state) {
+    const GstStateChangeReturn ret = gst_element_set_state(pipeline_, state);
+    fail_if(ret == GST_STATE_CHANGE_FAILURE, "cannot go to %s", gst_element_state_get_name(state));
+    fail_unless(port() != 0, "current-port is 0 after the state change");
+}
+
+void LivePipeline::wait_packets(guint count) {
+    const gint64 end = g_get_monotonic_time() + kWaitUs;
+    while (packets() < count && g_get_monotonic_time() < end) {
+        assert_no_errors();
+        g_usleep(20 * 1000);
+    }
+    fail_unless(packets() >= count, "only %u of %u packets reached the sink", packets(), count);
+}
+
+guint16 LivePipeline::port() const {
+    gint port = 0;
+    g_object_get(sink_, "current-port", &port, nullptr);
+    return guint16(port);
+}
+
+std::string LivePipeline::url(const char *scheme) const {
+    return std::string(scheme) + "://127.0.0.1:" + std::to_string(port()) + "/";
+}
+
+namespace {
+
+/** "ERROR from sink: text (debug)" for an ERROR or WARNING message. */
+std::string message_text(GstMessage *message) {
+    GError *error = nullptr;
+    gchar *debug = nullptr;
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR)
+        gst_message_parse_error(message, &error, &debug);
+    else
+        gst_message_parse_warning(message, &error, &debug);
+    const std::string text = std::string(GST_MESSAGE_TYPE_NAME(message)) + " from " +
+                             GST_OBJECT_NAME(GST_MESSAGE_SRC(message)) + ": " + error->message +
+                             " (" + (debug ? debug : "") + ")";
+    g_error_free(error);
+    g_free(debug);
+    return text;
+}
+
+} // namespace
+
+void LivePipeline::assert_no_errors() {
+    while (GstMessage *message = gst_bus_pop_filtered(
+               bus_, static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_WARNING))) {
+        const std::string text = message_text(message);
+        gst_message_unref(message);
+        fail("%s", text.c_str());
+    }
+}
+
+std::vector<Fields> LivePipeline::element_messages(const char *name, size_t at_least) {
+    std::vector<Fields> found;
+    const gint64 end = g_get_monotonic_time() + kWaitUs;
+    for (;;) {
+        const gint64 left = found.size() < at_least ? end - g_get_monotonic_time() : 0;
+        GstMessage *message =
+            gst_bus_timed_pop_filtered(bus_, std::max<gint64>(left, 0) * GST_USECOND,
+                                       GST_MESSAGE_ELEMENT);
+        if (!message)
+            break;
+        const GstStructure *structure = gst_message_get_structure(message);
+        if (gst_structure_has_name(structure, name)) {
+            Fields fields;
+            for (int i = 0; i < gst_structure_n_fields(structure); ++i) {
+                const char *field = gst_structure_nth_field_name(structure, i);
+                const GValue *value = gst_structure_get_value(structure, field);
+                g_autofree gchar *text = G_VALUE_HOLDS_STRING(value)
+                                             ? g_value_dup_string(value)
+                                             : gst_value_serialize(value);
+                fields[field] = text ? text : "";
+            }
+            found.push_back(std::move(fields));
+        }
+        gst_message_unref(message);
+    }
+    fail_unless(found.size() >= at_least, "only %zu of %zu '%s' messages", found.size(), at_least,
+                name);
+    return found;
+}
+
+void LivePipeline::wait_eos() {
+    GstMessage *message = gst_bus_timed_pop_filtered(
+        bus_, kWaitUs * GST_USECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    fail_unless(message != nullptr, "no EOS within %d s", int(kWaitUs / G_USEC_PER_SEC));
+    const std::string text =
+        GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR ? message_text(message) : "";
+    gst_message_unref(message);
+    fail_unless(text.empty(), "%s", text.c_str());
+}
+
+} // namespace interop

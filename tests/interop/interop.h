@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Shared support of the interop tests: a live wmnetsink pipeline run in the
+ * test process, bounded runs of real client programs (FFmpeg, VLC), and the
+ * skip rule (exit status 77, as meson and automake read it) for machines
+ * without those programs or GStreamer elements.
+ */
+#pragma once
+
+#include <gst/check/gstcheck.h>
+#include <gst/gst.h>
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace interop {
+
+/** Longest wait for anything the pipeline is expected to do, µs. */
+constexpr gint64 kWaitUs = 20 * G_USEC_PER_SEC;
+/** Exit status that tells meson "skipped". */
+constexpr int kSkipStatus = 77;
+
+/** Video-only live stream: WMV2 320x240 at 25 fps, one key frame a second. */
+extern const char *const kVideoPipeline;
+/**
+ * The same video plus WMA2 audio. Both encoders' output pads must be rebased
+ * with rebase_to_running_time() (elements "venc" and "aenc").
+ */
+extern const char *const kAudioVideoPipeline;
+
+/** What a finished client program left behind. */
+struct Run {
+    bool exited = false; /**< ended by exit(), not by a signal */
+    int status = -1;     /**< exit status when exited (124 = `timeout` fired) */
+    std::string out;     /**< everything written to stdout */
+    std::string err;     /**< everything written to stderr */
+};
+
+/**
+ * Run @p argv under `timeout -k 5 @p limit_s` and wait for it, at most
+ * @p limit_s + 15 s of GLib time (then it is killed and the test fails).
+ * Stdin is closed at once. @p env: extra "NAME=value" entries.
+ */
+Run run(const std::vector<std::string> &argv, guint limit_s,
+        const std::vector<std::string> &env = {});
+
+/** Printable form of a run for failure messages: status and both outputs. */
+std::string describe(const std::vector<std::string> &argv, const Run &result);
+
+/** @p text split at '\n' (without the '\n'). */
+std::vector<std::string> lines(const std::string &text);
+
+/** Value of the last "@p key=value" line of @p text (ffprobe/ffmpeg key=value output), or "". */
+std::string last_value(const std::string &text, const std::string &key);
+
+/** One "[NAME]" … "[/NAME]" section of ffprobe's default output: key → value. */
+using Fields = std::map<std::string, std::string>;
+/** Every section named @p name (e.g. "STREAM", "PACKET", "FRAME") of @p text, in order. */
+std::vector<Fields> sections(const std::string &text, const std::string &name);
+
+/**
+ * What the test executable lacks: the programs of @p programs not in PATH
+ * and the element factories of @p elements not registered, as one message
+ * ("" when nothing is missing). Call after gst_check_init().
+ */
+std::string missing(const std::vector<const char *> &programs,
+                    const std::vector<const char *> &elements);
+
+/**
+ * main() of an interop executable: gst_check_init, then exit 77 with a
+ * message on stderr when missing() reports anything, else run @p make_suite.
+ */
+int main_with_requirements(int argc, char **argv, const char *name, Suite *(*make_suite)(),
+                           const std::vector<const char *> &programs,
+                           const std::vector<const char *> &elements);
+
+/**
+ * Make the buffers leaving @p pad carry running time (and the segment start
+ * at 0), so that asfmux, which interleaves by raw timestamps, can mix a
+ * video encoder (timestamps from 1000 h) with an audio encoder (from 0).
+ */
+void rebase_to_running_time(GstPad *pad);
+
+/**
+ * A pipeline parsed from a description holding `wmnetsink name=sink`,
+ * bound to 127.0.0.1 on a free port. Counts the data packets that reach
+ * the sink. Destruction stops it.
+ */
+class LivePipeline {
+public:
+    explicit LivePipeline(const char *description);
+    ~LivePipeline();
+    LivePipeline(const LivePipeline &) = delete;
+    LivePipeline &operator=(const LivePipeline &) = delete;
+
+    /** Rebase the source pad of element @p name (see rebase_to_running_time()). */
+    void rebase(const char *name);
+    /** Go to @p state (PAUSED: clients accepted, no data yet; PLAYING: streaming). */
+    void set_state(GstState state);
+    /** Wait (bounded) until @p count data packets reached the sink. */
+    void wait_packets(guint count);
+    /** Data packets (non-header buffers) that reached the sink so far. */
+    guint packets() const { return packets_.load(); }
+
+    GstElement *sink() const { return sink_; }
+    GstElement *element(const char *name) const;
+    /** The bound port (current-port), 0 before the first state change. */
+    guint16 port() const;
+    /** "@p scheme://127.0.0.1:port/". */
+    std::string url(const char *scheme) const;
+    /** Fail the test on any ERROR or WARNING posted so far. */
+    void assert_no_errors();
+    /**
+     * The element messages named @p name (e.g. "wmnetsink-client-added")
+     * posted so far, each field serialized, waiting (bounded) until there
+     * are at least @p at_least. Other element messages are dropped.
+     */
+    std::vector<Fields> element_messages(const char *name, size_t at_least = 0);
+    /** Wait (bounded) for EOS on the bus; fails on an ERROR before it. */
+    void wait_eos();
+
+private:
+    static GstPadProbeReturn count_packet(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+
+    GstElement *pipeline_ = nullptr;
+    GstElement *sink_ = nullptr;
+    GstBus *bus_ = nullptr;
+    std::atomic<guint> packets_{0};
+};
+
+} // namespace interop

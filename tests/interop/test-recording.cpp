@@ -1,0 +1,2 @@
+#include "interop.h"
+int main() { return 77; }
