@@ -64,7 +64,7 @@ struct ClientInfo {
 struct ServerConfig {
     std::string address;  /**< bind address; "" = all interfaces, IPv4 and IPv6 (dual-stack) */
     uint16_t port = 8080; /**< 0 = pick a free port */
-    int backlog = 128;    /**< listen(2) backlog */
+    int backlog = 1024;   /**< listen(2) backlog: room for a burst of connects */
     int max_clients = 5;  /**< streaming clients served at once; -1 = unlimited; over it → 503 */
     /** A client further behind live than this skips to the newest key frame, µs. */
     int64_t max_lag_us = 5000000;

@@ -152,6 +152,7 @@ enum {
     PROP_BACKLOG,
     PROP_MAX_LAG,
     PROP_TIMEOUT,
+    PROP_FLUSH_INTERVAL,
     PROP_BYTES_SERVED,
     N_PROPERTIES,
 };
@@ -565,6 +566,10 @@ static bool apply_setting(Settings &settings, guint prop_id, const GValue *value
         const auto timeout_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
         return std::exchange(config.timeout_us, timeout_us) != timeout_us;
     }
+    case PROP_FLUSH_INTERVAL: {
+        const auto interval_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
+        return std::exchange(config.flush_interval_us, interval_us) != interval_us;
+    }
     default:
         g_return_val_if_reached(false);
     }
@@ -644,6 +649,9 @@ static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue 
     case PROP_TIMEOUT:
         g_value_set_uint64(value, static_cast<guint64>(config.timeout_us) * GST_USECOND);
         break;
+    case PROP_FLUSH_INTERVAL:
+        g_value_set_uint64(value, static_cast<guint64>(config.flush_interval_us) * GST_USECOND);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
         break;
@@ -702,7 +710,7 @@ static void install_properties(GObjectClass *object_class) {
     properties[PROP_BACKLOG] = g_param_spec_int(
         "backlog", "Listen backlog",
         "Connections the kernel queues until they are accepted (listen(2) backlog). Refused "
-        "while open (1..65535, default 128)",
+        "while open (1..65535, default 1024)",
         1, G_MAXUINT16, defaults.backlog, rw);
     properties[PROP_MAX_LAG] = g_param_spec_uint64(
         "max-lag", "Maximum lag",
@@ -714,6 +722,13 @@ static void install_properties(GObjectClass *object_class) {
         "Nanoseconds a client may accept no byte before it is removed as slow; 0 = never; used "
         "from the next open (0..9223372036854775807 ns, default 10000000000 = 10 s)",
         0, G_MAXINT64, static_cast<guint64>(defaults.timeout_us) * GST_USECOND, rw);
+    properties[PROP_FLUSH_INTERVAL] = g_param_spec_uint64(
+        "flush-interval", "Flush interval",
+        "Nanoseconds new packets may wait so that each client gets them in one write: fewer, "
+        "larger writes cost far less CPU per client; 0 = write every packet at once (lowest "
+        "latency). Joins and headers are never delayed. Used from the next open "
+        "(0..1000000000 ns, default 100000000 = 100 ms)",
+        0, GST_SECOND, static_cast<guint64>(defaults.flush_interval_us) * GST_USECOND, rw);
     properties[PROP_BYTES_SERVED] = g_param_spec_uint64(
         "bytes-served", "Bytes served",
         "Bytes sent to all clients since the sink opened, HTTP headers included "

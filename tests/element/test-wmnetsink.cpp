@@ -643,15 +643,16 @@ GST_START_TEST(test_defaults_and_ranges) {
     gboolean sync = TRUE;
     gchar *address = nullptr, *host_url = nullptr;
     guint clients = 1;
-    guint64 max_lag = 0, timeout = 0, bytes_served = 1;
+    guint64 max_lag = 0, timeout = 0, flush_interval = 0, bytes_served = 1;
     g_object_get(sink, "port", &port, "current-port", &current_port, "max-clients", &max_clients,
                  "backlog", &backlog, "protocol", &protocol, "sync", &sync, "address", &address,
                  "host-url", &host_url, "num-clients", &clients, "max-lag", &max_lag, "timeout",
-                 &timeout, "bytes-served", &bytes_served, nullptr);
+                 &timeout, "flush-interval", &flush_interval, "bytes-served", &bytes_served,
+                 nullptr);
     fail_unless_equals_int(port, 8080);
     fail_unless_equals_int(current_port, 0);
     fail_unless_equals_int(max_clients, 5);
-    fail_unless_equals_int(backlog, 128);
+    fail_unless_equals_int(backlog, 1024);
     fail_unless_equals_int(protocol, 0); /* WMT_PROTOCOL_HTTP */
     fail_if(sync);
     fail_unless(address == nullptr);
@@ -659,6 +660,7 @@ GST_START_TEST(test_defaults_and_ranges) {
     fail_unless_equals_int(clients, 0);
     fail_unless_equals_uint64(max_lag, 5 * GST_SECOND);
     fail_unless_equals_uint64(timeout, 10 * GST_SECOND);
+    fail_unless_equals_uint64(flush_interval, 100 * GST_MSECOND);
     fail_unless_equals_uint64(bytes_served, 0);
 
     GObjectClass *klass = G_OBJECT_GET_CLASS(sink);
@@ -676,7 +678,7 @@ GST_START_TEST(test_defaults_and_ranges) {
     fail_unless_equals_int(int_spec("max-clients")->default_value, 5);
     fail_unless_equals_int(int_spec("backlog")->minimum, 1);
     fail_unless_equals_int(int_spec("backlog")->maximum, 65535);
-    fail_unless_equals_int(int_spec("backlog")->default_value, 128);
+    fail_unless_equals_int(int_spec("backlog")->default_value, 1024);
     for (const char *read_only : {"current-port", "host-url", "num-clients", "bytes-served"}) {
         GParamSpec *spec = g_object_class_find_property(klass, read_only);
         fail_unless(spec != nullptr, "%s", read_only);
@@ -858,7 +860,7 @@ GST_START_TEST(test_refused_while_open) {
         {"max-clients", [sink] { g_object_set(sink, "max-clients", 7, nullptr); },
          [&] { return int_is("max-clients", 5); }},
         {"backlog", [sink] { g_object_set(sink, "backlog", 3, nullptr); },
-         [&] { return int_is("backlog", 128); }},
+         [&] { return int_is("backlog", 1024); }},
     };
     for (const Change &change : changes) {
         change.set();

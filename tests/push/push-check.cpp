@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "push-check.h"
+
+#include <gst/app/gstappsrc.h>
+
+namespace pushtest {
+
+Stream load_stream(const char *name) {
+    g_autofree char *contents = nullptr;
+    gsize len = 0;
+    GError *error = nullptr;
+    fail_unless(g_file_get_contents(data_path(name).c_str(), &contents, &len, &error), "%s: %s",
+                name, error ? error->message : "?");
+    const auto *bytes = reinterpret_cast<const uint8_t *>(contents);
+    /* The streamable header ends with the 50-byte Data Object head; packets follow. */
+    const size_t header_size = name == std::string("asfmux-wmv2.asf") ? 451 : 645;
+    constexpr size_t kPacketSize = 4800;
+    Stream stream;
+    stream.header.assign(bytes, bytes + header_size);
+    for (size_t offset = header_size; offset + kPacketSize <= len; offset += kPacketSize)
+        stream.packets.emplace_back(bytes + offset, bytes + offset + kPacketSize);
+    fail_unless(!stream.packets.empty());
+    return stream;
+}
+
+/* ---- Recorder ---- */
+
+Recorder::Recorder(GstBus *bus) : bus_(GST_BUS(gst_object_ref(bus))) {
+    gst_bus_set_sync_handler(bus_, on_message, this, nullptr);
+}
+
+Recorder::~Recorder() {
+    gst_bus_set_sync_handler(bus_, nullptr, nullptr, nullptr);
+    gst_object_unref(bus_);
+    for (GstMessage *message : messages_)
+        gst_message_unref(message);
+}
+
+GstBusSyncReply Recorder::on_message(GstBus *, GstMessage *message, gpointer data) {
+    auto *self = static_cast<Recorder *>(data);
+    {
+        std::lock_guard<std::mutex> locker(self->lock_);
+        self->messages_.push_back(gst_message_ref(message));
+    }
+    self->changed_.notify_all();
+    return GST_BUS_DROP;
+}
+
+GstMessage *Recorder::wait(const std::function<bool(GstMessage *)> &match, gint64 timeout_us) {
+    std::unique_lock<std::mutex> locker(lock_);
+    GstMessage *found = nullptr;
+    changed_.wait_for(locker, std::chrono::microseconds(timeout_us), [&] {
+        for (GstMessage *message : messages_) {
+            if (match(message)) {
+                found = message;
+                return true;
+            }
+        }
+        return false;
+    });
+    return found;
+}
+
+GstMessage *Recorder::wait_type(GstMessageType type, gint64 timeout_us) {
+    return wait([type](GstMessage *m) { return GST_MESSAGE_TYPE(m) == type; }, timeout_us);
+}
+
+GstMessage *Recorder::wait_element(const char *name, gint64 timeout_us) {
+    return wait(
+        [name](GstMessage *m) {
+            return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT && gst_message_has_name(m, name);
+        },
+        timeout_us);
+}
+
+std::vector<GstMessage *> Recorder::all(const std::function<bool(GstMessage *)> &match) const {
+    std::lock_guard<std::mutex> locker(lock_);
+    std::vector<GstMessage *> out;
+    for (GstMessage *message : messages_) {
+        if (match(message))
+            out.push_back(message);
+    }
+    return out;
+}
+
+size_t Recorder::count(GstMessageType type) const {
+    return all([type](GstMessage *m) { return GST_MESSAGE_TYPE(m) == type; }).size();
+}
+
+void Recorder::assert_clean() const {
+    const auto problems = all([](GstMessage *m) {
+        return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR || GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING;
+    });
+    for (GstMessage *message : problems)
+        g_printerr("unexpected %s: %s\n", GST_MESSAGE_TYPE_NAME(message),
+                   debug_text(message).c_str());
+    fail_unless_equals_int(problems.size(), 0);
+}
+
+bool is_progress(GstMessage *message, GstProgressType type, const char *code) {
+    if (GST_MESSAGE_TYPE(message) != GST_MESSAGE_PROGRESS)
+        return false;
+    GstProgressType actual;
+    g_autofree gchar *actual_code = nullptr;
+    gst_message_parse_progress(message, &actual, &actual_code, nullptr);
+    return actual == type && g_strcmp0(actual_code, code) == 0;
+}
+
+std::string debug_text(GstMessage *message) {
+    GError *error = nullptr;
+    gchar *debug = nullptr;
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR)
+        gst_message_parse_error(message, &error, &debug);
+    else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING)
+        gst_message_parse_warning(message, &error, &debug);
+    std::string text = std::string(error ? error->message : "") + " | " + (debug ? debug : "");
+    g_clear_error(&error);
+    g_free(debug);
+    return text;
+}
+
+const GstStructure *assert_error(GstMessage *message, GQuark domain, gint code,
+                                 const char *condition, guint hresult) {
+    fail_unless(message != nullptr, "no ERROR/WARNING message");
+    GError *error = nullptr;
+    const GstStructure *details = nullptr;
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+        gst_message_parse_error(message, &error, nullptr);
+        gst_message_parse_error_details(message, &details);
+    } else {
+        fail_unless_equals_int(GST_MESSAGE_TYPE(message), GST_MESSAGE_WARNING);
+        gst_message_parse_warning(message, &error, nullptr);
+        gst_message_parse_warning_details(message, &details);
+    }
+    fail_unless(error != nullptr);
+    fail_unless(error->domain == domain, "domain %s (%s)", g_quark_to_string(error->domain),
+                debug_text(message).c_str());
+    fail_unless(error->code == code, "code %d, expected %d (%s)", error->code, code,
+                debug_text(message).c_str());
+    fail_unless(error->message && *error->message, "no user text");
+    g_error_free(error);
+    fail_unless(details != nullptr, "no details structure");
+    fail_unless_equals_string(gst_structure_get_string(details, "condition"), condition);
+    guint value = 0;
+    fail_unless(gst_structure_get_uint(details, "hresult", &value));
+    fail_unless_equals_uint64(value, hresult);
+    return details;
+}
+
+void assert_no_violations(const Snapshot &snapshot) {
+    for (const std::string &violation : snapshot.violations)
+        g_printerr("receiver violation: %s\n", violation.c_str());
+    fail_unless_equals_int(snapshot.violations.size(), 0);
+}
+
+std::vector<Bytes> data_of(const Snapshot &snapshot) {
+    std::vector<Bytes> out;
+    for (const PacketRecord &packet : snapshot.packets) {
+        if (packet.id == 'D')
+            out.push_back(packet.payload);
+    }
+    return out;
+}
+
+/* ---- AppPipeline ---- */
+
+static GstBuffer *buffer_of(const Bytes &bytes) {
+    return gst_buffer_new_memdup(bytes.data(), bytes.size());
+}
+
+static GstCaps *caps_with_header(const Bytes &header) {
+    GstBuffer *buffer = buffer_of(header);
+    GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_HEADER);
+    GValue array = G_VALUE_INIT;
+    GValue value = G_VALUE_INIT;
+    g_value_init(&array, GST_TYPE_ARRAY);
+    g_value_init(&value, GST_TYPE_BUFFER);
+    gst_value_set_buffer(&value, buffer);
+    gst_buffer_unref(buffer);
+    gst_value_array_append_and_take_value(&array, &value);
+    GstCaps *caps = gst_caps_new_empty_simple("video/x-ms-asf");
+    gst_caps_set_value(caps, "streamheader", &array);
+    g_value_unset(&array);
+    return caps;
+}
+
+AppPipeline::AppPipeline(const std::string &sink_properties) {
+    const std::string description =
+        "appsrc name=src format=time ! wmpushsink name=sink " + sink_properties;
+    GError *error = nullptr;
+    pipeline_ = gst_parse_launch(description.c_str(), &error);
+    fail_unless(pipeline_ != nullptr, "%s: %s", description.c_str(), error ? error->message : "");
+    src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
+    sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
+    GstBus *bus = gst_element_get_bus(pipeline_);
+    recorder_ = new Recorder(bus);
+    gst_object_unref(bus);
+}
+
+AppPipeline::~AppPipeline() {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(src_);
+    gst_object_unref(sink_);
+    gst_object_unref(pipeline_);
+    delete recorder_;
+}
+
+void AppPipeline::play(const Bytes &header) {
+    GstCaps *caps = caps_with_header(header);
+    gst_app_src_set_caps(GST_APP_SRC(src_), caps);
+    gst_caps_unref(caps);
+    fail_if(gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+}
+
+void AppPipeline::change_header(const Bytes &header) {
+    GstCaps *caps = caps_with_header(header);
+    gst_app_src_set_caps(GST_APP_SRC(src_), caps);
+    gst_caps_unref(caps);
+}
+
+void AppPipeline::push(const Bytes &packet) {
+    fail_unless_equals_int(gst_app_src_push_buffer(GST_APP_SRC(src_), buffer_of(packet)),
+                           GST_FLOW_OK);
+}
+
+void AppPipeline::push_all(const Stream &stream, size_t from, size_t to) {
+    for (size_t i = from; i < to; i++)
+        push(stream.packets[i]);
+}
+
+void AppPipeline::end_of_stream() {
+    fail_unless_equals_int(gst_app_src_end_of_stream(GST_APP_SRC(src_)), GST_FLOW_OK);
+}
+
+/* ---- LivePipeline ---- */
+
+LivePipeline::LivePipeline(guint frames, const std::string &sink_properties) {
+    const std::string description =
+        "videotestsrc is-live=true num-buffers=" + std::to_string(frames) +
+        " ! video/x-raw,width=160,height=120,framerate=25/1 ! avenc_wmv2 bitrate=400000 "
+        "gop-size=5 ! asfmux streamable=true ! wmpushsink name=sink " +
+        sink_properties;
+    GError *error = nullptr;
+    pipeline_ = gst_parse_launch(description.c_str(), &error);
+    fail_unless(pipeline_ != nullptr, "%s: %s", description.c_str(), error ? error->message : "");
+    sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
+    GstPad *pad = gst_element_get_static_pad(sink_, "sink");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count, this, nullptr);
+    gst_object_unref(pad);
+    GstBus *bus = gst_element_get_bus(pipeline_);
+    recorder_ = new Recorder(bus);
+    gst_object_unref(bus);
+}
+
+LivePipeline::~LivePipeline() {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(sink_);
+    gst_object_unref(pipeline_);
+    delete recorder_;
+}
+
+GstPadProbeReturn LivePipeline::count(GstPad *, GstPadProbeInfo *info, gpointer data) {
+    auto *self = static_cast<LivePipeline *>(data);
+    if (!GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_HEADER)) {
+        std::lock_guard<std::mutex> locker(self->lock_);
+        self->packets_++;
+    }
+    return GST_PAD_PROBE_OK;
+}
+
+void LivePipeline::play() {
+    fail_if(gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+}
+
+void LivePipeline::wait_eos() {
+    GstMessage *end = recorder_->wait([](GstMessage *m) {
+        return GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS || GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR;
+    });
+    fail_unless(end != nullptr, "no EOS within %d s", int(kWaitUs / G_USEC_PER_SEC));
+    fail_unless(GST_MESSAGE_TYPE(end) == GST_MESSAGE_EOS, "ERROR: %s", debug_text(end).c_str());
+}
+
+guint LivePipeline::packets() const {
+    std::lock_guard<std::mutex> locker(lock_);
+    return packets_;
+}
+
+} // namespace pushtest

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Support of the wmpushsink GstCheck tests: fixture streams, a recorder of
+ * every bus message (waitable, bounded), an appsrc-fed pipeline for tests
+ * that must control exactly which packets exist, and a live encoder
+ * pipeline that counts the data packets reaching the sink.
+ */
+#pragma once
+
+#include "receiver.h"
+
+#include <gst/check/gstcheck.h>
+#include <gst/gst.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace pushtest {
+
+/** Longest wait for anything the tests expect, µs. */
+constexpr gint64 kWaitUs = 20 * G_USEC_PER_SEC;
+
+/** A streamable ASF file split into its header and data packets. */
+struct Stream {
+    Bytes header;
+    std::vector<Bytes> packets;
+};
+/** tests/data/@p name: "asfmux-wmv2.asf" (451 + 20 × 4800) or "asfmux-wmv2-wmav2.asf". */
+Stream load_stream(const char *name);
+
+/** Every message posted on a bus, kept in order (a sync handler), waitable. */
+class Recorder {
+public:
+    explicit Recorder(GstBus *bus);
+    ~Recorder();
+    Recorder(const Recorder &) = delete;
+    Recorder &operator=(const Recorder &) = delete;
+
+    /** The first message (in posting order) for which @p match holds, waiting at most
+     *  @p timeout_us; null on timeout. Borrowed: valid as long as the recorder. */
+    GstMessage *wait(const std::function<bool(GstMessage *)> &match, gint64 timeout_us = kWaitUs);
+    /** First message of @p type, waiting (see wait()). */
+    GstMessage *wait_type(GstMessageType type, gint64 timeout_us = kWaitUs);
+    /** First element message named @p name, waiting. */
+    GstMessage *wait_element(const char *name, gint64 timeout_us = kWaitUs);
+    /** Every message matching, so far. */
+    std::vector<GstMessage *> all(const std::function<bool(GstMessage *)> &match) const;
+    /** Messages of @p type so far. */
+    size_t count(GstMessageType type) const;
+    /** Fail the test if an ERROR or WARNING was posted (printing them). */
+    void assert_clean() const;
+
+private:
+    static GstBusSyncReply on_message(GstBus *bus, GstMessage *message, gpointer self);
+
+    GstBus *bus_;
+    mutable std::mutex lock_;
+    std::condition_variable changed_;
+    /* Protected by lock_ */
+    std::vector<GstMessage *> messages_;
+};
+
+/** Progress message of @p type with @p code ("connect"/"reconnect")? */
+bool is_progress(GstMessage *message, GstProgressType type, const char *code);
+
+/**
+ * Assert @p message is an ERROR or WARNING with @p domain / @p code, a
+ * user text, and @p condition / @p hresult in its details.
+ * @return the details structure (borrowed).
+ */
+const GstStructure *assert_error(GstMessage *message, GQuark domain, gint code,
+                                 const char *condition, guint hresult);
+/** The debug text of an ERROR or WARNING. */
+std::string debug_text(GstMessage *message);
+
+/** `appsrc name=src ! wmpushsink name=sink @p sink_properties`: exact control of the packets. */
+class AppPipeline {
+public:
+    explicit AppPipeline(const std::string &sink_properties);
+    ~AppPipeline();
+    AppPipeline(const AppPipeline &) = delete;
+    AppPipeline &operator=(const AppPipeline &) = delete;
+
+    /** Caps with @p header as streamheader (as asfmux), then PLAYING. */
+    void play(const Bytes &header);
+    /** New caps with another streamheader, in the data flow. */
+    void change_header(const Bytes &header);
+    void push(const Bytes &packet);
+    void push_all(const Stream &stream, size_t from, size_t to);
+    void end_of_stream();
+
+    GstElement *sink() const { return sink_; }
+    Recorder &messages() { return *recorder_; }
+
+private:
+    GstElement *pipeline_ = nullptr;
+    GstElement *src_ = nullptr;
+    GstElement *sink_ = nullptr;
+    Recorder *recorder_ = nullptr;
+};
+
+/**
+ * A live encoder: videotestsrc is-live=true num-buffers=@p frames (160x120,
+ * 25 fps, WMV2, a key frame every 5 frames) ! asfmux streamable=true !
+ * wmpushsink name=sink @p sink_properties. Counts the data packets (buffers
+ * without the HEADER flag) that reach the sink.
+ */
+class LivePipeline {
+public:
+    LivePipeline(guint frames, const std::string &sink_properties);
+    ~LivePipeline();
+    LivePipeline(const LivePipeline &) = delete;
+    LivePipeline &operator=(const LivePipeline &) = delete;
+
+    void play();
+    /** Wait (bounded) for EOS on the bus; fails the test on ERROR. */
+    void wait_eos();
+    /** Data packets that reached the sink so far. */
+    guint packets() const;
+
+    GstElement *sink() const { return sink_; }
+    Recorder &messages() { return *recorder_; }
+
+private:
+    static GstPadProbeReturn count(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+
+    GstElement *pipeline_ = nullptr;
+    GstElement *sink_ = nullptr;
+    Recorder *recorder_ = nullptr;
+    mutable std::mutex lock_;
+    guint packets_ = 0; /* Protected by lock_ */
+};
+
+/** Fail the test on any receiver violation (printing them). */
+void assert_no_violations(const Snapshot &snapshot);
+/** The $D payloads received, in order. */
+std::vector<Bytes> data_of(const Snapshot &snapshot);
+
+} // namespace pushtest
