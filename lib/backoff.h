@@ -15,7 +15,7 @@
 namespace wmstream {
 
 struct RetryPolicy {
-    int retries = 10;                  /**< attempts after the first failure; -1 = no limit */
+    int retries = 10;                   /**< attempts after the first failure; -1 = no limit */
     int64_t initial_delay_us = 1000000; /**< delay after the first failure, µs */
     int64_t max_delay_us = 30000000;    /**< cap of the delay, µs (≥ initial_delay_us) */
 };

@@ -19,8 +19,6 @@ constexpr size_t kBatchBytes = 64 * 1024;
 constexpr size_t kMaxVectors = 128;
 /** Sends per wake-up before yielding to other clients. */
 constexpr int kMaxSendsPerWake = 8;
-/** A client must complete its request within this time, µs. */
-constexpr int64_t kRequestTimeoutUs = 10 * G_USEC_PER_SEC;
 /** A graceful close waits this long for the peer's EOF, µs. */
 constexpr int64_t kLingerUs = 2 * G_USEC_PER_SEC;
 
@@ -378,7 +376,7 @@ void Client::begin_closing() {
 void Client::tick(int64_t now_us) {
     switch (state_) {
     case State::ReadingRequest:
-        if (now_us - connected_mono_us_ > kRequestTimeoutUs)
+        if (now_us - connected_mono_us_ > host_.config().request_timeout_us)
             finish(RemoveReason::Error);
         break;
     case State::WaitingHeader:

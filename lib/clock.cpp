@@ -52,11 +52,15 @@ gboolean fire(gpointer data) {
     return G_SOURCE_REMOVE;
 }
 
-void free_pending(gpointer data) { delete static_cast<Pending *>(data); }
+void free_pending(gpointer data) {
+    delete static_cast<Pending *>(data);
+}
 
 } // namespace
 
-int64_t SystemClock::now_us() const { return g_get_monotonic_time(); }
+int64_t SystemClock::now_us() const {
+    return g_get_monotonic_time();
+}
 
 uint64_t SystemClock::schedule(GMainContext *context, int64_t delay_us, Callback callback) {
     const guint delay_ms = static_cast<guint>(delay_us <= 0 ? 0 : (delay_us + 999) / 1000);

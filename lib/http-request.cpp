@@ -36,11 +36,12 @@ std::vector<std::string> Request::find_all(std::string_view name) const {
 
 /*
  * The block ends at the first LF that is followed by an empty line, i.e. by
- * "\n" or "\r\n". Only the first @max_bytes bytes are searched, so a client
- * cannot make us buffer more than the cap.
+ * "\n" or "\r\n". Only the first @max_bytes bytes and @max_lines lines are
+ * searched, so a client cannot make us buffer or scan more than the caps.
  */
-Scan scan_header_block(const char *data, size_t len, size_t max_bytes) {
+Scan scan_header_block(const char *data, size_t len, size_t max_bytes, size_t max_lines) {
     const size_t limit = len < max_bytes ? len : max_bytes;
+    size_t lines = 0;
     for (size_t i = 0; i < limit; i++) {
         if (data[i] != '\n')
             continue;
@@ -48,6 +49,8 @@ Scan scan_header_block(const char *data, size_t len, size_t max_bytes) {
             return {Scan::State::Complete, i + 2};
         if (i + 2 < limit && data[i + 1] == '\r' && data[i + 2] == '\n')
             return {Scan::State::Complete, i + 3};
+        if (++lines >= max_lines)
+            return {Scan::State::TooLarge, 0};
     }
     if (len >= max_bytes)
         return {Scan::State::TooLarge, 0};

@@ -19,6 +19,8 @@ namespace wmstream::http {
 
 /** Default cap on a request header block, bytes (including the final CRLFCRLF). */
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
+/** Default cap on the lines of a request header block (request line included). */
+constexpr size_t kMaxHeaderLines = 100;
 
 /** A parsed request line + header fields. Fields of the same name keep their
  *  arrival order; across names, libsoup lists the names it knows (Host,
@@ -49,8 +51,11 @@ struct Scan {
  * from lax clients: the first empty line) in the first @p len bytes of @p data.
  * @param max_bytes cap on the block size; past it the result is TooLarge,
  * even when more bytes would complete the block.
+ * @param max_lines cap on the lines before the empty line; past it the
+ * result is TooLarge.
  */
-Scan scan_header_block(const char *data, size_t len, size_t max_bytes = kMaxHeaderBytes);
+Scan scan_header_block(const char *data, size_t len, size_t max_bytes = kMaxHeaderBytes,
+                       size_t max_lines = kMaxHeaderLines);
 
 /**
  * Parse a complete header block (as delimited by scan_header_block()) with

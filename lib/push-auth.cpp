@@ -58,7 +58,9 @@ Authenticator::~Authenticator() = default;
 Authenticator::Authenticator(Authenticator &&) noexcept = default;
 Authenticator &Authenticator::operator=(Authenticator &&) noexcept = default;
 
-void Authenticator::reset() { g_clear_object(&impl_->auth); }
+void Authenticator::reset() {
+    g_clear_object(&impl_->auth);
+}
 
 std::string Authenticator::scheme() const {
     return impl_->auth ? soup_auth_get_scheme_name(impl_->auth) : "";
@@ -103,10 +105,9 @@ Status Authenticator::challenge(const std::vector<std::string> &challenges,
     std::string offered;
     for (const std::string &value : challenges)
         offered += (offered.empty() ? "" : ", ") + std::string(scheme_of(value));
-    return make_error(Errc::AccessDenied,
-                      "no supported authentication scheme offered (" +
-                          (offered.empty() ? std::string("none") : offered) + "; we support " +
-                          accepted_schemes() + ")");
+    return make_error(Errc::AccessDenied, "no supported authentication scheme offered (" +
+                                              (offered.empty() ? std::string("none") : offered) +
+                                              "; we support " + accepted_schemes() + ")");
 }
 
 std::string Authenticator::authorization(const std::string &method, const std::string &url) const {

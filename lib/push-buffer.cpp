@@ -50,8 +50,8 @@ const BufferedPacket *StreamBuffer::find(uint64_t seq) const {
 void StreamBuffer::release(uint64_t seq) {
     if (seq > begin_seq())
         packets_.erase(packets_.begin(),
-                       packets_.begin() +
-                           static_cast<ptrdiff_t>(std::min<uint64_t>(seq, end_seq()) - begin_seq()));
+                       packets_.begin() + static_cast<ptrdiff_t>(
+                                              std::min<uint64_t>(seq, end_seq()) - begin_seq()));
 }
 
 void StreamBuffer::clear() {

@@ -31,9 +31,9 @@ namespace wmstream::push {
 struct BufferedPacket {
     std::shared_ptr<const std::vector<uint8_t>> data;   /**< one ASF data packet */
     std::shared_ptr<const std::vector<uint8_t>> header; /**< the ASF file header it belongs to */
-    bool key_frame_start = false; /**< asf::PacketInfo::key_frame_start */
-    uint32_t send_time_ms = 0;    /**< ASF send time (wraps at 2^32) */
-    uint64_t seq = 0;             /**< assigned by push() */
+    bool key_frame_start = false;                       /**< asf::PacketInfo::key_frame_start */
+    uint32_t send_time_ms = 0;                          /**< ASF send time (wraps at 2^32) */
+    uint64_t seq = 0;                                   /**< assigned by push() */
 };
 
 class StreamBuffer {

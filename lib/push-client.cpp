@@ -207,11 +207,11 @@ private:
     ConnectionRef connection_;
     Phase phase_ = Phase::Stopped;
     enum class Next { Setup, Start } next_request_ = Next::Setup;
-    std::string input_;        /* received, not yet parsed */
-    Bytes pending_;            /* framed, not yet handed to a write */
-    Body body_;                /* the open PushStart body */
-    bool header_needed_ = true; /* the next PushStart begins with $H */
-    BytesRef sent_header_;      /* the header the server has now */
+    std::string input_;            /* received, not yet parsed */
+    Bytes pending_;                /* framed, not yet handed to a write */
+    Body body_;                    /* the open PushStart body */
+    bool header_needed_ = true;    /* the next PushStart begins with $H */
+    BytesRef sent_header_;         /* the header the server has now */
     bool next_entry_sent_ = false; /* $E(1) sent, $C not yet */
     uint64_t next_seq_ = 0;        /* next packet to frame */
     bool end_in_write_ = false;    /* the write in flight holds $E(0) */
@@ -279,8 +279,8 @@ Status Client::Impl::start(const ClientConfig &config) {
         g_autoptr(GError) error = nullptr;
         database = g_tls_file_database_new(config.ca_file.c_str(), &error);
         if (!database)
-            return make_error(Errc::InvalidArgument, "cannot use CA file '" + config.ca_file +
-                                                         "': " + error->message);
+            return make_error(Errc::InvalidArgument,
+                              "cannot use CA file '" + config.ca_file + "': " + error->message);
     }
     {
         std::lock_guard<std::mutex> locker(lock_);
@@ -596,21 +596,21 @@ void Client::Impl::on_connected(GObject *source, GAsyncResult *result, gpointer 
         const Url &target = self->session_->connect_target();
         const std::string where = target.host + ":" + std::to_string(target.port);
         if (g_error_matches(error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND)) {
-            self->fail_fatal(self->make_failure(
-                make_error(Errc::InvalidName, "unknown host '" + target.host + "': " +
-                                                  error->message),
-                0, error));
+            self->fail_fatal(
+                self->make_failure(make_error(Errc::InvalidName, "unknown host '" + target.host +
+                                                                     "': " + error->message),
+                                   0, error));
         } else if (error->domain == G_TLS_ERROR) {
-            self->fail_fatal(self->make_failure(
-                make_error(Errc::ConnectionFailure, "TLS with " + where + " failed: " +
-                                                        error->message),
-                0, error));
+            self->fail_fatal(
+                self->make_failure(make_error(Errc::ConnectionFailure,
+                                              "TLS with " + where + " failed: " + error->message),
+                                   0, error));
         } else {
-            self->fail_attempt(self->make_failure(make_error(Errc::ConnectionFailure,
-                                                             "cannot connect to " + where + ": " +
-                                                                 error->message),
-                                                  0, error),
-                               true);
+            self->fail_attempt(
+                self->make_failure(make_error(Errc::ConnectionFailure,
+                                              "cannot connect to " + where + ": " + error->message),
+                                   0, error),
+                true);
         }
         return;
     }
@@ -650,11 +650,11 @@ void Client::Impl::flush() {
                                     G_PRIORITY_DEFAULT, connection_->cancellable, on_write_done,
                                     new Op{this, connection_});
     write_timer_.arm(context_, config_.timeout_us, [this] {
-        fail_attempt(make_failure(make_error(Errc::ConnectionFailure,
-                                             session_->url().to_string() +
-                                                 " accepted no data for " +
-                                                 seconds(config_.timeout_us))),
-                     true);
+        fail_attempt(
+            make_failure(make_error(Errc::ConnectionFailure, session_->url().to_string() +
+                                                                 " accepted no data for " +
+                                                                 seconds(config_.timeout_us))),
+            true);
     });
 }
 
@@ -671,12 +671,12 @@ void Client::Impl::on_write_done(GObject *source, GAsyncResult *result, gpointer
     self->write_timer_.disarm();
     self->connection_->writing = false;
     if (!ok) {
-        self->fail_attempt(self->make_failure(make_error(Errc::ConnectionFailure,
-                                                         "connection to " +
-                                                             self->session_->url().to_string() +
-                                                             " lost: " + error->message),
-                                              0, error),
-                           true);
+        self->fail_attempt(
+            self->make_failure(make_error(Errc::ConnectionFailure,
+                                          "connection to " + self->session_->url().to_string() +
+                                              " lost: " + error->message),
+                               0, error),
+            true);
         return;
     }
     self->on_written(written);
@@ -742,12 +742,12 @@ void Client::Impl::on_read(GObject *source, GAsyncResult *result, gpointer data)
             self->finish_end();
             return;
         }
-        self->fail_attempt(self->make_failure(make_error(Errc::ConnectionFailure,
-                                                         "connection to " +
-                                                             self->session_->url().to_string() +
-                                                             " lost: " + error->message),
-                                              0, error),
-                           true);
+        self->fail_attempt(
+            self->make_failure(make_error(Errc::ConnectionFailure,
+                                          "connection to " + self->session_->url().to_string() +
+                                              " lost: " + error->message),
+                               0, error),
+            true);
         return;
     }
     if (n == 0) {
@@ -768,11 +768,11 @@ void Client::Impl::process_input() {
         if (scan.state == http::Scan::State::Incomplete)
             return;
         if (scan.state == http::Scan::State::TooLarge) {
-            fail_attempt(make_failure(make_error(Errc::InvalidData,
-                                                 "the server's answer head exceeds " +
-                                                     std::to_string(http::kMaxHeaderBytes) +
-                                                     " bytes")),
-                         true);
+            fail_attempt(
+                make_failure(make_error(Errc::InvalidData,
+                                        "the server's answer head exceeds " +
+                                            std::to_string(http::kMaxHeaderBytes) + " bytes")),
+                true);
             return;
         }
         Result<Response> response = parse_response(input_.data(), scan.block_size);
@@ -791,6 +791,7 @@ void Client::Impl::process_input() {
 }
 
 void Client::Impl::on_answer(const Response &response) {
+    fprintf(stderr, "DBG answer %u in phase %d\n", response.status, int(phase_));
     switch (phase_) {
     case Phase::AwaitSetup:
         on_setup_answer(response);
@@ -816,11 +817,10 @@ void Client::Impl::on_setup_answer(const Response &response) {
         stats.url = session_->url().to_string();
     });
     switch (verdict.action) {
-    case Verdict::Action::Proceed:
-        {
-            std::lock_guard<std::mutex> locker(lock_);
-            ever_set_up_ = true;
-        }
+    case Verdict::Action::Proceed: {
+        std::lock_guard<std::mutex> locker(lock_);
+        ever_set_up_ = true;
+    }
         if (verdict.reuse_connection) {
             start_push();
         } else {
@@ -846,13 +846,13 @@ void Client::Impl::on_start_answer(const Response &response) {
     switch (verdict.action) {
     case Verdict::Action::Proceed:
         if (!body_complete) {
-            fail_attempt(make_failure(make_error(Errc::ConnectionFailure,
-                                                 session_->url().to_string() +
-                                                     " ended the PushStart early: " +
-                                                     std::to_string(response.status) + " " +
-                                                     response.reason),
-                                      response.status),
-                         true);
+            fail_attempt(
+                make_failure(
+                    make_error(Errc::ConnectionFailure,
+                               session_->url().to_string() + " ended the PushStart early: " +
+                                   std::to_string(response.status) + " " + response.reason),
+                    response.status),
+                true);
         } else if (verdict.reuse_connection) {
             start_push();
         } else {
@@ -878,9 +878,9 @@ void Client::Impl::on_closed_by_server() {
     }
     const char *when = phase_ == Phase::AwaitSetup ? " closed the connection without answering"
                                                    : " closed the connection";
-    fail_attempt(make_failure(make_error(Errc::ConnectionFailure,
-                                         session_->url().to_string() + when)),
-                 true);
+    fail_attempt(
+        make_failure(make_error(Errc::ConnectionFailure, session_->url().to_string() + when)),
+        true);
 }
 
 void Client::Impl::start_push() {
@@ -962,7 +962,8 @@ void Client::Impl::pump() {
                 sent_header_ = packet->header;
                 next_entry_sent_ = false;
             }
-            Result<Body::Fit> fit = body_.data(packet->data->data(), packet->data->size(), pending_);
+            Result<Body::Fit> fit =
+                body_.data(packet->data->data(), packet->data->size(), pending_);
             if (!fit) {
                 /* Cannot happen: parse_packet() checked the size. Skip it. */
                 g_warning("push: packet %" G_GUINT64_FORMAT " not sent: %s", next_seq_,
@@ -1067,20 +1068,37 @@ void Client::Impl::on_wake() {
 
 /* ================= Client ================= */
 
-Client::Client(ClientEvents *events, Clock &clock)
-    : impl_(std::make_unique<Impl>(events, clock)) {}
+Client::Client(ClientEvents *events, Clock &clock) : impl_(std::make_unique<Impl>(events, clock)) {}
 Client::~Client() = default;
-Status Client::start(const ClientConfig &config) { return impl_->start(config); }
-Status Client::set_header(const uint8_t *data, size_t len) { return impl_->set_header(data, len); }
+Status Client::start(const ClientConfig &config) {
+    return impl_->start(config);
+}
+Status Client::set_header(const uint8_t *data, size_t len) {
+    return impl_->set_header(data, len);
+}
 Result<size_t> Client::push_packet(const uint8_t *data, size_t len) {
     return impl_->push_packet(data, len);
 }
-Status Client::end_session() { return impl_->end_session(); }
-void Client::cancel() { impl_->cancel(true); }
-void Client::uncancel() { impl_->cancel(false); }
-void Client::disconnect() { impl_->disconnect(); }
-void Client::stop() { impl_->stop(); }
-ClientStats Client::stats() const { return impl_->stats(); }
-std::optional<Failure> Client::failure() const { return impl_->failure(); }
+Status Client::end_session() {
+    return impl_->end_session();
+}
+void Client::cancel() {
+    impl_->cancel(true);
+}
+void Client::uncancel() {
+    impl_->cancel(false);
+}
+void Client::disconnect() {
+    impl_->disconnect();
+}
+void Client::stop() {
+    impl_->stop();
+}
+ClientStats Client::stats() const {
+    return impl_->stats();
+}
+std::optional<Failure> Client::failure() const {
+    return impl_->failure();
+}
 
 } // namespace wmstream::push

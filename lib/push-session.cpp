@@ -334,8 +334,8 @@ Verdict Session::authenticate(const Response &response) {
     const Status status = auth_.challenge(response.find_all("WWW-Authenticate"), "POST",
                                           url_.to_string(), config_.credentials);
     if (!status)
-        return fail(status.error().code, status.error().message + " (" + status_text(response) + ")",
-                    false);
+        return fail(status.error().code,
+                    status.error().message + " (" + status_text(response) + ")", false);
     return resubmit();
 }
 

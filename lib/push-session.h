@@ -25,7 +25,8 @@
 
 namespace wmstream::push {
 
-/** Default User-Agent: MS-WMHTTP §2.2.1.8 requires WMEncoder/<9|10|11|12>.0; servers refuse others. */
+/** Default User-Agent: MS-WMHTTP §2.2.1.8 requires WMEncoder/<9|10|11|12>.0; servers refuse others.
+ */
 constexpr const char *kDefaultUserAgent = "WMEncoder/12.0.0.0 wmstream/0.1";
 
 /** An http:// or https:// push URL. */
@@ -52,7 +53,7 @@ Result<Url> parse_url(std::string_view text);
 struct Response {
     unsigned status = 0;
     std::string reason;
-    int version_minor = 1; /**< HTTP/1.0 or HTTP/1.1 */
+    int version_minor = 1;                                    /**< HTTP/1.0 or HTTP/1.1 */
     std::vector<std::pair<std::string, std::string>> headers; /**< in arrival order */
 
     /** First value of header @p name (case-insensitive), or nullptr. */

@@ -47,6 +47,8 @@ namespace {
 constexpr int kMaxAcceptsPerWake = 256;
 /** Extra time packets stay in the log beyond the lag limit, µs. */
 constexpr int64_t kLogMarginUs = G_USEC_PER_SEC;
+/** How long accepting pauses when the process is out of file descriptors, ms. */
+constexpr guint kAcceptPauseMs = 1000;
 /** How long close() lets cancelled name lookups complete, µs. */
 constexpr int64_t kLookupDrainUs = G_USEC_PER_SEC;
 
@@ -125,6 +127,9 @@ private:
     void resolve(Client &client);
 
     static gboolean on_accept(GSocket *, GIOCondition, gpointer self);
+    static gboolean on_accept_resume(gpointer self);
+    void pause_accepting(const GError *error);
+    void watch_listener();
     static gboolean on_wake(gpointer self);
     static gboolean on_tick(gpointer self);
     static gboolean on_reap(gpointer self);
@@ -160,6 +165,9 @@ private:
     /* The I/O thread's own state. */
     ServerConfig io_config_; /* copy of config_, written before the thread starts */
     GSource *accept_source_ = nullptr;
+    GSource *resume_source_ = nullptr; /* accepting resumes when it fires */
+    bool accept_starved_ = false;      /* warned about descriptor exhaustion */
+    bool accepting_ = false;           /* the application wants connections accepted */
     GSource *reap_source_ = nullptr;
     std::vector<std::unique_ptr<Client>> dead_;
     std::unordered_map<uint64_t, GCancellable *> lookups_;
@@ -336,10 +344,13 @@ void Server::Impl::set_accepting(bool accepting) {
     if (!open_)
         return;
     auto apply = [this, accepting] {
-        if (accepting && !accept_source_) {
-            accept_source_ = g_socket_create_source(listener_, G_IO_IN, nullptr);
-            g_source_set_callback(accept_source_, G_SOURCE_FUNC(on_accept), this, nullptr);
-            g_source_attach(accept_source_, context_);
+        accepting_ = accepting;
+        if (!accepting && resume_source_) {
+            g_source_destroy(resume_source_);
+            g_clear_pointer(&resume_source_, g_source_unref);
+        }
+        if (accepting && !accept_source_ && !resume_source_) {
+            watch_listener();
         } else if (!accepting && accept_source_) {
             g_source_destroy(accept_source_);
             g_clear_pointer(&accept_source_, g_source_unref);
@@ -375,10 +386,16 @@ gboolean Server::Impl::on_accept(GSocket *, GIOCondition, gpointer self) {
         g_autoptr(GError) error = nullptr;
         GSocket *socket = g_socket_accept(impl->listener_, nullptr, &error);
         if (!socket) {
+            if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES) ||
+                g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE)) {
+                impl->pause_accepting(error);
+                return G_SOURCE_CONTINUE;
+            }
             if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-                g_warning("accept failed: %s", error->message);
+                g_debug("accept failed: %s", error->message); /* e.g. ECONNABORTED: the peer */
             break;
         }
+        impl->accept_starved_ = false;
         g_socket_set_blocking(socket, FALSE);
         g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
         const uint64_t id = impl->next_id_++;
@@ -391,6 +408,43 @@ gboolean Server::Impl::on_accept(GSocket *, GIOCondition, gpointer self) {
         raw->start();
     }
     return G_SOURCE_CONTINUE;
+}
+
+/* EMFILE/ENFILE: the pending connection cannot be accepted and keeps the
+ * listener readable, so stop watching it for a while instead of spinning.
+ * Clients already served are not affected. */
+void Server::Impl::pause_accepting(const GError *error) {
+    if (accept_source_) {
+        g_source_destroy(accept_source_);
+        g_clear_pointer(&accept_source_, g_source_unref);
+    }
+    if (!resume_source_) {
+        resume_source_ = g_timeout_source_new(kAcceptPauseMs);
+        g_source_set_callback(resume_source_, on_accept_resume, this, nullptr);
+        g_source_attach(resume_source_, context_);
+    }
+    if (!accept_starved_ && events_) {
+        accept_starved_ = true;
+        events_->warning(make_error(
+            Errc::NetworkFailure, std::string("Cannot accept connections: ") + error->message +
+                                      "; accepting pauses " + std::to_string(kAcceptPauseMs) +
+                                      " ms at a time, " + std::to_string(streaming_count_.load()) +
+                                      " clients keep streaming"));
+    }
+}
+
+gboolean Server::Impl::on_accept_resume(gpointer self) {
+    auto *impl = static_cast<Impl *>(self);
+    g_clear_pointer(&impl->resume_source_, g_source_unref);
+    if (impl->accepting_)
+        impl->watch_listener();
+    return G_SOURCE_REMOVE;
+}
+
+void Server::Impl::watch_listener() {
+    accept_source_ = g_socket_create_source(listener_, G_IO_IN, nullptr);
+    g_source_set_callback(accept_source_, G_SOURCE_FUNC(on_accept), this, nullptr);
+    g_source_attach(accept_source_, context_);
 }
 
 void Server::Impl::wake() {

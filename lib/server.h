@@ -70,6 +70,9 @@ struct ServerConfig {
     int64_t max_lag_us = 5000000;
     /** A client that accepts no byte for this long is removed (slow), µs; 0 = never. */
     int64_t timeout_us = 10000000;
+    /** A connection must send its complete request within this time, µs
+     *  (slowloris, idle connections). */
+    int64_t request_timeout_us = 10000000;
     /**
      * New packets are written to clients at most this long after they arrive,
      * µs: packets arriving meanwhile go out together in one vectored send per
@@ -90,6 +93,9 @@ public:
     virtual void client_removed(const ClientInfo &client, RemoveReason reason) = 0;
     /** The reverse DNS name of a client became known. */
     virtual void client_resolved(const ClientInfo &client) = 0;
+    /** Something went wrong that affects no served client, e.g. accepting
+     *  paused because the process ran out of file descriptors. */
+    virtual void warning(const Error &error) = 0;
 };
 
 /** Totals since open(). */

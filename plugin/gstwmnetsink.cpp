@@ -113,6 +113,7 @@ struct GstWmNetSinkState final : public wmstream::ServerEvents {
     void client_added(const wmstream::ClientInfo &client) override;
     void client_removed(const wmstream::ClientInfo &client, wmstream::RemoveReason reason) override;
     void client_resolved(const wmstream::ClientInfo &client) override;
+    void warning(const wmstream::Error &error) override;
 
     GstWmNetSink *sink_; /* C-style friend. */
 
@@ -312,6 +313,12 @@ void GstWmNetSinkState::client_removed(const wmstream::ClientInfo &client,
 
 void GstWmNetSinkState::client_resolved(const wmstream::ClientInfo &client) {
     relay_.post([sink = sink_, client] { relay_client_resolved(sink, client); });
+}
+
+void GstWmNetSinkState::warning(const wmstream::Error &error) {
+    relay_.post([sink = sink_, error] {
+        WMSTREAM_POST_ERROR(sink, GST_MESSAGE_WARNING, error, error.message, nullptr);
+    });
 }
 
 /* Action signals */

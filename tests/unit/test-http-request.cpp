@@ -94,6 +94,27 @@ void test_scan_too_large() {
     g_assert_true(scan.state == Scan::State::Incomplete);
 }
 
+/* At most kMaxHeaderLines lines, the request line included (issue: 100). */
+void test_scan_too_many_lines() {
+    auto block = [](size_t header_lines) {
+        std::string text = "GET / HTTP/1.0\r\n";
+        for (size_t i = 0; i < header_lines; ++i)
+            text += "A: b\r\n";
+        return text + "\r\n";
+    };
+    g_assert_cmpuint(wmstream::http::kMaxHeaderLines, ==, 100);
+    const std::string fits = block(99);
+    Scan scan = scan_header_block(fits.data(), fits.size());
+    g_assert_true(scan.state == Scan::State::Complete);
+    g_assert_cmpuint(scan.block_size, ==, fits.size());
+    const std::string over = block(100);
+    scan = scan_header_block(over.data(), over.size());
+    g_assert_true(scan.state == Scan::State::TooLarge);
+    /* Without the end yet: still refused once the cap is passed. */
+    scan = scan_header_block(over.data(), over.size() - 2);
+    g_assert_true(scan.state == Scan::State::TooLarge);
+}
+
 void test_parse_ffmpeg_play() {
     const Request request = parse_whole(load_request("ffmpeg-play.http"));
     g_assert_cmpstr(request.method.c_str(), ==, "GET");
@@ -184,6 +205,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/http-request/scan/split-feeds", test_scan_split_feeds);
     g_test_add_func("/http-request/scan/lf-only", test_scan_lf_only);
     g_test_add_func("/http-request/scan/too-large", test_scan_too_large);
+    g_test_add_func("/http-request/scan/too-many-lines", test_scan_too_many_lines);
     g_test_add_func("/http-request/parse/ffmpeg-play", test_parse_ffmpeg_play);
     g_test_add_func("/http-request/parse/vlc-describe", test_parse_vlc_describe);
     g_test_add_func("/http-request/parse/curl", test_parse_curl);

@@ -8,7 +8,9 @@
 #include "server.h"
 #include "test-data.h"
 
+#include <fcntl.h>
 #include <gio/gio.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -61,6 +63,20 @@ public:
         cond_.notify_all();
     }
     void client_resolved(const ClientInfo &) override {}
+    void warning(const Error &error) override {
+        std::lock_guard<std::mutex> l(lock_);
+        warnings_.push_back(error);
+        cond_.notify_all();
+    }
+
+    bool wait_warning() {
+        std::unique_lock<std::mutex> l(lock_);
+        return cond_.wait_for(l, std::chrono::seconds(5), [&] { return !warnings_.empty(); });
+    }
+    Error first_warning() {
+        std::lock_guard<std::mutex> l(lock_);
+        return warnings_.at(0);
+    }
 
     bool wait_added(size_t n) {
         std::unique_lock<std::mutex> l(lock_);
@@ -84,6 +100,7 @@ private:
     std::condition_variable cond_;
     std::vector<ClientInfo> added_;                            /* Protected by lock_ */
     std::vector<std::pair<ClientInfo, RemoveReason>> removed_; /* Protected by lock_ */
+    std::vector<Error> warnings_;                              /* Protected by lock_ */
 };
 
 ServerConfig loopback(int max_clients = 5) {
@@ -473,6 +490,68 @@ void test_slow_client_removed() {
     g_assert_true(events.reason(0) == RemoveReason::Slow);
 }
 
+/* Out of file descriptors: accepting pauses with one warning, the clients
+ * already served keep streaming, and accepting resumes once descriptors are
+ * free. Runs in a subprocess because it lowers RLIMIT_NOFILE. */
+void fd_exhaustion_in_subprocess() {
+    Recorder events;
+    Server server(&events);
+    auto port = server.open(loopback(-1));
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    TestClient served(*port, kHttpGet);
+    g_assert_true(events.wait_added(1));
+    served.read_at_least(served.data.size() + 100);
+
+    /* Leave room for a few descriptors only, then connect until it fails. */
+    int open_fds = 0;
+    for (int fd = 0; fd < 4096; ++fd)
+        open_fds += fcntl(fd, F_GETFD) != -1;
+    struct rlimit limit;
+    g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &limit), ==, 0);
+    limit.rlim_cur = rlim_t(open_fds + 6);
+    g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &limit), ==, 0);
+    std::vector<GSocket *> waiting;
+    for (int i = 0; i < 6; ++i) {
+        GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                  nullptr);
+        if (!s)
+            break;
+        g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+        g_autoptr(GSocketAddress) to = g_inet_socket_address_new(lo, *port);
+        g_assert_true(g_socket_connect(s, to, nullptr, nullptr));
+        g_assert_cmpint(g_socket_send(s, kHttpGet.data(), kHttpGet.size(), nullptr, nullptr), ==,
+                        gssize(kHttpGet.size()));
+        waiting.push_back(s);
+    }
+    g_assert_true(events.wait_warning());
+    const Error warning = events.first_warning();
+    g_assert_true(warning.code == Errc::NetworkFailure);
+    g_assert_nonnull(std::strstr(warning.message.c_str(), "accepting pauses"));
+
+    /* The served client still gets new packets. */
+    const size_t before = served.data.size();
+    push_all(server);
+    served.read_at_least(before + fixture().header.packet_size);
+    g_assert_cmpuint(served.data.size(), >=, before + fixture().header.packet_size);
+
+    /* Free descriptors: the waiting connections are accepted and admitted. */
+    limit.rlim_cur = limit.rlim_max;
+    g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &limit), ==, 0);
+    g_assert_true(events.wait_added(1 + waiting.size()));
+    for (GSocket *s : waiting)
+        g_object_unref(s);
+}
+
+void test_fd_exhaustion() {
+    if (g_test_subprocess()) {
+        fd_exhaustion_in_subprocess();
+        return;
+    }
+    g_test_trap_subprocess(nullptr, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -491,5 +570,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/server/corrupt-packet-rejected", test_corrupt_packet_rejected);
     g_test_add_func("/server/many-clients-same-bytes", test_many_clients_same_bytes);
     g_test_add_func("/server/slow-client-removed", test_slow_client_removed);
+    g_test_add_func("/server/fd-exhaustion", test_fd_exhaustion);
     return g_test_run();
 }
