@@ -263,6 +263,10 @@ void Client::refill() {
     }
 
     Batch batch = host_.fetch(next_seq_, need_key_, kBatchBytes);
+    if (batch.too_slow) {
+        finish(RemoveReason::Slow);
+        return;
+    }
     lag_us_.store(batch.lag_us, std::memory_order_relaxed);
     if (batch.skipped)
         skips_.fetch_add(1, std::memory_order_relaxed);

@@ -37,7 +37,8 @@ using StreamHeaderRef = std::shared_ptr<const StreamHeader>;
 /** Packets handed to a client for one batch of writes. */
 struct Batch {
     std::vector<PacketRef> packets;
-    bool skipped = false;       /**< the client was moved forward to the newest key frame */
+    bool skipped = false;       /**< the client was moved forward (recover-policy) */
+    bool too_slow = false;      /**< past the hard lag limit: remove it (reason slow) */
     bool joined = false;        /**< packets[0] is where the client's stream (re)starts */
     bool end_of_stream = false; /**< nothing follows: the stream ended */
     int64_t lag_us = 0;         /**< how far behind live the client's next packet is, µs */
@@ -55,8 +56,9 @@ public:
     virtual uint64_t join_point() = 0;
     /**
      * Up to @p max_bytes of packets from @p next_seq on (advanced past what is
-     * returned). Moves the client to the newest key frame when it fell out of
-     * the log or behind the lag limit; skips to a key frame when @p need_key.
+     * returned). Applies the lag limits: past the soft one the client moves
+     * as recover_policy says, past the hard one (or out of the log) it is
+     * too_slow. Skips to a key frame when @p need_key.
      */
     virtual Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes) = 0;
     /** Admit a streaming client: false when max-clients is reached. */

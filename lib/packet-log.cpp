@@ -6,8 +6,9 @@ namespace wmstream {
 uint64_t PacketLog::append(PacketRef packet) {
     const uint64_t seq = end();
     if (packet->key_frame_start)
-        newest_key_ = seq;
-    bytes_ += packet->data.size();
+        keys_.push_back(seq);
+    appended_bytes_ += packet->data.size();
+    offsets_.push_back(appended_bytes_);
     packets_.push_back(std::move(packet));
     return seq;
 }
@@ -19,12 +20,41 @@ const PacketRef &PacketLog::at(uint64_t seq) const {
     return packets_[seq - begin_];
 }
 
-void PacketLog::trim(int64_t now_us, int64_t window_us) {
-    const uint64_t keep_from = newest_key_.value_or(end());
-    while (!packets_.empty() && begin_ < keep_from &&
-           packets_.front()->arrival_us < now_us - window_us) {
-        bytes_ -= packets_.front()->data.size();
+std::optional<uint64_t> PacketLog::newest_key_frame() const {
+    if (keys_.empty())
+        return std::nullopt;
+    return keys_.back();
+}
+
+int64_t PacketLog::lag(uint64_t seq, LagUnit unit) const {
+    if (seq >= end())
+        return 0;
+    switch (unit) {
+    case LagUnit::Time:
+        return packets_.back()->arrival_us - at(seq)->arrival_us;
+    case LagUnit::Bytes:
+        return int64_t(appended_bytes_ - offsets_[seq - begin_]);
+    case LagUnit::Packets:
+        break;
+    }
+    return int64_t(end() - seq);
+}
+
+std::optional<uint64_t> PacketLog::key_frame_within(uint64_t from, LagUnit unit,
+                                                    int64_t max) const {
+    for (uint64_t key : keys_)
+        if (key >= from && lag(key, unit) <= max)
+            return key;
+    return std::nullopt;
+}
+
+void PacketLog::trim(LagUnit unit, int64_t max) {
+    const uint64_t keep_from = newest_key_frame().value_or(end());
+    while (!packets_.empty() && begin_ < keep_from && lag(begin_, unit) > max) {
+        if (!keys_.empty() && keys_.front() == begin_)
+            keys_.pop_front();
         packets_.pop_front();
+        offsets_.pop_front();
         ++begin_;
     }
 }
@@ -32,8 +62,8 @@ void PacketLog::trim(int64_t now_us, int64_t window_us) {
 void PacketLog::clear() {
     begin_ = end();
     packets_.clear();
-    newest_key_.reset();
-    bytes_ = 0;
+    keys_.clear();
+    offsets_.assign(1, appended_bytes_);
 }
 
 } // namespace wmstream

@@ -5,8 +5,9 @@
  * Every ASF data packet is stored once, reference-counted, and numbered
  * with an ever-growing sequence number. Clients hold only a sequence number
  * into the log (and references to the packets they are writing), never a
- * copy. The log keeps a time window of packets and always the newest packet
- * that begins a key frame, so a late joiner can start there at once.
+ * copy. The log keeps packets up to a lag limit behind the newest one and
+ * always the newest packet that begins a key frame, so a late joiner can
+ * start there at once.
  */
 #pragma once
 
@@ -32,6 +33,13 @@ struct Packet {
 };
 using PacketRef = std::shared_ptr<const Packet>;
 
+/** How lag behind live is measured (tcpserversink's unit-format). */
+enum class LagUnit {
+    Time,    /**< µs between the packet's arrival and the newest packet's */
+    Bytes,   /**< bytes from the packet to the end of the log */
+    Packets, /**< packets from the packet to the end of the log */
+};
+
 class PacketLog {
 public:
     /** Append @p packet; @return its sequence number. */
@@ -48,31 +56,42 @@ public:
     const PacketRef &at(uint64_t seq) const;
 
     /** Sequence number of the newest stored key-frame start, if any. */
-    std::optional<uint64_t> newest_key_frame() const { return newest_key_; }
+    std::optional<uint64_t> newest_key_frame() const;
 
     /**
      * Where a client joining now starts: the newest key-frame start, or
      * end() (wait for the next one) when none is stored.
      */
-    uint64_t join_point() const { return newest_key_.value_or(end()); }
+    uint64_t join_point() const { return newest_key_frame().value_or(end()); }
 
     /**
-     * Drop packets that arrived before @p now_us − @p window_us, but never
+     * How far stored packet @p seq is behind the newest packet, in @p unit
+     * (0 for end()). Requires begin() ≤ seq ≤ end().
+     */
+    int64_t lag(uint64_t seq, LagUnit unit) const;
+
+    /** The oldest stored key-frame start at or after @p from whose lag is at most @p max. */
+    std::optional<uint64_t> key_frame_within(uint64_t from, LagUnit unit, int64_t max) const;
+
+    /**
+     * Drop the oldest packets while their lag is more than @p max, but never
      * the newest key-frame start or anything after it.
      */
-    void trim(int64_t now_us, int64_t window_us);
+    void trim(LagUnit unit, int64_t max);
 
     /** Forget everything (new stream); sequence numbers keep growing. */
     void clear();
 
     /** Sum of stored packet sizes, bytes. */
-    size_t bytes() const { return bytes_; }
+    size_t bytes() const { return size_t(appended_bytes_ - offsets_.front()); }
 
 private:
     std::deque<PacketRef> packets_;
+    /** offsets_[i]: bytes appended before packets_[i]; one extra entry = appended_bytes_. */
+    std::deque<uint64_t> offsets_{0};
+    std::deque<uint64_t> keys_; /**< stored key-frame starts, oldest first */
     uint64_t begin_ = 0;
-    std::optional<uint64_t> newest_key_;
-    size_t bytes_ = 0;
+    uint64_t appended_bytes_ = 0;
 };
 
 } // namespace wmstream

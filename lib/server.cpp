@@ -45,8 +45,6 @@ namespace {
 
 /** Connections accepted per wake-up of the listening socket. */
 constexpr int kMaxAcceptsPerWake = 256;
-/** Extra time packets stay in the log beyond the lag limit, µs. */
-constexpr int64_t kLogMarginUs = G_USEC_PER_SEC;
 /** How long accepting pauses when the process is out of file descriptors, ms. */
 constexpr guint kAcceptPauseMs = 1000;
 /** How long close() lets cancelled name lookups complete, µs. */
@@ -502,17 +500,33 @@ Batch Server::Impl::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes) 
     Batch batch;
     std::lock_guard<std::mutex> locker(lock_);
     const uint64_t end = log_.end();
-    if (next_seq < log_.begin()) {
-        /* Fell out of the log: move to the newest key frame. */
-        next_seq = log_.join_point();
-        need_key = true;
-        batch.skipped = true;
-    } else if (next_seq < end && log_.newest_key_frame() && *log_.newest_key_frame() > next_seq &&
-               log_.at(end - 1)->arrival_us - log_.at(next_seq)->arrival_us >
-                   io_config_.max_lag_us) {
-        next_seq = *log_.newest_key_frame();
-        batch.skipped = true;
-        batch.joined = true;
+    const ServerConfig &c = io_config_;
+    if (need_key) {
+        next_seq = std::max(next_seq, log_.begin()); /* still waiting for a key frame */
+    } else if (next_seq < log_.begin() ||
+               (c.lag_max >= 0 && log_.lag(next_seq, c.lag_unit) > c.lag_max)) {
+        batch.too_slow = true;
+        return batch;
+    } else if (c.lag_soft_max >= 0 && log_.lag(next_seq, c.lag_unit) > c.lag_soft_max) {
+        std::optional<uint64_t> to;
+        switch (c.recover_policy) {
+        case RecoverPolicy::None:
+            break;
+        case RecoverPolicy::Latest:
+            to = end - 1;
+            break;
+        case RecoverPolicy::KeyFrame:
+            to = log_.newest_key_frame();
+            break;
+        case RecoverPolicy::SoftLimit:
+            to = log_.key_frame_within(next_seq, c.lag_unit, c.lag_soft_max);
+            break;
+        }
+        if (to && *to > next_seq) {
+            next_seq = *to;
+            batch.skipped = true;
+            batch.joined = log_.at(*to)->key_frame_start;
+        }
     }
     if (need_key) {
         while (next_seq < end && !log_.at(next_seq)->key_frame_start)
@@ -667,7 +681,8 @@ Status Server::Impl::push_packet(const uint8_t *data, size_t len) {
         if (!time_base_)
             time_base_ = base;
         log_.append(packet);
-        log_.trim(packet->arrival_us, io_config_.max_lag_us + kLogMarginUs);
+        if (io_config_.lag_max >= 0)
+            log_.trim(io_config_.lag_unit, io_config_.lag_max);
         eos_ = false;
     }
     packets_in_.fetch_add(1, std::memory_order_relaxed);

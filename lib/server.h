@@ -14,6 +14,7 @@
 #pragma once
 
 #include "error.h"
+#include "packet-log.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -60,14 +61,32 @@ struct ClientInfo {
     uint64_t key_frame_skips = 0; /**< times it was moved forward to the newest key frame */
 };
 
+/** Where a client past the soft lag limit continues (tcpserversink's recover-policy). */
+enum class RecoverPolicy {
+    None,      /**< nowhere else: it stays until the hard limit removes it */
+    Latest,    /**< at the newest packet (its decoder resynchronises at the next key frame) */
+    KeyFrame,  /**< at the newest key-frame start: its next picture is clean */
+    SoftLimit, /**< at the oldest key-frame start within the soft limit: loses the least */
+};
+
 /** Listener and client policy. */
 struct ServerConfig {
     std::string address;  /**< bind address; "" = all interfaces, IPv4 and IPv6 (dual-stack) */
     uint16_t port = 8080; /**< 0 = pick a free port */
     int backlog = 1024;   /**< listen(2) backlog: room for a burst of connects */
     int max_clients = 5;  /**< streaming clients served at once; -1 = unlimited; over it → 503 */
-    /** A client further behind live than this skips to the newest key frame, µs. */
-    int64_t max_lag_us = 5000000;
+    /** How lag behind live is measured for the two limits below (unit-format). */
+    LagUnit lag_unit = LagUnit::Time;
+    /** Soft limit (units-soft-max): a client further behind live is recovered
+     *  with recover_policy; in lag_unit (µs, bytes or packets); -1 = none. */
+    int64_t lag_soft_max = 5000000;
+    /** Hard limit (units-max): a client further behind live is removed
+     *  (reason slow). It is also how much stream is kept for slow clients, so
+     *  it bounds memory; -1 = unlimited (memory then grows with the slowest
+     *  client). */
+    int64_t lag_max = 30000000;
+    /** What happens to a client past the soft limit. */
+    RecoverPolicy recover_policy = RecoverPolicy::KeyFrame;
     /** A client that accepts no byte for this long is removed (slow), µs; 0 = never. */
     int64_t timeout_us = 10000000;
     /** A connection must send its complete request within this time, µs

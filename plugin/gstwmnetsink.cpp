@@ -77,7 +77,42 @@ namespace {
 struct Settings {
     wmstream::ServerConfig config;
     GstWmNetSinkProtocol protocol = GST_WM_NET_SINK_PROTOCOL_HTTP;
+    /* The lag limits in GStreamer units (ns, bytes or buffers); turned into
+     * config's lag_* fields by server_config(). */
+    GstFormat unit_format = GST_FORMAT_TIME;
+    gint64 units_max = 30 * GST_SECOND;
+    gint64 units_soft_max = 5 * GST_SECOND;
+    GstWmNetSinkRecoverPolicy recover_policy = GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME;
 };
+
+/* The server configuration for @settings. */
+static wmstream::ServerConfig server_config(const Settings &settings) {
+    wmstream::ServerConfig config = settings.config;
+    const bool time = settings.unit_format == GST_FORMAT_TIME;
+    auto units = [time](gint64 value) -> int64_t {
+        return value < 0 ? -1 : time ? value / GST_USECOND : value;
+    };
+    config.lag_unit = time                                       ? wmstream::LagUnit::Time
+                      : settings.unit_format == GST_FORMAT_BYTES ? wmstream::LagUnit::Bytes
+                                                                 : wmstream::LagUnit::Packets;
+    config.lag_max = units(settings.units_max);
+    config.lag_soft_max = units(settings.units_soft_max);
+    switch (settings.recover_policy) {
+    case GST_WM_NET_SINK_RECOVER_POLICY_NONE:
+        config.recover_policy = wmstream::RecoverPolicy::None;
+        break;
+    case GST_WM_NET_SINK_RECOVER_POLICY_LATEST:
+        config.recover_policy = wmstream::RecoverPolicy::Latest;
+        break;
+    case GST_WM_NET_SINK_RECOVER_POLICY_SOFT_LIMIT:
+        config.recover_policy = wmstream::RecoverPolicy::SoftLimit;
+        break;
+    case GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME:
+        config.recover_policy = wmstream::RecoverPolicy::KeyFrame;
+        break;
+    }
+    return config;
+}
 
 /* A buffer mapped for reading for the lifetime of the object. */
 class BufferMapping {
@@ -151,7 +186,10 @@ enum {
     PROP_PROTOCOL,
     PROP_NUM_CLIENTS,
     PROP_BACKLOG,
-    PROP_MAX_LAG,
+    PROP_UNIT_FORMAT,
+    PROP_UNITS_MAX,
+    PROP_UNITS_SOFT_MAX,
+    PROP_RECOVER_POLICY,
     PROP_TIMEOUT,
     PROP_FLUSH_INTERVAL,
     PROP_BYTES_SERVED,
@@ -204,6 +242,21 @@ GType gst_wm_net_sink_remove_reason_get_type(void) {
     };
     if (g_once_init_enter(&type))
         g_once_init_leave(&type, g_enum_register_static("GstWmNetSinkRemoveReason", values));
+    return type;
+}
+
+GType gst_wm_net_sink_recover_policy_get_type(void) {
+    static gsize type = 0;
+    static const GEnumValue values[] = {
+        {GST_WM_NET_SINK_RECOVER_POLICY_NONE, "Stay until units-max removes it", "none"},
+        {GST_WM_NET_SINK_RECOVER_POLICY_LATEST, "Continue at the newest packet", "latest"},
+        {GST_WM_NET_SINK_RECOVER_POLICY_SOFT_LIMIT,
+         "Continue at the oldest key frame within units-soft-max", "soft-limit"},
+        {GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME, "Continue at the newest key frame", "keyframe"},
+        {0, nullptr, nullptr},
+    };
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstWmNetSinkRecoverPolicy", values));
     return type;
 }
 
@@ -432,7 +485,7 @@ static gboolean gst_wm_net_sink_open(GstWmNetSink *self) {
     wmstream::ServerConfig config;
     {
         std::lock_guard<std::mutex> locker(state->lock_);
-        config = state->settings_.config;
+        config = server_config(state->settings_);
         state->open_ = true;
     }
 
@@ -565,9 +618,23 @@ static bool apply_setting(Settings &settings, guint prop_id, const GValue *value
         const gint backlog = g_value_get_int(value);
         return std::exchange(config.backlog, backlog) != backlog;
     }
-    case PROP_MAX_LAG: {
-        const auto lag_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
-        return std::exchange(config.max_lag_us, lag_us) != lag_us;
+    case PROP_UNIT_FORMAT: {
+        const auto format = static_cast<GstFormat>(g_value_get_enum(value));
+        if (format != GST_FORMAT_TIME && format != GST_FORMAT_BYTES && format != GST_FORMAT_BUFFERS)
+            return false;
+        return std::exchange(settings.unit_format, format) != format;
+    }
+    case PROP_UNITS_MAX: {
+        const gint64 units = g_value_get_int64(value);
+        return std::exchange(settings.units_max, units) != units;
+    }
+    case PROP_UNITS_SOFT_MAX: {
+        const gint64 units = g_value_get_int64(value);
+        return std::exchange(settings.units_soft_max, units) != units;
+    }
+    case PROP_RECOVER_POLICY: {
+        const auto policy = static_cast<GstWmNetSinkRecoverPolicy>(g_value_get_enum(value));
+        return std::exchange(settings.recover_policy, policy) != policy;
     }
     case PROP_TIMEOUT: {
         const auto timeout_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
@@ -650,8 +717,17 @@ static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue 
     case PROP_BACKLOG:
         g_value_set_int(value, config.backlog);
         break;
-    case PROP_MAX_LAG:
-        g_value_set_uint64(value, static_cast<guint64>(config.max_lag_us) * GST_USECOND);
+    case PROP_UNIT_FORMAT:
+        g_value_set_enum(value, state->settings_.unit_format);
+        break;
+    case PROP_UNITS_MAX:
+        g_value_set_int64(value, state->settings_.units_max);
+        break;
+    case PROP_UNITS_SOFT_MAX:
+        g_value_set_int64(value, state->settings_.units_soft_max);
+        break;
+    case PROP_RECOVER_POLICY:
+        g_value_set_enum(value, state->settings_.recover_policy);
         break;
     case PROP_TIMEOUT:
         g_value_set_uint64(value, static_cast<guint64>(config.timeout_us) * GST_USECOND);
@@ -719,11 +795,30 @@ static void install_properties(GObjectClass *object_class) {
         "Connections the kernel queues until they are accepted (listen(2) backlog). Refused "
         "while open (1..65535, default 1024)",
         1, G_MAXUINT16, defaults.backlog, rw);
-    properties[PROP_MAX_LAG] = g_param_spec_uint64(
-        "max-lag", "Maximum lag",
-        "Nanoseconds a client may fall behind live before it is moved to the newest key frame; "
-        "used from the next open (1000000..9223372036854775807 ns, default 5000000000 = 5 s)",
-        GST_MSECOND, G_MAXINT64, static_cast<guint64>(defaults.max_lag_us) * GST_USECOND, rw);
+    const Settings default_settings;
+    properties[PROP_UNIT_FORMAT] = g_param_spec_enum(
+        "unit-format", "Unit format",
+        "Unit of units-max and units-soft-max: time (ns behind live), bytes or buffers (ASF "
+        "packets); used from the next open (default time)",
+        GST_TYPE_FORMAT, default_settings.unit_format, rw);
+    properties[PROP_UNITS_MAX] = g_param_spec_int64(
+        "units-max", "Units max",
+        "Hard limit: a client further behind live than this (in unit-format) is removed as "
+        "slow; also how much stream is kept for slow clients, so it bounds memory; -1 = "
+        "unlimited (memory grows with the slowest client). Used from the next open "
+        "(-1..9223372036854775807, default 30000000000 = 30 s)",
+        -1, G_MAXINT64, default_settings.units_max, rw);
+    properties[PROP_UNITS_SOFT_MAX] = g_param_spec_int64(
+        "units-soft-max", "Units soft max",
+        "Soft limit: a client further behind live than this (in unit-format) continues where "
+        "recover-policy says; -1 = no soft limit. Used from the next open "
+        "(-1..9223372036854775807, default 5000000000 = 5 s)",
+        -1, G_MAXINT64, default_settings.units_soft_max, rw);
+    properties[PROP_RECOVER_POLICY] = g_param_spec_enum(
+        "recover-policy", "Recover policy",
+        "Where a client past units-soft-max continues; used from the next open (default "
+        "keyframe)",
+        GST_TYPE_WM_NET_SINK_RECOVER_POLICY, default_settings.recover_policy, rw);
     properties[PROP_TIMEOUT] = g_param_spec_uint64(
         "timeout", "Timeout",
         "Nanoseconds a client may accept no byte before it is removed as slow; 0 = never; used "

@@ -48,6 +48,20 @@ GType gst_wm_net_sink_protocol_get_type(void);
 #define GST_TYPE_WM_NET_SINK_REMOVE_REASON (gst_wm_net_sink_remove_reason_get_type())
 GType gst_wm_net_sink_remove_reason_get_type(void);
 
+/**
+ * GstWmNetSinkRecoverPolicy:
+ * Where a client past units-soft-max continues (values as tcpserversink's).
+ */
+typedef enum {
+    GST_WM_NET_SINK_RECOVER_POLICY_NONE,
+    GST_WM_NET_SINK_RECOVER_POLICY_LATEST,
+    GST_WM_NET_SINK_RECOVER_POLICY_SOFT_LIMIT,
+    GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME,
+} GstWmNetSinkRecoverPolicy;
+
+#define GST_TYPE_WM_NET_SINK_RECOVER_POLICY (gst_wm_net_sink_recover_policy_get_type())
+GType gst_wm_net_sink_recover_policy_get_type(void);
+
 #define GST_TYPE_WM_NET_SINK (gst_wm_net_sink_get_type())
 G_DECLARE_FINAL_TYPE(GstWmNetSink, gst_wm_net_sink, GST, WM_NET_SINK, GstBaseSink)
 

@@ -643,12 +643,16 @@ GST_START_TEST(test_defaults_and_ranges) {
     gboolean sync = TRUE;
     gchar *address = nullptr, *host_url = nullptr;
     guint clients = 1;
-    guint64 max_lag = 0, timeout = 0, flush_interval = 0, bytes_served = 1;
+    guint64 timeout = 0, flush_interval = 0, bytes_served = 1;
+    gint64 units_max = 0, units_soft_max = 0;
+    GstFormat unit_format = GST_FORMAT_UNDEFINED;
+    gint recover_policy = -1;
     g_object_get(sink, "port", &port, "current-port", &current_port, "max-clients", &max_clients,
                  "backlog", &backlog, "protocol", &protocol, "sync", &sync, "address", &address,
-                 "host-url", &host_url, "num-clients", &clients, "max-lag", &max_lag, "timeout",
-                 &timeout, "flush-interval", &flush_interval, "bytes-served", &bytes_served,
-                 nullptr);
+                 "host-url", &host_url, "num-clients", &clients, "units-max", &units_max,
+                 "units-soft-max", &units_soft_max, "unit-format", &unit_format, "recover-policy",
+                 &recover_policy, "timeout", &timeout, "flush-interval", &flush_interval,
+                 "bytes-served", &bytes_served, nullptr);
     fail_unless_equals_int(port, 8080);
     fail_unless_equals_int(current_port, 0);
     fail_unless_equals_int(max_clients, 5);
@@ -658,7 +662,16 @@ GST_START_TEST(test_defaults_and_ranges) {
     fail_unless(address == nullptr);
     fail_unless(host_url == nullptr);
     fail_unless_equals_int(clients, 0);
-    fail_unless_equals_uint64(max_lag, 5 * GST_SECOND);
+    /* Bounded by default, unlike tcpserversink's unlimited units-max. */
+    fail_unless_equals_int64(units_max, 30 * GST_SECOND);
+    fail_unless_equals_int64(units_soft_max, 5 * GST_SECOND);
+    fail_unless_equals_int(unit_format, GST_FORMAT_TIME);
+    GParamSpec *policy_spec =
+        g_object_class_find_property(G_OBJECT_GET_CLASS(sink), "recover-policy");
+    fail_unless(policy_spec != nullptr);
+    fail_unless_equals_string(
+        g_enum_get_value(G_PARAM_SPEC_ENUM(policy_spec)->enum_class, recover_policy)->value_nick,
+        "keyframe");
     fail_unless_equals_uint64(timeout, 10 * GST_SECOND);
     fail_unless_equals_uint64(flush_interval, 100 * GST_MSECOND);
     fail_unless_equals_uint64(bytes_served, 0);

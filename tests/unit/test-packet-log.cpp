@@ -47,12 +47,12 @@ void test_trim_keeps_newest_key_frame() {
     for (int i = 0; i < 10; ++i)
         log.append(make_packet(i * 1000, i == 2));
     /* Everything older than 9000 - 1000 would go, but the key frame at 2 stays. */
-    log.trim(9000, 1000);
+    log.trim(wmstream::LagUnit::Time, 1000);
     g_assert_cmpuint(log.begin(), ==, 2);
     g_assert_cmpuint(log.size(), ==, 8);
     g_assert_cmpuint(log.bytes(), ==, 800);
     log.append(make_packet(10000, true));
-    log.trim(10000, 1000);
+    log.trim(wmstream::LagUnit::Time, 1000);
     /* Packets 3..8 are older than the window and before the newest key frame (10). */
     g_assert_cmpuint(log.begin(), ==, 9);
     g_assert_null(log.at(2).get());
@@ -63,8 +63,41 @@ void test_trim_without_key_frame_uses_window() {
     PacketLog log;
     for (int i = 0; i < 10; ++i)
         log.append(make_packet(i * 1000, false));
-    log.trim(9000, 2500);
+    log.trim(wmstream::LagUnit::Time, 2500);
     g_assert_cmpuint(log.begin(), ==, 7);
+}
+
+void test_lag_units() {
+    PacketLog log;
+    for (int i = 0; i < 5; ++i)
+        log.append(make_packet(i * 1000, i == 1 || i == 3, 100 + i));
+    using wmstream::LagUnit;
+    g_assert_cmpint(log.lag(0, LagUnit::Time), ==, 4000);
+    g_assert_cmpint(log.lag(4, LagUnit::Time), ==, 0);
+    g_assert_cmpint(log.lag(5, LagUnit::Time), ==, 0);
+    g_assert_cmpint(log.lag(0, LagUnit::Packets), ==, 5);
+    g_assert_cmpint(log.lag(3, LagUnit::Packets), ==, 2);
+    /* Bytes from the packet to the end: 103 + 104. */
+    g_assert_cmpint(log.lag(3, LagUnit::Bytes), ==, 207);
+    g_assert_cmpint(log.lag(0, LagUnit::Bytes), ==, 100 + 101 + 102 + 103 + 104);
+    /* The oldest key frame within a lag: 1 is 3000 µs behind, 3 is 1000. */
+    g_assert_cmpuint(*log.key_frame_within(0, LagUnit::Time, 5000), ==, 1);
+    g_assert_cmpuint(*log.key_frame_within(0, LagUnit::Time, 2000), ==, 3);
+    g_assert_cmpuint(*log.key_frame_within(2, LagUnit::Time, 5000), ==, 3);
+    g_assert_false(log.key_frame_within(0, LagUnit::Time, 500).has_value());
+}
+
+void test_trim_by_bytes_and_packets() {
+    PacketLog log;
+    for (int i = 0; i < 10; ++i)
+        log.append(make_packet(i, i == 0 || i == 8));
+    log.trim(wmstream::LagUnit::Bytes, 350); /* keep the last 3 (300 bytes) and 8 */
+    g_assert_cmpuint(log.begin(), ==, 7);
+    g_assert_cmpuint(log.bytes(), ==, 300);
+    log.trim(wmstream::LagUnit::Packets, 0);
+    /* Never past the newest key frame. */
+    g_assert_cmpuint(log.begin(), ==, 8);
+    g_assert_cmpuint(*log.newest_key_frame(), ==, 8);
 }
 
 void test_clear_keeps_numbering() {
@@ -98,6 +131,8 @@ int main(int argc, char **argv) {
     g_test_add_func("/packet-log/trim-keeps-newest-key-frame", test_trim_keeps_newest_key_frame);
     g_test_add_func("/packet-log/trim-without-key-frame-uses-window",
                     test_trim_without_key_frame_uses_window);
+    g_test_add_func("/packet-log/lag-units", test_lag_units);
+    g_test_add_func("/packet-log/trim-by-bytes-and-packets", test_trim_by_bytes_and_packets);
     g_test_add_func("/packet-log/clear-keeps-numbering", test_clear_keeps_numbering);
     g_test_add_func("/packet-log/shared-not-copied", test_shared_not_copied);
     return g_test_run();

@@ -490,6 +490,57 @@ void test_slow_client_removed() {
     g_assert_true(events.reason(0) == RemoveReason::Slow);
 }
 
+/* A client that stops reading while far more than its socket buffers is
+ * pushed, then reads again. */
+struct StalledRun {
+    RemoveReason reason = RemoveReason::ClosedByPeer;
+    std::string body;
+};
+
+StalledRun run_stalled_client(ServerConfig config) {
+    Recorder events;
+    Server server(&events);
+    config.timeout_us = 0;
+    auto port = server.open(config);
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    push_all(server);
+    TestClient stalled(*port, kHttpGet);
+    g_assert_true(events.wait_added(1));
+    for (int round = 0; round < 200; ++round)
+        push_all(server);
+    StalledRun run;
+    server.end_of_stream();
+    stalled.read_to_end();
+    g_assert_true(stalled.eof);
+    g_assert_true(events.wait_removed(1));
+    run.reason = events.reason(0);
+    run.body = stalled.body();
+    return run;
+}
+
+void test_hard_lag_limit_removes() {
+    ServerConfig config = loopback();
+    config.lag_unit = LagUnit::Packets;
+    config.lag_max = 100; /* far less than the 4000 packets pushed while it stalls */
+    config.lag_soft_max = -1;
+    const StalledRun run = run_stalled_client(config);
+    g_assert_true(run.reason == RemoveReason::Slow);
+}
+
+void test_soft_lag_limit_skips_to_key_frame() {
+    ServerConfig config = loopback();
+    config.lag_unit = LagUnit::Bytes;
+    config.lag_soft_max = 50 * 4800;
+    config.lag_max = -1;
+    config.recover_policy = RecoverPolicy::KeyFrame;
+    const StalledRun run = run_stalled_client(config);
+    /* It was moved forward instead of removed, and the stream ended normally. */
+    g_assert_true(run.reason == RemoveReason::EndOfStream);
+    const size_t pushed = 201 * fixture().packets.size() * fixture().header.packet_size;
+    g_assert_cmpuint(run.body.size(), <, pushed);
+}
+
 /* Out of file descriptors: accepting pauses with one warning, the clients
  * already served keep streaming, and accepting resumes once descriptors are
  * free. Runs in a subprocess because it lowers RLIMIT_NOFILE. */
@@ -571,5 +622,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/server/many-clients-same-bytes", test_many_clients_same_bytes);
     g_test_add_func("/server/slow-client-removed", test_slow_client_removed);
     g_test_add_func("/server/fd-exhaustion", test_fd_exhaustion);
+    g_test_add_func("/server/hard-lag-limit-removes", test_hard_lag_limit_removes);
+    g_test_add_func("/server/soft-lag-limit-skips", test_soft_lag_limit_skips_to_key_frame);
     return g_test_run();
 }
