@@ -46,14 +46,15 @@ bool peer_gone(const GError *error) {
 
 } // namespace
 
-Client::Client(ClientHost &host, uint64_t id, GSocket *socket, GMainContext *context)
-    : host_(host), id_(id), socket_(socket), context_(context),
+Client::Client(ClientHost &host, uint64_t id, std::unique_ptr<Transport> transport,
+               GMainContext *context)
+    : host_(host), id_(id), transport_(std::move(transport)), context_(context),
       connected_mono_us_(g_get_monotonic_time()) {
     last_progress_us_ = connected_mono_us_;
     client_id_ = g_random_int_range(1, G_MAXINT32);
     info_.id = id;
     info_.connected_at_us = g_get_real_time();
-    g_autoptr(GSocketAddress) remote = g_socket_get_remote_address(socket_, nullptr);
+    g_autoptr(GSocketAddress) remote = g_socket_get_remote_address(transport_->socket(), nullptr);
     if (remote && G_IS_INET_SOCKET_ADDRESS(remote)) {
         auto *inet = G_INET_SOCKET_ADDRESS(remote);
         peer_address_ = G_INET_ADDRESS(g_object_ref(g_inet_socket_address_get_address(inet)));
@@ -68,41 +69,42 @@ Client::~Client() {
         g_source_destroy(read_source_);
         g_source_unref(read_source_);
     }
-    g_socket_close(socket_, nullptr);
-    g_object_unref(socket_);
+    transport_->close();
     g_clear_object(&peer_address_);
 }
 
 void Client::start() {
-    read_source_ =
-        g_socket_create_source(socket_, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
-    g_source_set_callback(read_source_, G_SOURCE_FUNC(on_readable), this, nullptr);
-    g_source_attach(read_source_, context_);
+    transport_->start(context_, on_started, this);
 }
 
-gboolean Client::on_readable(GSocket *, GIOCondition, gpointer self) {
+void Client::on_started(void *self, const GError *error) {
+    auto *client = static_cast<Client *>(self);
+    if (error) {
+        g_debug("client %" G_GUINT64_FORMAT ": TLS handshake failed: %s", client->id_,
+                error->message);
+        client->finish(RemoveReason::Error);
+        return;
+    }
+    client->read_source_ = client->transport_->watch(client->context_, false, on_readable, self);
+}
+
+void Client::on_readable(void *self) {
     auto *client = static_cast<Client *>(self);
     if (client->state_ == State::ReadingRequest)
         client->read_request();
     else
         client->drain_input();
-    return G_SOURCE_CONTINUE;
 }
 
-gboolean Client::on_writable(GSocket *, GIOCondition, gpointer self) {
+void Client::on_writable(void *self) {
     auto *client = static_cast<Client *>(self);
-    g_source_destroy(client->write_source_);
-    g_source_unref(client->write_source_);
-    client->write_source_ = nullptr;
+    client->watch_writable(false);
     client->flush();
-    return G_SOURCE_REMOVE;
 }
 
 void Client::watch_writable(bool on) {
     if (on && !write_source_) {
-        write_source_ = g_socket_create_source(socket_, G_IO_OUT, nullptr);
-        g_source_set_callback(write_source_, G_SOURCE_FUNC(on_writable), this, nullptr);
-        g_source_attach(write_source_, context_);
+        write_source_ = transport_->watch(context_, true, on_writable, this);
     } else if (!on && write_source_) {
         g_source_destroy(write_source_);
         g_source_unref(write_source_);
@@ -113,7 +115,7 @@ void Client::watch_writable(bool on) {
 void Client::read_request() {
     char buffer[4096];
     g_autoptr(GError) error = nullptr;
-    gssize n = g_socket_receive(socket_, buffer, sizeof buffer, nullptr, &error);
+    gssize n = transport_->receive(buffer, sizeof buffer, &error);
     if (n < 0) {
         if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
             finish(RemoveReason::Error);
@@ -319,8 +321,7 @@ void Client::flush() {
             vectors[count].size = it->len - skip;
         }
         g_autoptr(GError) error = nullptr;
-        const gssize n = g_socket_send_message(socket_, nullptr, vectors, gint(count), nullptr, 0,
-                                               G_SOCKET_MSG_NONE, nullptr, &error);
+        const gssize n = transport_->send(vectors, count, &error);
         if (n < 0) {
             if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
                 watch_writable(true);
@@ -350,7 +351,7 @@ void Client::wake() {
 void Client::drain_input() {
     char buffer[4096];
     g_autoptr(GError) error = nullptr;
-    const gssize n = g_socket_receive(socket_, buffer, sizeof buffer, nullptr, &error);
+    const gssize n = transport_->receive(buffer, sizeof buffer, &error);
     if (n > 0)
         return; /* pipelined or unexpected bytes: ignored */
     if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -374,7 +375,7 @@ void Client::begin_closing() {
     closing_since_us_ = g_get_monotonic_time();
     /* Half-close and wait for the peer's EOF, so our last bytes are not lost to a reset
      * when unread request bytes are still queued. */
-    g_socket_shutdown(socket_, FALSE, TRUE, nullptr);
+    transport_->shutdown_write();
 }
 
 void Client::tick(int64_t now_us) {
@@ -414,7 +415,7 @@ void Client::finish(RemoveReason reason) {
         g_source_unref(read_source_);
         read_source_ = nullptr;
     }
-    g_socket_close(socket_, nullptr);
+    transport_->close();
     out_.clear();
     host_.finished(*this, reason);
 }

@@ -11,6 +11,7 @@
 #include "framing.h"
 #include "packet-log.h"
 #include "server.h"
+#include "transport.h"
 #include "wmsp-request.h"
 
 #include <gio/gio.h>
@@ -72,8 +73,9 @@ public:
 
 class Client {
 public:
-    /** Takes ownership of @p socket (non-blocking, connected). */
-    Client(ClientHost &host, uint64_t id, GSocket *socket, GMainContext *context);
+    /** Serves the connection @p transport (non-blocking, connected) in @p context. */
+    Client(ClientHost &host, uint64_t id, std::unique_ptr<Transport> transport,
+           GMainContext *context);
     ~Client();
     Client(const Client &) = delete;
     Client &operator=(const Client &) = delete;
@@ -118,8 +120,9 @@ private:
         const uint8_t *ptr() const { return is_inline ? inline_bytes : data; }
     };
 
-    static gboolean on_readable(GSocket *, GIOCondition, gpointer self);
-    static gboolean on_writable(GSocket *, GIOCondition, gpointer self);
+    static void on_started(void *self, const GError *error);
+    static void on_readable(void *self);
+    static void on_writable(void *self);
 
     void read_request();
     void answer(const wmsp::ClientRequest &request);
@@ -142,7 +145,7 @@ private:
 
     ClientHost &host_;
     const uint64_t id_;
-    GSocket *socket_;
+    std::unique_ptr<Transport> transport_;
     GMainContext *context_;
     GSource *read_source_ = nullptr;
     GSource *write_source_ = nullptr;

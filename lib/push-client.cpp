@@ -166,6 +166,7 @@ private:
     void flush();
     void read_more();
     void process_input();
+    bool completing_write() const;
     void on_answer(const Response &response);
     void on_setup_answer(const Response &response);
     void on_start_answer(const Response &response);
@@ -217,6 +218,7 @@ private:
     bool end_in_write_ = false;    /* the write in flight holds $E(0) */
     bool fill_in_write_ = false;   /* the write in flight completes the body with $F */
     bool data_flowed_ = false;     /* a $D was written since the last attempt began */
+    bool peer_closed_ = false;     /* EOF seen while a completing write was in flight */
     uint64_t backoff_generation_ = 0;
     uint64_t backoff_timer_ = 0; /* Clock timer id, 0 when none */
     Timer connect_timer_;
@@ -551,6 +553,7 @@ void Client::Impl::close_connection() {
     pending_.clear();
     end_in_write_ = false;
     fill_in_write_ = false;
+    peer_closed_ = false;
     update_stats([](ClientStats &stats) { stats.streaming = false; });
 }
 
@@ -698,17 +701,18 @@ void Client::Impl::on_written(size_t written) {
         backoff_.reset();
         update_stats([](ClientStats &stats) { stats.failed_attempts = 0; });
     }
-    if (end_in_write_) {
+    if (end_in_write_ || fill_in_write_) {
+        /* The body is complete: now the server's answer (or close) counts. */
+        const bool end = end_in_write_;
         end_in_write_ = false;
-        phase_ = Phase::Ending;
-        answer_timer_.arm(context_, config_.timeout_us, [this] { finish_end(); });
-        return;
-    }
-    if (fill_in_write_) {
         fill_in_write_ = false;
-        phase_ = Phase::AwaitStart;
+        phase_ = end ? Phase::Ending : Phase::AwaitStart;
         update_stats([](ClientStats &stats) { stats.streaming = false; });
-        answer_timer_.arm(context_, config_.timeout_us, [this] {
+        answer_timer_.arm(context_, config_.timeout_us, [this, end] {
+            if (end) {
+                finish_end();
+                return;
+            }
             fail_attempt(make_failure(make_error(Errc::ConnectionFailure,
                                                  session_->url().to_string() +
                                                      " did not answer the completed PushStart "
@@ -716,6 +720,11 @@ void Client::Impl::on_written(size_t written) {
                                                      seconds(config_.timeout_us))),
                          true);
         });
+        /* An answer or a close that came while the last bytes were written. */
+        ConnectionRef connection = connection_;
+        process_input();
+        if (connection == connection_ && peer_closed_)
+            on_closed_by_server();
         return;
     }
     flush();
@@ -751,6 +760,10 @@ void Client::Impl::on_read(GObject *source, GAsyncResult *result, gpointer data)
         return;
     }
     if (n == 0) {
+        if (self->completing_write()) {
+            self->peer_closed_ = true; /* handled once the write completes */
+            return;
+        }
         self->on_closed_by_server();
         return;
     }
@@ -761,7 +774,14 @@ void Client::Impl::on_read(GObject *source, GAsyncResult *result, gpointer data)
         self->read_more();
 }
 
+bool Client::Impl::completing_write() const {
+    return connection_ && connection_->writing && (end_in_write_ || fill_in_write_);
+}
+
 void Client::Impl::process_input() {
+    /* The answer to a body whose last bytes are being written waits for that write. */
+    if (completing_write())
+        return;
     ConnectionRef connection = connection_;
     while (connection == connection_ && !input_.empty()) {
         const http::Scan scan = http::scan_header_block(input_.data(), input_.size());
@@ -791,7 +811,6 @@ void Client::Impl::process_input() {
 }
 
 void Client::Impl::on_answer(const Response &response) {
-    fprintf(stderr, "DBG answer %u in phase %d\n", response.status, int(phase_));
     switch (phase_) {
     case Phase::AwaitSetup:
         on_setup_answer(response);

@@ -397,7 +397,7 @@ gboolean Server::Impl::on_accept(GSocket *, GIOCondition, gpointer self) {
         g_socket_set_blocking(socket, FALSE);
         g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
         const uint64_t id = impl->next_id_++;
-        auto client = std::make_unique<Client>(*impl, id, socket, impl->context_);
+        auto client = std::make_unique<Client>(*impl, id, Transport::plain(socket), impl->context_);
         Client *raw = client.get();
         {
             std::lock_guard<std::mutex> locker(impl->clients_lock_);

@@ -95,7 +95,6 @@ std::string play(const std::string &url) {
     const Run result = interop::run(argv, kVlcLimitS, {"HOME=" + home.path()});
     fail_unless(result.exited && result.status == 0, "%s",
                 interop::describe(argv, result).c_str());
-    g_file_set_contents(("/tmp/vlc-debug-" + std::to_string(g_get_monotonic_time()) + ".log").c_str(), (result.out + result.err).c_str(), -1, nullptr); // DEBUG-REMOVE
     return result.out + result.err;
 }
 
@@ -105,12 +104,17 @@ std::string play(const std::string &url) {
  */
 void assert_played(const std::string &log, const std::vector<std::string> &streams) {
     const std::vector<std::string> all = lines_from(log, "");
+    /* The log is long: it goes to stderr, the failure message stays short
+     * (check passes it through a pipe the parent reads only at the end). */
     const auto expect = [&](const std::vector<std::string> &lines, const std::string &text) {
-        fail_unless(contains(lines, text), "VLC never logged \"%s\":\n%s", text.c_str(),
-                    log.c_str());
+        if (!contains(lines, text))
+            g_printerr("VLC log:\n%s\n", log.c_str());
+        fail_unless(contains(lines, text), "VLC never logged \"%s\"", text.c_str());
     };
     const auto refuse = [&](const std::vector<std::string> &lines, const std::string &text) {
-        fail_if(contains(lines, text), "VLC logged \"%s\":\n%s", text.c_str(), log.c_str());
+        if (contains(lines, text))
+            g_printerr("VLC log:\n%s\n", log.c_str());
+        fail_if(contains(lines, text), "VLC logged \"%s\"", text.c_str());
     };
 
     /* Describe: the features Pragma and a whole ASF header in $H. */
@@ -143,7 +147,7 @@ GST_START_TEST(test_vlc_video) {
     pipeline.set_state(GST_STATE_PLAYING);
     const std::string log = play(pipeline.url("mmsh"));
     assert_played(log, {"video stream(codec:WMV2"});
-    for (const Fields &client : pipeline.element_messages("wmnetsink-client-added", 2)) {
+    for (const Fields &client : pipeline.element_messages("wmnetsink-client-added", 1)) {
         fail_unless_equals_string(client.at("protocol").c_str(), "wmsp");
         fail_unless_equals_string(client.at("user-agent").c_str(), "NSPlayer/7.10.0.3059");
     }
@@ -157,7 +161,7 @@ GST_START_TEST(test_vlc_audio_video) {
     pipeline.rebase("aenc");
     pipeline.set_state(GST_STATE_PLAYING);
     const std::string log = play(pipeline.url("mmsh"));
-    assert_played(log, {"video stream(codec:WMV2", "audio stream(codec:"});
+    assert_played(log, {"video stream(codec:WMV2", "audio stream (codec:WMA2"});
     pipeline.assert_no_errors();
 }
 GST_END_TEST;

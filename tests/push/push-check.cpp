@@ -189,7 +189,8 @@ AppPipeline::AppPipeline(const std::string &sink_properties) {
         "appsrc name=src format=time ! wmpushsink name=sink " + sink_properties;
     GError *error = nullptr;
     pipeline_ = gst_parse_launch(description.c_str(), &error);
-    fail_unless(pipeline_ != nullptr, "%s: %s", description.c_str(), error ? error->message : "");
+    fail_unless(pipeline_ != nullptr && error == nullptr, "%s: %s", description.c_str(),
+                error ? error->message : "");
     src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
     sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
     GstBus *bus = gst_element_get_bus(pipeline_);
@@ -242,7 +243,8 @@ LivePipeline::LivePipeline(guint frames, const std::string &sink_properties) {
         sink_properties;
     GError *error = nullptr;
     pipeline_ = gst_parse_launch(description.c_str(), &error);
-    fail_unless(pipeline_ != nullptr, "%s: %s", description.c_str(), error ? error->message : "");
+    fail_unless(pipeline_ != nullptr && error == nullptr, "%s: %s", description.c_str(),
+                error ? error->message : "");
     sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
     GstPad *pad = gst_element_get_static_pad(sink_, "sink");
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count, this, nullptr);

@@ -619,10 +619,13 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
         set_answer(conn.id, 401);
         return false;
     }
-    const std::string push_id = request.push_id;
+    std::string push_id = request.push_id;
     size_t close_after = 0;
     {
         std::unique_lock<std::mutex> locker(lock_);
+        /* Without Set-Cookie the client cannot know the id: the newest session is meant. */
+        if (!options_.set_cookie && push_id == "0" && !record_.push_ids.empty())
+            push_id = record_.push_ids.back();
         auto it = sessions_.find(push_id);
         if (it == sessions_.end() || it->second.active_connection != 0) {
             locker.unlock();

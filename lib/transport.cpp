@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "transport.h"
+
+#include <utility>
+
+namespace wmstream {
+
+namespace {
+
+/** What a watch source calls back; freed with the source. */
+struct Watch {
+    Transport::Ready ready;
+    void *data;
+};
+
+void free_watch(gpointer watch) {
+    delete static_cast<Watch *>(watch);
+}
+
+gboolean on_socket_ready(GSocket *, GIOCondition, gpointer watch) {
+    auto *w = static_cast<Watch *>(watch);
+    w->ready(w->data);
+    return G_SOURCE_CONTINUE;
+}
+
+gboolean on_stream_ready(GObject *, gpointer watch) {
+    auto *w = static_cast<Watch *>(watch);
+    w->ready(w->data);
+    return G_SOURCE_CONTINUE;
+}
+
+class PlainTransport final : public Transport {
+public:
+    explicit PlainTransport(GSocket *socket) : socket_(socket) {}
+    ~PlainTransport() override { g_object_unref(socket_); }
+
+    GSocket *socket() const override { return socket_; }
+    void start(GMainContext *, Handshaken done, void *data) override { done(data, nullptr); }
+    gssize receive(char *buffer, size_t size, GError **error) override {
+        return g_socket_receive(socket_, buffer, size, nullptr, error);
+    }
+    gssize send(const GOutputVector *vectors, size_t count, GError **error) override {
+        return g_socket_send_message(socket_, nullptr, const_cast<GOutputVector *>(vectors),
+                                     gint(count), nullptr, 0, G_SOCKET_MSG_NONE, nullptr, error);
+    }
+    GSource *watch(GMainContext *context, bool writable, Ready ready, void *data) override {
+        const auto condition = writable ? G_IO_OUT : GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR);
+        GSource *source = g_socket_create_source(socket_, condition, nullptr);
+        g_source_set_callback(source, G_SOURCE_FUNC(on_socket_ready), new Watch{ready, data},
+                              free_watch);
+        g_source_attach(source, context);
+        return source;
+    }
+    void shutdown_write() override { g_socket_shutdown(socket_, FALSE, TRUE, nullptr); }
+    void close() override { g_socket_close(socket_, nullptr); }
+
+private:
+    GSocket *socket_;
+};
+
+class TlsTransport final : public Transport {
+public:
+    TlsTransport(GSocket *socket, GIOStream *tls) : socket_(socket), tls_(tls) {}
+    ~TlsTransport() override {
+        g_cancellable_cancel(cancellable_);
+        g_object_unref(cancellable_);
+        g_object_unref(tls_);
+        g_object_unref(socket_);
+    }
+
+    GSocket *socket() const override { return socket_; }
+    void start(GMainContext *context, Handshaken done, void *data) override {
+        g_main_context_push_thread_default(context);
+        struct Pending {
+            Handshaken done;
+            void *data;
+        };
+        g_tls_connection_handshake_async(
+            G_TLS_CONNECTION(tls_), G_PRIORITY_DEFAULT, cancellable_,
+            [](GObject *tls, GAsyncResult *result, gpointer pending) {
+                std::unique_ptr<Pending> p(static_cast<Pending *>(pending));
+                g_autoptr(GError) error = nullptr;
+                if (!g_tls_connection_handshake_finish(G_TLS_CONNECTION(tls), result, &error) &&
+                    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                    return; /* the transport is gone */
+                p->done(p->data, error);
+            },
+            new Pending{done, data});
+        g_main_context_pop_thread_default(context);
+    }
+    gssize receive(char *buffer, size_t size, GError **error) override {
+        return g_pollable_input_stream_read_nonblocking(input(), buffer, size, nullptr, error);
+    }
+    gssize send(const GOutputVector *vectors, size_t count, GError **error) override {
+        gsize written = 0;
+        const GPollableReturn result = g_pollable_output_stream_writev_nonblocking(
+            output(), vectors, count, &written, nullptr, error);
+        if (result == G_POLLABLE_RETURN_WOULD_BLOCK) {
+            g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "would block");
+            return -1;
+        }
+        return result == G_POLLABLE_RETURN_OK ? gssize(written) : -1;
+    }
+    GSource *watch(GMainContext *context, bool writable, Ready ready, void *data) override {
+        GSource *source = writable ? g_pollable_output_stream_create_source(output(), nullptr)
+                                   : g_pollable_input_stream_create_source(input(), nullptr);
+        g_source_set_callback(source, G_SOURCE_FUNC(on_stream_ready), new Watch{ready, data},
+                              free_watch);
+        g_source_attach(source, context);
+        return source;
+    }
+    void shutdown_write() override {
+        /* close_notify is sent when the output side closes. */
+        g_output_stream_close(g_io_stream_get_output_stream(tls_), nullptr, nullptr);
+    }
+    void close() override {
+        g_cancellable_cancel(cancellable_);
+        g_socket_close(socket_, nullptr);
+    }
+
+private:
+    GPollableInputStream *input() const {
+        return G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(tls_));
+    }
+    GPollableOutputStream *output() const {
+        return G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(tls_));
+    }
+
+    GSocket *socket_;
+    GIOStream *tls_;
+    GCancellable *cancellable_ = g_cancellable_new();
+};
+
+} // namespace
+
+std::unique_ptr<Transport> Transport::plain(GSocket *socket) {
+    return std::make_unique<PlainTransport>(socket);
+}
+
+std::unique_ptr<Transport> Transport::tls(GSocket *socket, GTlsCertificate *certificate,
+                                          GError **error) {
+    g_autoptr(GSocketConnection) connection = g_socket_connection_factory_create_connection(socket);
+    GIOStream *tls = g_tls_server_connection_new(G_IO_STREAM(connection), certificate, error);
+    if (!tls) {
+        g_object_unref(socket);
+        return nullptr;
+    }
+    return std::make_unique<TlsTransport>(socket, tls);
+}
+
+} // namespace wmstream

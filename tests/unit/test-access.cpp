@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of address filtering and viewer authentication (lib/access.h). */
+#include "access.h"
+
+#include <gio/gio.h>
+
+#include <cstring>
+#include <string>
+
+using namespace wmstream;
+using namespace wmstream::access;
+
+namespace {
+
+bool allows(const AddressFilter &filter, const char *address) {
+    g_autoptr(GInetAddress) a = g_inet_address_new_from_string(address);
+    g_assert_nonnull(a);
+    return filter.allows(a);
+}
+
+void test_address_filter() {
+    auto everyone = AddressFilter::parse({}, {});
+    g_assert_true(everyone.ok());
+    g_assert_true(everyone->empty());
+    g_assert_true(allows(*everyone, "203.0.113.7"));
+
+    auto filter =
+        AddressFilter::parse({"10.0.0.0/8", "2001:db8::/32", "127.0.0.1"}, {"10.1.0.0/16"});
+    g_assert_true(filter.ok());
+    g_assert_true(allows(*filter, "10.2.3.4"));
+    g_assert_false(allows(*filter, "10.1.2.3")); /* deny wins */
+    g_assert_true(allows(*filter, "2001:db8::1"));
+    g_assert_false(allows(*filter, "2001:db9::1"));
+    g_assert_true(allows(*filter, "127.0.0.1"));
+    g_assert_false(allows(*filter, "127.0.0.2"));
+    /* A dual-stack listener sees IPv4 peers as IPv4-mapped IPv6. */
+    g_assert_true(allows(*filter, "::ffff:10.2.3.4"));
+    g_assert_false(allows(*filter, "::ffff:10.1.2.3"));
+
+    auto deny_only = AddressFilter::parse({}, {"192.0.2.0/24"});
+    g_assert_true(allows(*deny_only, "198.51.100.1"));
+    g_assert_false(allows(*deny_only, "192.0.2.200"));
+
+    for (const char *bad : {"10.0.0.0/33", "not-an-address", "10.0.0.0/", ""}) {
+        auto result = AddressFilter::parse({bad}, {});
+        g_assert_false(result.ok());
+        g_assert_true(result.error().code == Errc::InvalidArgument);
+    }
+}
+
+std::string md5(const std::string &text) {
+    g_autofree char *hex = g_compute_checksum_for_string(G_CHECKSUM_MD5, text.c_str(), -1);
+    return hex;
+}
+
+/* The nonce value of a Digest challenge. */
+std::string nonce_of(const std::string &challenge) {
+    const size_t at = challenge.find("nonce=\"") + 7;
+    return challenge.substr(at, challenge.find('"', at) - at);
+}
+
+/* An RFC 2617 / 7616 qop=auth answer, computed as a client would. */
+std::string digest_answer(const std::string &user, const std::string &password,
+                          const std::string &realm, const std::string &nonce,
+                          const std::string &method, const std::string &uri) {
+    const std::string ha1 = md5(user + ":" + realm + ":" + password);
+    const std::string ha2 = md5(method + ":" + uri);
+    const std::string response = md5(ha1 + ":" + nonce + ":00000001:0a4f113b:auth:" + ha2);
+    return "Digest username=\"" + user + "\", realm=\"" + realm + "\", nonce=\"" + nonce +
+           "\", uri=\"" + uri + "\", qop=auth, nc=00000001, cnonce=\"0a4f113b\", response=\"" +
+           response + "\", algorithm=MD5";
+}
+
+void test_basic() {
+    Authenticator auth("wmstream", "viewer", "s3cret: with colon", "key");
+    const int64_t now = 1000;
+    g_assert_true(auth.check("GET", "/", nullptr, now) == Verdict::Missing);
+    const std::string good =
+        "Basic " + std::string(g_base64_encode(
+                       reinterpret_cast<const guchar *>("viewer:s3cret: with colon"), 25));
+    std::string user;
+    g_assert_true(auth.check("GET", "/", &good, now, &user) == Verdict::Ok);
+    g_assert_cmpstr(user.c_str(), ==, "viewer");
+    g_autofree char *wrong_b64 =
+        g_base64_encode(reinterpret_cast<const guchar *>("viewer:guess"), 12);
+    const std::string wrong = std::string("Basic ") + wrong_b64;
+    g_assert_true(auth.check("GET", "/", &wrong, now) == Verdict::Bad);
+    const std::string garbage = "Basic %%%";
+    g_assert_true(auth.check("GET", "/", &garbage, now) == Verdict::Bad);
+    const std::string ntlm = "NTLM TlRMTVNTUAABAAAA";
+    g_assert_true(auth.check("GET", "/", &ntlm, now) == Verdict::Missing);
+}
+
+void test_digest() {
+    Authenticator auth("wmstream", "viewer", "pw", "signing key");
+    const int64_t now = 5 * G_USEC_PER_SEC;
+    const auto challenges = auth.challenges(now, false);
+    g_assert_cmpuint(challenges.size(), ==, 2);
+    g_assert_true(g_str_has_prefix(challenges[0].c_str(), "Digest realm=\"wmstream\""));
+    g_assert_nonnull(std::strstr(challenges[0].c_str(), "qop=\"auth\""));
+    g_assert_true(g_str_has_prefix(challenges[1].c_str(), "Basic realm=\"wmstream\""));
+    const std::string nonce = nonce_of(challenges[0]);
+
+    std::string user;
+    const std::string good = digest_answer("viewer", "pw", "wmstream", nonce, "GET", "/live");
+    g_assert_true(auth.check("GET", "/live", &good, now + 1000, &user) == Verdict::Ok);
+    g_assert_cmpstr(user.c_str(), ==, "viewer");
+    /* Wrong password, user, path, method, realm. */
+    const std::string bad_pw = digest_answer("viewer", "px", "wmstream", nonce, "GET", "/live");
+    g_assert_true(auth.check("GET", "/live", &bad_pw, now, nullptr) == Verdict::Bad);
+    const std::string bad_user = digest_answer("eve", "pw", "wmstream", nonce, "GET", "/live");
+    g_assert_true(auth.check("GET", "/live", &bad_user, now, nullptr) == Verdict::Bad);
+    g_assert_true(auth.check("GET", "/other", &good, now, nullptr) == Verdict::Bad);
+    g_assert_true(auth.check("POST", "/live", &good, now, nullptr) == Verdict::Bad);
+    const std::string bad_realm = digest_answer("viewer", "pw", "other", nonce, "GET", "/live");
+    g_assert_true(auth.check("GET", "/live", &bad_realm, now, nullptr) == Verdict::Bad);
+    /* A nonce we did not sign. */
+    std::string forged_nonce = nonce;
+    forged_nonce[20] = forged_nonce[20] == 'a' ? 'b' : 'a';
+    const std::string forged =
+        digest_answer("viewer", "pw", "wmstream", forged_nonce, "GET", "/live");
+    g_assert_true(auth.check("GET", "/live", &forged, now, nullptr) == Verdict::Bad);
+    /* An expired one: stale, so the client retries without asking the user. */
+    g_assert_true(auth.check("GET", "/live", &good, now + Authenticator::kNonceLifetimeUs + 1,
+                             nullptr) == Verdict::Stale);
+    g_assert_nonnull(std::strstr(auth.challenges(now, true)[0].c_str(), "stale=true"));
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    g_test_init(&argc, &argv, nullptr);
+    g_test_add_func("/access/address-filter", test_address_filter);
+    g_test_add_func("/access/basic", test_basic);
+    g_test_add_func("/access/digest", test_digest);
+    return g_test_run();
+}
