@@ -145,11 +145,21 @@ void raise_fd_limit(rlim_t wanted) {
     }
 }
 
-/* The sink with the benchmark's defaults, then the --set overrides. */
+/* The sink with the benchmark's defaults, then the --set overrides (every one must exist). */
 GstElement *make_sink(const Options &options) {
     GstElement *sink = gst_element_factory_make(options.sink.c_str(), "sink");
-    if (!sink)
+    if (!sink) {
+        std::fprintf(stderr, "source: no element '%s'\n", options.sink.c_str());
         return nullptr;
+    }
+    for (const auto &setting : options.settings) {
+        if (!g_object_class_find_property(G_OBJECT_GET_CLASS(sink), setting.first.c_str())) {
+            std::fprintf(stderr, "source: %s has no property '%s'\n", options.sink.c_str(),
+                         setting.first.c_str());
+            gst_object_unref(sink);
+            return nullptr;
+        }
+    }
     const bool tcp = options.sink == "tcpserversink";
     gst_util_set_object_arg(G_OBJECT(sink), tcp ? "host" : "address", "127.0.0.1");
     gst_util_set_object_arg(G_OBJECT(sink), "port", "0");
@@ -233,10 +243,8 @@ int run(const Options &options) {
     }
 
     GstElement *sink = make_sink(options);
-    if (!sink) {
-        std::fprintf(stderr, "source: no element '%s'\n", options.sink.c_str());
+    if (!sink)
         return 2;
-    }
     source.pipeline = gst_pipeline_new("bench");
     source.appsrc = gst_element_factory_make("appsrc", "src");
     g_autoptr(GstCaps) caps = make_caps(*recording);

@@ -29,6 +29,22 @@
  * * `wmnetsink-client-removed`: id, address, port, reason (string, a
  *   #GstWmNetSinkRemoveReason nick), bytes-sent (guint64).
  * * `wmnetsink-client-resolved`: id, address, dns-name (string).
+ * * `wmnetsink-port-open`: backend (string: "firewalld", "upnp", "nat-pmp"),
+ *   action ("open", "renew", "close"), result ("opened", "already-open",
+ *   "closed", "kept", "unavailable", "conflict", "failed"), port (guint),
+ *   protocol ("tcp"), zone (firewalld) or gateway, external-address,
+ *   external-port and lease (gateways), and for a failure error-message,
+ *   error-name, error-code — see open-firewall and port-mapping.
+ *
+ * With #GstWmNetSink:open-firewall the bound port is opened in the host
+ * firewall (a firewalld runtime rule, the counterpart of
+ * INetFwV6Connection::OpenPort) and with #GstWmNetSink:port-mapping mapped on
+ * the NAT gateway (UPnP IGD or NAT-PMP), both after the bind and without
+ * delaying the state change; READY→NULL removes only what the element added.
+ * A failure (conflict, refusal) is a WARNING, never an ERROR: the stream is
+ * still served on the local network. A polkit or uid refusal carries the
+ * condition E_ACCESSDENIED, a refused mapping NS_E_NETWORK_RESOURCE_FAILURE.
+ * See docs/port-reachability.md.
  *
  * Errors and warnings carry a details structure with "condition" (the
  * Windows Media condition, e.g. "NS_E_NETWORK_RESOURCE_FAILURE") and
@@ -57,6 +73,8 @@
 #include "gstwmnetsink.h"
 
 #include "errors.h"
+#include "firewall.h"
+#include "port-mapping.h"
 #include "relay.h"
 #include "server.h"
 
@@ -70,12 +88,32 @@
 GST_DEBUG_CATEGORY_STATIC(gst_wm_net_sink_debug);
 #define GST_CAT_DEFAULT gst_wm_net_sink_debug
 
+/* How the bound port is mapped on the NAT gateway (the port-mapping property). */
+typedef enum {
+    GST_WM_NET_SINK_PORT_MAPPING_NONE,
+    GST_WM_NET_SINK_PORT_MAPPING_UPNP,
+    GST_WM_NET_SINK_PORT_MAPPING_NAT_PMP,
+    GST_WM_NET_SINK_PORT_MAPPING_AUTO,
+} GstWmNetSinkPortMapping;
+
+static GType gst_wm_net_sink_port_mapping_get_type(void);
+#define GST_TYPE_WM_NET_SINK_PORT_MAPPING (gst_wm_net_sink_port_mapping_get_type())
+
 namespace {
 
 /* The element's properties. The core's ServerConfig holds the listener and
  * client policy with its documented defaults. */
+/* Port reachability: used from the next open. */
+struct ReachSettings {
+    bool open_firewall = false;
+    std::string firewall_zone; /* "" = the default zone */
+    GstWmNetSinkPortMapping port_mapping = GST_WM_NET_SINK_PORT_MAPPING_NONE;
+    guint lease_s = wmstream::PortMappingConfig().lease_s;
+};
+
 struct Settings {
     wmstream::ServerConfig config;
+    ReachSettings reach;
     GstWmNetSinkProtocol protocol = GST_WM_NET_SINK_PROTOCOL_HTTP;
     /* The lag limits in GStreamer units (ns, bytes or buffers); turned into
      * config's lag_* fields by server_config(). */
@@ -142,12 +180,15 @@ private:
 /* The C++ side of the element: settings, the server and the relay thread.
  * Implements ServerEvents: the callbacks run on the server's I/O thread and
  * only hand the event to the relay. */
-struct GstWmNetSinkState final : public wmstream::ServerEvents {
-    explicit GstWmNetSinkState(GstWmNetSink *sink) : sink_(sink), server_(this) {}
+struct GstWmNetSinkState final : public wmstream::ServerEvents, public wmstream::PortEvents {
+    explicit GstWmNetSinkState(GstWmNetSink *sink)
+        : sink_(sink), server_(this), firewall_(this), mapper_(this) {}
 
     void client_added(const wmstream::ClientInfo &client) override;
     void client_removed(const wmstream::ClientInfo &client, wmstream::RemoveReason reason) override;
     void client_resolved(const wmstream::ClientInfo &client) override;
+    /* PortEvents: called on the Firewall's and PortMapper's threads. */
+    void port_report(const wmstream::PortReport &report) override;
     void warning(const wmstream::Error &error) override;
 
     GstWmNetSink *sink_; /* C-style friend. */
@@ -162,11 +203,18 @@ struct GstWmNetSinkState final : public wmstream::ServerEvents {
     guint current_port_ = 0;
     /* Protected by lock_: empty when not open. */
     std::string host_url_;
+    /* Protected by lock_: the gateway's external address and port while a
+     * mapping exists ("" and 0 otherwise); host-url uses them. */
+    std::string external_address_;
+    guint external_port_ = 0;
 
     /* Declared before server_ so that it outlives it: closing the server
      * reports the last removals into it. */
     wmstream::plugin::Relay relay_;
     wmstream::Server server_;
+    /* Declared after relay_ for the same reason: they report into it. */
+    wmstream::Firewall firewall_;
+    wmstream::PortMapper mapper_;
 };
 
 struct _GstWmNetSink {
@@ -193,6 +241,12 @@ enum {
     PROP_TIMEOUT,
     PROP_FLUSH_INTERVAL,
     PROP_BYTES_SERVED,
+    PROP_OPEN_FIREWALL,
+    PROP_FIREWALL_ZONE,
+    PROP_PORT_MAPPING,
+    PROP_PORT_MAPPING_LEASE,
+    PROP_EXTERNAL_ADDRESS,
+    PROP_EXTERNAL_PORT,
     N_PROPERTIES,
 };
 
@@ -224,6 +278,20 @@ GType gst_wm_net_sink_protocol_get_type(void) {
     };
     if (g_once_init_enter(&type))
         g_once_init_leave(&type, g_enum_register_static("GstWmNetSinkProtocol", values));
+    return type;
+}
+
+static GType gst_wm_net_sink_port_mapping_get_type(void) {
+    static gsize type = 0;
+    static const GEnumValue values[] = {
+        {GST_WM_NET_SINK_PORT_MAPPING_NONE, "No gateway mapping", "none"},
+        {GST_WM_NET_SINK_PORT_MAPPING_UPNP, "UPnP IGD (WANIPConnection)", "upnp"},
+        {GST_WM_NET_SINK_PORT_MAPPING_NAT_PMP, "NAT-PMP (RFC 6886)", "nat-pmp"},
+        {GST_WM_NET_SINK_PORT_MAPPING_AUTO, "UPnP IGD, then NAT-PMP when no IGD answers", "auto"},
+        {0, nullptr, nullptr},
+    };
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstWmNetSinkPortMapping", values));
     return type;
 }
 
@@ -368,6 +436,96 @@ void GstWmNetSinkState::client_resolved(const wmstream::ClientInfo &client) {
     relay_.post([sink = sink_, client] { relay_client_resolved(sink, client); });
 }
 
+/* Port reachability (open-firewall, port-mapping): the core reports through
+ * PortEvents; the element maps each report onto a `wmnetsink-port-open`
+ * message, a WARNING for a failure, and external-address/external-port. */
+
+/* The "wmnetsink-port-open" structure of @report. */
+static GstStructure *port_report_structure(const wmstream::PortReport &report) {
+    GstStructure *structure = gst_structure_new(
+        "wmnetsink-port-open", "backend", G_TYPE_STRING, wmstream::to_string(report.backend),
+        "action", G_TYPE_STRING, wmstream::to_string(report.action), "result", G_TYPE_STRING,
+        wmstream::to_string(report.result), "port", G_TYPE_UINT, static_cast<guint>(report.port),
+        "protocol", G_TYPE_STRING, report.protocol.c_str(), nullptr);
+    if (report.backend == wmstream::PortBackend::Firewalld)
+        gst_structure_set(structure, "zone", G_TYPE_STRING, report.zone.c_str(), nullptr);
+    else
+        gst_structure_set(structure, "gateway", G_TYPE_STRING, report.gateway.c_str(),
+                          "external-address", G_TYPE_STRING, report.external_address.c_str(),
+                          "external-port", G_TYPE_UINT, static_cast<guint>(report.external_port),
+                          "lease", G_TYPE_UINT, static_cast<guint>(report.lease_s), nullptr);
+    if (report.error)
+        gst_structure_set(structure, "error-message", G_TYPE_STRING, report.error->message.c_str(),
+                          "error-name", G_TYPE_STRING, report.error_name.c_str(), "error-code",
+                          G_TYPE_INT, report.error_code, nullptr);
+    return structure;
+}
+
+/* The WARNING's user text for a failed @report. */
+static std::string port_failure_text(const wmstream::PortReport &report) {
+    const std::string port = "port " + std::to_string(report.port) + "/" + report.protocol;
+    if (report.backend == wmstream::PortBackend::Firewalld)
+        return report.action == wmstream::PortAction::Close
+                   ? "Could not close " + port + " in the firewall."
+                   : "Could not open " + port + " in the firewall.";
+    const std::string gateway = std::string(" (") + wmstream::to_string(report.backend) + ").";
+    if (report.action == wmstream::PortAction::Open)
+        return "Could not map " + port + " on the gateway" + gateway;
+    if (report.action == wmstream::PortAction::Renew)
+        return "Could not renew the mapping of " + port + " on the gateway" + gateway;
+    return "Could not remove the mapping of " + port + " from the gateway" + gateway;
+}
+
+/* host-url: the gateway's external address and port while a mapping exists,
+ * else the local URL. Called with lock_ held. */
+static std::string reachable_url(const GstWmNetSinkState &state) {
+    if (state.external_address_.empty() || state.external_port_ == 0)
+        return state.host_url_;
+    return "http://" + state.external_address_ + ":" + std::to_string(state.external_port_) + "/";
+}
+
+/* A mapping report: external-address and external-port are the mapping's
+ * while it exists, cleared by any other outcome. */
+static void update_external(GstWmNetSink *self, const wmstream::PortReport &report) {
+    GstWmNetSinkState *state = self->state;
+    const bool mapped = report.result == wmstream::PortResult::Opened ||
+                        report.result == wmstream::PortResult::AlreadyOpen;
+    const std::string address = mapped ? report.external_address : "";
+    const guint port = mapped ? report.external_port : 0;
+    {
+        std::lock_guard<std::mutex> locker(state->lock_);
+        if (!state->open_ || (state->external_address_ == address && state->external_port_ == port))
+            return;
+        state->external_address_ = address;
+        state->external_port_ = port;
+    }
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_EXTERNAL_ADDRESS]);
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_EXTERNAL_PORT]);
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_HOST_URL]);
+}
+
+static void relay_port_report(GstWmNetSink *self, const wmstream::PortReport &report) {
+    GST_INFO_OBJECT(self, "%s %s port %u: %s%s%s", wmstream::to_string(report.backend),
+                    wmstream::to_string(report.action), report.port,
+                    wmstream::to_string(report.result), report.error ? ": " : "",
+                    report.error ? report.error->message.c_str() : "");
+    GstStructure *structure = port_report_structure(report);
+    GstStructure *context = gst_structure_copy(structure);
+    post_element_message(self, structure);
+    /* Never an ERROR: the stream is still served on the local network. */
+    if (wmstream::is_failure(report.result) && report.error)
+        WMSTREAM_POST_ERROR(self, GST_MESSAGE_WARNING, *report.error, port_failure_text(report),
+                            context);
+    else
+        gst_structure_free(context);
+    if (report.backend != wmstream::PortBackend::Firewalld)
+        update_external(self, report);
+}
+
+void GstWmNetSinkState::port_report(const wmstream::PortReport &report) {
+    relay_.post([sink = sink_, report] { relay_port_report(sink, report); });
+}
+
 void GstWmNetSinkState::warning(const wmstream::Error &error) {
     relay_.post([sink = sink_, error] {
         WMSTREAM_POST_ERROR(sink, GST_MESSAGE_WARNING, error, error.message, nullptr);
@@ -476,6 +634,43 @@ static gboolean gst_wm_net_sink_event(GstBaseSink *bsink, GstEvent *event) {
 
 /* States */
 
+/* After the bind (port 0 is resolved): start opening @port in the firewall
+ * and mapping it on the gateway, as the settings ask. Both run on threads of
+ * their own and report through GstWmNetSinkState::port_report(); the state
+ * change never waits for them. */
+static void gst_wm_net_sink_open_port(GstWmNetSink *self, const std::string &address,
+                                      uint16_t port) {
+    GstWmNetSinkState *state = self->state;
+    ReachSettings reach;
+    {
+        std::lock_guard<std::mutex> locker(state->lock_);
+        reach = state->settings_.reach;
+    }
+    if (reach.open_firewall) {
+        wmstream::FirewallConfig firewall;
+        firewall.zone = reach.firewall_zone;
+        firewall.port = port;
+        firewall.bind_address = address;
+        wmstream::Status status = state->firewall_.open(firewall);
+        if (!status)
+            GST_WARNING_OBJECT(self, "firewall: %s", status.error().message.c_str());
+    }
+    if (reach.port_mapping != GST_WM_NET_SINK_PORT_MAPPING_NONE) {
+        wmstream::PortMappingConfig mapping;
+        mapping.method = reach.port_mapping == GST_WM_NET_SINK_PORT_MAPPING_UPNP
+                             ? wmstream::PortMappingMethod::Upnp
+                         : reach.port_mapping == GST_WM_NET_SINK_PORT_MAPPING_NAT_PMP
+                             ? wmstream::PortMappingMethod::NatPmp
+                             : wmstream::PortMappingMethod::Auto;
+        mapping.port = port;
+        mapping.bind_address = address;
+        mapping.lease_s = reach.lease_s;
+        wmstream::Status status = state->mapper_.open(mapping);
+        if (!status)
+            GST_WARNING_OBJECT(self, "port mapping: %s", status.error().message.c_str());
+    }
+}
+
 /* NULL→READY: IWMWriterNetworkSink::Open. Done in change_state rather than
  * GstBaseSink::start() so that a failure posts only our error (basesink adds
  * a generic "Failed to start" after a failed start()). */
@@ -520,6 +715,7 @@ static gboolean gst_wm_net_sink_open(GstWmNetSink *self) {
                                                  static_cast<guint>(*port), "host-url",
                                                  G_TYPE_STRING, url.c_str(), "address",
                                                  G_TYPE_STRING, config.address.c_str(), nullptr));
+    gst_wm_net_sink_open_port(self, config.address, *port);
     return TRUE;
 }
 
@@ -527,14 +723,22 @@ static gboolean gst_wm_net_sink_open(GstWmNetSink *self) {
 static void gst_wm_net_sink_close(GstWmNetSink *self) {
     GstWmNetSinkState *state = self->state;
 
+    /* The firewall rule and the gateway mapping are undone in parallel with
+     * the server's close, each bounded (about 2 s). */
+    state->firewall_.begin_close();
+    state->mapper_.begin_close();
     state->server_.close();
-    /* Emits the removals close() reported. */
+    state->firewall_.close();
+    state->mapper_.close();
+    /* Emits the removals close() reported and the port reports. */
     state->relay_.stop();
     {
         std::lock_guard<std::mutex> locker(state->lock_);
         state->open_ = false;
         state->current_port_ = 0;
         state->host_url_.clear();
+        state->external_address_.clear();
+        state->external_port_ = 0;
     }
     GST_INFO_OBJECT(self, "closed");
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CURRENT_PORT]);
@@ -644,6 +848,23 @@ static bool apply_setting(Settings &settings, guint prop_id, const GValue *value
         const auto interval_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
         return std::exchange(config.flush_interval_us, interval_us) != interval_us;
     }
+    case PROP_OPEN_FIREWALL: {
+        const bool open = g_value_get_boolean(value);
+        return std::exchange(settings.reach.open_firewall, open) != open;
+    }
+    case PROP_FIREWALL_ZONE: {
+        const gchar *zone = g_value_get_string(value);
+        const std::string text = zone ? zone : "";
+        return std::exchange(settings.reach.firewall_zone, text) != text;
+    }
+    case PROP_PORT_MAPPING: {
+        const auto mapping = static_cast<GstWmNetSinkPortMapping>(g_value_get_enum(value));
+        return std::exchange(settings.reach.port_mapping, mapping) != mapping;
+    }
+    case PROP_PORT_MAPPING_LEASE: {
+        const guint lease_s = g_value_get_uint(value);
+        return std::exchange(settings.reach.lease_s, lease_s) != lease_s;
+    }
     default:
         g_return_val_if_reached(false);
     }
@@ -705,8 +926,31 @@ static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue 
     case PROP_ADDRESS:
         g_value_set_string(value, config.address.empty() ? nullptr : config.address.c_str());
         break;
-    case PROP_HOST_URL:
-        g_value_set_string(value, state->host_url_.empty() ? nullptr : state->host_url_.c_str());
+    case PROP_HOST_URL: {
+        const std::string url = reachable_url(*state);
+        g_value_set_string(value, url.empty() ? nullptr : url.c_str());
+        break;
+    }
+    case PROP_OPEN_FIREWALL:
+        g_value_set_boolean(value, state->settings_.reach.open_firewall);
+        break;
+    case PROP_FIREWALL_ZONE: {
+        const std::string &zone = state->settings_.reach.firewall_zone;
+        g_value_set_string(value, zone.empty() ? nullptr : zone.c_str());
+        break;
+    }
+    case PROP_PORT_MAPPING:
+        g_value_set_enum(value, state->settings_.reach.port_mapping);
+        break;
+    case PROP_PORT_MAPPING_LEASE:
+        g_value_set_uint(value, state->settings_.reach.lease_s);
+        break;
+    case PROP_EXTERNAL_ADDRESS:
+        g_value_set_string(
+            value, state->external_address_.empty() ? nullptr : state->external_address_.c_str());
+        break;
+    case PROP_EXTERNAL_PORT:
+        g_value_set_int(value, static_cast<gint>(state->external_port_));
         break;
     case PROP_MAX_CLIENTS:
         g_value_set_int(value, config.max_clients);
@@ -776,9 +1020,41 @@ static void install_properties(GObjectClass *object_class) {
         nullptr, rw);
     properties[PROP_HOST_URL] = g_param_spec_string(
         "host-url", "Host URL",
-        "URL of the stream, http://host:port/ (IWMWriterNetworkSink::GetHostURL); NULL when not "
-        "open",
+        "URL of the stream, http://host:port/ (IWMWriterNetworkSink::GetHostURL): the gateway's "
+        "external address and port while port-mapping holds a mapping; NULL when not open",
         nullptr, ro);
+    properties[PROP_OPEN_FIREWALL] = g_param_spec_boolean(
+        "open-firewall", "Open firewall",
+        "After the bind, open the TCP port in the host firewall (a firewalld runtime rule in "
+        "firewall-zone, asynchronously) and close it at READY->NULL; a rule that was already "
+        "there is left alone. Used from the next open (default false)",
+        FALSE, rw);
+    properties[PROP_FIREWALL_ZONE] = g_param_spec_string(
+        "firewall-zone", "Firewall zone",
+        "firewalld zone for open-firewall; NULL = the default zone. Used from the next open "
+        "(default NULL)",
+        nullptr, rw);
+    properties[PROP_PORT_MAPPING] = g_param_spec_enum(
+        "port-mapping", "Port mapping",
+        "After the bind, map the TCP port on the NAT gateway (UPnP IGD, NAT-PMP, or UPnP then "
+        "NAT-PMP) until READY->NULL; see external-address and external-port. Used from the next "
+        "open (default none)",
+        GST_TYPE_WM_NET_SINK_PORT_MAPPING, GST_WM_NET_SINK_PORT_MAPPING_NONE, rw);
+    properties[PROP_PORT_MAPPING_LEASE] = g_param_spec_uint(
+        "port-mapping-lease", "Port mapping lease",
+        "Lease asked for the gateway mapping, renewed at half its length. Used from the next "
+        "open (1..604800 s, default 3600)",
+        1, 604800, wmstream::PortMappingConfig().lease_s, rw);
+    properties[PROP_EXTERNAL_ADDRESS] = g_param_spec_string(
+        "external-address", "External address",
+        "The gateway's external IPv4 address while port-mapping holds a mapping, else NULL; "
+        "notified on change",
+        nullptr, ro);
+    properties[PROP_EXTERNAL_PORT] = g_param_spec_int(
+        "external-port", "External port",
+        "The gateway's external TCP port while port-mapping holds a mapping, else 0; notified "
+        "on change (0..65535)",
+        0, G_MAXUINT16, 0, ro);
     properties[PROP_MAX_CLIENTS] = g_param_spec_int(
         "max-clients", "Maximum clients",
         "Streaming clients served at once, more get 503; -1 = unlimited. Refused while open "
@@ -931,5 +1207,7 @@ static void gst_wm_net_sink_class_init(GstWmNetSinkClass *klass) {
 
     gst_type_mark_as_plugin_api(GST_TYPE_WM_NET_SINK_PROTOCOL, static_cast<GstPluginAPIFlags>(0));
     gst_type_mark_as_plugin_api(GST_TYPE_WM_NET_SINK_REMOVE_REASON,
+                                static_cast<GstPluginAPIFlags>(0));
+    gst_type_mark_as_plugin_api(GST_TYPE_WM_NET_SINK_PORT_MAPPING,
                                 static_cast<GstPluginAPIFlags>(0));
 }

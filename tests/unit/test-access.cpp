@@ -75,9 +75,9 @@ void test_basic() {
     Authenticator auth("wmstream", "viewer", "s3cret: with colon", "key");
     const int64_t now = 1000;
     g_assert_true(auth.check("GET", "/", nullptr, now) == Verdict::Missing);
-    const std::string good =
-        "Basic " + std::string(g_base64_encode(
-                       reinterpret_cast<const guchar *>("viewer:s3cret: with colon"), 25));
+    g_autofree char *good_b64 =
+        g_base64_encode(reinterpret_cast<const guchar *>("viewer:s3cret: with colon"), 25);
+    const std::string good = std::string("Basic ") + good_b64;
     std::string user;
     g_assert_true(auth.check("GET", "/", &good, now, &user) == Verdict::Ok);
     g_assert_cmpstr(user.c_str(), ==, "viewer");
