@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "access.h"
 
+#include "address.h"
 #include "http-request.h"
 
 #include <libsoup/soup.h>
@@ -69,14 +70,7 @@ Result<AddressFilter> AddressFilter::parse(const std::vector<std::string> &allow
 }
 
 bool AddressFilter::allows(GInetAddress *address) const {
-    g_autoptr(GInetAddress) plain = nullptr;
-    if (g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6) {
-        const guint8 *b = g_inet_address_to_bytes(address);
-        static const guint8 mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (std::memcmp(b, mapped, sizeof mapped) == 0)
-            plain = g_inet_address_new_from_bytes(b + 12, G_SOCKET_FAMILY_IPV4);
-    }
-    GInetAddress *subject = plain ? plain : address;
+    g_autoptr(GInetAddress) subject = unmap_ipv4(address);
     for (const Mask &mask : deny_)
         if (g_inet_address_mask_matches(mask.get(), subject))
             return false;

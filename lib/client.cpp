@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "client.h"
 
-#include "http-request.h"
+#include "address.h"
 #include "response.h"
 
 #include <sys/uio.h>
@@ -21,22 +21,6 @@ constexpr size_t kMaxVectors = 128;
 constexpr int kMaxSendsPerWake = 8;
 /** A graceful close waits this long for the peer's EOF, µs. */
 constexpr int64_t kLingerUs = 2 * G_USEC_PER_SEC;
-
-/** Text of a peer address; IPv4-mapped IPv6 addresses (dual-stack) become IPv4. */
-std::string address_text(GInetAddress *address) {
-    if (g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6) {
-        const guint8 *b = g_inet_address_to_bytes(address);
-        static const guint8 mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (std::memcmp(b, mapped, sizeof mapped) == 0) {
-            g_autoptr(GInetAddress) v4 =
-                g_inet_address_new_from_bytes(b + 12, G_SOCKET_FAMILY_IPV4);
-            g_autofree char *text = g_inet_address_to_string(v4);
-            return text;
-        }
-    }
-    g_autofree char *text = g_inet_address_to_string(address);
-    return text;
-}
 
 bool peer_gone(const GError *error) {
     return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
@@ -151,24 +135,65 @@ void Client::read_request() {
         info_.protocol =
             request_.kind == wmsp::Kind::Play ? ClientProtocol::Wmsp : ClientProtocol::Http;
     }
-    answer(request_);
+    answer(*parsed);
 }
 
-void Client::answer(const wmsp::ClientRequest &request) {
-    switch (request.kind) {
+bool Client::admit_viewer(const http::Request &request) {
+    if (const access::Authenticator *auth = host_.authenticator()) {
+        const int64_t now = g_get_monotonic_time();
+        const access::Verdict verdict =
+            auth->check(request.method, request.path, request.find("Authorization"), now, &user_);
+        if (verdict != access::Verdict::Ok) {
+            queue_string(
+                response::unauthorized(auth->challenges(now, verdict == access::Verdict::Stale)));
+            /* A first request without credentials is the normal challenge, not a refusal. */
+            finish_then_close(verdict == access::Verdict::Bad ? RemoveReason::Unauthorized
+                                                              : RemoveReason::ClosedByPeer);
+            return false;
+        }
+    }
+    if (host_.config().ask_application) {
+        state_ = State::Authorizing;
+        host_.ask(*this, request.path, user_);
+        return false;
+    }
+    return true;
+}
+
+void Client::authorized(bool allowed) {
+    if (state_ != State::Authorizing)
+        return;
+    state_ = State::WaitingHeader;
+    if (allowed) {
+        serve_viewer();
+    } else {
+        queue_string(response::error(403));
+        finish_then_close(RemoveReason::Forbidden);
+    }
+}
+
+void Client::serve_viewer() {
+    if (request_.kind == wmsp::Kind::HttpHead) {
+        queue_string(response::raw_asf());
+        finish_then_close(RemoveReason::ClosedByPeer);
+    } else if (host_.header()) {
+        answer_with_header();
+    } /* else wait in WaitingHeader until wake() */
+}
+
+void Client::answer(const http::Request &request) {
+    switch (request_.kind) {
     case wmsp::Kind::Describe:
     case wmsp::Kind::Play:
     case wmsp::Kind::HttpStream:
-        if (host_.header())
-            answer_with_header();
-        return; /* else wait in WaitingHeader until wake() */
     case wmsp::Kind::HttpHead:
-        queue_string(response::raw_asf());
-        break;
+        if (admit_viewer(request))
+            serve_viewer();
+        return;
     case wmsp::Kind::KeepAlive:
     case wmsp::Kind::Log:
     case wmsp::Kind::OtherPost:
-        queue_string(response::empty_ok(request.client_id.value_or(0)));
+        queue_string(response::empty_ok(request_.client_id.value_or(0)));
         break;
     case wmsp::Kind::MethodNotAllowed:
         queue_string(response::error(405));
@@ -383,6 +408,10 @@ void Client::tick(int64_t now_us) {
     case State::ReadingRequest:
         if (now_us - connected_mono_us_ > host_.config().request_timeout_us)
             finish(RemoveReason::Error);
+        break;
+    case State::Authorizing:
+        if (now_us - connected_mono_us_ > host_.config().request_timeout_us)
+            finish(RemoveReason::Forbidden);
         break;
     case State::WaitingHeader:
     case State::Streaming: {

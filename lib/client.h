@@ -7,8 +7,10 @@
  */
 #pragma once
 
+#include "access.h"
 #include "asf.h"
 #include "framing.h"
+#include "http-request.h"
 #include "packet-log.h"
 #include "server.h"
 #include "transport.h"
@@ -69,6 +71,11 @@ public:
     /** Bytes written by any client (totals). */
     virtual void count_sent(size_t bytes) = 0;
     virtual const ServerConfig &config() const = 0;
+    /** The credentials checker, or null when no viewer credentials are set. */
+    virtual const access::Authenticator *authenticator() const = 0;
+    /** Ask the application about @p client (ServerConfig::ask_application);
+     *  the answer comes as Client::authorized(). */
+    virtual void ask(Client &client, const std::string &path, const std::string &user) = 0;
 };
 
 class Client {
@@ -92,6 +99,8 @@ public:
     void start();
     /** New data or a new header may be available: write what can be written. */
     void wake();
+    /** The application's answer to ClientHost::ask(). */
+    void authorized(bool allowed);
     /** Periodic check (≈1 s): request timeout, write timeout. */
     void tick(int64_t now_us);
     /** Close at once with @p reason (application disconnect, server close). */
@@ -105,7 +114,7 @@ public:
     GInetAddress *peer_address() const { return peer_address_; }
 
 private:
-    enum class State { ReadingRequest, WaitingHeader, Streaming, Closing, Done };
+    enum class State { ReadingRequest, Authorizing, WaitingHeader, Streaming, Closing, Done };
 
     static constexpr size_t kInlineSize = 16;
 
@@ -125,7 +134,9 @@ private:
     static void on_writable(void *self);
 
     void read_request();
-    void answer(const wmsp::ClientRequest &request);
+    void answer(const http::Request &request);
+    bool admit_viewer(const http::Request &request);
+    void serve_viewer();
     void answer_with_header();
     void refill();
     void flush();
@@ -169,6 +180,7 @@ private:
     uint32_t data_counter_ = 0; /**< $D LocationId / AFFlags sequence of this Play */
     bool end_sent_ = false;
     uint32_t client_id_ = 0; /**< Pragma client-id we assign (MS-WMSP §3.2.5.2) */
+    std::string user_;       /**< the authenticated viewer, "" without credentials */
 
     const int64_t connected_mono_us_;
 

@@ -147,6 +147,7 @@ void MappingSession::run() {
         if (ours) {
             report(gateway->unmap());
         } else if (outcome.result == PortResult::AlreadyOpen) {
+            wait_for_stop(0);
             PortReport kept = outcome;
             kept.action = PortAction::Close;
             kept.result = PortResult::Kept;

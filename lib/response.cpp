@@ -81,16 +81,31 @@ std::string empty_ok(uint32_t client_id) {
     return finish(std::move(out));
 }
 
-std::string error(unsigned status) {
+namespace {
+
+std::string error_with(unsigned status, const char *extra_name,
+                       const std::vector<std::string> &extra_values) {
     const std::string body = std::to_string(status) + " " + soup_status_get_phrase(status) + "\n";
     std::string out = status_line(status);
     add_header(out, "Server", kServerToken);
     add_header(out, "Cache-Control", "no-cache");
-    if (status == SOUP_STATUS_METHOD_NOT_ALLOWED)
-        add_header(out, "Allow", "GET, HEAD, POST");
+    for (const std::string &value : extra_values)
+        add_header(out, extra_name, value);
     add_header(out, "Content-Type", "text/plain");
     add_header(out, "Content-Length", std::to_string(body.size()));
     return finish(std::move(out)) + body;
+}
+
+} // namespace
+
+std::string error(unsigned status) {
+    if (status == SOUP_STATUS_METHOD_NOT_ALLOWED)
+        return error_with(status, "Allow", {"GET, HEAD, POST"});
+    return error_with(status, nullptr, {});
+}
+
+std::string unauthorized(const std::vector<std::string> &challenges) {
+    return error_with(SOUP_STATUS_UNAUTHORIZED, "WWW-Authenticate", challenges);
 }
 
 } // namespace wmstream::response

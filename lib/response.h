@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace wmstream::response {
 
@@ -35,5 +36,9 @@ std::string empty_ok(uint32_t client_id);
 /** An error answer (400, 405, 501, 503, …) with the Rex Server header, a
  *  short text/plain body, Connection: close; 405 carries Allow: GET, HEAD, POST. */
 std::string error(unsigned status);
+
+/** 401 Unauthorized as error(401), with one WWW-Authenticate header per
+ *  @p challenges value (RFC 9110 §11.6.1). */
+std::string unauthorized(const std::vector<std::string> &challenges);
 
 } // namespace wmstream::response

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "server.h"
 
+#include "access.h"
+#include "address.h"
 #include "asf.h"
 #include "client.h"
 #include "framing.h"
@@ -35,6 +37,10 @@ const char *to_string(RemoveReason reason) {
         return "error";
     case RemoveReason::OverLimit:
         return "over-limit";
+    case RemoveReason::Forbidden:
+        return "forbidden";
+    case RemoveReason::Unauthorized:
+        return "unauthorized";
     case RemoveReason::EndOfStream:
         break;
     }
@@ -112,6 +118,10 @@ public:
         bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
     }
     const ServerConfig &config() const override { return io_config_; }
+    const access::Authenticator *authenticator() const override { return authenticator_.get(); }
+    void ask(Client &client, const std::string &path, const std::string &user) override;
+
+    void authorize(uint64_t client_id, bool allowed);
 
 private:
     Result<GSocket *> make_listener(const ServerConfig &config);
@@ -126,6 +136,7 @@ private:
 
     static gboolean on_accept(GSocket *, GIOCondition, gpointer self);
     static gboolean on_accept_resume(gpointer self);
+    bool admit_address(uint64_t id, GSocket *socket);
     void pause_accepting(const GError *error);
     void watch_listener();
     static gboolean on_wake(gpointer self);
@@ -162,6 +173,8 @@ private:
 
     /* The I/O thread's own state. */
     ServerConfig io_config_; /* copy of config_, written before the thread starts */
+    std::optional<access::AddressFilter> filter_;          /* from io_config_, set by open() */
+    std::unique_ptr<access::Authenticator> authenticator_; /* null without credentials */
     GSource *accept_source_ = nullptr;
     GSource *resume_source_ = nullptr; /* accepting resumes when it fires */
     bool accept_starved_ = false;      /* warned about descriptor exhaustion */
@@ -179,6 +192,8 @@ private:
     std::atomic<uint64_t> bytes_sent_{0};
     std::atomic<uint64_t> clients_served_{0};
     std::atomic<uint64_t> clients_refused_{0};
+    std::atomic<uint64_t> clients_forbidden_{0};
+    std::atomic<uint64_t> clients_unauthorized_{0};
     std::atomic<uint64_t> packets_in_{0};
     std::atomic<uint64_t> bytes_in_{0};
 };
@@ -237,6 +252,22 @@ Result<GSocket *> Server::Impl::make_listener(const ServerConfig &config) {
 Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     if (open_)
         return make_error(Errc::InvalidRequest, "The server is already open");
+    auto filter = access::AddressFilter::parse(config.allow, config.deny);
+    if (!filter)
+        return filter.error();
+    if (config.tls_certificate && !g_tls_backend_supports_tls(g_tls_backend_get_default()))
+        return make_error(Errc::InvalidArgument,
+                          "TLS was asked for but GIO has no TLS backend (install glib-networking)");
+    filter_ = std::move(*filter);
+    authenticator_.reset();
+    if (!config.user.empty()) {
+        guint8 secret[32];
+        for (guint8 &byte : secret)
+            byte = guint8(g_random_int_range(0, 256));
+        authenticator_ = std::make_unique<access::Authenticator>(
+            config.realm, config.user, config.password,
+            std::string(reinterpret_cast<const char *>(secret), sizeof secret));
+    }
     auto listener = make_listener(config);
     if (!listener)
         return listener.error();
@@ -397,7 +428,19 @@ gboolean Server::Impl::on_accept(GSocket *, GIOCondition, gpointer self) {
         g_socket_set_blocking(socket, FALSE);
         g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
         const uint64_t id = impl->next_id_++;
-        auto client = std::make_unique<Client>(*impl, id, Transport::plain(socket), impl->context_);
+        if (!impl->admit_address(id, socket))
+            continue;
+        std::unique_ptr<Transport> transport;
+        if (impl->io_config_.tls_certificate) {
+            transport = Transport::tls(socket, impl->io_config_.tls_certificate.get(), &error);
+            if (!transport) {
+                g_debug("cannot start TLS: %s", error->message);
+                continue;
+            }
+        } else {
+            transport = Transport::plain(socket);
+        }
+        auto client = std::make_unique<Client>(*impl, id, std::move(transport), impl->context_);
         Client *raw = client.get();
         {
             std::lock_guard<std::mutex> locker(impl->clients_lock_);
@@ -443,6 +486,73 @@ void Server::Impl::watch_listener() {
     accept_source_ = g_socket_create_source(listener_, G_IO_IN, nullptr);
     g_source_set_callback(accept_source_, G_SOURCE_FUNC(on_accept), this, nullptr);
     g_source_attach(accept_source_, context_);
+}
+
+/* The allow/deny check at accept: a refused peer is closed at once and
+ * reported (client-removed, reason Forbidden). Takes @p socket on refusal. */
+bool Server::Impl::admit_address(uint64_t id, GSocket *socket) {
+    if (filter_->empty())
+        return true;
+    g_autoptr(GSocketAddress) remote = g_socket_get_remote_address(socket, nullptr);
+    if (remote && G_IS_INET_SOCKET_ADDRESS(remote) &&
+        filter_->allows(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote))))
+        return true;
+    ClientInfo info;
+    info.id = id;
+    info.connected_at_us = g_get_real_time();
+    if (remote && G_IS_INET_SOCKET_ADDRESS(remote)) {
+        auto *inet = G_INET_SOCKET_ADDRESS(remote);
+        info.address = address_text(g_inet_socket_address_get_address(inet));
+        info.port = g_inet_socket_address_get_port(inet);
+    }
+    g_socket_close(socket, nullptr);
+    g_object_unref(socket);
+    clients_forbidden_.fetch_add(1);
+    if (events_)
+        events_->client_removed(info, RemoveReason::Forbidden);
+    return false;
+}
+
+void Server::Impl::ask(Client &client, const std::string &path, const std::string &user) {
+    if (!events_) {
+        client.authorized(true);
+        return;
+    }
+    const ClientInfo info = client.info();
+    AuthorizationRequest request;
+    request.client_id = info.id;
+    request.address = info.address;
+    request.user_agent = info.user_agent;
+    request.path = path;
+    request.user = user;
+    events_->authorize(request);
+}
+
+void Server::Impl::authorize(uint64_t client_id, bool allowed) {
+    if (!open_)
+        return;
+    struct Answer {
+        Impl *impl;
+        uint64_t id;
+        bool allowed;
+    };
+    g_main_context_invoke_full(
+        context_, G_PRIORITY_DEFAULT,
+        [](gpointer data) -> gboolean {
+            auto *answer = static_cast<Answer *>(data);
+            Client *client = nullptr;
+            {
+                std::lock_guard<std::mutex> locker(answer->impl->clients_lock_);
+                auto found = answer->impl->clients_.find(answer->id);
+                if (found != answer->impl->clients_.end())
+                    client = found->second.get();
+            }
+            if (client)
+                client->authorized(answer->allowed);
+            return G_SOURCE_REMOVE;
+        },
+        new Answer{this, client_id, allowed},
+        [](gpointer data) { delete static_cast<Answer *>(data); });
 }
 
 void Server::Impl::wake() {
@@ -598,7 +708,12 @@ void Server::Impl::on_resolved(GObject *resolver, GAsyncResult *result, gpointer
 }
 
 void Server::Impl::finished(Client &client, RemoveReason reason) {
-    const bool report = client.streaming() || reason == RemoveReason::OverLimit;
+    const bool report = client.streaming() || reason == RemoveReason::OverLimit ||
+                        reason == RemoveReason::Forbidden || reason == RemoveReason::Unauthorized;
+    if (reason == RemoveReason::Forbidden)
+        clients_forbidden_.fetch_add(1);
+    else if (reason == RemoveReason::Unauthorized)
+        clients_unauthorized_.fetch_add(1);
     const ClientInfo info = client.info();
     if (client.streaming())
         streaming_count_.fetch_sub(1);
@@ -739,6 +854,8 @@ ServerStats Server::Impl::stats() const {
     s.bytes_sent = bytes_sent_.load();
     s.clients_served = clients_served_.load();
     s.clients_refused = clients_refused_.load();
+    s.clients_forbidden = clients_forbidden_.load();
+    s.clients_unauthorized = clients_unauthorized_.load();
     s.packets_in = packets_in_.load();
     s.bytes_in = bytes_in_.load();
     return s;
@@ -792,6 +909,9 @@ std::vector<ClientInfo> Server::clients() const {
 }
 std::optional<ClientInfo> Server::client(uint64_t id) const {
     return impl_->client(id);
+}
+void Server::authorize(uint64_t client_id, bool allowed) {
+    impl_->authorize(client_id, allowed);
 }
 ServerStats Server::stats() const {
     return impl_->stats();

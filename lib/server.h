@@ -16,6 +16,8 @@
 #include "error.h"
 #include "packet-log.h"
 
+#include <gio/gio.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -40,9 +42,20 @@ enum class RemoveReason {
     Error,        /**< socket error or bad request */
     OverLimit,    /**< refused: max-clients reached (503) */
     EndOfStream,  /**< the stream ended ($E sent) */
+    Forbidden,    /**< refused: address not allowed, or the application said no (403) */
+    Unauthorized, /**< refused: wrong viewer credentials (401) */
 };
-const char *to_string(
-    RemoveReason reason); /**< "closed", "disconnected", "slow", "error", "over-limit", "eos" */
+/** "closed", "disconnected", "slow", "error", "over-limit", "eos", "forbidden", "unauthorized" */
+const char *to_string(RemoveReason reason);
+
+/** A viewer request the application is asked about (ServerConfig::ask_application). */
+struct AuthorizationRequest {
+    uint64_t client_id = 0; /**< answer with Server::authorize(client_id, …) */
+    std::string address;    /**< peer address */
+    std::string user_agent; /**< User-Agent as sent */
+    std::string path;       /**< request target */
+    std::string user;       /**< the authenticated user, "" without credentials */
+};
 
 /** A snapshot of one served client (IWMClientConnections2::GetClientInfo + stats). */
 struct ClientInfo {
@@ -100,6 +113,20 @@ struct ServerConfig {
      * latency, most CPU). Joins, headers and end of stream are never delayed.
      */
     int64_t flush_interval_us = 100000;
+
+    /** Only peers in these CIDR ranges may connect; empty = everyone (checked at accept). */
+    std::vector<std::string> allow;
+    /** Peers in these CIDR ranges may not connect; wins over allow. */
+    std::vector<std::string> deny;
+    /** Viewer credentials (HTTP Digest or Basic before any stream byte); "" = none. */
+    std::string user;
+    std::string password;
+    /** Realm shown in the credentials prompt. */
+    std::string realm = "wmstream";
+    /** Ask ServerEvents::authorize() about every viewer request (after the credentials). */
+    bool ask_application = false;
+    /** Serve HTTPS with this certificate (with its private key); null = plain HTTP. */
+    std::shared_ptr<GTlsCertificate> tls_certificate;
 };
 
 /** Notifications from the I/O thread; implementations must not block. */
@@ -115,15 +142,21 @@ public:
     /** Something went wrong that affects no served client, e.g. accepting
      *  paused because the process ran out of file descriptors. */
     virtual void warning(const Error &error) = 0;
+    /** With ServerConfig::ask_application: may this viewer be served? Answer
+     *  (from any thread, any time) with Server::authorize(); a request left
+     *  unanswered is closed after request_timeout_us. */
+    virtual void authorize(const AuthorizationRequest &request) = 0;
 };
 
 /** Totals since open(). */
 struct ServerStats {
-    uint64_t bytes_sent = 0;      /**< all clients, all bytes */
-    uint64_t clients_served = 0;  /**< clients admitted */
-    uint64_t clients_refused = 0; /**< 503 over max-clients */
-    uint64_t packets_in = 0;      /**< data packets pushed */
-    uint64_t bytes_in = 0;        /**< data bytes pushed */
+    uint64_t bytes_sent = 0;           /**< all clients, all bytes */
+    uint64_t clients_served = 0;       /**< clients admitted */
+    uint64_t clients_refused = 0;      /**< 503 over max-clients */
+    uint64_t clients_forbidden = 0;    /**< refused by address or by the application */
+    uint64_t clients_unauthorized = 0; /**< refused for wrong credentials */
+    uint64_t packets_in = 0;           /**< data packets pushed */
+    uint64_t bytes_in = 0;             /**< data bytes pushed */
 };
 
 class Server {
@@ -190,6 +223,10 @@ public:
     /** Forget the header and the packets (the session left the active
      *  state); new clients wait for the next header. */
     void clear_stream();
+
+    /** The application's answer to ServerEvents::authorize(): serve the
+     *  viewer, or refuse it with 403 (reason Forbidden). Unknown ids are ignored. */
+    void authorize(uint64_t client_id, bool allowed);
 
     /** Clients being served now. */
     size_t num_clients() const;

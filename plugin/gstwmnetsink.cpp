@@ -190,6 +190,7 @@ struct GstWmNetSinkState final : public wmstream::ServerEvents, public wmstream:
     /* PortEvents: called on the Firewall's and PortMapper's threads. */
     void port_report(const wmstream::PortReport &report) override;
     void warning(const wmstream::Error &error) override;
+    void authorize(const wmstream::AuthorizationRequest &request) override;
 
     GstWmNetSink *sink_; /* C-style friend. */
 
@@ -253,6 +254,7 @@ enum {
 enum {
     SIGNAL_CLIENT_ADDED,
     SIGNAL_CLIENT_REMOVED,
+    SIGNAL_CLIENT_CONNECTING,
     SIGNAL_DISCONNECT,
     SIGNAL_GET_CLIENTS,
     SIGNAL_GET_STATS,
@@ -306,6 +308,10 @@ GType gst_wm_net_sink_remove_reason_get_type(void) {
         {GST_WM_NET_SINK_REMOVE_REASON_ERROR, "Socket error or bad request", "error"},
         {GST_WM_NET_SINK_REMOVE_REASON_OVER_LIMIT, "Refused: max-clients reached", "over-limit"},
         {GST_WM_NET_SINK_REMOVE_REASON_EOS, "The stream ended", "eos"},
+        {GST_WM_NET_SINK_REMOVE_REASON_FORBIDDEN,
+         "Refused: address not allowed or the application said no", "forbidden"},
+        {GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED, "Refused: wrong viewer credentials",
+         "unauthorized"},
         {0, nullptr, nullptr},
     };
     if (g_once_init_enter(&type))
@@ -340,6 +346,10 @@ static GstWmNetSinkRemoveReason to_gst_reason(wmstream::RemoveReason reason) {
         return GST_WM_NET_SINK_REMOVE_REASON_ERROR;
     case wmstream::RemoveReason::OverLimit:
         return GST_WM_NET_SINK_REMOVE_REASON_OVER_LIMIT;
+    case wmstream::RemoveReason::Forbidden:
+        return GST_WM_NET_SINK_REMOVE_REASON_FORBIDDEN;
+    case wmstream::RemoveReason::Unauthorized:
+        return GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED;
     case wmstream::RemoveReason::EndOfStream:
         break;
     }
@@ -526,6 +536,21 @@ void GstWmNetSinkState::port_report(const wmstream::PortReport &report) {
     relay_.post([sink = sink_, report] { relay_port_report(sink, report); });
 }
 
+/* Asks the application (on the relay thread) and hands its answer back to the server. */
+void GstWmNetSinkState::authorize(const wmstream::AuthorizationRequest &request) {
+    relay_.post([sink = sink_, request] {
+        gboolean allowed = TRUE;
+        g_signal_emit(sink, signals[SIGNAL_CLIENT_CONNECTING], 0,
+                      static_cast<guint64>(request.client_id), request.address.c_str(),
+                      request.user_agent.c_str(), request.path.c_str(),
+                      request.user.empty() ? nullptr : request.user.c_str(), &allowed);
+        GST_INFO_OBJECT(sink, "client %" G_GUINT64_FORMAT " from %s %s by the application",
+                        static_cast<guint64>(request.client_id), request.address.c_str(),
+                        allowed ? "allowed" : "refused");
+        sink->state->server_.authorize(request.client_id, allowed);
+    });
+}
+
 void GstWmNetSinkState::warning(const wmstream::Error &error) {
     relay_.post([sink = sink_, error] {
         WMSTREAM_POST_ERROR(sink, GST_MESSAGE_WARNING, error, error.message, nullptr);
@@ -681,6 +706,8 @@ static gboolean gst_wm_net_sink_open(GstWmNetSink *self) {
     {
         std::lock_guard<std::mutex> locker(state->lock_);
         config = server_config(state->settings_);
+        config.ask_application =
+            g_signal_has_handler_pending(self, signals[SIGNAL_CLIENT_CONNECTING], 0, FALSE);
         state->open_ = true;
     }
 
@@ -1143,6 +1170,28 @@ static void install_signals(GstWmNetSinkClass *klass) {
     signals[SIGNAL_CLIENT_REMOVED] =
         g_signal_new("client-removed", type, G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
                      G_TYPE_NONE, 2, G_TYPE_UINT64, GST_TYPE_WM_NET_SINK_REMOVE_REASON);
+    /**
+     * GstWmNetSink::client-connecting:
+     * @sink: the sink
+     * @client_id: the id the client will have
+     * @address: its IP address
+     * @user_agent: its User-Agent
+     * @path: the path it asks for
+     * @user: (nullable): the user it authenticated as (#GstWmNetSink:user-id), or %NULL
+     *
+     * Asked for every viewer request (Describe, Play, plain GET, HEAD) once
+     * its address and credentials passed, when at least one handler is
+     * connected at Open (srtsink's caller-connecting). Return %FALSE to refuse
+     * the viewer: it gets 403 and #GstWmNetSink::client-removed with reason
+     * forbidden. Emitted from the element's relay thread; the network thread
+     * keeps serving other clients meanwhile. An unanswered request times out.
+     *
+     * Returns: %TRUE to serve the viewer.
+     */
+    signals[SIGNAL_CLIENT_CONNECTING] =
+        g_signal_new("client-connecting", type, G_SIGNAL_RUN_LAST, 0,
+                     g_signal_accumulator_first_wins, nullptr, nullptr, G_TYPE_BOOLEAN, 5,
+                     G_TYPE_UINT64, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
     /**
      * GstWmNetSink::disconnect:
      * @sink: the sink

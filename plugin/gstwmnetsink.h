@@ -30,6 +30,9 @@ typedef enum {
  * @GST_WM_NET_SINK_REMOVE_REASON_ERROR: socket error or bad request
  * @GST_WM_NET_SINK_REMOVE_REASON_OVER_LIMIT: refused because max-clients was reached
  * @GST_WM_NET_SINK_REMOVE_REASON_EOS: the stream ended
+ * @GST_WM_NET_SINK_REMOVE_REASON_FORBIDDEN: refused: its address is not allowed, or a
+ *   #GstWmNetSink::client-connecting handler said no (403)
+ * @GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED: refused: wrong viewer credentials (401)
  *
  * Why a client went away (the client-removed signal).
  */
@@ -40,6 +43,8 @@ typedef enum {
     GST_WM_NET_SINK_REMOVE_REASON_ERROR,
     GST_WM_NET_SINK_REMOVE_REASON_OVER_LIMIT,
     GST_WM_NET_SINK_REMOVE_REASON_EOS,
+    GST_WM_NET_SINK_REMOVE_REASON_FORBIDDEN,
+    GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED,
 } GstWmNetSinkRemoveReason;
 
 #define GST_TYPE_WM_NET_SINK_PROTOCOL (gst_wm_net_sink_protocol_get_type())

@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -69,6 +70,20 @@ public:
         cond_.notify_all();
     }
 
+    void authorize(const AuthorizationRequest &request) override {
+        std::lock_guard<std::mutex> l(lock_);
+        asked_.push_back(request);
+        cond_.notify_all();
+    }
+    bool wait_asked(size_t n) {
+        std::unique_lock<std::mutex> l(lock_);
+        return cond_.wait_for(l, std::chrono::seconds(5), [&] { return asked_.size() >= n; });
+    }
+    AuthorizationRequest asked(size_t i) {
+        std::lock_guard<std::mutex> l(lock_);
+        return asked_.at(i);
+    }
+
     bool wait_warning() {
         std::unique_lock<std::mutex> l(lock_);
         return cond_.wait_for(l, std::chrono::seconds(5), [&] { return !warnings_.empty(); });
@@ -101,6 +116,7 @@ private:
     std::vector<ClientInfo> added_;                            /* Protected by lock_ */
     std::vector<std::pair<ClientInfo, RemoveReason>> removed_; /* Protected by lock_ */
     std::vector<Error> warnings_;                              /* Protected by lock_ */
+    std::vector<AuthorizationRequest> asked_;                  /* Protected by lock_ */
 };
 
 ServerConfig loopback(int max_clients = 5) {
@@ -490,6 +506,119 @@ void test_slow_client_removed() {
     g_assert_true(events.reason(0) == RemoveReason::Slow);
 }
 
+void test_address_filter_at_accept() {
+    Recorder events;
+    Server server(&events);
+    ServerConfig config = loopback();
+    config.deny = {"127.0.0.0/8"};
+    auto port = server.open(config);
+    g_assert_true(port.ok());
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    TestClient denied(*port, "");
+    denied.read_to_end();
+    g_assert_true(denied.eof);
+    g_assert_cmpuint(denied.data.size(), ==, 0); /* closed before any byte */
+    g_assert_true(events.wait_removed(1));
+    g_assert_true(events.reason(0) == RemoveReason::Forbidden);
+    g_assert_cmpuint(server.stats().clients_forbidden, ==, 1);
+
+    /* A bad range is refused at open. */
+    Server other(nullptr);
+    config.deny = {"127.0.0.0/99"};
+    auto bad = other.open(config);
+    g_assert_false(bad.ok());
+    g_assert_true(bad.error().code == Errc::InvalidArgument);
+}
+
+void test_credentials() {
+    Recorder events;
+    Server server(&events);
+    ServerConfig config = loopback();
+    config.user = "viewer";
+    config.password = "pw";
+    auto port = server.open(config);
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+
+    /* No credentials: a challenge, not a refusal. */
+    TestClient anonymous(*port, kHttpGet);
+    anonymous.read_to_end();
+    g_assert_true(g_str_has_prefix(anonymous.data.c_str(), "HTTP/1.0 401"));
+    g_assert_nonnull(std::strstr(anonymous.data.c_str(), "WWW-Authenticate: Digest realm="));
+    g_assert_nonnull(std::strstr(anonymous.data.c_str(), "WWW-Authenticate: Basic realm="));
+    g_assert_null(std::strstr(anonymous.data.c_str(), "ASF"));
+
+    /* Wrong password: refused and reported. */
+    g_autofree char *wrong = g_base64_encode(reinterpret_cast<const guchar *>("viewer:px"), 9);
+    TestClient bad(*port,
+                   "GET / HTTP/1.0\r\nAuthorization: Basic " + std::string(wrong) + "\r\n\r\n");
+    bad.read_to_end();
+    g_assert_true(g_str_has_prefix(bad.data.c_str(), "HTTP/1.0 401"));
+    g_assert_true(events.wait_removed(1));
+    g_assert_true(events.reason(0) == RemoveReason::Unauthorized);
+    g_assert_cmpuint(server.stats().clients_unauthorized, ==, 1);
+
+    /* Basic with the right password: served. */
+    g_autofree char *right = g_base64_encode(reinterpret_cast<const guchar *>("viewer:pw"), 9);
+    TestClient good(*port,
+                    "GET / HTTP/1.0\r\nAuthorization: Basic " + std::string(right) + "\r\n\r\n");
+    good.read_at_least(200 + fixture().header_size());
+    g_assert_true(g_str_has_prefix(good.data.c_str(), "HTTP/1.0 200"));
+    g_assert_true(events.wait_added(1));
+
+    /* Digest, answered by a real client (curl). */
+    g_autofree char *curl = g_find_program_in_path("curl");
+    if (!curl) {
+        g_test_message("curl not installed: Digest checked by test-access only");
+        return;
+    }
+    g_autofree char *dir = g_dir_make_tmp("wmstream-XXXXXX", nullptr);
+    g_autofree char *out = g_build_filename(dir, "body", nullptr);
+    const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/live";
+    const char *argv[] = {curl, "-s", "--digest", "-u",        "viewer:pw", "--max-time",
+                          "2",  "-o", out,        url.c_str(), nullptr};
+    g_spawn_sync(nullptr, const_cast<char **>(argv), nullptr, G_SPAWN_DEFAULT, nullptr, nullptr,
+                 nullptr, nullptr, nullptr, nullptr);
+    g_autofree char *body = nullptr;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(out, &body, &len, nullptr));
+    g_assert_cmpuint(len, >=, fixture().header_size());
+    auto header = asf::parse_header(reinterpret_cast<const uint8_t *>(body), len);
+    g_assert_true(header.ok());
+    g_unlink(out);
+    g_rmdir(dir);
+}
+
+void test_application_decides() {
+    Recorder events;
+    Server server(&events);
+    ServerConfig config = loopback();
+    config.ask_application = true;
+    auto port = server.open(config);
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+
+    TestClient refused(*port, "GET /secret HTTP/1.0\r\nUser-Agent: curl/7.88.1\r\n\r\n");
+    g_assert_true(events.wait_asked(1));
+    const AuthorizationRequest request = events.asked(0);
+    g_assert_cmpstr(request.path.c_str(), ==, "/secret");
+    g_assert_cmpstr(request.user_agent.c_str(), ==, "curl/7.88.1");
+    g_assert_cmpstr(request.address.c_str(), ==, "127.0.0.1");
+    server.authorize(request.client_id, false);
+    refused.read_to_end();
+    g_assert_true(g_str_has_prefix(refused.data.c_str(), "HTTP/1.0 403"));
+    g_assert_true(events.wait_removed(1));
+    g_assert_true(events.reason(0) == RemoveReason::Forbidden);
+
+    TestClient allowed(*port, kPlay);
+    g_assert_true(events.wait_asked(2));
+    server.authorize(events.asked(1).client_id, true);
+    g_assert_true(events.wait_added(1));
+    allowed.read_at_least(100);
+    g_assert_true(g_str_has_prefix(allowed.data.c_str(), "HTTP/1.0 200"));
+}
+
 /* A client that stops reading while far more than its socket buffers is
  * pushed, then reads again. */
 struct StalledRun {
@@ -622,6 +751,9 @@ int main(int argc, char **argv) {
     g_test_add_func("/server/many-clients-same-bytes", test_many_clients_same_bytes);
     g_test_add_func("/server/slow-client-removed", test_slow_client_removed);
     g_test_add_func("/server/fd-exhaustion", test_fd_exhaustion);
+    g_test_add_func("/server/address-filter", test_address_filter_at_accept);
+    g_test_add_func("/server/credentials", test_credentials);
+    g_test_add_func("/server/application-decides", test_application_decides);
     g_test_add_func("/server/hard-lag-limit-removes", test_hard_lag_limit_removes);
     g_test_add_func("/server/soft-lag-limit-skips", test_soft_lag_limit_skips_to_key_frame);
     return g_test_run();
