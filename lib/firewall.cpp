@@ -188,6 +188,8 @@ private:
             self->quit_when_idle();
             return;
         }
+        if (self->phase_ == Phase::Done)
+            return; /* closed without waiting for it: it could not open anything */
         (self->*call->step)(reply, error);
     }
 
@@ -221,8 +223,6 @@ private:
         report(make_report(
             PortAction::Open, PortResult::Unavailable,
             make_error(Errc::NetworkFailure, std::string("no system bus: ") + error->message)));
-        if (closing_)
-            remove_port();
     }
 
     static void on_connected(GObject *, GAsyncResult *result, gpointer data) {
@@ -230,21 +230,18 @@ private:
         g_autoptr(GError) error = nullptr;
         GDBusConnection *bus = g_dbus_connection_new_for_address_finish(result, &error);
         --self->pending_;
+        self->bus_ = bus; /* closed when the thread ends */
         if (self->stopping_) {
-            g_clear_object(&bus);
             self->quit_when_idle();
             return;
         }
+        if (self->phase_ == Phase::Done)
+            return;
         if (!bus) {
             self->bus_unavailable(error);
             return;
         }
-        self->bus_ = bus;
         self->phase_ = Phase::Idle;
-        if (self->closing_) {
-            self->remove_port();
-            return;
-        }
         /* A reload drops every runtime rule: open again. */
         self->reloaded_id_ = g_dbus_connection_signal_subscribe(
             bus, kName, kMainInterface, "Reloaded", kPath, nullptr, G_DBUS_SIGNAL_FLAGS_NONE,
@@ -367,13 +364,18 @@ private:
     static gboolean on_close_requested(gpointer data) {
         Impl *self = static_cast<Impl *>(data);
         self->closing_ = true;
-        if (self->phase_ == Phase::Idle)
+        /* A pending addPort or removePort is awaited (close() bounds the
+         * wait): its answer decides what is left to remove. Anything else
+         * pending (connecting, getDefaultZone, queryPort) cannot have opened
+         * the port: close now, its answer will be ignored. */
+        if (!self->adding_ && self->phase_ != Phase::Removing)
             self->remove_port();
-        /* Else the pending step calls remove_port() when it completes. */
         return G_SOURCE_REMOVE;
     }
 
     void remove_port() {
+        if (phase_ == Phase::Done || phase_ == Phase::Removing)
+            return;
         if (owned_) {
             phase_ = Phase::Removing;
             call(kZoneInterface, "removePort",

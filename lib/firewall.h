@@ -4,7 +4,7 @@
  * API (org.fedoraproject.FirewallD1.zone on the system bus): the Linux
  * equivalent of INetFwV6Connection::OpenPort / ClosePort.
  *
- * Semantics (docs/port-reachability.md): runtime rules only, never a
+ * Semantics (docs/wmnetsink.md, "Port reachability"): runtime rules only, never a
  * permanent one. queryPort first: a port that is already open is reported
  * AlreadyOpen and never removed. ALREADY_ENABLED (addPort) and NOT_ENABLED
  * (removePort) count as success. After firewalld's Reloaded signal (which

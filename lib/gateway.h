@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace wmstream {
@@ -28,9 +29,15 @@ public:
     virtual ~Gateway() = default;
 
     /**
-     * Find the gateway, check for an existing mapping, add ours. Reports
-     * (action Open) Opened, AlreadyOpen, Unavailable (no gateway answered),
-     * Conflict or Failed; Opened and AlreadyOpen carry gateway, external
+     * Find the gateway (bounded by timeout_ms). Returns nothing when found,
+     * else a report (action Open, result Unavailable) saying why not.
+     */
+    virtual std::optional<PortReport> discover() = 0;
+
+    /**
+     * Map the port on the gateway discover() found: check for an existing
+     * mapping, then add ours. Reports (action Open) Opened, AlreadyOpen,
+     * Conflict or Failed; Opened and AlreadyOpen carry the gateway, external
      * address and port, and the lease granted (0 = permanent).
      */
     virtual PortReport map() = 0;

@@ -13,6 +13,7 @@
 #include <glib.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -43,10 +44,10 @@ public:
     NatPmpGateway(const NatPmpGateway &) = delete;
     NatPmpGateway &operator=(const NatPmpGateway &) = delete;
 
-    PortReport map() override {
+    std::optional<PortReport> discover() override {
         int code = initnatpmp(&natpmp_, 0, 0);
         if (code < 0)
-            return failure(PortAction::Open, code, "no NAT-PMP gateway: ");
+            return failure(PortAction::Open, code, "no gateway: ", true);
         initialized_ = true;
         in_addr gateway{};
         gateway.s_addr = natpmp_.gateway;
@@ -58,12 +59,14 @@ public:
         if (code >= 0)
             code = answer(&response);
         if (code < 0)
-            return failure(PortAction::Open, code, "public address request: ");
+            return failure(PortAction::Open, code, "public address request: ", true);
         char address[INET_ADDRSTRLEN] = "";
         if (inet_ntop(AF_INET, &response.pnu.publicaddress.addr, address, sizeof address))
             external_address_ = address;
-        return request_mapping(PortAction::Open, request_.port);
+        return std::nullopt;
     }
+
+    PortReport map() override { return request_mapping(PortAction::Open, request_.port); }
 
     PortReport renew() override { return request_mapping(PortAction::Renew, external_port_); }
 
@@ -116,15 +119,16 @@ private:
         }
     }
 
-    PortReport failure(PortAction action, int code, const std::string &what) const {
-        const bool absent = no_gateway(code);
+    /* A failed request: Unavailable while discovering a gateway that is not
+     * there, Failed otherwise. */
+    PortReport failure(PortAction action, int code, const std::string &what,
+                       bool discovering = false) const {
         const std::string text =
             code == NATPMP_TRYAGAIN
                 ? "no answer within " + std::to_string(request_.timeout_ms) + " ms"
                 : natpmp_error_text(code);
-        PortReport failure =
-            report(action, absent && action == PortAction::Open ? PortResult::Unavailable
-                                                                : PortResult::Failed);
+        PortReport failure = report(
+            action, discovering && no_gateway(code) ? PortResult::Unavailable : PortResult::Failed);
         failure.error = make_error(Errc::NetworkFailure,
                                    "NAT-PMP " + what + text +
                                        (gateway_.empty() ? "" : " (gateway " + gateway_ + ")"));

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -45,6 +46,8 @@ struct MappingSession {
     std::condition_variable wake;
     /* Protected by lock: begin_close() was called. */
     bool stop = false;
+    /* Protected by lock: a gateway was found and asked to map: a mapping may exist. */
+    bool mapping = false;
     /* Protected by lock: the worker is done (wake is notified). */
     bool finished = false;
     /* Protected by lock: null once close() stopped waiting: no more reports. */
@@ -81,11 +84,18 @@ struct MappingSession {
         return stop;
     }
 
+    /* Unless stopped, marks that a mapping may exist from now on; returns false when stopped. */
+    bool start_mapping() {
+        std::lock_guard<std::mutex> locker(lock);
+        mapping = !stop;
+        return mapping;
+    }
+
     void run();
+    void map_and_keep();
+    void keep(Gateway &gateway, const PortReport &opened);
 };
 
-/* The worker: try each method in order until one finds a gateway, keep the
- * mapping renewed until stop, then undo it. */
 void MappingSession::run() {
     if (is_loopback_address(config.bind_address)) {
         PortReport skipped;
@@ -97,54 +107,49 @@ void MappingSession::run() {
             make_error(Errc::InvalidRequest, "the listener is bound to loopback: nothing to map");
         report(skipped);
     } else {
-        MappingRequest request;
-        request.port = config.port;
-        request.internal_address = internal_address(config.bind_address);
-        request.lease_s = config.lease_s;
-        request.timeout_ms = config.timeout_ms;
+        map_and_keep();
+    }
+    {
+        std::lock_guard<std::mutex> locker(lock);
+        finished = true;
+    }
+    wake.notify_all();
+}
 
-        std::vector<std::unique_ptr<Gateway> (*)(const MappingRequest &)> methods;
-        if (config.method != PortMappingMethod::NatPmp)
-            methods.push_back(&make_upnp_gateway);
-        if (config.method != PortMappingMethod::Upnp)
-            methods.push_back(&make_natpmp_gateway);
+/* Tries each method in order until one finds a gateway, maps with it and
+ * keeps the mapping until stop. Nothing is reported once stopped before a
+ * mapping was asked for. */
+void MappingSession::map_and_keep() {
+    MappingRequest request;
+    request.port = config.port;
+    request.internal_address = internal_address(config.bind_address);
+    request.lease_s = config.lease_s;
+    request.timeout_ms = config.timeout_ms;
 
-        std::unique_ptr<Gateway> gateway;
-        PortReport outcome; /* Failed until a method ran */
-        for (size_t i = 0; i < methods.size() && !stopped(); i++) {
-            gateway = methods[i](request);
-            outcome = gateway->map();
-            const bool last_method = i + 1 == methods.size();
-            if (outcome.result == PortResult::Unavailable && !last_method) {
-                report(outcome); /* not a failure: the next method is tried */
-                continue;
-            }
-            if (outcome.result == PortResult::Unavailable)
-                outcome.result = PortResult::Failed; /* no gateway answered at all */
-            report(outcome);
-            break;
+    std::vector<std::unique_ptr<Gateway> (*)(const MappingRequest &)> methods;
+    if (config.method != PortMappingMethod::NatPmp)
+        methods.push_back(&make_upnp_gateway);
+    if (config.method != PortMappingMethod::Upnp)
+        methods.push_back(&make_natpmp_gateway);
+
+    for (size_t i = 0; i < methods.size(); i++) {
+        std::unique_ptr<Gateway> gateway = methods[i](request);
+        std::optional<PortReport> absent = gateway->discover();
+        if (absent) {
+            if (stopped())
+                return;
+            /* Only the last method's absence is a failure: no gateway answered at all. */
+            if (i + 1 == methods.size())
+                absent->result = PortResult::Failed;
+            report(*absent);
+            continue;
         }
-
-        const bool ours = outcome.result == PortResult::Opened;
-        PortResult last = outcome.result;
-        uint32_t lease_s = outcome.lease_s;
-        while (ours) {
-            /* Renew at half the lease; retry a failed renewal sooner. A
-             * permanent lease (0) needs no renewal. */
-            const uint32_t half_s = std::max<uint32_t>(1, lease_s / 2);
-            const uint32_t wait_s = lease_s == 0                 ? 0
-                                    : last == PortResult::Opened ? half_s
-                                                                 : std::min(kRenewRetryS, half_s);
-            if (wait_for_stop(wait_s))
-                break;
-            PortReport renewed = gateway->renew();
-            if (renewed.result == PortResult::Opened)
-                lease_s = renewed.lease_s;
-            if (renewed.result != last)
-                report(renewed);
-            last = renewed.result;
-        }
-        if (ours) {
+        if (!start_mapping())
+            return;
+        const PortReport outcome = gateway->map();
+        report(outcome);
+        if (outcome.result == PortResult::Opened) {
+            keep(*gateway, outcome);
             report(gateway->unmap());
         } else if (outcome.result == PortResult::AlreadyOpen) {
             wait_for_stop(0);
@@ -153,13 +158,30 @@ void MappingSession::run() {
             kept.result = PortResult::Kept;
             report(kept);
         }
+        return;
     }
+}
 
-    {
-        std::lock_guard<std::mutex> locker(lock);
-        finished = true;
+/* Renews the mapping at half its lease until stop; a failed renewal is
+ * retried sooner. A permanent lease (0) needs no renewal. Reports a renewal
+ * only when its result differs from the previous one. */
+void MappingSession::keep(Gateway &gateway, const PortReport &opened) {
+    PortResult last = opened.result;
+    uint32_t lease_s = opened.lease_s;
+    for (;;) {
+        const uint32_t half_s = std::max<uint32_t>(1, lease_s / 2);
+        const uint32_t wait_s = lease_s == 0                 ? 0
+                                : last == PortResult::Opened ? half_s
+                                                             : std::min(kRenewRetryS, half_s);
+        if (wait_for_stop(wait_s))
+            return;
+        PortReport renewed = gateway.renew();
+        if (renewed.result == PortResult::Opened)
+            lease_s = renewed.lease_s;
+        if (renewed.result != last)
+            report(renewed);
+        last = renewed.result;
     }
-    wake.notify_all();
 }
 
 class PortMapper::Impl {
@@ -188,6 +210,9 @@ public:
         session_->wake.notify_all();
     }
 
+    /* Waits for the worker to undo its mapping, at most until the close
+     * deadline; a worker still looking for a gateway has nothing to undo
+     * and is not waited for: it ends on its own, reporting nothing. */
     void close() {
         begin_close();
         bool finished = false;
@@ -197,12 +222,15 @@ public:
             const auto deadline = std::chrono::steady_clock::now() +
                                   std::chrono::microseconds(std::max<int64_t>(
                                       0, close_deadline_us_ - g_get_monotonic_time()));
-            finished =
-                session_->wake.wait_until(locker, deadline, [this] { return session_->finished; });
+            session_->wake.wait_until(locker, deadline,
+                                      [this] { return session_->finished || !session_->mapping; });
+            finished = session_->finished;
             if (!finished) {
                 /* Give up on the worker: no report may follow this close(). */
                 session_->wake.wait(locker, [this] { return session_->delivering == 0; });
                 events = std::exchange(session_->events, nullptr);
+                if (!session_->mapping)
+                    events = nullptr; /* nothing to undo, nothing to report */
             }
         }
         if (finished) {

@@ -4,7 +4,7 @@
  * (WANIPConnection, miniupnpc) or NAT-PMP (RFC 6886, libnatpmp), and keeps
  * the mapping alive until close.
  *
- * Semantics (docs/port-reachability.md): the external port asked for is the
+ * Semantics (docs/wmnetsink.md, "Port reachability"): the external port asked for is the
  * local port. UPnP: GetSpecificPortMappingEntry first; a mapping that already
  * points to this host and port is AlreadyOpen (left alone: neither renewed
  * nor deleted), one that points elsewhere is a Conflict (never overwritten).

@@ -6,7 +6,7 @@
  * way Server reports through ServerEvents. This is the Linux counterpart of
  * INetFwV6Connection::OpenPort / ClosePort (opening a pair that is already
  * open is not an error) plus a gateway port mapping; see
- * docs/port-reachability.md.
+ * docs/wmnetsink.md, "Port reachability".
  */
 #pragma once
 

@@ -91,7 +91,7 @@ Result<Body::Fit> Body::header(const uint8_t *asf_header, size_t len, std::vecto
 }
 
 Result<Body::Fit> Body::data(const uint8_t *packet, size_t len, std::vector<uint8_t> &out) {
-    return offer(PacketId::Data, nullptr, packet, len, kMaxPayload, out);
+    return offer(PacketId::Data, nullptr, packet, len, kMaxDataPayload, out);
 }
 
 Result<Body::Fit> Body::change(const uint8_t *asf_header, size_t len, std::vector<uint8_t> &out) {

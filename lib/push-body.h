@@ -28,10 +28,12 @@ namespace wmstream::push {
 
 /** Content-Length of a PushStart without a proxy (2^31 − 1) [MS-WMHTTP §3.1.4.2.1]. */
 constexpr uint32_t kMaxContentLength = 2147483647u;
-/** Largest $H / $D / $F payload (65535 − 4) [MS-WMHTTP §2.2.3]. */
-constexpr size_t kMaxPayload = framing::kMaxPacketLength;
-/** Largest ASF header in a $C (65535 − 4 − Reason 4) [MS-WMHTTP §2.2.3.2]. */
-constexpr size_t kMaxChangeHeader = framing::kMaxPacketLength - 4;
+/** Largest $H and $F payload: 65531, so a packet is at most 65535 bytes [MS-WMHTTP §2.2.3.5–6]. */
+constexpr size_t kMaxPayload = framing::kMaxPacketLength - framing::kPushHeaderSize;
+/** Largest ASF header in a $C (65531 − Reason 4) [MS-WMHTTP §2.2.3.2]. */
+constexpr size_t kMaxChangeHeader = kMaxPayload - 4;
+/** Largest $D payload: what PacketLength (u16) can express [MS-WMHTTP §2.2.3.1.1]. */
+constexpr size_t kMaxDataPayload = framing::kMaxPacketLength;
 
 /**
  * The smallest Length-Remaining the client may announce for a stream whose
@@ -66,7 +68,7 @@ public:
      */
     Result<Fit> header(const uint8_t *asf_header, size_t len, std::vector<uint8_t> &out);
 
-    /** Append $D with one ASF data packet; errors as header(). */
+    /** Append $D with one ASF data packet (≤ kMaxDataPayload); errors as header(). */
     Result<Fit> data(const uint8_t *packet, size_t len, std::vector<uint8_t> &out);
 
     /** Append $C (Reason 0) with a new ASF file header (≤ kMaxChangeHeader); errors as header(). */

@@ -44,7 +44,7 @@
  * A failure (conflict, refusal) is a WARNING, never an ERROR: the stream is
  * still served on the local network. A polkit or uid refusal carries the
  * condition E_ACCESSDENIED, a refused mapping NS_E_NETWORK_RESOURCE_FAILURE.
- * See docs/port-reachability.md.
+ * See docs/wmnetsink.md, "Port reachability".
  *
  * Errors and warnings carry a details structure with "condition" (the
  * Windows Media condition, e.g. "NS_E_NETWORK_RESOURCE_FAILURE") and

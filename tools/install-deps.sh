@@ -12,6 +12,7 @@ set -euo pipefail
 packages=(
     meson ninja-build pkg-config g++
     libglib2.0-dev libsoup-3.0-dev
+    libminiupnpc-dev libnatpmp-dev # wmnetsink port-mapping (UPnP IGD, NAT-PMP)
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
     gstreamer1.0-plugins-bad gstreamer1.0-libav
@@ -21,7 +22,13 @@ test_packages=(
     ffmpeg vlc-bin vlc-plugin-base # interop clients: ffmpeg/ffprobe, cvlc
     curl clang-format
     util-linux # setpriv
+    # tests/reach: the real daemons, run in network namespaces by the tests
+    firewalld dbus-daemon miniupnpd miniupnpd-nftables miniupnpc nftables iproute2
 )
+# Daemons the tests start themselves: when installed here they must neither
+# start on the host nor be enabled at boot (firewalld's postinst would start
+# it under systemd and firewall the machine).
+test_daemons=(firewalld miniupnpd)
 
 case "${1:-}" in
 "") ;;
@@ -47,8 +54,25 @@ sudo=()
 if ((EUID != 0)); then
     sudo=(sudo)
 fi
+new_daemons=()
+for daemon in "${test_daemons[@]}"; do
+    if [[ " ${missing[*]} " == *" $daemon "* ]]; then
+        new_daemons+=("$daemon")
+    fi
+done
+# policy-rc.d exiting 101 makes invoke-rc.d and deb-systemd-invoke start nothing.
+if ((${#new_daemons[@]} > 0)) && [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d
+    trap '"${sudo[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq >&2
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     "${missing[@]}" >&2
+if ((${#new_daemons[@]} > 0)) && command -v systemctl >/dev/null 2>&1; then
+    for daemon in "${new_daemons[@]}"; do
+        "${sudo[@]}" systemctl disable "$daemon.service" >/dev/null 2>&1 || true
+    done
+fi

@@ -13,6 +13,7 @@
 # Nothing else is touched: all addresses live in namespaces created here.
 
 set -euo pipefail
+export PATH=$PATH:/usr/sbin:/sbin # the daemons, ip and nft
 
 reach_sink_source=${1:?usage: $0 REACH_SINK}
 
@@ -43,7 +44,7 @@ require_root() {
 
 # require_command COMMAND PACKAGE
 require_command() {
-    command -v "$1" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$1" >/dev/null 2>&1 ||
+    command -v "$1" >/dev/null 2>&1 ||
         skip "$1 is not installed (Debian package $2; tools/install-deps.sh --tests)"
 }
 

@@ -3,11 +3,13 @@
 # wmnetsink open-firewall=true against the real firewalld (Debian package),
 # started on a private D-Bus system bus inside a network namespace ("fw",
 # 10.200.0.1) that a second namespace ("peer", 10.200.0.2) connects to
-# through a veth pair. The recipe is ../../docs/port-reachability.md's.
+# through a veth pair (docs/wmnetsink.md, "Port reachability").
 #
 #   test-firewalld.sh REACH_SINK     (meson runs it; exit 77 = skipped)
 #
 # What it proves:
+#  0. Before firewalld runs the element reports result=unavailable (no
+#     WARNING); when firewalld then appears on the bus, the port is opened.
 #  1. port=0: the port chosen at the bind is rejected by firewalld before,
 #     accepted once the element reaches READY (result=opened, zone public,
 #     firewall-cmd --query-port yes), rejected again after NULL (result=closed,
@@ -19,7 +21,16 @@
 #  4. As uid 65534 firewalld refuses (no polkit on the private bus: uid
 #     check): READY still succeeds, the element posts a WARNING
 #     RESOURCE/NOT_AUTHORIZED with condition E_ACCESSDENIED (0x80070005) and
-#     result=failed; nothing is opened. No test ever sees an ERROR message.
+#     result=failed; nothing is opened.
+#  5. A rule of ours removed behind our back: NULL still reports closed
+#     (NOT_ENABLED counts as success).
+#  6. firewalld frozen (SIGSTOP): NULL→READY and READY→NULL return at once
+#     when only a query is pending; with our removePort pending, READY→NULL
+#     gives up after about 2 s and reports close failed with a WARNING.
+#  7. An unknown firewall-zone: WARNING RESOURCE/SETTINGS, E_INVALIDARG. A
+#     listener on loopback: open-firewall and port-mapping report
+#     unavailable, no WARNING, nothing asked.
+# No driver ever posts an ERROR message.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/reach-lib.sh" "${1:-}"
@@ -61,8 +72,18 @@ start_daemon dbus-daemon dbus-daemon --config-file="$work/bus.conf" --nofork --n
 wait_until 10 "the private bus socket" test -S "$work/bus"
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$work/bus"
 
-# ---- firewalld in fw, with a copy of the packaged configuration
+open_line='^element wmnetsink-port-open, .*backend=\(string\)firewalld, action=\(string\)open'
+close_line='^element wmnetsink-port-open, .*backend=\(string\)firewalld, action=\(string\)close'
+
+# ---- 0. no firewalld yet: unavailable, then opened once it appears
 [[ -f /etc/firewalld/firewalld.conf ]] || skip "/etc/firewalld/firewalld.conf missing"
+driver_start early "$fw" port=8550 open-firewall=true
+driver_ready early
+wait_line early "$open_line" 30
+expect_field "$LINE" result unavailable
+unavailable=$(field "$LINE" error-message)
+
+# ---- firewalld in fw, with a copy of the packaged configuration
 cp -r /etc/firewalld "$work/firewalld-etc"
 started=$SECONDS
 start_daemon firewalld ip netns exec "$fw" firewalld --nofork --nopid \
@@ -71,14 +92,23 @@ firewalld_state() {
     [[ $(firewall-cmd --state 2>/dev/null) == running ]]
 }
 wait_until 60 "firewalld to run" firewalld_state
+firewalld_pid=$last_pid
 echo "# firewalld running after $((SECONDS - started)) s; default zone $(firewall-cmd --get-default-zone)"
 
 query_port() {
     firewall-cmd --query-port="$1/tcp" 2>/dev/null || true
 }
 
-open_line='^element wmnetsink-port-open, .*backend=\(string\)firewalld, action=\(string\)open'
-close_line='^element wmnetsink-port-open, .*backend=\(string\)firewalld, action=\(string\)close'
+wait_line early "$open_line" 30
+expect_field "$LINE" result opened
+[[ $(query_port 8550) == yes ]] || fail "8550 is not open after firewalld appeared"
+driver_null early
+wait_line early "$close_line" 5
+expect_field "$LINE" result closed
+grep -q '^warning ' "$work/early.out" && fail "unavailable posted a WARNING"
+expect_no_errors early
+driver_stop early
+pass "without firewalld: unavailable ($unavailable), no WARNING; opened when firewalld appeared"
 
 # ---- 1. rejected → READY opens → NULL closes (port 0)
 driver_start plain "$fw" port=0 open-firewall=false
@@ -171,3 +201,84 @@ driver_null nobody
 expect_no_errors nobody
 driver_stop nobody
 pass "uid 65534: READY succeeded, WARNING E_ACCESSDENIED ($(field "$warning" error-message))"
+
+# ---- 5. our rule removed behind our back: NULL still succeeds (NOT_ENABLED)
+driver_start removed "$fw" port=8559 open-firewall=true
+driver_ready removed
+wait_line removed "$open_line" 30
+expect_field "$LINE" result opened
+firewall-cmd --remove-port=8559/tcp >/dev/null
+driver_null removed
+wait_line removed "$close_line" 5
+expect_field "$LINE" result closed
+grep -q '^warning ' "$work/removed.out" && fail "NOT_ENABLED posted a WARNING"
+expect_no_errors removed
+driver_stop removed
+pass "a rule removed by someone else: NULL reports closed (NOT_ENABLED is success)"
+
+# ---- 6. firewalld frozen: state changes do not wait for it, close is bounded
+driver_start frozen "$fw" port=8560 open-firewall=true
+driver_ready frozen
+wait_line frozen "$open_line" 30
+expect_field "$LINE" result opened
+kill -STOP "$firewalld_pid"
+driver_null frozen
+frozen_close_ms=$NULL_MS
+kill -CONT "$firewalld_pid"
+((NULL_MS >= 1500 && NULL_MS < 4000)) || fail "READY→NULL took $NULL_MS ms with removePort unanswered (expected about 2000)"
+wait_line frozen "$close_line" 5
+expect_field "$LINE" result failed
+wait_line frozen '^warning ' 5
+expect_no_errors frozen
+driver_stop frozen
+wait_until 30 "firewalld to answer again" firewalld_state
+left=$(query_port 8560)
+[[ $left == no ]] || firewall-cmd --remove-port=8560/tcp >/dev/null
+pass "removePort unanswered: READY→NULL gave up after $frozen_close_ms ms, close failed + WARNING (rule left after SIGCONT: $left)"
+
+kill -STOP "$firewalld_pid"
+driver_start stalled "$fw" port=8561 open-firewall=true
+driver_ready stalled
+stalled_ready_ms=$READY_MS
+sleep 0.5
+driver_null stalled
+stalled_null_ms=$NULL_MS
+kill -CONT "$firewalld_pid"
+((stalled_ready_ms < 1000 && stalled_null_ms < 1000)) ||
+    fail "with firewalld frozen NULL→READY took $stalled_ready_ms ms, READY→NULL $stalled_null_ms ms"
+grep -q 'wmnetsink-port-open' "$work/stalled.out" && fail "a report came while firewalld was frozen"
+expect_no_errors stalled
+driver_stop stalled
+wait_until 30 "firewalld to answer again" firewalld_state
+[[ $(query_port 8561) == no ]] || fail "8561 was opened although the element closed before firewalld answered"
+pass "firewalld frozen: NULL→READY in $stalled_ready_ms ms, READY→NULL in $stalled_null_ms ms (nothing pending could open the port)"
+
+# ---- 7. an unknown zone; a listener on loopback
+driver_start zone "$fw" port=8562 open-firewall=true firewall-zone=nosuchzone
+driver_ready zone
+wait_line zone "$open_line" 30
+expect_field "$LINE" result failed
+expect_field "$LINE" zone nosuchzone
+wait_line zone '^warning ' 5
+[[ $LINE == "warning gst-resource-error-quark:13 "* ]] || fail "expected RESOURCE/SETTINGS (13): $LINE"
+expect_field "$LINE" condition E_INVALIDARG
+zone_error=$(field "$LINE" error-message)
+driver_null zone
+expect_no_errors zone
+driver_stop zone
+pass "unknown zone: WARNING E_INVALIDARG ($zone_error)"
+
+driver_start loopback "$fw" address=127.0.0.1 port=8563 open-firewall=true port-mapping=auto
+driver_ready loopback
+# Two threads report: in either order.
+for backend in firewalld upnp; do
+    wait_until 10 "$backend unavailable" grep -q -E \
+        "^element wmnetsink-port-open, backend=\\(string\\)$backend, .*result=\\(string\\)unavailable" \
+        "$work/loopback.out"
+done
+driver_null loopback
+grep -q '^warning ' "$work/loopback.out" && fail "a loopback listener posted a WARNING"
+[[ $(query_port 8563) == no ]] || fail "8563 was opened for a loopback listener"
+expect_no_errors loopback
+driver_stop loopback
+pass "loopback listener: firewalld and upnp unavailable, no WARNING"

@@ -30,6 +30,10 @@
 #  5. auto: UPnP is used first.
 #  6. port-mapping-lease=4: the mapping is renewed and still there after 10
 #     s, when an unrenewed 4 s mapping made with upnpc is gone.
+#  7. No gateway at all ("alone", routed to "dead" where nothing listens):
+#     auto reports upnp unavailable, then nat-pmp failed with a WARNING
+#     (NS_E_NETWORK_RESOURCE_FAILURE); READY→NULL during the SSDP search
+#     returns at once (nothing to undo) and nothing is reported after it.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/reach-lib.sh" "${1:-}"
@@ -61,6 +65,16 @@ ip -n "$igd" addr add 198.20.0.1/32 dev wan0
 ip -n "$igd" link set wan0 up
 ip -n "$igd" link set wan1 up
 ip netns exec "$igd" sysctl -qw net.ipv4.ip_forward=1
+
+# alone (10.202.0.2) → dead (10.202.0.1): a default route, and no gateway.
+add_netns alone
+add_netns dead
+ip link add lan0 netns "$alone" type veth peer name lan0 netns "$dead"
+ip -n "$alone" addr add 10.202.0.2/24 dev lan0
+ip -n "$dead" addr add 10.202.0.1/24 dev lan0
+ip -n "$alone" link set lan0 up
+ip -n "$dead" link set lan0 up
+ip -n "$alone" route add default via 10.202.0.1
 
 # miniupnpd 2.3.1's default nft layout (table inet filter; chains miniupnpd,
 # prerouting_miniupnpd, postrouting_miniupnpd) behind base chains, made here
@@ -251,3 +265,33 @@ expect_unmapped 9400
 expect_no_errors lease
 driver_stop lease
 pass "a 4 s lease is renewed: mapped after 10 s, when an unrenewed one expired"
+
+# ---- 7. no gateway at all
+driver_start nogateway "$alone" port=9500 port-mapping=auto
+driver_ready nogateway
+started=$(date +%s%N)
+wait_line nogateway "$open_line" 30
+expect_field "$LINE" backend upnp
+expect_field "$LINE" result unavailable
+wait_line nogateway "$open_line" 30
+failed_ms=$((($(date +%s%N) - started) / 1000000))
+expect_field "$LINE" backend nat-pmp
+expect_field "$LINE" result failed
+wait_line nogateway '^warning ' 5
+expect_field "$LINE" condition NS_E_NETWORK_RESOURCE_FAILURE
+nogateway_error=$(field "$LINE" error-message)
+driver_null nogateway
+expect_no_errors nogateway
+driver_stop nogateway
+pass "no gateway: upnp unavailable, nat-pmp failed after ${failed_ms} ms with a WARNING ($nogateway_error)"
+
+driver_start searching "$alone" port=9501 port-mapping=upnp
+driver_ready searching
+driver_null searching
+((NULL_MS < 500)) || fail "READY→NULL during the SSDP search took $NULL_MS ms"
+searching_ms=$NULL_MS
+sleep 2.5
+grep -q 'wmnetsink-port-open' "$work/searching.out" && fail "a report came after READY→NULL: $(grep wmnetsink-port-open "$work/searching.out")"
+expect_no_errors searching
+driver_stop searching
+pass "READY→NULL during the SSDP search returned in $searching_ms ms, no report followed"
