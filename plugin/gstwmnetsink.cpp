@@ -121,7 +121,22 @@ struct Settings {
     gint64 units_max = 30 * GST_SECOND;
     gint64 units_soft_max = 5 * GST_SECOND;
     GstWmNetSinkRecoverPolicy recover_policy = GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME;
+    /* Access control, as set (lists split by server_config()). */
+    std::string allow;
+    std::string deny;
+    /* PEM file with certificate and key, loaded at Open, when no tls-certificate is set. */
+    std::string tls_certificate_file;
 };
+
+/* "10.0.0.0/8, 192.168.1.0/24" → its ranges (commas and/or white space separate them). */
+static std::vector<std::string> split_ranges(const std::string &list) {
+    std::vector<std::string> ranges;
+    g_auto(GStrv) parts = g_strsplit_set(list.c_str(), ", \t\n", -1);
+    for (char **part = parts; *part; ++part)
+        if (**part)
+            ranges.emplace_back(*part);
+    return ranges;
+}
 
 /* The server configuration for @settings. */
 static wmstream::ServerConfig server_config(const Settings &settings) {
@@ -134,6 +149,8 @@ static wmstream::ServerConfig server_config(const Settings &settings) {
                       : settings.unit_format == GST_FORMAT_BYTES ? wmstream::LagUnit::Bytes
                                                                  : wmstream::LagUnit::Packets;
     config.lag_max = units(settings.units_max);
+    config.allow = split_ranges(settings.allow);
+    config.deny = split_ranges(settings.deny);
     config.lag_soft_max = units(settings.units_soft_max);
     switch (settings.recover_policy) {
     case GST_WM_NET_SINK_RECOVER_POLICY_NONE:
@@ -204,6 +221,8 @@ struct GstWmNetSinkState final : public wmstream::ServerEvents, public wmstream:
     guint current_port_ = 0;
     /* Protected by lock_: empty when not open. */
     std::string host_url_;
+    /* Protected by lock_: "https" when serving TLS, else "http". */
+    std::string scheme_ = "http";
     /* Protected by lock_: the gateway's external address and port while a
      * mapping exists ("" and 0 otherwise); host-url uses them. */
     std::string external_address_;
@@ -248,6 +267,12 @@ enum {
     PROP_PORT_MAPPING_LEASE,
     PROP_EXTERNAL_ADDRESS,
     PROP_EXTERNAL_PORT,
+    PROP_ALLOW,
+    PROP_DENY,
+    PROP_USER_ID,
+    PROP_USER_PW,
+    PROP_TLS_CERTIFICATE,
+    PROP_TLS_CERTIFICATE_FILE,
     N_PROPERTIES,
 };
 
@@ -380,7 +405,7 @@ static void post_element_message(GstWmNetSink *self, GstStructure *structure) {
 
 /* The URL clients can use (IWMWriterNetworkSink::GetHostURL): the host name
  * when bound to every interface, else the bind address. */
-static std::string host_url(const std::string &address, uint16_t port) {
+static std::string host_url(const std::string &scheme, const std::string &address, uint16_t port) {
     std::string host = address;
     g_autoptr(GInetAddress) inet =
         address.empty() ? nullptr : g_inet_address_new_from_string(address.c_str());
@@ -388,7 +413,7 @@ static std::string host_url(const std::string &address, uint16_t port) {
         host = g_get_host_name();
     else if (inet && g_inet_address_get_family(inet) == G_SOCKET_FAMILY_IPV6)
         host = "[" + address + "]";
-    return "http://" + host + ":" + std::to_string(port) + "/";
+    return scheme + "://" + host + ":" + std::to_string(port) + "/";
 }
 
 /* Relay-thread side of the ServerEvents: signals and element messages. */
@@ -491,7 +516,8 @@ static std::string port_failure_text(const wmstream::PortReport &report) {
 static std::string reachable_url(const GstWmNetSinkState &state) {
     if (state.external_address_.empty() || state.external_port_ == 0)
         return state.host_url_;
-    return "http://" + state.external_address_ + ":" + std::to_string(state.external_port_) + "/";
+    return state.scheme_ + "://" + state.external_address_ + ":" +
+           std::to_string(state.external_port_) + "/";
 }
 
 /* A mapping report: external-address and external-port are the mapping's
@@ -703,12 +729,34 @@ static gboolean gst_wm_net_sink_open(GstWmNetSink *self) {
     GstWmNetSinkState *state = self->state;
 
     wmstream::ServerConfig config;
+    std::string certificate_file;
     {
         std::lock_guard<std::mutex> locker(state->lock_);
         config = server_config(state->settings_);
+        certificate_file = state->settings_.tls_certificate_file;
         config.ask_application =
             g_signal_has_handler_pending(self, signals[SIGNAL_CLIENT_CONNECTING], 0, FALSE);
         state->open_ = true;
+    }
+    if (!config.tls_certificate && !certificate_file.empty()) {
+        const std::string &file = certificate_file;
+        g_autoptr(GError) error = nullptr;
+        GTlsCertificate *certificate = g_tls_certificate_new_from_file(file.c_str(), &error);
+        if (!certificate) {
+            {
+                std::lock_guard<std::mutex> locker(state->lock_);
+                state->open_ = false;
+            }
+            WMSTREAM_POST_ERROR(
+                self, GST_MESSAGE_ERROR,
+                wmstream::make_error(wmstream::Errc::InvalidArgument,
+                                     "g_tls_certificate_new_from_file: " +
+                                         std::string(error->message)),
+                "Could not load the TLS certificate and key from '" + file + "'.",
+                gst_structure_new("context", "file", G_TYPE_STRING, file.c_str(), nullptr));
+            return FALSE;
+        }
+        config.tls_certificate.reset(certificate, g_object_unref);
     }
 
     state->relay_.start();
@@ -729,9 +777,11 @@ static gboolean gst_wm_net_sink_open(GstWmNetSink *self) {
         return FALSE;
     }
 
-    const std::string url = host_url(config.address, *port);
+    const std::string scheme = config.tls_certificate ? "https" : "http";
+    const std::string url = host_url(scheme, config.address, *port);
     {
         std::lock_guard<std::mutex> locker(state->lock_);
+        state->scheme_ = scheme;
         state->current_port_ = *port;
         state->host_url_ = url;
     }
@@ -821,7 +871,9 @@ static GstStateChangeReturn gst_wm_net_sink_change_state(GstElement *element,
 /* The listener settings: fixed while open (IWMWriterNetworkSink). */
 static bool fixed_while_open(guint prop_id) {
     return prop_id == PROP_PORT || prop_id == PROP_ADDRESS || prop_id == PROP_MAX_CLIENTS ||
-           prop_id == PROP_BACKLOG;
+           prop_id == PROP_BACKLOG || prop_id == PROP_ALLOW || prop_id == PROP_DENY ||
+           prop_id == PROP_USER_ID || prop_id == PROP_USER_PW || prop_id == PROP_TLS_CERTIFICATE ||
+           prop_id == PROP_TLS_CERTIFICATE_FILE;
 }
 
 /* Stores @value of property @prop_id in @settings; returns whether it changed. */
@@ -891,6 +943,28 @@ static bool apply_setting(Settings &settings, guint prop_id, const GValue *value
     case PROP_PORT_MAPPING_LEASE: {
         const guint lease_s = g_value_get_uint(value);
         return std::exchange(settings.reach.lease_s, lease_s) != lease_s;
+    }
+    case PROP_ALLOW:
+    case PROP_DENY:
+    case PROP_USER_ID:
+    case PROP_USER_PW:
+    case PROP_TLS_CERTIFICATE_FILE: {
+        std::string &field = prop_id == PROP_ALLOW     ? settings.allow
+                             : prop_id == PROP_DENY    ? settings.deny
+                             : prop_id == PROP_USER_ID ? config.user
+                             : prop_id == PROP_USER_PW ? config.password
+                                                       : settings.tls_certificate_file;
+        const char *text = g_value_get_string(value);
+        return std::exchange(field, text ? text : "") != (text ? text : "");
+    }
+    case PROP_TLS_CERTIFICATE: {
+        auto *certificate = static_cast<GTlsCertificate *>(g_value_dup_object(value));
+        const bool changed = certificate != config.tls_certificate.get();
+        if (certificate)
+            config.tls_certificate.reset(certificate, g_object_unref);
+        else
+            config.tls_certificate.reset();
+        return changed;
     }
     default:
         g_return_val_if_reached(false);
@@ -972,6 +1046,25 @@ static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue 
     case PROP_PORT_MAPPING_LEASE:
         g_value_set_uint(value, state->settings_.reach.lease_s);
         break;
+    case PROP_ALLOW:
+        g_value_set_string(value, state->settings_.allow.empty() ? nullptr
+                                                                 : state->settings_.allow.c_str());
+        break;
+    case PROP_DENY:
+        g_value_set_string(value,
+                           state->settings_.deny.empty() ? nullptr : state->settings_.deny.c_str());
+        break;
+    case PROP_USER_ID:
+        g_value_set_string(value, config.user.empty() ? nullptr : config.user.c_str());
+        break;
+    case PROP_TLS_CERTIFICATE:
+        g_value_set_object(value, config.tls_certificate.get());
+        break;
+    case PROP_TLS_CERTIFICATE_FILE: {
+        const std::string &file = state->settings_.tls_certificate_file;
+        g_value_set_string(value, file.empty() ? nullptr : file.c_str());
+        break;
+    }
     case PROP_EXTERNAL_ADDRESS:
         g_value_set_string(
             value, state->external_address_.empty() ? nullptr : state->external_address_.c_str());
@@ -1082,6 +1175,41 @@ static void install_properties(GObjectClass *object_class) {
         "The gateway's external TCP port while port-mapping holds a mapping, else 0; notified "
         "on change (0..65535)",
         0, G_MAXUINT16, 0, ro);
+    properties[PROP_ALLOW] = g_param_spec_string(
+        "allow", "Allowed addresses",
+        "Only clients from these address ranges may connect, checked at accept: CIDR ranges or "
+        "addresses, IPv4 or IPv6, separated by commas or spaces (e.g. \"10.0.0.0/8, "
+        "2001:db8::/32\"); NULL = everyone. Others are closed at once (client-removed reason "
+        "forbidden). Refused while open (default NULL)",
+        nullptr, rw);
+    properties[PROP_DENY] = g_param_spec_string(
+        "deny", "Denied addresses",
+        "Clients from these address ranges may not connect (same syntax as allow; wins over "
+        "allow). Refused while open (default NULL)",
+        nullptr, rw);
+    properties[PROP_USER_ID] = g_param_spec_string(
+        "user-id", "Viewer user name",
+        "With user-pw: viewers must authenticate with HTTP Digest or Basic before any stream "
+        "byte (wrong credentials: 401, client-removed reason unauthorized). Basic sends the "
+        "password readable by anyone on the path unless tls-certificate is set. Refused while "
+        "open (default NULL = no credentials)",
+        nullptr, rw);
+    properties[PROP_USER_PW] = g_param_spec_string(
+        "user-pw", "Viewer password",
+        "Password for user-id. Write-only, never logged or posted. Refused while open (default "
+        "NULL)",
+        nullptr, GParamFlags(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY));
+    properties[PROP_TLS_CERTIFICATE] = g_param_spec_object(
+        "tls-certificate", "TLS certificate",
+        "Serve HTTPS with this certificate, which must carry its private key (host-url becomes "
+        "https://…; needs glib-networking). Refused while open (default NULL = plain HTTP)",
+        G_TYPE_TLS_CERTIFICATE, rw);
+    properties[PROP_TLS_CERTIFICATE_FILE] = g_param_spec_string(
+        "tls-certificate-file", "TLS certificate file",
+        "PEM file with the certificate (chain) and its private key, loaded at Open when "
+        "tls-certificate is not set: the way to serve HTTPS from gst-launch-1.0. Refused while "
+        "open (default NULL)",
+        nullptr, rw);
     properties[PROP_MAX_CLIENTS] = g_param_spec_int(
         "max-clients", "Maximum clients",
         "Streaming clients served at once, more get 503; -1 = unlimited. Refused while open "
