@@ -529,15 +529,21 @@ void Server::Impl::ask(Client &client, const std::string &path, const std::strin
 }
 
 void Server::Impl::authorize(uint64_t client_id, bool allowed) {
-    if (!open_)
-        return;
+    GMainContext *context = nullptr;
+    {
+        /* wake_source_ lives exactly while the context is ours (close() clears it first). */
+        std::lock_guard<std::mutex> locker(lock_);
+        if (!wake_source_)
+            return;
+        context = g_main_context_ref(context_);
+    }
     struct Answer {
         Impl *impl;
         uint64_t id;
         bool allowed;
     };
     g_main_context_invoke_full(
-        context_, G_PRIORITY_DEFAULT,
+        context, G_PRIORITY_DEFAULT,
         [](gpointer data) -> gboolean {
             auto *answer = static_cast<Answer *>(data);
             Client *client = nullptr;
@@ -553,6 +559,7 @@ void Server::Impl::authorize(uint64_t client_id, bool allowed) {
         },
         new Answer{this, client_id, allowed},
         [](gpointer data) { delete static_cast<Answer *>(data); });
+    g_main_context_unref(context);
 }
 
 void Server::Impl::wake() {
