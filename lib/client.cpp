@@ -172,13 +172,25 @@ void Client::authorized(bool allowed) {
     }
 }
 
+/* Play and plain GET are admitted (counted against max-clients, client-added)
+ * as soon as their request is read, even when they then wait for the first
+ * header; a Describe is a short exchange and is never counted. */
 void Client::serve_viewer() {
     if (request_.kind == wmsp::Kind::HttpHead) {
         queue_string(response::raw_asf());
         finish_then_close(RemoveReason::ClosedByPeer);
-    } else if (host_.header()) {
-        answer_with_header();
-    } /* else wait in WaitingHeader until wake() */
+        return;
+    }
+    if (request_.kind != wmsp::Kind::Describe) {
+        if (!host_.admit(*this)) {
+            queue_string(response::error(503));
+            finish_then_close(RemoveReason::OverLimit);
+            return;
+        }
+        streaming_ = true;
+    }
+    if (host_.header())
+        answer_with_header(); /* else wait in WaitingHeader until wake() */
 }
 
 void Client::answer(const http::Request &request) {
@@ -214,12 +226,6 @@ void Client::answer_with_header() {
         finish_then_close(RemoveReason::ClosedByPeer);
         return;
     }
-    if (!host_.admit(*this)) {
-        queue_string(response::error(503));
-        finish_then_close(RemoveReason::OverLimit);
-        return;
-    }
-    streaming_ = true;
     state_ = State::Streaming;
     queue_string(request_.kind == wmsp::Kind::Play ? response::play(client_id_)
                                                    : response::raw_asf());

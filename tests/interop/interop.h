@@ -49,6 +49,15 @@ Run run(const std::vector<std::string> &argv, guint limit_s,
 /** Printable form of a run for failure messages: status and both outputs. */
 std::string describe(const std::vector<std::string> &argv, const Run &result);
 
+/**
+ * run() a client that must succeed quietly: exit status 0 and nothing on
+ * stderr but lines that start with one of @p tolerated. Otherwise the test
+ * fails, showing the command and its output.
+ * @return what it wrote to stdout.
+ */
+std::string run_clean(const std::vector<std::string> &argv, guint limit_s,
+                      const std::vector<std::string> &tolerated = {});
+
 /** @p text split at '\n' (without the '\n'). */
 std::vector<std::string> lines(const std::string &text);
 
@@ -63,7 +72,9 @@ std::vector<Fields> sections(const std::string &text, const std::string &name);
 /**
  * What the test executable lacks: the programs of @p programs not in PATH
  * and the element factories of @p elements not registered, as one message
- * ("" when nothing is missing). Call after gst_check_init().
+ * ("" when nothing is missing). Call after gst_check_init(). Only list what
+ * another machine may lack (players, other GStreamer plugins): never
+ * wmnetsink, whose absence is a failure, not a reason to skip.
  */
 std::string missing(const std::vector<const char *> &programs,
                     const std::vector<const char *> &elements);

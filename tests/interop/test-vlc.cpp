@@ -93,8 +93,7 @@ std::string play(const std::string &url) {
     argv.push_back("--run-time=" + std::to_string(kPlaySeconds));
     argv.push_back(url);
     const Run result = interop::run(argv, kVlcLimitS, {"HOME=" + home.path()});
-    fail_unless(result.exited && result.status == 0, "%s",
-                interop::describe(argv, result).c_str());
+    fail_unless(result.exited && result.status == 0, "%s", interop::describe(argv, result).c_str());
     return result.out + result.err;
 }
 
@@ -104,8 +103,8 @@ std::string play(const std::string &url) {
  */
 void assert_played(const std::string &log, const std::vector<std::string> &streams) {
     const std::vector<std::string> all = lines_from(log, "");
-    /* The log is long: it goes to stderr, the failure message stays short
-     * (check passes it through a pipe the parent reads only at the end). */
+    /* The log is long (~40 kB): it goes to stderr and the failure message
+     * stays short; a message that long made check's forked child hang. */
     const auto expect = [&](const std::vector<std::string> &lines, const std::string &text) {
         if (!contains(lines, text))
             g_printerr("VLC log:\n%s\n", log.c_str());
@@ -184,5 +183,5 @@ int main(int argc, char **argv) {
         programs.push_back("setpriv");
     return interop::main_with_requirements(
         argc, argv, "interop-vlc", vlc_suite, programs,
-        {"wmnetsink", "videotestsrc", "audiotestsrc", "avenc_wmv2", "avenc_wmav2", "asfmux"});
+        {"videotestsrc", "audiotestsrc", "avenc_wmv2", "avenc_wmav2", "asfmux"});
 }
