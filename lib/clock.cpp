@@ -58,10 +58,6 @@ void free_pending(gpointer data) {
 
 } // namespace
 
-int64_t SystemClock::now_us() const {
-    return g_get_monotonic_time();
-}
-
 uint64_t SystemClock::schedule(GMainContext *context, int64_t delay_us, Callback callback) {
     const guint delay_ms = static_cast<guint>(delay_us <= 0 ? 0 : (delay_us + 999) / 1000);
     GSource *source = g_timeout_source_new(delay_ms);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * An injectable time source for code that waits: monotonic time plus
- * one-shot timers dispatched on a GMainContext. The push client schedules
+ * An injectable time source for code that waits: one-shot timers
+ * dispatched on a GMainContext. The push client schedules
  * its reconnect backoff through it, so tests can drive retries with a
  * manual clock instead of waiting on the wall clock (Envoy STYLE.md: tests
  * must not depend on the current time).
@@ -21,9 +21,6 @@ public:
 
     virtual ~Clock() = default;
 
-    /** Monotonic time, µs (same origin as the timers' deadlines). */
-    virtual int64_t now_us() const = 0;
-
     /**
      * Run @p callback once on @p context (its owner thread) when @p delay_us
      * have passed. @return an id for cancel(), never 0.
@@ -38,10 +35,9 @@ public:
     virtual void cancel(uint64_t id) = 0;
 };
 
-/** The real clock: g_get_monotonic_time() and GLib timeout sources. */
+/** The real clock: GLib timeout sources (monotonic time). */
 class SystemClock final : public Clock {
 public:
-    int64_t now_us() const override;
     uint64_t schedule(GMainContext *context, int64_t delay_us, Callback callback) override;
     void cancel(uint64_t id) override;
 

@@ -218,7 +218,7 @@ private:
     bool end_in_write_ = false;    /* the write in flight holds $E(0) */
     bool fill_in_write_ = false;   /* the write in flight completes the body with $F */
     bool data_flowed_ = false;     /* a $D was written since the last attempt began */
-    bool peer_closed_ = false;     /* EOF seen while a completing write was in flight */
+    bool peer_closed_ = false;     /* EOF or read error seen while a write was in flight */
     uint64_t backoff_generation_ = 0;
     uint64_t backoff_timer_ = 0; /* Clock timer id, 0 when none */
     Timer connect_timer_;
@@ -255,13 +255,19 @@ void Client::Impl::invoke(std::function<void()> task) {
         if (run == run_id_.load())
             task();
     });
-    g_main_context_invoke_full(
-        context_, G_PRIORITY_DEFAULT,
+    /* A source, not g_main_context_invoke(): that would run the task on the calling thread
+     * whenever the I/O thread does not hold the context (before its loop runs). */
+    GSource *source = g_idle_source_new();
+    g_source_set_priority(source, G_PRIORITY_DEFAULT);
+    g_source_set_callback(
+        source,
         [](gpointer data) -> gboolean {
             (*static_cast<std::function<void()> *>(data))();
             return G_SOURCE_REMOVE;
         },
         guarded, [](gpointer data) { delete static_cast<std::function<void()> *>(data); });
+    g_source_attach(source, context_);
+    g_source_unref(source);
 }
 
 void Client::Impl::wake() {
@@ -727,6 +733,10 @@ void Client::Impl::on_written(size_t written) {
             on_closed_by_server();
         return;
     }
+    if (peer_closed_) {
+        on_closed_by_server();
+        return;
+    }
     flush();
     pump();
 }
@@ -746,6 +756,12 @@ void Client::Impl::on_read(GObject *source, GAsyncResult *result, gpointer data)
     const gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, &error);
     if (op->connection != self->connection_)
         return;
+    if (n <= 0 && self->connection_->writing) {
+        /* Let the write in flight finish first: what it completes was delivered to the
+         * socket and must not be sent again after the reconnection. */
+        self->peer_closed_ = true;
+        return;
+    }
     if (n < 0) {
         if (self->phase_ == Phase::Ending) {
             self->finish_end();
@@ -760,10 +776,6 @@ void Client::Impl::on_read(GObject *source, GAsyncResult *result, gpointer data)
         return;
     }
     if (n == 0) {
-        if (self->completing_write()) {
-            self->peer_closed_ = true; /* handled once the write completes */
-            return;
-        }
         self->on_closed_by_server();
         return;
     }

@@ -134,8 +134,8 @@ enum {
 static GParamSpec *properties[N_PROPERTIES];
 static guint signals[N_SIGNALS];
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-ms-asf"));
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-ms-asf"));
 
 static void gst_wm_push_sink_uri_handler_init(gpointer iface, gpointer data);
 
@@ -146,8 +146,12 @@ G_DEFINE_TYPE_WITH_CODE(GstWmPushSink, gst_wm_push_sink, GST_TYPE_BASE_SINK,
                                                 "Windows Media push sink"))
 GST_ELEMENT_REGISTER_DEFINE(wmpushsink, "wmpushsink", GST_RANK_NONE, GST_TYPE_WM_PUSH_SINK)
 
-static constexpr gint64 to_us(guint64 ns) { return static_cast<gint64>(ns / GST_USECOND); }
-static constexpr guint64 to_ns(gint64 us) { return static_cast<guint64>(us) * GST_USECOND; }
+static constexpr gint64 to_us(guint64 ns) {
+    return static_cast<gint64>(ns / GST_USECOND);
+}
+static constexpr guint64 to_ns(gint64 us) {
+    return static_cast<guint64>(us) * GST_USECOND;
+}
 
 static void post_element_message(GstWmPushSink *self, GstStructure *structure) {
     gst_element_post_message(GST_ELEMENT(self),
@@ -176,10 +180,10 @@ static GstStructure *stats_structure(const char *name, const push::ClientStats &
 static GstStructure *failure_context(const push::Failure &failure, int retries) {
     return gst_structure_new(
         "context", "url", G_TYPE_STRING, failure.url.c_str(), "host", G_TYPE_STRING,
-        failure.host.c_str(), "port", G_TYPE_UINT, static_cast<guint>(failure.port),
-        "http-status", G_TYPE_UINT, static_cast<guint>(failure.http_status), "io-domain",
-        G_TYPE_STRING, failure.io_domain.c_str(), "io-code", G_TYPE_INT, failure.io_code, "attempt",
-        G_TYPE_UINT, static_cast<guint>(failure.attempt), "retries", G_TYPE_INT, retries, nullptr);
+        failure.host.c_str(), "port", G_TYPE_UINT, static_cast<guint>(failure.port), "http-status",
+        G_TYPE_UINT, static_cast<guint>(failure.http_status), "io-domain", G_TYPE_STRING,
+        failure.io_domain.c_str(), "io-code", G_TYPE_INT, failure.io_code, "attempt", G_TYPE_UINT,
+        static_cast<guint>(failure.attempt), "retries", G_TYPE_INT, retries, nullptr);
 }
 
 /* Relay-thread side of the ClientEvents: progress, warnings, errors, messages. */
@@ -278,8 +282,8 @@ static void gst_wm_push_sink_disconnect(GstWmPushSink *self) {
     GST_INFO_OBJECT(self, "disconnecting (no $E: the publishing point stays)");
     self->state->client_.disconnect();
     post_progress(self, GST_PROGRESS_TYPE_CANCELED, false, "Disconnected");
-    post_element_message(self, stats_structure("wmpushsink-disconnected",
-                                               self->state->client_.stats()));
+    post_element_message(self,
+                         stats_structure("wmpushsink-disconnected", self->state->client_.stats()));
 }
 
 /* Data */
@@ -330,7 +334,8 @@ static GstFlowReturn gst_wm_push_sink_feed(GstWmPushSink *self, GstBuffer *buffe
 
 static gboolean gst_wm_push_sink_set_caps(GstBaseSink *bsink, GstCaps *caps) {
     GstWmPushSink *self = GST_WM_PUSH_SINK(bsink);
-    const GValue *headers = gst_structure_get_value(gst_caps_get_structure(caps, 0), "streamheader");
+    const GValue *headers =
+        gst_structure_get_value(gst_caps_get_structure(caps, 0), "streamheader");
     if (!headers) {
         GST_DEBUG_OBJECT(self, "no streamheader in caps, the header comes as a HEADER buffer");
         return TRUE;
@@ -365,10 +370,10 @@ static gboolean gst_wm_push_sink_event(GstBaseSink *bsink, GstEvent *event) {
             if (state->flushing_ || state->client_.failure())
                 return FALSE; /* cancelled, or the ERROR is (being) posted */
             const push::ClientStats stats = state->client_.stats();
-            WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, status.error(),
-                                "Could not end the session at " + stats.url + ".",
-                                gst_structure_new("context", "url", G_TYPE_STRING,
-                                                  stats.url.c_str(), nullptr));
+            WMSTREAM_POST_ERROR(
+                self, GST_MESSAGE_ERROR, status.error(),
+                "Could not end the session at " + stats.url + ".",
+                gst_structure_new("context", "url", G_TYPE_STRING, stats.url.c_str(), nullptr));
             return FALSE;
         }
         GST_INFO_OBJECT(self, "session ended");
@@ -414,12 +419,12 @@ static gboolean gst_wm_push_sink_start(GstBaseSink *bsink) {
         }
         const std::string location =
             config.session.location.empty() ? "(none)" : config.session.location;
-        WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, status.error(),
-                            status.error().code == wmstream::Errc::InvalidName
-                                ? "Invalid push URL " + location + "."
-                                : "Invalid settings: " + status.error().message + ".",
-                            gst_structure_new("context", "url", G_TYPE_STRING, location.c_str(),
-                                              nullptr));
+        WMSTREAM_POST_ERROR(
+            self, GST_MESSAGE_ERROR, status.error(),
+            status.error().code == wmstream::Errc::InvalidName
+                ? "Invalid push URL " + location + "."
+                : "Invalid settings: " + status.error().message + ".",
+            gst_structure_new("context", "url", G_TYPE_STRING, location.c_str(), nullptr));
         return FALSE;
     }
     GST_INFO_OBJECT(self, "pushing to %s", config.session.location.c_str());
@@ -606,7 +611,9 @@ static void gst_wm_push_sink_get_property(GObject *object, guint prop_id, GValue
 
 /* GstURIHandler: http:// and https:// push URLs, settable in NULL only. */
 
-static GstURIType gst_wm_push_sink_uri_get_type(GType) { return GST_URI_SINK; }
+static GstURIType gst_wm_push_sink_uri_get_type(GType) {
+    return GST_URI_SINK;
+}
 
 static const gchar *const *gst_wm_push_sink_uri_get_protocols(GType) {
     static const gchar *const protocols[] = {"http", "https", nullptr};
@@ -627,8 +634,7 @@ static gboolean gst_wm_push_sink_uri_set_uri(GstURIHandler *handler, const gchar
     GstWmPushSinkState *state = self->state;
     const wmstream::Result<push::Url> url = push::parse_url(uri ? uri : "");
     if (!url) {
-        g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "%s",
-                    url.error().message.c_str());
+        g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "%s", url.error().message.c_str());
         return FALSE;
     }
     {
@@ -755,11 +761,11 @@ static void install_properties(GObjectClass *object_class) {
         "ASF data packets dropped because the server was away longer than max-buffer-time, or "
         "after disconnect (0..18446744073709551615)",
         0, G_MAXUINT64, 0, ro);
-    properties[PROP_RECONNECTS] = g_param_spec_uint(
-        "reconnects", "Reconnects",
-        "Times the stream was resumed on a new connection since the sink started "
-        "(0..4294967295)",
-        0, G_MAXUINT, 0, ro);
+    properties[PROP_RECONNECTS] =
+        g_param_spec_uint("reconnects", "Reconnects",
+                          "Times the stream was resumed on a new connection since the sink started "
+                          "(0..4294967295)",
+                          0, G_MAXUINT, 0, ro);
 
     g_object_class_install_properties(object_class, N_PROPERTIES, properties);
 }

@@ -19,11 +19,6 @@ namespace pushtest {
 
 class ManualClock final : public wmstream::Clock {
 public:
-    int64_t now_us() const override {
-        std::lock_guard<std::mutex> locker(lock_);
-        return now_us_;
-    }
-
     uint64_t schedule(GMainContext *context, int64_t delay_us, Callback callback) override {
         std::lock_guard<std::mutex> locker(lock_);
         const uint64_t id = next_id_++;
@@ -74,14 +69,18 @@ public:
             }
         }
         for (Timer &timer : due) {
-            g_main_context_invoke_full(
-                timer.context, G_PRIORITY_DEFAULT,
+            /* Dispatched by the context's own thread, never by the caller's. */
+            GSource *source = g_idle_source_new();
+            g_source_set_callback(
+                source,
                 [](gpointer data) -> gboolean {
                     (*static_cast<Callback *>(data))();
                     return G_SOURCE_REMOVE;
                 },
                 new Callback(std::move(timer.callback)),
                 [](gpointer data) { delete static_cast<Callback *>(data); });
+            g_source_attach(source, timer.context);
+            g_source_unref(source);
             g_main_context_unref(timer.context);
         }
     }

@@ -89,7 +89,8 @@ size_t Recorder::count(GstMessageType type) const {
 
 void Recorder::assert_clean() const {
     const auto problems = all([](GstMessage *m) {
-        return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR || GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING;
+        return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR ||
+               GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING;
     });
     for (GstMessage *message : problems)
         g_printerr("unexpected %s: %s\n", GST_MESSAGE_TYPE_NAME(message),
@@ -162,6 +163,17 @@ std::vector<Bytes> data_of(const Snapshot &snapshot) {
     return out;
 }
 
+std::vector<std::vector<Bytes>> runs_of(const Snapshot &snapshot) {
+    std::vector<std::vector<Bytes>> runs;
+    for (const PacketRecord &packet : snapshot.packets) {
+        if (packet.id == 'H')
+            runs.emplace_back();
+        else if (packet.id == 'D' && !runs.empty())
+            runs.back().push_back(packet.payload);
+    }
+    return runs;
+}
+
 /* ---- AppPipeline ---- */
 
 static GstBuffer *buffer_of(const Bytes &bytes) {
@@ -213,6 +225,11 @@ void AppPipeline::play(const Bytes &header) {
     fail_if(gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
 }
 
+void AppPipeline::stop() {
+    fail_unless_equals_int(gst_element_set_state(pipeline_, GST_STATE_NULL),
+                           GST_STATE_CHANGE_SUCCESS);
+}
+
 void AppPipeline::change_header(const Bytes &header) {
     GstCaps *caps = caps_with_header(header);
     gst_app_src_set_caps(GST_APP_SRC(src_), caps);
@@ -235,12 +252,14 @@ void AppPipeline::end_of_stream() {
 
 /* ---- LivePipeline ---- */
 
-LivePipeline::LivePipeline(guint frames, const std::string &sink_properties) {
-    const std::string description =
-        "videotestsrc is-live=true num-buffers=" + std::to_string(frames) +
-        " ! video/x-raw,width=160,height=120,framerate=25/1 ! avenc_wmv2 bitrate=400000 "
-        "gop-size=5 ! asfmux streamable=true ! wmpushsink name=sink " +
-        sink_properties;
+std::string LivePipeline::video(guint frames, const std::string &sink_properties) {
+    return "videotestsrc is-live=true num-buffers=" + std::to_string(frames) +
+           " ! video/x-raw,width=160,height=120,framerate=25/1 ! avenc_wmv2 bitrate=400000 "
+           "gop-size=5 ! asfmux streamable=true ! wmpushsink name=sink " +
+           sink_properties;
+}
+
+LivePipeline::LivePipeline(const std::string &description) {
     GError *error = nullptr;
     pipeline_ = gst_parse_launch(description.c_str(), &error);
     fail_unless(pipeline_ != nullptr && error == nullptr, "%s: %s", description.c_str(),
@@ -263,15 +282,29 @@ LivePipeline::~LivePipeline() {
 
 GstPadProbeReturn LivePipeline::count(GstPad *, GstPadProbeInfo *info, gpointer data) {
     auto *self = static_cast<LivePipeline *>(data);
-    if (!GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_HEADER)) {
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (!GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_HEADER)) {
+        Bytes bytes(gst_buffer_get_size(buffer));
+        gst_buffer_extract(buffer, 0, bytes.data(), bytes.size());
         std::lock_guard<std::mutex> locker(self->lock_);
-        self->packets_++;
+        self->produced_.push_back(std::move(bytes));
     }
     return GST_PAD_PROBE_OK;
 }
 
 void LivePipeline::play() {
     fail_if(gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+}
+
+void LivePipeline::end() {
+    gst_element_send_event(pipeline_, gst_event_new_eos());
+}
+
+GstElement *LivePipeline::element(const char *name) const {
+    GstElement *element = gst_bin_get_by_name(GST_BIN(pipeline_), name);
+    fail_unless(element != nullptr, "no element %s", name);
+    gst_object_unref(element); /* the pipeline keeps it */
+    return element;
 }
 
 void LivePipeline::wait_eos() {
@@ -284,7 +317,12 @@ void LivePipeline::wait_eos() {
 
 guint LivePipeline::packets() const {
     std::lock_guard<std::mutex> locker(lock_);
-    return packets_;
+    return static_cast<guint>(produced_.size());
+}
+
+std::vector<Bytes> LivePipeline::produced() const {
+    std::lock_guard<std::mutex> locker(lock_);
+    return produced_;
 }
 
 } // namespace pushtest

@@ -86,6 +86,8 @@ public:
 
     /** Caps with @p header as streamheader (as asfmux), then PLAYING. */
     void play(const Bytes &header);
+    /** Back to NULL (the sink stops; play() starts it again). */
+    void stop();
     /** New caps with another streamheader, in the data flow. */
     void change_header(const Bytes &header);
     void push(const Bytes &packet);
@@ -103,25 +105,35 @@ private:
 };
 
 /**
- * A live encoder: videotestsrc is-live=true num-buffers=@p frames (160x120,
- * 25 fps, WMV2, a key frame every 5 frames) ! asfmux streamable=true !
- * wmpushsink name=sink @p sink_properties. Counts the data packets (buffers
- * without the HEADER flag) that reach the sink.
+ * A pipeline parsed from @p description, which must hold `wmpushsink
+ * name=sink`; counts the data packets (buffers without the HEADER flag)
+ * that reach the sink and keeps their bytes.
  */
 class LivePipeline {
 public:
-    LivePipeline(guint frames, const std::string &sink_properties);
+    explicit LivePipeline(const std::string &description);
     ~LivePipeline();
+
+    /** A live video encoder: videotestsrc is-live=true num-buffers=@p frames (160x120,
+     *  25 fps, WMV2, a key frame every 5 frames) ! asfmux streamable=true ! wmpushsink
+     *  name=sink @p sink_properties. */
+    static std::string video(guint frames, const std::string &sink_properties);
     LivePipeline(const LivePipeline &) = delete;
     LivePipeline &operator=(const LivePipeline &) = delete;
 
     void play();
+    /** Send EOS into the pipeline (a live source never ends by itself). */
+    void end();
     /** Wait (bounded) for EOS on the bus; fails the test on ERROR. */
     void wait_eos();
     /** Data packets that reached the sink so far. */
     guint packets() const;
+    /** Their bytes, in order. */
+    std::vector<Bytes> produced() const;
 
     GstElement *sink() const { return sink_; }
+    /** Element @p name of the pipeline (borrowed). */
+    GstElement *element(const char *name) const;
     Recorder &messages() { return *recorder_; }
 
 private:
@@ -131,12 +143,14 @@ private:
     GstElement *sink_ = nullptr;
     Recorder *recorder_ = nullptr;
     mutable std::mutex lock_;
-    guint packets_ = 0; /* Protected by lock_ */
+    std::vector<Bytes> produced_; /* Protected by lock_ */
 };
 
 /** Fail the test on any receiver violation (printing them). */
 void assert_no_violations(const Snapshot &snapshot);
 /** The $D payloads received, in order. */
 std::vector<Bytes> data_of(const Snapshot &snapshot);
+/** The $D payloads received, split into runs at every $H (one run per PushStart with $H). */
+std::vector<std::vector<Bytes>> runs_of(const Snapshot &snapshot);
 
 } // namespace pushtest

@@ -111,10 +111,10 @@ std::string data_path(const char *name) {
 /* What the server keeps per push-id [MS-WMHTTP §3.2.1]. */
 struct PushSession {
     bool auto_destroy = false;
-    bool header_seen = false;     /* the first PushStart began with $H */
-    bool expect_change = false;   /* $E(1) received, $C must follow */
-    uint32_t packet_size = 0;     /* of the current header */
-    int active_connection = 0;    /* a PushStart body is being received on it */
+    bool header_seen = false;   /* the first PushStart began with $H */
+    bool expect_change = false; /* $E(1) received, $C must follow */
+    uint32_t packet_size = 0;   /* of the current header */
+    int active_connection = 0;  /* a PushStart body is being received on it */
 };
 
 class Receiver::Impl {
@@ -199,8 +199,8 @@ Receiver::Impl::Impl(bool tls) : tls_(tls) {
 
 uint16_t Receiver::Impl::start(uint16_t port) {
     g_autoptr(GError) error = nullptr;
-    listener_ = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                             &error);
+    listener_ =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
     g_assert(listener_);
     g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
     g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, port);
@@ -320,8 +320,8 @@ std::string Receiver::Impl::answer(unsigned status, const std::string &push_id, 
         server = options_.server;
         set_cookie = options_.set_cookie;
     }
-    std::string text = "HTTP/1.1 " + std::to_string(status) + " " +
-                       soup_status_get_phrase(status) + "\r\n";
+    std::string text =
+        "HTTP/1.1 " + std::to_string(status) + " " + soup_status_get_phrase(status) + "\r\n";
     text += "Server: " + server + "\r\n";
     text += "Content-Length: 0\r\n";
     text += "Pragma: no-cache, timeout=60000\r\n";
@@ -363,9 +363,8 @@ void Receiver::Impl::serve(std::shared_ptr<Conn> conn) {
             return;
         }
         /* Keep the TCP connection reachable for close(): wrap, do not replace. */
-        GIOStream *wrapper = G_IO_STREAM(
-            g_tcp_wrapper_connection_new(tls, g_socket_connection_get_socket(
-                                                  G_SOCKET_CONNECTION(conn->stream))));
+        GIOStream *wrapper = G_IO_STREAM(g_tcp_wrapper_connection_new(
+            tls, g_socket_connection_get_socket(G_SOCKET_CONNECTION(conn->stream))));
         g_object_unref(tls);
         g_object_unref(conn->stream);
         conn->stream = wrapper;
@@ -439,8 +438,7 @@ bool Receiver::Impl::serve_request(Conn &conn) {
             violation(where + "response-only header " + name);
     }
     const std::string *length = request.find("Content-Length");
-    if (!length || length->empty() ||
-        length->find_first_not_of("0123456789") != std::string::npos)
+    if (!length || length->empty() || length->find_first_not_of("0123456789") != std::string::npos)
         violation(where + "no valid Content-Length");
     const std::string *cookie = request.find("Cookie");
     if (!cookie || request.push_id.empty())
@@ -491,17 +489,16 @@ bool Receiver::Impl::check_auth(const RequestRecord &request) {
     const std::string expected = md5(ha1 + ":" + param("nonce") + ":" + param("nc") + ":" +
                                      param("cnonce") + ":" + param("qop") + ":" + ha2);
     bool ok = param("username") == options.user && param("realm") == kRealm &&
-              param("nonce") == nonce_ && param("uri") == request.path &&
-              param("qop") == "auth" && param("response") == expected;
+              param("nonce") == nonce_ && param("uri") == request.path && param("qop") == "auth" &&
+              param("response") == expected;
     soup_header_free_param_list(params);
     return ok;
 }
 
 bool Receiver::Impl::serve_setup(Conn &conn, RequestRecord &request) {
     const std::string *length = request.find("Content-Length");
-    const size_t body_len = length ? static_cast<size_t>(g_ascii_strtoull(length->c_str(), nullptr,
-                                                                          10))
-                                   : 0;
+    const size_t body_len =
+        length ? static_cast<size_t>(g_ascii_strtoull(length->c_str(), nullptr, 10)) : 0;
     if (!read_exact(conn, body_len, request.body)) {
         record_request(request);
         violation("PushSetup body shorter than its Content-Length");
@@ -595,8 +592,8 @@ bool Receiver::Impl::serve_setup(Conn &conn, RequestRecord &request) {
             }
             it->second.auto_destroy = auto_destroy;
         } else {
-            g_autofree char *id =
-                g_strdup_printf("%u%06u", g_random_int_range(1, 100000), g_random_int_range(0, 999999));
+            g_autofree char *id = g_strdup_printf("%u%06u", g_random_int_range(1, 100000),
+                                                  g_random_int_range(0, 999999));
             push_id = id;
             PushSession session;
             session.auto_destroy = auto_destroy;
@@ -689,7 +686,8 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
                 std::lock_guard<std::mutex> locker(lock_);
                 PushSession &session = sessions_[push_id];
                 const std::string what = std::string("$") + record.id + ": ";
-                if (first && !session.header_seen && packet.id != wmstream::framing::PacketId::Header)
+                if (first && !session.header_seen &&
+                    packet.id != wmstream::framing::PacketId::Header)
                     record_.violations.push_back(what + "the first PushStart must begin with $H");
                 first = false;
                 switch (packet.id) {
@@ -702,8 +700,8 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
                         record_.violations.push_back(what + "Reason is not 0");
                     if (packet.payload.size() > (change ? 65527u : 65531u))
                         record_.violations.push_back(what + "header too large");
-                    auto info = wmstream::asf::parse_header(packet.payload.data(),
-                                                            packet.payload.size());
+                    auto info =
+                        wmstream::asf::parse_header(packet.payload.data(), packet.payload.size());
                     if (!info)
                         record_.violations.push_back(what + info.error().message);
                     else
@@ -794,8 +792,12 @@ uint16_t Receiver::start(uint16_t port) {
     return port_;
 }
 
-void Receiver::stop(bool forget_sessions) { impl_->stop(forget_sessions); }
-void Receiver::drop_connections() { impl_->drop_connections(); }
+void Receiver::stop(bool forget_sessions) {
+    impl_->stop(forget_sessions);
+}
+void Receiver::drop_connections() {
+    impl_->drop_connections();
+}
 
 std::string Receiver::url(const std::string &path) const {
     return std::string(impl_->tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) +

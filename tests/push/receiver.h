@@ -43,19 +43,20 @@ using Bytes = std::vector<uint8_t>;
 
 struct Options {
     std::string server = "Cougar/9.01.01.3814"; /**< Server header value */
-    bool set_cookie = true;       /**< send Set-Cookie: push-id (peercast-yt does not) */
-    bool keep_alive = true;       /**< keep the connection after the PushSetup answer */
+    bool set_cookie = true;        /**< send Set-Cookie: push-id (peercast-yt does not) */
+    bool keep_alive = true;        /**< keep the connection after the PushSetup answer */
     unsigned success_status = 204; /**< 204 or 200 */
-    std::vector<unsigned> setup_statuses; /**< answers to the next PushSetups, in order (then 204) */
-    bool plain_web_server = false; /**< answer everything 200 text/html, Server: Apache */
-    int64_t answer_delay_us = 0;   /**< wait this long before answering a PushSetup */
-    int delayed_answers = 0;       /**< how many PushSetups are answered late (−1 = all) */
+    std::vector<unsigned>
+        setup_statuses;             /**< answers to the next PushSetups, in order (then 204) */
+    bool plain_web_server = false;  /**< answer everything 200 text/html, Server: Apache */
+    int64_t answer_delay_us = 0;    /**< wait this long before answering a PushSetup */
+    int delayed_answers = 0;        /**< how many PushSetups are answered late (−1 = all) */
     size_t close_after_packets = 0; /**< close the connection after this many $D of the next
                                          PushStart (0 = never; one-shot) */
-    std::string auth_scheme;       /**< "Digest" or "Basic" required on every request; "" = none */
+    std::string auth_scheme;        /**< "Digest" or "Basic" required on every request; "" = none */
     std::string user;
     std::string password;
-    std::string redirect_path;     /**< PushSetup to this path is answered with … */
+    std::string redirect_path; /**< PushSetup to this path is answered with … */
     unsigned redirect_status = 302;
     std::string redirect_location; /**< … this status and Location */
     bool answer_end = true;        /**< answer 204 after $E(0) before closing */
@@ -66,10 +67,10 @@ struct RequestRecord {
     std::string method;
     std::string path;
     std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;      /**< PushSetup body */
-    unsigned answer = 0;   /**< status answered, 0 = none (connection closed) */
-    int connection = 0;    /**< 1, 2, … in accept order */
-    std::string push_id;   /**< the push-id cookie sent */
+    std::string body;    /**< PushSetup body */
+    unsigned answer = 0; /**< status answered, 0 = none (connection closed) */
+    int connection = 0;  /**< 1, 2, … in accept order */
+    std::string push_id; /**< the push-id cookie sent */
     const std::string *find(const std::string &name) const;
     bool is_setup() const;
     bool is_start() const;
@@ -77,9 +78,9 @@ struct RequestRecord {
 
 /** One packet of a PushStart body, in arrival order. */
 struct PacketRecord {
-    char id = 0;               /**< 'H', 'D', 'C', 'E', 'F' */
-    uint32_t reason = 0;       /**< $C / $E */
-    Bytes payload;             /**< $H/$C header, $D data packet; empty for $F */
+    char id = 0;         /**< 'H', 'D', 'C', 'E', 'F' */
+    uint32_t reason = 0; /**< $C / $E */
+    Bytes payload;       /**< $H/$C header, $D data packet; empty for $F */
     int connection = 0;
     std::string push_id;
 };

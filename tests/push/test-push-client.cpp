@@ -136,8 +136,7 @@ void assert_no_violations(const Snapshot &snapshot) {
     g_assert_cmpuint(snapshot.violations.size(), ==, 0);
 }
 
-void push_all(push::Client &client, const Stream &stream, size_t from = 0,
-              size_t to = kPackets) {
+void push_all(push::Client &client, const Stream &stream, size_t from = 0, size_t to = kPackets) {
     for (size_t i = from; i < to; i++) {
         auto dropped = client.push_packet(stream.packets[i].data(), stream.packets[i].size());
         g_assert_true(dropped.ok());

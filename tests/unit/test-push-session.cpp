@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of lib/push-session (sans-IO MS-WMHTTP client session): push
+ * URLs, the exact PushSetup/PushStart text [MS-WMHTTP §2.2.2, §4.8],
+ * response heads parsed by libsoup (the §4.8 example), the Server-token
+ * table [MS-WMSP §2.2.1.5], and the verdict for every kind of answer:
+ * success with and without Set-Cookie or keep-alive, a plain web server,
+ * redirects (relative, 305 proxy, too many), authentication (Digest
+ * answered once, no credentials), 403/404/5xx, an unknown push-id answered
+ * by asking for a new session, and PushStart answers.
+ */
+#include "push-session.h"
+
+#include <glib.h>
+
+#include <string>
+
+using wmstream::Errc;
+using namespace wmstream::push;
+
+namespace {
+
+using Action = Verdict::Action;
+
+Response response(const std::string &text) {
+    auto parsed = parse_response(text.data(), text.size());
+    g_assert_true(parsed.ok());
+    return *parsed;
+}
+
+/* A Windows Media answer with @status, the given extra header lines. */
+Response answer(unsigned status, const std::string &extra = "",
+                const std::string &server = "Cougar/9.5.5732.6324") {
+    return response("HTTP/1.1 " + std::to_string(status) + " Whatever\r\nServer: " + server +
+                    "\r\nContent-Length: 0\r\nCache-Control: no-cache\r\n" + extra + "\r\n");
+}
+
+/* g_assert_cmpstr() keeps only the pointer: compare owned strings through a copy. */
+void assert_text(const std::string &actual, const std::string &expected) {
+    g_assert_cmpstr(actual.c_str(), ==, expected.c_str());
+}
+
+Session session(const std::string &location = "http://server:8080/pub",
+                const std::string &template_url = "", bool auto_destroy = true,
+                Credentials credentials = {}) {
+    SessionConfig config;
+    config.location = location;
+    config.template_url = template_url;
+    config.auto_destroy = auto_destroy;
+    config.credentials = std::move(credentials);
+    auto created = Session::create(config);
+    g_assert_true(created.ok());
+    return std::move(*created);
+}
+
+void test_parse_url() {
+    Url url = *parse_url("http://server/pubpoint");
+    g_assert_false(url.tls);
+    g_assert_cmpstr(url.host.c_str(), ==, "server");
+    g_assert_cmpuint(url.port, ==, 80);
+    g_assert_cmpstr(url.path.c_str(), ==, "/pubpoint");
+    assert_text(url.authority(), "server");
+    assert_text(url.to_string(), "http://server/pubpoint");
+
+    url = *parse_url("HTTPS://Media.example:8443/a%20b?x=1");
+    g_assert_true(url.tls);
+    g_assert_cmpuint(url.port, ==, 8443);
+    g_assert_cmpstr(url.path.c_str(), ==, "/a%20b?x=1");
+    assert_text(url.authority(), "Media.example:8443");
+
+    url = *parse_url("http://[::1]:8080");
+    g_assert_cmpstr(url.host.c_str(), ==, "::1");
+    g_assert_cmpstr(url.path.c_str(), ==, "/");
+    assert_text(url.authority(), "[::1]:8080");
+    g_assert_cmpuint(parse_url("https://h/x")->port, ==, 443);
+
+    for (const char *bad :
+         {"", "server/pub", "ftp://server/pub", "http://", "http:///pub",
+          "http://user:pw@server/pub", "http://server:0/pub", "http://server:99999/pub"}) {
+        auto result = parse_url(bad);
+        g_assert_false(result.ok());
+        g_assert_true(result.error().code == Errc::InvalidName);
+    }
+}
+
+void test_create_errors() {
+    SessionConfig config;
+    config.location = "mms://server/pub";
+    g_assert_true(Session::create(config).error().code == Errc::InvalidName);
+    config.location = "http://server/pub";
+    config.template_url = "not a path";
+    g_assert_true(Session::create(config).error().code == Errc::InvalidArgument);
+    config.template_url = "";
+    config.user_agent = "";
+    g_assert_true(Session::create(config).error().code == Errc::InvalidArgument);
+}
+
+/* The request text, byte for byte [MS-WMHTTP §4.8, with our schemes and agent]. */
+void test_setup_request() {
+    const Session s = session("http://server:8080/pub", "/template dir", false);
+    const std::string body = "Template-URL: \"/template%20dir\"\r\nAutoDestroy: 0\r\n";
+    const std::string expected = "POST /pub HTTP/1.1\r\n"
+                                 "Content-Type: application/x-wms-pushsetup\r\n"
+                                 "X-Accept-Authentication: Digest, Basic\r\n"
+                                 "User-Agent: WMEncoder/12.0.0.0 wmstream/0.1\r\n"
+                                 "Host: server:8080\r\n"
+                                 "Content-Length: " +
+                                 std::to_string(body.size()) +
+                                 "\r\n"
+                                 "Cache-Control: no-cache\r\n"
+                                 "Cookie: push-id=0\r\n"
+                                 "\r\n" +
+                                 body;
+    assert_text(s.setup_request(), expected);
+
+    /* Default: AutoDestroy: 1 only; a template given as a URL gives its path. */
+    const Session plain = session("http://server/pub");
+    g_assert_true(g_str_has_suffix(plain.setup_request().c_str(),
+                                   "Content-Length: 16\r\nCache-Control: no-cache\r\nCookie: "
+                                   "push-id=0\r\n\r\nAutoDestroy: 1\r\n"));
+    const Session url_template = session("http://server/pub", "http://server/tmpl");
+    g_assert_nonnull(strstr(url_template.setup_request().c_str(), "Template-URL: \"/tmpl\"\r\n"));
+}
+
+void test_start_request() {
+    Session s = session();
+    g_assert_true(s.on_setup_response(answer(204, "Set-Cookie: push-id=4124758405\r\n")).action ==
+                  Action::Proceed);
+    const std::string request = s.start_request(2147483647);
+    g_assert_true(g_str_has_prefix(request.c_str(), "POST /pub HTTP/1.1\r\n"));
+    g_assert_nonnull(strstr(request.c_str(), "Content-Type: application/x-wms-pushstart\r\n"));
+    g_assert_nonnull(strstr(request.c_str(), "Content-Length: 2147483647\r\n"));
+    g_assert_nonnull(strstr(request.c_str(), "Cookie: push-id=4124758405\r\n"));
+    g_assert_true(g_str_has_suffix(request.c_str(), "\r\n\r\n"));
+}
+
+/* The PushSetup answer of [MS-WMHTTP] §4.8. */
+void test_parse_response() {
+    const std::string text = "HTTP/1.1 204 No Content\r\n"
+                             "Server: Cougar/9.5.5732.6324\r\n"
+                             "Content-Length: 0\r\n"
+                             "Date: Mon, 01 Jan 2007 17:45:16 GMT\r\n"
+                             "Pragma: no-cache, timeout=60000\r\n"
+                             "Cache-Control: no-cache\r\n"
+                             "Set-Cookie: push-id=4124758405\r\n"
+                             "Supported: com.microsoft.wm.srvppair, com.microsoft.wm.sswitch\r\n"
+                             "\r\n";
+    const Response r = response(text);
+    g_assert_cmpuint(r.status, ==, 204);
+    g_assert_cmpstr(r.reason.c_str(), ==, "No Content");
+    g_assert_cmpint(r.version_minor, ==, 1);
+    g_assert_cmpstr(r.find("set-cookie")->c_str(), ==, "push-id=4124758405");
+    g_assert_true(r.keeps_alive());
+    g_assert_false(r.has_body());
+
+    g_assert_false(response("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").keeps_alive());
+    g_assert_true(response("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n")
+                      .keeps_alive());
+    g_assert_false(response("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n").keeps_alive());
+    g_assert_true(response("HTTP/1.1 200 OK\r\n\r\n").has_body());
+    g_assert_true(response("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n").has_body());
+
+    for (const char *bad : {"", "garbage\r\n\r\n", "HTTP/1.1 abc\r\n\r\n"}) {
+        auto parsed = parse_response(bad, strlen(bad));
+        g_assert_false(parsed.ok());
+        g_assert_true(parsed.error().code == Errc::InvalidData);
+    }
+}
+
+void test_server_token() {
+    for (const char *good : {"Cougar/9.5.5732.6324", "Cougar/9.01.01.3814", "Cougar/4.1",
+                             "Cougar/9.0", "Rex/9.0.0.2980", "Rex/11.0", "Rex/12.0.7601.1751",
+                             "Rex/8.0 extra/1.0", "Cougar/4.1.0.3921"})
+        g_assert_true(is_media_server(good));
+    for (const char *bad :
+         {"", "Apache/2.4.57 (Debian)", "nginx", "Cougar 4.1.0.3921", "Cougar/8.0", "Rex/5.0",
+          "Rex/9.0.12345.1", "Cougar/9.5x", "cougar/9.0", "Rex/9", "Rex/9.", "Rex/100.0"})
+        g_assert_false(is_media_server(bad));
+}
+
+void test_setup_success() {
+    Session s = session();
+    Verdict verdict = s.on_setup_response(answer(204, "Set-Cookie: push-id=42; path=/\r\n"));
+    g_assert_true(verdict.action == Action::Proceed);
+    g_assert_true(verdict.reuse_connection);
+    g_assert_cmpstr(s.push_id().c_str(), ==, "42");
+
+    /* peercast-yt: 200, no Set-Cookie, Connection: close. */
+    Session peercast = session();
+    verdict =
+        peercast.on_setup_response(answer(200, "Connection: close\r\n", "Cougar/9.01.01.3814"));
+    g_assert_true(verdict.action == Action::Proceed);
+    g_assert_false(verdict.reuse_connection);
+    g_assert_cmpstr(peercast.push_id().c_str(), ==, "0");
+
+    /* A body after the answer: not reused. */
+    Session with_body = session();
+    verdict = with_body.on_setup_response(
+        response("HTTP/1.1 200 OK\r\nServer: Rex/9.0\r\nContent-Length: 5\r\n\r\n"));
+    g_assert_true(verdict.action == Action::Proceed);
+    g_assert_false(verdict.reuse_connection);
+}
+
+void test_plain_web_server() {
+    for (const char *server : {"Apache/2.4.57 (Debian)", ""}) {
+        Session s = session();
+        const std::string text = std::string("HTTP/1.1 200 OK\r\n") +
+                                 (*server ? std::string("Server: ") + server + "\r\n" : "") +
+                                 "Content-Type: text/html\r\nContent-Length: 20\r\n\r\n";
+        const Verdict verdict = s.on_setup_response(response(text));
+        g_assert_true(verdict.action == Action::Fail);
+        g_assert_false(verdict.retryable);
+        g_assert_true(verdict.error.code == Errc::ConnectionFailure);
+        g_assert_nonnull(strstr(verdict.error.message.c_str(), "plain web server"));
+    }
+}
+
+void test_redirects() {
+    Session s = session("http://server:8080/pub");
+    Verdict verdict = s.on_setup_response(answer(302, "Location: http://other:9000/live\r\n"));
+    g_assert_true(verdict.action == Action::Resubmit);
+    assert_text(s.url().to_string(), "http://other:9000/live");
+    g_assert_cmpstr(s.connect_target().host.c_str(), ==, "other");
+    g_assert_true(g_str_has_prefix(s.setup_request().c_str(), "POST /live HTTP/1.1\r\n"));
+    g_assert_nonnull(strstr(s.setup_request().c_str(), "Host: other:9000\r\n"));
+
+    /* Relative Location, resolved against the current URL. */
+    verdict = s.on_setup_response(answer(301, "Location: /elsewhere\r\n"));
+    assert_text(s.url().to_string(), "http://other:9000/elsewhere");
+
+    /* 305: Location is a proxy; the URL stays, the request line carries it whole. */
+    verdict = s.on_setup_response(answer(305, "Location: http://proxy:3128/\r\n"));
+    g_assert_true(verdict.action == Action::Resubmit);
+    g_assert_cmpstr(s.connect_target().host.c_str(), ==, "proxy");
+    g_assert_cmpuint(s.connect_target().port, ==, 3128);
+    g_assert_true(g_str_has_prefix(s.setup_request().c_str(),
+                                   "POST http://other:9000/elsewhere HTTP/1.1\r\n"));
+
+    /* A new attempt starts from the configured URL. */
+    s.begin_attempt();
+    assert_text(s.url().to_string(), "http://server:8080/pub");
+    g_assert_false(s.proxy().has_value());
+
+    /* No Location; too many redirects; a non-http Location. */
+    Session missing = session();
+    g_assert_true(missing.on_setup_response(answer(302)).action == Action::Fail);
+    Session loop = session();
+    for (int i = 0; i < 5; i++)
+        g_assert_true(loop.on_setup_response(answer(302, "Location: /again\r\n")).action ==
+                      Action::Resubmit);
+    verdict = loop.on_setup_response(answer(302, "Location: /again\r\n"));
+    g_assert_true(verdict.action == Action::Fail);
+    g_assert_false(verdict.retryable);
+    Session mms = session();
+    verdict = mms.on_setup_response(answer(302, "Location: mms://server/pub\r\n"));
+    g_assert_true(verdict.action == Action::Fail);
+    g_assert_true(verdict.error.code == Errc::InvalidName);
+}
+
+void test_authentication() {
+    const Credentials credentials{"encoder", "secret"};
+    Session s = session("http://server/pub", "", true, credentials);
+    const std::string challenge =
+        "WWW-Authenticate: Digest realm=\"wm\", nonce=\"n1\", qop=\"auth\"\r\n";
+    Verdict verdict = s.on_setup_response(answer(401, challenge));
+    g_assert_true(verdict.action == Action::Resubmit);
+    const std::string request = s.setup_request();
+    g_assert_nonnull(strstr(request.c_str(), "Authorization: Digest username=\"encoder\""));
+    g_assert_nonnull(strstr(request.c_str(), "uri=\"/pub\""));
+    g_assert_null(strstr(request.c_str(), "secret"));
+    g_assert_nonnull(strstr(s.start_request(1000).c_str(), "Authorization: Digest "));
+
+    /* Refused again: fatal, no loop. */
+    verdict = s.on_setup_response(answer(401, challenge));
+    g_assert_true(verdict.action == Action::Fail);
+    g_assert_false(verdict.retryable);
+    g_assert_true(verdict.error.code == Errc::AccessDenied);
+
+    Session anonymous = session();
+    verdict = anonymous.on_setup_response(answer(401, challenge));
+    g_assert_true(verdict.action == Action::Fail);
+    g_assert_true(verdict.error.code == Errc::AccessDenied);
+    g_assert_nonnull(strstr(verdict.error.message.c_str(), "401"));
+}
+
+void test_statuses() {
+    struct Case {
+        unsigned status;
+        Errc code;
+        bool retryable;
+    };
+    for (const Case &c :
+         {Case{403, Errc::AccessDenied, false}, Case{407, Errc::AccessDenied, false},
+          Case{404, Errc::InvalidName, false}, Case{410, Errc::InvalidName, false},
+          Case{400, Errc::ConnectionFailure, false}, Case{408, Errc::ConnectionFailure, true},
+          Case{500, Errc::ConnectionFailure, true}, Case{503, Errc::ConnectionFailure, true}}) {
+        Session s = session();
+        const Verdict verdict = s.on_setup_response(answer(c.status));
+        g_assert_true(verdict.action == Action::Fail);
+        g_assert_true(verdict.error.code == c.code);
+        g_assert_cmpint(verdict.retryable, ==, c.retryable);
+        g_assert_nonnull(strstr(verdict.error.message.c_str(), std::to_string(c.status).c_str()));
+    }
+}
+
+/* A server that does not know our push-id refuses it: ask for a new session once. */
+void test_unknown_push_id() {
+    Session s = session();
+    s.resume("777");
+    g_assert_nonnull(strstr(s.setup_request().c_str(), "Cookie: push-id=777\r\n"));
+    Verdict verdict = s.on_setup_response(answer(400));
+    g_assert_true(verdict.action == Action::Resubmit);
+    g_assert_cmpstr(s.push_id().c_str(), ==, "0");
+    verdict = s.on_setup_response(answer(404));
+    g_assert_true(verdict.action == Action::Fail);
+    g_assert_true(verdict.error.code == Errc::InvalidName);
+    /* 403 with a push-id is an authorization failure, not a lost session. */
+    Session forbidden = session();
+    forbidden.resume("777");
+    g_assert_true(forbidden.on_setup_response(answer(403)).action == Action::Fail);
+}
+
+void test_start_response() {
+    Session s = session();
+    s.on_setup_response(answer(204, "Set-Cookie: push-id=5\r\n"));
+    Verdict verdict = s.on_start_response(answer(204, "Set-Cookie: push-id=6\r\n"));
+    g_assert_true(verdict.action == Action::Proceed);
+    g_assert_cmpstr(s.push_id().c_str(), ==, "6");
+    /* Anything but an addressing or authorization failure ends only the connection. */
+    verdict = s.on_start_response(answer(400));
+    g_assert_true(verdict.action == Action::Fail);
+    g_assert_true(verdict.retryable);
+    verdict = s.on_start_response(answer(408));
+    g_assert_true(verdict.retryable);
+    verdict = s.on_start_response(answer(404));
+    g_assert_false(verdict.retryable);
+    verdict = s.on_start_response(answer(204, "", "Apache"));
+    g_assert_true(verdict.action == Action::Fail);
+    g_assert_false(verdict.retryable);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    g_test_init(&argc, &argv, nullptr);
+    g_test_add_func("/push-session/parse-url", test_parse_url);
+    g_test_add_func("/push-session/create-errors", test_create_errors);
+    g_test_add_func("/push-session/setup-request", test_setup_request);
+    g_test_add_func("/push-session/start-request", test_start_request);
+    g_test_add_func("/push-session/parse-response", test_parse_response);
+    g_test_add_func("/push-session/server-token", test_server_token);
+    g_test_add_func("/push-session/setup-success", test_setup_success);
+    g_test_add_func("/push-session/plain-web-server", test_plain_web_server);
+    g_test_add_func("/push-session/redirects", test_redirects);
+    g_test_add_func("/push-session/authentication", test_authentication);
+    g_test_add_func("/push-session/statuses", test_statuses);
+    g_test_add_func("/push-session/unknown-push-id", test_unknown_push_id);
+    g_test_add_func("/push-session/start-response", test_start_response);
+    return g_test_run();
+}
