@@ -72,6 +72,7 @@
  */
 #include "gstwmnetsink.h"
 
+#include "asf-input.h"
 #include "errors.h"
 #include "firewall.h"
 #include "port-mapping.h"
@@ -168,29 +169,6 @@ static wmstream::ServerConfig server_config(const Settings &settings) {
     }
     return config;
 }
-
-/* A buffer mapped for reading for the lifetime of the object. */
-class BufferMapping {
-public:
-    explicit BufferMapping(GstBuffer *buffer) : buffer_(buffer) {
-        mapped_ = gst_buffer_map(buffer_, &info_, GST_MAP_READ);
-    }
-    ~BufferMapping() {
-        if (mapped_)
-            gst_buffer_unmap(buffer_, &info_);
-    }
-    BufferMapping(const BufferMapping &) = delete;
-    BufferMapping &operator=(const BufferMapping &) = delete;
-
-    bool mapped() const { return mapped_; }
-    const uint8_t *data() const { return info_.data; }
-    size_t size() const { return info_.size; }
-
-private:
-    GstBuffer *buffer_;
-    GstMapInfo info_ = GST_MAP_INFO_INIT;
-    bool mapped_ = false;
-};
 
 } // namespace
 
@@ -620,7 +598,7 @@ static GstStructure *gst_wm_net_sink_get_stats(GstWmNetSink *self, guint64 clien
  * for the clients ($E) and returns false; the port stays open. */
 static bool gst_wm_net_sink_serve(GstWmNetSink *self, GstBuffer *buffer, bool header) {
     wmstream::Server &server = self->state->server_;
-    BufferMapping mapping(buffer);
+    wmstream::plugin::BufferMapping mapping(buffer);
     wmstream::Status status =
         !mapping.mapped()
             ? wmstream::Status(wmstream::make_error(wmstream::Errc::Failed, "cannot map buffer"))
@@ -629,37 +607,18 @@ static bool gst_wm_net_sink_serve(GstWmNetSink *self, GstBuffer *buffer, bool he
     if (status)
         return true;
 
-    WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, status.error(),
-                        header ? "The stream header is not an ASF header."
-                               : "The stream contains data that is not an ASF data packet.",
-                        gst_structure_new("context", "size", G_TYPE_UINT64,
-                                          static_cast<guint64>(mapping.size()), "header",
-                                          G_TYPE_BOOLEAN, header, nullptr));
+    wmstream::plugin::post_asf_input_error(GST_ELEMENT(self), status.error(), header,
+                                           mapping.size());
     server.end_of_stream();
     return false;
 }
 
 static gboolean gst_wm_net_sink_set_caps(GstBaseSink *bsink, GstCaps *caps) {
     GstWmNetSink *self = GST_WM_NET_SINK(bsink);
-    const GValue *headers =
-        gst_structure_get_value(gst_caps_get_structure(caps, 0), "streamheader");
-    if (!headers) {
-        GST_DEBUG_OBJECT(self, "no streamheader in caps, the header comes as a HEADER buffer");
-        return TRUE;
-    }
-    if (!GST_VALUE_HOLDS_ARRAY(headers) || gst_value_array_get_size(headers) == 0 ||
-        !GST_VALUE_HOLDS_BUFFER(gst_value_array_get_value(headers, 0))) {
-        WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR,
-                            wmstream::make_error(wmstream::Errc::InvalidData,
-                                                 "caps streamheader is not an array of buffers"),
-                            "The stream header is not an ASF header.", nullptr);
+    GstBuffer *header = nullptr;
+    if (!wmstream::plugin::caps_stream_header(GST_ELEMENT(self), caps, &header))
         return FALSE;
-    }
-    /* asfmux: one buffer, the Header Object + the 50-byte Data Object head. */
-    GstBuffer *header = gst_value_get_buffer(gst_value_array_get_value(headers, 0));
-    GST_DEBUG_OBJECT(self, "stream header from caps: %" G_GSIZE_FORMAT " bytes",
-                     gst_buffer_get_size(header));
-    return gst_wm_net_sink_serve(self, header, true);
+    return !header || gst_wm_net_sink_serve(self, header, true);
 }
 
 static GstFlowReturn gst_wm_net_sink_render(GstBaseSink *bsink, GstBuffer *buffer) {

@@ -50,6 +50,7 @@
  */
 #include "gstwmpushsink.h"
 
+#include "asf-input.h"
 #include "errors.h"
 #include "push-client.h"
 #include "relay.h"
@@ -291,23 +292,23 @@ static void gst_wm_push_sink_disconnect(GstWmPushSink *self) {
 /* Hands @buffer to the client as the stream header or as one data packet. */
 static GstFlowReturn gst_wm_push_sink_feed(GstWmPushSink *self, GstBuffer *buffer, bool header) {
     GstWmPushSinkState *state = self->state;
-    GstMapInfo map;
-    if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    wmstream::plugin::BufferMapping mapping(buffer);
+    if (!mapping.mapped()) {
         GST_ELEMENT_ERROR(self, RESOURCE, READ, (nullptr), ("cannot map buffer"));
         return GST_FLOW_ERROR;
     }
     size_t dropped = 0;
     wmstream::Status status;
     if (header) {
-        status = state->client_.set_header(map.data, map.size);
+        status = state->client_.set_header(mapping.data(), mapping.size());
     } else {
-        wmstream::Result<size_t> pushed = state->client_.push_packet(map.data, map.size);
+        wmstream::Result<size_t> pushed =
+            state->client_.push_packet(mapping.data(), mapping.size());
         if (pushed)
             dropped = *pushed;
         else
             status = pushed.error();
     }
-    gst_buffer_unmap(buffer, &map);
 
     if (dropped > 0) {
         const push::ClientStats stats = state->client_.stats();
@@ -323,34 +324,17 @@ static GstFlowReturn gst_wm_push_sink_feed(GstWmPushSink *self, GstBuffer *buffe
         /* The relay posts the ERROR; fail the flow once it is on the bus. */
         return state->error_posted_ ? GST_FLOW_ERROR : GST_FLOW_OK;
     }
-    WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, status.error(),
-                        header ? "The stream header is not an ASF header."
-                               : "The stream contains data that is not an ASF data packet.",
-                        gst_structure_new("context", "size", G_TYPE_UINT64,
-                                          static_cast<guint64>(gst_buffer_get_size(buffer)),
-                                          "header", G_TYPE_BOOLEAN, header, nullptr));
+    wmstream::plugin::post_asf_input_error(GST_ELEMENT(self), status.error(), header,
+                                           mapping.size());
     return GST_FLOW_ERROR;
 }
 
 static gboolean gst_wm_push_sink_set_caps(GstBaseSink *bsink, GstCaps *caps) {
     GstWmPushSink *self = GST_WM_PUSH_SINK(bsink);
-    const GValue *headers =
-        gst_structure_get_value(gst_caps_get_structure(caps, 0), "streamheader");
-    if (!headers) {
-        GST_DEBUG_OBJECT(self, "no streamheader in caps, the header comes as a HEADER buffer");
-        return TRUE;
-    }
-    if (!GST_VALUE_HOLDS_ARRAY(headers) || gst_value_array_get_size(headers) == 0 ||
-        !GST_VALUE_HOLDS_BUFFER(gst_value_array_get_value(headers, 0))) {
-        WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR,
-                            wmstream::make_error(wmstream::Errc::InvalidData,
-                                                 "caps streamheader is not an array of buffers"),
-                            "The stream header is not an ASF header.", nullptr);
+    GstBuffer *header = nullptr;
+    if (!wmstream::plugin::caps_stream_header(GST_ELEMENT(self), caps, &header))
         return FALSE;
-    }
-    /* asfmux: one buffer, the Header Object + the 50-byte Data Object head. */
-    GstBuffer *header = gst_value_get_buffer(gst_value_array_get_value(headers, 0));
-    return gst_wm_push_sink_feed(self, header, true) == GST_FLOW_OK;
+    return !header || gst_wm_push_sink_feed(self, header, true) == GST_FLOW_OK;
 }
 
 static GstFlowReturn gst_wm_push_sink_render(GstBaseSink *bsink, GstBuffer *buffer) {
