@@ -52,11 +52,33 @@ bool split_scheme(const std::string &value, const char *scheme, std::string *res
 
 } // namespace
 
+/* "address" or "address/prefix" with the prefix in range for the family.
+ * GLib parses the prefix with strtoul and clamps or warns on bad values, so
+ * it is checked here first. */
+static bool valid_range(const std::string &range) {
+    const size_t slash = range.find('/');
+    g_autoptr(GInetAddress) address =
+        g_inet_address_new_from_string(range.substr(0, slash).c_str());
+    if (!address)
+        return false;
+    if (slash == std::string::npos)
+        return true;
+    const std::string prefix = range.substr(slash + 1);
+    if (prefix.empty() || prefix.size() > 3 ||
+        prefix.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    const unsigned bits = g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV4 ? 32 : 128;
+    return std::stoul(prefix) <= bits;
+}
+
 Result<AddressFilter> AddressFilter::parse(const std::vector<std::string> &allow,
                                            const std::vector<std::string> &deny) {
     AddressFilter filter;
     for (const auto *list : {&allow, &deny}) {
         for (const std::string &range : *list) {
+            if (!valid_range(range))
+                return make_error(Errc::InvalidArgument,
+                                  "'" + range + "' is not an address or address/prefix range");
             g_autoptr(GError) error = nullptr;
             GInetAddressMask *mask = g_inet_address_mask_new_from_string(range.c_str(), &error);
             if (!mask)

@@ -255,9 +255,19 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     auto filter = access::AddressFilter::parse(config.allow, config.deny);
     if (!filter)
         return filter.error();
-    if (config.tls_certificate && !g_tls_backend_supports_tls(g_tls_backend_get_default()))
-        return make_error(Errc::InvalidArgument,
-                          "TLS was asked for but GIO has no TLS backend (install glib-networking)");
+    if (config.tls_certificate) {
+        if (!g_tls_backend_supports_tls(g_tls_backend_get_default()))
+            return make_error(Errc::InvalidArgument, "TLS was asked for but GIO has no TLS "
+                                                     "backend (install glib-networking)");
+        g_autofree char *key_pem = nullptr;
+        g_autofree char *key_uri = nullptr;
+        g_object_get(config.tls_certificate.get(), "private-key-pem", &key_pem,
+                     "private-key-pkcs11-uri", &key_uri, nullptr);
+        if (!key_pem && !key_uri)
+            return make_error(Errc::InvalidArgument,
+                              "The TLS certificate has no private key: give certificate and "
+                              "key in one PEM file");
+    }
     filter_ = std::move(*filter);
     authenticator_.reset();
     if (!config.user.empty()) {

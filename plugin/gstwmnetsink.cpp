@@ -239,6 +239,7 @@ enum {
     PROP_TIMEOUT,
     PROP_FLUSH_INTERVAL,
     PROP_BYTES_SERVED,
+    PROP_SERVER_STATS,
     PROP_OPEN_FIREWALL,
     PROP_FIREWALL_ZONE,
     PROP_PORT_MAPPING,
@@ -970,6 +971,22 @@ static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue 
     case PROP_BYTES_SERVED:
         g_value_set_uint64(value, state->server_.stats().bytes_sent);
         return;
+    case PROP_SERVER_STATS: {
+        const wmstream::ServerStats s = state->server_.stats();
+        g_value_take_boxed(
+            value,
+            gst_structure_new(
+                "wmnetsink-stats", "num-clients", G_TYPE_UINT,
+                static_cast<guint>(state->server_.num_clients()), "bytes-sent", G_TYPE_UINT64,
+                static_cast<guint64>(s.bytes_sent), "clients-served", G_TYPE_UINT64,
+                static_cast<guint64>(s.clients_served), "clients-refused", G_TYPE_UINT64,
+                static_cast<guint64>(s.clients_refused), "clients-forbidden", G_TYPE_UINT64,
+                static_cast<guint64>(s.clients_forbidden), "clients-unauthorized", G_TYPE_UINT64,
+                static_cast<guint64>(s.clients_unauthorized), "packets-in", G_TYPE_UINT64,
+                static_cast<guint64>(s.packets_in), "bytes-in", G_TYPE_UINT64,
+                static_cast<guint64>(s.bytes_in), nullptr));
+        return;
+    }
     default:
         break;
     }
@@ -1226,6 +1243,13 @@ static void install_properties(GObjectClass *object_class) {
         "Bytes sent to all clients since the sink opened, HTTP headers included "
         "(0..18446744073709551615)",
         0, G_MAXUINT64, 0, ro);
+    properties[PROP_SERVER_STATS] = g_param_spec_boxed(
+        "server-stats", "Server statistics",
+        "Totals since the sink opened, as a wmnetsink-stats structure: num-clients (guint), "
+        "bytes-sent, clients-served, clients-refused (503 over max-clients), clients-forbidden "
+        "(address or client-connecting refusals), clients-unauthorized (wrong credentials), "
+        "packets-in, bytes-in (guint64). Per-client figures: get-clients / get-stats",
+        GST_TYPE_STRUCTURE, ro);
 
     g_object_class_install_properties(object_class, N_PROPERTIES, properties);
 }

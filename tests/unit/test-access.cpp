@@ -41,7 +41,8 @@ void test_address_filter() {
     g_assert_true(allows(*deny_only, "198.51.100.1"));
     g_assert_false(allows(*deny_only, "192.0.2.200"));
 
-    for (const char *bad : {"10.0.0.0/33", "not-an-address", "10.0.0.0/", ""}) {
+    for (const char *bad : {"10.0.0.0/33", "not-an-address", "10.0.0.0/", "", "::/129",
+                            "0.0.0.0/4294967296", "0.0.0.0/-1", "10.0.0.0/+8", "10.0.0.0/8/8"}) {
         auto result = AddressFilter::parse({bad}, {});
         g_assert_false(result.ok());
         g_assert_true(result.error().code == Errc::InvalidArgument);
