@@ -67,9 +67,9 @@ struct Options {
     std::string path = "/";
     StreamKind kind = StreamKind::Wmsp;
     int clients = 100;
-    double ramp = 500;     /**< connects per second; 0 = all at once */
-    double warmup = 3;     /**< s after the last scheduled connect */
-    double duration = 10;  /**< s of measurement */
+    double ramp = 500;    /**< connects per second; 0 = all at once */
+    double warmup = 3;    /**< s after the last scheduled connect */
+    double duration = 10; /**< s of measurement */
     int threads = 1;
     uint64_t rate_bps = 0; /**< 0 = measured in the window (else the timing file's) */
     std::string timing;
@@ -239,8 +239,8 @@ void Worker::close_client(Client &c, Outcome outcome, int64_t now, int error_num
 }
 
 void Worker::send_request(Client &c, int64_t now) {
-    const ssize_t n = send(c.fd, request_.data() + c.request_sent,
-                           request_.size() - c.request_sent, MSG_NOSIGNAL);
+    const ssize_t n = send(c.fd, request_.data() + c.request_sent, request_.size() - c.request_sent,
+                           MSG_NOSIGNAL);
     if (n < 0) {
         if (errno != EAGAIN)
             close_client(c, errno == ECONNREFUSED ? Outcome::ConnectFailed : Outcome::ReadError,
@@ -490,32 +490,38 @@ void put_distribution(Json &json, const char *name, std::vector<double> values, 
 }
 
 void usage() {
-    std::fprintf(
-        stderr,
-        "usage: wmstream-loadgen --port P [options]\n"
-        "  --host ADDR         server address (127.0.0.1)\n"
-        "  --path PATH         request path (/)\n"
-        "  --protocol P        wmsp | http | raw (wmsp)\n"
-        "  --clients N         clients (100)\n"
-        "  --ramp R            connects per second, 0 = all at once (500)\n"
-        "  --warmup S          seconds after the last scheduled connect (3)\n"
-        "  --duration S        measurement window, seconds (10)\n"
-        "  --threads T         epoll threads (1)\n"
-        "  --rate-bps B        stream rate for the 95 %% criterion (default: measured)\n"
-        "  --timing PATH       the source's timing file (render-to-client latency)\n"
-        "  --server-pid PID    sample this process's CPU and RSS\n"
-        "  --label TEXT        copied into the JSON\n");
+    std::fprintf(stderr,
+                 "usage: wmstream-loadgen --port P [options]\n"
+                 "  --host ADDR         server address (127.0.0.1)\n"
+                 "  --path PATH         request path (/)\n"
+                 "  --protocol P        wmsp | http | raw (wmsp)\n"
+                 "  --clients N         clients (100)\n"
+                 "  --ramp R            connects per second, 0 = all at once (500)\n"
+                 "  --warmup S          seconds after the last scheduled connect (3)\n"
+                 "  --duration S        measurement window, seconds (10)\n"
+                 "  --threads T         epoll threads (1)\n"
+                 "  --rate-bps B        stream rate for the 95 %% criterion (default: measured)\n"
+                 "  --timing PATH       the source's timing file (render-to-client latency)\n"
+                 "  --server-pid PID    sample this process's CPU and RSS\n"
+                 "  --label TEXT        copied into the JSON\n");
 }
 
 bool parse_options(int argc, char **argv, Options &o) {
     static const option longs[] = {
-        {"host", required_argument, nullptr, 'h'},     {"port", required_argument, nullptr, 'p'},
-        {"path", required_argument, nullptr, 'P'},     {"protocol", required_argument, nullptr, 'k'},
-        {"clients", required_argument, nullptr, 'n'},  {"ramp", required_argument, nullptr, 'r'},
-        {"warmup", required_argument, nullptr, 'w'},   {"duration", required_argument, nullptr, 'd'},
-        {"threads", required_argument, nullptr, 't'},  {"rate-bps", required_argument, nullptr, 'b'},
-        {"timing", required_argument, nullptr, 'T'},   {"server-pid", required_argument, nullptr, 's'},
-        {"label", required_argument, nullptr, 'l'},    {"help", no_argument, nullptr, '?'},
+        {"host", required_argument, nullptr, 'h'},
+        {"port", required_argument, nullptr, 'p'},
+        {"path", required_argument, nullptr, 'P'},
+        {"protocol", required_argument, nullptr, 'k'},
+        {"clients", required_argument, nullptr, 'n'},
+        {"ramp", required_argument, nullptr, 'r'},
+        {"warmup", required_argument, nullptr, 'w'},
+        {"duration", required_argument, nullptr, 'd'},
+        {"threads", required_argument, nullptr, 't'},
+        {"rate-bps", required_argument, nullptr, 'b'},
+        {"timing", required_argument, nullptr, 'T'},
+        {"server-pid", required_argument, nullptr, 's'},
+        {"label", required_argument, nullptr, 'l'},
+        {"help", no_argument, nullptr, '?'},
         {nullptr, 0, nullptr, 0},
     };
     int opt;
@@ -603,8 +609,8 @@ int run(const Options &o) {
 
     std::vector<std::unique_ptr<Worker>> workers;
     for (int t = 0; t < o.threads; ++t)
-        workers.push_back(std::make_unique<Worker>(o, plan, timing.is_open() ? &timing : nullptr,
-                                                   t, o.threads));
+        workers.push_back(
+            std::make_unique<Worker>(o, plan, timing.is_open() ? &timing : nullptr, t, o.threads));
     std::vector<std::thread> threads;
     for (auto &w : workers)
         threads.emplace_back([&w] { w->run(); });
@@ -612,9 +618,11 @@ int run(const Options &o) {
     sleep_until(plan.window_start_us);
     const ProcSample at_start = o.server_pid ? sample_process(o.server_pid) : ProcSample{};
     const ProcSample self_start = sample_process(getpid());
+    const MachineSample machine_start = sample_machine();
     sleep_until(plan.window_end_us);
     const ProcSample at_end = o.server_pid ? sample_process(o.server_pid) : ProcSample{};
     const ProcSample self_end = sample_process(getpid());
+    const MachineSample machine_end = sample_machine();
     for (auto &t : threads)
         t.join();
     for (auto &w : workers) {
@@ -688,11 +696,10 @@ int run(const Options &o) {
      * over every client. A VBR stream's rate varies from window to window, and clients that fall
      * behind receive less media as well as fewer bytes, so this is the rate of the content that
      * was due in the window; skips (send-time jumps) are not media received. */
-    const double measured_rate = window_media_ms >= kMinMediaMs
-                                     ? double(window_bytes) * 8000 / double(window_media_ms)
-                                     : 0;
+    const double measured_rate =
+        window_media_ms >= kMinMediaMs ? double(window_bytes) * 8000 / double(window_media_ms) : 0;
     const char *rate_source = o.rate_bps ? "given" : measured_rate > 0 ? "measured" : "nominal";
-    const double reference_rate = o.rate_bps       ? double(o.rate_bps)
+    const double reference_rate = o.rate_bps          ? double(o.rate_bps)
                                   : measured_rate > 0 ? measured_rate
                                                       : double(nominal_bps);
     int at_rate = 0;
@@ -762,21 +769,22 @@ int run(const Options &o) {
         json.key("server_cpu_s").num(std::round(cpu * 1000) / 1000);
         json.key("server_cpu_pct").num(std::round(cpu / window_s * 1000) / 10);
         json.key("cpu_s_per_gb")
-            .num(window_bytes ? std::round(cpu / (double(window_bytes) / 1e9) * 1000) / 1000
-                              : NAN);
+            .num(window_bytes ? std::round(cpu / (double(window_bytes) / 1e9) * 1000) / 1000 : NAN);
         json.key("server_rss_kb_before").num(double(before.rss_kb));
         json.key("server_rss_kb_end").num(double(at_end.rss_kb));
         json.key("rss_growth_kb_per_client")
-            .num(open_at_end ? std::round(double(at_end.rss_kb - before.rss_kb) / open_at_end *
-                                          100) /
-                                   100
-                             : NAN);
+            .num(open_at_end
+                     ? std::round(double(at_end.rss_kb - before.rss_kb) / open_at_end * 100) / 100
+                     : NAN);
     } else {
         json.key("server_cpu_s").null();
     }
     json.key("loadgen_cpu_s").num(std::round(loadgen_cpu * 1000) / 1000);
     json.key("loadgen_window_cpu_pct")
         .num(std::round((self_end.cpu_s - self_start.cpu_s) / window_s * 1000) / 10);
+    /* Busy share of all CPUs in the window (100 = every core busy), whoever used it. */
+    json.key("machine_busy_pct")
+        .num(std::round(busy_fraction(machine_start, machine_end) * 1000) / 10);
     json.close();
     std::printf("%s\n", json.text().c_str());
     std::fflush(stdout);
@@ -787,9 +795,9 @@ int run(const Options &o) {
                  "%d%% at >= 95%% of %.0f kbit/s (p5 %.0f, p50 %.0f kbit/s), longest stall %.2f s,"
                  " TTFB p99 %.3f s, first decodable p99 %.3f s, latency p99 %.1f ms, "
                  "invalid %d (%s)\n",
-                 o.label.c_str(), o.clients, kind_name(o.kind), window_s,
-                 o.clients - never_served, never_served, int(100.0 * at_rate / o.clients),
-                 reference_rate / 1000, percentile(tp, 0.05) / 1000, percentile(tp, 0.5) / 1000,
+                 o.label.c_str(), o.clients, kind_name(o.kind), window_s, o.clients - never_served,
+                 never_served, int(100.0 * at_rate / o.clients), reference_rate / 1000,
+                 percentile(tp, 0.05) / 1000, percentile(tp, 0.5) / 1000,
                  stall.empty() ? 0 : *std::max_element(stall.begin(), stall.end()),
                  percentile(ttfb, 0.99), percentile(ttfd, 0.99),
                  double(latency.percentile(0.99)) / 1000, invalid, first_error.c_str());

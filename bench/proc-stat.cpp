@@ -41,4 +41,30 @@ ProcSample sample_process(pid_t pid) {
     return sample;
 }
 
+MachineSample sample_machine() {
+    MachineSample sample;
+    FILE *file = std::fopen("/proc/stat", "re");
+    if (!file)
+        return sample;
+    unsigned long long f[10] = {};
+    /* cpu user nice system idle iowait irq softirq steal guest guest_nice */
+    const int fields =
+        std::fscanf(file, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1],
+                    &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8], &f[9]);
+    std::fclose(file);
+    if (fields < 8)
+        return sample;
+    /* guest time is already counted in user time. */
+    sample.total = f[0] + f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7];
+    sample.busy = sample.total - f[3] - f[4];
+    sample.ok = true;
+    return sample;
+}
+
+double busy_fraction(const MachineSample &a, const MachineSample &b) {
+    if (!a.ok || !b.ok || b.total <= a.total)
+        return 0;
+    return double(b.busy - a.busy) / double(b.total - a.total);
+}
+
 } // namespace wmstream::bench

@@ -2,7 +2,8 @@
 /*
  * CPU time and resident memory of a process, from /proc/PID/stat (proc(5):
  * utime and stime in clock ticks, fields 14 and 15, summed over every
- * thread; rss in pages, field 24).
+ * thread; rss in pages, field 24), and how busy the whole machine was, from
+ * /proc/stat (so that a run disturbed by other work can be told apart).
  */
 #pragma once
 
@@ -20,5 +21,18 @@ struct ProcSample {
 
 /** Sample process @p pid now. */
 ProcSample sample_process(pid_t pid);
+
+/** Machine-wide CPU time from /proc/stat's "cpu" line, in clock ticks. */
+struct MachineSample {
+    bool ok = false;
+    uint64_t busy = 0;  /**< every field but idle and iowait */
+    uint64_t total = 0; /**< every field */
+};
+
+/** Sample the machine's CPU counters now. */
+MachineSample sample_machine();
+
+/** Fraction (0..1) of the machine's CPU time that was busy between @p a and @p b. */
+double busy_fraction(const MachineSample &a, const MachineSample &b);
 
 } // namespace wmstream::bench

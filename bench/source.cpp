@@ -13,16 +13,21 @@
  * each packet's arrival at the sink (just before render()) into the timing
  * side channel (timing-channel.h).
  *
+ * `--sink floor` serves the same replay with the benchmark's floor server
+ * (floor-server.h, raw TCP, flush interval from --set flush-interval=NS)
+ * instead of a pipeline; packets are stamped as they are handed over.
+ *
  * Prints one JSON line on stdout once the sink listens:
  *   {"event":"listening","port":P,"pid":…,"rate_bps":…,"packet_size":…,…}
  * and runs until SIGINT/SIGTERM or --duration.
  */
+#include "floor-server.h"
 #include "replay.h"
 #include "timing-channel.h"
 
+#include <glib-unix.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
-#include <glib-unix.h>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -32,6 +37,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,6 +64,7 @@ struct Source {
     TimingWriter timing;
     GstElement *pipeline = nullptr;
     GstElement *appsrc = nullptr;
+    std::unique_ptr<FloorServer> floor; /* --sink floor instead of a pipeline */
     GMainLoop *loop = nullptr;
     std::atomic<bool> stop{false};
     int exit_code = 0;
@@ -77,13 +84,31 @@ void sleep_until(int64_t deadline_us, const std::atomic<bool> &stop) {
     }
 }
 
+/* Hands one data packet to the server; false when it is gone. */
+bool deliver(Source &source, ReplayPacket &packet) {
+    if (source.floor) {
+        if (source.timing.is_open())
+            source.timing.stamp(packet.send_ms, g_get_monotonic_time());
+        source.floor->push(std::move(packet.data), packet.key_frame_start);
+        return true;
+    }
+    GstBuffer *buffer = gst_buffer_new_memdup(packet.data.data(), packet.data.size());
+    GST_BUFFER_OFFSET(buffer) = packet.send_ms;
+    GST_BUFFER_PTS(buffer) = GstClockTime(packet.send_ms) * GST_MSECOND;
+    if (!packet.key_frame_start)
+        GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+    return gst_app_src_push_buffer(GST_APP_SRC(source.appsrc), buffer) == GST_FLOW_OK;
+}
+
 /* The pacing thread: the header, then every packet at t0 + its send time. */
 void pace(Source &source) {
     const Recording &recording = *source.recording;
-    GstBuffer *header = gst_buffer_new_memdup(recording.header.data(), recording.header.size());
-    GST_BUFFER_FLAG_SET(header, GST_BUFFER_FLAG_HEADER);
-    if (gst_app_src_push_buffer(GST_APP_SRC(source.appsrc), header) != GST_FLOW_OK)
-        return;
+    if (!source.floor) {
+        GstBuffer *header = gst_buffer_new_memdup(recording.header.data(), recording.header.size());
+        GST_BUFFER_FLAG_SET(header, GST_BUFFER_FLAG_HEADER);
+        if (gst_app_src_push_buffer(GST_APP_SRC(source.appsrc), header) != GST_FLOW_OK)
+            return;
+    }
     Replay replay(recording);
     const int64_t t0 = g_get_monotonic_time() + kStartDelayUs;
     if (source.timing.is_open())
@@ -93,12 +118,7 @@ void pace(Source &source) {
         const int64_t due = t0 + int64_t(packet.send_ms) * 1000;
         sleep_until(due, source.stop);
         source.max_late_us = std::max(source.max_late_us, g_get_monotonic_time() - due);
-        GstBuffer *buffer = gst_buffer_new_memdup(packet.data.data(), packet.data.size());
-        GST_BUFFER_OFFSET(buffer) = packet.send_ms;
-        GST_BUFFER_PTS(buffer) = GstClockTime(packet.send_ms) * GST_MSECOND;
-        if (!packet.key_frame_start)
-            GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-        if (gst_app_src_push_buffer(GST_APP_SRC(source.appsrc), buffer) != GST_FLOW_OK)
+        if (!deliver(source, packet))
             return;
         ++source.pushed;
     }
@@ -214,6 +234,75 @@ bool parse_options(int argc, char **argv, Options &o) {
     return !o.recording.empty();
 }
 
+/* Prints the "listening" line, paces packets until stopped, reports. */
+void serve(Source &source, const Options &options, int port) {
+    const Recording &recording = *source.recording;
+    std::printf("{\"event\":\"listening\",\"sink\":\"%s\",\"port\":%d,\"pid\":%d,"
+                "\"rate_bps\":%llu,\"packet_size\":%u,\"packets\":%zu,\"loop_ms\":%u}\n",
+                options.sink.c_str(), port, int(getpid()),
+                static_cast<unsigned long long>(recording.rate_bps()), recording.info.packet_size,
+                recording.count(), recording.loop_ms);
+    std::fflush(stdout);
+    std::thread pacer([&source] { pace(source); });
+    g_main_loop_run(source.loop);
+    source.stop = true;
+    pacer.join();
+    std::fprintf(stderr, "source: %llu packets pushed, latest push %.1f ms late\n",
+                 static_cast<unsigned long long>(source.pushed), double(source.max_late_us) / 1000);
+}
+
+int serve_pipeline(Source &source, const Options &options) {
+    GstElement *sink = make_sink(options);
+    if (!sink)
+        return 2;
+    source.pipeline = gst_pipeline_new("bench");
+    source.appsrc = gst_element_factory_make("appsrc", "src");
+    g_autoptr(GstCaps) caps = make_caps(*source.recording);
+    g_object_set(source.appsrc, "caps", caps, "is-live", TRUE, "format", GST_FORMAT_TIME, "block",
+                 FALSE, "max-bytes", guint64(64 * 1024 * 1024), nullptr);
+    gst_bin_add_many(GST_BIN(source.pipeline), source.appsrc, sink, nullptr);
+    gst_element_link(source.appsrc, sink);
+    if (source.timing.is_open()) {
+        g_autoptr(GstPad) pad = gst_element_get_static_pad(sink, "sink");
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, &source, nullptr);
+    }
+    g_autoptr(GstBus) bus = gst_element_get_bus(source.pipeline);
+    gst_bus_add_watch(bus, on_bus, &source);
+
+    if (gst_element_set_state(source.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        std::fprintf(stderr, "source: the pipeline does not start (%s)\n", options.sink.c_str());
+        source.exit_code = 1;
+    } else {
+        gint port = 0;
+        g_object_get(sink, "current-port", &port, nullptr);
+        serve(source, options, port);
+    }
+    gst_element_set_state(source.pipeline, GST_STATE_NULL);
+    gst_bus_remove_watch(bus);
+    gst_object_unref(source.pipeline);
+    return source.exit_code;
+}
+
+int serve_floor(Source &source, const Options &options) {
+    int64_t interval_us = 100000;
+    for (const auto &setting : options.settings) {
+        if (setting.first != "flush-interval") {
+            std::fprintf(stderr, "source: floor has no property '%s'\n", setting.first.c_str());
+            return 2;
+        }
+        interval_us = int64_t(std::strtoll(setting.second.c_str(), nullptr, 10) / 1000);
+    }
+    source.floor = std::make_unique<FloorServer>();
+    const std::string error = source.floor->open(0, interval_us, source.recording->header);
+    if (!error.empty()) {
+        std::fprintf(stderr, "source: floor: %s\n", error.c_str());
+        return 1;
+    }
+    serve(source, options, source.floor->port());
+    source.floor.reset();
+    return source.exit_code;
+}
+
 int run(const Options &options) {
     raise_fd_limit(options.max_fds);
     g_autofree char *contents = nullptr;
@@ -242,54 +331,13 @@ int run(const Options &options) {
         }
     }
 
-    GstElement *sink = make_sink(options);
-    if (!sink)
-        return 2;
-    source.pipeline = gst_pipeline_new("bench");
-    source.appsrc = gst_element_factory_make("appsrc", "src");
-    g_autoptr(GstCaps) caps = make_caps(*recording);
-    g_object_set(source.appsrc, "caps", caps, "is-live", TRUE, "format", GST_FORMAT_TIME, "block",
-                 FALSE, "max-bytes", guint64(64 * 1024 * 1024), nullptr);
-    gst_bin_add_many(GST_BIN(source.pipeline), source.appsrc, sink, nullptr);
-    gst_element_link(source.appsrc, sink);
-    if (source.timing.is_open()) {
-        g_autoptr(GstPad) pad = gst_element_get_static_pad(sink, "sink");
-        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, &source, nullptr);
-    }
-
     source.loop = g_main_loop_new(nullptr, FALSE);
-    g_autoptr(GstBus) bus = gst_element_get_bus(source.pipeline);
-    gst_bus_add_watch(bus, on_bus, &source);
     g_unix_signal_add(SIGINT, on_stop, &source);
     g_unix_signal_add(SIGTERM, on_stop, &source);
     if (options.duration > 0)
         g_timeout_add(guint(options.duration * 1000), on_stop, &source);
-
-    int exit_code = 0;
-    if (gst_element_set_state(source.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-        std::fprintf(stderr, "source: the pipeline does not start (%s)\n", options.sink.c_str());
-        exit_code = 1;
-    } else {
-        gint port = 0;
-        g_object_get(sink, "current-port", &port, nullptr);
-        std::printf("{\"event\":\"listening\",\"sink\":\"%s\",\"port\":%d,\"pid\":%d,"
-                    "\"rate_bps\":%llu,\"packet_size\":%u,\"packets\":%zu,\"loop_ms\":%u}\n",
-                    options.sink.c_str(), port, int(getpid()),
-                    static_cast<unsigned long long>(recording->rate_bps()),
-                    recording->info.packet_size, recording->count(), recording->loop_ms);
-        std::fflush(stdout);
-        std::thread pacer([&source] { pace(source); });
-        g_main_loop_run(source.loop);
-        source.stop = true;
-        pacer.join();
-        exit_code = source.exit_code;
-        std::fprintf(stderr, "source: %llu packets pushed, latest push %.1f ms late\n",
-                     static_cast<unsigned long long>(source.pushed),
-                     double(source.max_late_us) / 1000);
-    }
-    gst_element_set_state(source.pipeline, GST_STATE_NULL);
-    gst_bus_remove_watch(bus);
-    gst_object_unref(source.pipeline);
+    const int exit_code =
+        options.sink == "floor" ? serve_floor(source, options) : serve_pipeline(source, options);
     g_main_loop_unref(source.loop);
     return exit_code;
 }
@@ -301,9 +349,10 @@ int main(int argc, char **argv) {
     gst_init(&argc, &argv);
     wmstream::bench::Options options;
     if (!wmstream::bench::parse_options(argc, argv, options)) {
-        std::fprintf(stderr, "usage: wmstream-bench-source --recording FILE.asf [--sink NAME] "
-                             "[--set PROPERTY=VALUE]... [--timing FILE] [--duration S] "
-                             "[--max-fds N]\n");
+        std::fprintf(stderr,
+                     "usage: wmstream-bench-source --recording FILE.asf [--sink NAME|floor] "
+                     "[--set PROPERTY=VALUE]... [--timing FILE] [--duration S] "
+                     "[--max-fds N]\n");
         return 2;
     }
     return wmstream::bench::run(options);

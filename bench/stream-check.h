@@ -56,8 +56,8 @@ private:
 
 /** A data packet completed by consume(). */
 struct PacketEvent {
-    bool ready = false;     /**< a data packet was completed */
-    bool parsed = false;    /**< the fields below are valid (parsing was requested) */
+    bool ready = false;  /**< a data packet was completed */
+    bool parsed = false; /**< the fields below are valid (parsing was requested) */
     uint32_t send_time_ms = 0;
     bool key_frame_start = false;
 };
@@ -132,8 +132,8 @@ private:
     const asf::HeaderInfo *info_ = nullptr;
 
     size_t left_ = 0; /**< bytes of the current data packet (or skipped frame) still to come */
-    size_t payload_len_ = 0;  /**< its length */
-    bool parse_this_ = false; /**< parse it when complete */
+    size_t payload_len_ = 0;     /**< its length */
+    bool parse_this_ = false;    /**< parse it when complete */
     std::vector<uint8_t> carry_; /**< its bytes, when it straddles reads and is parsed */
 
     bool have_location_ = false;

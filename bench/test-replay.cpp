@@ -79,8 +79,7 @@ void test_replay_times() {
         g_assert_true(info.ok());
         g_assert_cmpuint(info->send_time_ms, ==, packet.send_ms);
         /* Presentation times start at the preroll and advance by one pass each time. */
-        auto original =
-            asf::parse_packet(r.packets.data() + index * 4800, 4800, r.info);
+        auto original = asf::parse_packet(r.packets.data() + index * 4800, 4800, r.info);
         g_assert_true(original.ok());
         if (original->first_presentation_ms) {
             g_assert_true(info->first_presentation_ms.has_value());
@@ -112,6 +111,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/replay/load", test_load);
     g_test_add_func("/replay/load-rejects", test_load_rejects);
     g_test_add_func("/replay/times", test_replay_times);
-    g_test_add_func("/replay/first-presentation-is-preroll", test_replay_first_presentation_is_preroll);
+    g_test_add_func("/replay/first-presentation-is-preroll",
+                    test_replay_first_presentation_is_preroll);
     return g_test_run();
 }

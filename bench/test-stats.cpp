@@ -36,7 +36,7 @@ void test_histogram_relative_error() {
 
 void test_histogram_merge_and_clamp() {
     Histogram a, b;
-    a.add(-5); /* clamped to 0 */
+    a.add(-5);               /* clamped to 0 */
     b.add(int64_t(1) << 45); /* beyond the range: last bucket, max kept */
     a.merge(b);
     g_assert_cmpuint(a.count(), ==, 2);

@@ -210,7 +210,8 @@ void test_ffmpeg_framing() {
 
 void test_raw_and_http() {
     Recording r;
-    const Bytes raw(r.file.begin(), r.file.begin() + ptrdiff_t(kHeaderSize + kPackets * kPacketSize));
+    const Bytes raw(r.file.begin(),
+                    r.file.begin() + ptrdiff_t(kHeaderSize + kPackets * kPacketSize));
     Bytes http;
     append(http, kOkHead, sizeof kOkHead - 1);
     append(http, raw.data(), raw.size());

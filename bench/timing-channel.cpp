@@ -28,7 +28,8 @@ std::string errno_text(const std::string &what, const std::string &path) {
 }
 
 static_assert(std::atomic<int64_t>::is_always_lock_free, "shared-memory atomics must be lock-free");
-static_assert(std::atomic<uint32_t>::is_always_lock_free, "shared-memory atomics must be lock-free");
+static_assert(std::atomic<uint32_t>::is_always_lock_free,
+              "shared-memory atomics must be lock-free");
 
 } // namespace
 

@@ -24,17 +24,17 @@ namespace wmstream::bench {
 
 /** One packet's stamp. Written send_ms last (release), read first (acquire). */
 struct TimingSlot {
-    std::atomic<int64_t> render_us{0};      /**< monotonic µs the packet entered the sink */
+    std::atomic<int64_t> render_us{0};         /**< monotonic µs the packet entered the sink */
     std::atomic<uint32_t> send_ms{UINT32_MAX}; /**< the packet's send time; UINT32_MAX = empty */
     uint32_t reserved = 0;
 };
 
 /** The file's header: what the load generator needs to know about the stream. */
 struct TimingHeader {
-    char magic[8];            /**< "WMSBTIM1" */
-    uint32_t slots;           /**< ring size (kSlots) */
-    uint32_t packet_size;     /**< ASF data packet size, bytes */
-    uint64_t rate_bps;        /**< stream rate of the ASF data packets, bits/s */
+    char magic[8];              /**< "WMSBTIM1" */
+    uint32_t slots;             /**< ring size (kSlots) */
+    uint32_t packet_size;       /**< ASF data packet size, bytes */
+    uint64_t rate_bps;          /**< stream rate of the ASF data packets, bits/s */
     std::atomic<int64_t> t0_us; /**< monotonic µs of send time 0 (0 until the replay starts) */
 };
 
