@@ -30,9 +30,8 @@ bool peer_gone(const GError *error) {
 
 } // namespace
 
-Client::Client(ClientHost &host, uint64_t id, std::unique_ptr<Transport> transport,
-               GMainContext *context)
-    : host_(host), id_(id), transport_(std::move(transport)), context_(context),
+Client::Client(ClientHost &host, uint64_t id, std::unique_ptr<Transport> transport, Poller &poller)
+    : host_(host), id_(id), transport_(std::move(transport)), poller_(poller),
       connected_mono_us_(g_get_monotonic_time()) {
     last_progress_us_ = connected_mono_us_;
     client_id_ = g_random_int_range(1, G_MAXINT32);
@@ -48,17 +47,14 @@ Client::Client(ClientHost &host, uint64_t id, std::unique_ptr<Transport> transpo
 }
 
 Client::~Client() {
-    watch_writable(false);
-    if (read_source_) {
-        g_source_destroy(read_source_);
-        g_source_unref(read_source_);
-    }
+    write_watch_.reset();
+    read_watch_.reset();
     transport_->close();
     g_clear_object(&peer_address_);
 }
 
 void Client::start() {
-    transport_->start(context_, on_started, this);
+    transport_->start(poller_.context(), on_started, this);
 }
 
 void Client::on_started(void *self, const GError *error) {
@@ -69,7 +65,7 @@ void Client::on_started(void *self, const GError *error) {
         client->finish(RemoveReason::Error);
         return;
     }
-    client->read_source_ = client->transport_->watch(client->context_, false, on_readable, self);
+    client->read_watch_ = client->transport_->watch(client->poller_, false, on_readable, self);
 }
 
 void Client::on_readable(void *self) {
@@ -87,13 +83,10 @@ void Client::on_writable(void *self) {
 }
 
 void Client::watch_writable(bool on) {
-    if (on && !write_source_) {
-        write_source_ = transport_->watch(context_, true, on_writable, this);
-    } else if (!on && write_source_) {
-        g_source_destroy(write_source_);
-        g_source_unref(write_source_);
-        write_source_ = nullptr;
-    }
+    if (on && !write_watch_)
+        write_watch_ = transport_->watch(poller_, true, on_writable, this);
+    else if (!on)
+        write_watch_.reset();
 }
 
 void Client::read_request() {
@@ -375,7 +368,7 @@ void Client::wake() {
         (request_.kind == wmsp::Kind::Describe || request_.kind == wmsp::Kind::Play ||
          request_.kind == wmsp::Kind::HttpStream))
         answer_with_header();
-    else if (state_ == State::Streaming && !write_source_)
+    else if (state_ == State::Streaming && !write_watch_)
         flush();
 }
 
@@ -422,7 +415,7 @@ void Client::tick(int64_t now_us) {
     case State::WaitingHeader:
     case State::Streaming: {
         const int64_t timeout = host_.config().timeout_us;
-        const bool pending = !out_.empty() || write_source_ != nullptr;
+        const bool pending = !out_.empty() || write_watch_ != nullptr;
         if (timeout > 0 && pending && now_us - last_progress_us_ > timeout)
             finish(RemoveReason::Slow);
         break;
@@ -444,12 +437,8 @@ void Client::finish(RemoveReason reason) {
     if (state_ == State::Done)
         return;
     state_ = State::Done;
-    watch_writable(false);
-    if (read_source_) {
-        g_source_destroy(read_source_);
-        g_source_unref(read_source_);
-        read_source_ = nullptr;
-    }
+    write_watch_.reset();
+    read_watch_.reset();
     transport_->close();
     out_.clear();
     host_.finished(*this, reason);

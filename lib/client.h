@@ -80,9 +80,8 @@ public:
 
 class Client {
 public:
-    /** Serves the connection @p transport (non-blocking, connected) in @p context. */
-    Client(ClientHost &host, uint64_t id, std::unique_ptr<Transport> transport,
-           GMainContext *context);
+    /** Serves the connection @p transport (non-blocking, connected), watched by @p poller. */
+    Client(ClientHost &host, uint64_t id, std::unique_ptr<Transport> transport, Poller &poller);
     ~Client();
     Client(const Client &) = delete;
     Client &operator=(const Client &) = delete;
@@ -157,9 +156,9 @@ private:
     ClientHost &host_;
     const uint64_t id_;
     std::unique_ptr<Transport> transport_;
-    GMainContext *context_;
-    GSource *read_source_ = nullptr;
-    GSource *write_source_ = nullptr;
+    Poller &poller_;
+    std::unique_ptr<Transport::Watch> read_watch_;
+    std::unique_ptr<Transport::Watch> write_watch_;
     GInetAddress *peer_address_ = nullptr;
 
     State state_ = State::ReadingRequest;

@@ -7,6 +7,7 @@
 #include "client.h"
 #include "framing.h"
 #include "packet-log.h"
+#include "poller.h"
 
 #include <gio/gio.h>
 #include <netinet/in.h>
@@ -160,6 +161,7 @@ private:
     GMainLoop *loop_ = nullptr;
     GSource *tick_source_ = nullptr;
     std::thread thread_;
+    std::unique_ptr<Poller> poller_; /* the clients' sockets; lives from open() to close() */
 
     mutable std::mutex lock_;
     ServerConfig config_;    /* Protected by lock_ */
@@ -298,6 +300,7 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         g_source_set_callback(wake_source_, on_wake, this, nullptr);
         g_source_attach(wake_source_, context_);
     }
+    poller_ = std::make_unique<Poller>(context_);
     tick_source_ = g_timeout_source_new(200);
     g_source_set_callback(tick_source_, on_tick, this, nullptr);
     g_source_attach(tick_source_, context_);
@@ -361,6 +364,7 @@ void Server::Impl::close() {
         std::lock_guard<std::mutex> locker(clients_lock_);
         clients_.clear();
     }
+    poller_.reset(); /* after the clients, whose watches it holds */
     if (reap_source_) {
         g_source_destroy(reap_source_);
         g_clear_pointer(&reap_source_, g_source_unref);
@@ -450,7 +454,7 @@ gboolean Server::Impl::on_accept(GSocket *, GIOCondition, gpointer self) {
         } else {
             transport = Transport::plain(socket);
         }
-        auto client = std::make_unique<Client>(*impl, id, std::move(transport), impl->context_);
+        auto client = std::make_unique<Client>(*impl, id, std::move(transport), *impl->poller_);
         Client *raw = client.get();
         {
             std::lock_guard<std::mutex> locker(impl->clients_lock_);

@@ -7,27 +7,43 @@ namespace wmstream {
 
 namespace {
 
-/** What a watch source calls back; freed with the source. */
-struct Watch {
+/** What a TLS watch source calls back; freed with the source. */
+struct Callback {
     Transport::Ready ready;
     void *data;
 };
 
-void free_watch(gpointer watch) {
-    delete static_cast<Watch *>(watch);
+void free_callback(gpointer callback) {
+    delete static_cast<Callback *>(callback);
 }
 
-gboolean on_socket_ready(GSocket *, GIOCondition, gpointer watch) {
-    auto *w = static_cast<Watch *>(watch);
-    w->ready(w->data);
+gboolean on_stream_ready(GObject *, gpointer callback) {
+    auto *c = static_cast<Callback *>(callback);
+    c->ready(c->data);
     return G_SOURCE_CONTINUE;
 }
 
-gboolean on_stream_ready(GObject *, gpointer watch) {
-    auto *w = static_cast<Watch *>(watch);
-    w->ready(w->data);
-    return G_SOURCE_CONTINUE;
-}
+/** A plain socket's watch: an entry in the shared epoll. */
+class PollerWatch final : public Transport::Watch {
+public:
+    explicit PollerWatch(std::unique_ptr<Poller::Watch> watch) : watch_(std::move(watch)) {}
+
+private:
+    std::unique_ptr<Poller::Watch> watch_;
+};
+
+/** A TLS stream's watch: a pollable-stream GSource. */
+class SourceWatch final : public Transport::Watch {
+public:
+    explicit SourceWatch(GSource *source) : source_(source) {}
+    ~SourceWatch() override {
+        g_source_destroy(source_);
+        g_source_unref(source_);
+    }
+
+private:
+    GSource *source_;
+};
 
 class PlainTransport final : public Transport {
 public:
@@ -43,13 +59,9 @@ public:
         return g_socket_send_message(socket_, nullptr, const_cast<GOutputVector *>(vectors),
                                      gint(count), nullptr, 0, G_SOCKET_MSG_NONE, nullptr, error);
     }
-    GSource *watch(GMainContext *context, bool writable, Ready ready, void *data) override {
-        const auto condition = writable ? G_IO_OUT : GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR);
-        GSource *source = g_socket_create_source(socket_, condition, nullptr);
-        g_source_set_callback(source, G_SOURCE_FUNC(on_socket_ready), new Watch{ready, data},
-                              free_watch);
-        g_source_attach(source, context);
-        return source;
+    std::unique_ptr<Watch> watch(Poller &poller, bool writable, Ready ready, void *data) override {
+        return std::make_unique<PollerWatch>(
+            poller.watch(g_socket_get_fd(socket_), writable, ready, data));
     }
     void shutdown_write() override { g_socket_shutdown(socket_, FALSE, TRUE, nullptr); }
     void close() override { g_socket_close(socket_, nullptr); }
@@ -101,13 +113,13 @@ public:
         }
         return result == G_POLLABLE_RETURN_OK ? gssize(written) : -1;
     }
-    GSource *watch(GMainContext *context, bool writable, Ready ready, void *data) override {
+    std::unique_ptr<Watch> watch(Poller &poller, bool writable, Ready ready, void *data) override {
         GSource *source = writable ? g_pollable_output_stream_create_source(output(), nullptr)
                                    : g_pollable_input_stream_create_source(input(), nullptr);
-        g_source_set_callback(source, G_SOURCE_FUNC(on_stream_ready), new Watch{ready, data},
-                              free_watch);
-        g_source_attach(source, context);
-        return source;
+        g_source_set_callback(source, G_SOURCE_FUNC(on_stream_ready), new Callback{ready, data},
+                              free_callback);
+        g_source_attach(source, poller.context());
+        return std::make_unique<SourceWatch>(source);
     }
     void shutdown_write() override {
         /* close_notify is sent when the output side closes. */

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include "poller.h"
+
 #include <gio/gio.h>
 
 #include <cstddef>
@@ -44,8 +46,19 @@ public:
     virtual gssize receive(char *buffer, size_t size, GError **error) = 0;
     /** Bytes written from @p vectors (one vectored write); -1 with @p error as receive(). */
     virtual gssize send(const GOutputVector *vectors, size_t count, GError **error) = 0;
-    /** A source, attached to @p context, that calls @p ready while readable (or writable). */
-    virtual GSource *watch(GMainContext *context, bool writable, Ready ready, void *data) = 0;
+    /** Keeps a readiness watch alive; destroying it stops the calls. */
+    class Watch {
+    public:
+        virtual ~Watch() = default;
+    };
+    /**
+     * Call @p ready(@p data) while the connection is readable (or, with
+     * @p writable, writable). Plain TCP sockets are watched by @p poller
+     * (one epoll for all clients); TLS streams by a GSource of the poller's
+     * context, since TLS may have bytes buffered that the socket does not show.
+     */
+    virtual std::unique_ptr<Watch> watch(Poller &poller, bool writable, Ready ready,
+                                         void *data) = 0;
     /** No more bytes will be sent (TLS: close_notify; TCP: shutdown(SHUT_WR)). */
     virtual void shutdown_write() = 0;
     /** Close the connection. */
