@@ -12,9 +12,15 @@ uint32_t StreamBuffer::span_ms() const {
     return packets_.back().send_time_ms - packets_.front().send_time_ms;
 }
 
+void StreamBuffer::erase_front(size_t count) {
+    for (size_t i = 0; i < count; i++)
+        bytes_ -= packets_[i].data->size();
+    packets_.erase(packets_.begin(), packets_.begin() + static_cast<ptrdiff_t>(count));
+}
+
 size_t StreamBuffer::drop_front(size_t count) {
     count = std::min(count, packets_.size());
-    packets_.erase(packets_.begin(), packets_.begin() + static_cast<ptrdiff_t>(count));
+    erase_front(count);
     dropped_ += count;
     return count;
 }
@@ -27,6 +33,7 @@ size_t StreamBuffer::push(BufferedPacket packet) {
     }
     need_key_ = false;
     packet.seq = next_seq_++;
+    bytes_ += packet.data->size();
     packets_.push_back(std::move(packet));
     if (span_ms() <= max_time_ms_)
         return 0;
@@ -49,13 +56,12 @@ const BufferedPacket *StreamBuffer::find(uint64_t seq) const {
 
 void StreamBuffer::release(uint64_t seq) {
     if (seq > begin_seq())
-        packets_.erase(packets_.begin(),
-                       packets_.begin() + static_cast<ptrdiff_t>(
-                                              std::min<uint64_t>(seq, end_seq()) - begin_seq()));
+        erase_front(static_cast<size_t>(std::min<uint64_t>(seq, end_seq()) - begin_seq()));
 }
 
 void StreamBuffer::clear() {
     packets_.clear();
+    bytes_ = 0;
     need_key_ = false;
 }
 

@@ -46,6 +46,8 @@ public:
 
     /** Packets held. */
     size_t size() const { return packets_.size(); }
+    /** Bytes of the data packets held (the headers they share are not counted). */
+    size_t bytes() const { return bytes_; }
     bool empty() const { return packets_.empty(); }
     /** Sequence number of the oldest packet held (== end_seq() when empty). */
     uint64_t begin_seq() const { return next_seq_ - packets_.size(); }
@@ -65,10 +67,12 @@ public:
     void clear();
 
 private:
+    void erase_front(size_t count);
     size_t drop_front(size_t count);
 
     uint32_t max_time_ms_;
     std::deque<BufferedPacket> packets_;
+    size_t bytes_ = 0; /**< sum of packets_[i].data->size() */
     uint64_t next_seq_ = 0;
     uint64_t dropped_ = 0;
     bool need_key_ = false;

@@ -7,8 +7,8 @@
  * callback carries the Connection it was started for and is ignored once
  * that connection was replaced, so closing never races with a late
  * completion. The protocol decisions are the Session's (push-session.h),
- * the body accounting the Body's (push-body.h), the data held the
- * StreamBuffer's (push-buffer.h).
+ * the answers the AnswerReader's (bounded heads), the body accounting the
+ * Body's (push-body.h), the data held the StreamBuffer's (push-buffer.h).
  *
  * Lock order: lock_ is the only lock; it is never held while calling out
  * (events, GIO).
@@ -59,6 +59,12 @@ enum class Phase {
     Failed,
 };
 
+std::string hex(unsigned value) {
+    char text[16];
+    g_snprintf(text, sizeof text, "%x", value);
+    return text;
+}
+
 std::string seconds(int64_t us) {
     char text[32];
     g_snprintf(text, sizeof text, "%.3g s", static_cast<double>(us) / G_USEC_PER_SEC);
@@ -105,6 +111,9 @@ struct Connection {
     Bytes out;                /* being written */
     uint64_t release_seq = 0; /* when written, the packets below this were sent */
     bool writing = false;
+    bool read_paused = false; /* a full answer head waits for the write in flight */
+    /* What glib-networking found wrong with the server's certificate (accept-certificate). */
+    GTlsCertificateFlags tls_errors = GTlsCertificateFlags(0);
 
     ~Connection() {
         g_cancellable_cancel(cancellable);
@@ -122,7 +131,43 @@ struct Connection {
 };
 using ConnectionRef = std::shared_ptr<Connection>;
 
+/* The data of an accept-certificate handler: the connection the handshake is for and the
+ * problems that refuse a certificate. */
+struct TlsCheck {
+    std::weak_ptr<Connection> connection;
+    GTlsCertificateFlags enforced;
+};
+
+/* GTlsConnection::accept-certificate: glib-networking found @errors (emitted on the
+ * handshake's context, the I/O thread). Records them and accepts only what is not enforced. */
+gboolean on_accept_certificate(GTlsConnection *, GTlsCertificate *, GTlsCertificateFlags errors,
+                               gpointer data) {
+    const auto *check = static_cast<const TlsCheck *>(data);
+    if (ConnectionRef connection = check->connection.lock())
+        connection->tls_errors = errors;
+    return (errors & check->enforced) == 0;
+}
+
 } // namespace
+
+std::string describe_tls_errors(GTlsCertificateFlags flags) {
+    if (flags == 0)
+        return "none";
+    std::string text;
+    auto *klass = static_cast<GFlagsClass *>(g_type_class_ref(G_TYPE_TLS_CERTIFICATE_FLAGS));
+    guint rest = flags;
+    while (rest != 0) {
+        const GFlagsValue *value = g_flags_get_first_value(klass, rest);
+        if (!value)
+            break;
+        text += (text.empty() ? "" : ", ") + std::string(value->value_nick);
+        rest &= ~value->value;
+    }
+    if (rest != 0)
+        text += (text.empty() ? "" : ", ") + std::to_string(rest);
+    g_type_class_unref(klass);
+    return text;
+}
 
 class Client::Impl {
 public:
@@ -166,6 +211,7 @@ private:
     void flush();
     void read_more();
     void process_input();
+    std::string unfinished_answer() const;
     bool completing_write() const;
     void on_answer(const Response &response);
     void on_setup_answer(const Response &response);
@@ -178,6 +224,7 @@ private:
     void fail_attempt(Failure failure, bool retryable);
     void fail_fatal(Failure failure);
     Failure make_failure(Error error, unsigned http_status = 0, const GError *io = nullptr) const;
+    ClientStats stats_locked() const;
     void on_wake();
     void cancel_backoff();
     void update_stats(const std::function<void(ClientStats &)> &update);
@@ -208,7 +255,7 @@ private:
     ConnectionRef connection_;
     Phase phase_ = Phase::Stopped;
     enum class Next { Setup, Start } next_request_ = Next::Setup;
-    std::string input_;            /* received, not yet parsed */
+    AnswerReader answers_;         /* received on this connection, not yet parsed */
     Bytes pending_;                /* framed, not yet handed to a write */
     Body body_;                    /* the open PushStart body */
     bool header_needed_ = true;    /* the next PushStart begins with $H */
@@ -285,7 +332,9 @@ Status Client::Impl::start(const ClientConfig &config) {
     GTlsDatabase *database = nullptr;
     if (!config.ca_file.empty()) {
         g_autoptr(GError) error = nullptr;
-        database = g_tls_file_database_new(config.ca_file.c_str(), &error);
+        /* glib-networking wants an absolute path (it warns and may fail otherwise). */
+        g_autofree char *path = g_canonicalize_filename(config.ca_file.c_str(), nullptr);
+        database = g_tls_file_database_new(path, &error);
         if (!database)
             return make_error(Errc::InvalidArgument,
                               "cannot use CA file '" + config.ca_file + "': " + error->message);
@@ -479,7 +528,15 @@ void Client::Impl::stop() {
 
 ClientStats Client::Impl::stats() const {
     std::lock_guard<std::mutex> locker(lock_);
-    return stats_;
+    return stats_locked();
+}
+
+/* Called with lock_ held. */
+ClientStats Client::Impl::stats_locked() const {
+    ClientStats stats = stats_;
+    stats.buffered_packets = buffer_.size();
+    stats.buffered_bytes = buffer_.bytes();
+    return stats;
 }
 
 std::optional<Failure> Client::Impl::failure() const {
@@ -555,7 +612,7 @@ void Client::Impl::close_connection() {
         connection_->close();
         connection_.reset();
     }
-    input_.clear();
+    answers_.reset();
     pending_.clear();
     end_in_write_ = false;
     fill_in_write_ = false;
@@ -584,9 +641,17 @@ void Client::Impl::open_connection() {
 void Client::Impl::on_socket_event(GSocketClient *, GSocketClientEvent event, GSocketConnectable *,
                                    GIOStream *connection, gpointer data) {
     auto *self = static_cast<Impl *>(data);
-    if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && self->tls_database_ &&
-        G_IS_TLS_CONNECTION(connection))
+    if (event != G_SOCKET_CLIENT_TLS_HANDSHAKING || !G_IS_TLS_CONNECTION(connection))
+        return;
+    if (self->tls_database_)
         g_tls_connection_set_database(G_TLS_CONNECTION(connection), self->tls_database_);
+    /* Validation through accept-certificate, not the deprecated validation flags: the
+     * handshake asks us whenever the backend found a problem. */
+    g_signal_connect_data(
+        connection, "accept-certificate", G_CALLBACK(on_accept_certificate),
+        new TlsCheck{self->connection_, self->config_.tls_validation_flags},
+        [](gpointer check, GClosure *) { delete static_cast<TlsCheck *>(check); },
+        GConnectFlags(0));
 }
 
 void Client::Impl::on_connected(GObject *source, GAsyncResult *result, gpointer data) {
@@ -610,10 +675,16 @@ void Client::Impl::on_connected(GObject *source, GAsyncResult *result, gpointer 
                                                                      "': " + error->message),
                                    0, error));
         } else if (error->domain == G_TLS_ERROR) {
-            self->fail_fatal(
-                self->make_failure(make_error(Errc::ConnectionFailure,
-                                              "TLS with " + where + " failed: " + error->message),
-                                   0, error));
+            /* Not transient: the same certificate (or TLS setup) would be refused again. */
+            const GTlsCertificateFlags problems = self->connection_->tls_errors;
+            std::string what = "TLS with " + where + " failed: " + error->message;
+            if (problems != 0)
+                what += " (certificate problems: " + describe_tls_errors(problems) +
+                        "; GTlsCertificateFlags 0x" + hex(problems) + ")";
+            Failure failure =
+                self->make_failure(make_error(Errc::ConnectionFailure, what), 0, error);
+            failure.tls_errors = problems;
+            self->fail_fatal(std::move(failure));
         } else {
             self->fail_attempt(
                 self->make_failure(make_error(Errc::ConnectionFailure,
@@ -630,10 +701,10 @@ void Client::Impl::on_connected(GObject *source, GAsyncResult *result, gpointer 
         self->send(self->session_->setup_request());
         self->answer_timer_.arm(self->context_, self->config_.timeout_us, [self] {
             self->fail_attempt(
-                self->make_failure(make_error(Errc::ConnectionFailure,
-                                              self->session_->url().to_string() +
-                                                  " did not answer the PushSetup within " +
-                                                  seconds(self->config_.timeout_us))),
+                self->make_failure(make_error(
+                    Errc::ConnectionFailure,
+                    self->session_->url().to_string() + " did not answer the PushSetup within " +
+                        seconds(self->config_.timeout_us) + self->unfinished_answer())),
                 true);
         });
     } else {
@@ -719,18 +790,25 @@ void Client::Impl::on_written(size_t written) {
                 finish_end();
                 return;
             }
-            fail_attempt(make_failure(make_error(Errc::ConnectionFailure,
-                                                 session_->url().to_string() +
-                                                     " did not answer the completed PushStart "
-                                                     "within " +
-                                                     seconds(config_.timeout_us))),
-                         true);
+            fail_attempt(
+                make_failure(make_error(Errc::ConnectionFailure,
+                                        session_->url().to_string() +
+                                            " did not answer the completed PushStart "
+                                            "within " +
+                                            seconds(config_.timeout_us) + unfinished_answer())),
+                true);
         });
         /* An answer or a close that came while the last bytes were written. */
         ConnectionRef connection = connection_;
         process_input();
-        if (connection == connection_ && peer_closed_)
+        if (connection != connection_)
+            return;
+        if (peer_closed_) {
             on_closed_by_server();
+        } else if (connection_->read_paused) {
+            connection_->read_paused = false;
+            read_more();
+        }
         return;
     }
     if (peer_closed_) {
@@ -779,10 +857,16 @@ void Client::Impl::on_read(GObject *source, GAsyncResult *result, gpointer data)
         self->on_closed_by_server();
         return;
     }
-    self->input_.append(op->connection->in.data(), static_cast<size_t>(n));
+    self->answers_.feed(op->connection->in.data(), static_cast<size_t>(n));
     self->process_input();
     /* Still the same connection (process_input() may have replaced it)? */
-    if (op->connection == self->connection_)
+    if (op->connection != self->connection_)
+        return;
+    /* Unparsed while a completing write is in flight: stop reading at a full head, so that a
+     * server sending endlessly costs no more memory; on_written() reads on. */
+    if (self->completing_write() && self->answers_.buffered() >= http::kMaxHeaderBytes)
+        self->connection_->read_paused = true;
+    else
         self->read_more();
 }
 
@@ -795,31 +879,27 @@ void Client::Impl::process_input() {
     if (completing_write())
         return;
     ConnectionRef connection = connection_;
-    while (connection == connection_ && !input_.empty()) {
-        const http::Scan scan = http::scan_header_block(input_.data(), input_.size());
-        if (scan.state == http::Scan::State::Incomplete)
-            return;
-        if (scan.state == http::Scan::State::TooLarge) {
+    while (connection == connection_) {
+        Result<std::optional<Response>> answer = answers_.next();
+        if (!answer) {
             fail_attempt(
-                make_failure(make_error(Errc::InvalidData,
-                                        "the server's answer head exceeds " +
-                                            std::to_string(http::kMaxHeaderBytes) + " bytes")),
+                make_failure(make_error(Errc::ConnectionFailure,
+                                        session_->url().to_string() +
+                                            " sent a bad answer: " + answer.error().message)),
                 true);
             return;
         }
-        Result<Response> response = parse_response(input_.data(), scan.block_size);
-        input_.erase(0, scan.block_size);
-        if (!response) {
-            fail_attempt(make_failure(response.error()), true);
+        if (!answer->has_value())
             return;
-        }
-        if (response->status >= 100 && response->status < 200)
-            continue; /* interim answer */
-        on_answer(*response);
-        /* Whatever body the answer has is not ours to read. */
-        if (connection == connection_)
-            input_.clear();
+        on_answer(**answer);
     }
+}
+
+/* For the answer timeouts: what arrived of an answer that never ended, if anything. */
+std::string Client::Impl::unfinished_answer() const {
+    if (answers_.buffered() == 0)
+        return "";
+    return " (" + std::to_string(answers_.buffered()) + " bytes of an unfinished answer received)";
 }
 
 void Client::Impl::on_answer(const Response &response) {
@@ -951,7 +1031,7 @@ void Client::Impl::start_push() {
         stats_.connections++;
         stats_.reconnects = stats_.connections > 1 ? stats_.connections - 1 : 0;
         reconnect = stats_.connections > 1;
-        snapshot = stats_;
+        snapshot = stats_locked();
     }
     if (events_)
         events_->connected(snapshot, reconnect);
@@ -1027,7 +1107,7 @@ void Client::Impl::finish_end() {
         std::lock_guard<std::mutex> locker(lock_);
         end_status_ = Status();
         stats_.streaming = false;
-        snapshot = stats_;
+        snapshot = stats_locked();
     }
     changed_.notify_all();
     if (events_)

@@ -23,6 +23,14 @@
  * header and resumes with the buffered data (push-buffer.h). A bad URL,
  * an unknown host, a refused authorization, a missing publishing point or
  * a plain web server are fatal at once, as is a spent retry budget.
+ *
+ * Hostile servers: every answer head is read within 16 KiB and 100 lines
+ * (push::AnswerReader), so a server that sends endless or oversized heads,
+ * garbage status lines or a huge Set-Cookie costs at most that much memory
+ * and fails the attempt (retried); a server that stops reading makes the
+ * write time out (an attempt failure) while the buffer keeps at most
+ * max_buffer_time_us of stream; a certificate that fails validation is
+ * fatal at once, with the GTlsCertificateFlags in the Failure.
  */
 #pragma once
 
@@ -31,6 +39,8 @@
 #include "error.h"
 #include "push-body.h"
 #include "push-session.h"
+
+#include <gio/gio.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -49,6 +59,11 @@ struct ClientConfig {
     uint32_t content_length = kMaxContentLength; /**< PushStart Content-Length; raised to the
                                                       protocol minimum for the stream */
     std::string ca_file; /**< PEM file of trusted CA certificates for https; "" = system */
+    /** The certificate problems that refuse a server (GTlsCertificateFlags, as the
+     *  tls-validation-flags of rtmp2sink): a certificate is accepted when the problems
+     *  glib-networking reports share no flag with these. GLib does not promise to report every
+     *  problem of a bad certificate, so clearing a flag may let other problems pass. */
+    GTlsCertificateFlags tls_validation_flags = G_TLS_CERTIFICATE_VALIDATE_ALL;
 };
 
 /** Counters of one run (start() to stop()). */
@@ -62,6 +77,8 @@ struct ClientStats {
     unsigned connections = 0;     /**< PushStarts after a PushSetup (1 = never reconnected) */
     unsigned reconnects = 0;      /**< connections − 1, when positive */
     unsigned failed_attempts = 0; /**< consecutive failed attempts now */
+    uint64_t buffered_packets = 0; /**< data packets held, not yet written completely */
+    uint64_t buffered_bytes = 0;   /**< their bytes: bounded by max_buffer_time_us of stream */
 };
 
 /** An attempt failure or the final failure, with the context of the attempt. */
@@ -74,7 +91,14 @@ struct Failure {
     std::string io_domain;    /**< GIO error domain, "" when none */
     int io_code = 0;          /**< GIO error code */
     unsigned attempt = 0;     /**< consecutive failed attempts including this one */
+    /** The problems of a refused server certificate (glib-networking's accept-certificate),
+     *  0 when no certificate was refused. */
+    GTlsCertificateFlags tls_errors = GTlsCertificateFlags(0);
 };
+
+/** @p flags as text: their GLib nicks joined by ", " ("unknown-ca, bad-identity"), "none" for
+ *  0. */
+std::string describe_tls_errors(GTlsCertificateFlags flags);
 
 /** Notifications from the I/O thread; implementations must not block. */
 class ClientEvents {

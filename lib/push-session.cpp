@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <libsoup/soup.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 
@@ -85,6 +86,25 @@ Verdict resubmit() {
     return verdict;
 }
 
+/* @text for a message: printable ASCII, other bytes as \xNN, at most kMaxQuotedText characters. */
+std::string quoted(std::string_view text) {
+    std::string out;
+    for (const unsigned char c : text) {
+        if (out.size() >= kMaxQuotedText) {
+            out += "...";
+            break;
+        }
+        if (c >= 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+        } else {
+            char escaped[8];
+            g_snprintf(escaped, sizeof escaped, "\\x%02x", c);
+            out += escaped;
+        }
+    }
+    return out;
+}
+
 std::string status_text(const Response &response) {
     return std::to_string(response.status) + " " + response.reason;
 }
@@ -146,18 +166,29 @@ bool Response::has_body() const {
 }
 
 Result<Response> parse_response(const char *data, size_t len) {
+    const std::string_view text(data, len);
+    const std::string_view line = text.substr(0, std::min(text.find_first_of("\r\n"), len));
+    const auto invalid = [&](const char *why) {
+        return make_error(Errc::InvalidData,
+                          std::string(why) + ": status line '" + quoted(line) + "'");
+    };
     if (len > INT_MAX)
         return make_error(Errc::InvalidData, "response head too large");
+    /* libsoup also takes Shoutcast's "ICY 200 OK" as HTTP/1.0: not a Windows Media server. */
+    if (line.compare(0, 7, "HTTP/1.") != 0)
+        return invalid("not an HTTP/1.x response");
     g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
     SoupHTTPVersion version = SOUP_HTTP_1_0;
     guint status = 0;
     g_autofree char *reason = nullptr;
     if (!soup_headers_parse_response(data, static_cast<int>(len), headers, &version, &status,
                                      &reason))
-        return make_error(Errc::InvalidData, "malformed HTTP response from the server");
+        return invalid("malformed HTTP response");
+    if (status < 100 || status > 599)
+        return invalid("status code outside 100-599");
     Response response;
     response.status = status;
-    response.reason = reason ? reason : "";
+    response.reason = quoted(reason ? reason : "");
     response.version_minor = version == SOUP_HTTP_1_1 ? 1 : 0;
     SoupMessageHeadersIter iter;
     soup_message_headers_iter_init(&iter, headers);
@@ -166,6 +197,44 @@ Result<Response> parse_response(const char *data, size_t len) {
     while (soup_message_headers_iter_next(&iter, &name, &value))
         response.headers.emplace_back(name, value);
     return response;
+}
+
+Result<std::optional<Response>> AnswerReader::next() {
+    for (;;) {
+        const http::Scan scan = http::scan_header_block(input_.data(), input_.size());
+        if (scan.state == http::Scan::State::Incomplete)
+            return std::optional<Response>();
+        if (scan.state == http::Scan::State::TooLarge) {
+            const size_t scanned = std::min(input_.size(), http::kMaxHeaderBytes);
+            const bool lines =
+                static_cast<size_t>(std::count(input_.begin(), input_.begin() + scanned, '\n')) >=
+                http::kMaxHeaderLines;
+            return make_error(Errc::InvalidData,
+                              lines ? "answer head of more than " +
+                                          std::to_string(http::kMaxHeaderLines) + " lines"
+                                    : "answer head longer than " +
+                                          std::to_string(http::kMaxHeaderBytes) + " bytes");
+        }
+        Result<Response> response = parse_response(input_.data(), scan.block_size);
+        input_.erase(0, scan.block_size);
+        if (!response)
+            return response.error();
+        if (response->status < 200) {
+            if (++interim_ > kMaxInterimAnswers)
+                return make_error(Errc::InvalidData, "more than " +
+                                                         std::to_string(kMaxInterimAnswers) +
+                                                         " interim (1xx) answers in a row");
+            continue;
+        }
+        interim_ = 0;
+        input_.clear();
+        return std::optional<Response>(std::move(*response));
+    }
+}
+
+void AnswerReader::reset() {
+    input_.clear();
+    interim_ = 0;
 }
 
 bool is_media_server(std::string_view server) {
@@ -282,7 +351,7 @@ Verdict Session::accept_success(const Response &response) {
     if (!server || !is_media_server(*server))
         return fail(Errc::ConnectionFailure,
                     url_.to_string() + " answered " + status_text(response) +
-                        " as a plain web server (Server: " + (server ? *server : "none") +
+                        " as a plain web server (Server: " + (server ? quoted(*server) : "none") +
                         "), not a Windows Media server (Cougar/ or Rex/ token, MS-WMSP §2.2.1.5)",
                     false);
     for (const std::string &value : response.find_all("Set-Cookie")) {
@@ -292,8 +361,15 @@ Verdict Session::accept_success(const Response &response) {
         const std::string name = soup_cookie_get_name(cookie);
         const std::string id = soup_cookie_get_value(cookie);
         soup_cookie_free(cookie);
-        if (name == "push-id" && !id.empty() && id != "0")
-            push_id_ = id;
+        if (name != "push-id" || id.empty() || id == "0")
+            continue;
+        if (id.size() > kMaxPushIdLength)
+            return fail(Errc::ConnectionFailure,
+                        url_.to_string() + " assigned a push-id of " + std::to_string(id.size()) +
+                            " characters (at most " + std::to_string(kMaxPushIdLength) +
+                            ", MS-WMHTTP §3.2.3)",
+                        false);
+        push_id_ = id;
     }
     Verdict verdict;
     verdict.action = Verdict::Action::Proceed;
@@ -315,8 +391,8 @@ Verdict Session::redirect(const Response &response) {
     g_autoptr(GUri) target =
         base ? g_uri_parse_relative(base, location->c_str(), kUriFlags, &error) : nullptr;
     if (!target)
-        return fail(Errc::InvalidName, "unusable redirect to '" + *location + "'", false);
-    Result<Url> url = url_from(target, *location);
+        return fail(Errc::InvalidName, "unusable redirect to '" + quoted(*location) + "'", false);
+    Result<Url> url = url_from(target, quoted(*location));
     if (!url)
         return fail(url.error().code, url.error().message, false);
     /* 305: Location names a proxy and the URL stays [MS-WMHTTP §3.1.5.1]. */

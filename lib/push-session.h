@@ -49,11 +49,18 @@ struct Url {
  */
 Result<Url> parse_url(std::string_view text);
 
+/** Longest push-id cookie value a server may assign [MS-WMHTTP §3.2.3: 1 to 255 characters]. */
+constexpr size_t kMaxPushIdLength = 255;
+/** Interim (1xx) answers accepted in a row before the server's answers count as hostile. */
+constexpr unsigned kMaxInterimAnswers = 16;
+/** Longest excerpt of server text (reason phrase, status line, header value) kept for messages. */
+constexpr size_t kMaxQuotedText = 128;
+
 /** A response head: status line and header fields. */
 struct Response {
-    unsigned status = 0;
-    std::string reason;
-    int version_minor = 1;                                    /**< HTTP/1.0 or HTTP/1.1 */
+    unsigned status = 0;   /**< 100–599 */
+    std::string reason;    /**< printable ASCII: other bytes as \xNN, at most kMaxQuotedText */
+    int version_minor = 1; /**< HTTP/1.0 or HTTP/1.1 */
     std::vector<std::pair<std::string, std::string>> headers; /**< in arrival order */
 
     /** First value of header @p name (case-insensitive), or nullptr. */
@@ -70,9 +77,50 @@ struct Response {
 /**
  * Parse a complete response head (as delimited by
  * http::scan_header_block()) with soup_headers_parse_response().
- * @return Errc::InvalidData when it is not an HTTP/1.x response.
+ * @return Errc::InvalidData when it is not an HTTP/1.x response: a status
+ * line that does not begin with "HTTP/1." (libsoup alone would take
+ * Shoutcast's "ICY 200 OK"), a status outside 100–599, binary or
+ * malformed lines; the message quotes the status line (escaped, at most
+ * kMaxQuotedText characters).
  */
 Result<Response> parse_response(const char *data, size_t len);
+
+/**
+ * The server's answers on one connection, from the bytes received
+ * (sans-IO), with bounded memory and work whatever the server sends: each
+ * head must end within http::kMaxHeaderBytes (16 KiB) and
+ * http::kMaxHeaderLines (100 lines), the caps wmnetsink puts on requests;
+ * it is parsed by parse_response(); at most kMaxInterimAnswers 1xx answers
+ * in a row are skipped. What follows a final answer in the bytes received
+ * (its body, anything else) is discarded: the client never reads a body.
+ *
+ * Time is not bounded here: the client's answer timeout is.
+ */
+class AnswerReader {
+public:
+    /** Append @p len bytes received. Call next() after each feed: it keeps
+     *  what is held below the caps (or fails). */
+    void feed(const char *data, size_t len) { input_.append(data, len); }
+
+    /**
+     * The next final answer, or nullopt while its head is incomplete.
+     * @return Errc::InvalidData when the head exceeds 16 KiB or 100 lines,
+     * is not an HTTP/1.x response (parse_response()), or comes after more
+     * than kMaxInterimAnswers interim answers; the connection is then of no
+     * use and the reader must be reset().
+     */
+    Result<std::optional<Response>> next();
+
+    /** Bytes received and not yet consumed. */
+    size_t buffered() const { return input_.size(); }
+
+    /** Forget what was received (a new connection). */
+    void reset();
+
+private:
+    std::string input_;
+    unsigned interim_ = 0; /**< 1xx answers since the last final one */
+};
 
 /**
  * Whether @p server is a Server header value of a Windows Media server:

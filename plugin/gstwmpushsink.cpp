@@ -35,6 +35,15 @@
  * and `wmpushsink-ended` carry the push-id, the bytes and packets sent, the
  * packets dropped and the reconnection count.
  *
+ * The server is not trusted: its answer heads are read within 16 KiB and
+ * 100 lines, garbage or oversized answers fail the attempt (WARNING, then
+ * ERROR when the retries are spent), a server that stops reading makes the
+ * write time out after #GstWmPushSink:timeout while at most
+ * #GstWmPushSink:max-buffer-time of stream is held. Over https a
+ * certificate that fails validation is an ERROR at once, whose details
+ * carry the GTlsCertificateFlags found (`tls-errors`, `tls-errors-text`);
+ * #GstWmPushSink:tls-validation-flags relaxes the checks deliberately.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 -e videotestsrc is-live=true ! avenc_wmv2 ! asfmux streamable=true ! \
@@ -119,6 +128,7 @@ enum {
     PROP_MAX_BUFFER_TIME,
     PROP_CONTENT_LENGTH,
     PROP_CA_FILE,
+    PROP_TLS_VALIDATION_FLAGS,
     PROP_PUSH_ID,
     PROP_BYTES_SENT,
     PROP_PACKETS_SENT,
@@ -177,14 +187,19 @@ static GstStructure *stats_structure(const char *name, const push::ClientStats &
         static_cast<guint>(stats.reconnects), nullptr);
 }
 
-/* The details of a failure: where, the HTTP status, the GIO error, the attempt. */
+/* The details of a failure: where, the HTTP status, the GIO error, the certificate problems,
+ * the attempt. */
 static GstStructure *failure_context(const push::Failure &failure, int retries) {
+    const std::string tls_text =
+        failure.tls_errors ? push::describe_tls_errors(failure.tls_errors) : "";
     return gst_structure_new(
         "context", "url", G_TYPE_STRING, failure.url.c_str(), "host", G_TYPE_STRING,
         failure.host.c_str(), "port", G_TYPE_UINT, static_cast<guint>(failure.port), "http-status",
         G_TYPE_UINT, static_cast<guint>(failure.http_status), "io-domain", G_TYPE_STRING,
-        failure.io_domain.c_str(), "io-code", G_TYPE_INT, failure.io_code, "attempt", G_TYPE_UINT,
-        static_cast<guint>(failure.attempt), "retries", G_TYPE_INT, retries, nullptr);
+        failure.io_domain.c_str(), "io-code", G_TYPE_INT, failure.io_code, "tls-errors",
+        G_TYPE_TLS_CERTIFICATE_FLAGS, failure.tls_errors, "tls-errors-text", G_TYPE_STRING,
+        tls_text.c_str(), "attempt", G_TYPE_UINT, static_cast<guint>(failure.attempt), "retries",
+        G_TYPE_INT, retries, nullptr);
 }
 
 /* Relay-thread side of the ClientEvents: progress, warnings, errors, messages. */
@@ -234,7 +249,9 @@ static void relay_failed(GstWmPushSink *self, const push::Failure &failure, int 
         text = "Not authorized to push to " + failure.url + ".";
         break;
     default:
-        text = "Could not push to " + failure.url + ".";
+        text = failure.tls_errors ? "The certificate of " + failure.host + " was refused (" +
+                                        push::describe_tls_errors(failure.tls_errors) + ")."
+                                  : "Could not push to " + failure.url + ".";
         break;
     }
     WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, failure.error, text,
@@ -481,6 +498,10 @@ static bool apply_setting(push::ClientConfig &config, guint prop_id, const GValu
     }
     case PROP_CA_FILE:
         return set_string(config.ca_file);
+    case PROP_TLS_VALIDATION_FLAGS: {
+        const auto flags = static_cast<GTlsCertificateFlags>(g_value_get_flags(value));
+        return std::exchange(config.tls_validation_flags, flags) != flags;
+    }
     default:
         g_return_val_if_reached(false);
     }
@@ -586,6 +607,9 @@ static void gst_wm_push_sink_get_property(GObject *object, guint prop_id, GValue
         break;
     case PROP_CA_FILE:
         g_value_set_string(value, c_str_or_null(config.ca_file));
+        break;
+    case PROP_TLS_VALIDATION_FLAGS:
+        g_value_set_flags(value, config.tls_validation_flags);
         break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -727,6 +751,12 @@ static void install_properties(GObjectClass *object_class) {
         "PEM file of the certificate authorities trusted for https; NULL = the system's "
         "(default NULL)",
         nullptr, rw);
+    properties[PROP_TLS_VALIDATION_FLAGS] = g_param_spec_flags(
+        "tls-validation-flags", "TLS validation flags",
+        "Certificate problems that refuse an https server (as rtmp2sink): clear a flag only for "
+        "a server you trust, e.g. unknown-ca for a self-signed certificate. GLib may report one "
+        "problem of several, so clearing a flag can let others pass (default validate-all)",
+        G_TYPE_TLS_CERTIFICATE_FLAGS, defaults.tls_validation_flags, rw);
     properties[PROP_PUSH_ID] = g_param_spec_string(
         "push-id", "Push ID",
         "The session identifier the server assigned (push-id cookie); NULL before it did", nullptr,

@@ -39,8 +39,9 @@ Recorder::~Recorder() {
 GstBusSyncReply Recorder::on_message(GstBus *, GstMessage *message, gpointer data) {
     auto *self = static_cast<Recorder *>(data);
     {
+        /* GST_BUS_DROP hands the message to the handler: it is ours to keep. */
         std::lock_guard<std::mutex> locker(self->lock_);
-        self->messages_.push_back(gst_message_ref(message));
+        self->messages_.push_back(message);
     }
     self->changed_.notify_all();
     return GST_BUS_DROP;

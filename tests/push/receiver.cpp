@@ -119,7 +119,7 @@ struct PushSession {
 
 class Receiver::Impl {
 public:
-    explicit Impl(bool tls);
+    Impl(bool tls, const std::string &certificate);
     ~Impl() { stop(true); }
 
     uint16_t start(uint16_t port);
@@ -158,6 +158,8 @@ private:
     bool read_more(Conn &conn);
     bool read_exact(Conn &conn, size_t len, std::string &out);
     void write(Conn &conn, const std::string &text);
+    void send_hostile(Conn &conn, const HostileAnswer &hostile);
+    bool take(int &count);
     bool serve_request(Conn &conn);
     bool serve_setup(Conn &conn, RequestRecord &request);
     bool serve_start(Conn &conn, RequestRecord &request);
@@ -185,11 +187,12 @@ private:
     std::string nonce_;
 };
 
-Receiver::Impl::Impl(bool tls) : tls_(tls) {
+Receiver::Impl::Impl(bool tls, const std::string &certificate) : tls_(tls) {
     if (tls_) {
         g_autoptr(GError) error = nullptr;
-        certificate_ = g_tls_certificate_new_from_files(data_path("push-cert.pem").c_str(),
-                                                        data_path("push-key.pem").c_str(), &error);
+        certificate_ = g_tls_certificate_new_from_files(
+            data_path((certificate + "-cert.pem").c_str()).c_str(),
+            data_path((certificate + "-key.pem").c_str()).c_str(), &error);
         if (!certificate_)
             g_error("receiver: cannot load the test certificate: %s", error->message);
     }
@@ -303,6 +306,56 @@ bool Receiver::Impl::read_exact(Conn &conn, size_t len, std::string &out) {
 void Receiver::Impl::write(Conn &conn, const std::string &text) {
     g_output_stream_write_all(g_io_stream_get_output_stream(conn.stream), text.data(), text.size(),
                               nullptr, conn.cancellable, nullptr);
+}
+
+/* Count down a "next N (−1 = all)" option; @return whether it applies now. Called with lock_
+ * held. */
+bool Receiver::Impl::take(int &count) {
+    if (count == 0)
+        return false;
+    if (count > 0)
+        count--;
+    return true;
+}
+
+/* Write @hostile in pieces (never all of it in memory), stop when the client is gone, then read
+ * until it closes: the client's decision ends the connection, not ours. */
+void Receiver::Impl::send_hostile(Conn &conn, const HostileAnswer &hostile) {
+    constexpr size_t kPiece = 64 * 1024;
+    GOutputStream *out = g_io_stream_get_output_stream(conn.stream);
+    const auto put = [&](const char *data, size_t len) {
+        const size_t step = hostile.byte_interval_us > 0 ? 1 : len;
+        for (size_t at = 0; at < len; at += step) {
+            gsize written = 0;
+            if (!g_output_stream_write_all(out, data + at, std::min(step, len - at), &written,
+                                           conn.cancellable, nullptr))
+                return false;
+            {
+                std::lock_guard<std::mutex> locker(lock_);
+                record_.hostile_bytes += written;
+            }
+            if (hostile.byte_interval_us > 0)
+                sleep_cancellable(conn, hostile.byte_interval_us);
+        }
+        return !g_cancellable_is_cancelled(conn.cancellable);
+    };
+    bool open = put(hostile.head.data(), hostile.head.size());
+    if (open && !hostile.filler.empty() && hostile.filler_bytes > 0) {
+        std::string piece;
+        while (piece.size() < kPiece)
+            piece += hostile.filler;
+        piece.resize(kPiece);
+        for (uint64_t left = hostile.filler_bytes; open && left > 0;) {
+            const size_t len = static_cast<size_t>(std::min<uint64_t>(left, piece.size()));
+            open = put(piece.data(), len);
+            if (left != UINT64_MAX)
+                left -= len;
+        }
+    }
+    if (open)
+        open = put(hostile.tail.data(), hostile.tail.size());
+    while (open && read_more(conn))
+        conn.input.clear();
 }
 
 void Receiver::Impl::sleep_cancellable(Conn &conn, int64_t us) {
@@ -532,9 +585,13 @@ bool Receiver::Impl::serve_setup(Conn &conn, RequestRecord &request) {
     Options options;
     unsigned forced = 0;
     bool delayed = false;
+    bool hostile = false;
     {
         std::lock_guard<std::mutex> locker(lock_);
         options = options_;
+        hostile = take(options_.hostile_answers);
+        if (hostile)
+            record_.hostile_answers++;
         if (!options_.setup_statuses.empty()) {
             forced = options_.setup_statuses.front();
             options_.setup_statuses.erase(options_.setup_statuses.begin());
@@ -544,6 +601,10 @@ bool Receiver::Impl::serve_setup(Conn &conn, RequestRecord &request) {
             if (options_.delayed_answers > 0)
                 options_.delayed_answers--;
         }
+    }
+    if (hostile) {
+        send_hostile(conn, options.hostile);
+        return false;
     }
     if (delayed)
         sleep_cancellable(conn, options.answer_delay_us);
@@ -618,6 +679,7 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
     }
     std::string push_id = request.push_id;
     size_t close_after = 0;
+    bool stall = false;
     {
         std::unique_lock<std::mutex> locker(lock_);
         /* Without Set-Cookie the client cannot know the id: the newest session is meant. */
@@ -631,9 +693,21 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
             set_answer(conn.id, 400);
             return false;
         }
-        it->second.active_connection = conn.id;
+        stall = take(options_.stalled_bodies);
+        if (stall) {
+            /* Never reads this body: the session is free for the client's next connection. */
+            record_.stalled++;
+            changed_.notify_all();
+        } else {
+            it->second.active_connection = conn.id;
+        }
         close_after = options_.close_after_packets;
         options_.close_after_packets = 0;
+    }
+    if (stall) {
+        /* Until stop() or drop_connections(); bounded by a minute whatever the test does. */
+        sleep_cancellable(conn, 60 * G_USEC_PER_SEC);
+        return false;
     }
     const auto release = [&] {
         std::lock_guard<std::mutex> locker(lock_);
@@ -784,7 +858,8 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
 
 /* ---------------------------------------------------------------------- */
 
-Receiver::Receiver(bool tls) : impl_(std::make_unique<Impl>(tls)) {}
+Receiver::Receiver(bool tls, const std::string &certificate)
+    : impl_(std::make_unique<Impl>(tls, certificate)) {}
 Receiver::~Receiver() = default;
 
 uint16_t Receiver::start(uint16_t port) {

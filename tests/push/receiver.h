@@ -21,7 +21,11 @@
  * restart on the same port with or without its sessions, close a
  * connection in the middle of a PushStart body, answer slowly, answer with
  * given error statuses, require Digest or Basic authentication, redirect,
- * or answer as a plain web server. It can speak TLS.
+ * or answer as a plain web server. It can speak TLS, with any of the test
+ * certificates. As a hostile server it answers PushSetup with arbitrary
+ * bytes (garbage status lines, endless or oversized heads, a 10 MB
+ * Set-Cookie, all at once or one byte at a time) without buffering them,
+ * or accepts a PushStart and then never reads its body.
  */
 #pragma once
 
@@ -40,6 +44,17 @@
 namespace pushtest {
 
 using Bytes = std::vector<uint8_t>;
+
+/** What a hostile server sends in place of the answer to a PushSetup; nothing is
+ *  held in memory beyond one 64 KiB piece, whatever the size. */
+struct HostileAnswer {
+    std::string head;             /**< sent first, as is (may be binary) */
+    std::string filler;           /**< then repeated … */
+    uint64_t filler_bytes = 0;    /**< … for this many bytes (UINT64_MAX: until the client
+                                       closes) */
+    std::string tail;             /**< then this */
+    int64_t byte_interval_us = 0; /**< > 0: one byte at a time, this long apart */
+};
 
 struct Options {
     std::string server = "Cougar/9.01.01.3814"; /**< Server header value */
@@ -60,6 +75,11 @@ struct Options {
     unsigned redirect_status = 302;
     std::string redirect_location; /**< … this status and Location */
     bool answer_end = true;        /**< answer 204 after $E(0) before closing */
+    HostileAnswer hostile;         /**< sent instead of the answer to … */
+    int hostile_answers = 0;       /**< … the next PushSetups (−1 = all); then the receiver
+                                        reads until the client closes */
+    int stalled_bodies = 0; /**< the next PushStarts (−1 = all) are accepted, then their body is
+                                 never read: the connection stays open until stop() */
 };
 
 /** One request head as received. */
@@ -93,6 +113,9 @@ struct Snapshot {
     std::vector<std::string> push_ids; /**< issued, in order */
     int connections = 0;               /**< accepted */
     uint64_t bytes = 0;                /**< every byte read (heads and bodies) */
+    uint64_t hostile_bytes = 0;        /**< bytes of hostile answers written */
+    int hostile_answers = 0;           /**< hostile answers begun */
+    int stalled = 0;                   /**< PushStart bodies left unread */
 
     size_t count(char id) const;
     std::vector<const RequestRecord *> setups() const;
@@ -103,8 +126,10 @@ struct Snapshot {
 
 class Receiver {
 public:
-    /** @p tls: serve HTTPS with tests/data push-cert.pem / push-key.pem. */
-    explicit Receiver(bool tls = false);
+    /** @p tls: serve HTTPS with tests/data @p certificate-cert.pem and @p certificate-key.pem
+     *  ("push": 127.0.0.1 and localhost; "push-expired": expired in 2001; "push-wronghost":
+     *  wrong.example only). */
+    explicit Receiver(bool tls = false, const std::string &certificate = "push");
     ~Receiver(); /**< stop()s */
     Receiver(const Receiver &) = delete;
     Receiver &operator=(const Receiver &) = delete;

@@ -6,13 +6,23 @@
  * budget are read from a manual clock, so no test waits for a backoff.
  * Stream: tests/data/asfmux-wmv2.asf (451-byte header, 20 packets of 4800
  * bytes; key frames begin in packets 0, 7, 11 and 15).
+ *
+ * Hostile servers (/push-client/hostile/...): heads over 16 KiB or 100
+ * lines, a head trickled forever, garbage status lines, a 10 MB Set-Cookie,
+ * a flood of 1xx answers, a server that never reads the PushStart body, an
+ * untrusted certificate. Each is an attempt failure with a clear message
+ * (retried per the budget, then the final failure), or fatal at once for
+ * the certificate; memory stays bounded (peak RSS and buffered_bytes).
  */
+#include "long-stream.h"
 #include "manual-clock.h"
+#include "peak-memory.h"
 #include "push-client.h"
 #include "receiver.h"
 
 #include <glib.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -369,6 +379,363 @@ void test_resume_same_session() {
     client.stop();
 }
 
+/* ---- hostile servers ---- */
+
+/* The message of the @index-th failure, or "" (printed, to read what the user would see). */
+std::string failure_text(Events &events, size_t index) {
+    const std::vector<push::Failure> failures = events.failures();
+    if (index >= failures.size())
+        return "";
+    g_test_message("failure %zu: %s", index, failures[index].error.message.c_str());
+    return failures[index].error.message;
+}
+
+bool contains(const std::string &text, const char *part) {
+    return text.find(part) != std::string::npos;
+}
+
+/* Every PushSetup answered with @hostile; retries = 1: one WARNING-worthy attempt failure with
+ * @expected in its message, then the final failure after the second attempt. */
+void expect_hostile_budget(const pushtest::HostileAnswer &hostile, const char *expected,
+                           int64_t timeout_us = 5 * G_USEC_PER_SEC) {
+    Receiver receiver;
+    receiver.start();
+    pushtest::Options options;
+    options.hostile = hostile;
+    options.hostile_answers = -1;
+    receiver.set_options(options);
+    push::ClientConfig config = config_for(receiver);
+    config.retry.retries = 1;
+    config.timeout_us = timeout_us;
+    ManualClock clock;
+    Events events;
+    push::Client client(&events, clock);
+    g_assert_true(client.start(config).ok());
+    g_assert_true(events.wait("attempt-failed"));
+    g_assert_true(contains(failure_text(events, 0), expected));
+    g_assert_cmpint(static_cast<int>(events.failures()[0].error.code), ==,
+                    static_cast<int>(Errc::ConnectionFailure));
+    clock.advance(clock.wait_timer());
+    g_assert_true(events.wait("failed"));
+    const std::string final_text = failure_text(events, 1);
+    g_assert_true(contains(final_text, "gave up after 2 failed attempts"));
+    g_assert_true(contains(final_text, expected));
+    g_assert_cmpuint(events.count("connected"), ==, 0);
+    g_assert_cmpint(receiver.snapshot().hostile_answers, ==, 2);
+    client.stop();
+}
+
+/* A head that does not end within 16 KiB: refused at the cap, not read on. */
+void test_hostile_oversized_head() {
+    pushtest::HostileAnswer hostile;
+    hostile.head = "HTTP/1.1 204 No Content\r\nServer: Cougar/9.01.01.3814\r\nX-Pad: ";
+    hostile.filler = "0123456789abcdef";
+    hostile.filler_bytes = 4 * 1024 * 1024;
+    expect_hostile_budget(hostile, "sent a bad answer: answer head longer than 16384 bytes");
+}
+
+/* 200 header lines in 3 KiB: refused by the line cap. */
+void test_hostile_many_lines() {
+    pushtest::HostileAnswer hostile;
+    hostile.head = "HTTP/1.1 204 No Content\r\nServer: Cougar/9.01.01.3814\r\n";
+    hostile.filler = "X-Line: y\r\n";
+    hostile.filler_bytes = 200 * hostile.filler.size();
+    hostile.tail = "\r\n";
+    expect_hostile_budget(hostile, "answer head of more than 100 lines");
+}
+
+/* A head trickled one byte every 2 ms, forever: the answer timeout (0.5 s) ends each attempt. */
+void test_hostile_endless_trickle() {
+    pushtest::HostileAnswer hostile;
+    hostile.head = "HTTP/1.1 204 No Content\r\n";
+    hostile.filler = "X-Slow: y\r\n";
+    hostile.filler_bytes = UINT64_MAX;
+    hostile.byte_interval_us = 2000;
+    const gint64 start = g_get_monotonic_time();
+    expect_hostile_budget(hostile, "did not answer the PushSetup within 0.5 s (",
+                          G_USEC_PER_SEC / 2);
+    /* Two attempts of 0.5 s each, not one that never ends. */
+    const gint64 elapsed = g_get_monotonic_time() - start;
+    g_assert_cmpint(elapsed, >=, G_USEC_PER_SEC);
+    g_assert_cmpint(elapsed, <, 10 * G_USEC_PER_SEC);
+}
+
+/* More than 16 interim answers in a row, endlessly. */
+void test_hostile_interim_flood() {
+    pushtest::HostileAnswer hostile;
+    hostile.filler = "HTTP/1.1 100 Continue\r\n\r\n";
+    hostile.filler_bytes = UINT64_MAX;
+    expect_hostile_budget(hostile, "more than 16 interim (1xx) answers in a row");
+}
+
+/*
+ * Garbage status lines, each answered once: the attempt fails with the line quoted
+ * (escaped), and the next attempt, answered properly, streams. Shoutcast's "ICY 200 OK"
+ * is refused even with a Windows Media Server header (libsoup alone would take it).
+ */
+void test_hostile_status_lines() {
+    const Stream stream = load_stream();
+    struct Case {
+        std::string head;
+        const char *expected;
+    };
+    const Case cases[] = {
+        {std::string("\x00\x01\xfe\xff\x16\x03\x01\r\n\r\n", 11),
+         "not an HTTP/1.x response: status line '\\x00\\x01\\xfe\\xff\\x16\\x03\\x01'"},
+        {"HTTP/1.1 abc\r\nServer: Cougar/9.01.01.3814\r\n\r\n",
+         "malformed HTTP response: status line 'HTTP/1.1 abc'"},
+        {"ICY 200 OK\r\nServer: Cougar/9.01.01.3814\r\nSet-Cookie: push-id=1\r\n\r\n",
+         "not an HTTP/1.x response: status line 'ICY 200 OK'"},
+        {"\r\n\r\n", "not an HTTP/1.x response: status line ''"},
+    };
+    for (const Case &c : cases) {
+        Receiver receiver;
+        receiver.start();
+        pushtest::Options options;
+        options.hostile.head = c.head;
+        options.hostile_answers = 1;
+        receiver.set_options(options);
+        ManualClock clock;
+        Events events;
+        push::Client client(&events, clock);
+        g_assert_true(client.start(config_for(receiver)).ok());
+        g_assert_true(client.set_header(stream.header.data(), stream.header.size()).ok());
+        g_assert_true(events.wait("attempt-failed"));
+        const std::string text = failure_text(events, 0);
+        g_assert_true(contains(text, " sent a bad answer: "));
+        g_assert_true(contains(text, c.expected));
+        /* Retried per the policy: the next PushSetup is answered properly. */
+        clock.advance(clock.wait_timer());
+        g_assert_true(events.wait("connected"));
+        push_all(client, stream);
+        g_assert_true(client.end_session().ok());
+        const Snapshot snapshot = receiver.snapshot();
+        assert_no_violations(snapshot);
+        g_assert_true(data_of(snapshot) == stream.packets);
+        client.stop();
+    }
+}
+
+/*
+ * A Set-Cookie of 10 MB, on every attempt (retries = 2): refused by the 16 KiB cap each time,
+ * the budget is spent, and the process's peak resident memory grows by far less than the
+ * cookie (the receiver writes it in 64 KiB pieces, so the peak is the client's).
+ */
+void test_hostile_huge_cookie() {
+    constexpr uint64_t kCookieBytes = 10 * 1024 * 1024;
+    Receiver receiver;
+    receiver.start();
+    pushtest::Options options;
+    options.hostile.head = "HTTP/1.1 204 No Content\r\nServer: Cougar/9.01.01.3814\r\n"
+                           "Set-Cookie: push-id=";
+    options.hostile.filler = "1234567890";
+    options.hostile.filler_bytes = kCookieBytes;
+    options.hostile.tail = "\r\n\r\n";
+    options.hostile_answers = -1;
+    receiver.set_options(options);
+    push::ClientConfig config = config_for(receiver);
+    config.retry.retries = 2;
+    ManualClock clock;
+    Events events;
+    push::Client client(&events, clock);
+
+    const bool peak_reset = pushtest::reset_peak_rss();
+    const int64_t before_kb = pushtest::proc_status_kb("VmRSS:");
+    g_assert_true(client.start(config).ok());
+    for (int i = 0; i < 2; i++) {
+        g_assert_true(events.wait("attempt-failed", static_cast<size_t>(i) + 1));
+        clock.advance(clock.wait_timer());
+    }
+    g_assert_true(events.wait("failed"));
+    const int64_t peak_kb = pushtest::proc_status_kb("VmHWM:");
+    for (size_t i = 0; i < 3; i++)
+        g_assert_true(contains(failure_text(events, i), "answer head longer than 16384 bytes"));
+    g_assert_true(contains(failure_text(events, 2), "gave up after 3 failed attempts"));
+    g_assert_cmpint(receiver.snapshot().hostile_answers, ==, 3);
+    client.stop();
+
+    if (!peak_reset || before_kb < 0 || peak_kb < 0) {
+        g_test_message("peak RSS not measurable here: memory bound not checked");
+        return;
+    }
+    g_test_message("peak RSS %" G_GINT64_FORMAT " KiB over %" G_GINT64_FORMAT
+                   " KiB before, 3 x 10 MiB cookies offered",
+                   peak_kb - before_kb, before_kb);
+    g_assert_cmpint(peak_kb - before_kb, <, 2048);
+}
+
+/*
+ * The server accepts the PushStart and never reads its body, while 4 s of stream are pushed as
+ * fast as the test can (the server is a stream ahead of any real one): writes stall, the write
+ * timeout (1 s) fails the attempt and the client reconnects after the backoff; meanwhile it
+ * holds at most max_buffer_time (2 s) of stream — at most
+ * LongStream::max_packets_within(2000) packets — checked after every push, drops the rest and
+ * reports them, and the process's peak memory stays within that bound plus what is being
+ * written. The next connection gets the stream again from a key frame.
+ */
+void test_hostile_never_reads() {
+    constexpr int64_t kMaxBufferUs = 2 * G_USEC_PER_SEC;
+    const pushtest::LongStream stream;
+    const size_t bound_packets = stream.max_packets_within(kMaxBufferUs / 1000);
+    const uint64_t bound_bytes = bound_packets * pushtest::LongStream::kPacketSize;
+    Receiver receiver;
+    receiver.start();
+    pushtest::Options options;
+    options.stalled_bodies = 1;
+    receiver.set_options(options);
+    push::ClientConfig config = config_for(receiver);
+    config.timeout_us = G_USEC_PER_SEC;
+    config.max_buffer_time_us = kMaxBufferUs;
+    ManualClock clock;
+    Events events;
+    push::Client client(&events, clock);
+
+    const bool peak_reset = pushtest::reset_peak_rss();
+    const int64_t before_kb = pushtest::proc_status_kb("VmRSS:");
+    g_assert_true(client.start(config).ok());
+    g_assert_true(client.set_header(stream.header().data(), stream.header().size()).ok());
+    uint64_t pushed = 0;
+    uint64_t dropped = 0;
+    uint64_t most_buffered = 0;
+    const auto push_one = [&] {
+        const Bytes packet = stream.packet(pushed++);
+        auto result = client.push_packet(packet.data(), packet.size());
+        g_assert_true(result.ok());
+        dropped += *result;
+        const push::ClientStats stats = client.stats();
+        g_assert_cmpuint(stats.buffered_packets, <=, bound_packets);
+        g_assert_cmpuint(stats.buffered_bytes, <=, bound_bytes);
+        g_assert_cmpuint(stats.buffered_packets, ==,
+                         pushed - stats.packets_sent - stats.packets_dropped);
+        most_buffered = std::max<uint64_t>(most_buffered, stats.buffered_bytes);
+    };
+    g_assert_true(receiver.wait_for([](const Snapshot &s) { return s.stalled == 1; }));
+    /* Push until the write times out (bounded: 20 s at one packet per 0.5 ms). */
+    const gint64 give_up = g_get_monotonic_time() + kWaitUs;
+    while (events.count("attempt-failed") == 0 && g_get_monotonic_time() < give_up) {
+        push_one();
+        g_usleep(500);
+    }
+    g_assert_cmpuint(events.count("attempt-failed"), ==, 1);
+    g_assert_true(contains(failure_text(events, 0), "accepted no data for 1 s"));
+    /* The backoff (manual clock) keeps the client away while the stream goes on. */
+    for (int i = 0; i < 500; i++)
+        push_one();
+    const int64_t peak_kb = pushtest::proc_status_kb("VmHWM:");
+    const push::ClientStats stalled = client.stats();
+    g_assert_cmpuint(stalled.packets_dropped, ==, dropped);
+    g_assert_cmpuint(dropped, >, 0);
+    g_assert_cmpuint(pushed * pushtest::LongStream::kPacketSize, >, 4 * bound_bytes);
+    g_test_message("pushed %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT
+                   " KiB), written before the stall %" G_GUINT64_FORMAT
+                   ", dropped %" G_GUINT64_FORMAT ", most held %" G_GUINT64_FORMAT
+                   " KiB (bound %" G_GUINT64_FORMAT " KiB = %zu packets)",
+                   pushed, pushed * pushtest::LongStream::kPacketSize / 1024, stalled.packets_sent,
+                   dropped, most_buffered / 1024, bound_bytes / 1024, bound_packets);
+
+    /* Reconnection per the policy: the first retry delay, then the same session, $H again. */
+    g_assert_cmpint(clock.wait_timer(), ==, config.retry.initial_delay_us);
+    clock.advance(config.retry.initial_delay_us);
+    g_assert_true(events.wait("reconnected"));
+    /* From now on the server reads: each packet is written before the next is pushed. */
+    const auto wait_written = [&] {
+        const gint64 deadline = g_get_monotonic_time() + kWaitUs;
+        while (client.stats().buffered_packets > 0 && g_get_monotonic_time() < deadline)
+            g_usleep(1000);
+        g_assert_cmpuint(client.stats().buffered_packets, ==, 0);
+    };
+    wait_written();
+    const uint64_t resumed_from = pushed;
+    for (int i = 0; i < 40; i++) {
+        push_one();
+        wait_written();
+    }
+    g_assert_true(client.end_session().ok());
+    const push::ClientStats stats = client.stats();
+    g_assert_cmpuint(stats.packets_sent + stats.packets_dropped, ==, pushed);
+    g_assert_cmpuint(stats.buffered_packets, ==, 0);
+    const Snapshot snapshot = receiver.snapshot();
+    assert_no_violations(snapshot);
+    g_assert_cmpuint(snapshot.starts().size(), ==, 2);
+    /* The second body: a contiguous run of the stream that begins at a key frame, ends with the
+     * last packet, and holds what was buffered at the reconnection. */
+    const std::vector<std::vector<Bytes>> runs = [&] {
+        std::vector<std::vector<Bytes>> out;
+        for (const pushtest::PacketRecord &packet : snapshot.packets) {
+            if (packet.id == 'H')
+                out.emplace_back();
+            else if (packet.id == 'D')
+                out.back().push_back(packet.payload);
+        }
+        return out;
+    }();
+    g_assert_cmpuint(runs.size(), ==, 1);
+    const std::vector<Bytes> &run = runs[0];
+    /* Everything written after the reconnection arrived: what was held, then the 40. */
+    g_assert_cmpuint(run.size(), ==, stats.packets_sent - stalled.packets_sent);
+    g_assert_cmpuint(run.size(), <=, bound_packets + 40);
+    g_assert_cmpuint(stats.packets_dropped, ==, stalled.packets_dropped);
+    const uint64_t first = pushed - run.size();
+    g_assert_true(stream.key_frame_start(first));
+    g_assert_cmpuint(first, <, resumed_from);
+    for (size_t i = 0; i < run.size(); i++)
+        g_assert_true(run[i] == stream.packet(first + i));
+    client.stop();
+
+    if (!peak_reset || before_kb < 0 || peak_kb < 0) {
+        g_test_message("peak RSS not measurable here: memory bound not checked");
+        return;
+    }
+    /* The held packets, the batch being written and the one framed next (64 KiB each at most),
+     * plus 1 MiB for the allocator and the threads. */
+    const int64_t allowed_kb = static_cast<int64_t>(bound_bytes / 1024) + 2 * 70 + 1024;
+    g_test_message("peak RSS %" G_GINT64_FORMAT " KiB over %" G_GINT64_FORMAT
+                   " KiB before (allowed %" G_GINT64_FORMAT " KiB)",
+                   peak_kb - before_kb, before_kb, allowed_kb);
+    g_assert_cmpint(peak_kb - before_kb, <, allowed_kb);
+}
+
+/* An untrusted certificate: fatal at once with the GTlsCertificateFlags; relaxing UNKNOWN_CA
+ * (and only that) accepts the self-signed test certificate. */
+void test_hostile_untrusted_certificate() {
+    Receiver receiver(true);
+    receiver.start();
+    Events events;
+    push::Client client(&events);
+    g_assert_true(client.start(config_for(receiver)).ok());
+    g_assert_true(events.wait("failed"));
+    g_assert_cmpuint(events.count("attempt-failed"), ==, 0);
+    const push::Failure failure = events.failures().at(0);
+    g_assert_cmphex(failure.tls_errors, ==, G_TLS_CERTIFICATE_UNKNOWN_CA);
+    g_assert_true(contains(failure_text(events, 0), "certificate problems: unknown-ca"));
+    g_assert_cmpstr(failure.io_domain.c_str(), ==, "g-tls-error-quark");
+    client.stop();
+
+    const Stream stream = load_stream();
+    Events relaxed_events;
+    push::Client relaxed(&relaxed_events);
+    push::ClientConfig config = config_for(receiver);
+    config.tls_validation_flags =
+        GTlsCertificateFlags(G_TLS_CERTIFICATE_VALIDATE_ALL & ~G_TLS_CERTIFICATE_UNKNOWN_CA);
+    g_assert_true(relaxed.start(config).ok());
+    g_assert_true(relaxed.set_header(stream.header.data(), stream.header.size()).ok());
+    push_all(relaxed, stream);
+    g_assert_true(relaxed.end_session().ok());
+    g_assert_true(data_of(receiver.snapshot()) == stream.packets);
+    relaxed.stop();
+}
+
+void test_describe_tls_errors() {
+    /* g_assert_cmpstr() keeps only the pointer: compare owned strings. */
+    const std::string none = push::describe_tls_errors(GTlsCertificateFlags(0));
+    g_assert_cmpstr(none.c_str(), ==, "none");
+    const std::string two = push::describe_tls_errors(
+        GTlsCertificateFlags(G_TLS_CERTIFICATE_UNKNOWN_CA | G_TLS_CERTIFICATE_EXPIRED));
+    g_assert_cmpstr(two.c_str(), ==, "unknown-ca, expired");
+    const std::string unknown = push::describe_tls_errors(GTlsCertificateFlags(0x1000));
+    g_assert_cmpstr(unknown.c_str(), ==, "4096");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -379,5 +746,15 @@ int main(int argc, char **argv) {
     g_test_add_func("/push-client/backoff-forever", test_backoff_forever);
     g_test_add_func("/push-client/restart", test_restart);
     g_test_add_func("/push-client/resume-same-session", test_resume_same_session);
+    g_test_add_func("/push-client/hostile/oversized-head", test_hostile_oversized_head);
+    g_test_add_func("/push-client/hostile/many-lines", test_hostile_many_lines);
+    g_test_add_func("/push-client/hostile/endless-trickle", test_hostile_endless_trickle);
+    g_test_add_func("/push-client/hostile/interim-flood", test_hostile_interim_flood);
+    g_test_add_func("/push-client/hostile/status-lines", test_hostile_status_lines);
+    g_test_add_func("/push-client/hostile/huge-cookie", test_hostile_huge_cookie);
+    g_test_add_func("/push-client/hostile/never-reads", test_hostile_never_reads);
+    g_test_add_func("/push-client/hostile/untrusted-certificate",
+                    test_hostile_untrusted_certificate);
+    g_test_add_func("/push-client/hostile/describe-tls-errors", test_describe_tls_errors);
     return g_test_run();
 }

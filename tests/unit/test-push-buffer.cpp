@@ -4,7 +4,8 @@
  * beyond it the oldest packets go, then up to a key frame start (the
  * fixture's send times and key frames: tests/data/asfmux-wmv2.asf); with
  * no key frame in the window everything goes until the next key frame; ASF
- * send-time wrap-around; sequence numbers, find() and release().
+ * send-time wrap-around; sequence numbers, find() and release(); the bytes
+ * held.
  */
 #include "push-buffer.h"
 
@@ -122,6 +123,30 @@ void test_sequence_and_release() {
     g_assert_cmpuint(buffer.dropped(), ==, 0);
 }
 
+/* bytes() follows every push, drop, release and clear: the memory bound of the held data. */
+void test_bytes() {
+    StreamBuffer buffer(100000);
+    const auto sized = [](uint32_t send_time_ms, bool key, size_t size) {
+        BufferedPacket p;
+        p.data = std::make_shared<const std::vector<uint8_t>>(size, 0);
+        p.send_time_ms = send_time_ms;
+        p.key_frame_start = key;
+        return p;
+    };
+    g_assert_cmpuint(buffer.bytes(), ==, 0);
+    buffer.push(sized(0, true, 100));
+    buffer.push(sized(50, false, 200));
+    buffer.push(sized(60, true, 300));
+    g_assert_cmpuint(buffer.bytes(), ==, 600);
+    /* 150 ms > 100: 0 and 50 go, 60 (a key frame) stays. */
+    g_assert_cmpuint(buffer.push(sized(150, false, 400)), ==, 2);
+    g_assert_cmpuint(buffer.bytes(), ==, 700);
+    buffer.release(buffer.begin_seq() + 1);
+    g_assert_cmpuint(buffer.bytes(), ==, 400);
+    buffer.clear();
+    g_assert_cmpuint(buffer.bytes(), ==, 0);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -133,5 +158,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/push-buffer/all-key-frames", test_all_key_frames);
     g_test_add_func("/push-buffer/wrap-around", test_wrap_around);
     g_test_add_func("/push-buffer/sequence-and-release", test_sequence_and_release);
+    g_test_add_func("/push-buffer/bytes", test_bytes);
     return g_test_run();
 }

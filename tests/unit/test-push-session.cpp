@@ -7,12 +7,16 @@
  * success with and without Set-Cookie or keep-alive, a plain web server,
  * redirects (relative, 305 proxy, too many), authentication (Digest
  * answered once, no credentials), 403/404/5xx, an unknown push-id answered
- * by asking for a new session, and PushStart answers.
+ * by asking for a new session, and PushStart answers. Hostile answers:
+ * status lines that are not HTTP/1.x (ICY, binary, out-of-range codes),
+ * escaped and truncated server text, heads over 16 KiB or 100 lines, floods
+ * of 1xx answers and oversized push-ids (AnswerReader, accept_success).
  */
 #include "push-session.h"
 
 #include <glib.h>
 
+#include <cstring>
 #include <string>
 
 using wmstream::Errc;
@@ -339,6 +343,147 @@ void test_start_response() {
     g_assert_false(verdict.retryable);
 }
 
+/* Status lines that are not HTTP/1.x, quoted (escaped, bounded) in the error. */
+void test_hostile_status_lines() {
+    struct Case {
+        std::string head;
+        const char *message;
+    };
+    const Case cases[] = {
+        {"ICY 200 OK\r\nServer: Cougar/9.01.01.3814\r\n\r\n",
+         "not an HTTP/1.x response: status line 'ICY 200 OK'"},
+        {"HTTP/1.1 abc\r\n\r\n", "malformed HTTP response: status line 'HTTP/1.1 abc'"},
+        {"HTTP/1.1 999 Nine\r\n\r\n",
+         "status code outside 100-599: status line 'HTTP/1.1 999 Nine'"},
+        {"HTTP/2 200 OK\r\n\r\n", "not an HTTP/1.x response: status line 'HTTP/2 200 OK'"},
+        {"\r\n\r\n", "not an HTTP/1.x response: status line ''"},
+        {std::string("\x01\xff\0HTTP\r\n\r\n", 10),
+         "not an HTTP/1.x response: status line '\\x01\\xff\\x00HTTP'"},
+    };
+    for (const Case &c : cases) {
+        auto parsed = parse_response(c.head.data(), c.head.size());
+        g_assert_false(parsed.ok());
+        g_assert_true(parsed.error().code == Errc::InvalidData);
+        assert_text(parsed.error().message, c.message);
+    }
+    /* A long status line is quoted up to kMaxQuotedText characters. */
+    const std::string long_line = "XTTP/1.1 " + std::string(5000, 'x') + "\r\n\r\n";
+    auto parsed = parse_response(long_line.data(), long_line.size());
+    g_assert_false(parsed.ok());
+    g_assert_cmpuint(parsed.error().message.size(), <, kMaxQuotedText + 64);
+
+    /* The reason phrase is kept printable and bounded. */
+    const std::string binary_reason =
+        "HTTP/1.1 204 No\xfc\x1b" + std::string(300, 'r') + "\r\n\r\n";
+    const Response r = response(binary_reason);
+    g_assert_cmpuint(r.status, ==, 204);
+    g_assert_true(g_str_has_prefix(r.reason.c_str(), "No\\xfc\\x1brrr"));
+    g_assert_cmpuint(r.reason.size(), ==, kMaxQuotedText + 3);
+    g_assert_true(g_str_has_suffix(r.reason.c_str(), "..."));
+}
+
+/* Result of feeding @text to a fresh reader in @piece-byte pieces, calling next() after each. */
+wmstream::Result<std::optional<Response>> read_in_pieces(AnswerReader &reader,
+                                                         const std::string &text, size_t piece) {
+    for (size_t at = 0; at < text.size(); at += piece) {
+        reader.feed(text.data() + at, std::min(piece, text.size() - at));
+        auto answer = reader.next();
+        if (!answer || answer->has_value())
+            return answer;
+    }
+    return std::optional<Response>();
+}
+
+void test_answer_reader() {
+    const std::string ok = "HTTP/1.1 204 No Content\r\nServer: Rex/9.0\r\nSet-Cookie: "
+                           "push-id=7\r\n\r\n";
+    /* Byte by byte; interim answers skipped; what follows the answer is discarded. */
+    AnswerReader reader;
+    auto answer =
+        read_in_pieces(reader, "HTTP/1.1 100 Continue\r\n\r\n" + ok + "<html>body</html>", 1);
+    g_assert_true(answer.ok() && answer->has_value());
+    g_assert_cmpuint((*answer)->status, ==, 204);
+    g_assert_cmpuint(reader.buffered(), ==, 0);
+    g_assert_true(reader.next().ok());
+
+    /* Exactly 16 interim answers in a row are fine, the 17th is hostile. */
+    std::string interim;
+    for (unsigned i = 0; i < kMaxInterimAnswers; i++)
+        interim += "HTTP/1.1 100 Continue\r\n\r\n";
+    AnswerReader patient;
+    answer = read_in_pieces(patient, interim + ok, 4096);
+    g_assert_true(answer.ok() && answer->has_value());
+    AnswerReader flooded;
+    answer = read_in_pieces(flooded, interim + "HTTP/1.1 102 Processing\r\n\r\n" + ok, 4096);
+    g_assert_false(answer.ok());
+    assert_text(answer.error().message, "more than 16 interim (1xx) answers in a row");
+
+    /* A head that never ends: refused once 16 KiB are held, whatever follows. */
+    const std::string endless =
+        "HTTP/1.1 204 No Content\r\nSet-Cookie: push-id=" + std::string(10 * 1024 * 1024, '7') +
+        "\r\n\r\n";
+    AnswerReader cookie;
+    size_t fed = 0;
+    for (; fed < endless.size(); fed += 16384) {
+        cookie.feed(endless.data() + fed, std::min<size_t>(16384, endless.size() - fed));
+        answer = cookie.next();
+        if (!answer)
+            break;
+        g_assert_false(answer->has_value());
+    }
+    g_assert_false(answer.ok());
+    g_assert_true(answer.error().code == Errc::InvalidData);
+    assert_text(answer.error().message, "answer head longer than 16384 bytes");
+    g_assert_cmpuint(fed, <=, 16384);
+
+    /* 101 short lines: refused by the line cap. */
+    std::string lines = "HTTP/1.1 204 No Content\r\n";
+    for (int i = 0; i < 100; i++)
+        lines += "X-" + std::to_string(i) + ": y\r\n";
+    AnswerReader many;
+    answer = read_in_pieces(many, lines + "\r\n", 512);
+    g_assert_false(answer.ok());
+    assert_text(answer.error().message, "answer head of more than 100 lines");
+
+    /* Garbage: the parse error; reset() makes the reader usable for a new connection. */
+    AnswerReader garbage;
+    answer = read_in_pieces(garbage, "ICY 200 OK\r\n\r\n", 64);
+    g_assert_false(answer.ok());
+    g_assert_nonnull(strstr(answer.error().message.c_str(), "ICY 200 OK"));
+    garbage.reset();
+    g_assert_cmpuint(garbage.buffered(), ==, 0);
+    answer = read_in_pieces(garbage, ok, 64);
+    g_assert_true(answer.ok() && answer->has_value());
+}
+
+/* A push-id over 255 characters [MS-WMHTTP §3.2.3] is refused, not echoed in every request. */
+void test_oversized_push_id() {
+    Session fits = session();
+    const std::string longest(kMaxPushIdLength, '9');
+    g_assert_true(
+        fits.on_setup_response(answer(204, "Set-Cookie: push-id=" + longest + "\r\n")).action ==
+        Action::Proceed);
+    assert_text(fits.push_id(), longest);
+
+    Session s = session();
+    const Verdict verdict =
+        s.on_setup_response(answer(204, "Set-Cookie: push-id=" + longest + "9\r\n"));
+    g_assert_true(verdict.action == Action::Fail);
+    g_assert_false(verdict.retryable);
+    g_assert_nonnull(strstr(verdict.error.message.c_str(), "push-id of 256 characters"));
+    assert_text(s.push_id(), "0");
+}
+
+/* Server text in a verdict is quoted: a binary Server header cannot garble the message. */
+void test_quoted_server_text() {
+    Session s = session();
+    const Verdict verdict =
+        s.on_setup_response(answer(200, "", "Evil\x01" + std::string(1000, 'e')));
+    g_assert_true(verdict.action == Action::Fail);
+    g_assert_nonnull(strstr(verdict.error.message.c_str(), "Evil\\x01eee"));
+    g_assert_cmpuint(verdict.error.message.size(), <, 400);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -356,5 +501,9 @@ int main(int argc, char **argv) {
     g_test_add_func("/push-session/statuses", test_statuses);
     g_test_add_func("/push-session/unknown-push-id", test_unknown_push_id);
     g_test_add_func("/push-session/start-response", test_start_response);
+    g_test_add_func("/push-session/hostile-status-lines", test_hostile_status_lines);
+    g_test_add_func("/push-session/answer-reader", test_answer_reader);
+    g_test_add_func("/push-session/oversized-push-id", test_oversized_push_id);
+    g_test_add_func("/push-session/quoted-server-text", test_quoted_server_text);
     return g_test_run();
 }
