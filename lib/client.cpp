@@ -273,12 +273,12 @@ void Client::queue_packet(const PacketRef &packet, bool join) {
     queue_bytes(packet, bytes.data(), bytes.size(), true);
 }
 
-void Client::refill() {
+bool Client::refill() {
     StreamHeaderRef header = host_.header();
     if (header && header->generation != header_generation_) {
         if (request_.kind != wmsp::Kind::Play) {
             finish_then_close(RemoveReason::EndOfStream);
-            return;
+            return false;
         }
         /* MS-WMSP §2.2.3.4: $C, then the new header as $H. */
         const auto change = framing::pull_change(framing::kReasonDone);
@@ -291,13 +291,16 @@ void Client::refill() {
     Batch batch = host_.fetch(next_seq_, need_key_, kBatchBytes);
     if (batch.too_slow) {
         finish(RemoveReason::Slow);
-        return;
+        return false;
     }
     lag_us_.store(batch.lag_us, std::memory_order_relaxed);
     if (batch.skipped)
         skips_.fetch_add(1, std::memory_order_relaxed);
-    for (size_t i = 0; i < batch.packets.size(); ++i)
+    size_t bytes = 0;
+    for (size_t i = 0; i < batch.packets.size(); ++i) {
         queue_packet(batch.packets[i], i == 0 && batch.joined);
+        bytes += batch.packets[i]->data.size();
+    }
     if (batch.end_of_stream && !end_sent_) {
         end_sent_ = true;
         if (request_.kind == wmsp::Kind::Play) {
@@ -305,7 +308,9 @@ void Client::refill() {
             queue_inline(end.data(), end.size());
         }
         finish_then_close(RemoveReason::EndOfStream);
+        return false;
     }
+    return bytes >= kBatchBytes;
 }
 
 void Client::advance(size_t written) {
@@ -325,9 +330,10 @@ void Client::advance(size_t written) {
 }
 
 void Client::flush() {
+    bool more_in_log = true; /* a refill that did not fill a batch took everything */
     for (int sends = 0; sends < kMaxSendsPerWake; ++sends) {
-        if (out_.empty() && state_ == State::Streaming && !close_after_flush_)
-            refill();
+        if (out_.empty() && more_in_log && state_ == State::Streaming && !close_after_flush_)
+            more_in_log = refill();
         if (state_ == State::Done)
             return;
         if (out_.empty()) {

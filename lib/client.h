@@ -137,7 +137,9 @@ private:
     bool admit_viewer(const http::Request &request);
     void serve_viewer();
     void answer_with_header();
-    void refill();
+    /** Queue the packets the log has for us; @return true when a full batch was queued
+     *  (the log may have more). */
+    bool refill();
     void flush();
     void drain_input();
     void finish_then_close(RemoveReason reason);

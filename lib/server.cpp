@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -50,6 +51,8 @@ const char *to_string(RemoveReason reason) {
 
 namespace {
 
+/** Clients served per dispatch of a round. */
+constexpr size_t kClientsPerDispatch = 512;
 /** Connections accepted per wake-up of the listening socket. */
 constexpr int kMaxAcceptsPerWake = 256;
 /** How long accepting pauses when the process is out of file descriptors, ms. */
@@ -171,7 +174,10 @@ private:
         time_base_;                  /* Protected by lock_: rebasing origins of this stream */
     bool eos_ = false;               /* Protected by lock_ */
     GSource *wake_source_ = nullptr; /* Protected by lock_ (pointer; the source is thread-safe) */
-    bool wake_pending_ = false;      /* Protected by lock_: wake_source_ is due to dispatch */
+    bool wake_pending_ = false;      /* Protected by lock_: a round is due at due_us_ */
+    int64_t due_us_ = 0;             /* Protected by lock_ */
+    bool in_round_ = false;          /* Protected by lock_: a round is being served in slices */
+    int64_t last_round_us_ = 0;      /* Protected by lock_: when the last round started */
 
     /* The I/O thread's own state. */
     ServerConfig io_config_; /* copy of config_, written before the thread starts */
@@ -184,6 +190,8 @@ private:
     GSource *reap_source_ = nullptr;
     std::vector<std::unique_ptr<Client>> dead_;
     std::unordered_map<uint64_t, GCancellable *> lookups_;
+    std::vector<uint64_t> round_; /* the clients of the round being served */
+    size_t round_next_ = 0;       /* the next of them to serve */
     uint64_t next_id_ = 1;
 
     /* Mutated on the I/O thread only; read under the lock elsewhere. */
@@ -295,7 +303,7 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         io_config_ = config_;
         context_ = g_main_context_new();
         loop_ = g_main_loop_new(context_, FALSE);
-        wake_pending_ = false;
+        wake_pending_ = in_round_ = false;
         wake_source_ = g_source_new(&wake_funcs, sizeof(GSource));
         g_source_set_callback(wake_source_, on_wake, this, nullptr);
         g_source_attach(wake_source_, context_);
@@ -581,25 +589,59 @@ void Server::Impl::wake() {
     if (!wake_source_)
         return;
     wake_pending_ = true;
-    g_source_set_ready_time(wake_source_, 0);
+    due_us_ = 0;
+    if (!in_round_)
+        g_source_set_ready_time(wake_source_, 0);
 }
 
+/* Rounds start flush_interval_us apart (not that long after the first
+ * packet following a round), so each write carries a full interval. */
 void Server::Impl::schedule_flush() {
     std::lock_guard<std::mutex> locker(lock_);
     if (!wake_source_ || wake_pending_)
-        return; /* a wake-up is already due and will see the new packet */
+        return; /* a round is already due and will see the new packet */
     wake_pending_ = true;
-    g_source_set_ready_time(wake_source_, g_get_monotonic_time() + io_config_.flush_interval_us);
+    due_us_ = std::max(g_get_monotonic_time(), last_round_us_ + io_config_.flush_interval_us);
+    if (!in_round_)
+        g_source_set_ready_time(wake_source_, due_us_);
 }
 
+/* One round serves every client, kClientsPerDispatch at a time so that
+ * accepts and other sources run in between at 10,000 clients. */
 gboolean Server::Impl::on_wake(gpointer self) {
     auto *impl = static_cast<Impl *>(self);
+    bool starting = false;
     {
-        /* Cleared before serving: a packet appended from now on schedules anew. */
+        /* Cleared when a round starts: a packet appended from then on schedules the next. */
         std::lock_guard<std::mutex> locker(impl->lock_);
-        impl->wake_pending_ = false;
+        if (!impl->in_round_) {
+            starting = impl->in_round_ = true;
+            impl->wake_pending_ = false;
+            impl->last_round_us_ = g_get_monotonic_time();
+        }
     }
-    impl->for_each_client([](Client &c) { c.wake(); });
+    if (starting) {
+        impl->round_.clear();
+        impl->round_next_ = 0;
+        std::lock_guard<std::mutex> locker(impl->clients_lock_);
+        for (const auto &entry : impl->clients_)
+            impl->round_.push_back(entry.first);
+    }
+    /* Only this thread changes clients_, so it may look clients up without the lock. */
+    const size_t end = std::min(impl->round_.size(), impl->round_next_ + kClientsPerDispatch);
+    for (; impl->round_next_ < end; ++impl->round_next_) {
+        auto found = impl->clients_.find(impl->round_[impl->round_next_]);
+        if (found != impl->clients_.end())
+            found->second->wake();
+    }
+    std::lock_guard<std::mutex> locker(impl->lock_);
+    if (impl->round_next_ < impl->round_.size()) {
+        g_source_set_ready_time(impl->wake_source_, 0);
+    } else {
+        impl->in_round_ = false;
+        if (impl->wake_pending_)
+            g_source_set_ready_time(impl->wake_source_, impl->due_us_);
+    }
     return G_SOURCE_CONTINUE;
 }
 
