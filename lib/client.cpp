@@ -288,7 +288,7 @@ bool Client::refill() {
         need_key_ = true;
     }
 
-    Batch batch = host_.fetch(next_seq_, need_key_, kBatchBytes);
+    Batch batch = host_.fetch(next_seq_, need_key_, kBatchBytes, fetched_);
     if (batch.too_slow) {
         finish(RemoveReason::Slow);
         return false;
@@ -297,10 +297,11 @@ bool Client::refill() {
     if (batch.skipped)
         skips_.fetch_add(1, std::memory_order_relaxed);
     size_t bytes = 0;
-    for (size_t i = 0; i < batch.packets.size(); ++i) {
-        queue_packet(batch.packets[i], i == 0 && batch.joined);
-        bytes += batch.packets[i]->data.size();
+    for (size_t i = 0; i < fetched_.size(); ++i) {
+        queue_packet(fetched_[i], i == 0 && batch.joined);
+        bytes += fetched_[i]->data.size();
     }
+    fetched_.clear();
     if (batch.end_of_stream && !end_sent_) {
         end_sent_ = true;
         if (request_.kind == wmsp::Kind::Play) {

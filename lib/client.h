@@ -37,12 +37,11 @@ struct StreamHeader {
 };
 using StreamHeaderRef = std::shared_ptr<const StreamHeader>;
 
-/** Packets handed to a client for one batch of writes. */
+/** What ClientHost::fetch() found besides the packets. */
 struct Batch {
-    std::vector<PacketRef> packets;
     bool skipped = false;       /**< the client was moved forward (recover-policy) */
     bool too_slow = false;      /**< past the hard lag limit: remove it (reason slow) */
-    bool joined = false;        /**< packets[0] is where the client's stream (re)starts */
+    bool joined = false;        /**< the first packet is where the client's stream (re)starts */
     bool end_of_stream = false; /**< nothing follows: the stream ended */
     int64_t lag_us = 0;         /**< how far behind live the client's next packet is, µs */
 };
@@ -59,11 +58,12 @@ public:
     virtual uint64_t join_point() = 0;
     /**
      * Up to @p max_bytes of packets from @p next_seq on (advanced past what is
-     * returned). Applies the lag limits: past the soft one the client moves
-     * as recover_policy says, past the hard one (or out of the log) it is
-     * too_slow. Skips to a key frame when @p need_key.
+     * returned), in @p packets (cleared first; its capacity is reused). Applies the lag limits:
+     * past the soft one the client moves as recover_policy says, past the hard one (or out of the
+     * log) it is too_slow. Skips to a key frame when @p need_key.
      */
-    virtual Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes) = 0;
+    virtual Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
+                        std::vector<PacketRef> &packets) = 0;
     /** Admit a streaming client: false when max-clients is reached. */
     virtual bool admit(Client &client) = 0;
     /** The client is done; the host destroys it later on the I/O thread. */
@@ -93,6 +93,8 @@ public:
     bool reading_request() const { return state_ == State::ReadingRequest; }
     /** Monotonic time of connection, µs. */
     int64_t connected_us() const { return connected_mono_us_; }
+    /** Where the host keeps it in its list of live clients (the host's to use). */
+    size_t live_index = 0;
 
     /** Start reading the request. */
     void start();
@@ -172,6 +174,7 @@ private:
     int64_t closing_since_us_ = 0;
 
     std::deque<Segment> out_;
+    std::vector<PacketRef> fetched_; /**< refill()'s scratch, kept for its capacity */
     size_t out_offset_ = 0;
     int64_t last_progress_us_ = 0;
 

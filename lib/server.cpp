@@ -115,7 +115,8 @@ public:
     /* ClientHost, called on the I/O thread. */
     StreamHeaderRef header() override;
     uint64_t join_point() override;
-    Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes) override;
+    Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
+                std::vector<PacketRef> &packets) override;
     bool admit(Client &client) override;
     void finished(Client &client, RemoveReason reason) override;
     void count_sent(size_t bytes) override {
@@ -190,8 +191,8 @@ private:
     GSource *reap_source_ = nullptr;
     std::vector<std::unique_ptr<Client>> dead_;
     std::unordered_map<uint64_t, GCancellable *> lookups_;
-    std::vector<uint64_t> round_; /* the clients of the round being served */
-    size_t round_next_ = 0;       /* the next of them to serve */
+    std::vector<Client *> live_; /* every connected client, in no order (Client::live_index) */
+    size_t round_next_ = 0;      /* the next of live_ the round being served reaches */
     uint64_t next_id_ = 1;
 
     /* Mutated on the I/O thread only; read under the lock elsewhere. */
@@ -368,6 +369,7 @@ void Server::Impl::close() {
     port_ = 0;
 
     dead_.clear();
+    live_.clear();
     {
         std::lock_guard<std::mutex> locker(clients_lock_);
         clients_.clear();
@@ -464,6 +466,8 @@ gboolean Server::Impl::on_accept(GSocket *, GIOCondition, gpointer self) {
         }
         auto client = std::make_unique<Client>(*impl, id, std::move(transport), *impl->poller_);
         Client *raw = client.get();
+        raw->live_index = impl->live_.size();
+        impl->live_.push_back(raw);
         {
             std::lock_guard<std::mutex> locker(impl->clients_lock_);
             impl->clients_.emplace(id, std::move(client));
@@ -620,22 +624,18 @@ gboolean Server::Impl::on_wake(gpointer self) {
             impl->last_round_us_ = g_get_monotonic_time();
         }
     }
-    if (starting) {
-        impl->round_.clear();
+    if (starting)
         impl->round_next_ = 0;
-        std::lock_guard<std::mutex> locker(impl->clients_lock_);
-        for (const auto &entry : impl->clients_)
-            impl->round_.push_back(entry.first);
-    }
-    /* Only this thread changes clients_, so it may look clients up without the lock. */
-    const size_t end = std::min(impl->round_.size(), impl->round_next_ + kClientsPerDispatch);
-    for (; impl->round_next_ < end; ++impl->round_next_) {
-        auto found = impl->clients_.find(impl->round_[impl->round_next_]);
-        if (found != impl->clients_.end())
-            found->second->wake();
+    /* A client's wake() may remove it from live_ (or another one): re-check the bounds. */
+    for (size_t served = 0; served < kClientsPerDispatch && impl->round_next_ < impl->live_.size();
+         ++served) {
+        Client *client = impl->live_[impl->round_next_];
+        client->wake();
+        if (impl->round_next_ < impl->live_.size() && impl->live_[impl->round_next_] == client)
+            ++impl->round_next_;
     }
     std::lock_guard<std::mutex> locker(impl->lock_);
-    if (impl->round_next_ < impl->round_.size()) {
+    if (impl->round_next_ < impl->live_.size()) {
         g_source_set_ready_time(impl->wake_source_, 0);
     } else {
         impl->in_round_ = false;
@@ -669,8 +669,10 @@ uint64_t Server::Impl::join_point() {
     return log_.join_point();
 }
 
-Batch Server::Impl::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes) {
+Batch Server::Impl::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
+                          std::vector<PacketRef> &packets) {
     Batch batch;
+    packets.clear();
     std::lock_guard<std::mutex> locker(lock_);
     const uint64_t end = log_.end();
     const ServerConfig &c = io_config_;
@@ -711,7 +713,7 @@ Batch Server::Impl::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes) 
     while (!need_key && next_seq < end && bytes < max_bytes) {
         const PacketRef &packet = log_.at(next_seq++);
         bytes += packet->data.size();
-        batch.packets.push_back(packet);
+        packets.push_back(packet);
     }
     if (next_seq < end)
         batch.lag_us = log_.at(end - 1)->arrival_us - log_.at(next_seq)->arrival_us;
@@ -783,6 +785,12 @@ void Server::Impl::finished(Client &client, RemoveReason reason) {
     auto pending = lookups_.find(client.id());
     if (pending != lookups_.end())
         g_cancellable_cancel(pending->second);
+    /* Out of live_ by moving the last client into its place (a round in
+     * progress may then reach that one in the next round only). */
+    Client *last = live_.back();
+    live_[client.live_index] = last;
+    last->live_index = client.live_index;
+    live_.pop_back();
     {
         std::lock_guard<std::mutex> locker(clients_lock_);
         auto found = clients_.find(client.id());
