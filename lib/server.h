@@ -112,7 +112,7 @@ struct ServerConfig {
      * costs ~5 µs + 0.2 µs/KB); 0 = write every packet at once (lowest
      * latency, most CPU). Joins, headers and end of stream are never delayed.
      */
-    int64_t flush_interval_us = 100000;
+    int64_t flush_interval_us = 125000;
 
     /** Only peers in these CIDR ranges may connect; empty = everyone (checked at accept). */
     std::vector<std::string> allow;

@@ -1236,7 +1236,7 @@ static void install_properties(GObjectClass *object_class) {
         "Nanoseconds new packets may wait so that each client gets them in one write: fewer, "
         "larger writes cost far less CPU per client; 0 = write every packet at once (lowest "
         "latency). Joins and headers are never delayed. Used from the next open "
-        "(0..1000000000 ns, default 100000000 = 100 ms)",
+        "(0..1000000000 ns, default 125000000 = 125 ms)",
         0, GST_SECOND, static_cast<guint64>(defaults.flush_interval_us) * GST_USECOND, rw);
     properties[PROP_BYTES_SERVED] = g_param_spec_uint64(
         "bytes-served", "Bytes served",

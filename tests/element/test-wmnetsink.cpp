@@ -150,7 +150,7 @@ GST_START_TEST(test_defaults_and_ranges) {
         g_enum_get_value(G_PARAM_SPEC_ENUM(policy_spec)->enum_class, recover_policy)->value_nick,
         "keyframe");
     fail_unless_equals_uint64(timeout, 10 * GST_SECOND);
-    fail_unless_equals_uint64(flush_interval, 100 * GST_MSECOND);
+    fail_unless_equals_uint64(flush_interval, 125 * GST_MSECOND);
     fail_unless_equals_uint64(bytes_served, 0);
 
     GObjectClass *klass = G_OBJECT_GET_CLASS(sink);
