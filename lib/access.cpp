@@ -146,7 +146,8 @@ Verdict Authenticator::check_basic(const std::string &credentials, std::string *
     if (colon == std::string::npos)
         return Verdict::Bad;
     const std::string user = pair.substr(0, colon);
-    const bool ok = same(user, user_) & same(pair.substr(colon + 1), password_);
+    /* Both compared whatever the first gives: no early exit to time. */
+    const bool ok = (int(same(user, user_)) & int(same(pair.substr(colon + 1), password_))) != 0;
     if (ok && user_out)
         *user_out = user;
     return ok ? Verdict::Ok : Verdict::Bad;
@@ -180,7 +181,7 @@ Verdict Authenticator::check_digest(const std::string &method, const std::string
                        ":auth:" + ha2);
     else
         return Verdict::Bad;
-    const bool ok = same(user, user_) & same(response, expected);
+    const bool ok = (int(same(user, user_)) & int(same(response, expected))) != 0;
     if (ok && user_out)
         *user_out = user;
     return ok ? Verdict::Ok : Verdict::Bad;

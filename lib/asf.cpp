@@ -589,7 +589,9 @@ Result<std::vector<uint8_t>> trim_to_key_frame(const uint8_t *data, size_t len,
     const size_t used = layout.payloads_end - removed;
     std::fill(out.begin() + used, out.end(), 0);
     const uint64_t padding = len - used;
-    if (padding >= (uint64_t(1) << (8 * layout.padding.width))) {
+    const bool length_fits =
+        layout.packet_length.width == 0 || len < (uint64_t(1) << (8 * layout.packet_length.width));
+    if (!length_fits || padding >= (uint64_t(1) << (8 * layout.padding.width))) {
         return std::vector<uint8_t>(data, data + len); /* padding field too narrow */
     }
     uint8_t &payload_flags = out[layout.payload_flags_at];

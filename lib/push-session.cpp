@@ -38,6 +38,13 @@ Result<Url> url_from(GUri *uri, std::string_view text) {
     const char *host = g_uri_get_host(uri);
     if (!host || !*host)
         return invalid("no host");
+    /* GUri decodes %xx in the host: a redirect's Location could otherwise put
+     * spaces or CR LF into our next request line and Host header. */
+    if (!g_hostname_is_ip_address(host)) {
+        for (const char *c = host; *c; ++c)
+            if (!g_ascii_isalnum(*c) && *c != '-' && *c != '.' && *c != '_')
+                return invalid("the host name has characters a host name cannot have");
+    }
     if (g_uri_get_userinfo(uri))
         return invalid("user information in the URL (set user-id and user-pw instead)");
     url.host = host;

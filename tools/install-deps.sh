@@ -22,6 +22,7 @@ test_packages=(
     ffmpeg vlc-bin vlc-plugin-base # interop clients: ffmpeg/ffprobe, cvlc
     curl clang-format
     util-linux # setpriv
+    clang libclang-rt-14-dev # fuzz/run-fuzzers.sh: clang, libFuzzer, ASan/UBSan runtimes
     # tests/reach: the real daemons, run in network namespaces by the tests
     firewalld dbus-daemon miniupnpd miniupnpd-nftables miniupnpc nftables iproute2
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds wmstream and runs every test (unit, element, interop) with meson.
 #
-#   tools/run-tests.sh [MESON TEST ARGS]    e.g. --suite unit, or a test name
+#   tools/run-tests.sh [--security] [MESON TEST ARGS]    e.g. --suite unit, or a test name
 #
 # Installs what is missing (tools/install-deps.sh --tests), configures build/
 # once, builds, runs `meson test -C build --print-errorlogs`, and always ends
@@ -9,11 +9,28 @@
 # counted from build/meson-logs/testlog.json. Exits non-zero when a test
 # failed, when no test passed (none ran, or all skipped), or when the build
 # failed.
+#
+# With --security, or on CI (CI=true), it then also runs every fuzz target
+# for $FUZZ_SECONDS (default 60) s (fuzz/run-fuzzers.sh, build/fuzz) and the
+# whole suite under ASan + UBSan (tools/sanitize-tests.sh, build/sanitize);
+# each fuzz target and each sanitized test counts as one test in the closing
+# line. See docs/security.md.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 testlog=build/meson-logs/testlog.json
+fuzz_results=build/fuzz/fuzz-results.txt
+sanitize_results=build/sanitize/sanitize-results.txt
+
+security=false
+if [[ "${CI:-}" == true ]]; then
+    security=true
+fi
+if [[ "${1:-}" == --security ]]; then
+    security=true
+    shift
+fi
 
 build() {
     bash tools/install-deps.sh --tests || return
@@ -27,30 +44,44 @@ build() {
     meson compile -C build
 }
 
-# Prints the summary line from the meson test log; fails when a test failed or
-# none ran. OK and EXPECTEDFAIL count as passed; FAIL, TIMEOUT, ERROR and
-# UNEXPECTEDPASS as failed.
+# Prints the summary line from the meson test log (and, with --security, the
+# fuzz and sanitizer results); fails when a test failed or none ran. OK and
+# EXPECTEDFAIL count as passed; FAIL, TIMEOUT, ERROR and UNEXPECTEDPASS as
+# failed. A missing fuzz or sanitizer result file counts as one failure.
 summarize() {
-    if [[ ! -f "$testlog" ]]; then
-        echo "0 passed, 0 failed"
-        return 1
-    fi
-    python3 - "$testlog" <<'PY'
+    python3 - "$testlog" "$security" "$fuzz_results" "$sanitize_results" <<'PY'
 import json
+import pathlib
 import sys
 
+testlog, security, fuzz, sanitize = sys.argv[1:]
 passed = failed = skipped = 0
-with open(sys.argv[1], encoding="utf-8") as log:
-    for line in log:
-        if not line.strip():
-            continue
-        result = json.loads(line).get("result")
-        if result in ("OK", "EXPECTEDFAIL"):
-            passed += 1
-        elif result == "SKIP":
-            skipped += 1
-        else:
+if pathlib.Path(testlog).exists():
+    with open(testlog, encoding="utf-8") as log:
+        for line in log:
+            if not line.strip():
+                continue
+            result = json.loads(line).get("result")
+            if result in ("OK", "EXPECTEDFAIL"):
+                passed += 1
+            elif result == "SKIP":
+                skipped += 1
+            else:
+                failed += 1
+if security == "true":
+    # fuzz: "<target> PASS|FAIL <executions>"; sanitize: "PASS|FAIL|SKIP <test>"
+    for path, column in ((fuzz, 1), (sanitize, 0)):
+        if not pathlib.Path(path).exists():
             failed += 1
+            continue
+        for line in pathlib.Path(path).read_text(encoding="utf-8").splitlines():
+            verdict = line.split()[column]
+            if verdict == "PASS":
+                passed += 1
+            elif verdict == "SKIP":
+                skipped += 1
+            else:
+                failed += 1
 summary = f"{passed} passed, {failed} failed"
 if skipped:
     summary += f", {skipped} skipped"
@@ -59,10 +90,14 @@ sys.exit(1 if failed or passed == 0 else 0)
 PY
 }
 
-rm -f "$testlog"
+rm -f "$testlog" "$fuzz_results" "$sanitize_results"
 if build; then
     meson test -C build --print-errorlogs "$@" || true
 else
     echo "run-tests: the build failed; no test ran" >&2
+fi
+if [[ "$security" == true ]]; then
+    bash fuzz/run-fuzzers.sh -b build/fuzz || true
+    bash tools/sanitize-tests.sh -b build/sanitize || true
 fi
 summarize

@@ -149,7 +149,8 @@ std::string expect_challenges(TestClient &client) {
     std::string digest;
     bool basic = false;
     for (const std::string &challenge : challenges) {
-        fail_unless_equals_string(quoted_param(challenge, "realm").c_str(), "wmstream");
+        const std::string realm = quoted_param(challenge, "realm");
+        fail_unless_equals_string(realm.c_str(), "wmstream");
         if (starts_with(challenge, "Digest ")) {
             fail_unless(!quoted_param(challenge, "nonce").empty(), "%s", challenge.c_str());
             fail_unless(challenge.find("qop=\"auth\"") != std::string::npos, "%s",
@@ -825,7 +826,8 @@ GST_START_TEST(test_password_never_logged) {
     expect_play_response(player, reader);
     reader.read_data(3);
     recorder.wait_added(2);
-    fail_unless_equals_string(connecting.wait_call(2).user.c_str(), kUser);
+    const std::string user = connecting.wait_call(2).user;
+    fail_unless_equals_string(user.c_str(), kUser);
 
     /* What an application can read back: client lists, the pipeline graph. */
     GstStructure *clients = nullptr;

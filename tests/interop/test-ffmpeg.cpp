@@ -62,7 +62,8 @@ guint decode(const std::string &url, guint seconds, const char *level) {
         interop::run_clean({"ffmpeg", "-nostdin", "-v", level, "-i", url, "-t",
                             std::to_string(seconds), "-f", "null", "-", "-progress", "pipe:1"},
                            kToolLimitS, kLayoutGuess);
-    fail_unless_equals_string(interop::last_value(out, "progress").c_str(), "end");
+    const std::string progress = interop::last_value(out, "progress");
+    fail_unless_equals_string(progress.c_str(), "end");
     return guint(g_ascii_strtoull(interop::last_value(out, "frame").c_str(), nullptr, 10));
 }
 

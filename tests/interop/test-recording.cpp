@@ -43,7 +43,8 @@ GST_START_TEST(test_recording) {
         interop::run_clean({"ffmpeg", "-nostdin", "-v", "error", "-i", url, "-t", "2", "-f", "null",
                             "-", "-progress", "pipe:1"},
                            kToolLimitS);
-    fail_unless_equals_string(interop::last_value(progress, "progress").c_str(), "end");
+    const std::string last = interop::last_value(progress, "progress");
+    fail_unless_equals_string(last.c_str(), "end");
     const guint64 frames =
         g_ascii_strtoull(interop::last_value(progress, "frame").c_str(), nullptr, 10);
     fail_unless(frames >= 45, "%" G_GUINT64_FORMAT " frames decoded", frames);

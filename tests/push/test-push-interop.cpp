@@ -53,7 +53,8 @@ guint ffmpeg_decode(const std::vector<std::string> &input_args) {
     for (const char *arg : {"-f", "null", "-", "-progress", "pipe:1"})
         argv.emplace_back(arg);
     const std::string out = interop::run_clean(argv, kToolLimitS);
-    fail_unless_equals_string(interop::last_value(out, "progress").c_str(), "end");
+    const std::string progress = interop::last_value(out, "progress");
+    fail_unless_equals_string(progress.c_str(), "end");
     return guint(g_ascii_strtoull(interop::last_value(out, "frame").c_str(), nullptr, 10));
 }
 

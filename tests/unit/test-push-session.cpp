@@ -58,6 +58,14 @@ Session session(const std::string &location = "http://server:8080/pub",
 }
 
 void test_parse_url() {
+    /* A host GUri decodes into spaces or CR LF (e.g. from a redirect's
+     * Location) would inject into our request line and Host header. */
+    for (const char *hostile :
+         {"http://evil%0d%0aX-Injected%3a%201/pp", "http://a b/", "http://a%20b/pp"}) {
+        auto refused = wmstream::push::parse_url(hostile);
+        g_assert_false(refused.ok());
+        g_assert_true(refused.error().code == wmstream::Errc::InvalidName);
+    }
     Url url = *parse_url("http://server/pubpoint");
     g_assert_false(url.tls);
     g_assert_cmpstr(url.host.c_str(), ==, "server");

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Writes the seed corpus fuzz/corpus/<target>/ from the fixtures in tests/data/.
+
+    fuzz/make-corpus.py        (re)writes every seed; the output is deterministic
+
+http-request:  the captured FFmpeg/VLC/curl requests, unchanged, and the curl
+               one with the credentials curl -u viewer:pw sends (Basic, and
+               Digest answering the nonce fuzz-http-request.cpp's server issues).
+asf:           asfmux and FFmpeg output cut to the header and two packets, and
+               single packets holding a key-frame start (fuzz-asf.cpp reads a
+               bare packet with its fallback header).
+framing:       FFmpeg's asf_stream output cut to $H, three $D and the $E, in pull
+               framing and converted to push framing, fed whole and in pieces
+               (the input layout is described in fuzz-framing.cpp).
+push-response: push server answers written from [MS-WMHTTP] §4.8 and the
+               peercast-yt notes (docs/security.md lists them).
+"""
+import base64
+import hashlib
+import hmac
+import pathlib
+import shutil
+import struct
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+CORPUS = ROOT / "fuzz" / "corpus"
+
+PULL_MMS_HEADER = 8  # LocationId, Incarnation, AFFlags, PacketSize
+
+
+def frames(data):
+    """Splits a framed stream into (packet id, body) pairs."""
+    out = []
+    pos = 0
+    while pos + 4 <= len(data):
+        length = struct.unpack_from("<H", data, pos + 2)[0]
+        out.append((data[pos + 1 : pos + 2], data[pos + 4 : pos + 4 + length]))
+        pos += 4 + length
+    return out
+
+
+def frame(packet_id, body):
+    return b"$" + packet_id + struct.pack("<H", len(body)) + body
+
+
+def asfmux(name):
+    """Header bytes and data packets of an asfmux file (sizes from the fixture notes)."""
+    data = (DATA / name).read_bytes()
+    header_size = {"asfmux-wmv2.asf": 451, "asfmux-wmv2-wmav2.asf": 645}[name]
+    packet_size = 4800
+    body = data[header_size:]
+    return data[:header_size], [
+        body[i : i + packet_size] for i in range(0, len(body), packet_size)
+    ]
+
+
+def ffmpeg_asfs():
+    """Header bytes and data packets of the FFmpeg asf_stream fixture (pull framed)."""
+    parts = frames((DATA / "ffmpeg-wmv2-wmav2.asfs").read_bytes())
+    header = b"".join(body[PULL_MMS_HEADER:] for kind, body in parts if kind == b"H")
+    packets = [body[PULL_MMS_HEADER:] for kind, body in parts if kind == b"D"]
+    return header, packets
+
+
+def write(target, name, data):
+    (CORPUS / target / name).write_bytes(data)
+
+
+def md5(text):
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def http_request():
+    for path in sorted((DATA / "requests").glob("*.http")):
+        write("http-request", path.name, path.read_bytes())
+    # fuzz-http-request.cpp: realm "wmstream", user "viewer", password "pw",
+    # secret "fuzzing-secret", clock at 1000 s. lib/access.cpp's nonce is the
+    # 16-hex-digit issue time, then HMAC-SHA256(secret, time) cut to 32 digits.
+    curl = (DATA / "requests" / "curl-get.http").read_bytes().decode()
+    head = curl[: -len("\r\n")]
+    basic = base64.b64encode(b"viewer:pw").decode()
+    write("http-request", "curl-basic.http",
+          (head + f"Authorization: Basic {basic}\r\n\r\n").encode())
+    stamp = f"{1000 * 1000000:016x}"
+    nonce = stamp + hmac.new(b"fuzzing-secret", stamp.encode(), hashlib.sha256).hexdigest()[:32]
+    cnonce, nc = "MTIzNDU2Nzg5MA==", "00000001"
+    response = md5(":".join([md5("viewer:wmstream:pw"), nonce, nc, cnonce, "auth",
+                             md5("GET:/live")]))
+    digest = (f'Digest username="viewer", realm="wmstream", nonce="{nonce}", uri="/live", '
+              f'cnonce="{cnonce}", nc={nc}, qop=auth, response="{response}", algorithm=MD5')
+    write("http-request", "curl-digest.http",
+          (head + f"Authorization: {digest}\r\n\r\n").encode())
+
+
+def asf():
+    for name, stem in (("asfmux-wmv2.asf", "asfmux-wmv2"),
+                       ("asfmux-wmv2-wmav2.asf", "asfmux-wmv2-wmav2")):
+        header, packets = asfmux(name)
+        write("asf", stem + "-head", header + packets[0] + packets[1])
+    header, packets = ffmpeg_asfs()
+    write("asf", "ffmpeg-wmv2-wmav2-head", header + packets[0] + packets[1])
+    # Key frames begin in these packets (tests/data/README.md); some behind delta frames.
+    _, packets = asfmux("asfmux-wmv2.asf")
+    write("asf", "asfmux-wmv2-packet7", packets[7])
+    _, packets = asfmux("asfmux-wmv2-wmav2.asf")
+    write("asf", "asfmux-wmv2-wmav2-packet3", packets[3])
+    write("asf", "asfmux-wmv2-wmav2-packet6", packets[6])
+    _, packets = ffmpeg_asfs()
+    write("asf", "ffmpeg-wmv2-wmav2-packet6", packets[6])
+
+
+def framing():
+    parts = frames((DATA / "ffmpeg-asf-stream.framed").read_bytes())
+    cut = parts[:4] + parts[-1:]  # $H, three $D, $E
+    pull = b"".join(frame(kind, body) for kind, body in cut)
+    push = b"".join(
+        frame(kind, body[PULL_MMS_HEADER:] if kind in (b"H", b"D") else body)
+        for kind, body in cut
+    )
+
+    def seed(mode, sizes, stream):
+        return bytes([mode, len(sizes)]) + b"".join(struct.pack("<H", s) for s in sizes) + stream
+
+    write("framing", "pull-whole", seed(0, [], pull))
+    write("framing", "pull-pieces", seed(0, [1, 7, 300], pull))
+    write("framing", "push-whole", seed(1, [], push))
+    write("framing", "push-pieces", seed(1, [5, 0, 1000], push))
+
+
+def head(status_line, *fields):
+    return ("\r\n".join((status_line,) + fields) + "\r\n\r\n").encode()
+
+
+def push_response():
+    wms_204 = head(
+        "HTTP/1.1 204 No Content",
+        "Server: Cougar/9.5.5732.6324",
+        "Content-Length: 0",
+        "Date: Mon, 06 Jan 2025 10:00:00 GMT",
+        "Pragma: no-cache, timeout=60000",
+        "Cache-Control: no-cache",
+        "Set-Cookie: push-id=4124758405",
+        "Supported: com.microsoft.wm.srvppair, com.microsoft.wm.sswitch, "
+        "com.microsoft.wm.predstrm, com.microsoft.wm.fastcache, "
+        "com.microsoft.wm.startupprofile",
+    )
+    peercast_204 = head(
+        "HTTP/1.1 204 No Content",
+        "Server: Cougar/9.01.01.3814",
+        "Cache-Control: no-cache",
+        "Supported: com.microsoft.wm.srvppair, com.microsoft.wm.sswitch",
+        "Content-Length: 0",
+        "Connection: Keep-Alive",
+    )
+    write("push-response", "wms-setup-start", wms_204 + wms_204)
+    write("push-response", "peercast-setup", peercast_204)
+    write("push-response", "digest-401", head(
+        "HTTP/1.1 401 Unauthorized",
+        "Server: Cougar/9.01.01.3814",
+        'WWW-Authenticate: Digest realm="WMS", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c0", '
+        'qop="auth", algorithm=MD5',
+        "WWW-Authenticate: Basic realm=\"WMS\"",
+        "Content-Length: 0",
+    ) + head(
+        "HTTP/1.1 401 Unauthorized",
+        "Server: Cougar/9.01.01.3814",
+        'WWW-Authenticate: Digest realm="WMS", nonce="0e8b11d0f600bfb0c0dcd98b7102dd2f", '
+        'qop="auth", stale=true',
+    ) + wms_204)
+    write("push-response", "basic-401", head(
+        "HTTP/1.0 401 Unauthorized",
+        "Server: Rex/9.0.0.2980",
+        'WWW-Authenticate: Basic realm="pubpoint"',
+        "Connection: keep-alive",
+    ) + peercast_204)
+    write("push-response", "redirects", head(
+        "HTTP/1.1 302 Found",
+        "Server: Cougar/9.01.01.3814",
+        "Location: http://[::1]:8081/other?x=1",
+        "Content-Length: 0",
+    ) + head(
+        "HTTP/1.1 305 Use Proxy",
+        "Location: http://proxy.example:3128/",
+    ) + head(
+        "HTTP/1.1 307 Temporary Redirect",
+        "Location: ../relative/pubpoint",
+    ) + wms_204)
+    write("push-response", "interim-and-refusals", head(
+        "HTTP/1.1 100 Continue",
+    ) + wms_204 + head(
+        "HTTP/1.1 404 Not Found",
+        "Server: Cougar/9.01.01.3814",
+        "Content-Length: 0",
+    ) + head(
+        "HTTP/1.1 503 Service Unavailable",
+        "Retry-After: 5",
+        "Connection: close",
+    ))
+    write("push-response", "plain-web-server", head(
+        "HTTP/1.1 200 OK",
+        "Server: Apache/2.4.57 (Debian)",
+        "Content-Type: text/html",
+        "Content-Length: 45",
+        "Set-Cookie: push-id=1; Path=/; HttpOnly",
+    ))
+
+
+def main():
+    generators = {
+        "http-request": http_request,
+        "asf": asf,
+        "framing": framing,
+        "push-response": push_response,
+    }
+    for target, generate in generators.items():
+        shutil.rmtree(CORPUS / target, ignore_errors=True)
+        (CORPUS / target).mkdir(parents=True)
+        generate()
+
+
+if __name__ == "__main__":
+    main()
