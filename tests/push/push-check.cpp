@@ -326,4 +326,22 @@ std::vector<Bytes> LivePipeline::produced() const {
     return produced_;
 }
 
+std::string location(const Receiver &receiver, const std::string &path) {
+    return "location=" + receiver.url(path) + " ";
+}
+
+bool is_error(GstMessage *m) {
+    return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR;
+}
+
+bool is_warning(GstMessage *m) {
+    return GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING;
+}
+
+guint64 get_u64(GstElement *sink, const char *property) {
+    guint64 value = 0;
+    g_object_get(sink, property, &value, nullptr);
+    return value;
+}
+
 } // namespace pushtest

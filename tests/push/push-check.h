@@ -153,4 +153,12 @@ std::vector<Bytes> data_of(const Snapshot &snapshot);
 /** The $D payloads received, split into runs at every $H (one run per PushStart with $H). */
 std::vector<std::vector<Bytes>> runs_of(const Snapshot &snapshot);
 
+/** "location=URL " for a launch line pushing to @p receiver's @p path. */
+std::string location(const Receiver &receiver, const std::string &path = "/live");
+/** Message filters for the bus helpers. */
+bool is_error(GstMessage *m);
+bool is_warning(GstMessage *m);
+/** A guint64 property of @p sink. */
+guint64 get_u64(GstElement *sink, const char *property);
+
 } // namespace pushtest

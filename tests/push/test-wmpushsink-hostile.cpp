@@ -46,23 +46,6 @@ constexpr const char *kFastRetries = "retry-delay=20000000 max-retry-delay=40000
 constexpr const char *kAllButUnknownCa =
     "tls-validation-flags=bad-identity+not-activated+expired+revoked+insecure+generic-error ";
 
-std::string location(const Receiver &receiver) {
-    return "location=" + receiver.url() + " ";
-}
-
-bool is_error(GstMessage *m) {
-    return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR;
-}
-bool is_warning(GstMessage *m) {
-    return GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING;
-}
-
-guint64 get_u64(GstElement *sink, const char *property) {
-    guint64 value = 0;
-    g_object_get(sink, property, &value, nullptr);
-    return value;
-}
-
 /* The connection-failure details of a WARNING or ERROR. */
 const GstStructure *assert_connection_failure(GstMessage *message) {
     return assert_error(message, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,

@@ -33,23 +33,6 @@ constexpr guint kHResultConnectionFailure = 0xC00D0029;
 constexpr guint kHResultNoConnection = 0xC00D0005;
 constexpr const char *kFastRetries = "retry-delay=20000000 max-retry-delay=40000000 ";
 
-std::string location(const Receiver &receiver, const std::string &path = "/live") {
-    return "location=" + receiver.url(path) + " ";
-}
-
-bool is_error(GstMessage *m) {
-    return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR;
-}
-bool is_warning(GstMessage *m) {
-    return GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING;
-}
-
-guint64 get_u64(GstElement *sink, const char *property) {
-    guint64 value = 0;
-    g_object_get(sink, property, &value, nullptr);
-    return value;
-}
-
 /* ---- properties ---- */
 
 GST_START_TEST(test_properties) {
