@@ -238,6 +238,7 @@ enum {
     PROP_RECOVER_POLICY,
     PROP_TIMEOUT,
     PROP_FLUSH_INTERVAL,
+    PROP_REQUEST_TIMEOUT,
     PROP_BYTES_SERVED,
     PROP_SERVER_STATS,
     PROP_OPEN_FIREWALL,
@@ -887,6 +888,10 @@ static bool apply_setting(Settings &settings, guint prop_id, const GValue *value
         const auto interval_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
         return std::exchange(config.flush_interval_us, interval_us) != interval_us;
     }
+    case PROP_REQUEST_TIMEOUT: {
+        const auto timeout_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
+        return std::exchange(config.request_timeout_us, timeout_us) != timeout_us;
+    }
     case PROP_OPEN_FIREWALL: {
         const bool open = g_value_get_boolean(value);
         return std::exchange(settings.reach.open_firewall, open) != open;
@@ -1075,6 +1080,9 @@ static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue 
     case PROP_FLUSH_INTERVAL:
         g_value_set_uint64(value, static_cast<guint64>(config.flush_interval_us) * GST_USECOND);
         break;
+    case PROP_REQUEST_TIMEOUT:
+        g_value_set_uint64(value, static_cast<guint64>(config.request_timeout_us) * GST_USECOND);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
         break;
@@ -1238,6 +1246,13 @@ static void install_properties(GObjectClass *object_class) {
         "latency). Joins and headers are never delayed. Used from the next open "
         "(0..1000000000 ns, default 125000000 = 125 ms)",
         0, GST_SECOND, static_cast<guint64>(defaults.flush_interval_us) * GST_USECOND, rw);
+    properties[PROP_REQUEST_TIMEOUT] = g_param_spec_uint64(
+        "request-timeout", "Request timeout",
+        "Nanoseconds a connection has to send its complete request (at most 16 KiB and 100 "
+        "lines); slower or silent ones (slowloris) are closed. Used from the next open "
+        "(1000000..9223372036854775807 ns, default 10000000000 = 10 s)",
+        GST_MSECOND, G_MAXINT64, static_cast<guint64>(defaults.request_timeout_us) * GST_USECOND,
+        rw);
     properties[PROP_BYTES_SERVED] = g_param_spec_uint64(
         "bytes-served", "Bytes served",
         "Bytes sent to all clients since the sink opened, HTTP headers included "

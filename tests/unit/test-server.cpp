@@ -619,6 +619,26 @@ void test_application_decides() {
     g_assert_true(g_str_has_prefix(allowed.data.c_str(), "HTTP/1.0 200"));
 }
 
+/* A connection that sends half a request (slowloris), or nothing, is closed
+ * after request_timeout_us without an answer. */
+void test_request_timeout() {
+    Server server(nullptr);
+    ServerConfig config = loopback();
+    config.request_timeout_us = 300000;
+    auto port = server.open(config);
+    server.set_accepting(true);
+    TestClient silent(*port, "");
+    TestClient slow(*port, "GET / HTTP/1.0\r\nUser-Agent: NSPlayer/7.10.0.3059\r\n");
+    const int64_t start = g_get_monotonic_time();
+    silent.read_to_end();
+    slow.read_to_end();
+    g_assert_true(silent.eof);
+    g_assert_true(slow.eof);
+    g_assert_cmpuint(silent.data.size() + slow.data.size(), ==, 0);
+    /* Closed by the timeout, well before the clients' own 5 s one. */
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 4 * G_USEC_PER_SEC);
+}
+
 /* A client that stops reading while far more than its socket buffers is
  * pushed, then reads again. */
 struct StalledRun {
@@ -752,6 +772,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/server/slow-client-removed", test_slow_client_removed);
     g_test_add_func("/server/fd-exhaustion", test_fd_exhaustion);
     g_test_add_func("/server/address-filter", test_address_filter_at_accept);
+    g_test_add_func("/server/request-timeout", test_request_timeout);
     g_test_add_func("/server/credentials", test_credentials);
     g_test_add_func("/server/application-decides", test_application_decides);
     g_test_add_func("/server/hard-lag-limit-removes", test_hard_lag_limit_removes);
