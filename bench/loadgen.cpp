@@ -54,6 +54,8 @@ constexpr size_t kReadBuffer = 256 * 1024;
 constexpr int kConnectsPerIteration = 256;
 /** Events taken per epoll_wait. */
 constexpr int kMaxEvents = 1024;
+/** A kernel receive time further than this from the loop's clock is not used, µs. */
+constexpr int64_t kPlausibleStampUs = 10 * 1000000;
 /** A send-time step larger than this is a skip (the server moved the client forward), ms. */
 constexpr uint32_t kSkipMs = 1000;
 /** A client at or above this fraction of the stream rate keeps up. */
@@ -77,10 +79,20 @@ struct Options {
     std::string label;
 };
 
+int64_t to_us(const timespec &ts) {
+    return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
 int64_t now_us() {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+    return to_us(ts);
+}
+
+int64_t real_now_us() {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return to_us(ts);
 }
 
 void sleep_until(int64_t deadline_us) {
@@ -188,7 +200,9 @@ private:
     void on_event(Client &c, uint32_t events, int64_t now);
     void send_request(Client &c, int64_t now);
     void receive(Client &c, int64_t now);
-    void on_packet(Client &c, const PacketEvent &event, int64_t now, bool in_window);
+    /** @p arrived: when the bytes that completed the packet reached the client's socket. */
+    void on_packet(Client &c, const PacketEvent &event, int64_t now, int64_t arrived,
+                   bool in_window);
     void close_client(Client &c, Outcome outcome, int64_t now, int error_number = 0);
     void account_gap(Client &c, int64_t until);
 
@@ -205,6 +219,7 @@ private:
     sockaddr_in address_{};
     Histogram latency_;
     uint64_t latency_misses_ = 0;
+    int64_t real_minus_mono_us_ = 0; /**< CLOCK_REALTIME − CLOCK_MONOTONIC, per loop iteration */
     std::string setup_error_;
 };
 
@@ -219,6 +234,12 @@ void Worker::start_connect(Client &c, int64_t now) {
         errno != EINPROGRESS) {
         close_client(c, Outcome::ConnectFailed, now, errno);
         return;
+    }
+    if (timing_) {
+        /* Kernel receive times: the latency ends when a packet reaches the client's socket,
+         * not when this loop, busy with other clients on a shared core, gets to read it. */
+        const int on = 1;
+        setsockopt(c.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
     }
     c.phase = request_.empty() ? Phase::Receiving : Phase::Connecting;
     epoll_event ev{};
@@ -263,7 +284,8 @@ void Worker::account_gap(Client &c, int64_t until) {
         c.max_stall_us = std::max(c.max_stall_us, until - from);
 }
 
-void Worker::on_packet(Client &c, const PacketEvent &event, int64_t now, bool in_window) {
+void Worker::on_packet(Client &c, const PacketEvent &event, int64_t now, int64_t arrived,
+                       bool in_window) {
     if (!event.parsed)
         return;
     if (c.first_decodable_us < 0 && event.key_frame_start)
@@ -281,14 +303,21 @@ void Worker::on_packet(Client &c, const PacketEvent &event, int64_t now, bool in
     c.last_send_ms = event.send_time_ms;
     if (timing_) {
         if (auto render = timing_->render_time(event.send_time_ms))
-            latency_.add(now - *render);
+            latency_.add(arrived - *render);
         else
             ++latency_misses_;
     }
 }
 
 void Worker::receive(Client &c, int64_t now) {
-    const ssize_t n = recv(c.fd, buffer_.get(), kReadBuffer, 0);
+    iovec vector{buffer_.get(), kReadBuffer};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr message{};
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    const ssize_t n = recvmsg(c.fd, &message, 0);
     if (n == 0) {
         close_client(c, Outcome::ClosedByServer, now);
         return;
@@ -307,6 +336,18 @@ void Worker::receive(Client &c, int64_t now) {
     }
     c.last_rx_us = now;
     c.bytes += uint64_t(n);
+    /* For TCP the time is that of the last segment read: exact for the last packet
+     * completed here, late (never early) for the others. Without one (or an implausible
+     * one), the time this loop woke up. */
+    int64_t arrived = now;
+    for (cmsghdr *cm = CMSG_FIRSTHDR(&message); cm; cm = CMSG_NXTHDR(&message, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec ts;
+            std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+            const int64_t stamped = to_us(ts) - real_minus_mono_us_;
+            if (std::llabs(stamped - now) < kPlausibleStampUs)
+                arrived = stamped;
+        }
     /* Parse packets while the first decodable one is unknown, and inside the window. */
     const bool parse = c.first_decodable_us < 0 || in_window;
     const uint8_t *data = buffer_.get();
@@ -317,7 +358,7 @@ void Worker::receive(Client &c, int64_t now) {
         data += used;
         left -= used;
         if (event.ready)
-            on_packet(c, event, now, in_window);
+            on_packet(c, event, now, arrived, in_window);
     }
     if (c.check.failed())
         close_client(c, Outcome::Invalid, now);
@@ -371,6 +412,7 @@ void Worker::run() {
         const int timeout_ms = int(std::clamp<int64_t>((wake - now + 999) / 1000, 0, 100));
         const int count = epoll_wait(epoll_, events, kMaxEvents, timeout_ms);
         now = now_us();
+        real_minus_mono_us_ = real_now_us() - now;
         for (int i = 0; i < count; ++i) {
             Client &c = *static_cast<Client *>(events[i].data.ptr);
             if (c.fd >= 0)

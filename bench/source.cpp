@@ -284,7 +284,7 @@ int serve_pipeline(Source &source, const Options &options) {
 }
 
 int serve_floor(Source &source, const Options &options) {
-    int64_t interval_us = 100000;
+    int64_t interval_us = 125000;
     for (const auto &setting : options.settings) {
         if (setting.first != "flush-interval") {
             std::fprintf(stderr, "source: floor has no property '%s'\n", setting.first.c_str());

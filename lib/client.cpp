@@ -15,8 +15,6 @@ namespace {
 
 /** Bytes of packets fetched per refill: about 100 ms of a 4 Mbit/s stream. */
 constexpr size_t kBatchBytes = 64 * 1024;
-/** Segments handed to one vectored send. */
-constexpr size_t kMaxVectors = 128;
 /** Sends per wake-up before yielding to other clients. */
 constexpr int kMaxSendsPerWake = 8;
 /** A graceful close waits this long for the peer's EOF, µs. */
@@ -330,44 +328,83 @@ void Client::advance(size_t written) {
     }
 }
 
-void Client::flush() {
-    bool more_in_log = true; /* a refill that did not fill a batch took everything */
-    for (int sends = 0; sends < kMaxSendsPerWake; ++sends) {
-        if (out_.empty() && more_in_log && state_ == State::Streaming && !close_after_flush_)
-            more_in_log = refill();
-        if (state_ == State::Done)
-            return;
-        if (out_.empty()) {
-            watch_writable(false);
-            if (close_after_flush_)
-                begin_closing();
-            return;
-        }
+bool Client::ready_to_send(bool &more_in_log) {
+    if (out_.empty() && more_in_log && state_ == State::Streaming && !close_after_flush_)
+        more_in_log = refill();
+    if (state_ == State::Done)
+        return false;
+    if (out_.empty()) {
+        watch_writable(false);
+        if (close_after_flush_)
+            begin_closing();
+        return false;
+    }
+    return true;
+}
 
-        GOutputVector vectors[kMaxVectors];
-        size_t count = 0;
-        for (auto it = out_.begin(); it != out_.end() && count < kMaxVectors; ++it, ++count) {
-            const size_t skip = count == 0 ? out_offset_ : 0;
-            vectors[count].buffer = it->ptr() + skip;
-            vectors[count].size = it->len - skip;
-        }
-        g_autoptr(GError) error = nullptr;
-        const gssize n = transport_->send(vectors, count, &error);
-        if (n < 0) {
-            if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-                watch_writable(true);
-                return;
-            }
+size_t Client::gather(GOutputVector *vectors) const {
+    size_t count = 0;
+    for (auto it = out_.begin(); it != out_.end() && count < kMaxVectors; ++it, ++count) {
+        const size_t skip = count == 0 ? out_offset_ : 0;
+        vectors[count].buffer = it->ptr() + skip;
+        vectors[count].size = it->len - skip;
+    }
+    return count;
+}
+
+bool Client::sent(gssize n, const GError *error) {
+    if (n < 0) {
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            watch_writable(true);
+        else
             finish(peer_gone(error) ? RemoveReason::ClosedByPeer : RemoveReason::Error);
+        return false;
+    }
+    last_progress_us_ = g_get_monotonic_time();
+    bytes_sent_.fetch_add(uint64_t(n), std::memory_order_relaxed);
+    host_.count_sent(size_t(n));
+    advance(size_t(n));
+    return true;
+}
+
+void Client::flush() {
+    continue_flush(0, true);
+}
+
+void Client::continue_flush(int sends, bool more_in_log) {
+    for (; sends < kMaxSendsPerWake; ++sends) {
+        if (!ready_to_send(more_in_log))
             return;
-        }
-        last_progress_us_ = g_get_monotonic_time();
-        bytes_sent_.fetch_add(uint64_t(n), std::memory_order_relaxed);
-        host_.count_sent(size_t(n));
-        advance(size_t(n));
+        GOutputVector vectors[kMaxVectors];
+        const size_t count = gather(vectors);
+        g_autoptr(GError) error = nullptr;
+        if (!sent(transport_->send(vectors, count, &error), error))
+            return;
     }
     /* More to write: come back when the socket is writable, after other clients. */
     watch_writable(true);
+}
+
+size_t Client::prepare_round_send(GOutputVector *vectors) {
+    if (state_ != State::Streaming || write_watch_ || !transport_->send_from_any_thread()) {
+        wake();
+        return 0;
+    }
+    round_more_in_log_ = true;
+    return ready_to_send(round_more_in_log_) ? gather(vectors) : 0;
+}
+
+gssize Client::round_send(const GOutputVector *vectors, size_t count, GError **error) {
+    if (state_ == State::Done) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CLOSED, "client already removed");
+        return -1;
+    }
+    return transport_->send(vectors, count, error);
+}
+
+void Client::complete_round_send(gssize n, const GError *error) {
+    if (state_ != State::Done && sent(n, error))
+        continue_flush(1, round_more_in_log_);
 }
 
 void Client::wake() {

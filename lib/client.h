@@ -102,6 +102,24 @@ public:
     void wake();
     /** The application's answer to ClientHost::ask(). */
     void authorized(bool allowed);
+    /* A round served by several threads (ServerConfig::io_threads > 1) does
+     * what wake() does in three steps, so that only the sends run in parallel. */
+    /** Up to this many vectors per prepared send. */
+    static constexpr size_t kMaxVectors = 128;
+    /**
+     * Step 1, on the I/O thread: queue what is new and put the first send's
+     * buffers into @p vectors (kMaxVectors). @return their count; 0 when
+     * there is nothing to send in parallel (wake() then did its work).
+     */
+    size_t prepare_round_send(GOutputVector *vectors);
+    /**
+     * Step 2, on any thread while the I/O thread does nothing else: that send
+     * (Transport::send()); fails with G_IO_ERROR_CLOSED for a client removed
+     * since step 1.
+     */
+    gssize round_send(const GOutputVector *vectors, size_t count, GError **error);
+    /** Step 3, on the I/O thread: the send's result; goes on as wake() would. */
+    void complete_round_send(gssize n, const GError *error);
     /** Periodic check (≈1 s): request timeout, write timeout. */
     void tick(int64_t now_us);
     /** Close at once with @p reason (application disconnect, server close). */
@@ -143,6 +161,15 @@ private:
      *  (the log may have more). */
     bool refill();
     void flush();
+    /** Write until the socket is full or kMaxSendsPerWake sends (@p sends made already). */
+    void continue_flush(int sends, bool more_in_log);
+    /** Refill when empty; @return true when bytes wait to be sent. Otherwise the
+     *  client is idle (no writable watch) or closing. */
+    bool ready_to_send(bool &more_in_log);
+    /** The buffers of the next send, at most kMaxVectors. @return their count. */
+    size_t gather(GOutputVector *vectors) const;
+    /** Account a send's result; @return true when the next may follow at once. */
+    bool sent(gssize n, const GError *error);
     void drain_input();
     void finish_then_close(RemoveReason reason);
     void finish(RemoveReason reason);
@@ -183,8 +210,9 @@ private:
     uint64_t header_generation_ = 0;
     uint32_t data_counter_ = 0; /**< $D LocationId / AFFlags sequence of this Play */
     bool end_sent_ = false;
-    uint32_t client_id_ = 0; /**< Pragma client-id we assign (MS-WMSP §3.2.5.2) */
-    std::string user_;       /**< the authenticated viewer, "" without credentials */
+    bool round_more_in_log_ = false; /**< refill()'s answer between round steps 1 and 3 */
+    uint32_t client_id_ = 0;         /**< Pragma client-id we assign (MS-WMSP §3.2.5.2) */
+    std::string user_;               /**< the authenticated viewer, "" without credentials */
 
     const int64_t connected_mono_us_;
 

@@ -5,6 +5,7 @@
 #include "address.h"
 #include "asf.h"
 #include "client.h"
+#include "fork-join.h"
 #include "framing.h"
 #include "packet-log.h"
 #include "poller.h"
@@ -145,6 +146,10 @@ private:
     void pause_accepting(const GError *error);
     void watch_listener();
     static gboolean on_wake(gpointer self);
+    /** Serve one slice of the round: live_ from round_next_ on, kClientsPerDispatch at most. */
+    void serve_slice();
+    /** The same, with the sends spread over senders_. */
+    void serve_slice_parallel();
     static gboolean on_tick(gpointer self);
     static gboolean on_reap(gpointer self);
     static void on_resolved(GObject *resolver, GAsyncResult *result, gpointer data);
@@ -178,7 +183,6 @@ private:
     bool wake_pending_ = false;      /* Protected by lock_: a round is due at due_us_ */
     int64_t due_us_ = 0;             /* Protected by lock_ */
     bool in_round_ = false;          /* Protected by lock_: a round is being served in slices */
-    int64_t last_round_us_ = 0;      /* Protected by lock_: when the last round started */
 
     /* The I/O thread's own state. */
     ServerConfig io_config_; /* copy of config_, written before the thread starts */
@@ -193,6 +197,17 @@ private:
     std::unordered_map<uint64_t, GCancellable *> lookups_;
     std::vector<Client *> live_; /* every connected client, in no order (Client::live_index) */
     size_t round_next_ = 0;      /* the next of live_ the round being served reaches */
+    std::unique_ptr<ForkJoin> senders_; /* with io_threads > 1: the helpers of a round */
+    /** One prepared send of a round served by several threads. */
+    struct RoundSend {
+        Client *client;
+        size_t first; /* its vectors in round_vectors_ */
+        size_t count;
+        gssize result;
+        GError *error;
+    };
+    std::vector<RoundSend> round_sends_;
+    std::vector<GOutputVector> round_vectors_;
     uint64_t next_id_ = 1;
 
     /* Mutated on the I/O thread only; read under the lock elsewhere. */
@@ -263,6 +278,10 @@ Result<GSocket *> Server::Impl::make_listener(const ServerConfig &config) {
 Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     if (open_)
         return make_error(Errc::InvalidRequest, "The server is already open");
+    if (config.io_threads < 1 || config.io_threads > kMaxIoThreads)
+        return make_error(Errc::InvalidArgument, "io-threads must be 1 to " +
+                                                     std::to_string(kMaxIoThreads) + ", not " +
+                                                     std::to_string(config.io_threads));
     auto filter = access::AddressFilter::parse(config.allow, config.deny);
     if (!filter)
         return filter.error();
@@ -310,6 +329,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         g_source_attach(wake_source_, context_);
     }
     poller_ = std::make_unique<Poller>(context_);
+    if (config.io_threads > 1)
+        senders_ = std::make_unique<ForkJoin>(config.io_threads - 1);
     tick_source_ = g_timeout_source_new(200);
     g_source_set_callback(tick_source_, on_tick, this, nullptr);
     g_source_attach(tick_source_, context_);
@@ -375,6 +396,7 @@ void Server::Impl::close() {
         clients_.clear();
     }
     poller_.reset(); /* after the clients, whose watches it holds */
+    senders_.reset();
     if (reap_source_) {
         g_source_destroy(reap_source_);
         g_clear_pointer(&reap_source_, g_source_unref);
@@ -598,14 +620,16 @@ void Server::Impl::wake() {
         g_source_set_ready_time(wake_source_, 0);
 }
 
-/* Rounds start flush_interval_us apart (not that long after the first
- * packet following a round), so each write carries a full interval. */
+/* The first packet after a round has started waits flush_interval_us, and
+ * the packets that follow it join the same round: no packet waits longer,
+ * and a write carries the interval plus the gap before that first packet
+ * (~146 ms of stream at 125 ms and 24 packets/s), not less. */
 void Server::Impl::schedule_flush() {
     std::lock_guard<std::mutex> locker(lock_);
     if (!wake_source_ || wake_pending_)
         return; /* a round is already due and will see the new packet */
     wake_pending_ = true;
-    due_us_ = std::max(g_get_monotonic_time(), last_round_us_ + io_config_.flush_interval_us);
+    due_us_ = g_get_monotonic_time() + io_config_.flush_interval_us;
     if (!in_round_)
         g_source_set_ready_time(wake_source_, due_us_);
 }
@@ -621,19 +645,14 @@ gboolean Server::Impl::on_wake(gpointer self) {
         if (!impl->in_round_) {
             starting = impl->in_round_ = true;
             impl->wake_pending_ = false;
-            impl->last_round_us_ = g_get_monotonic_time();
         }
     }
     if (starting)
         impl->round_next_ = 0;
-    /* A client's wake() may remove it from live_ (or another one): re-check the bounds. */
-    for (size_t served = 0; served < kClientsPerDispatch && impl->round_next_ < impl->live_.size();
-         ++served) {
-        Client *client = impl->live_[impl->round_next_];
-        client->wake();
-        if (impl->round_next_ < impl->live_.size() && impl->live_[impl->round_next_] == client)
-            ++impl->round_next_;
-    }
+    if (impl->senders_)
+        impl->serve_slice_parallel();
+    else
+        impl->serve_slice();
     std::lock_guard<std::mutex> locker(impl->lock_);
     if (impl->round_next_ < impl->live_.size()) {
         g_source_set_ready_time(impl->wake_source_, 0);
@@ -643,6 +662,40 @@ gboolean Server::Impl::on_wake(gpointer self) {
             g_source_set_ready_time(impl->wake_source_, impl->due_us_);
     }
     return G_SOURCE_CONTINUE;
+}
+
+/* A client's wake() may remove it from live_ (or another one): re-check the bounds. */
+void Server::Impl::serve_slice() {
+    for (size_t served = 0; served < kClientsPerDispatch && round_next_ < live_.size(); ++served) {
+        Client *client = live_[round_next_];
+        client->wake();
+        if (round_next_ < live_.size() && live_[round_next_] == client)
+            ++round_next_;
+    }
+}
+
+/* Prepared on this thread, sent in parallel, completed here in order. A
+ * client removed meanwhile stays allocated until the reap (dead_), and its
+ * round_send() and complete_round_send() do nothing. */
+void Server::Impl::serve_slice_parallel() {
+    round_sends_.clear();
+    round_vectors_.resize(kClientsPerDispatch * Client::kMaxVectors);
+    for (size_t served = 0; served < kClientsPerDispatch && round_next_ < live_.size(); ++served) {
+        Client *client = live_[round_next_];
+        const size_t first = round_sends_.size() * Client::kMaxVectors;
+        if (const size_t count = client->prepare_round_send(&round_vectors_[first]))
+            round_sends_.push_back({client, first, count, 0, nullptr});
+        if (round_next_ < live_.size() && live_[round_next_] == client)
+            ++round_next_;
+    }
+    senders_->run(round_sends_.size(), [this](size_t i) {
+        RoundSend &send = round_sends_[i];
+        send.result = send.client->round_send(&round_vectors_[send.first], send.count, &send.error);
+    });
+    for (RoundSend &send : round_sends_) {
+        send.client->complete_round_send(send.result, send.error);
+        g_clear_error(&send.error);
+    }
 }
 
 gboolean Server::Impl::on_tick(gpointer self) {

@@ -27,6 +27,9 @@
 
 namespace wmstream {
 
+/** The most threads ServerConfig::io_threads may name. */
+constexpr unsigned kMaxIoThreads = 16;
+
 /** How a client is served. */
 enum class ClientProtocol {
     Wmsp, /**< MS-WMSP Play: $H, $D…, $E (application/x-mms-framed) */
@@ -113,6 +116,14 @@ struct ServerConfig {
      * latency, most CPU). Joins, headers and end of stream are never delayed.
      */
     int64_t flush_interval_us = 125000;
+    /**
+     * Threads that make a round's sends to plain-TCP clients, 1–16: the I/O
+     * thread and io_threads − 1 helpers. More threads shorten a round on a
+     * multi-core machine, and so the latency of the clients served last
+     * (with flush_interval_us = 0: the low-latency setting), for the cost of
+     * waking the helpers once per 512 clients; the sends are the same.
+     */
+    unsigned io_threads = 1;
 
     /** Only peers in these CIDR ranges may connect; empty = everyone (checked at accept). */
     std::vector<std::string> allow;

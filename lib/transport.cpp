@@ -77,6 +77,7 @@ public:
         }
         return n;
     }
+    bool send_from_any_thread() const override { return true; }
     std::unique_ptr<Watch> watch(Poller &poller, bool writable, Ready ready, void *data) override {
         return std::make_unique<PollerWatch>(
             poller.watch(g_socket_get_fd(socket_), writable, ready, data));
@@ -131,6 +132,7 @@ public:
         }
         return result == G_POLLABLE_RETURN_OK ? gssize(written) : -1;
     }
+    bool send_from_any_thread() const override { return false; }
     std::unique_ptr<Watch> watch(Poller &poller, bool writable, Ready ready, void *data) override {
         GSource *source = writable ? g_pollable_output_stream_create_source(output(), nullptr)
                                    : g_pollable_input_stream_create_source(input(), nullptr);

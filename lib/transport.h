@@ -46,6 +46,12 @@ public:
     virtual gssize receive(char *buffer, size_t size, GError **error) = 0;
     /** Bytes written from @p vectors (one vectored write); -1 with @p error as receive(). */
     virtual gssize send(const GOutputVector *vectors, size_t count, GError **error) = 0;
+    /**
+     * True when send() may run on another thread while the I/O thread waits
+     * for it (plain TCP: one sendmsg(2)); false for TLS, whose GIO stream
+     * belongs to the I/O thread.
+     */
+    virtual bool send_from_any_thread() const = 0;
     /** Keeps a readiness watch alive; destroying it stops the calls. */
     class Watch {
     public:

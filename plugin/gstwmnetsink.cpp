@@ -238,6 +238,7 @@ enum {
     PROP_RECOVER_POLICY,
     PROP_TIMEOUT,
     PROP_FLUSH_INTERVAL,
+    PROP_IO_THREADS,
     PROP_REQUEST_TIMEOUT,
     PROP_BYTES_SERVED,
     PROP_SERVER_STATS,
@@ -888,6 +889,10 @@ static bool apply_setting(Settings &settings, guint prop_id, const GValue *value
         const auto interval_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
         return std::exchange(config.flush_interval_us, interval_us) != interval_us;
     }
+    case PROP_IO_THREADS: {
+        const guint threads = g_value_get_uint(value);
+        return std::exchange(config.io_threads, threads) != threads;
+    }
     case PROP_REQUEST_TIMEOUT: {
         const auto timeout_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
         return std::exchange(config.request_timeout_us, timeout_us) != timeout_us;
@@ -1080,6 +1085,9 @@ static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue 
     case PROP_FLUSH_INTERVAL:
         g_value_set_uint64(value, static_cast<guint64>(config.flush_interval_us) * GST_USECOND);
         break;
+    case PROP_IO_THREADS:
+        g_value_set_uint(value, config.io_threads);
+        break;
     case PROP_REQUEST_TIMEOUT:
         g_value_set_uint64(value, static_cast<guint64>(config.request_timeout_us) * GST_USECOND);
         break;
@@ -1246,6 +1254,13 @@ static void install_properties(GObjectClass *object_class) {
         "latency). Joins and headers are never delayed. Used from the next open "
         "(0..1000000000 ns, default 125000000 = 125 ms)",
         0, GST_SECOND, static_cast<guint64>(defaults.flush_interval_us) * GST_USECOND, rw);
+    properties[PROP_IO_THREADS] = g_param_spec_uint(
+        "io-threads", "I/O threads",
+        "Threads that write to the clients in each round (the I/O thread and helpers). More "
+        "shorten a round on a multi-core machine, so the last clients of a round get new "
+        "packets sooner: the low-latency setting is flush-interval=0 io-threads=2. TLS "
+        "clients are always written by the I/O thread. Used from the next open",
+        1, wmstream::kMaxIoThreads, defaults.io_threads, rw);
     properties[PROP_REQUEST_TIMEOUT] = g_param_spec_uint64(
         "request-timeout", "Request timeout",
         "Nanoseconds a connection has to send its complete request (at most 16 KiB and 100 "

@@ -119,7 +119,7 @@ GST_START_TEST(test_defaults_and_ranges) {
     gint port = -1, current_port = -1, max_clients = 0, backlog = 0, protocol = -1;
     gboolean sync = TRUE;
     gchar *address = nullptr, *host_url = nullptr;
-    guint clients = 1;
+    guint clients = 1, io_threads = 0;
     guint64 timeout = 0, flush_interval = 0, bytes_served = 1;
     gint64 units_max = 0, units_soft_max = 0;
     GstFormat unit_format = GST_FORMAT_UNDEFINED;
@@ -129,8 +129,9 @@ GST_START_TEST(test_defaults_and_ranges) {
                  "host-url", &host_url, "num-clients", &clients, "units-max", &units_max,
                  "units-soft-max", &units_soft_max, "unit-format", &unit_format, "recover-policy",
                  &recover_policy, "timeout", &timeout, "flush-interval", &flush_interval,
-                 "bytes-served", &bytes_served, nullptr);
+                 "bytes-served", &bytes_served, "io-threads", &io_threads, nullptr);
     fail_unless_equals_int(port, 8080);
+    fail_unless_equals_int(io_threads, 1);
     fail_unless_equals_int(current_port, 0);
     fail_unless_equals_int(max_clients, 5);
     fail_unless_equals_int(backlog, 1024);

@@ -351,8 +351,12 @@ int align(const Reader &reader, size_t index, const Reader &reference, guint pac
     return 0;
 }
 
-GST_START_TEST(test_fanout_while_streaming) {
+/* 50 clients join a running stream at once; @p low_latency: with the low-latency setting
+ * (every packet written at once, the sends spread over two threads). */
+void fanout_while_streaming(bool low_latency) {
     LivePipeline pipeline(interop::kVideoPipeline);
+    if (low_latency)
+        g_object_set(pipeline.sink(), "flush-interval", guint64(0), "io-threads", 2u, nullptr);
     Added added;
     g_signal_connect(pipeline.sink(), "client-added", G_CALLBACK(Added::on_added), &added);
     guint packet_size = 0;
@@ -389,6 +393,15 @@ GST_START_TEST(test_fanout_while_streaming) {
     wait_all_gone(pipeline.sink());
     pipeline.assert_no_errors();
 }
+
+GST_START_TEST(test_fanout_while_streaming) {
+    fanout_while_streaming(false);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_fanout_low_latency) {
+    fanout_while_streaming(true);
+}
 GST_END_TEST;
 
 Suite *fanout_suite() {
@@ -398,6 +411,7 @@ Suite *fanout_suite() {
     suite_add_tcase(suite, tcase);
     tcase_add_test(tcase, test_fanout_before_data);
     tcase_add_test(tcase, test_fanout_while_streaming);
+    tcase_add_test(tcase, test_fanout_low_latency);
     return suite;
 }
 

@@ -465,19 +465,24 @@ void test_corrupt_packet_rejected() {
     g_assert_false(server.set_header(not_asf, sizeof not_asf).ok());
 }
 
-void test_many_clients_same_bytes() {
-    Server server(nullptr);
-    auto port = server.open(loopback(-1));
+/* Every one of @p count clients gets the same bytes, and one that leaves midway harms no other. */
+void serve_many(const ServerConfig &config, int count) {
+    Recorder events;
+    Server server(&events);
+    auto port = server.open(config);
+    g_assert_true(port.ok());
     server.set_accepting(true);
     g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
-    constexpr int kClients = 50;
     std::vector<std::unique_ptr<TestClient>> clients;
-    for (int i = 0; i < kClients; ++i)
+    for (int i = 0; i < count; ++i)
         clients.push_back(std::make_unique<TestClient>(*port, kHttpGet));
+    TestClient leaver(*port, kHttpGet);
     /* Wait until all are admitted, then stream. */
-    for (int i = 0; i < 500 && server.num_clients() < size_t(kClients); ++i)
+    for (int i = 0; i < 500 && server.num_clients() < size_t(count + 1); ++i)
         g_usleep(10000);
-    g_assert_cmpuint(server.num_clients(), ==, kClients);
+    g_assert_cmpuint(server.num_clients(), ==, count + 1);
+    push_all(server);
+    leaver.close();
     push_all(server);
     server.end_of_stream();
     for (auto &c : clients)
@@ -486,7 +491,34 @@ void test_many_clients_same_bytes() {
         g_assert_true(c->eof);
         g_assert_true(c->body() == clients[0]->body());
     }
-    g_assert_cmpuint(clients[0]->body().size(), >, fixture().header_size());
+    /* At least the second push whole (the first from its first key frame on). */
+    g_assert_cmpuint(clients[0]->body().size(), >,
+                     fixture().packets.size() * fixture().header.packet_size);
+    g_assert_true(events.wait_removed(size_t(count + 1)));
+}
+
+void test_many_clients_same_bytes() {
+    serve_many(loopback(-1), 50);
+}
+
+/* io_threads: the sends of a round run on three threads; packets go out one by one. */
+void test_parallel_sends_same_bytes() {
+    ServerConfig config = loopback(-1);
+    config.io_threads = 3;
+    config.flush_interval_us = 0;
+    serve_many(config, 300);
+}
+
+void test_io_threads_range() {
+    for (unsigned threads : {0u, kMaxIoThreads + 1}) {
+        Server server(nullptr);
+        ServerConfig config = loopback();
+        config.io_threads = threads;
+        auto result = server.open(config);
+        g_assert_false(result.ok());
+        g_assert_true(result.error().code == Errc::InvalidArgument);
+        g_assert_nonnull(std::strstr(result.error().message.c_str(), "io-threads"));
+    }
 }
 
 void test_slow_client_removed() {
@@ -769,6 +801,8 @@ int main(int argc, char **argv) {
     g_test_add_func("/server/header-change", test_header_change_sends_change_then_header);
     g_test_add_func("/server/corrupt-packet-rejected", test_corrupt_packet_rejected);
     g_test_add_func("/server/many-clients-same-bytes", test_many_clients_same_bytes);
+    g_test_add_func("/server/parallel-sends-same-bytes", test_parallel_sends_same_bytes);
+    g_test_add_func("/server/io-threads-range", test_io_threads_range);
     g_test_add_func("/server/slow-client-removed", test_slow_client_removed);
     g_test_add_func("/server/fd-exhaustion", test_fd_exhaustion);
     g_test_add_func("/server/address-filter", test_address_filter_at_accept);

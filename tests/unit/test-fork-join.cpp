@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lib/fork-join: every job runs exactly once, on the caller and the helpers. */
+#include "fork-join.h"
+
+#include <glib.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+using namespace wmstream;
+
+namespace {
+
+void test_every_job_once() {
+    for (unsigned helpers : {0u, 1u, 3u}) {
+        ForkJoin pool(helpers);
+        for (size_t count : {size_t(0), size_t(1), size_t(16), size_t(17), size_t(10000)}) {
+            /* Many batches in a row: a helper that wakes late must not run a stale one. */
+            for (int batch = 0; batch < 50; ++batch) {
+                std::vector<std::atomic<int>> calls(count);
+                pool.run(count, [&](size_t i) { calls[i].fetch_add(1); });
+                for (size_t i = 0; i < count; ++i)
+                    g_assert_cmpint(calls[i].load(), ==, 1);
+            }
+        }
+    }
+}
+
+void test_jobs_spread_over_threads() {
+    ForkJoin pool(1);
+    std::mutex lock;
+    std::set<std::thread::id> threads;
+    /* 64 jobs of 2 ms: the caller alone would need 128 ms, time enough for the helper to join. */
+    pool.run(64, [&](size_t) {
+        g_usleep(2000);
+        std::lock_guard<std::mutex> locker(lock);
+        threads.insert(std::this_thread::get_id());
+    });
+    g_assert_cmpuint(threads.size(), ==, 2);
+    g_assert_true(threads.count(std::this_thread::get_id()) == 1);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    g_test_init(&argc, &argv, nullptr);
+    g_test_add_func("/fork-join/every-job-once", test_every_job_once);
+    g_test_add_func("/fork-join/jobs-spread-over-threads", test_jobs_spread_over_threads);
+    return g_test_run();
+}
