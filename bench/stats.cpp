@@ -7,20 +7,20 @@
 namespace wmstream::bench {
 
 size_t Histogram::bucket_of(int64_t value) {
-    if (value < 64)
+    if (value < int64_t(kSub))
         return size_t(std::max<int64_t>(value, 0));
-    const int exponent = 63 - __builtin_clzll(uint64_t(value)); /* ≥ 6 */
-    if (exponent >= 40)
+    const int exponent = 63 - __builtin_clzll(uint64_t(value)); /* ≥ kSubBits */
+    if (exponent >= kMaxExponent)
         return kBuckets - 1;
-    const size_t sub = size_t(value >> (exponent - kSubBits)) & ((1u << kSubBits) - 1);
-    return 64 + size_t(exponent - 6) * 32 + sub;
+    const size_t sub = size_t(value >> (exponent - kSubBits)) & (kSub - 1);
+    return kSub + size_t(exponent - kSubBits) * kSub + sub;
 }
 
 int64_t Histogram::upper_bound_of(size_t bucket) {
-    if (bucket < 64)
+    if (bucket < kSub)
         return int64_t(bucket);
-    const int exponent = int((bucket - 64) / 32) + 6;
-    const int64_t sub = int64_t((bucket - 64) % 32);
+    const int exponent = int((bucket - kSub) / kSub) + kSubBits;
+    const int64_t sub = int64_t((bucket - kSub) % kSub);
     const int64_t step = int64_t(1) << (exponent - kSubBits);
     return (int64_t(1) << exponent) + (sub + 1) * step - 1;
 }

@@ -15,8 +15,8 @@ namespace wmstream::bench {
 
 /**
  * Histogram of non-negative integers (µs) with a relative error below
- * 1/32: values below 64 are exact, larger ones fall in 32 buckets per power
- * of two, up to 2^40.
+ * 1/128: values below 128 are exact, larger ones fall in 128 buckets per
+ * power of two, up to 2^40 (percentiles report a bucket's upper bound).
  */
 class Histogram {
 public:
@@ -29,8 +29,10 @@ public:
     int64_t percentile(double p) const;
 
 private:
-    static constexpr int kSubBits = 5;
-    static constexpr size_t kBuckets = 64 + (40 - 6) * 32;
+    static constexpr int kSubBits = 7;
+    static constexpr size_t kSub = size_t(1) << kSubBits;
+    static constexpr int kMaxExponent = 40;
+    static constexpr size_t kBuckets = kSub + (kMaxExponent - kSubBits) * kSub;
     static size_t bucket_of(int64_t value);
     static int64_t upper_bound_of(size_t bucket);
 

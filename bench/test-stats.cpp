@@ -29,7 +29,7 @@ void test_histogram_relative_error() {
         const double exact = 1000.0 * std::ceil(p * 1000);
         const double got = double(h.percentile(p));
         g_assert_cmpfloat(got, >=, exact);
-        g_assert_cmpfloat(got, <=, exact * (1 + 1.0 / 32));
+        g_assert_cmpfloat(got, <=, exact * (1 + 1.0 / 128));
     }
     g_assert_cmpint(h.percentile(1.0), ==, 1000000);
 }
