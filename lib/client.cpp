@@ -258,7 +258,7 @@ void Client::queue_header() {
     queue_bytes(header, bytes.data(), bytes.size());
 }
 
-void Client::queue_packet(const PacketRef &packet, bool join) {
+void Client::queue_packet(PacketRef packet, bool join) {
     const std::vector<uint8_t> &bytes =
         join && !packet->join_data.empty() ? packet->join_data : packet->data;
     if (request_.kind == wmsp::Kind::Play) {
@@ -268,11 +268,14 @@ void Client::queue_packet(const PacketRef &packet, bool join) {
         ++data_counter_;
         queue_inline(head, sizeof head);
     }
-    queue_bytes(packet, bytes.data(), bytes.size(), true);
+    queue_bytes(std::move(packet), bytes.data(), bytes.size(), true);
 }
 
 bool Client::refill() {
-    StreamHeaderRef header = host_.header();
+    /* The lock-free check first: the header rarely changes, refills happen every round. */
+    StreamHeaderRef header;
+    if (host_.header_generation() != header_generation_)
+        header = host_.header();
     if (header && header->generation != header_generation_) {
         if (request_.kind != wmsp::Kind::Play) {
             finish_then_close(RemoveReason::EndOfStream);
@@ -296,8 +299,8 @@ bool Client::refill() {
         skips_.fetch_add(1, std::memory_order_relaxed);
     size_t bytes = 0;
     for (size_t i = 0; i < fetched_.size(); ++i) {
-        queue_packet(fetched_[i], i == 0 && batch.joined);
         bytes += fetched_[i]->data.size();
+        queue_packet(std::move(fetched_[i]), i == 0 && batch.joined);
     }
     fetched_.clear();
     if (batch.end_of_stream && !end_sent_) {

@@ -54,6 +54,8 @@ public:
     virtual ~ClientHost() = default;
     /** The current header, or null before the first one. */
     virtual StreamHeaderRef header() = 0;
+    /** StreamHeader::generation of header() (0 without one), read without locking. */
+    virtual uint64_t header_generation() const = 0;
     /** Where a new client starts in the packet log. */
     virtual uint64_t join_point() = 0;
     /**
@@ -182,7 +184,7 @@ private:
     void begin_closing();
     void advance(size_t written);
     void queue_header();
-    void queue_packet(const PacketRef &packet, bool join);
+    void queue_packet(PacketRef packet, bool join);
 
     ClientHost &host_;
     const uint64_t id_;

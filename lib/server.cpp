@@ -115,6 +115,9 @@ public:
 
     /* ClientHost, called on the I/O thread. */
     StreamHeaderRef header() override;
+    uint64_t header_generation() const override {
+        return header_generation_.load(std::memory_order_acquire);
+    }
     uint64_t join_point() override;
     Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
                 std::vector<PacketRef> &packets) override;
@@ -175,7 +178,10 @@ private:
     mutable std::mutex lock_;
     ServerConfig config_;    /* Protected by lock_ */
     StreamHeaderRef header_; /* Protected by lock_ */
-    PacketLog log_;          /* Protected by lock_ */
+    /* header_'s generation, written under lock_ with it; generations never repeat. */
+    std::atomic<uint64_t> header_generation_{0};
+    uint64_t generations_ = 0; /* Protected by lock_: the last generation given */
+    PacketLog log_;            /* Protected by lock_ */
     std::optional<asf::TimeBase>
         time_base_;                  /* Protected by lock_: rebasing origins of this stream */
     bool eos_ = false;               /* Protected by lock_ */
@@ -876,8 +882,9 @@ Status Server::Impl::set_header(const uint8_t *data, size_t len) {
         header->info = std::move(*info);
         header->pull = framing::pull_header_packets(fixed->data(), fixed->size());
         header->raw = std::move(*fixed);
-        header->generation = header_ ? header_->generation + 1 : 1;
+        header->generation = ++generations_;
         header_ = std::move(header);
+        header_generation_.store(header_->generation, std::memory_order_release);
         /* Packets of the old header cannot follow the new one. */
         log_.clear();
         time_base_.reset();
@@ -941,6 +948,7 @@ void Server::Impl::end_of_stream() {
 void Server::Impl::clear_stream() {
     std::lock_guard<std::mutex> locker(lock_);
     header_.reset();
+    header_generation_.store(0, std::memory_order_release);
     log_.clear();
     time_base_.reset();
     eos_ = false;

@@ -52,7 +52,7 @@ private:
 
 class PlainTransport final : public Transport {
 public:
-    explicit PlainTransport(GSocket *socket) : socket_(socket) {}
+    explicit PlainTransport(GSocket *socket) : socket_(socket), fd_(g_socket_get_fd(socket)) {}
     ~PlainTransport() override { g_object_unref(socket_); }
 
     GSocket *socket() const override { return socket_; }
@@ -70,7 +70,7 @@ public:
         struct msghdr message = {};
         message.msg_iov = reinterpret_cast<struct iovec *>(const_cast<GOutputVector *>(vectors));
         message.msg_iovlen = count;
-        const ssize_t n = sendmsg(g_socket_get_fd(socket_), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+        const ssize_t n = sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             const int code = errno;
             g_set_error_literal(error, G_IO_ERROR, g_io_error_from_errno(code), g_strerror(code));
@@ -87,6 +87,7 @@ public:
 
 private:
     GSocket *socket_;
+    const int fd_; /* socket_'s, cached: send() is the hot path */
 };
 
 class TlsTransport final : public Transport {
