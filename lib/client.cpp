@@ -29,7 +29,7 @@ bool peer_gone(const GError *error) {
 } // namespace
 
 Client::Client(ClientHost &host, uint64_t id, std::unique_ptr<Transport> transport, Poller &poller)
-    : host_(host), id_(id), transport_(std::move(transport)), poller_(poller),
+    : host_(host), transport_(std::move(transport)), id_(id), poller_(poller),
       connected_mono_us_(g_get_monotonic_time()) {
     last_progress_us_ = connected_mono_us_;
     client_id_ = g_random_int_range(1, G_MAXINT32);

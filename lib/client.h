@@ -122,7 +122,8 @@ public:
     gssize round_send(const GOutputVector *vectors, size_t count, GError **error);
     /** Step 3, on the I/O thread: the send's result; goes on as wake() would. */
     void complete_round_send(gssize n, const GError *error);
-    /** Periodic check (≈1 s): request timeout, write timeout. */
+    /** Periodic check (a quarter of the shortest timeout, 20 ms – 1 s): request timeout,
+     *  write timeout, end of the linger after a graceful close. */
     void tick(int64_t now_us);
     /** Close at once with @p reason (application disconnect, server close). */
     void abort(RemoveReason reason);
@@ -186,44 +187,44 @@ private:
     void queue_header();
     void queue_packet(PacketRef packet, bool join);
 
+    /* Touched by every round, kept together: a round visits every client, and
+     * the lines it reads are the per-client cost on top of the send. */
     ClientHost &host_;
-    const uint64_t id_;
     std::unique_ptr<Transport> transport_;
-    Poller &poller_;
-    std::unique_ptr<Transport::Watch> read_watch_;
     std::unique_ptr<Transport::Watch> write_watch_;
-    GInetAddress *peer_address_ = nullptr;
-
     State state_ = State::ReadingRequest;
-    std::string request_bytes_;
-    wmsp::ClientRequest request_;
-    bool streaming_ = false;
     bool close_after_flush_ = false;
-    RemoveReason close_reason_ = RemoveReason::ClosedByPeer;
-    int64_t closing_since_us_ = 0;
-
-    std::deque<Segment> out_;
-    std::vector<PacketRef> fetched_; /**< refill()'s scratch, kept for its capacity */
-    size_t out_offset_ = 0;
-    int64_t last_progress_us_ = 0;
-
-    uint64_t next_seq_ = 0;
     bool need_key_ = false;
-    uint64_t header_generation_ = 0;
-    uint32_t data_counter_ = 0; /**< $D LocationId / AFFlags sequence of this Play */
     bool end_sent_ = false;
     bool round_more_in_log_ = false; /**< refill()'s answer between round steps 1 and 3 */
-    uint32_t client_id_ = 0;         /**< Pragma client-id we assign (MS-WMSP §3.2.5.2) */
-    std::string user_;               /**< the authenticated viewer, "" without credentials */
+    uint32_t data_counter_ = 0;      /**< $D LocationId / AFFlags sequence of this Play */
+    size_t out_offset_ = 0;
+    int64_t last_progress_us_ = 0;
+    uint64_t next_seq_ = 0;
+    uint64_t header_generation_ = 0;
+    std::deque<Segment> out_;
+    std::vector<PacketRef> fetched_; /**< refill()'s scratch, kept for its capacity */
+    std::atomic<uint64_t> bytes_sent_{0};
+    std::atomic<uint64_t> packets_sent_{0};
+    std::atomic<int64_t> lag_us_{0};
+    wmsp::ClientRequest request_; /* its kind first */
+
+    const uint64_t id_;
+    Poller &poller_;
+    std::unique_ptr<Transport::Watch> read_watch_;
+    GInetAddress *peer_address_ = nullptr;
+    std::string request_bytes_;
+    bool streaming_ = false;
+    RemoveReason close_reason_ = RemoveReason::ClosedByPeer;
+    int64_t closing_since_us_ = 0;
+    uint32_t client_id_ = 0; /**< Pragma client-id we assign (MS-WMSP §3.2.5.2) */
+    std::string user_;       /**< the authenticated viewer, "" without credentials */
 
     const int64_t connected_mono_us_;
 
     mutable std::mutex info_lock_;
-    ClientInfo info_; /* Protected by info_lock_ (strings); counters below are atomic */
-    std::atomic<uint64_t> bytes_sent_{0};
-    std::atomic<uint64_t> packets_sent_{0};
+    ClientInfo info_; /* Protected by info_lock_ (strings); the counters are atomic */
     std::atomic<uint64_t> skips_{0};
-    std::atomic<int64_t> lag_us_{0};
 };
 
 } // namespace wmstream

@@ -61,6 +61,15 @@ constexpr guint kAcceptPauseMs = 1000;
 /** How long close() lets cancelled name lookups complete, µs. */
 constexpr int64_t kLookupDrainUs = G_USEC_PER_SEC;
 
+/** How often every client's timeouts are checked, ms: a quarter of the shortest timeout, so
+ *  one is exceeded by at most 25 %, within 20 ms – 1 s (a tick touches every client). */
+guint tick_interval_ms(const ServerConfig &config) {
+    int64_t shortest = config.request_timeout_us;
+    if (config.timeout_us > 0)
+        shortest = std::min(shortest, config.timeout_us);
+    return guint(std::clamp<int64_t>(shortest / 4 / 1000, 20, 1000));
+}
+
 /** A GSource that dispatches when its ready time is set to 0 from any thread. */
 gboolean wake_dispatch(GSource *source, GSourceFunc callback, gpointer data) {
     g_source_set_ready_time(source, -1);
@@ -337,7 +346,7 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     poller_ = std::make_unique<Poller>(context_);
     if (config.io_threads > 1)
         senders_ = std::make_unique<ForkJoin>(config.io_threads - 1);
-    tick_source_ = g_timeout_source_new(200);
+    tick_source_ = g_timeout_source_new(tick_interval_ms(config));
     g_source_set_callback(tick_source_, on_tick, this, nullptr);
     g_source_attach(tick_source_, context_);
 
@@ -707,7 +716,13 @@ void Server::Impl::serve_slice_parallel() {
 gboolean Server::Impl::on_tick(gpointer self) {
     auto *impl = static_cast<Impl *>(self);
     const int64_t now = g_get_monotonic_time();
-    impl->for_each_client([now](Client &c) { c.tick(now); });
+    /* live_ itself, not a copy: a tick may remove its client (its place then holds another). */
+    for (size_t i = 0; i < impl->live_.size();) {
+        Client *client = impl->live_[i];
+        client->tick(now);
+        if (i < impl->live_.size() && impl->live_[i] == client)
+            ++i;
+    }
     return G_SOURCE_CONTINUE;
 }
 
