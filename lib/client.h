@@ -164,7 +164,8 @@ private:
      *  (the log may have more). */
     bool refill();
     void flush();
-    /** Write until the socket is full or kMaxSendsPerWake sends (@p sends made already). */
+    /** Write until the socket is full or kMaxSendsPerWake sends (@p sends made already);
+     *  @p more_in_log: false once a refill did not fill a batch (it took everything). */
     void continue_flush(int sends, bool more_in_log);
     /** Refill when empty; @return true when bytes wait to be sent. Otherwise the
      *  client is idle (no writable watch) or closing. */
