@@ -48,6 +48,9 @@ build() {
 # fuzz and sanitizer results); fails when a test failed or none ran. OK and
 # EXPECTEDFAIL count as passed; FAIL, TIMEOUT, ERROR and UNEXPECTEDPASS as
 # failed. A missing fuzz or sanitizer result file counts as one failure.
+# Each failure is named on a "failed: …" line (a failed meson test with the
+# last 40 lines of its output) just above the summary, so the end of a long
+# CI log still says which test failed and how.
 summarize() {
     python3 - "$testlog" "$security" "$fuzz_results" "$sanitize_results" <<'PY'
 import json
@@ -55,33 +58,44 @@ import pathlib
 import sys
 
 testlog, security, fuzz, sanitize = sys.argv[1:]
-passed = failed = skipped = 0
+passed = skipped = 0
+failures = []
+tails = []
 if pathlib.Path(testlog).exists():
     with open(testlog, encoding="utf-8") as log:
         for line in log:
             if not line.strip():
                 continue
-            result = json.loads(line).get("result")
+            test = json.loads(line)
+            result = test.get("result")
             if result in ("OK", "EXPECTEDFAIL"):
                 passed += 1
             elif result == "SKIP":
                 skipped += 1
             else:
-                failed += 1
+                tail = (test.get("stdout") or "").splitlines()[-40:]
+                failures.append(f"{test.get('name')} ({result})")
+                tails.append(tail)
 if security == "true":
     # fuzz: "<target> PASS|FAIL <executions>"; sanitize: "PASS|FAIL|SKIP <test>"
-    for path, column in ((fuzz, 1), (sanitize, 0)):
+    for path, column, kind in ((fuzz, 1, "fuzz"), (sanitize, 0, "sanitize")):
         if not pathlib.Path(path).exists():
-            failed += 1
+            failures.append(f"{kind}: no results ({path})")
             continue
         for line in pathlib.Path(path).read_text(encoding="utf-8").splitlines():
-            verdict = line.split()[column]
+            fields = line.split()
+            verdict = fields[column]
             if verdict == "PASS":
                 passed += 1
             elif verdict == "SKIP":
                 skipped += 1
             else:
-                failed += 1
+                failures.append(f"{kind}: {' '.join(fields[:2])}")
+for failure, tail in zip(failures, tails + [[]] * len(failures)):
+    print(f"failed: {failure}")
+    for line in tail:
+        print(f"    {line}")
+failed = len(failures)
 summary = f"{passed} passed, {failed} failed"
 if skipped:
     summary += f", {skipped} skipped"
