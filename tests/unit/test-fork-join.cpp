@@ -31,16 +31,25 @@ void test_every_job_once() {
 
 void test_jobs_spread_over_threads() {
     ForkJoin pool(1);
+    const std::thread::id caller = std::this_thread::get_id();
     std::mutex lock;
     std::set<std::thread::id> threads;
-    /* 64 jobs of 2 ms: the caller alone would need 128 ms, time enough for the helper to join. */
+    std::atomic<bool> helper_ran{false};
+    /* The caller's jobs wait (at most 10 s) until the helper has run one: on a
+     * loaded machine the helper may start late, but it must take part. */
     pool.run(64, [&](size_t) {
-        g_usleep(2000);
+        if (std::this_thread::get_id() == caller) {
+            const int64_t deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+            while (!helper_ran.load() && g_get_monotonic_time() < deadline)
+                g_usleep(1000);
+        } else {
+            helper_ran.store(true);
+        }
         std::lock_guard<std::mutex> locker(lock);
         threads.insert(std::this_thread::get_id());
     });
     g_assert_cmpuint(threads.size(), ==, 2);
-    g_assert_true(threads.count(std::this_thread::get_id()) == 1);
+    g_assert_true(threads.count(caller) == 1);
 }
 
 } // namespace
