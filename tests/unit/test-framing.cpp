@@ -28,9 +28,10 @@ Bytes load_data(const char *name) {
 
 /* @len bytes counting 0, 1, 2, … (mod 251, so fragment borders are visible). */
 Bytes pattern(size_t len) {
-    Bytes out(len);
+    Bytes out;
+    out.reserve(len);
     for (size_t i = 0; i < len; i++)
-        out[i] = static_cast<uint8_t>(i % 251);
+        out.push_back(static_cast<uint8_t>(i % 251));
     return out;
 }
 
