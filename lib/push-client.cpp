@@ -222,6 +222,8 @@ private:
     void on_written(size_t written);
     void finish_end();
     void fail_attempt(Failure failure, bool retryable);
+    /** A transient connection failure (NS_E_CONNECTION_FAILURE): retried after the backoff. */
+    void retry_connection(const std::string &what, const GError *io = nullptr);
     void fail_fatal(Failure failure);
     Failure make_failure(Error error, unsigned http_status = 0, const GError *io = nullptr) const;
     ClientStats stats_locked() const;
@@ -631,10 +633,8 @@ void Client::Impl::open_connection() {
     g_socket_client_connect_async(socket_client_, address, connection_->cancellable, on_connected,
                                   new Op{this, connection_});
     connect_timer_.arm(context_, config_.timeout_us, [this] {
-        fail_attempt(make_failure(make_error(Errc::ConnectionFailure,
-                                             "no connection to " + session_->url().to_string() +
-                                                 " within " + seconds(config_.timeout_us))),
-                     true);
+        retry_connection("no connection to " + session_->url().to_string() + " within " +
+                         seconds(config_.timeout_us));
     });
 }
 
@@ -686,11 +686,7 @@ void Client::Impl::on_connected(GObject *source, GAsyncResult *result, gpointer 
             failure.tls_errors = problems;
             self->fail_fatal(std::move(failure));
         } else {
-            self->fail_attempt(
-                self->make_failure(make_error(Errc::ConnectionFailure,
-                                              "cannot connect to " + where + ": " + error->message),
-                                   0, error),
-                true);
+            self->retry_connection("cannot connect to " + where + ": " + error->message, error);
         }
         return;
     }
@@ -700,12 +696,9 @@ void Client::Impl::on_connected(GObject *source, GAsyncResult *result, gpointer 
         self->phase_ = Phase::AwaitSetup;
         self->send(self->session_->setup_request());
         self->answer_timer_.arm(self->context_, self->config_.timeout_us, [self] {
-            self->fail_attempt(
-                self->make_failure(make_error(
-                    Errc::ConnectionFailure,
-                    self->session_->url().to_string() + " did not answer the PushSetup within " +
-                        seconds(self->config_.timeout_us) + self->unfinished_answer())),
-                true);
+            self->retry_connection(self->session_->url().to_string() +
+                                   " did not answer the PushSetup within " +
+                                   seconds(self->config_.timeout_us) + self->unfinished_answer());
         });
     } else {
         self->start_push();
@@ -730,11 +723,8 @@ void Client::Impl::flush() {
                                     G_PRIORITY_DEFAULT, connection_->cancellable, on_write_done,
                                     new Op{this, connection_});
     write_timer_.arm(context_, config_.timeout_us, [this] {
-        fail_attempt(
-            make_failure(make_error(Errc::ConnectionFailure, session_->url().to_string() +
-                                                                 " accepted no data for " +
-                                                                 seconds(config_.timeout_us))),
-            true);
+        retry_connection(session_->url().to_string() + " accepted no data for " +
+                         seconds(config_.timeout_us));
     });
 }
 
@@ -751,12 +741,9 @@ void Client::Impl::on_write_done(GObject *source, GAsyncResult *result, gpointer
     self->write_timer_.disarm();
     self->connection_->writing = false;
     if (!ok) {
-        self->fail_attempt(
-            self->make_failure(make_error(Errc::ConnectionFailure,
-                                          "connection to " + self->session_->url().to_string() +
-                                              " lost: " + error->message),
-                               0, error),
-            true);
+        self->retry_connection("connection to " + self->session_->url().to_string() +
+                                   " lost: " + error->message,
+                               error);
         return;
     }
     self->on_written(written);
@@ -790,13 +777,9 @@ void Client::Impl::on_written(size_t written) {
                 finish_end();
                 return;
             }
-            fail_attempt(
-                make_failure(make_error(Errc::ConnectionFailure,
-                                        session_->url().to_string() +
-                                            " did not answer the completed PushStart "
-                                            "within " +
-                                            seconds(config_.timeout_us) + unfinished_answer())),
-                true);
+            retry_connection(session_->url().to_string() +
+                             " did not answer the completed PushStart within " +
+                             seconds(config_.timeout_us) + unfinished_answer());
         });
         /* An answer or a close that came while the last bytes were written. */
         ConnectionRef connection = connection_;
@@ -845,12 +828,9 @@ void Client::Impl::on_read(GObject *source, GAsyncResult *result, gpointer data)
             self->finish_end();
             return;
         }
-        self->fail_attempt(
-            self->make_failure(make_error(Errc::ConnectionFailure,
-                                          "connection to " + self->session_->url().to_string() +
-                                              " lost: " + error->message),
-                               0, error),
-            true);
+        self->retry_connection("connection to " + self->session_->url().to_string() +
+                                   " lost: " + error->message,
+                               error);
         return;
     }
     if (n == 0) {
@@ -882,11 +862,8 @@ void Client::Impl::process_input() {
     while (connection == connection_) {
         Result<std::optional<Response>> answer = answers_.next();
         if (!answer) {
-            fail_attempt(
-                make_failure(make_error(Errc::ConnectionFailure,
-                                        session_->url().to_string() +
-                                            " sent a bad answer: " + answer.error().message)),
-                true);
+            retry_connection(session_->url().to_string() +
+                             " sent a bad answer: " + answer.error().message);
             return;
         }
         if (!answer->has_value())
@@ -989,9 +966,7 @@ void Client::Impl::on_closed_by_server() {
     }
     const char *when = phase_ == Phase::AwaitSetup ? " closed the connection without answering"
                                                    : " closed the connection";
-    fail_attempt(
-        make_failure(make_error(Errc::ConnectionFailure, session_->url().to_string() + when)),
-        true);
+    retry_connection(session_->url().to_string() + when);
 }
 
 void Client::Impl::start_push() {
@@ -1112,6 +1087,10 @@ void Client::Impl::finish_end() {
     changed_.notify_all();
     if (events_)
         events_->ended(snapshot);
+}
+
+void Client::Impl::retry_connection(const std::string &what, const GError *io) {
+    fail_attempt(make_failure(make_error(Errc::ConnectionFailure, what), 0, io), true);
 }
 
 void Client::Impl::fail_attempt(Failure failure, bool retryable) {
