@@ -115,6 +115,11 @@ std::string Authenticator::nonce(int64_t now_us) const {
     return std::string(stamp) + hmac(secret_, stamp).substr(0, 32);
 }
 
+/* The monotonic time a nonce of ours was issued at (its first 16 hex digits). */
+int64_t Authenticator::issued_at(const std::string &nonce) {
+    return int64_t(g_ascii_strtoull(nonce.substr(0, 16).c_str(), nullptr, 16));
+}
+
 bool Authenticator::nonce_valid(const std::string &nonce, int64_t now_us, bool *stale) const {
     *stale = false;
     if (nonce.size() != 48)
@@ -122,7 +127,7 @@ bool Authenticator::nonce_valid(const std::string &nonce, int64_t now_us, bool *
     const std::string stamp = nonce.substr(0, 16);
     if (!same(nonce.substr(16), hmac(secret_, stamp).substr(0, 32)))
         return false;
-    const int64_t issued = int64_t(g_ascii_strtoull(stamp.c_str(), nullptr, 16));
+    const int64_t issued = issued_at(nonce);
     if (now_us - issued > kNonceLifetimeUs || issued > now_us) {
         *stale = true;
         return false;
@@ -174,17 +179,44 @@ Verdict Authenticator::check_digest(const std::string &method, const std::string
     const std::string ha1 = md5(user_ + ":" + realm_ + ":" + password_);
     const std::string ha2 = md5(method + ":" + digest_uri);
     std::string expected;
-    if (qop.empty())
+    uint64_t nc = 0;
+    if (qop.empty()) {
         expected = md5(ha1 + ":" + nonce + ":" + ha2);
-    else if (qop == "auth")
-        expected = md5(ha1 + ":" + nonce + ":" + param(table, "nc") + ":" + param(table, "cnonce") +
-                       ":auth:" + ha2);
-    else
+    } else if (qop == "auth") {
+        const std::string count = param(table, "nc");
+        if (count.size() != 8 ||
+            !g_ascii_string_to_unsigned(count.c_str(), 16, 1, G_MAXUINT32, &nc, nullptr))
+            return Verdict::Bad;
+        expected =
+            md5(ha1 + ":" + nonce + ":" + count + ":" + param(table, "cnonce") + ":auth:" + ha2);
+    } else {
         return Verdict::Bad;
+    }
     const bool ok = (int(same(user, user_)) & int(same(response, expected))) != 0;
-    if (ok && user_out)
+    if (!ok)
+        return Verdict::Bad;
+    if (!first_use(nonce, nc, now_us))
+        return Verdict::Stale;
+    if (user_out)
         *user_out = user;
-    return ok ? Verdict::Ok : Verdict::Bad;
+    return Verdict::Ok;
+}
+
+bool Authenticator::first_use(const std::string &nonce, uint64_t nc, int64_t now_us) const {
+    std::lock_guard<std::mutex> locker(lock_);
+    if (now_us >= next_prune_us_) {
+        /* nonce_valid() refuses expired nonces before this is reached: forget them. */
+        for (auto it = used_.begin(); it != used_.end();)
+            it = now_us - it->second.issued_us > kNonceLifetimeUs ? used_.erase(it) : std::next(it);
+        next_prune_us_ = now_us + kNonceLifetimeUs / 10;
+    }
+    auto [entry, inserted] = used_.emplace(nonce, NonceUse{issued_at(nonce), nc});
+    if (inserted)
+        return true;
+    if (nc <= entry->second.nc)
+        return false;
+    entry->second.nc = nc;
+    return true;
 }
 
 Verdict Authenticator::check(const std::string &method, const std::string &uri,

@@ -14,7 +14,9 @@
 #include <gio/gio.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -50,7 +52,8 @@ private:
 enum class Verdict {
     Ok,      /**< valid credentials */
     Missing, /**< no (usable) Authorization header: challenge */
-    Stale,   /**< a Digest answer to an expired nonce: challenge with stale=true */
+    Stale,   /**< a Digest answer to an expired nonce, or a nonce count used before (a
+                  replay): challenge with stale=true */
     Bad,     /**< wrong user, password, realm or digest: refuse (counted) */
 };
 
@@ -69,7 +72,10 @@ public:
     /**
      * Check the Authorization header value @p authorization (null when
      * absent) of a request @p method @p uri at monotonic time @p now_us.
-     * @p user_out receives the user name on Ok.
+     * @p user_out receives the user name on Ok. A correct Digest answer is
+     * accepted once per nonce count: its nc must exceed every nc accepted
+     * before with that nonce (RFC 7616 §3.4 and §5.5; an answer without qop
+     * counts as nc 0, so once per nonce), else Stale. Thread-safe.
      */
     Verdict check(const std::string &method, const std::string &uri,
                   const std::string *authorization, int64_t now_us,
@@ -80,15 +86,27 @@ public:
 
 private:
     std::string nonce(int64_t now_us) const;
+    static int64_t issued_at(const std::string &nonce);
     bool nonce_valid(const std::string &nonce, int64_t now_us, bool *stale) const;
     Verdict check_basic(const std::string &credentials, std::string *user_out) const;
     Verdict check_digest(const std::string &method, const std::string &uri,
                          const std::string &params, int64_t now_us, std::string *user_out) const;
 
+    /** True (and @p nc recorded) when @p nc exceeds the last one accepted for @p nonce. */
+    bool first_use(const std::string &nonce, uint64_t nc, int64_t now_us) const;
+
     std::string realm_;
     std::string user_;
     std::string password_;
     std::string secret_;
+    struct NonceUse {
+        int64_t issued_us; /**< from the nonce's stamp */
+        uint64_t nc;       /**< the highest nonce count accepted */
+    };
+    mutable std::mutex lock_;
+    /* Protected by lock_: the nonces answered correctly, dropped some time after they expire. */
+    mutable std::map<std::string, NonceUse> used_;
+    mutable int64_t next_prune_us_ = 0; /* Protected by lock_ */
 };
 
 } // namespace wmstream::access

@@ -60,16 +60,21 @@ std::string nonce_of(const std::string &challenge) {
     return challenge.substr(at, challenge.find('"', at) - at);
 }
 
-/* An RFC 2617 / 7616 qop=auth answer, computed as a client would. */
+/* An RFC 2617 / 7616 qop=auth answer with nonce count @nc, computed as a client would;
+ * with an empty @nc, an RFC 2069 answer without qop. */
 std::string digest_answer(const std::string &user, const std::string &password,
                           const std::string &realm, const std::string &nonce,
-                          const std::string &method, const std::string &uri) {
+                          const std::string &method, const std::string &uri,
+                          const std::string &nc = "00000001") {
     const std::string ha1 = md5(user + ":" + realm + ":" + password);
     const std::string ha2 = md5(method + ":" + uri);
-    const std::string response = md5(ha1 + ":" + nonce + ":00000001:0a4f113b:auth:" + ha2);
-    return "Digest username=\"" + user + "\", realm=\"" + realm + "\", nonce=\"" + nonce +
-           "\", uri=\"" + uri + "\", qop=auth, nc=00000001, cnonce=\"0a4f113b\", response=\"" +
-           response + "\", algorithm=MD5";
+    const std::string common = "Digest username=\"" + user + "\", realm=\"" + realm +
+                               "\", nonce=\"" + nonce + "\", uri=\"" + uri + "\", ";
+    if (nc.empty())
+        return common + "response=\"" + md5(ha1 + ":" + nonce + ":" + ha2) + "\"";
+    const std::string response = md5(ha1 + ":" + nonce + ":" + nc + ":0a4f113b:auth:" + ha2);
+    return common + "qop=auth, nc=" + nc + ", cnonce=\"0a4f113b\", response=\"" + response +
+           "\", algorithm=MD5";
 }
 
 void test_basic() {
@@ -127,6 +132,48 @@ void test_digest() {
     g_assert_nonnull(std::strstr(auth.challenges(now, true)[0].c_str(), "stale=true"));
 }
 
+/* A correct answer replayed, or with a nonce count used before, is stale (RFC 7616 §5.5). */
+void test_digest_replay() {
+    Authenticator auth("wmstream", "viewer", "pw", "signing key");
+    const int64_t now = 5 * G_USEC_PER_SEC;
+    const std::string nonce = nonce_of(auth.challenges(now, false)[0]);
+    auto answer = [&](const std::string &nc) {
+        return digest_answer("viewer", "pw", "wmstream", nonce, "GET", "/live", nc);
+    };
+    auto verdict = [&](const std::string &authorization, int64_t at) {
+        return auth.check("GET", "/live", &authorization, at, nullptr);
+    };
+    g_assert_true(verdict(answer("00000001"), now) == Verdict::Ok);
+    g_assert_true(verdict(answer("00000001"), now + 1) == Verdict::Stale);
+    g_assert_true(verdict(answer("00000003"), now + 2) == Verdict::Ok);
+    g_assert_true(verdict(answer("00000002"), now + 3) == Verdict::Stale);
+    g_assert_true(verdict(answer("00000003"), now + 4) == Verdict::Stale);
+    g_assert_true(verdict(answer("0000000a"), now + 5) == Verdict::Ok);
+    /* Not 8 hex digits: refused, whatever the digest. */
+    for (const char *nc : {"1", "0000000g", "00000000", "100000000"})
+        g_assert_true(verdict(answer(nc), now + 6) == Verdict::Bad);
+    /* Another nonce counts on its own. */
+    const int64_t later = now + G_USEC_PER_SEC;
+    const std::string other = nonce_of(auth.challenges(later, false)[0]);
+    const std::string first =
+        digest_answer("viewer", "pw", "wmstream", other, "GET", "/live", "00000001");
+    g_assert_true(verdict(first, later) == Verdict::Ok);
+    /* Without qop (RFC 2069) there is no count: one use per nonce. */
+    const int64_t legacy_at = now + 2 * G_USEC_PER_SEC;
+    const std::string legacy_nonce = nonce_of(auth.challenges(legacy_at, false)[0]);
+    const std::string legacy =
+        digest_answer("viewer", "pw", "wmstream", legacy_nonce, "GET", "/live", "");
+    g_assert_true(verdict(legacy, legacy_at) == Verdict::Ok);
+    g_assert_true(verdict(legacy, legacy_at + 1) == Verdict::Stale);
+    /* Long after every nonce expired (and was forgotten), a fresh one is accepted. */
+    const int64_t much_later = now + 3 * Authenticator::kNonceLifetimeUs;
+    const std::string fresh = nonce_of(auth.challenges(much_later, false)[0]);
+    const std::string fresh_answer =
+        digest_answer("viewer", "pw", "wmstream", fresh, "GET", "/live", "00000001");
+    g_assert_true(verdict(fresh_answer, much_later) == Verdict::Ok);
+    g_assert_true(verdict(answer("0000000b"), much_later) == Verdict::Stale);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -134,5 +181,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/access/address-filter", test_address_filter);
     g_test_add_func("/access/basic", test_basic);
     g_test_add_func("/access/digest", test_digest);
+    g_test_add_func("/access/digest-replay", test_digest_replay);
     return g_test_run();
 }
