@@ -43,31 +43,6 @@ GstMessage *pop_element_message(GstBus *bus, const char *name) {
     return nullptr;
 }
 
-void check_error_message(GstMessage *message, GQuark domain, gint code, const char *condition,
-                         guint hresult) {
-    fail_unless(message != nullptr, "no error/warning message");
-    GError *error = nullptr;
-    const GstStructure *details = nullptr;
-    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
-        gst_message_parse_error(message, &error, nullptr);
-        gst_message_parse_error_details(message, &details);
-    } else {
-        fail_unless_equals_int(GST_MESSAGE_TYPE(message), GST_MESSAGE_WARNING);
-        gst_message_parse_warning(message, &error, nullptr);
-        gst_message_parse_warning_details(message, &details);
-    }
-    fail_unless(error != nullptr);
-    fail_unless(error->domain == domain, "domain %s", g_quark_to_string(error->domain));
-    fail_unless_equals_int(error->code, code);
-    fail_unless(error->message && *error->message, "no user text");
-    g_error_free(error);
-    fail_unless(details != nullptr, "no details structure");
-    fail_unless_equals_string(gst_structure_get_string(details, "condition"), condition);
-    guint value = 0;
-    fail_unless(gst_structure_get_uint(details, "hresult", &value));
-    fail_unless_equals_uint64(value, hresult);
-}
-
 /* ---- a lone sink with its own bus ---- */
 
 LoneSink::LoneSink() {

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include "error-check.h"
 #include "framing.h"
 
 #include <gio/gio.h>
@@ -48,9 +49,8 @@ bool starts_with(const std::string &text, const std::string &prefix);
 GstMessage *pop(GstBus *bus, GstMessageType types, gint64 timeout_us = kWaitUs);
 /** The next element message named @p name (others are dropped), or null. */
 GstMessage *pop_element_message(GstBus *bus, const char *name);
-/** Assert @p message (ERROR or WARNING) has @p domain/@p code and the condition in its details. */
-void check_error_message(GstMessage *message, GQuark domain, gint code, const char *condition,
-                         guint hresult);
+/* ERROR/WARNING checks shared with the other GstCheck tests (tests/common). */
+using wmtest::assert_error;
 
 /* ---- a lone sink with its own bus ---- */
 

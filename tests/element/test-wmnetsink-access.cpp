@@ -605,8 +605,8 @@ static void check_ranges_refused(const char *property, const char *ranges) {
     fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
                            GST_STATE_CHANGE_FAILURE);
     GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
-    check_error_message(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
-                        0x80070057u);
+    assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
+                 0x80070057u);
     gst_message_unref(error);
     fail_unless_equals_int(lone.current_port(), 0);
 }
@@ -1036,10 +1036,8 @@ GST_START_TEST(test_tls_bad_file) {
         fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
                                GST_STATE_CHANGE_FAILURE);
         GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
-        check_error_message(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
-                            0x80070057u);
-        const GstStructure *details = nullptr;
-        gst_message_parse_error_details(error, &details);
+        const GstStructure *details = assert_error(
+            error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG", 0x80070057u);
         fail_unless_equals_string(gst_structure_get_string(details, "file"), file.c_str());
         gst_message_unref(error);
         fail_unless_equals_int(lone.current_port(), 0);
@@ -1057,8 +1055,8 @@ GST_START_TEST(test_tls_certificate_without_key) {
     fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
                            GST_STATE_CHANGE_FAILURE);
     GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
-    check_error_message(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
-                        0x80070057u);
+    assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
+                 0x80070057u);
     gst_message_unref(error);
     fail_unless_equals_int(lone.current_port(), 0);
 }

@@ -266,10 +266,8 @@ GST_START_TEST(test_port_in_use) {
     fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
                            GST_STATE_CHANGE_FAILURE);
     GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
-    check_error_message(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_BUSY,
-                        "NS_E_NETWORK_RESOURCE_FAILURE", 0xC00D0028u);
-    const GstStructure *details = nullptr;
-    gst_message_parse_error_details(error, &details);
+    const GstStructure *details = assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_BUSY,
+                                               "NS_E_NETWORK_RESOURCE_FAILURE", 0xC00D0028u);
     guint detail_port = 0;
     fail_unless(gst_structure_get_uint(details, "port", &detail_port));
     fail_unless_equals_int(detail_port, port);
@@ -296,8 +294,8 @@ GST_START_TEST(test_bad_address) {
     fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
                            GST_STATE_CHANGE_FAILURE);
     GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
-    check_error_message(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
-                        0x80070057u);
+    assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
+                 0x80070057u);
     gst_message_unref(error);
     fail_unless_equals_int(lone.current_port(), 0);
 }
@@ -357,8 +355,8 @@ GST_START_TEST(test_refused_while_open) {
         change.set();
         fail_unless(change.unchanged(), "'%s' changed while open", change.name);
         GstMessage *warning = pop(lone.bus, GST_MESSAGE_WARNING);
-        check_error_message(warning, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-                            "NS_E_INVALID_REQUEST", 0xC00D002Bu);
+        assert_error(warning, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+                     "NS_E_INVALID_REQUEST", 0xC00D002Bu);
         GError *error = nullptr;
         gst_message_parse_warning(warning, &error, nullptr);
         fail_unless(std::strstr(error->message, change.name) != nullptr, "%s", error->message);
@@ -761,8 +759,8 @@ GST_START_TEST(test_corrupt_data) {
     gst_buffer_unref(corrupt);
 
     GstMessage *error = pop(fed.lone.bus, GST_MESSAGE_ERROR);
-    check_error_message(error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "NS_E_INVALID_DATA",
-                        0xC00D002Fu);
+    assert_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "NS_E_INVALID_DATA",
+                 0xC00D002Fu);
     gst_message_unref(error);
 
     /* No EOS came from upstream: the client gets the rest, then $E, then the end. */

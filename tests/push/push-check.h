@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include "error-check.h"
 #include "receiver.h"
 
 #include <gst/check/gstcheck.h>
@@ -66,15 +67,9 @@ private:
 /** Progress message of @p type with @p code ("connect"/"reconnect")? */
 bool is_progress(GstMessage *message, GstProgressType type, const char *code);
 
-/**
- * Assert @p message is an ERROR or WARNING with @p domain / @p code, a
- * user text, and @p condition / @p hresult in its details.
- * @return the details structure (borrowed).
- */
-const GstStructure *assert_error(GstMessage *message, GQuark domain, gint code,
-                                 const char *condition, guint hresult);
-/** The debug text of an ERROR or WARNING. */
-std::string debug_text(GstMessage *message);
+/* ERROR/WARNING checks shared with the other GstCheck tests (tests/common). */
+using wmtest::assert_error;
+using wmtest::debug_text;
 
 /** `appsrc name=src ! wmpushsink name=sink @p sink_properties`: exact control of the packets. */
 class AppPipeline {
