@@ -140,7 +140,7 @@ static GstBuffer *buffer_of(const Bytes &bytes) {
     return gst_buffer_new_memdup(bytes.data(), bytes.size());
 }
 
-static GstCaps *caps_with_header(const Bytes &header) {
+GstCaps *caps_with_header(const Bytes &header) {
     GstBuffer *buffer = buffer_of(header);
     GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_HEADER);
     GValue array = G_VALUE_INIT;

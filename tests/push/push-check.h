@@ -71,6 +71,9 @@ bool is_progress(GstMessage *message, GstProgressType type, const char *code);
 using wmtest::assert_error;
 using wmtest::debug_text;
 
+/** video/x-ms-asf caps with @p header as their streamheader (as asfmux sets them); owned. */
+GstCaps *caps_with_header(const Bytes &header);
+
 /** `appsrc name=src ! wmpushsink name=sink @p sink_properties`: exact control of the packets. */
 class AppPipeline {
 public:

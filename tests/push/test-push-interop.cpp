@@ -173,18 +173,7 @@ public:
 
 private:
     void set_header(const Bytes &header) {
-        GstBuffer *buffer = gst_buffer_new_memdup(header.data(), header.size());
-        GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_HEADER);
-        GValue array = G_VALUE_INIT;
-        GValue value = G_VALUE_INIT;
-        g_value_init(&array, GST_TYPE_ARRAY);
-        g_value_init(&value, GST_TYPE_BUFFER);
-        gst_value_set_buffer(&value, buffer);
-        gst_buffer_unref(buffer);
-        gst_value_array_append_and_take_value(&array, &value);
-        GstCaps *caps = gst_caps_new_empty_simple("video/x-ms-asf");
-        gst_caps_set_value(caps, "streamheader", &array);
-        g_value_unset(&array);
+        GstCaps *caps = caps_with_header(header);
         gst_app_src_set_caps(GST_APP_SRC(src_), caps);
         gst_caps_unref(caps);
     }
