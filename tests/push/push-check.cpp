@@ -108,10 +108,32 @@ bool is_progress(GstMessage *message, GstProgressType type, const char *code) {
     return actual == type && g_strcmp0(actual_code, code) == 0;
 }
 
+guint64 reported_drops(const Recorder &messages) {
+    guint64 reported = 0;
+    for (GstMessage *message : messages.all([](GstMessage *m) {
+             return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT &&
+                    gst_message_has_name(m, "wmpushsink-dropped");
+         })) {
+        guint64 count = 0;
+        fail_unless(gst_structure_get_uint64(gst_message_get_structure(message), "count", &count));
+        reported += count;
+    }
+    return reported;
+}
+
 void assert_no_violations(const Snapshot &snapshot) {
     for (const std::string &violation : snapshot.violations)
         g_printerr("receiver violation: %s\n", violation.c_str());
     fail_unless_equals_int(snapshot.violations.size(), 0);
+}
+
+Snapshot assert_delivered(LivePipeline &pipeline, const Receiver &receiver) {
+    pipeline.wait_eos();
+    pipeline.messages().assert_clean();
+    Snapshot snapshot = receiver.snapshot();
+    assert_no_violations(snapshot);
+    fail_unless_equals_int(snapshot.count('D'), pipeline.packets());
+    return snapshot;
 }
 
 std::vector<Bytes> data_of(const Snapshot &snapshot) {
@@ -134,7 +156,7 @@ std::vector<std::vector<Bytes>> runs_of(const Snapshot &snapshot) {
     return runs;
 }
 
-/* ---- AppPipeline ---- */
+/* ---- buffers and caps ---- */
 
 static GstBuffer *buffer_of(const Bytes &bytes) {
     return gst_buffer_new_memdup(bytes.data(), bytes.size());
@@ -155,6 +177,32 @@ GstCaps *caps_with_header(const Bytes &header) {
     g_value_unset(&array);
     return caps;
 }
+
+/* ---- a sink fed through a check src pad ---- */
+
+GstPad *start_src_pad(GstElement *sink, const Bytes &header) {
+    static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+        "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-ms-asf"));
+    GstPad *src = gst_check_setup_src_pad(sink, &src_template);
+    gst_pad_set_active(src, TRUE);
+    fail_unless_equals_int(gst_element_set_state(sink, GST_STATE_PLAYING), GST_STATE_CHANGE_ASYNC);
+    GstCaps *caps = gst_caps_new_empty_simple("video/x-ms-asf");
+    gst_check_setup_events(src, sink, caps, GST_FORMAT_TIME);
+    gst_caps_unref(caps);
+    GstBuffer *buffer = buffer_of(header);
+    GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_HEADER);
+    fail_unless_equals_int(gst_pad_push(src, buffer), GST_FLOW_OK);
+    return src;
+}
+
+void teardown_src_pad_sink(GstElement *sink, GstBus *bus) {
+    gst_check_teardown_src_pad(sink);
+    gst_bus_set_flushing(bus, TRUE);
+    gst_object_unref(bus);
+    gst_check_teardown_element(sink);
+}
+
+/* ---- AppPipeline ---- */
 
 AppPipeline::AppPipeline(const std::string &sink_properties) {
     const std::string description =

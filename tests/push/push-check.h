@@ -144,8 +144,24 @@ private:
     std::vector<Bytes> produced_; /* Protected by lock_ */
 };
 
+/**
+ * A check src pad (video/x-ms-asf) linked to @p sink, made by gst_check_setup_element():
+ * asserts the sink goes PLAYING asynchronously, then sends the caps and a time segment
+ * and asserts @p header (flagged HEADER) is accepted.
+ */
+GstPad *start_src_pad(GstElement *sink, const Bytes &header);
+/** Undo start_src_pad() and gst_check_setup_element() on @p sink (already NULL); @p bus is
+ *  the sink's own, flushed and released. */
+void teardown_src_pad_sink(GstElement *sink, GstBus *bus);
+
+/** The packets the wmpushsink-dropped messages recorded so far report, in all. */
+guint64 reported_drops(const Recorder &messages);
+
 /** Fail the test on any receiver violation (printing them). */
 void assert_no_violations(const Snapshot &snapshot);
+/** Wait for EOS, then assert a clean delivery: no ERROR or WARNING, no receiver violation,
+ *  every data packet of @p pipeline received. @return the receiver's snapshot. */
+Snapshot assert_delivered(LivePipeline &pipeline, const Receiver &receiver);
 /** The $D payloads received, in order. */
 std::vector<Bytes> data_of(const Snapshot &snapshot);
 /** The $D payloads received, split into runs at every $H (one run per PushStart with $H). */

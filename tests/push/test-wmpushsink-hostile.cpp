@@ -157,17 +157,7 @@ GST_START_TEST(test_never_reads) {
     /* Released before the teardown: its messages hold references to the sink. */
     auto recorder = std::make_unique<Recorder>(bus);
     Recorder &messages = *recorder;
-    GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                                                                GST_STATIC_CAPS("video/x-ms-asf"));
-    GstPad *src = gst_check_setup_src_pad(sink, &src_template);
-    gst_pad_set_active(src, TRUE);
-    fail_unless_equals_int(gst_element_set_state(sink, GST_STATE_PLAYING), GST_STATE_CHANGE_ASYNC);
-    GstCaps *caps = gst_caps_new_empty_simple("video/x-ms-asf");
-    gst_check_setup_events(src, sink, caps, GST_FORMAT_TIME);
-    gst_caps_unref(caps);
-    GstBuffer *header = gst_buffer_new_memdup(stream.header().data(), stream.header().size());
-    GST_BUFFER_FLAG_SET(header, GST_BUFFER_FLAG_HEADER);
-    fail_unless_equals_int(gst_pad_push(src, header), GST_FLOW_OK);
+    GstPad *src = start_src_pad(sink, stream.header());
 
     guint64 pushed = 0;
     gint64 longest_render = 0;
@@ -213,16 +203,7 @@ GST_START_TEST(test_never_reads) {
     /* Everything dropped was reported, and far more was pushed than the bound. */
     const guint64 dropped = get_u64(sink, "packets-dropped");
     fail_unless(dropped > 0);
-    guint64 reported = 0;
-    for (GstMessage *message : messages.all([](GstMessage *m) {
-             return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT &&
-                    gst_message_has_name(m, "wmpushsink-dropped");
-         })) {
-        guint64 count = 0;
-        fail_unless(gst_structure_get_uint64(gst_message_get_structure(message), "count", &count));
-        reported += count;
-    }
-    fail_unless_equals_uint64(reported, dropped);
+    fail_unless_equals_uint64(reported_drops(messages), dropped);
     fail_unless(pushed_stalled * LongStream::kPacketSize > 8 * bound_bytes);
 
     /* The session ends within the timeout: EOS is handled in the streaming thread. */
@@ -267,10 +248,7 @@ GST_START_TEST(test_never_reads) {
 
     gst_element_set_state(sink, GST_STATE_NULL);
     recorder.reset();
-    gst_check_teardown_src_pad(sink);
-    gst_bus_set_flushing(bus, TRUE);
-    gst_object_unref(bus);
-    gst_check_teardown_element(sink);
+    teardown_src_pad_sink(sink, bus);
 }
 GST_END_TEST;
 
@@ -311,12 +289,8 @@ GST_START_TEST(test_relaxed_unknown_ca) {
     receiver.start();
     LivePipeline pipeline(LivePipeline::video(25, location(receiver) + kAllButUnknownCa));
     pipeline.play();
-    pipeline.wait_eos();
-    pipeline.messages().assert_clean();
-    const Snapshot snapshot = receiver.snapshot();
-    assert_no_violations(snapshot);
+    assert_delivered(pipeline, receiver);
     fail_unless(pipeline.packets() > 0);
-    fail_unless_equals_int(snapshot.count('D'), pipeline.packets());
 }
 GST_END_TEST;
 
