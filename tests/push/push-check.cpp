@@ -351,4 +351,10 @@ guint64 get_u64(GstElement *sink, const char *property) {
     return value;
 }
 
+guint get_uint(GstElement *sink, const char *property) {
+    guint value = 0;
+    g_object_get(sink, property, &value, nullptr);
+    return value;
+}
+
 } // namespace pushtest

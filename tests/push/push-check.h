@@ -174,5 +174,7 @@ bool is_error(GstMessage *m);
 bool is_warning(GstMessage *m);
 /** A guint64 property of @p sink. */
 guint64 get_u64(GstElement *sink, const char *property);
+/** A guint property of @p sink. */
+guint get_uint(GstElement *sink, const char *property);
 
 } // namespace pushtest

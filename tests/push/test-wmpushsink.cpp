@@ -33,6 +33,32 @@ constexpr guint kHResultConnectionFailure = 0xC00D0029;
 constexpr guint kHResultNoConnection = 0xC00D0005;
 constexpr const char *kFastRetries = "retry-delay=20000000 max-retry-delay=40000000 ";
 
+/** End @p pipeline's stream and wait for its EOS, then assert no ERROR or WARNING and no
+ *  receiver violation. @return the receiver's snapshot. */
+Snapshot end_clean(AppPipeline &pipeline, const Receiver &receiver) {
+    pipeline.end_of_stream();
+    fail_unless(pipeline.messages().wait_type(GST_MESSAGE_EOS) != nullptr);
+    pipeline.messages().assert_clean();
+    Snapshot snapshot = receiver.snapshot();
+    assert_no_violations(snapshot);
+    return snapshot;
+}
+
+/** Give @p sink (unstarted) its own bus, assert READY fails with an ERROR of @p code in
+ *  GST_RESOURCE_ERROR with @p condition / @p hresult, then release @p sink. */
+void assert_ready_fails(GstElement *sink, gint code, const char *condition, guint hresult) {
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(sink, bus);
+    fail_unless_equals_int(gst_element_set_state(sink, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+    GstMessage *error = gst_bus_timed_pop_filtered(bus, kWaitUs * GST_USECOND, GST_MESSAGE_ERROR);
+    assert_error(error, GST_RESOURCE_ERROR, code, condition, hresult);
+    gst_message_unref(error);
+    gst_element_set_state(sink, GST_STATE_NULL);
+    gst_bus_set_flushing(bus, TRUE);
+    gst_object_unref(bus);
+    gst_object_unref(sink);
+}
+
 /* ---- properties ---- */
 
 GST_START_TEST(test_properties) {
@@ -220,11 +246,7 @@ GST_START_TEST(test_no_cookie_no_keepalive) {
     AppPipeline pipeline(location(receiver));
     pipeline.play(stream.header);
     pipeline.push_all(stream, 0, stream.packets.size());
-    pipeline.end_of_stream();
-    fail_unless(pipeline.messages().wait_type(GST_MESSAGE_EOS) != nullptr);
-    pipeline.messages().assert_clean();
-    const Snapshot snapshot = receiver.snapshot();
-    assert_no_violations(snapshot);
+    const Snapshot snapshot = end_clean(pipeline, receiver);
     fail_unless_equals_int(snapshot.starts().size(), 1);
     fail_if(snapshot.starts()[0]->connection == snapshot.setups()[0]->connection);
     fail_unless_equals_string(snapshot.starts()[0]->push_id.c_str(), "0");
@@ -243,11 +265,7 @@ GST_START_TEST(test_redirect) {
     AppPipeline pipeline(location(receiver, "/old"));
     pipeline.play(stream.header);
     pipeline.push_all(stream, 0, 4);
-    pipeline.end_of_stream();
-    fail_unless(pipeline.messages().wait_type(GST_MESSAGE_EOS) != nullptr);
-    pipeline.messages().assert_clean();
-    const Snapshot snapshot = receiver.snapshot();
-    assert_no_violations(snapshot);
+    const Snapshot snapshot = end_clean(pipeline, receiver);
     const auto setups = snapshot.setups();
     fail_unless_equals_int(setups.size(), 2);
     fail_unless_equals_string(setups[0]->path.c_str(), "/old");
@@ -290,13 +308,8 @@ void run_authenticated(const char *scheme) {
     AppPipeline pipeline(location(receiver) + "user-id=encoder user-pw=" + kPassword);
     pipeline.play(stream.header);
     pipeline.push_all(stream, 0, stream.packets.size());
-    pipeline.end_of_stream();
-    fail_unless(pipeline.messages().wait_type(GST_MESSAGE_EOS) != nullptr);
-    pipeline.messages().assert_clean();
+    const Snapshot snapshot = end_clean(pipeline, receiver);
     gst_debug_remove_log_function(capture_log);
-
-    const Snapshot snapshot = receiver.snapshot();
-    assert_no_violations(snapshot);
     /* 401 with the challenge, then the authorized PushSetup on a new connection. */
     const auto setups = snapshot.setups();
     fail_unless_equals_int(setups.size(), 2);
@@ -506,20 +519,9 @@ GST_END_TEST;
 GST_START_TEST(test_bad_url) {
     for (const char *url : {"ftp://127.0.0.1/pub", "http://", "not a url", ""}) {
         GstElement *sink = gst_element_factory_make("wmpushsink", nullptr);
-        GstBus *bus = gst_bus_new();
-        gst_element_set_bus(sink, bus);
         g_object_set(sink, "location", url, nullptr);
-        fail_unless_equals_int(gst_element_set_state(sink, GST_STATE_READY),
-                               GST_STATE_CHANGE_FAILURE);
-        GstMessage *error =
-            gst_bus_timed_pop_filtered(bus, kWaitUs * GST_USECOND, GST_MESSAGE_ERROR);
-        assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "NS_E_INVALID_NAME",
-                     kHResultInvalidName);
-        gst_message_unref(error);
-        gst_element_set_state(sink, GST_STATE_NULL);
-        gst_bus_set_flushing(bus, TRUE);
-        gst_object_unref(bus);
-        gst_object_unref(sink);
+        assert_ready_fails(sink, GST_RESOURCE_ERROR_NOT_FOUND, "NS_E_INVALID_NAME",
+                           kHResultInvalidName);
     }
 }
 GST_END_TEST;
@@ -531,19 +533,7 @@ GST_START_TEST(test_invalid_settings) {
             "wmpushsink name=sink location=http://127.0.0.1:1/pub " + settings;
         GstElement *sink = gst_parse_launch(description.c_str(), nullptr);
         fail_unless(sink != nullptr);
-        GstBus *bus = gst_bus_new();
-        gst_element_set_bus(sink, bus);
-        fail_unless_equals_int(gst_element_set_state(sink, GST_STATE_READY),
-                               GST_STATE_CHANGE_FAILURE);
-        GstMessage *error =
-            gst_bus_timed_pop_filtered(bus, kWaitUs * GST_USECOND, GST_MESSAGE_ERROR);
-        assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
-                     0x80070057);
-        gst_message_unref(error);
-        gst_element_set_state(sink, GST_STATE_NULL);
-        gst_bus_set_flushing(bus, TRUE);
-        gst_object_unref(bus);
-        gst_object_unref(sink);
+        assert_ready_fails(sink, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG", 0x80070057);
     }
 }
 GST_END_TEST;
@@ -603,14 +593,13 @@ GST_START_TEST(test_restart_resume) {
     fail_unless_equals_int(snapshot.count('H'), 2);
     fail_unless(data_of(snapshot) == stream.packets);
     fail_unless_equals_uint64(get_u64(pipeline.sink(), "packets-dropped"), 0);
-    guint reconnects = 0;
-    g_object_get(pipeline.sink(), "reconnects", &reconnects, nullptr);
-    fail_unless_equals_int(reconnects, 1);
+    fail_unless_equals_int(get_uint(pipeline.sink(), "reconnects"), 1);
     const auto connected = pipeline.messages().all([](GstMessage *m) {
         return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT &&
                gst_message_has_name(m, "wmpushsink-connected");
     });
     fail_unless_equals_int(connected.size(), 2);
+    guint reconnects = 0;
     fail_unless(
         gst_structure_get_uint(gst_message_get_structure(connected[1]), "reconnects", &reconnects));
     fail_unless_equals_int(reconnects, 1);
@@ -685,9 +674,7 @@ GST_START_TEST(test_dropped_connection) {
     fail_unless_equals_int(setups[1]->answer, 204);
     fail_unless_equals_int(snapshot.count('H'), 2);
     fail_unless(data_of(snapshot) == stream.packets);
-    guint reconnects = 0;
-    g_object_get(pipeline.sink(), "reconnects", &reconnects, nullptr);
-    fail_unless_equals_int(reconnects, 1);
+    fail_unless_equals_int(get_uint(pipeline.sink(), "reconnects"), 1);
 }
 GST_END_TEST;
 
@@ -735,9 +722,7 @@ GST_START_TEST(test_close_mid_stream) {
         previous_end = first + run.size();
     }
     fail_unless_equals_int(previous_end, produced.size());
-    guint reconnects = 0;
-    g_object_get(pipeline.sink(), "reconnects", &reconnects, nullptr);
-    fail_unless_equals_int(reconnects, 1);
+    fail_unless_equals_int(get_uint(pipeline.sink(), "reconnects"), 1);
 }
 GST_END_TEST;
 
@@ -830,11 +815,7 @@ GST_START_TEST(test_end_without_answer) {
     AppPipeline pipeline(location(receiver) + "timeout=60000000000");
     pipeline.play(stream.header);
     pipeline.push_all(stream, 0, stream.packets.size());
-    pipeline.end_of_stream();
-    fail_unless(pipeline.messages().wait_type(GST_MESSAGE_EOS) != nullptr);
-    pipeline.messages().assert_clean();
-    const Snapshot snapshot = receiver.snapshot();
-    assert_no_violations(snapshot);
+    const Snapshot snapshot = end_clean(pipeline, receiver);
     fail_unless_equals_int(snapshot.end_reasons().size(), 1);
     fail_unless(data_of(snapshot) == stream.packets);
 }
@@ -894,12 +875,8 @@ GST_START_TEST(test_header_change) {
     pipeline.push_all(video, 0, 5);
     pipeline.change_header(both.header);
     pipeline.push_all(both, 0, 4);
-    pipeline.end_of_stream();
-    fail_unless(pipeline.messages().wait_type(GST_MESSAGE_EOS) != nullptr);
-    pipeline.messages().assert_clean();
 
-    const Snapshot snapshot = receiver.snapshot();
-    assert_no_violations(snapshot);
+    const Snapshot snapshot = end_clean(pipeline, receiver);
     std::string order;
     for (const PacketRecord &packet : snapshot.packets)
         order += packet.id;
