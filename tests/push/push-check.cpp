@@ -121,6 +121,11 @@ guint64 reported_drops(const Recorder &messages) {
     return reported;
 }
 
+const GstStructure *assert_connection_failure(GstMessage *message) {
+    return assert_error(message, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
+                        "NS_E_CONNECTION_FAILURE", 0xC00D0029);
+}
+
 void assert_no_violations(const Snapshot &snapshot) {
     for (const std::string &violation : snapshot.violations)
         g_printerr("receiver violation: %s\n", violation.c_str());

@@ -71,6 +71,13 @@ bool is_progress(GstMessage *message, GstProgressType type, const char *code);
 using wmtest::assert_error;
 using wmtest::debug_text;
 
+/** Retry delays of 20 ms, then at most 40 ms, for a launch line: outages heal at once. */
+constexpr const char *kFastRetries = "retry-delay=20000000 max-retry-delay=40000000 ";
+
+/** Assert @p message is the ERROR or WARNING of a failed connection (RESOURCE OPEN_WRITE,
+ *  NS_E_CONNECTION_FAILURE). @return its details (borrowed). */
+const GstStructure *assert_connection_failure(GstMessage *message);
+
 /** video/x-ms-asf caps with @p header as their streamheader (as asfmux sets them); owned. */
 GstCaps *caps_with_header(const Bytes &header);
 

@@ -40,17 +40,9 @@ using namespace pushtest;
 
 namespace {
 
-constexpr guint kHResultConnectionFailure = 0xC00D0029;
-constexpr const char *kFastRetries = "retry-delay=20000000 max-retry-delay=40000000 ";
 /* Every check but unknown-ca: what a user sets to accept a self-signed certificate. */
 constexpr const char *kAllButUnknownCa =
     "tls-validation-flags=bad-identity+not-activated+expired+revoked+insecure+generic-error ";
-
-/* The connection-failure details of a WARNING or ERROR. */
-const GstStructure *assert_connection_failure(GstMessage *message) {
-    return assert_error(message, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
-                        "NS_E_CONNECTION_FAILURE", kHResultConnectionFailure);
-}
 
 GST_START_TEST(test_tls_validation_flags_property) {
     GstElement *sink = gst_element_factory_make("wmpushsink", nullptr);

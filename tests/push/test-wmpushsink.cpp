@@ -29,9 +29,7 @@ namespace {
 
 constexpr guint kHResultAccessDenied = 0x80070005;
 constexpr guint kHResultInvalidName = 0xC00D001C;
-constexpr guint kHResultConnectionFailure = 0xC00D0029;
 constexpr guint kHResultNoConnection = 0xC00D0005;
-constexpr const char *kFastRetries = "retry-delay=20000000 max-retry-delay=40000000 ";
 
 /** End @p pipeline's stream and wait for its EOS, then assert no ERROR or WARNING and no
  *  receiver violation. @return the receiver's snapshot. */
@@ -428,18 +426,14 @@ GST_START_TEST(test_server_error_budget) {
         LivePipeline::video(500, location(receiver) + "retries=2 " + kFastRetries));
     pipeline.play();
     GstMessage *error = pipeline.messages().wait(is_error);
-    const GstStructure *details =
-        assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
-                     "NS_E_CONNECTION_FAILURE", kHResultConnectionFailure);
+    const GstStructure *details = assert_connection_failure(error);
     guint attempt = 0;
     fail_unless(gst_structure_get_uint(details, "attempt", &attempt));
     fail_unless_equals_int(attempt, 3);
     const auto warnings = pipeline.messages().all(is_warning);
     fail_unless_equals_int(warnings.size(), 2);
     for (size_t i = 0; i < warnings.size(); i++) {
-        const GstStructure *warning_details =
-            assert_error(warnings[i], GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
-                         "NS_E_CONNECTION_FAILURE", kHResultConnectionFailure);
+        const GstStructure *warning_details = assert_connection_failure(warnings[i]);
         guint status = 0;
         fail_unless(gst_structure_get_uint(warning_details, "http-status", &status));
         fail_unless_equals_int(status, 500);
@@ -484,8 +478,7 @@ GST_START_TEST(test_plain_web_server) {
     LivePipeline pipeline(LivePipeline::video(500, location(receiver) + kFastRetries));
     pipeline.play();
     GstMessage *error = pipeline.messages().wait(is_error);
-    assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
-                 "NS_E_CONNECTION_FAILURE", kHResultConnectionFailure);
+    assert_connection_failure(error);
     const std::string text = debug_text(error);
     fail_unless(text.find("plain web server") != std::string::npos, "%s", text.c_str());
     fail_unless(text.find("Apache") != std::string::npos, "%s", text.c_str());
@@ -501,9 +494,7 @@ GST_START_TEST(test_refused) {
     LivePipeline pipeline(LivePipeline::video(500, where + "retries=0"));
     pipeline.play();
     GstMessage *error = pipeline.messages().wait(is_error);
-    const GstStructure *details =
-        assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
-                     "NS_E_CONNECTION_FAILURE", kHResultConnectionFailure);
+    const GstStructure *details = assert_connection_failure(error);
     fail_unless_equals_string(gst_structure_get_string(details, "host"), "127.0.0.1");
     guint detail_port = 0;
     fail_unless(gst_structure_get_uint(details, "port", &detail_port));
@@ -571,8 +562,7 @@ GST_START_TEST(test_restart_resume) {
 
     receiver.stop(true);
     GstMessage *warning = pipeline.messages().wait(is_warning);
-    assert_error(warning, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
-                 "NS_E_CONNECTION_FAILURE", kHResultConnectionFailure);
+    assert_connection_failure(warning);
     pipeline.push_all(stream, 8, stream.packets.size());
     receiver.start(port);
     fail_unless(pipeline.messages().wait([](GstMessage *m) {
@@ -754,8 +744,7 @@ GST_START_TEST(test_answer_timeout) {
         LivePipeline::video(25, location(receiver) + "timeout=300000000 " + kFastRetries));
     pipeline.play();
     GstMessage *warning = pipeline.messages().wait(is_warning);
-    assert_error(warning, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
-                 "NS_E_CONNECTION_FAILURE", kHResultConnectionFailure);
+    assert_connection_failure(warning);
     fail_unless(debug_text(warning).find("did not answer") != std::string::npos);
     pipeline.wait_eos();
     fail_unless_equals_int(pipeline.messages().count(GST_MESSAGE_ERROR), 0);
@@ -796,8 +785,7 @@ GST_START_TEST(test_end_while_away) {
     pipeline.push_all(stream, 4, 8);
     pipeline.end_of_stream();
     GstMessage *error = pipeline.messages().wait(is_error);
-    assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
-                 "NS_E_CONNECTION_FAILURE", kHResultConnectionFailure);
+    assert_connection_failure(error);
     fail_unless(debug_text(error).find("could not be delivered") != std::string::npos);
     fail_unless_equals_int(pipeline.messages().count(GST_MESSAGE_EOS), 0);
 }
@@ -924,8 +912,7 @@ GST_START_TEST(test_https_untrusted) {
     LivePipeline pipeline(LivePipeline::video(500, location(receiver) + kFastRetries));
     pipeline.play();
     GstMessage *error = pipeline.messages().wait(is_error);
-    assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
-                 "NS_E_CONNECTION_FAILURE", kHResultConnectionFailure);
+    assert_connection_failure(error);
     fail_unless(debug_text(error).find("TLS") != std::string::npos);
     fail_unless_equals_int(pipeline.messages().count(GST_MESSAGE_WARNING), 0);
 }
