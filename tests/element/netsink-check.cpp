@@ -66,6 +66,17 @@ gint LoneSink::current_port() const {
     return port;
 }
 
+void LoneSink::assert_ready_fails(gint code, const char *condition, guint hresult,
+                                  const std::function<void(const GstStructure *)> &check_details) {
+    fail_unless_equals_int(gst_element_set_state(sink, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+    GstMessage *error = pop(bus, GST_MESSAGE_ERROR);
+    const GstStructure *details = assert_error(error, GST_RESOURCE_ERROR, code, condition, hresult);
+    if (check_details)
+        check_details(details);
+    gst_message_unref(error);
+    fail_unless_equals_int(current_port(), 0);
+}
+
 /* ---- sockets ---- */
 
 GSocket *listen_on(guint16 port, GError **error) {

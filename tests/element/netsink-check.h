@@ -64,6 +64,13 @@ struct LoneSink {
     LoneSink &operator=(const LoneSink &) = delete;
 
     gint current_port() const;
+
+    /**
+     * Assert READY fails, posting an ERROR of @p code in GST_RESOURCE_ERROR with @p condition /
+     * @p hresult (passed to @p check_details when given), and leaves no port open.
+     */
+    void assert_ready_fails(gint code, const char *condition, guint hresult,
+                            const std::function<void(const GstStructure *)> &check_details = {});
 };
 
 /* ---- sockets ---- */

@@ -602,13 +602,7 @@ GST_END_TEST;
 static void check_ranges_refused(const char *property, const char *ranges) {
     LoneSink lone;
     g_object_set(lone.sink, property, ranges, nullptr);
-    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
-                           GST_STATE_CHANGE_FAILURE);
-    GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
-    assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
-                 0x80070057u);
-    gst_message_unref(error);
-    fail_unless_equals_int(lone.current_port(), 0);
+    lone.assert_ready_fails(GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG", 0x80070057u);
 }
 
 GST_START_TEST(test_invalid_range_fails_ready) {
@@ -1033,14 +1027,11 @@ GST_START_TEST(test_tls_bad_file) {
     for (const std::string &file : {files.dir + "/missing.pem", garbage}) {
         LoneSink lone;
         g_object_set(lone.sink, "tls-certificate-file", file.c_str(), nullptr);
-        fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
-                               GST_STATE_CHANGE_FAILURE);
-        GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
-        const GstStructure *details = assert_error(
-            error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG", 0x80070057u);
-        fail_unless_equals_string(gst_structure_get_string(details, "file"), file.c_str());
-        gst_message_unref(error);
-        fail_unless_equals_int(lone.current_port(), 0);
+        lone.assert_ready_fails(GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG", 0x80070057u,
+                                [&file](const GstStructure *details) {
+                                    fail_unless_equals_string(
+                                        gst_structure_get_string(details, "file"), file.c_str());
+                                });
     }
     g_remove(garbage.c_str());
 }
@@ -1052,13 +1043,7 @@ GST_START_TEST(test_tls_certificate_without_key) {
     TlsFiles files;
     LoneSink lone;
     g_object_set(lone.sink, "tls-certificate-file", files.cert.c_str(), nullptr);
-    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
-                           GST_STATE_CHANGE_FAILURE);
-    GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
-    assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
-                 0x80070057u);
-    gst_message_unref(error);
-    fail_unless_equals_int(lone.current_port(), 0);
+    lone.assert_ready_fails(GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG", 0x80070057u);
 }
 GST_END_TEST;
 

@@ -263,17 +263,14 @@ GST_START_TEST(test_port_in_use) {
 
     LoneSink lone;
     g_object_set(lone.sink, "port", gint(port), nullptr);
-    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
-                           GST_STATE_CHANGE_FAILURE);
-    GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
-    const GstStructure *details = assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_BUSY,
-                                               "NS_E_NETWORK_RESOURCE_FAILURE", 0xC00D0028u);
-    guint detail_port = 0;
-    fail_unless(gst_structure_get_uint(details, "port", &detail_port));
-    fail_unless_equals_int(detail_port, port);
-    fail_unless_equals_string(gst_structure_get_string(details, "address"), "127.0.0.1");
-    gst_message_unref(error);
-    fail_unless_equals_int(lone.current_port(), 0);
+    lone.assert_ready_fails(GST_RESOURCE_ERROR_BUSY, "NS_E_NETWORK_RESOURCE_FAILURE", 0xC00D0028u,
+                            [port](const GstStructure *details) {
+                                guint detail_port = 0;
+                                fail_unless(gst_structure_get_uint(details, "port", &detail_port));
+                                fail_unless_equals_int(detail_port, port);
+                                fail_unless_equals_string(
+                                    gst_structure_get_string(details, "address"), "127.0.0.1");
+                            });
     GstState state = GST_STATE_VOID_PENDING;
     gst_element_get_state(lone.sink, &state, nullptr, 0);
     fail_unless_equals_int(state, GST_STATE_NULL);
@@ -291,13 +288,7 @@ GST_START_TEST(test_bad_address) {
     LoneSink lone;
     /* TEST-NET-1 (RFC 5737): never a local address. */
     g_object_set(lone.sink, "address", "192.0.2.1", nullptr);
-    fail_unless_equals_int(gst_element_set_state(lone.sink, GST_STATE_READY),
-                           GST_STATE_CHANGE_FAILURE);
-    GstMessage *error = pop(lone.bus, GST_MESSAGE_ERROR);
-    assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG",
-                 0x80070057u);
-    gst_message_unref(error);
-    fail_unless_equals_int(lone.current_port(), 0);
+    lone.assert_ready_fails(GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG", 0x80070057u);
 }
 GST_END_TEST;
 
