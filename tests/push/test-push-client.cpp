@@ -153,6 +153,12 @@ void push_all(push::Client &client, const Stream &stream, size_t from = 0, size_
     }
 }
 
+/* Assert @p client starts with @p config and takes @p stream's header. */
+void start_streaming(push::Client &client, const push::ClientConfig &config, const Stream &stream) {
+    g_assert_true(client.start(config).ok());
+    g_assert_true(client.set_header(stream.header.data(), stream.header.size()).ok());
+}
+
 /* The $D payloads of @snapshot, in order. */
 std::vector<Bytes> data_of(const Snapshot &snapshot) {
     std::vector<Bytes> out;
@@ -171,8 +177,7 @@ void test_stream() {
     receiver.start();
     Events events;
     push::Client client(&events);
-    g_assert_true(client.start(config_for(receiver)).ok());
-    g_assert_true(client.set_header(stream.header.data(), stream.header.size()).ok());
+    start_streaming(client, config_for(receiver), stream);
     push_all(client, stream);
     g_assert_true(client.end_session().ok());
     g_assert_true(events.wait("ended"));
@@ -220,8 +225,7 @@ void test_filler() {
     push::Client client(&events);
     push::ClientConfig config = config_for(receiver);
     config.content_length = 20000;
-    g_assert_true(client.start(config).ok());
-    g_assert_true(client.set_header(stream.header.data(), stream.header.size()).ok());
+    start_streaming(client, config, stream);
     push_all(client, stream);
     g_assert_true(client.end_session().ok());
 
@@ -313,8 +317,7 @@ void test_restart() {
     ManualClock clock;
     Events events;
     push::Client client(&events, clock);
-    g_assert_true(client.start(config_for(receiver)).ok());
-    g_assert_true(client.set_header(stream.header.data(), stream.header.size()).ok());
+    start_streaming(client, config_for(receiver), stream);
     push_all(client, stream, 0, 10);
     g_assert_true(receiver.wait_for([](const Snapshot &s) { return s.count('D') == 10; }));
     const std::string first_id = receiver.snapshot().push_ids.at(0);
@@ -355,8 +358,7 @@ void test_resume_same_session() {
     ManualClock clock;
     Events events;
     push::Client client(&events, clock);
-    g_assert_true(client.start(config_for(receiver)).ok());
-    g_assert_true(client.set_header(stream.header.data(), stream.header.size()).ok());
+    start_streaming(client, config_for(receiver), stream);
     push_all(client, stream, 0, 5);
     g_assert_true(receiver.wait_for([](const Snapshot &s) { return s.count('D') == 5; }));
     receiver.drop_connections();
@@ -498,8 +500,7 @@ void test_hostile_status_lines() {
         ManualClock clock;
         Events events;
         push::Client client(&events, clock);
-        g_assert_true(client.start(config_for(receiver)).ok());
-        g_assert_true(client.set_header(stream.header.data(), stream.header.size()).ok());
+        start_streaming(client, config_for(receiver), stream);
         g_assert_true(events.wait("attempt-failed"));
         const std::string text = failure_text(events, 0);
         g_assert_true(contains(text, " sent a bad answer: "));
