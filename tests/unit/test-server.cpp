@@ -189,6 +189,13 @@ void push_all(Server &server) {
         g_assert_true(server.push_packet(packet.data(), packet.size()).ok());
 }
 
+/** Let @p server accept clients; assert it takes the fixture's header and every fixture packet. */
+void serve_fixture(Server &server) {
+    server.set_accepting(true);
+    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
+    push_all(server);
+}
+
 /** Indices of the fixture packets that begin a key frame. */
 std::vector<size_t> key_frames() {
     std::vector<size_t> keys;
@@ -276,9 +283,7 @@ void test_http_client_gets_raw_asf_from_key_frame() {
     Recorder events;
     Server server(&events);
     auto port = server.open(loopback());
-    server.set_accepting(true);
-    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
-    push_all(server);
+    serve_fixture(server);
 
     TestClient client(*port, kHttpGet);
     const size_t key = newest_key_frame();
@@ -342,9 +347,7 @@ std::vector<framing::Packet> read_frames(const std::string &body) {
 void test_wmsp_play_framing_and_eos() {
     Server server(nullptr);
     auto port = server.open(loopback());
-    server.set_accepting(true);
-    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
-    push_all(server);
+    serve_fixture(server);
     TestClient client(*port, kPlay);
     const size_t packets = fixture().packets.size() - newest_key_frame();
     client.read_at_least(fixture().header_size() + 12 +
@@ -426,9 +429,7 @@ void test_disconnect_keeps_port() {
 void test_header_change_sends_change_then_header() {
     Server server(nullptr);
     auto port = server.open(loopback());
-    server.set_accepting(true);
-    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
-    push_all(server);
+    serve_fixture(server);
     TestClient client(*port, kPlay);
     client.read_at_least(600);
     /* A different header: same layout, another preroll. */
@@ -685,9 +686,7 @@ StalledRun run_stalled_client(ServerConfig config) {
     Server server(&events);
     config.timeout_us = 0;
     auto port = server.open(config);
-    server.set_accepting(true);
-    g_assert_true(server.set_header(fixture().header_bytes(), fixture().header_size()).ok());
-    push_all(server);
+    serve_fixture(server);
     TestClient stalled(*port, kHttpGet);
     g_assert_true(events.wait_added(1));
     for (int round = 0; round < 200; ++round)
