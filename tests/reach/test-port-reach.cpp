@@ -93,27 +93,26 @@ void test_loopback() {
         g_assert_false(wmstream::is_loopback_address(address));
 }
 
+/* Assert @p opener refuses a Config without a port, opens port 8554 of 127.0.0.1, refuses a
+ * second open while open, and closes twice (idempotent). */
+template <typename Config, typename Opener>
+void check_arguments(Opener &opener) {
+    Config config;
+    g_assert_true(opener.open(config).error().code == wmstream::Errc::InvalidArgument);
+    config.port = 8554;
+    config.bind_address = "127.0.0.1";
+    g_assert_true(opener.open(config).ok());
+    g_assert_true(opener.open(config).error().code == wmstream::Errc::InvalidRequest);
+    opener.close();
+    opener.close();
+}
+
 void test_arguments() {
     Reports reports;
     wmstream::Firewall firewall(&reports);
-    wmstream::FirewallConfig config;
-    g_assert_true(firewall.open(config).error().code == wmstream::Errc::InvalidArgument);
-    config.port = 8554;
-    config.bind_address = "127.0.0.1";
-    g_assert_true(firewall.open(config).ok());
-    g_assert_true(firewall.open(config).error().code == wmstream::Errc::InvalidRequest);
-    firewall.close();
-    firewall.close(); /* idempotent */
-
+    check_arguments<wmstream::FirewallConfig>(firewall);
     wmstream::PortMapper mapper(&reports);
-    wmstream::PortMappingConfig mapping;
-    g_assert_true(mapper.open(mapping).error().code == wmstream::Errc::InvalidArgument);
-    mapping.port = 8554;
-    mapping.bind_address = "127.0.0.1";
-    g_assert_true(mapper.open(mapping).ok());
-    g_assert_true(mapper.open(mapping).error().code == wmstream::Errc::InvalidRequest);
-    mapper.close();
-    mapper.close();
+    check_arguments<wmstream::PortMappingConfig>(mapper);
 }
 
 /* A loopback listener: nothing is asked, Unavailable comes from the worker. */
