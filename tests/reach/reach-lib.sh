@@ -97,6 +97,16 @@ add_netns() {
     printf -v "$1" '%s' "$name"
 }
 
+# add_veth NS_A IF_A CIDR_A NS_B IF_B CIDR_B: a veth pair from IF_A in NS_A
+# to IF_B in NS_B, each end with its address and up.
+add_veth() {
+    ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+    ip -n "$1" addr add "$3" dev "$2"
+    ip -n "$4" addr add "$6" dev "$5"
+    ip -n "$1" link set "$2" up
+    ip -n "$4" link set "$5" up
+}
+
 # start_daemon NAME COMMAND...: runs COMMAND in the background (its output in
 # $work/NAME.log) and records its PID for clean-up. Use `exec`-ing wrappers
 # only (ip netns exec, env, setpriv) so that the PID is the daemon's.

@@ -46,11 +46,7 @@ require_command ip iproute2
 # ---- namespaces: fw (the host running wmnetsink and firewalld) and peer
 add_netns fw
 add_netns peer
-ip link add fw0 netns "$fw" type veth peer name peer0 netns "$peer"
-ip -n "$fw" addr add 10.200.0.1/24 dev fw0
-ip -n "$peer" addr add 10.200.0.2/24 dev peer0
-ip -n "$fw" link set fw0 up
-ip -n "$peer" link set peer0 up
+add_veth "$fw" fw0 10.200.0.1/24 "$peer" peer0 10.200.0.2/24
 
 # ---- a private system bus: every uid may connect (the non-root case)
 cat >"$work/bus.conf" <<EOF
@@ -99,15 +95,30 @@ query_port() {
     firewall-cmd --query-port="$1/tcp" 2>/dev/null || true
 }
 
+# open_rule NAME PORT: driver NAME on PORT with open-firewall=true goes READY
+# and reports its rule opened.
+open_rule() {
+    driver_start "$1" "$fw" port="$2" open-firewall=true
+    driver_ready "$1"
+    wait_line "$1" "$open_line" 30
+    expect_field "$LINE" result opened
+}
+
+# close_quietly NAME WHAT: driver NAME goes NULL and reports its rule closed,
+# without a WARNING ("WHAT posted a WARNING") or an ERROR; then it quits.
+close_quietly() {
+    driver_null "$1"
+    wait_line "$1" "$close_line" 5
+    expect_field "$LINE" result closed
+    grep -q '^warning ' "$work/$1.out" && fail "$2 posted a WARNING"
+    expect_no_errors "$1"
+    driver_stop "$1"
+}
+
 wait_line early "$open_line" 30
 expect_field "$LINE" result opened
 [[ $(query_port 8550) == yes ]] || fail "8550 is not open after firewalld appeared"
-driver_null early
-wait_line early "$close_line" 5
-expect_field "$LINE" result closed
-grep -q '^warning ' "$work/early.out" && fail "unavailable posted a WARNING"
-expect_no_errors early
-driver_stop early
+close_quietly early unavailable
 pass "without firewalld: unavailable ($unavailable), no WARNING; opened when firewalld appeared"
 
 # ---- 1. rejected → READY opens → NULL closes (port 0)
@@ -162,10 +173,7 @@ firewall-cmd --remove-port=8555/tcp >/dev/null
 pass "a pre-existing rule is reported already-open and kept at NULL"
 
 # ---- 3. firewall-cmd --reload: the rule comes back
-driver_start reload "$fw" port=8556 open-firewall=true
-driver_ready reload
-wait_line reload "$open_line" 30
-expect_field "$LINE" result opened
+open_rule reload 8556
 started=$(date +%s%N)
 firewall-cmd --reload >/dev/null
 wait_line reload "$open_line" 30
@@ -203,24 +211,13 @@ driver_stop nobody
 pass "uid 65534: READY succeeded, WARNING E_ACCESSDENIED ($(field "$warning" error-message))"
 
 # ---- 5. our rule removed behind our back: NULL still succeeds (NOT_ENABLED)
-driver_start removed "$fw" port=8559 open-firewall=true
-driver_ready removed
-wait_line removed "$open_line" 30
-expect_field "$LINE" result opened
+open_rule removed 8559
 firewall-cmd --remove-port=8559/tcp >/dev/null
-driver_null removed
-wait_line removed "$close_line" 5
-expect_field "$LINE" result closed
-grep -q '^warning ' "$work/removed.out" && fail "NOT_ENABLED posted a WARNING"
-expect_no_errors removed
-driver_stop removed
+close_quietly removed NOT_ENABLED
 pass "a rule removed by someone else: NULL reports closed (NOT_ENABLED is success)"
 
 # ---- 6. firewalld frozen: state changes do not wait for it, close is bounded
-driver_start frozen "$fw" port=8560 open-firewall=true
-driver_ready frozen
-wait_line frozen "$open_line" 30
-expect_field "$LINE" result opened
+open_rule frozen 8560
 kill -STOP "$firewalld_pid"
 driver_null frozen
 frozen_close_ms=$NULL_MS

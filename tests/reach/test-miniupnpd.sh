@@ -69,11 +69,7 @@ ip netns exec "$igd" sysctl -qw net.ipv4.ip_forward=1
 # alone (10.202.0.2) → dead (10.202.0.1): a default route, and no gateway.
 add_netns alone
 add_netns dead
-ip link add lan0 netns "$alone" type veth peer name lan0 netns "$dead"
-ip -n "$alone" addr add 10.202.0.2/24 dev lan0
-ip -n "$dead" addr add 10.202.0.1/24 dev lan0
-ip -n "$alone" link set lan0 up
-ip -n "$dead" link set lan0 up
+add_veth "$alone" lan0 10.202.0.2/24 "$dead" lan0 10.202.0.1/24
 ip -n "$alone" route add default via 10.202.0.1
 
 # miniupnpd 2.3.1's default nft layout (table inet filter; chains miniupnpd,
