@@ -243,6 +243,18 @@ driver_ready() {
     PORT=$(sed -E 's/.*current-port=([0-9]+).*/\1/' <<<"$LINE")
 }
 
+# driver_ready_then NAME WHAT REGEX: NULL→READY in under 1 s (it must not wait
+# for WHAT), then the next line matching REGEX within 30 s; sets LINE_MS, the
+# ms from READY to that line.
+driver_ready_then() {
+    driver_ready "$1"
+    ((READY_MS < 1000)) || fail "NULL→READY took $READY_MS ms: it must not wait for $2"
+    local started
+    started=$(date +%s%N)
+    wait_line "$1" "$3" 30
+    LINE_MS=$((($(date +%s%N) - started) / 1000000))
+}
+
 # driver_null NAME: →NULL, sets NULL_MS.
 driver_null() {
     driver_mark "$1"
