@@ -60,6 +60,7 @@ void Client::on_started(void *self, const GError *error) {
     if (error) {
         g_debug("client %" G_GUINT64_FORMAT ": TLS handshake failed: %s", client->id_,
                 error->message);
+        client->host_.count_tls_failure();
         client->finish(RemoveReason::Error);
         return;
     }

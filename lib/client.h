@@ -72,6 +72,8 @@ public:
     virtual void finished(Client &client, RemoveReason reason) = 0;
     /** Bytes written by any client (totals). */
     virtual void count_sent(size_t bytes) = 0;
+    /** A connection's TLS handshake failed (totals); it is closed unreported. */
+    virtual void count_tls_failure() = 0;
     virtual const ServerConfig &config() const = 0;
     /** The credentials checker, or null when no viewer credentials are set. */
     virtual const access::Authenticator *authenticator() const = 0;

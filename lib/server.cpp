@@ -135,6 +135,7 @@ public:
     void count_sent(size_t bytes) override {
         bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
     }
+    void count_tls_failure() override { tls_failures_.fetch_add(1, std::memory_order_relaxed); }
     const ServerConfig &config() const override { return io_config_; }
     const access::Authenticator *authenticator() const override { return authenticator_.get(); }
     void ask(Client &client, const std::string &path, const std::string &user) override;
@@ -235,6 +236,7 @@ private:
     std::atomic<uint64_t> clients_refused_{0};
     std::atomic<uint64_t> clients_forbidden_{0};
     std::atomic<uint64_t> clients_unauthorized_{0};
+    std::atomic<uint64_t> tls_failures_{0};
     std::atomic<uint64_t> packets_in_{0};
     std::atomic<uint64_t> bytes_in_{0};
 };
@@ -350,7 +352,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     g_source_set_callback(tick_source_, on_tick, this, nullptr);
     g_source_attach(tick_source_, context_);
 
-    bytes_sent_ = clients_served_ = clients_refused_ = packets_in_ = bytes_in_ = 0;
+    bytes_sent_ = clients_served_ = clients_refused_ = clients_forbidden_ = clients_unauthorized_ =
+        tls_failures_ = packets_in_ = bytes_in_ = 0;
     thread_ = std::thread([this] { thread_main(); });
     open_ = true;
     return uint16_t(port_);
@@ -1003,6 +1006,7 @@ ServerStats Server::Impl::stats() const {
     s.clients_refused = clients_refused_.load();
     s.clients_forbidden = clients_forbidden_.load();
     s.clients_unauthorized = clients_unauthorized_.load();
+    s.tls_handshakes_failed = tls_failures_.load();
     s.packets_in = packets_in_.load();
     s.bytes_in = bytes_in_.load();
     return s;

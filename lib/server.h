@@ -166,8 +166,11 @@ struct ServerStats {
     uint64_t clients_refused = 0;      /**< 503 over max-clients */
     uint64_t clients_forbidden = 0;    /**< refused by address or by the application */
     uint64_t clients_unauthorized = 0; /**< refused for wrong credentials */
-    uint64_t packets_in = 0;           /**< data packets pushed */
-    uint64_t bytes_in = 0;             /**< data bytes pushed */
+    /** Connections closed because their TLS handshake failed (no request read, not reported
+     *  as clients): plain HTTP to a TLS port, an untrusted certificate, a port scanner. */
+    uint64_t tls_handshakes_failed = 0;
+    uint64_t packets_in = 0; /**< data packets pushed */
+    uint64_t bytes_in = 0;   /**< data bytes pushed */
 };
 
 class Server {

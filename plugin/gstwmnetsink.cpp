@@ -992,8 +992,9 @@ static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue 
                 static_cast<guint64>(s.clients_served), "clients-refused", G_TYPE_UINT64,
                 static_cast<guint64>(s.clients_refused), "clients-forbidden", G_TYPE_UINT64,
                 static_cast<guint64>(s.clients_forbidden), "clients-unauthorized", G_TYPE_UINT64,
-                static_cast<guint64>(s.clients_unauthorized), "packets-in", G_TYPE_UINT64,
-                static_cast<guint64>(s.packets_in), "bytes-in", G_TYPE_UINT64,
+                static_cast<guint64>(s.clients_unauthorized), "tls-handshakes-failed",
+                G_TYPE_UINT64, static_cast<guint64>(s.tls_handshakes_failed), "packets-in",
+                G_TYPE_UINT64, static_cast<guint64>(s.packets_in), "bytes-in", G_TYPE_UINT64,
                 static_cast<guint64>(s.bytes_in), nullptr));
         return;
     }
@@ -1278,7 +1279,8 @@ static void install_properties(GObjectClass *object_class) {
         "Totals since the sink opened, as a wmnetsink-stats structure: num-clients (guint), "
         "bytes-sent, clients-served, clients-refused (503 over max-clients), clients-forbidden "
         "(address or client-connecting refusals), clients-unauthorized (wrong credentials), "
-        "packets-in, bytes-in (guint64). Per-client figures: get-clients / get-stats",
+        "tls-handshakes-failed (connections closed in the TLS handshake), packets-in, bytes-in "
+        "(guint64). Per-client figures: get-clients / get-stats",
         GST_TYPE_STRUCTURE, ro);
 
     g_object_class_install_properties(object_class, N_PROPERTIES, properties);

@@ -512,6 +512,17 @@ guint64 server_stat(GstElement *sink, const char *field) {
     return value;
 }
 
+/* A server-stats counter once it reached @minimum, or its value after 10 s. */
+guint64 wait_server_stat(GstElement *sink, const char *field, guint64 minimum) {
+    const gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    guint64 value = server_stat(sink, field);
+    while (value < minimum && g_get_monotonic_time() < deadline) {
+        g_usleep(10000);
+        value = server_stat(sink, field);
+    }
+    return value;
+}
+
 } // namespace
 
 /* ---- allow / deny ---- */
@@ -952,6 +963,10 @@ static void check_https(LivePipeline &live, const TlsFiles &files) {
     fail_if(plain.read_head(), "plain HTTP answered on the TLS port: %s",
             plain.status_line().c_str());
     fail_unless(plain.wait_closed(), "plain HTTP client left open on the TLS port");
+    /* Counted as a failed handshake, not as a client. */
+    const char *failed = "tls-handshakes-failed";
+    fail_unless_equals_uint64(wait_server_stat(live.sink, failed, 1), 1);
+    fail_unless_equals_uint64(server_stat(live.sink, "clients-served"), 0);
 
     if (have_program("curl")) {
         const interop::Run served = curl({"--cacert", files.cert}, url("https", live.port));
@@ -961,6 +976,8 @@ static void check_https(LivePipeline &live, const TlsFiles &files) {
         const interop::Run untrusted = curl({"--cacert", files.other}, url("https", live.port));
         fail_unless_equals_int(untrusted.status, 60); /* CURLE_PEER_FAILED_VERIFICATION */
         fail_unless(untrusted.out.empty());
+        /* The served handshake is not counted, the refused one is (curl aborts it). */
+        fail_unless_equals_uint64(wait_server_stat(live.sink, failed, 2), 2);
     }
     if (have_program("ffmpeg")) {
         /* FFmpeg verifies nothing unless told to (tls_verify defaults to 0). */

@@ -557,6 +557,12 @@ void test_address_filter_at_accept() {
     g_assert_true(events.wait_removed(1));
     g_assert_true(events.reason(0) == RemoveReason::Forbidden);
     g_assert_cmpuint(server.stats().clients_forbidden, ==, 1);
+    /* The totals count from Open: a reopened server starts at 0. */
+    server.close();
+    config.deny = {};
+    g_assert_true(server.open(config).ok());
+    g_assert_cmpuint(server.stats().clients_forbidden, ==, 0);
+    server.close();
 
     /* A bad range is refused at open. */
     Server other(nullptr);
