@@ -982,7 +982,7 @@ Suite *wmpushsink_suite() {
     tcase_add_test(errors, test_https_untrusted);
     tcase_add_test(errors, test_end_without_connection);
     tcase_add_test(errors, test_end_while_away);
-    tcase_add_test(basics, test_end_without_answer);
+    tcase_add_test(errors, test_end_without_answer);
     suite_add_tcase(suite, errors);
 
     TCase *outages = tcase_create("outages");
