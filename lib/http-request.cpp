@@ -82,14 +82,20 @@ Result<Request> parse_request(const char *data, size_t len, unsigned *status_out
     request.method = method;
     request.path = path;
     request.version_minor = version == SOUP_HTTP_1_1 ? 1 : 0;
+    request.headers = header_fields(headers);
+    return request;
+}
+
+std::vector<std::pair<std::string, std::string>> header_fields(SoupMessageHeaders *headers) {
     /* libsoup already strips the whitespace around each value. */
+    std::vector<std::pair<std::string, std::string>> fields;
     SoupMessageHeadersIter iter;
     soup_message_headers_iter_init(&iter, headers);
     const char *name = nullptr;
     const char *value = nullptr;
     while (soup_message_headers_iter_next(&iter, &name, &value))
-        request.headers.emplace_back(name, value);
-    return request;
+        fields.emplace_back(name, value);
+    return fields;
 }
 
 } // namespace wmstream::http

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+typedef struct _SoupMessageHeaders SoupMessageHeaders;
+
 namespace wmstream::http {
 
 /** Default cap on a request header block, bytes (including the final CRLFCRLF). */
@@ -36,6 +38,10 @@ struct Request {
     /** Every value of header @p name (case-insensitive), in order. */
     std::vector<std::string> find_all(std::string_view name) const;
 };
+
+/** The fields of a header block libsoup parsed, as (name, value) in libsoup's order
+ *  (values already trimmed of surrounding whitespace). */
+std::vector<std::pair<std::string, std::string>> header_fields(SoupMessageHeaders *headers);
 
 /** ASCII case-insensitive equality, for field names and tokens (RFC 9110 §5.1). */
 bool equals_ignore_case(std::string_view a, std::string_view b);

@@ -218,6 +218,8 @@ private:
     void on_start_answer(const Response &response);
     void on_closed_by_server();
     void start_push();
+    /** The PushStart next: on this connection when the server keeps it, else on a new one. */
+    void start_next(bool reuse_connection);
     void pump();
     void on_written(size_t written);
     void finish_end();
@@ -909,12 +911,7 @@ void Client::Impl::on_setup_answer(const Response &response) {
         std::lock_guard<std::mutex> locker(lock_);
         ever_set_up_ = true;
     }
-        if (verdict.reuse_connection) {
-            start_push();
-        } else {
-            next_request_ = Next::Start;
-            open_connection();
-        }
+        start_next(verdict.reuse_connection);
         break;
     case Verdict::Action::Resubmit:
         next_request_ = Next::Setup;
@@ -924,6 +921,15 @@ void Client::Impl::on_setup_answer(const Response &response) {
         fail_attempt(make_failure(verdict.error, response.status), verdict.retryable);
         break;
     }
+}
+
+void Client::Impl::start_next(bool reuse_connection) {
+    if (reuse_connection) {
+        start_push();
+        return;
+    }
+    next_request_ = Next::Start;
+    open_connection();
 }
 
 void Client::Impl::on_start_answer(const Response &response) {
@@ -941,11 +947,8 @@ void Client::Impl::on_start_answer(const Response &response) {
                                    std::to_string(response.status) + " " + response.reason),
                     response.status),
                 true);
-        } else if (verdict.reuse_connection) {
-            start_push();
         } else {
-            next_request_ = Next::Start;
-            open_connection();
+            start_next(verdict.reuse_connection);
         }
         break;
     case Verdict::Action::Resubmit:

@@ -197,12 +197,7 @@ Result<Response> parse_response(const char *data, size_t len) {
     response.status = status;
     response.reason = quoted(reason ? reason : "");
     response.version_minor = version == SOUP_HTTP_1_1 ? 1 : 0;
-    SoupMessageHeadersIter iter;
-    soup_message_headers_iter_init(&iter, headers);
-    const char *name = nullptr;
-    const char *value = nullptr;
-    while (soup_message_headers_iter_next(&iter, &name, &value))
-        response.headers.emplace_back(name, value);
+    response.headers = http::header_fields(headers);
     return response;
 }
 
