@@ -156,6 +156,13 @@ def push_response():
     )
     write("push-response", "wms-setup-start", wms_204 + wms_204)
     write("push-response", "peercast-setup", peercast_204)
+    # Repeated cookie attributes: libsoup 3.2's cookie parser leaks them (a fuzzer finding).
+    write("push-response", "cookie-attributes", head(
+        "HTTP/1.1 204 No Content",
+        "Server: Cougar/9.01.01.3814",
+        "Set-Cookie: push-id=77; Path=/; Domain=example; Path=/pub; Domain=other; HttpOnly",
+        "Content-Length: 0",
+    ))
     write("push-response", "digest-401", head(
         "HTTP/1.1 401 Unauthorized",
         "Server: Cougar/9.01.01.3814",

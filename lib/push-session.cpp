@@ -357,7 +357,11 @@ Verdict Session::accept_success(const Response &response) {
                         "), not a Windows Media server (Cougar/ or Rex/ token, MS-WMSP §2.2.1.5)",
                     false);
     for (const std::string &value : response.find_all("Set-Cookie")) {
-        SoupCookie *cookie = soup_cookie_parse(value.c_str(), nullptr);
+        /* Only the name-value pair, the text before the first ';' (RFC 6265 §5.2): the
+         * attributes are not needed, and libsoup 3.2's parser leaks a repeated Path or
+         * Domain attribute (a server could make every answer leak). */
+        const std::string pair = value.substr(0, value.find(';'));
+        SoupCookie *cookie = soup_cookie_parse(pair.c_str(), nullptr);
         if (!cookie)
             continue;
         const std::string name = soup_cookie_get_name(cookie);
