@@ -59,8 +59,7 @@ import sys
 
 testlog, security, fuzz, sanitize = sys.argv[1:]
 passed = skipped = 0
-failures = []
-tails = []
+failures = []  # (what failed, the last lines of its output)
 if pathlib.Path(testlog).exists():
     with open(testlog, encoding="utf-8") as log:
         for line in log:
@@ -74,13 +73,12 @@ if pathlib.Path(testlog).exists():
                 skipped += 1
             else:
                 tail = (test.get("stdout") or "").splitlines()[-40:]
-                failures.append(f"{test.get('name')} ({result})")
-                tails.append(tail)
+                failures.append((f"{test.get('name')} ({result})", tail))
 if security == "true":
     # fuzz: "<target> PASS|FAIL <executions>"; sanitize: "PASS|FAIL|SKIP <test>"
     for path, column, kind in ((fuzz, 1, "fuzz"), (sanitize, 0, "sanitize")):
         if not pathlib.Path(path).exists():
-            failures.append(f"{kind}: no results ({path})")
+            failures.append((f"{kind}: no results ({path})", []))
             continue
         for line in pathlib.Path(path).read_text(encoding="utf-8").splitlines():
             fields = line.split()
@@ -90,8 +88,8 @@ if security == "true":
             elif verdict == "SKIP":
                 skipped += 1
             else:
-                failures.append(f"{kind}: {' '.join(fields[:2])}")
-for failure, tail in zip(failures, tails + [[]] * len(failures)):
+                failures.append((f"{kind}: {' '.join(fields[:2])}", []))
+for failure, tail in failures:
     print(f"failed: {failure}")
     for line in tail:
         print(f"    {line}")
