@@ -48,7 +48,8 @@ ReplayPacket Replay::next() {
     const Recording &r = recording_;
     const size_t size = r.info.packet_size;
     const uint32_t shift = pass_ * r.loop_ms;
-    uint32_t send_ms = r.send_ms[index_] - r.base.send_ms + shift;
+    const uint32_t due_ms = r.send_ms[index_] - r.base.send_ms + shift;
+    uint32_t send_ms = due_ms;
     if (started_ && send_ms <= last_send_ms_)
         send_ms = last_send_ms_ + 1;
 
@@ -56,6 +57,7 @@ ReplayPacket Replay::next() {
     out.data.assign(r.packets.begin() + ptrdiff_t(index_ * size),
                     r.packets.begin() + ptrdiff_t((index_ + 1) * size));
     out.send_ms = send_ms;
+    out.due_ms = due_ms;
     out.key_frame_start = r.key_frame_start[index_] != 0;
     /* Unsigned arithmetic: the subtraction wraps as the 32-bit time fields do. */
     const asf::TimeBase base{r.send_ms[index_] - send_ms, r.base.presentation_ms - shift};

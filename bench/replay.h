@@ -11,7 +11,9 @@
  * time with the previous one — the fragments of one big frame — gets the
  * previous one + 1 ms), so that the send time identifies a packet for the
  * timing side channel (timing-channel.h); presentation times start at the
- * preroll and advance the same way. A server that rebases times to start at
+ * preroll and advance the same way. A packet is due at its original send
+ * time, not at the unique one: the fragments of one frame are handed over
+ * together, back to back, as asfmux pushes them. A server that rebases times to start at
  * zero (wmnetsink) therefore serves the packets unchanged, and every server
  * under test serves byte-identical packets.
  */
@@ -55,6 +57,9 @@ Result<Recording> load_recording(const uint8_t *data, size_t len);
 struct ReplayPacket {
     std::vector<uint8_t> data; /**< exactly the header's packet size, times rewritten */
     uint32_t send_ms = 0;      /**< its (new, unique) send time, ms from the start of the stream */
+    /** When it is due, ms from the start of the stream: its original send time, shared by the
+     *  fragments of one frame (≤ send_ms). */
+    uint32_t due_ms = 0;
     bool key_frame_start = false;
 };
 

@@ -115,7 +115,7 @@ void pace(Source &source) {
         source.timing.set_t0(t0);
     while (!source.stop.load()) {
         ReplayPacket packet = replay.next();
-        const int64_t due = t0 + int64_t(packet.send_ms) * 1000;
+        const int64_t due = t0 + int64_t(packet.due_ms) * 1000;
         sleep_until(due, source.stop);
         source.max_late_us = std::max(source.max_late_us, g_get_monotonic_time() - due);
         if (!deliver(source, packet))

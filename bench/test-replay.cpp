@@ -60,7 +60,7 @@ void test_load_rejects() {
 void test_replay_times() {
     const Recording r = load();
     Replay replay(r);
-    uint32_t previous = 0;
+    uint32_t previous = 0, previous_due = 0;
     for (size_t i = 0; i < 3 * kPackets; ++i) {
         const ReplayPacket packet = replay.next();
         const size_t index = i % kPackets;
@@ -74,6 +74,11 @@ void test_replay_times() {
             g_assert_cmpuint(packet.send_ms, >, previous);
         g_assert_cmpuint(packet.send_ms, >=, r.send_ms[index] - r.send_ms[0] + pass * r.loop_ms);
         previous = packet.send_ms;
+        /* Due at the recording's own timing: the fragments of one frame together. */
+        g_assert_cmpuint(packet.due_ms, ==, r.send_ms[index] - r.send_ms[0] + pass * r.loop_ms);
+        if (index > 0 && r.send_ms[index] == r.send_ms[index - 1])
+            g_assert_cmpuint(packet.due_ms, ==, previous_due);
+        previous_due = packet.due_ms;
 
         auto info = asf::parse_packet(packet.data.data(), packet.data.size(), r.info);
         g_assert_true(info.ok());
