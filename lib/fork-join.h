@@ -36,6 +36,9 @@ public:
      */
     void run(size_t count, const std::function<void(size_t)> &job);
 
+    /** The helper threads, e.g. to set their scheduling. */
+    std::vector<std::thread> &helpers() { return threads_; }
+
 private:
     void helper_main();
     /** Take jobs of the current batch until none is left. */

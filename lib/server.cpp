@@ -9,6 +9,7 @@
 #include "framing.h"
 #include "packet-log.h"
 #include "poller.h"
+#include "thread-priority.h"
 
 #include <gio/gio.h>
 #include <netinet/in.h>
@@ -150,6 +151,9 @@ private:
     /** Serve every client within flush_interval_us (new packets). */
     void schedule_flush();
     void thread_main();
+    /** ServerConfig::io_realtime_priority for the I/O thread and the helpers; a refusal is a
+     *  warning. */
+    void set_io_priority(int priority);
     void for_each_client(const std::function<void(Client &)> &fn);
     void resolve(Client &client);
 
@@ -299,6 +303,11 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         return make_error(Errc::InvalidArgument, "io-threads must be 1 to " +
                                                      std::to_string(kMaxIoThreads) + ", not " +
                                                      std::to_string(config.io_threads));
+    if (config.io_realtime_priority < 0 || config.io_realtime_priority > kMaxRealtimePriority)
+        return make_error(Errc::InvalidArgument, "io-realtime-priority must be 0 to " +
+                                                     std::to_string(kMaxRealtimePriority) +
+                                                     ", not " +
+                                                     std::to_string(config.io_realtime_priority));
     auto filter = access::AddressFilter::parse(config.allow, config.deny);
     if (!filter)
         return filter.error();
@@ -356,6 +365,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         tls_failures_ = packets_in_ = bytes_in_ = 0;
     thread_ = std::thread([this] { thread_main(); });
     open_ = true;
+    if (config.io_realtime_priority > 0)
+        set_io_priority(config.io_realtime_priority);
     return uint16_t(port_);
 }
 
@@ -368,6 +379,21 @@ void Server::Impl::thread_main() {
         if (!g_main_context_iteration(context_, FALSE))
             g_usleep(1000);
     g_main_context_pop_thread_default(context_);
+}
+
+void Server::Impl::set_io_priority(int priority) {
+    /* GLib gives every thread of its shared pools (where name lookups run) the scheduling of
+     * the thread that created the first shared pool (gthreadpool.c): create one from this
+     * thread first, so that a lookup started by the I/O thread does not run real-time. */
+    g_thread_pool_free(g_thread_pool_new([](gpointer, gpointer) {}, nullptr, 1, FALSE, nullptr),
+                       TRUE, FALSE);
+    Status status = set_realtime_priority(thread_, priority);
+    if (status && senders_)
+        for (std::thread &helper : senders_->helpers())
+            if (!(status = set_realtime_priority(helper, priority)))
+                break; /* the same refusal for every thread: one warning */
+    if (!status && events_)
+        events_->warning(status.error());
 }
 
 void Server::Impl::run_sync(const std::function<void()> &fn) {

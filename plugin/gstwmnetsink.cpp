@@ -78,6 +78,7 @@
 #include "port-mapping.h"
 #include "relay.h"
 #include "server.h"
+#include "thread-priority.h"
 
 #include <gio/gio.h>
 
@@ -239,6 +240,7 @@ enum {
     PROP_TIMEOUT,
     PROP_FLUSH_INTERVAL,
     PROP_IO_THREADS,
+    PROP_IO_REALTIME_PRIORITY,
     PROP_REQUEST_TIMEOUT,
     PROP_BYTES_SERVED,
     PROP_SERVER_STATS,
@@ -893,6 +895,10 @@ static bool apply_setting(Settings &settings, guint prop_id, const GValue *value
         const guint threads = g_value_get_uint(value);
         return std::exchange(config.io_threads, threads) != threads;
     }
+    case PROP_IO_REALTIME_PRIORITY: {
+        const gint priority = g_value_get_int(value);
+        return std::exchange(config.io_realtime_priority, priority) != priority;
+    }
     case PROP_REQUEST_TIMEOUT: {
         const auto timeout_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
         return std::exchange(config.request_timeout_us, timeout_us) != timeout_us;
@@ -1089,6 +1095,9 @@ static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue 
     case PROP_IO_THREADS:
         g_value_set_uint(value, config.io_threads);
         break;
+    case PROP_IO_REALTIME_PRIORITY:
+        g_value_set_int(value, config.io_realtime_priority);
+        break;
     case PROP_REQUEST_TIMEOUT:
         g_value_set_uint64(value, static_cast<guint64>(config.request_timeout_us) * GST_USECOND);
         break;
@@ -1259,9 +1268,18 @@ static void install_properties(GObjectClass *object_class) {
         "io-threads", "I/O threads",
         "Threads that write to the clients in each round (the I/O thread and helpers). More "
         "shorten a round on a multi-core machine, so the last clients of a round get new "
-        "packets sooner: the low-latency setting is flush-interval=0 io-threads=2. TLS "
-        "clients are always written by the I/O thread. Used from the next open",
+        "packets sooner: the low-latency setting is flush-interval=0 io-threads=2 "
+        "io-realtime-priority=10. TLS clients are always written by the I/O thread. Used from "
+        "the next open",
         1, wmstream::kMaxIoThreads, defaults.io_threads, rw);
+    properties[PROP_IO_REALTIME_PRIORITY] = g_param_spec_int(
+        "io-realtime-priority", "I/O real-time priority",
+        "Run the I/O threads under the real-time scheduler (SCHED_FIFO) at this priority, so "
+        "that other work on their cores never delays a round: part of the low-latency "
+        "setting on a busy machine. 0 = the normal scheduler. Needs CAP_SYS_NICE or an "
+        "RLIMIT_RTPRIO of at least the priority; without, the sink streams with the normal "
+        "scheduler and posts a WARNING (E_ACCESSDENIED). Used from the next open",
+        0, wmstream::kMaxRealtimePriority, defaults.io_realtime_priority, rw);
     properties[PROP_REQUEST_TIMEOUT] = g_param_spec_uint64(
         "request-timeout", "Request timeout",
         "Nanoseconds a connection has to send its complete request (at most 16 KiB and 100 "

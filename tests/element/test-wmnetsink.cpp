@@ -123,15 +123,17 @@ GST_START_TEST(test_defaults_and_ranges) {
     guint64 timeout = 0, flush_interval = 0, bytes_served = 1;
     gint64 units_max = 0, units_soft_max = 0;
     GstFormat unit_format = GST_FORMAT_UNDEFINED;
-    gint recover_policy = -1;
+    gint recover_policy = -1, io_realtime_priority = -1;
     g_object_get(sink, "port", &port, "current-port", &current_port, "max-clients", &max_clients,
                  "backlog", &backlog, "protocol", &protocol, "sync", &sync, "address", &address,
                  "host-url", &host_url, "num-clients", &clients, "units-max", &units_max,
                  "units-soft-max", &units_soft_max, "unit-format", &unit_format, "recover-policy",
                  &recover_policy, "timeout", &timeout, "flush-interval", &flush_interval,
-                 "bytes-served", &bytes_served, "io-threads", &io_threads, nullptr);
+                 "bytes-served", &bytes_served, "io-threads", &io_threads, "io-realtime-priority",
+                 &io_realtime_priority, nullptr);
     fail_unless_equals_int(port, 8080);
     fail_unless_equals_int(io_threads, 1);
+    fail_unless_equals_int(io_realtime_priority, 0); /* the normal scheduler */
     fail_unless_equals_int(current_port, 0);
     fail_unless_equals_int(max_clients, 5);
     fail_unless_equals_int(backlog, 1024);

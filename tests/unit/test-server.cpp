@@ -7,17 +7,24 @@
 #include "framing.h"
 #include "server.h"
 #include "test-data.h"
+#include "thread-priority.h"
 
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace wmstream;
@@ -522,6 +529,97 @@ void test_io_threads_range() {
         config.io_threads = threads;
         g_assert_nonnull(std::strstr(refused_as_invalid(config).c_str(), "io-threads"));
     }
+    for (int priority : {-1, kMaxRealtimePriority + 1}) {
+        ServerConfig config = loopback();
+        config.io_realtime_priority = priority;
+        g_assert_nonnull(std::strstr(refused_as_invalid(config).c_str(), "io-realtime-priority"));
+    }
+}
+
+/** Threads of this process under SCHED_FIFO (the policy field of /proc/self/task/N/stat). */
+int fifo_threads() {
+    int count = 0;
+    g_autoptr(GDir) tasks = g_dir_open("/proc/self/task", 0, nullptr);
+    g_assert_nonnull(tasks);
+    while (const char *task = g_dir_read_name(tasks)) {
+        g_autofree char *path = g_strdup_printf("/proc/self/task/%s/stat", task);
+        g_autofree char *stat = nullptr;
+        if (!g_file_get_contents(path, &stat, nullptr, nullptr))
+            continue; /* the thread ended meanwhile */
+        /* Fields after the parenthesised name: state is field 3, policy field 41. */
+        g_auto(GStrv) fields = g_strsplit(std::strrchr(stat, ')') + 2, " ", -1);
+        g_assert_cmpuint(g_strv_length(fields), >, 41 - 3);
+        count += std::atoi(fields[41 - 3]) == SCHED_FIFO;
+    }
+    return count;
+}
+
+/** Open a server with real-time I/O threads and check that it serves: a client gets the
+ *  header and packets. */
+void serve_with_priority(Recorder &events, Server &server) {
+    ServerConfig config = loopback();
+    config.io_threads = 2;
+    config.io_realtime_priority = 5;
+    auto port = server.open(config);
+    g_assert_true(port.ok());
+    serve_fixture(server);
+    TestClient client(*port, kHttpGet);
+    client.read_at_least(client.head().size() + fixture().header_size());
+    g_assert_true(events.wait_added(1));
+}
+
+/* Granted (CAP_SYS_NICE or an RLIMIT_RTPRIO ≥ 5: tried on this thread, then undone): the I/O
+ * thread and its helper run SCHED_FIFO until close; a name lookup they start does not. */
+void test_io_realtime_priority() {
+    sched_param param{};
+    param.sched_priority = 5;
+    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) != 0) {
+        g_test_skip("needs CAP_SYS_NICE or an RLIMIT_RTPRIO of 5");
+        return;
+    }
+    param.sched_priority = 0;
+    g_assert_cmpint(pthread_setschedparam(pthread_self(), SCHED_OTHER, &param), ==, 0);
+    g_assert_cmpint(fifo_threads(), ==, 0);
+    Recorder events;
+    Server server(&events);
+    serve_with_priority(events, server);
+    g_assert_cmpint(fifo_threads(), ==, 2);
+    g_assert_false(events.wait_warning());
+    server.close();
+    g_assert_cmpint(fifo_threads(), ==, 0);
+}
+
+/** Take CAP_SYS_NICE out of the calling thread's effective set (capabilities are per thread). */
+void drop_sys_nice() {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+    g_assert_cmpint(syscall(SYS_capget, &header, data), ==, 0);
+    data[CAP_TO_INDEX(CAP_SYS_NICE)].effective &= ~CAP_TO_MASK(CAP_SYS_NICE);
+    g_assert_cmpint(syscall(SYS_capset, &header, data), ==, 0);
+}
+
+/* Refused (no CAP_SYS_NICE, RLIMIT_RTPRIO 0): the server streams with the
+ * normal scheduler, and one warning says why. */
+void test_io_realtime_priority_refused() {
+    struct rlimit saved;
+    g_assert_cmpint(getrlimit(RLIMIT_RTPRIO, &saved), ==, 0);
+    struct rlimit none = saved;
+    none.rlim_cur = 0;
+    g_assert_cmpint(setrlimit(RLIMIT_RTPRIO, &none), ==, 0);
+    std::thread opener([] {
+        drop_sys_nice();
+        Recorder events;
+        Server server(&events);
+        serve_with_priority(events, server);
+        g_assert_cmpint(fifo_threads(), ==, 0);
+        g_assert_true(events.wait_warning());
+        const Error warning = events.first_warning();
+        g_assert_true(warning.code == Errc::AccessDenied);
+        g_assert_nonnull(std::strstr(warning.message.c_str(), "real-time priority 5"));
+        g_assert_nonnull(std::strstr(warning.message.c_str(), "RLIMIT_RTPRIO"));
+    });
+    opener.join();
+    g_assert_cmpint(setrlimit(RLIMIT_RTPRIO, &saved), ==, 0);
 }
 
 void test_slow_client_removed() {
@@ -810,6 +908,8 @@ int main(int argc, char **argv) {
     g_test_add_func("/server/many-clients-same-bytes", test_many_clients_same_bytes);
     g_test_add_func("/server/parallel-sends-same-bytes", test_parallel_sends_same_bytes);
     g_test_add_func("/server/io-threads-range", test_io_threads_range);
+    g_test_add_func("/server/io-realtime-priority", test_io_realtime_priority);
+    g_test_add_func("/server/io-realtime-priority-refused", test_io_realtime_priority_refused);
     g_test_add_func("/server/slow-client-removed", test_slow_client_removed);
     g_test_add_func("/server/fd-exhaustion", test_fd_exhaustion);
     g_test_add_func("/server/address-filter", test_address_filter_at_accept);

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "thread-priority.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <cstring>
+#include <string>
+
+namespace wmstream {
+
+Status set_realtime_priority(std::thread &thread, int priority) {
+    sched_param param{};
+    param.sched_priority = priority;
+    /* Threads they start (name lookups, GLib's pools) get the normal scheduler back. */
+    const int result =
+        pthread_setschedparam(thread.native_handle(), SCHED_FIFO | SCHED_RESET_ON_FORK, &param);
+    if (result == 0)
+        return {};
+    return make_error(result == EPERM ? Errc::AccessDenied : Errc::Failed,
+                      "Cannot give the I/O threads real-time priority " + std::to_string(priority) +
+                          " (SCHED_FIFO): " + std::strerror(result) +
+                          (result == EPERM ? " (needs CAP_SYS_NICE or an RLIMIT_RTPRIO of at "
+                                             "least the priority)"
+                                           : "") +
+                          "; they keep the normal scheduler");
+}
+
+} // namespace wmstream

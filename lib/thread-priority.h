@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Real-time scheduling for the fan-out server's I/O threads
+ * (ServerConfig::io_realtime_priority): POSIX SCHED_FIFO through
+ * pthread_setschedparam(3), as JACK and PipeWire give their audio threads.
+ * A SCHED_FIFO thread runs before every normal thread on its core and moves
+ * to a core that runs only normal threads, so a round's sends are not
+ * queued behind other work. Threads they start do not inherit it
+ * (SCHED_RESET_ON_FORK).
+ */
+#pragma once
+
+#include "error.h"
+
+#include <thread>
+
+namespace wmstream {
+
+/** The highest priority io_realtime_priority may name (sched_get_priority_max(SCHED_FIFO)). */
+constexpr int kMaxRealtimePriority = 99;
+
+/**
+ * Run @p thread under SCHED_FIFO at @p priority (1–99).
+ * @return Errc::AccessDenied when the calling thread may not (it needs
+ *         CAP_SYS_NICE or an RLIMIT_RTPRIO of at least @p priority: see
+ *         sched(7)), Errc::Failed for any other refusal; the thread then keeps
+ *         its scheduling.
+ */
+Status set_realtime_priority(std::thread &thread, int priority);
+
+} // namespace wmstream
