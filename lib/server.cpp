@@ -299,8 +299,8 @@ Result<GSocket *> Server::Impl::make_listener(const ServerConfig &config) {
 Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     if (open_)
         return make_error(Errc::InvalidRequest, "The server is already open");
-    if (config.io_threads < 1 || config.io_threads > kMaxIoThreads)
-        return make_error(Errc::InvalidArgument, "io-threads must be 1 to " +
+    if (config.io_threads > kMaxIoThreads)
+        return make_error(Errc::InvalidArgument, "io-threads must be 0 (automatic) to " +
                                                      std::to_string(kMaxIoThreads) + ", not " +
                                                      std::to_string(config.io_threads));
     if (config.io_realtime_priority < 0 || config.io_realtime_priority > kMaxRealtimePriority)
@@ -346,6 +346,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         std::lock_guard<std::mutex> locker(lock_);
         config_ = config;
         config_.port = port_;
+        if (config_.io_threads == 0)
+            config_.io_threads = std::min(2u, std::max(1u, g_get_num_processors()));
         io_config_ = config_;
         context_ = g_main_context_new();
         loop_ = g_main_loop_new(context_, FALSE);
@@ -355,8 +357,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         g_source_attach(wake_source_, context_);
     }
     poller_ = std::make_unique<Poller>(context_);
-    if (config.io_threads > 1)
-        senders_ = std::make_unique<ForkJoin>(config.io_threads - 1);
+    if (io_config_.io_threads > 1)
+        senders_ = std::make_unique<ForkJoin>(io_config_.io_threads - 1);
     tick_source_ = g_timeout_source_new(tick_interval_ms(config));
     g_source_set_callback(tick_source_, on_tick, this, nullptr);
     g_source_attach(tick_source_, context_);

@@ -117,13 +117,14 @@ struct ServerConfig {
      */
     int64_t flush_interval_us = 125000;
     /**
-     * Threads that make a round's sends to plain-TCP clients, 1–16: the I/O
-     * thread and io_threads − 1 helpers. More threads shorten a round on a
-     * multi-core machine, and so the latency of the clients served last
-     * (with flush_interval_us = 0: the low-latency setting), for the cost of
-     * waking the helpers once per 512 clients; the sends are the same.
+     * Threads that make a round's sends to plain-TCP clients, 0–16: the I/O
+     * thread and io_threads − 1 helpers; 0 = automatic: 2 on a machine with
+     * two cores or more, else 1 (config() gives the number in use). More
+     * threads shorten a round on a multi-core machine, and so the latency of
+     * the clients served last, for the cost of waking the helpers once per
+     * 512 clients; the sends are the same.
      */
-    unsigned io_threads = 1;
+    unsigned io_threads = 0;
     /**
      * Run the I/O thread and its helpers under SCHED_FIFO at this priority,
      * 1–99 (kMaxRealtimePriority); 0 = the normal scheduler. Nothing else
@@ -207,7 +208,7 @@ public:
     bool is_open() const;
     /** The bound port, 0 when not open. */
     uint16_t port() const;
-    /** The configuration open() used. */
+    /** The configuration open() used (with the port bound and the io_threads in use). */
     ServerConfig config() const;
 
     /** Start (true) or stop (false) accepting and serving: the sharing session's active state. */

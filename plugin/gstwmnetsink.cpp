@@ -1266,12 +1266,12 @@ static void install_properties(GObjectClass *object_class) {
         0, GST_SECOND, static_cast<guint64>(defaults.flush_interval_us) * GST_USECOND, rw);
     properties[PROP_IO_THREADS] = g_param_spec_uint(
         "io-threads", "I/O threads",
-        "Threads that write to the clients in each round (the I/O thread and helpers). More "
-        "shorten a round on a multi-core machine, so the last clients of a round get new "
-        "packets sooner: the low-latency setting is flush-interval=0 io-threads=2 "
-        "io-realtime-priority=10. TLS clients are always written by the I/O thread. Used from "
-        "the next open",
-        1, wmstream::kMaxIoThreads, defaults.io_threads, rw);
+        "Threads that write to the clients in each round (the I/O thread and helpers); 0 = "
+        "automatic: 2 with two cores or more, else 1. More shorten a round on a multi-core "
+        "machine, so the last clients of a round get new packets sooner: the low-latency "
+        "setting is flush-interval=0 io-threads=2 io-realtime-priority=10. TLS clients are "
+        "always written by the I/O thread. Used from the next open",
+        0, wmstream::kMaxIoThreads, defaults.io_threads, rw);
     properties[PROP_IO_REALTIME_PRIORITY] = g_param_spec_int(
         "io-realtime-priority", "I/O real-time priority",
         "Run the I/O threads under the real-time scheduler (SCHED_FIFO) at this priority, so "

@@ -132,7 +132,7 @@ GST_START_TEST(test_defaults_and_ranges) {
                  "bytes-served", &bytes_served, "io-threads", &io_threads, "io-realtime-priority",
                  &io_realtime_priority, nullptr);
     fail_unless_equals_int(port, 8080);
-    fail_unless_equals_int(io_threads, 1);
+    fail_unless_equals_int(io_threads, 0);           /* automatic */
     fail_unless_equals_int(io_realtime_priority, 0); /* the normal scheduler */
     fail_unless_equals_int(current_port, 0);
     fail_unless_equals_int(max_clients, 5);

@@ -511,8 +511,11 @@ void serve_many(const ServerConfig &config, int count) {
     g_assert_true(events.wait_removed(size_t(count + 1)));
 }
 
+/* One I/O thread making every send (the automatic io_threads is 2 on a multi-core machine). */
 void test_many_clients_same_bytes() {
-    serve_many(loopback(-1), 50);
+    ServerConfig config = loopback(-1);
+    config.io_threads = 1;
+    serve_many(config, 50);
 }
 
 /* io_threads: the sends of a round run on three threads; packets go out one by one. */
@@ -524,13 +527,19 @@ void test_parallel_sends_same_bytes() {
 }
 
 void test_io_threads_range() {
-    for (unsigned threads : {0u, kMaxIoThreads + 1}) {
-        ServerConfig config = loopback();
+    ServerConfig config = loopback();
+    config.io_threads = kMaxIoThreads + 1;
+    g_assert_nonnull(std::strstr(refused_as_invalid(config).c_str(), "io-threads"));
+    /* 0 = automatic: two with two cores or more; a number is taken as it is. */
+    for (unsigned threads : {0u, 1u, 3u}) {
+        Server server(nullptr);
         config.io_threads = threads;
-        g_assert_nonnull(std::strstr(refused_as_invalid(config).c_str(), "io-threads"));
+        g_assert_true(server.open(config).ok());
+        const unsigned automatic = g_get_num_processors() >= 2 ? 2 : 1;
+        g_assert_cmpuint(server.config().io_threads, ==, threads ? threads : automatic);
     }
+    config.io_threads = 0;
     for (int priority : {-1, kMaxRealtimePriority + 1}) {
-        ServerConfig config = loopback();
         config.io_realtime_priority = priority;
         g_assert_nonnull(std::strstr(refused_as_invalid(config).c_str(), "io-realtime-priority"));
     }
