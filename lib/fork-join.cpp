@@ -26,6 +26,13 @@ ForkJoin::~ForkJoin() {
         thread.join();
 }
 
+std::vector<std::thread::native_handle_type> ForkJoin::helper_handles() {
+    std::vector<std::thread::native_handle_type> handles;
+    for (std::thread &thread : threads_)
+        handles.push_back(thread.native_handle());
+    return handles;
+}
+
 void ForkJoin::work(const std::function<void(size_t)> &job, size_t count) {
     for (;;) {
         const size_t first = next_.fetch_add(kChunk, std::memory_order_relaxed);

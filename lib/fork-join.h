@@ -36,8 +36,8 @@ public:
      */
     void run(size_t count, const std::function<void(size_t)> &job);
 
-    /** The helper threads, e.g. to set their scheduling. */
-    std::vector<std::thread> &helpers() { return threads_; }
+    /** The helper threads' native handles, e.g. to set their scheduling. */
+    std::vector<std::thread::native_handle_type> helper_handles();
 
 private:
     void helper_main();

@@ -389,9 +389,9 @@ void Server::Impl::set_io_priority(int priority) {
      * thread first, so that a lookup started by the I/O thread does not run real-time. */
     g_thread_pool_free(g_thread_pool_new([](gpointer, gpointer) {}, nullptr, 1, FALSE, nullptr),
                        TRUE, FALSE);
-    Status status = set_realtime_priority(thread_, priority);
+    Status status = set_realtime_priority(thread_.native_handle(), priority);
     if (status && senders_)
-        for (std::thread &helper : senders_->helpers())
+        for (std::thread::native_handle_type helper : senders_->helper_handles())
             if (!(status = set_realtime_priority(helper, priority)))
                 break; /* the same refusal for every thread: one warning */
     if (!status && events_)

@@ -9,12 +9,11 @@
 
 namespace wmstream {
 
-Status set_realtime_priority(std::thread &thread, int priority) {
+Status set_realtime_priority(std::thread::native_handle_type thread, int priority) {
     sched_param param{};
     param.sched_priority = priority;
     /* Threads they start (name lookups, GLib's pools) get the normal scheduler back. */
-    const int result =
-        pthread_setschedparam(thread.native_handle(), SCHED_FIFO | SCHED_RESET_ON_FORK, &param);
+    const int result = pthread_setschedparam(thread, SCHED_FIFO | SCHED_RESET_ON_FORK, &param);
     if (result == 0)
         return {};
     return make_error(result == EPERM ? Errc::AccessDenied : Errc::Failed,

@@ -20,12 +20,12 @@ namespace wmstream {
 constexpr int kMaxRealtimePriority = 99;
 
 /**
- * Run @p thread under SCHED_FIFO at @p priority (1–99).
+ * Run @p thread (std::thread::native_handle()) under SCHED_FIFO at @p priority (1–99).
  * @return Errc::AccessDenied when the calling thread may not (it needs
  *         CAP_SYS_NICE or an RLIMIT_RTPRIO of at least @p priority: see
  *         sched(7)), Errc::Failed for any other refusal; the thread then keeps
  *         its scheduling.
  */
-Status set_realtime_priority(std::thread &thread, int priority);
+Status set_realtime_priority(std::thread::native_handle_type thread, int priority);
 
 } // namespace wmstream
