@@ -12,11 +12,10 @@
  * What the clients received is also decoded by FFmpeg from a file.
  */
 #include "interop.h"
+#include "realtime.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -353,16 +352,10 @@ int align(const Reader &reader, size_t index, const Reader &reference, guint pac
     return 0;
 }
 
-/** io-realtime-priority 10 when this thread may take it (CAP_SYS_NICE or RLIMIT_RTPRIO ≥ 10:
- *  tried, then undone), else 0: a refusal would post a WARNING, which fails the interop tests. */
-gint realtime_priority_allowed() {
-    sched_param param{};
-    param.sched_priority = 10;
-    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) != 0)
-        return 0;
-    param.sched_priority = 0;
-    pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
-    return 10;
+/** io-realtime-priority 10 when this process may take it, else 0: a refusal would post a
+ *  WARNING, which fails the interop tests. */
+gint low_latency_priority() {
+    return wmtest::realtime_priority_allowed(10) ? 10 : 0;
 }
 
 /* 50 clients join a running stream at once; @p low_latency: with the low-latency setting
@@ -371,7 +364,7 @@ void fanout_while_streaming(bool low_latency) {
     LivePipeline pipeline(interop::kVideoPipeline);
     if (low_latency)
         g_object_set(pipeline.sink(), "flush-interval", guint64(0), "io-threads", 2u,
-                     "io-realtime-priority", realtime_priority_allowed(), nullptr);
+                     "io-realtime-priority", low_latency_priority(), nullptr);
     Added added;
     g_signal_connect(pipeline.sink(), "client-added", G_CALLBACK(Added::on_added), &added);
     guint packet_size = 0;

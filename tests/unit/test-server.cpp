@@ -5,6 +5,7 @@
  */
 #include "asf.h"
 #include "framing.h"
+#include "realtime.h"
 #include "server.h"
 #include "test-data.h"
 #include "thread-priority.h"
@@ -13,7 +14,6 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <linux/capability.h>
-#include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -584,14 +584,10 @@ void serve_with_priority(Recorder &events, Server &server) {
 /* Granted (CAP_SYS_NICE or an RLIMIT_RTPRIO ≥ 5: tried on this thread, then undone): the I/O
  * thread and its helper run SCHED_FIFO until close; a name lookup they start does not. */
 void test_io_realtime_priority() {
-    sched_param param{};
-    param.sched_priority = 5;
-    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) != 0) {
+    if (!wmtest::realtime_priority_allowed(5)) {
         g_test_skip("needs CAP_SYS_NICE or an RLIMIT_RTPRIO of 5");
         return;
     }
-    param.sched_priority = 0;
-    g_assert_cmpint(pthread_setschedparam(pthread_self(), SCHED_OTHER, &param), ==, 0);
     g_assert_cmpint(fifo_threads(), ==, 0);
     Recorder events;
     Server server(&events);
