@@ -14,6 +14,7 @@
 #include <gio/gio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -53,6 +54,9 @@ const char *to_string(RemoveReason reason) {
 
 namespace {
 
+/** Rounds due within this of their first packet may find the streaming thread still handing
+ *  that packet's burst over (see Server::Impl::on_wake). */
+constexpr int64_t kBurstWindowUs = 2000;
 /** Clients served per dispatch of a round. */
 constexpr size_t kClientsPerDispatch = 512;
 /** Connections accepted per wake-up of the listening socket. */
@@ -203,6 +207,10 @@ private:
     bool wake_pending_ = false;      /* Protected by lock_: a round is due at due_us_ */
     int64_t due_us_ = 0;             /* Protected by lock_ */
     bool in_round_ = false;          /* Protected by lock_: a round is being served in slices */
+    /* The CPU of the thread whose packet made the next round due, with real-time I/O threads and
+     * an interval under kBurstWindowUs; -1 = none. */
+    std::atomic<int> waker_cpu_{-1};
+    std::atomic<bool> io_realtime_{false}; /* the I/O thread runs SCHED_FIFO */
 
     /* The I/O thread's own state. */
     ServerConfig io_config_; /* copy of config_, written before the thread starts */
@@ -365,6 +373,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
 
     bytes_sent_ = clients_served_ = clients_refused_ = clients_forbidden_ = clients_unauthorized_ =
         tls_failures_ = packets_in_ = bytes_in_ = 0;
+    io_realtime_ = false;
+    waker_cpu_ = -1;
     thread_ = std::thread([this] { thread_main(); });
     open_ = true;
     if (config.io_realtime_priority > 0)
@@ -390,6 +400,7 @@ void Server::Impl::set_io_priority(int priority) {
     g_thread_pool_free(g_thread_pool_new([](gpointer, gpointer) {}, nullptr, 1, FALSE, nullptr),
                        TRUE, FALSE);
     Status status = set_realtime_priority(thread_.native_handle(), priority);
+    io_realtime_ = bool(status);
     if (status && senders_)
         for (std::thread::native_handle_type helper : senders_->helper_handles())
             if (!(status = set_realtime_priority(helper, priority)))
@@ -675,6 +686,9 @@ void Server::Impl::schedule_flush() {
     if (!wake_source_ || wake_pending_)
         return; /* a round is already due and will see the new packet */
     wake_pending_ = true;
+    if (io_realtime_.load(std::memory_order_relaxed) &&
+        io_config_.flush_interval_us < kBurstWindowUs)
+        waker_cpu_.store(sched_getcpu(), std::memory_order_relaxed);
     due_us_ = g_get_monotonic_time() + io_config_.flush_interval_us;
     if (!in_round_)
         g_source_set_ready_time(wake_source_, due_us_);
@@ -693,8 +707,15 @@ gboolean Server::Impl::on_wake(gpointer self) {
             impl->wake_pending_ = false;
         }
     }
-    if (starting)
+    if (starting) {
         impl->round_next_ = 0;
+        /* Woken on the core of the streaming thread, a real-time I/O thread would hold it off
+         * for the whole round, and the rest of a key frame's packets (handed over one by one)
+         * would wait for the next round: let it go on, from the other core. */
+        const int waker = impl->waker_cpu_.exchange(-1, std::memory_order_relaxed);
+        if (waker >= 0 && waker == sched_getcpu())
+            leave_cpu(waker);
+    }
     if (impl->senders_)
         impl->serve_slice_parallel();
     else

@@ -25,4 +25,16 @@ Status set_realtime_priority(std::thread::native_handle_type thread, int priorit
                           "; they keep the normal scheduler");
 }
 
+void leave_cpu(int cpu) {
+    cpu_set_t allowed;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+        return;
+    cpu_set_t others = allowed;
+    CPU_CLR(cpu, &others);
+    if (CPU_COUNT(&others) == 0 || sched_setaffinity(0, sizeof others, &others) != 0)
+        return;
+    /* Moved now (a thread never runs on a CPU outside its mask); it may come back later. */
+    sched_setaffinity(0, sizeof allowed, &allowed);
+}
+
 } // namespace wmstream

@@ -28,4 +28,13 @@ constexpr int kMaxRealtimePriority = 99;
  */
 Status set_realtime_priority(std::thread::native_handle_type thread, int priority);
 
+/**
+ * Move the calling thread off CPU @p cpu at once, to another CPU its affinity
+ * allows (sched_setaffinity(2) without @p cpu, then the whole mask again). A
+ * SCHED_FIFO thread is woken on the CPU it last ran on, and when the thread
+ * that woke it runs there, it preempts that thread until it sleeps again.
+ * Nothing happens when @p cpu is the only CPU allowed or a call fails.
+ */
+void leave_cpu(int cpu);
+
 } // namespace wmstream

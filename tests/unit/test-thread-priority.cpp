@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lib/thread-priority: leave_cpu() moves the calling thread off a CPU at once
+ * and gives it back its whole affinity mask. */
+#include "thread-priority.h"
+
+#include <glib.h>
+#include <sched.h>
+
+using namespace wmstream;
+
+namespace {
+
+cpu_set_t affinity() {
+    cpu_set_t mask;
+    g_assert_cmpint(sched_getaffinity(0, sizeof mask, &mask), ==, 0);
+    return mask;
+}
+
+void test_leave_cpu() {
+    const cpu_set_t allowed = affinity();
+    if (CPU_COUNT(&allowed) < 2) {
+        g_test_skip("needs two CPUs");
+        return;
+    }
+    for (int i = 0; i < 20; ++i) {
+        const int cpu = sched_getcpu();
+        leave_cpu(cpu);
+        g_assert_cmpint(sched_getcpu(), !=, cpu);
+        const cpu_set_t after = affinity();
+        g_assert_true(CPU_EQUAL(&after, &allowed));
+    }
+}
+
+/* The only CPU allowed, or none named: the thread stays where it is. */
+void test_leave_only_cpu() {
+    const cpu_set_t allowed = affinity();
+    const int cpu = sched_getcpu();
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    g_assert_cmpint(sched_setaffinity(0, sizeof one, &one), ==, 0);
+    leave_cpu(cpu);
+    leave_cpu(-1);
+    g_assert_cmpint(sched_getcpu(), ==, cpu);
+    cpu_set_t after = affinity();
+    g_assert_true(CPU_EQUAL(&after, &one));
+    g_assert_cmpint(sched_setaffinity(0, sizeof allowed, &allowed), ==, 0);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    g_test_init(&argc, &argv, nullptr);
+    g_test_add_func("/thread-priority/leave-cpu", test_leave_cpu);
+    g_test_add_func("/thread-priority/leave-only-cpu", test_leave_only_cpu);
+    return g_test_run();
+}
