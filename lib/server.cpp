@@ -207,10 +207,11 @@ private:
     bool wake_pending_ = false;      /* Protected by lock_: a round is due at due_us_ */
     int64_t due_us_ = 0;             /* Protected by lock_ */
     bool in_round_ = false;          /* Protected by lock_: a round is being served in slices */
-    /* The CPU of the thread whose packet made the next round due, with real-time I/O threads and
-     * an interval under kBurstWindowUs; -1 = none. */
+    /* The CPU of the thread whose packet made the next round due, when track_waker_ is set;
+     * -1 = none. */
     std::atomic<int> waker_cpu_{-1};
-    std::atomic<bool> io_realtime_{false}; /* the I/O thread runs SCHED_FIFO */
+    /* The I/O thread runs SCHED_FIFO and rounds are due within kBurstWindowUs (see on_wake). */
+    std::atomic<bool> track_waker_{false};
 
     /* The I/O thread's own state. */
     ServerConfig io_config_; /* copy of config_, written before the thread starts */
@@ -373,7 +374,7 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
 
     bytes_sent_ = clients_served_ = clients_refused_ = clients_forbidden_ = clients_unauthorized_ =
         tls_failures_ = packets_in_ = bytes_in_ = 0;
-    io_realtime_ = false;
+    track_waker_ = false;
     waker_cpu_ = -1;
     thread_ = std::thread([this] { thread_main(); });
     open_ = true;
@@ -400,7 +401,7 @@ void Server::Impl::set_io_priority(int priority) {
     g_thread_pool_free(g_thread_pool_new([](gpointer, gpointer) {}, nullptr, 1, FALSE, nullptr),
                        TRUE, FALSE);
     Status status = set_realtime_priority(thread_.native_handle(), priority);
-    io_realtime_ = bool(status);
+    track_waker_ = status && io_config_.flush_interval_us < kBurstWindowUs;
     if (status && senders_)
         for (std::thread::native_handle_type helper : senders_->helper_handles())
             if (!(status = set_realtime_priority(helper, priority)))
@@ -686,8 +687,7 @@ void Server::Impl::schedule_flush() {
     if (!wake_source_ || wake_pending_)
         return; /* a round is already due and will see the new packet */
     wake_pending_ = true;
-    if (io_realtime_.load(std::memory_order_relaxed) &&
-        io_config_.flush_interval_us < kBurstWindowUs)
+    if (track_waker_.load(std::memory_order_relaxed))
         waker_cpu_.store(sched_getcpu(), std::memory_order_relaxed);
     due_us_ = g_get_monotonic_time() + io_config_.flush_interval_us;
     if (!in_round_)
