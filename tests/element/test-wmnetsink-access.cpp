@@ -459,18 +459,23 @@ constexpr const char *kCurlLimitS = "20";
 /** Bytes of a live stream that curl_stream() reads: the header and the first packets. */
 constexpr const char *kStreamBytes = "4096";
 
+/** Run @p command, then @p args… and @p url, bounded by kClientLimitS; it must exit. */
+interop::Run run_client(std::vector<std::string> command, const std::vector<std::string> &args,
+                        const std::string &url) {
+    command.insert(command.end(), args.begin(), args.end());
+    command.push_back(url);
+    const interop::Run result = interop::run(command, kClientLimitS);
+    fail_unless(result.exited, "%s", interop::describe(command, result).c_str());
+    return result;
+}
+
 /**
  * curl @p args… against @p url, an answer that ends by itself (an error
  * status, a refused certificate). A TLS handshake may take seconds in the
  * sanitizer build on a busy machine: the bound is generous.
  */
 interop::Run curl(const std::vector<std::string> &args, const std::string &url) {
-    std::vector<std::string> argv = {"curl", "-sS", "--max-time", kCurlLimitS};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back(url);
-    const interop::Run result = interop::run(argv, kClientLimitS);
-    fail_unless(result.exited, "%s", interop::describe(argv, result).c_str());
-    return result;
+    return run_client({"curl", "-sS", "--max-time", kCurlLimitS}, args, url);
 }
 
 /** curl @p args… against @p url must get the HTTP status @p status (its body is dropped). */
@@ -488,15 +493,9 @@ void curl_expect_status(std::vector<std::string> args, const std::string &url, c
  * piped to `head -c`, so that the read ends as soon as they arrived.
  */
 interop::Run curl_stream(const std::vector<std::string> &args, const std::string &url) {
-    std::vector<std::string> argv = {
-        "sh",         "-c",       std::string("\"$@\" | head -c ") + kStreamBytes,
-        "sh",         "curl",     "-sS",
-        "--max-time", kCurlLimitS};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back(url);
-    const interop::Run result = interop::run(argv, kClientLimitS);
-    fail_unless(result.exited, "%s", interop::describe(argv, result).c_str());
-    return result;
+    const std::string pipe = std::string("\"$@\" | head -c ") + kStreamBytes;
+    return run_client({"sh", "-c", pipe, "sh", "curl", "-sS", "--max-time", kCurlLimitS}, args,
+                      url);
 }
 
 /** True when the stream curl wrote starts with the ASF Header Object. */
