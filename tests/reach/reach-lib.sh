@@ -156,10 +156,13 @@ driver_start() {
         shift
     fi
     mkfifo "$work/$name.in"
+    # The output files are opened before the FIFO: opening the FIFO's write end
+    # below returns once the driver opened its read end, so NAME.out exists by
+    # then (with the FIFO first, a driver_mark could run before it did).
     ip netns exec "$ns" "${wrapper[@]}" env HOME="$work/home" \
         GST_PLUGIN_PATH_1_0="$work/plugin" GST_PLUGIN_SYSTEM_PATH_1_0="" \
         GST_REGISTRY_1_0="$work/home/registry-$name.bin" GST_REGISTRY_FORK=no \
-        "$work/reach-sink" "$@" <"$work/$name.in" >"$work/$name.out" 2>"$work/$name.err" &
+        "$work/reach-sink" "$@" >"$work/$name.out" 2>"$work/$name.err" <"$work/$name.in" &
     driver_pid[$name]=$!
     local fd
     exec {fd}>"$work/$name.in"
