@@ -66,6 +66,8 @@ fi
 export GST_REGISTRY=$build/gst-registry.bin
 env -u GST_PLUGIN_PATH -u GST_PLUGIN_PATH_1_0 gst-inspect-1.0 >/dev/null 2>&1 || true
 export GST_REGISTRY_FORK=no
+# GstCheck's per-test limits (CK_DEFAULT_TIMEOUT, tcase_set_timeout) scale like meson's.
+export CK_TIMEOUT_MULTIPLIER=3
 export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:intercept_tls_get_addr=0
 export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

@@ -297,11 +297,10 @@ GST_START_TEST(test_fanout_before_data) {
     gate.open();
     wait_until([&] { return gate.sent.load() == kClients; });
     fail_unless_equals_int(gate.sent.load(), kClients);
-    /* Let the server read the requests; they wait for the stream header. */
-    g_usleep(G_USEC_PER_SEC / 2);
+    /* The server read and admitted every request; they wait for the stream header. */
+    wait_clients(pipeline.sink(), added, kClients);
     fail_unless_equals_int(pipeline.packets(), 0); /* all 50 came before the first packet */
     pipeline.set_state(GST_STATE_PLAYING);
-    wait_clients(pipeline.sink(), added, kClients);
     assert_listed(pipeline.sink(), kClients);
 
     const std::vector<Reader> &all = readers.join();

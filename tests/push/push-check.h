@@ -22,7 +22,7 @@
 namespace pushtest {
 
 /** Longest wait for anything the tests expect, µs. */
-constexpr gint64 kWaitUs = 20 * G_USEC_PER_SEC;
+constexpr gint64 kWaitUs = 40 * G_USEC_PER_SEC;
 
 /** A streamable ASF file split into its header and data packets. */
 struct Stream {
@@ -73,6 +73,11 @@ using wmtest::debug_text;
 
 /** Retry delays of 20 ms, then at most 40 ms, for a launch line: outages heal at once. */
 constexpr const char *kFastRetries = "retry-delay=20000000 max-retry-delay=40000000 ";
+
+/** A 30 s attempt timeout for a launch line, for TLS receivers: both ends of the handshake run
+ *  in the test process, which under ASan on a loaded machine takes seconds; an attempt that
+ *  timed out would be a WARNING the test does not expect. */
+constexpr const char *kTlsTimeout = "timeout=30000000000 ";
 
 /** Assert @p message is the ERROR or WARNING of a failed connection (RESOURCE OPEN_WRITE,
  *  NS_E_CONNECTION_FAILURE). @return its details (borrowed). */

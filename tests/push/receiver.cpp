@@ -639,7 +639,7 @@ bool Receiver::Impl::serve_setup(Conn &conn, RequestRecord &request) {
         std::unique_lock<std::mutex> locker(lock_);
         if (push_id != "0" && !push_id.empty()) {
             /* A previous connection of this session may not have noticed its end yet. */
-            changed_.wait_for(locker, std::chrono::seconds(2), [&] {
+            changed_.wait_for(locker, std::chrono::seconds(20), [&] {
                 auto it = sessions_.find(push_id);
                 return it == sessions_.end() || it->second.active_connection == 0;
             });

@@ -266,7 +266,8 @@ GTlsCertificateFlags assert_certificate_refused(LivePipeline &pipeline) {
 GST_START_TEST(test_untrusted_certificate) {
     Receiver receiver(true);
     receiver.start();
-    LivePipeline pipeline(LivePipeline::video(500, location(receiver) + kFastRetries));
+    LivePipeline pipeline(
+        LivePipeline::video(500, location(receiver) + kTlsTimeout + kFastRetries));
     pipeline.play();
     fail_unless_equals_int(assert_certificate_refused(pipeline), G_TLS_CERTIFICATE_UNKNOWN_CA);
     fail_unless_equals_int(receiver.snapshot().requests.size(), 0);
@@ -277,7 +278,8 @@ GST_END_TEST;
 GST_START_TEST(test_relaxed_unknown_ca) {
     Receiver receiver(true);
     receiver.start();
-    LivePipeline pipeline(LivePipeline::video(25, location(receiver) + kAllButUnknownCa));
+    LivePipeline pipeline(
+        LivePipeline::video(25, location(receiver) + kTlsTimeout + kAllButUnknownCa));
     pipeline.play();
     assert_delivered(pipeline, receiver);
     fail_unless(pipeline.packets() > 0);
@@ -288,7 +290,8 @@ GST_END_TEST;
 GST_START_TEST(test_wrong_host_certificate) {
     Receiver receiver(true, "push-wronghost");
     receiver.start();
-    LivePipeline pipeline(LivePipeline::video(500, location(receiver) + kAllButUnknownCa));
+    LivePipeline pipeline(
+        LivePipeline::video(500, location(receiver) + kTlsTimeout + kAllButUnknownCa));
     pipeline.play();
     const GTlsCertificateFlags flags = assert_certificate_refused(pipeline);
     fail_unless(flags & G_TLS_CERTIFICATE_BAD_IDENTITY, "flags 0x%x", flags);
@@ -301,8 +304,8 @@ GST_START_TEST(test_expired_certificate) {
     Receiver receiver(true, "push-expired");
     receiver.start();
     LivePipeline pipeline(LivePipeline::video(
-        500,
-        location(receiver) + "ca-file=" + data_path("push-expired-cert.pem") + " " + kFastRetries));
+        500, location(receiver) + kTlsTimeout + "ca-file=" + data_path("push-expired-cert.pem") +
+                 " " + kFastRetries));
     pipeline.play();
     const GTlsCertificateFlags flags = assert_certificate_refused(pipeline);
     fail_unless(flags & G_TLS_CERTIFICATE_EXPIRED, "flags 0x%x", flags);

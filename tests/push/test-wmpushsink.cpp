@@ -741,7 +741,7 @@ GST_START_TEST(test_answer_timeout) {
     options.delayed_answers = 1;
     receiver.set_options(options);
     LivePipeline pipeline(
-        LivePipeline::video(25, location(receiver) + "timeout=300000000 " + kFastRetries));
+        LivePipeline::video(25, location(receiver) + "timeout=1000000000 " + kFastRetries));
     pipeline.play();
     GstMessage *warning = pipeline.messages().wait(is_warning);
     assert_connection_failure(warning);
@@ -898,8 +898,8 @@ GST_END_TEST;
 GST_START_TEST(test_https) {
     Receiver receiver(true);
     receiver.start();
-    LivePipeline pipeline(
-        LivePipeline::video(25, location(receiver) + "ca-file=" + data_path("push-cert.pem")));
+    LivePipeline pipeline(LivePipeline::video(25, location(receiver) + kTlsTimeout +
+                                                      "ca-file=" + data_path("push-cert.pem")));
     pipeline.play();
     assert_delivered(pipeline, receiver);
 }
@@ -909,7 +909,8 @@ GST_END_TEST;
 GST_START_TEST(test_https_untrusted) {
     Receiver receiver(true);
     receiver.start();
-    LivePipeline pipeline(LivePipeline::video(500, location(receiver) + kFastRetries));
+    LivePipeline pipeline(
+        LivePipeline::video(500, location(receiver) + kTlsTimeout + kFastRetries));
     pipeline.play();
     GstMessage *error = pipeline.messages().wait(is_error);
     assert_connection_failure(error);
