@@ -57,6 +57,9 @@ const Fixture &fixture() {
     return f;
 }
 
+/** Longest wait for an event the test expects (generous: ASan on a loaded machine). */
+constexpr auto kEventWait = std::chrono::seconds(20);
+
 /** Records events from the I/O thread. */
 class Recorder : public ServerEvents {
 public:
@@ -84,7 +87,7 @@ public:
     }
     bool wait_asked(size_t n) {
         std::unique_lock<std::mutex> l(lock_);
-        return cond_.wait_for(l, std::chrono::seconds(20), [&] { return asked_.size() >= n; });
+        return cond_.wait_for(l, kEventWait, [&] { return asked_.size() >= n; });
     }
     AuthorizationRequest asked(size_t i) {
         std::lock_guard<std::mutex> l(lock_);
@@ -93,7 +96,7 @@ public:
 
     bool wait_warning() {
         std::unique_lock<std::mutex> l(lock_);
-        return cond_.wait_for(l, std::chrono::seconds(20), [&] { return !warnings_.empty(); });
+        return cond_.wait_for(l, kEventWait, [&] { return !warnings_.empty(); });
     }
     Error first_warning() {
         std::lock_guard<std::mutex> l(lock_);
@@ -106,11 +109,11 @@ public:
 
     bool wait_added(size_t n) {
         std::unique_lock<std::mutex> l(lock_);
-        return cond_.wait_for(l, std::chrono::seconds(20), [&] { return added_.size() >= n; });
+        return cond_.wait_for(l, kEventWait, [&] { return added_.size() >= n; });
     }
     bool wait_removed(size_t n) {
         std::unique_lock<std::mutex> l(lock_);
-        return cond_.wait_for(l, std::chrono::seconds(20), [&] { return removed_.size() >= n; });
+        return cond_.wait_for(l, kEventWait, [&] { return removed_.size() >= n; });
     }
     RemoveReason reason(size_t i) {
         std::lock_guard<std::mutex> l(lock_);
