@@ -12,7 +12,7 @@ uint64_t Recording::rate_bps() const {
 }
 
 Result<Recording> load_recording(const uint8_t *data, size_t len) {
-    auto info = asf::parse_header(data, len);
+    auto info = proto::asf::parse_header(data, len);
     if (!info)
         return info.error();
     Recording recording;
@@ -22,11 +22,11 @@ Result<Recording> load_recording(const uint8_t *data, size_t len) {
     const size_t size = recording.info.packet_size;
     std::vector<uint32_t> steps;
     for (size_t offset = recording.info.total_size; offset + size <= len; offset += size) {
-        auto packet = asf::parse_packet(data + offset, size, recording.info);
+        auto packet = proto::asf::parse_packet(data + offset, size, recording.info);
         if (!packet)
             break;
         if (recording.send_ms.empty())
-            recording.base = asf::time_base_for(*packet, recording.info);
+            recording.base = proto::asf::time_base_for(*packet, recording.info);
         else if (packet->send_time_ms < recording.send_ms.back())
             return make_error(Errc::InvalidData, "send times go backwards in the recording");
         else if (packet->send_time_ms > recording.send_ms.back())
@@ -60,9 +60,9 @@ ReplayPacket Replay::next() {
     out.due_ms = due_ms;
     out.key_frame_start = r.key_frame_start[index_] != 0;
     /* Unsigned arithmetic: the subtraction wraps as the 32-bit time fields do. */
-    const asf::TimeBase base{r.send_ms[index_] - send_ms, r.base.presentation_ms - shift};
+    const proto::asf::TimeBase base{r.send_ms[index_] - send_ms, r.base.presentation_ms - shift};
     /* The packet parsed when the recording was loaded, so this cannot fail. */
-    (void)asf::rebase_packet_times(out.data.data(), size, r.info, base);
+    (void)proto::asf::rebase_packet_times(out.data.data(), size, r.info, base);
 
     started_ = true;
     last_send_ms_ = send_ms;

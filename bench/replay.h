@@ -5,7 +5,7 @@
  * the 50-byte Data Object head, then fixed-size data packets) replayed as an
  * endless live stream.
  *
- * Each replayed packet gets new times (asf::rebase_packet_times): send
+ * Each replayed packet gets new times (proto::asf::rebase_packet_times): send
  * times start at 0 and advance by one recording length per pass, and are
  * made unique and strictly increasing (a packet that would share its send
  * time with the previous one — the fragments of one big frame — gets the
@@ -19,8 +19,8 @@
  */
 #pragma once
 
-#include "asf.h"
-#include "error.h"
+#include "base/error.h"
+#include "proto/asf.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -31,11 +31,11 @@ namespace wmstream::bench {
 /** A recording loaded in memory. */
 struct Recording {
     std::vector<uint8_t> header; /**< Header Object + Data Object head (HeaderInfo::total_size) */
-    asf::HeaderInfo info;
+    proto::asf::HeaderInfo info;
     std::vector<uint8_t> packets;         /**< count × info.packet_size bytes, back to back */
     std::vector<uint32_t> send_ms;        /**< each packet's original send time, ms */
     std::vector<uint8_t> key_frame_start; /**< each packet: 1 when a join may start there */
-    asf::TimeBase base;                   /**< origins of the first packet (asf::time_base_for) */
+    proto::asf::TimeBase base; /**< origins of the first packet (proto::asf::time_base_for) */
     /** Length of one pass: the send-time span + the median step between distinct send times
      *  (about one packet interval, at least one frame interval), ms. */
     uint32_t loop_ms = 0;

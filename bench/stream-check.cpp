@@ -38,11 +38,11 @@ uint64_t get_u64(const uint8_t *p) {
 
 } // namespace
 
-const asf::HeaderInfo *HeaderCache::get(const uint8_t *data, size_t len) {
+const proto::asf::HeaderInfo *HeaderCache::get(const uint8_t *data, size_t len) {
     for (const auto &entry : entries_)
         if (entry->bytes.size() == len && std::memcmp(entry->bytes.data(), data, len) == 0)
             return &entry->info;
-    auto info = asf::parse_header(data, len);
+    auto info = proto::asf::parse_header(data, len);
     if (!info)
         return nullptr;
     auto entry = std::make_unique<Entry>();
@@ -254,7 +254,7 @@ size_t StreamCheck::consume_raw_prefix(const uint8_t *data, size_t len) {
         fail("ASF Header Object size " + std::to_string(size));
         return take;
     }
-    header_total_ = size_t(size) + asf::kDataObjectHeadSize;
+    header_total_ = size_t(size) + proto::asf::kDataObjectHeadSize;
     state_ = State::RawHeader;
     return take;
 }
@@ -324,7 +324,7 @@ size_t StreamCheck::consume_packet(const uint8_t *data, size_t len, bool parse,
         carry_.resize(packet_size, 0);
         packet = carry_.data();
     }
-    auto info = asf::parse_packet(packet, packet_size, *info_);
+    auto info = proto::asf::parse_packet(packet, packet_size, *info_);
     carry_.clear();
     if (!info) {
         fail("data packet " + std::to_string(packets_) + ": " + info.error().message);

@@ -18,13 +18,13 @@
  * B bit or a PacketSize that differs from PacketLength are errors (a `$E`
  * or `$C` longer than its 4-byte Reason, as FFmpeg's muxer writes `$E`, is
  * read for the Reason and the rest skipped). A data
- * packet is parsed (asf::parse_packet with the header this client received)
+ * packet is parsed (proto::asf::parse_packet with the header this client received)
  * only when the caller asks, so that a client costs little once its first
  * decodable packet is known.
  */
 #pragma once
 
-#include "asf.h"
+#include "proto/asf.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -44,12 +44,12 @@ enum class StreamKind {
 class HeaderCache {
 public:
     /** The HeaderInfo of @p data, parsed once per distinct header; null when it is not one. */
-    const asf::HeaderInfo *get(const uint8_t *data, size_t len);
+    const proto::asf::HeaderInfo *get(const uint8_t *data, size_t len);
 
 private:
     struct Entry {
         std::vector<uint8_t> bytes;
-        asf::HeaderInfo info;
+        proto::asf::HeaderInfo info;
     };
     std::vector<std::unique_ptr<Entry>> entries_;
 };
@@ -129,7 +129,7 @@ private:
 
     std::vector<uint8_t> header_bytes_; /**< ASF header being gathered; freed once parsed */
     size_t header_total_ = 0;           /**< raw: bytes of Header Object + Data Object head */
-    const asf::HeaderInfo *info_ = nullptr;
+    const proto::asf::HeaderInfo *info_ = nullptr;
 
     size_t left_ = 0; /**< bytes of the current data packet (or skipped frame) still to come */
     size_t payload_len_ = 0;     /**< its length */

@@ -80,11 +80,11 @@ void test_replay_times() {
             g_assert_cmpuint(packet.due_ms, ==, previous_due);
         previous_due = packet.due_ms;
 
-        auto info = asf::parse_packet(packet.data.data(), packet.data.size(), r.info);
+        auto info = proto::asf::parse_packet(packet.data.data(), packet.data.size(), r.info);
         g_assert_true(info.ok());
         g_assert_cmpuint(info->send_time_ms, ==, packet.send_ms);
         /* Presentation times start at the preroll and advance by one pass each time. */
-        auto original = asf::parse_packet(r.packets.data() + index * 4800, 4800, r.info);
+        auto original = proto::asf::parse_packet(r.packets.data() + index * 4800, 4800, r.info);
         g_assert_true(original.ok());
         if (original->first_presentation_ms) {
             g_assert_true(info->first_presentation_ms.has_value());
@@ -99,12 +99,12 @@ void test_replay_first_presentation_is_preroll() {
     const Recording r = load();
     Replay replay(r);
     const ReplayPacket first = replay.next();
-    auto info = asf::parse_packet(first.data.data(), first.data.size(), r.info);
+    auto info = proto::asf::parse_packet(first.data.data(), first.data.size(), r.info);
     g_assert_true(info.ok());
     g_assert_true(info->first_presentation_ms.has_value());
     g_assert_cmpuint(*info->first_presentation_ms, ==, r.info.preroll_ms);
     /* A server rebasing with the first packet's origins (wmnetsink) changes nothing. */
-    const asf::TimeBase base = asf::time_base_for(*info, r.info);
+    const proto::asf::TimeBase base = proto::asf::time_base_for(*info, r.info);
     g_assert_cmpuint(base.send_ms, ==, 0);
     g_assert_cmpuint(base.presentation_ms, ==, 0);
 }

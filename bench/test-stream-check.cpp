@@ -7,8 +7,8 @@
  * (tests/data/ffmpeg-asf-stream.framed: LocationIds shared by $H and $D,
  * AFFlags 0 on every $D). Each stream is fed in several read sizes.
  */
-#include "asf.h"
-#include "framing.h"
+#include "proto/asf.h"
+#include "proto/framing.h"
 #include "stream-check.h"
 #include "test-data.h"
 
@@ -48,11 +48,11 @@ Bytes wmsp_stream(const Recording &r, size_t first, size_t last, uint32_t locati
                   size_t payload_len = kPacketSize) {
     Bytes out;
     append(out, kOkHead, sizeof kOkHead - 1);
-    const Bytes header = framing::pull_header_packets(r.header(), kHeaderSize);
+    const Bytes header = proto::framing::pull_header_packets(r.header(), kHeaderSize);
     append(out, header.data(), header.size());
     for (size_t i = first; i < last; ++i) {
-        uint8_t head[framing::kPullHeaderSize];
-        framing::write_pull_data_header(head, location, uint8_t(location), payload_len);
+        uint8_t head[proto::framing::kPullHeaderSize];
+        proto::framing::write_pull_data_header(head, location, uint8_t(location), payload_len);
         ++location;
         append(out, head, sizeof head);
         append(out, r.packet(i), payload_len);
@@ -107,7 +107,7 @@ void assert_whole_recording(const Outcome &outcome, size_t first = 0) {
 void test_wmsp_stream() {
     Recording r;
     Bytes stream = wmsp_stream(r, 0, kPackets);
-    const auto end = framing::pull_end(framing::kReasonDone);
+    const auto end = proto::framing::pull_end(proto::framing::kReasonDone);
     append(stream, end.data(), end.size());
     for (size_t step : {size_t(1), size_t(7), size_t(4812), size_t(65536), stream.size()}) {
         HeaderCache headers;
@@ -121,10 +121,10 @@ void test_wmsp_stream() {
         g_assert_cmpuint(check.afflags_gaps(), ==, 0);
         assert_whole_recording(outcome);
         /* Send times are the packets' own. */
-        auto info = asf::parse_header(r.header(), kHeaderSize);
+        auto info = proto::asf::parse_header(r.header(), kHeaderSize);
         g_assert_true(info.ok());
         for (size_t i = 0; i < kPackets; ++i) {
-            auto packet = asf::parse_packet(r.packet(i), kPacketSize, *info);
+            auto packet = proto::asf::parse_packet(r.packet(i), kPacketSize, *info);
             g_assert_true(packet.ok());
             g_assert_cmpuint(outcome.send_times[i], ==, packet->send_time_ms);
         }
@@ -147,8 +147,8 @@ void test_wmsp_gaps() {
     Bytes stream = wmsp_stream(r, 0, 3);
     /* Packet 3 numbered 4 (LocationId and AFFlags both skip one), then 5. */
     for (uint32_t location : {4u, 5u}) {
-        uint8_t head[framing::kPullHeaderSize];
-        framing::write_pull_data_header(head, location, uint8_t(location), kPacketSize);
+        uint8_t head[proto::framing::kPullHeaderSize];
+        proto::framing::write_pull_data_header(head, location, uint8_t(location), kPacketSize);
         append(stream, head, sizeof head);
         append(stream, r.packet(location - 1), kPacketSize);
     }
@@ -165,7 +165,7 @@ void test_wmsp_stripped_padding() {
     /* [MS-WMSP] §2.2.3.3: padding may be stripped; the packet parses once re-padded. Packet 19,
      * the last one asfmux wrote, is mostly padding. */
     Recording r;
-    auto info = asf::parse_header(r.header(), kHeaderSize);
+    auto info = proto::asf::parse_header(r.header(), kHeaderSize);
     g_assert_true(info.ok());
     const uint8_t *last = r.packet(kPackets - 1);
     size_t used = kPacketSize;
@@ -173,8 +173,8 @@ void test_wmsp_stripped_padding() {
         --used;
     g_assert_cmpuint(used, <, kPacketSize);
     Bytes stream = wmsp_stream(r, 0, 0);
-    uint8_t head[framing::kPullHeaderSize];
-    framing::write_pull_data_header(head, 0, 0, used);
+    uint8_t head[proto::framing::kPullHeaderSize];
+    proto::framing::write_pull_data_header(head, 0, 0, used);
     append(stream, head, sizeof head);
     append(stream, last, used);
     HeaderCache headers;
@@ -182,7 +182,7 @@ void test_wmsp_stripped_padding() {
     const Outcome outcome = feed(check, stream, 100);
     g_assert_false(check.failed());
     g_assert_cmpuint(outcome.parsed, ==, 1);
-    auto packet = asf::parse_packet(last, kPacketSize, *info);
+    auto packet = proto::asf::parse_packet(last, kPacketSize, *info);
     g_assert_true(packet.ok());
     g_assert_cmpuint(outcome.send_times[0], ==, packet->send_time_ms);
 }
@@ -274,8 +274,8 @@ void test_errors() {
 
     Bytes data_first;
     append(data_first, kOkHead, sizeof kOkHead - 1);
-    uint8_t head[framing::kPullHeaderSize];
-    framing::write_pull_data_header(head, 0, 0, kPacketSize);
+    uint8_t head[proto::framing::kPullHeaderSize];
+    proto::framing::write_pull_data_header(head, 0, 0, kPacketSize);
     append(data_first, head, sizeof head);
     append(data_first, r.packet(0), kPacketSize);
     const std::string first = error_of(StreamKind::Wmsp, data_first);
@@ -294,8 +294,8 @@ void test_errors() {
     g_assert_cmpstr(b.c_str(), ==, "framing header starts with 0xa4, not '$'");
 
     Bytes mismatch = wmsp_stream(r, 0, 0);
-    uint8_t bad[framing::kPullHeaderSize];
-    framing::write_pull_data_header(bad, 0, 0, kPacketSize);
+    uint8_t bad[proto::framing::kPullHeaderSize];
+    proto::framing::write_pull_data_header(bad, 0, 0, kPacketSize);
     bad[10] ^= 1; /* PacketSize ≠ PacketLength */
     append(mismatch, bad, sizeof bad);
     g_assert_true(error_of(StreamKind::Wmsp, mismatch).rfind("PacketSize", 0) == 0);
@@ -308,8 +308,8 @@ void test_errors() {
 void test_header_cache_shares() {
     Recording r;
     HeaderCache headers;
-    const asf::HeaderInfo *a = headers.get(r.header(), kHeaderSize);
-    const asf::HeaderInfo *b = headers.get(r.header(), kHeaderSize);
+    const proto::asf::HeaderInfo *a = headers.get(r.header(), kHeaderSize);
+    const proto::asf::HeaderInfo *b = headers.get(r.header(), kHeaderSize);
     g_assert_nonnull(a);
     g_assert_true(a == b);
     g_assert_cmpuint(a->packet_size, ==, kPacketSize);

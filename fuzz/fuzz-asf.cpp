@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libFuzzer target: the ASF code that reads the upstream muxer's output
- * (lib/asf.h): parse_header(), make_live_header(), parse_packet(),
+ * (lib/proto/asf.h): parse_header(), make_live_header(), parse_packet(),
  * time_base_for(), rebase_packet_times() and trim_to_key_frame().
  *
  * Input: when it starts with a parsable streamable ASF header, that header,
@@ -18,7 +18,7 @@
  * trimmed (same size, still parses, still starts a key frame); a packet that
  * does not parse is refused by both and left unmodified.
  */
-#include "asf.h"
+#include "proto/asf.h"
 
 #include <glib.h>
 
@@ -29,7 +29,7 @@
 #include <vector>
 
 using namespace wmstream;
-using namespace wmstream::asf;
+using namespace wmstream::proto::asf;
 
 namespace {
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libFuzzer target: framing::Reader, the incremental reader of MS-WMSP pull
+ * libFuzzer target: proto::framing::Reader, the incremental reader of MS-WMSP pull
  * and MS-WMHTTP push framed streams (the push receiver and the benchmark's
  * load generator read untrusted streams with it).
  *
@@ -17,7 +17,7 @@
  * packets and the final state (more bytes needed, or the sticky error) are
  * the same as when the whole stream is fed at once.
  */
-#include "framing.h"
+#include "proto/framing.h"
 
 #include <glib.h>
 
@@ -29,7 +29,7 @@
 #include <vector>
 
 using namespace wmstream;
-using framing::Reader;
+using proto::framing::Reader;
 
 namespace {
 
@@ -38,18 +38,18 @@ constexpr size_t kMaxFeeds = 1024;
 
 /* Packets read so far and, once it failed, the reader's error message. */
 struct Outcome {
-    std::vector<framing::Packet> packets;
+    std::vector<proto::framing::Packet> packets;
     std::optional<std::string> error;
 };
 
 /* Takes every packet the reader has; checks that an error is sticky. */
 void drain(Reader &reader, Outcome &outcome) {
     while (!outcome.error) {
-        Result<std::optional<framing::Packet>> next = reader.next();
+        Result<std::optional<proto::framing::Packet>> next = reader.next();
         if (!next) {
             outcome.error = next.error().message;
             g_assert_true(next.error().code == Errc::InvalidData);
-            Result<std::optional<framing::Packet>> again = reader.next();
+            Result<std::optional<proto::framing::Packet>> again = reader.next();
             g_assert_false(again.ok());
             g_assert_cmpstr(again.error().message.c_str(), ==, outcome.error->c_str());
             return;
@@ -60,7 +60,7 @@ void drain(Reader &reader, Outcome &outcome) {
     }
 }
 
-bool same_packet(const framing::Packet &a, const framing::Packet &b) {
+bool same_packet(const proto::framing::Packet &a, const proto::framing::Packet &b) {
     return a.id == b.id && a.location_id == b.location_id && a.incarnation == b.incarnation &&
            a.af_flags == b.af_flags && a.reason == b.reason && a.payload == b.payload;
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libFuzzer target: what wmnetsink does with the bytes a client sends
- * before the response (lib/client.cpp): http::scan_header_block() on the
- * whole input, http::parse_request() (libsoup) on a complete block, the
+ * before the response (lib/server/connection.cpp): proto::http::scan_header_block() on the
+ * whole input, proto::http::parse_request() (libsoup) on a complete block, the
  * viewer credentials (access::Authenticator::check() on the Authorization
  * header: Basic, or Digest parameters through libsoup), then
- * wmsp::classify(), which parses every Pragma header (wmsp::Pragma::parse).
+ * proto::wmsp::classify(), which parses every Pragma header (proto::wmsp::Pragma::parse).
  *
  * Input: the raw bytes of a request, as received.
  * Seeds: fuzz/corpus/http-request/ (requests captured from FFmpeg 5.1, VLC
@@ -17,9 +17,9 @@
  * reports status 200 exactly when it succeeds; credentials are accepted for
  * the configured user only; every Pragma token can be found again by name.
  */
-#include "access.h"
-#include "http-request.h"
-#include "wmsp-request.h"
+#include "proto/http-request.h"
+#include "proto/wmsp-request.h"
+#include "server/access.h"
 
 #include <glib.h>
 
@@ -43,19 +43,21 @@ const access::Authenticator &authenticator() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *text = reinterpret_cast<const char *>(data);
-    const http::Scan scan = http::scan_header_block(text, size);
-    if (scan.state != http::Scan::State::Complete) {
+    const proto::http::Scan scan = proto::http::scan_header_block(text, size);
+    if (scan.state != proto::http::Scan::State::Complete) {
         g_assert_cmpuint(scan.block_size, ==, 0);
-        g_assert_true(scan.state == http::Scan::State::TooLarge || size < http::kMaxHeaderBytes);
+        g_assert_true(scan.state == proto::http::Scan::State::TooLarge ||
+                      size < proto::http::kMaxHeaderBytes);
         return 0;
     }
     g_assert_cmpuint(scan.block_size, >=, 2);
     g_assert_cmpuint(scan.block_size, <=, size);
-    g_assert_cmpuint(scan.block_size, <=, http::kMaxHeaderBytes);
+    g_assert_cmpuint(scan.block_size, <=, proto::http::kMaxHeaderBytes);
     g_assert_cmpint(text[scan.block_size - 1], ==, '\n');
 
     unsigned status = 0;
-    const Result<http::Request> request = http::parse_request(text, scan.block_size, &status);
+    const Result<proto::http::Request> request =
+        proto::http::parse_request(text, scan.block_size, &status);
     if (!request) {
         g_assert_cmpuint(status, !=, 200);
         g_assert_true(request.error().code == Errc::InvalidData);
@@ -69,10 +71,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (verdict == access::Verdict::Ok)
         g_assert_cmpstr(user.c_str(), ==, "viewer");
 
-    const wmsp::ClientRequest client = wmsp::classify(*request);
-    g_assert_nonnull(wmsp::to_string(client.kind));
+    const proto::wmsp::ClientRequest client = proto::wmsp::classify(*request);
+    g_assert_nonnull(proto::wmsp::to_string(client.kind));
 
-    const wmsp::Pragma pragma = wmsp::Pragma::parse(request->find_all("Pragma"));
+    const proto::wmsp::Pragma pragma = proto::wmsp::Pragma::parse(request->find_all("Pragma"));
     for (const auto &token : pragma.tokens())
         g_assert_true(pragma.has(token.first));
     return 0;

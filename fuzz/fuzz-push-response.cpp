@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libFuzzer target: what wmpushsink does with a push server's answers
- * (lib/push-client.cpp, process_input): http::scan_header_block() finds each
+ * (lib/push/client.cpp, process_input): proto::http::scan_header_block() finds each
  * response head, push::parse_response() (libsoup) parses it, 1xx heads are
  * skipped, and push::Session judges the others (on_setup_response() while
  * waiting for the PushSetup answer, on_start_response() after it), which
@@ -17,8 +17,8 @@
  * ../shared/reference/ms-wmsp-and-wmhttp.md §4, plus 401, redirect and
  * plain-web-server answers in the same form).
  */
-#include "http-request.h"
-#include "push-session.h"
+#include "proto/http-request.h"
+#include "push/session.h"
 
 #include <glib.h>
 
@@ -53,15 +53,17 @@ void check_request(const std::string &head) {
     static const char *const kFields[] = {
         "Content-Type",   "X-Accept-Authentication", "User-Agent", "Host",
         "Content-Length", "Cache-Control",           "Cookie",     "Authorization"};
-    const http::Scan scan = http::scan_header_block(head.data(), head.size(), head.size());
-    g_assert_true(scan.state == http::Scan::State::Complete);
-    const Result<http::Request> request = http::parse_request(head.data(), scan.block_size);
+    const proto::http::Scan scan =
+        proto::http::scan_header_block(head.data(), head.size(), head.size());
+    g_assert_true(scan.state == proto::http::Scan::State::Complete);
+    const Result<proto::http::Request> request =
+        proto::http::parse_request(head.data(), scan.block_size);
     g_assert_true(request.ok());
     g_assert_cmpuint(request->find_all("Host").size(), ==, 1);
     for (const auto &field : request->headers) {
         bool known = false;
         for (const char *name : kFields)
-            known = known || http::equals_ignore_case(field.first, name);
+            known = known || proto::http::equals_ignore_case(field.first, name);
         if (!known)
             g_error("the request has a header field '%s' we never write", field.first.c_str());
     }
@@ -76,8 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const bool sent_password = received.find(kPassword) != std::string::npos;
     std::string input = received;
     for (int judged = 0; judged < kMaxResponses && !input.empty();) {
-        const http::Scan scan = http::scan_header_block(input.data(), input.size());
-        if (scan.state != http::Scan::State::Complete)
+        const proto::http::Scan scan = proto::http::scan_header_block(input.data(), input.size());
+        if (scan.state != proto::http::Scan::State::Complete)
             break;
         const Result<Response> response = parse_response(input.data(), scan.block_size);
         input.erase(0, scan.block_size);

@@ -76,7 +76,7 @@ def http_request():
     for path in sorted((DATA / "requests").glob("*.http")):
         write("http-request", path.name, path.read_bytes())
     # fuzz-http-request.cpp: realm "wmstream", user "viewer", password "pw",
-    # secret "fuzzing-secret", clock at 1000 s. lib/access.cpp's nonce is the
+    # secret "fuzzing-secret", clock at 1000 s. lib/server/access.cpp's nonce is the
     # 16-hex-digit issue time, then HMAC-SHA256(secret, time) cut to 32 digits.
     curl = (DATA / "requests" / "curl-get.http").read_bytes().decode()
     head = curl[: -len("\r\n")]

@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "error.h"
+#include "base/error.h"
 
 #include <gst/gst.h>
 #include <string>

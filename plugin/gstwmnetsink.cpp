@@ -74,11 +74,11 @@
 
 #include "asf-input.h"
 #include "errors.h"
-#include "firewall.h"
-#include "port-mapping.h"
+#include "reach/firewall.h"
+#include "reach/port-mapper.h"
 #include "relay.h"
-#include "server.h"
-#include "thread-priority.h"
+#include "server/server.h"
+#include "server/thread-priority.h"
 
 #include <gio/gio.h>
 
@@ -110,11 +110,11 @@ struct ReachSettings {
     bool open_firewall = false;
     std::string firewall_zone; /* "" = the default zone */
     GstWmNetSinkPortMapping port_mapping = GST_WM_NET_SINK_PORT_MAPPING_NONE;
-    guint lease_s = wmstream::PortMappingConfig().lease_s;
+    guint lease_s = wmstream::reach::PortMappingConfig().lease_s;
 };
 
 struct Settings {
-    wmstream::ServerConfig config;
+    wmstream::server::ServerConfig config;
     ReachSettings reach;
     GstWmNetSinkProtocol protocol = GST_WM_NET_SINK_PROTOCOL_HTTP;
     /* The lag limits in GStreamer units (ns, bytes or buffers); turned into
@@ -141,31 +141,32 @@ static std::vector<std::string> split_ranges(const std::string &list) {
 }
 
 /* The server configuration for @settings. */
-static wmstream::ServerConfig server_config(const Settings &settings) {
-    wmstream::ServerConfig config = settings.config;
+static wmstream::server::ServerConfig server_config(const Settings &settings) {
+    wmstream::server::ServerConfig config = settings.config;
     const bool time = settings.unit_format == GST_FORMAT_TIME;
     auto units = [time](gint64 value) -> int64_t {
         return value < 0 ? -1 : time ? value / GST_USECOND : value;
     };
-    config.lag_unit = time                                       ? wmstream::LagUnit::Time
-                      : settings.unit_format == GST_FORMAT_BYTES ? wmstream::LagUnit::Bytes
-                                                                 : wmstream::LagUnit::Packets;
+    config.lag_unit = time ? wmstream::server::LagUnit::Time
+                      : settings.unit_format == GST_FORMAT_BYTES
+                          ? wmstream::server::LagUnit::Bytes
+                          : wmstream::server::LagUnit::Packets;
     config.lag_max = units(settings.units_max);
     config.allow = split_ranges(settings.allow);
     config.deny = split_ranges(settings.deny);
     config.lag_soft_max = units(settings.units_soft_max);
     switch (settings.recover_policy) {
     case GST_WM_NET_SINK_RECOVER_POLICY_NONE:
-        config.recover_policy = wmstream::RecoverPolicy::None;
+        config.recover_policy = wmstream::server::RecoverPolicy::None;
         break;
     case GST_WM_NET_SINK_RECOVER_POLICY_LATEST:
-        config.recover_policy = wmstream::RecoverPolicy::Latest;
+        config.recover_policy = wmstream::server::RecoverPolicy::Latest;
         break;
     case GST_WM_NET_SINK_RECOVER_POLICY_SOFT_LIMIT:
-        config.recover_policy = wmstream::RecoverPolicy::SoftLimit;
+        config.recover_policy = wmstream::server::RecoverPolicy::SoftLimit;
         break;
     case GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME:
-        config.recover_policy = wmstream::RecoverPolicy::KeyFrame;
+        config.recover_policy = wmstream::server::RecoverPolicy::KeyFrame;
         break;
     }
     return config;
@@ -176,17 +177,19 @@ static wmstream::ServerConfig server_config(const Settings &settings) {
 /* The C++ side of the element: settings, the server and the relay thread.
  * Implements ServerEvents: the callbacks run on the server's I/O thread and
  * only hand the event to the relay. */
-struct GstWmNetSinkState final : public wmstream::ServerEvents, public wmstream::PortEvents {
+struct GstWmNetSinkState final : public wmstream::server::ServerEvents,
+                                 public wmstream::reach::PortEvents {
     explicit GstWmNetSinkState(GstWmNetSink *sink)
         : sink_(sink), server_(this), firewall_(this), mapper_(this) {}
 
-    void client_added(const wmstream::ClientInfo &client) override;
-    void client_removed(const wmstream::ClientInfo &client, wmstream::RemoveReason reason) override;
-    void client_resolved(const wmstream::ClientInfo &client) override;
+    void client_added(const wmstream::server::ClientInfo &client) override;
+    void client_removed(const wmstream::server::ClientInfo &client,
+                        wmstream::server::RemoveReason reason) override;
+    void client_resolved(const wmstream::server::ClientInfo &client) override;
     /* PortEvents: called on the Firewall's and PortMapper's threads. */
-    void port_report(const wmstream::PortReport &report) override;
+    void port_report(const wmstream::reach::PortReport &report) override;
     void warning(const wmstream::Error &error) override;
-    void authorize(const wmstream::AuthorizationRequest &request) override;
+    void authorize(const wmstream::server::AuthorizationRequest &request) override;
 
     GstWmNetSink *sink_; /* C-style friend. */
 
@@ -210,10 +213,10 @@ struct GstWmNetSinkState final : public wmstream::ServerEvents, public wmstream:
     /* Declared before server_ so that it outlives it: closing the server
      * reports the last removals into it. */
     wmstream::plugin::Relay relay_;
-    wmstream::Server server_;
+    wmstream::server::Server server_;
     /* Declared after relay_ for the same reason: they report into it. */
-    wmstream::Firewall firewall_;
-    wmstream::PortMapper mapper_;
+    wmstream::reach::Firewall firewall_;
+    wmstream::reach::PortMapper mapper_;
 };
 
 struct _GstWmNetSink {
@@ -307,7 +310,7 @@ static GType gst_wm_net_sink_port_mapping_get_type(void) {
 
 GType gst_wm_net_sink_remove_reason_get_type(void) {
     static gsize type = 0;
-    /* Nicks as wmstream::to_string(RemoveReason). */
+    /* Nicks as to_string(RemoveReason). */
     static const GEnumValue values[] = {
         {GST_WM_NET_SINK_REMOVE_REASON_CLOSED, "The client closed the connection", "closed"},
         {GST_WM_NET_SINK_REMOVE_REASON_DISCONNECTED, "The application disconnected it",
@@ -342,35 +345,35 @@ GType gst_wm_net_sink_recover_policy_get_type(void) {
     return type;
 }
 
-static GstWmNetSinkRemoveReason to_gst_reason(wmstream::RemoveReason reason) {
+static GstWmNetSinkRemoveReason to_gst_reason(wmstream::server::RemoveReason reason) {
     switch (reason) {
-    case wmstream::RemoveReason::ClosedByPeer:
+    case wmstream::server::RemoveReason::ClosedByPeer:
         return GST_WM_NET_SINK_REMOVE_REASON_CLOSED;
-    case wmstream::RemoveReason::Disconnected:
+    case wmstream::server::RemoveReason::Disconnected:
         return GST_WM_NET_SINK_REMOVE_REASON_DISCONNECTED;
-    case wmstream::RemoveReason::Slow:
+    case wmstream::server::RemoveReason::Slow:
         return GST_WM_NET_SINK_REMOVE_REASON_SLOW;
-    case wmstream::RemoveReason::Error:
+    case wmstream::server::RemoveReason::Error:
         return GST_WM_NET_SINK_REMOVE_REASON_ERROR;
-    case wmstream::RemoveReason::OverLimit:
+    case wmstream::server::RemoveReason::OverLimit:
         return GST_WM_NET_SINK_REMOVE_REASON_OVER_LIMIT;
-    case wmstream::RemoveReason::Forbidden:
+    case wmstream::server::RemoveReason::Forbidden:
         return GST_WM_NET_SINK_REMOVE_REASON_FORBIDDEN;
-    case wmstream::RemoveReason::Unauthorized:
+    case wmstream::server::RemoveReason::Unauthorized:
         return GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED;
-    case wmstream::RemoveReason::EndOfStream:
+    case wmstream::server::RemoveReason::EndOfStream:
         break;
     }
     return GST_WM_NET_SINK_REMOVE_REASON_EOS;
 }
 
 /* The "wmnetsink-client" structure of get-stats / get-clients. */
-static GstStructure *client_structure(const wmstream::ClientInfo &client) {
+static GstStructure *client_structure(const wmstream::server::ClientInfo &client) {
     return gst_structure_new(
         "wmnetsink-client", "id", G_TYPE_UINT64, static_cast<guint64>(client.id), "address",
         G_TYPE_STRING, client.address.c_str(), "port", G_TYPE_UINT, static_cast<guint>(client.port),
         "dns-name", G_TYPE_STRING, client.dns_name.c_str(), "user-agent", G_TYPE_STRING,
-        client.user_agent.c_str(), "protocol", G_TYPE_STRING, wmstream::to_string(client.protocol),
+        client.user_agent.c_str(), "protocol", G_TYPE_STRING, to_string(client.protocol),
         "connected-time", G_TYPE_INT64, static_cast<gint64>(client.connected_at_us),
         "connect-duration", G_TYPE_UINT64,
         static_cast<guint64>(client.connected_for_us) * GST_USECOND, "bytes-sent", G_TYPE_UINT64,
@@ -401,10 +404,10 @@ static std::string host_url(const std::string &scheme, const std::string &addres
 
 /* Relay-thread side of the ServerEvents: signals and element messages. */
 
-static void relay_client_added(GstWmNetSink *self, const wmstream::ClientInfo &client) {
+static void relay_client_added(GstWmNetSink *self, const wmstream::server::ClientInfo &client) {
     GST_INFO_OBJECT(self, "client %" G_GUINT64_FORMAT " added: %s:%u, %s, '%s'",
                     static_cast<guint64>(client.id), client.address.c_str(), client.port,
-                    wmstream::to_string(client.protocol), client.user_agent.c_str());
+                    to_string(client.protocol), client.user_agent.c_str());
     g_signal_emit(self, signals[SIGNAL_CLIENT_ADDED], 0, static_cast<guint64>(client.id));
     post_element_message(
         self, gst_structure_new("wmnetsink-client-added", "id", G_TYPE_UINT64,
@@ -412,45 +415,44 @@ static void relay_client_added(GstWmNetSink *self, const wmstream::ClientInfo &c
                                 client.address.c_str(), "port", G_TYPE_UINT,
                                 static_cast<guint>(client.port), "user-agent", G_TYPE_STRING,
                                 client.user_agent.c_str(), "protocol", G_TYPE_STRING,
-                                wmstream::to_string(client.protocol), nullptr));
+                                to_string(client.protocol), nullptr));
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_NUM_CLIENTS]);
 }
 
-static void relay_client_removed(GstWmNetSink *self, const wmstream::ClientInfo &client,
-                                 wmstream::RemoveReason reason) {
+static void relay_client_removed(GstWmNetSink *self, const wmstream::server::ClientInfo &client,
+                                 wmstream::server::RemoveReason reason) {
     GST_INFO_OBJECT(self,
                     "client %" G_GUINT64_FORMAT " removed (%s) after %" G_GUINT64_FORMAT " bytes",
-                    static_cast<guint64>(client.id), wmstream::to_string(reason),
+                    static_cast<guint64>(client.id), to_string(reason),
                     static_cast<guint64>(client.bytes_sent));
     g_signal_emit(self, signals[SIGNAL_CLIENT_REMOVED], 0, static_cast<guint64>(client.id),
                   to_gst_reason(reason));
     post_element_message(
-        self, gst_structure_new("wmnetsink-client-removed", "id", G_TYPE_UINT64,
-                                static_cast<guint64>(client.id), "address", G_TYPE_STRING,
-                                client.address.c_str(), "port", G_TYPE_UINT,
-                                static_cast<guint>(client.port), "reason", G_TYPE_STRING,
-                                wmstream::to_string(reason), "bytes-sent", G_TYPE_UINT64,
-                                static_cast<guint64>(client.bytes_sent), nullptr));
+        self, gst_structure_new(
+                  "wmnetsink-client-removed", "id", G_TYPE_UINT64, static_cast<guint64>(client.id),
+                  "address", G_TYPE_STRING, client.address.c_str(), "port", G_TYPE_UINT,
+                  static_cast<guint>(client.port), "reason", G_TYPE_STRING, to_string(reason),
+                  "bytes-sent", G_TYPE_UINT64, static_cast<guint64>(client.bytes_sent), nullptr));
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_NUM_CLIENTS]);
 }
 
-static void relay_client_resolved(GstWmNetSink *self, const wmstream::ClientInfo &client) {
+static void relay_client_resolved(GstWmNetSink *self, const wmstream::server::ClientInfo &client) {
     post_element_message(self, gst_structure_new("wmnetsink-client-resolved", "id", G_TYPE_UINT64,
                                                  static_cast<guint64>(client.id), "address",
                                                  G_TYPE_STRING, client.address.c_str(), "dns-name",
                                                  G_TYPE_STRING, client.dns_name.c_str(), nullptr));
 }
 
-void GstWmNetSinkState::client_added(const wmstream::ClientInfo &client) {
+void GstWmNetSinkState::client_added(const wmstream::server::ClientInfo &client) {
     relay_.post([sink = sink_, client] { relay_client_added(sink, client); });
 }
 
-void GstWmNetSinkState::client_removed(const wmstream::ClientInfo &client,
-                                       wmstream::RemoveReason reason) {
+void GstWmNetSinkState::client_removed(const wmstream::server::ClientInfo &client,
+                                       wmstream::server::RemoveReason reason) {
     relay_.post([sink = sink_, client, reason] { relay_client_removed(sink, client, reason); });
 }
 
-void GstWmNetSinkState::client_resolved(const wmstream::ClientInfo &client) {
+void GstWmNetSinkState::client_resolved(const wmstream::server::ClientInfo &client) {
     relay_.post([sink = sink_, client] { relay_client_resolved(sink, client); });
 }
 
@@ -459,13 +461,13 @@ void GstWmNetSinkState::client_resolved(const wmstream::ClientInfo &client) {
  * message, a WARNING for a failure, and external-address/external-port. */
 
 /* The "wmnetsink-port-open" structure of @report. */
-static GstStructure *port_report_structure(const wmstream::PortReport &report) {
+static GstStructure *port_report_structure(const wmstream::reach::PortReport &report) {
     GstStructure *structure = gst_structure_new(
-        "wmnetsink-port-open", "backend", G_TYPE_STRING, wmstream::to_string(report.backend),
-        "action", G_TYPE_STRING, wmstream::to_string(report.action), "result", G_TYPE_STRING,
-        wmstream::to_string(report.result), "port", G_TYPE_UINT, static_cast<guint>(report.port),
-        "protocol", G_TYPE_STRING, report.protocol.c_str(), nullptr);
-    if (report.backend == wmstream::PortBackend::Firewalld)
+        "wmnetsink-port-open", "backend", G_TYPE_STRING, to_string(report.backend), "action",
+        G_TYPE_STRING, to_string(report.action), "result", G_TYPE_STRING, to_string(report.result),
+        "port", G_TYPE_UINT, static_cast<guint>(report.port), "protocol", G_TYPE_STRING,
+        report.protocol.c_str(), nullptr);
+    if (report.backend == wmstream::reach::PortBackend::Firewalld)
         gst_structure_set(structure, "zone", G_TYPE_STRING, report.zone.c_str(), nullptr);
     else
         gst_structure_set(structure, "gateway", G_TYPE_STRING, report.gateway.c_str(),
@@ -480,16 +482,16 @@ static GstStructure *port_report_structure(const wmstream::PortReport &report) {
 }
 
 /* The WARNING's user text for a failed @report. */
-static std::string port_failure_text(const wmstream::PortReport &report) {
+static std::string port_failure_text(const wmstream::reach::PortReport &report) {
     const std::string port = "port " + std::to_string(report.port) + "/" + report.protocol;
-    if (report.backend == wmstream::PortBackend::Firewalld)
-        return report.action == wmstream::PortAction::Close
+    if (report.backend == wmstream::reach::PortBackend::Firewalld)
+        return report.action == wmstream::reach::PortAction::Close
                    ? "Could not close " + port + " in the firewall."
                    : "Could not open " + port + " in the firewall.";
-    const std::string gateway = std::string(" (") + wmstream::to_string(report.backend) + ").";
-    if (report.action == wmstream::PortAction::Open)
+    const std::string gateway = std::string(" (") + to_string(report.backend) + ").";
+    if (report.action == wmstream::reach::PortAction::Open)
         return "Could not map " + port + " on the gateway" + gateway;
-    if (report.action == wmstream::PortAction::Renew)
+    if (report.action == wmstream::reach::PortAction::Renew)
         return "Could not renew the mapping of " + port + " on the gateway" + gateway;
     return "Could not remove the mapping of " + port + " from the gateway" + gateway;
 }
@@ -505,10 +507,10 @@ static std::string reachable_url(const GstWmNetSinkState &state) {
 
 /* A mapping report: external-address and external-port are the mapping's
  * while it exists, cleared by any other outcome. */
-static void update_external(GstWmNetSink *self, const wmstream::PortReport &report) {
+static void update_external(GstWmNetSink *self, const wmstream::reach::PortReport &report) {
     GstWmNetSinkState *state = self->state;
-    const bool mapped = report.result == wmstream::PortResult::Opened ||
-                        report.result == wmstream::PortResult::AlreadyOpen;
+    const bool mapped = report.result == wmstream::reach::PortResult::Opened ||
+                        report.result == wmstream::reach::PortResult::AlreadyOpen;
     const std::string address = mapped ? report.external_address : "";
     const guint port = mapped ? report.external_port : 0;
     {
@@ -523,30 +525,29 @@ static void update_external(GstWmNetSink *self, const wmstream::PortReport &repo
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_HOST_URL]);
 }
 
-static void relay_port_report(GstWmNetSink *self, const wmstream::PortReport &report) {
-    GST_INFO_OBJECT(self, "%s %s port %u: %s%s%s", wmstream::to_string(report.backend),
-                    wmstream::to_string(report.action), report.port,
-                    wmstream::to_string(report.result), report.error ? ": " : "",
-                    report.error ? report.error->message.c_str() : "");
+static void relay_port_report(GstWmNetSink *self, const wmstream::reach::PortReport &report) {
+    GST_INFO_OBJECT(self, "%s %s port %u: %s%s%s", to_string(report.backend),
+                    to_string(report.action), report.port, to_string(report.result),
+                    report.error ? ": " : "", report.error ? report.error->message.c_str() : "");
     GstStructure *structure = port_report_structure(report);
     GstStructure *context = gst_structure_copy(structure);
     post_element_message(self, structure);
     /* Never an ERROR: the stream is still served on the local network. */
-    if (wmstream::is_failure(report.result) && report.error)
+    if (wmstream::reach::is_failure(report.result) && report.error)
         WMSTREAM_POST_ERROR(self, GST_MESSAGE_WARNING, *report.error, port_failure_text(report),
                             context);
     else
         gst_structure_free(context);
-    if (report.backend != wmstream::PortBackend::Firewalld)
+    if (report.backend != wmstream::reach::PortBackend::Firewalld)
         update_external(self, report);
 }
 
-void GstWmNetSinkState::port_report(const wmstream::PortReport &report) {
+void GstWmNetSinkState::port_report(const wmstream::reach::PortReport &report) {
     relay_.post([sink = sink_, report] { relay_port_report(sink, report); });
 }
 
 /* Asks the application (on the relay thread) and hands its answer back to the server. */
-void GstWmNetSinkState::authorize(const wmstream::AuthorizationRequest &request) {
+void GstWmNetSinkState::authorize(const wmstream::server::AuthorizationRequest &request) {
     relay_.post([sink = sink_, request] {
         gboolean allowed = TRUE;
         g_signal_emit(sink, signals[SIGNAL_CLIENT_CONNECTING], 0,
@@ -576,7 +577,7 @@ static void gst_wm_net_sink_disconnect(GstWmNetSink *self) {
 static GstStructure *gst_wm_net_sink_get_clients(GstWmNetSink *self) {
     GValue clients = G_VALUE_INIT;
     g_value_init(&clients, GST_TYPE_ARRAY);
-    for (const wmstream::ClientInfo &client : self->state->server_.clients()) {
+    for (const wmstream::server::ClientInfo &client : self->state->server_.clients()) {
         GValue value = G_VALUE_INIT;
         g_value_init(&value, GST_TYPE_STRUCTURE);
         g_value_take_boxed(&value, client_structure(client));
@@ -588,7 +589,7 @@ static GstStructure *gst_wm_net_sink_get_clients(GstWmNetSink *self) {
 }
 
 static GstStructure *gst_wm_net_sink_get_stats(GstWmNetSink *self, guint64 client_id) {
-    std::optional<wmstream::ClientInfo> client = self->state->server_.client(client_id);
+    std::optional<wmstream::server::ClientInfo> client = self->state->server_.client(client_id);
     if (!client) {
         GST_DEBUG_OBJECT(self, "get-stats: no client %" G_GUINT64_FORMAT, client_id);
         return nullptr;
@@ -602,7 +603,7 @@ static GstStructure *gst_wm_net_sink_get_stats(GstWmNetSink *self, guint64 clien
  * When the server refuses it (not ASF), posts STREAM/FORMAT, ends the stream
  * for the clients ($E) and returns false; the port stays open. */
 static bool gst_wm_net_sink_serve(GstWmNetSink *self, GstBuffer *buffer, bool header) {
-    wmstream::Server &server = self->state->server_;
+    wmstream::server::Server &server = self->state->server_;
     wmstream::plugin::BufferMapping mapping(buffer);
     wmstream::Status status =
         !mapping.mapped()
@@ -662,7 +663,7 @@ static void gst_wm_net_sink_open_port(GstWmNetSink *self, const std::string &add
         reach = state->settings_.reach;
     }
     if (reach.open_firewall) {
-        wmstream::FirewallConfig firewall;
+        wmstream::reach::FirewallConfig firewall;
         firewall.zone = reach.firewall_zone;
         firewall.port = port;
         firewall.bind_address = address;
@@ -671,12 +672,12 @@ static void gst_wm_net_sink_open_port(GstWmNetSink *self, const std::string &add
             GST_WARNING_OBJECT(self, "firewall: %s", status.error().message.c_str());
     }
     if (reach.port_mapping != GST_WM_NET_SINK_PORT_MAPPING_NONE) {
-        wmstream::PortMappingConfig mapping;
+        wmstream::reach::PortMappingConfig mapping;
         mapping.method = reach.port_mapping == GST_WM_NET_SINK_PORT_MAPPING_UPNP
-                             ? wmstream::PortMappingMethod::Upnp
+                             ? wmstream::reach::PortMappingMethod::Upnp
                          : reach.port_mapping == GST_WM_NET_SINK_PORT_MAPPING_NAT_PMP
-                             ? wmstream::PortMappingMethod::NatPmp
-                             : wmstream::PortMappingMethod::Auto;
+                             ? wmstream::reach::PortMappingMethod::NatPmp
+                             : wmstream::reach::PortMappingMethod::Auto;
         mapping.port = port;
         mapping.bind_address = address;
         mapping.lease_s = reach.lease_s;
@@ -692,7 +693,7 @@ static void gst_wm_net_sink_open_port(GstWmNetSink *self, const std::string &add
 static gboolean gst_wm_net_sink_open(GstWmNetSink *self) {
     GstWmNetSinkState *state = self->state;
 
-    wmstream::ServerConfig config;
+    wmstream::server::ServerConfig config;
     std::string certificate_file;
     {
         std::lock_guard<std::mutex> locker(state->lock_);
@@ -734,7 +735,7 @@ static gboolean gst_wm_net_sink_open(GstWmNetSink *self) {
         const std::string where = config.address.empty() ? "all interfaces" : config.address;
         WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, port.error(),
                             "Could not listen on port " + std::to_string(config.port) + " of " +
-                                where + ": " + wmstream::to_string(port.error().code) + ".",
+                                where + ": " + to_string(port.error().code) + ".",
                             gst_structure_new("context", "port", G_TYPE_UINT,
                                               static_cast<guint>(config.port), "address",
                                               G_TYPE_STRING, config.address.c_str(), nullptr));
@@ -789,7 +790,7 @@ static void gst_wm_net_sink_close(GstWmNetSink *self) {
 static GstStateChangeReturn gst_wm_net_sink_change_state(GstElement *element,
                                                          GstStateChange transition) {
     GstWmNetSink *self = GST_WM_NET_SINK(element);
-    wmstream::Server &server = self->state->server_;
+    wmstream::server::Server &server = self->state->server_;
 
     switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
@@ -842,7 +843,7 @@ static bool fixed_while_open(guint prop_id) {
 
 /* Stores @value of property @prop_id in @settings; returns whether it changed. */
 static bool apply_setting(Settings &settings, guint prop_id, const GValue *value) {
-    wmstream::ServerConfig &config = settings.config;
+    wmstream::server::ServerConfig &config = settings.config;
     switch (prop_id) {
     case PROP_PORT: {
         const auto port = static_cast<uint16_t>(g_value_get_int(value));
@@ -988,7 +989,7 @@ static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue 
         g_value_set_uint64(value, state->server_.stats().bytes_sent);
         return;
     case PROP_SERVER_STATS: {
-        const wmstream::ServerStats s = state->server_.stats();
+        const wmstream::server::ServerStats s = state->server_.stats();
         g_value_take_boxed(
             value,
             gst_structure_new(
@@ -1009,7 +1010,7 @@ static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue 
     }
 
     std::lock_guard<std::mutex> locker(state->lock_);
-    const wmstream::ServerConfig &config = state->settings_.config;
+    const wmstream::server::ServerConfig &config = state->settings_.config;
     switch (prop_id) {
     case PROP_PORT:
         g_value_set_int(value, config.port);
@@ -1121,7 +1122,7 @@ static void gst_wm_net_sink_finalize(GObject *object) {
 }
 
 static void install_properties(GObjectClass *object_class) {
-    const wmstream::ServerConfig defaults;
+    const wmstream::server::ServerConfig defaults;
     constexpr auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                  G_PARAM_EXPLICIT_NOTIFY);
     constexpr auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -1166,7 +1167,7 @@ static void install_properties(GObjectClass *object_class) {
         "port-mapping-lease", "Port mapping lease",
         "Lease asked for the gateway mapping, renewed at half its length. Used from the next "
         "open (1..604800 s, default 3600)",
-        1, 604800, wmstream::PortMappingConfig().lease_s, rw);
+        1, 604800, wmstream::reach::PortMappingConfig().lease_s, rw);
     properties[PROP_EXTERNAL_ADDRESS] = g_param_spec_string(
         "external-address", "External address",
         "The gateway's external IPv4 address while port-mapping holds a mapping, else NULL; "
@@ -1271,7 +1272,7 @@ static void install_properties(GObjectClass *object_class) {
         "machine, so the last clients of a round get new packets sooner: the low-latency "
         "setting is flush-interval=0 io-threads=2 io-realtime-priority=10. TLS clients are "
         "always written by the I/O thread. Used from the next open",
-        0, wmstream::kMaxIoThreads, defaults.io_threads, rw);
+        0, wmstream::server::kMaxIoThreads, defaults.io_threads, rw);
     properties[PROP_IO_REALTIME_PRIORITY] = g_param_spec_int(
         "io-realtime-priority", "I/O real-time priority",
         "Run the I/O threads under the real-time scheduler (SCHED_FIFO) at this priority, so "
@@ -1279,7 +1280,7 @@ static void install_properties(GObjectClass *object_class) {
         "setting on a busy machine. 0 = the normal scheduler. Needs CAP_SYS_NICE or an "
         "RLIMIT_RTPRIO of at least the priority; without, the sink streams with the normal "
         "scheduler and posts a WARNING (E_ACCESSDENIED). Used from the next open",
-        0, wmstream::kMaxRealtimePriority, defaults.io_realtime_priority, rw);
+        0, wmstream::server::kMaxRealtimePriority, defaults.io_realtime_priority, rw);
     properties[PROP_REQUEST_TIMEOUT] = g_param_spec_uint64(
         "request-timeout", "Request timeout",
         "Nanoseconds a connection has to send its complete request (at most 16 KiB and 100 "

@@ -61,7 +61,7 @@
 
 #include "asf-input.h"
 #include "errors.h"
-#include "push-client.h"
+#include "push/client.h"
 #include "relay.h"
 
 #include <atomic>

@@ -216,7 +216,7 @@ bool TestClient::receive(gint64 end) {
     return false;
 }
 
-wmstream::framing::Packet WmspReader::next(gint64 end) {
+wmstream::proto::framing::Packet WmspReader::next(gint64 end) {
     for (;;) {
         auto &body = client_.body();
         reader_.feed(body.data(), body.size());
@@ -233,14 +233,14 @@ wmstream::framing::Packet WmspReader::next(gint64 end) {
 void WmspReader::read_data(size_t count, bool allow_change) {
     const gint64 end = deadline();
     for (size_t i = 0; i < count; ++i) {
-        wmstream::framing::Packet packet = next(end);
-        if (allow_change && packet.id == wmstream::framing::PacketId::Change) {
+        wmstream::proto::framing::Packet packet = next(end);
+        if (allow_change && packet.id == wmstream::proto::framing::PacketId::Change) {
             allow_change = false;
             packet = next(end);
-            fail_unless_equals_int(int(packet.id), int(wmstream::framing::PacketId::Header));
+            fail_unless_equals_int(int(packet.id), int(wmstream::proto::framing::PacketId::Header));
             packet = next(end);
         }
-        fail_unless_equals_int(int(packet.id), int(wmstream::framing::PacketId::Data));
+        fail_unless_equals_int(int(packet.id), int(wmstream::proto::framing::PacketId::Data));
         fail_unless(!packet.payload.empty());
         if (data_packets_ > 0) {
             fail_unless_equals_uint64(packet.location_id, last_location_ + 1);
@@ -260,9 +260,9 @@ void expect_play_response(TestClient &client, WmspReader &reader) {
     fail_unless_equals_string(content_type.c_str(), "application/x-mms-framed");
     const std::string server = client.header("Server");
     fail_unless(starts_with(server, "Rex/"), "Server: %s", server.c_str());
-    wmstream::framing::Packet header = reader.next();
-    fail_unless_equals_int(int(header.id), int(wmstream::framing::PacketId::Header));
-    fail_unless_equals_int(header.af_flags, wmstream::framing::kHeaderWhole);
+    wmstream::proto::framing::Packet header = reader.next();
+    fail_unless_equals_int(int(header.id), int(wmstream::proto::framing::PacketId::Header));
+    fail_unless_equals_int(header.af_flags, wmstream::proto::framing::kHeaderWhole);
     fail_unless(header.payload.size() > sizeof kHeaderGuid);
     fail_unless(std::memcmp(header.payload.data(), kHeaderGuid, sizeof kHeaderGuid) == 0);
 }

@@ -9,7 +9,7 @@
 #pragma once
 
 #include "error-check.h"
-#include "framing.h"
+#include "proto/framing.h"
 
 #include <gio/gio.h>
 #include <gst/check/gstcheck.h>
@@ -138,7 +138,7 @@ public:
     explicit WmspReader(TestClient &client) : client_(client) {}
 
     /** The next packet; fails the test on a framing error or timeout. */
-    wmstream::framing::Packet next(gint64 end = deadline());
+    wmstream::proto::framing::Packet next(gint64 end = deadline());
 
     /**
      * Read $D packets until @p count more arrived, asserting LocationId and
@@ -151,7 +151,7 @@ public:
 
 private:
     TestClient &client_;
-    wmstream::framing::Reader reader_{wmstream::framing::Reader::Mode::Pull};
+    wmstream::proto::framing::Reader reader_{wmstream::proto::framing::Reader::Mode::Pull};
     size_t data_packets_ = 0;
     guint32 last_location_ = 0;
     guint8 last_af_flags_ = 0;

@@ -736,10 +736,10 @@ GST_START_TEST(test_eos_ends_clients) {
 
     /* Every packet pushed, then $E(0), then the server closes. */
     reader.read_data(fed.asf.packets.size());
-    wmstream::framing::Packet end = reader.next();
-    fail_unless_equals_int(int(end.id), int(wmstream::framing::PacketId::End));
+    wmstream::proto::framing::Packet end = reader.next();
+    fail_unless_equals_int(int(end.id), int(wmstream::proto::framing::PacketId::End));
     fail_unless(end.reason.has_value());
-    fail_unless_equals_uint64(*end.reason, wmstream::framing::kReasonDone);
+    fail_unless_equals_uint64(*end.reason, wmstream::proto::framing::kReasonDone);
     fail_unless(client.wait_closed());
     fail_unless_equals_int(recorder.wait_removed(id).reason, remove_reason("eos"));
     fail_if(pop(fed.lone.bus, GST_MESSAGE_ERROR, 0) != nullptr);
@@ -771,11 +771,11 @@ GST_START_TEST(test_corrupt_data) {
 
     /* No EOS came from upstream: the client gets the rest, then $E, then the end. */
     const gint64 end = deadline();
-    wmstream::framing::Packet packet;
+    wmstream::proto::framing::Packet packet;
     do {
         packet = reader.next(end);
-    } while (packet.id == wmstream::framing::PacketId::Data);
-    fail_unless_equals_int(int(packet.id), int(wmstream::framing::PacketId::End));
+    } while (packet.id == wmstream::proto::framing::PacketId::Data);
+    fail_unless_equals_int(int(packet.id), int(wmstream::proto::framing::PacketId::End));
     fail_unless(client.wait_closed());
 
     /* The port is still served: a new player gets the header and $E. */
@@ -785,8 +785,8 @@ GST_START_TEST(test_corrupt_data) {
     expect_play_response(late, late_reader);
     do {
         packet = late_reader.next();
-    } while (packet.id == wmstream::framing::PacketId::Data);
-    fail_unless_equals_int(int(packet.id), int(wmstream::framing::PacketId::End));
+    } while (packet.id == wmstream::proto::framing::PacketId::Data);
+    fail_unless_equals_int(int(packet.id), int(wmstream::proto::framing::PacketId::End));
 }
 GST_END_TEST;
 

@@ -13,7 +13,7 @@ LongStream::LongStream() {
     if (!g_file_get_contents(data_path("asfmux-wmv2.asf").c_str(), &contents, &len, nullptr))
         g_error("long-stream: cannot read asfmux-wmv2.asf");
     const auto *bytes = reinterpret_cast<const uint8_t *>(contents);
-    auto info = wmstream::asf::parse_header(bytes, len);
+    auto info = wmstream::proto::asf::parse_header(bytes, len);
     g_assert_true(info.ok());
     g_assert_cmpuint(info->packet_size, ==, kPacketSize);
     g_assert_cmpuint(len, ==, info->total_size + kCyclePackets * kPacketSize);
@@ -23,7 +23,7 @@ LongStream::LongStream() {
     for (size_t i = 0; i < kCyclePackets; i++) {
         const uint8_t *packet = bytes + info->total_size + i * kPacketSize;
         packets_[i].assign(packet, packet + kPacketSize);
-        auto parsed = wmstream::asf::parse_packet(packet, kPacketSize, *info);
+        auto parsed = wmstream::proto::asf::parse_packet(packet, kPacketSize, *info);
         g_assert_true(parsed.ok());
         if (i == 0)
             first = parsed->send_time_ms;
@@ -39,9 +39,9 @@ Bytes LongStream::packet(uint64_t index) const {
     if (shift == 0)
         return packet;
     /* Subtracting −shift modulo 2^32 adds shift. */
-    const wmstream::asf::TimeBase base{0u - shift, 0u - shift};
+    const wmstream::proto::asf::TimeBase base{0u - shift, 0u - shift};
     g_assert_true(
-        wmstream::asf::rebase_packet_times(packet.data(), packet.size(), info_, base).ok());
+        wmstream::proto::asf::rebase_packet_times(packet.data(), packet.size(), info_, base).ok());
     return packet;
 }
 

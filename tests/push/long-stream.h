@@ -5,13 +5,13 @@
  * 4800 bytes whose send times span 1560 ms; key frames begin in packets 0,
  * 7, 11 and 15). Packet i is fixture packet i mod 20 with its send and
  * presentation times moved forward by (i / 20) × 1600 ms
- * (asf::rebase_packet_times), so the send times keep rising like those of
+ * (proto::asf::rebase_packet_times), so the send times keep rising like those of
  * a live encoder and a key frame begins every 400 ms or so. Nothing is held
  * but the fixture, whatever the number of packets asked for.
  */
 #pragma once
 
-#include "asf.h"
+#include "proto/asf.h"
 #include "receiver.h"
 
 #include <cstddef>
@@ -40,7 +40,7 @@ public:
 
 private:
     Bytes header_;
-    wmstream::asf::HeaderInfo info_;
+    wmstream::proto::asf::HeaderInfo info_;
     Bytes packets_[kCyclePackets];
     uint32_t times_[kCyclePackets] = {}; /**< send times relative to packet 0 */
     bool keys_[kCyclePackets] = {};

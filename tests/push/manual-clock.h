@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "clock.h"
+#include "base/clock.h"
 
 #include <glib.h>
 

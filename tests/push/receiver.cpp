@@ -7,9 +7,9 @@
  */
 #include "receiver.h"
 
-#include "asf.h"
-#include "framing.h"
-#include "http-request.h"
+#include "proto/asf.h"
+#include "proto/framing.h"
+#include "proto/http-request.h"
 
 #include <libsoup/soup.h>
 
@@ -429,12 +429,12 @@ void Receiver::Impl::serve(std::shared_ptr<Conn> conn) {
 
 /* One request; false when the connection ends. */
 bool Receiver::Impl::serve_request(Conn &conn) {
-    wmstream::http::Scan scan;
+    wmstream::proto::http::Scan scan;
     for (;;) {
-        scan = wmstream::http::scan_header_block(conn.input.data(), conn.input.size());
-        if (scan.state == wmstream::http::Scan::State::Complete)
+        scan = wmstream::proto::http::scan_header_block(conn.input.data(), conn.input.size());
+        if (scan.state == wmstream::proto::http::Scan::State::Complete)
             break;
-        if (scan.state == wmstream::http::Scan::State::TooLarge) {
+        if (scan.state == wmstream::proto::http::Scan::State::TooLarge) {
             violation("request head too large");
             return false;
         }
@@ -444,7 +444,7 @@ bool Receiver::Impl::serve_request(Conn &conn) {
             return false;
         }
     }
-    auto parsed = wmstream::http::parse_request(conn.input.data(), scan.block_size);
+    auto parsed = wmstream::proto::http::parse_request(conn.input.data(), scan.block_size);
     conn.input.erase(0, scan.block_size);
     if (!parsed) {
         violation("malformed request: " + parsed.error().message);
@@ -717,7 +717,7 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
         changed_.notify_all();
     };
 
-    wmstream::framing::Reader reader(wmstream::framing::Reader::Mode::Push);
+    wmstream::proto::framing::Reader reader(wmstream::proto::framing::Reader::Mode::Push);
     size_t data_packets = 0;
     bool first = true;
     for (;;) {
@@ -745,7 +745,7 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
             }
             if (!next.value())
                 break;
-            const wmstream::framing::Packet &packet = *next.value();
+            const wmstream::proto::framing::Packet &packet = *next.value();
             PacketRecord record;
             record.id = static_cast<char>(packet.id);
             record.reason = packet.reason.value_or(0);
@@ -761,21 +761,21 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
                 PushSession &session = sessions_[push_id];
                 const std::string what = std::string("$") + record.id + ": ";
                 if (first && !session.header_seen &&
-                    packet.id != wmstream::framing::PacketId::Header)
+                    packet.id != wmstream::proto::framing::PacketId::Header)
                     record_.violations.push_back(what + "the first PushStart must begin with $H");
                 first = false;
                 switch (packet.id) {
-                case wmstream::framing::PacketId::Header:
-                case wmstream::framing::PacketId::Change: {
-                    const bool change = packet.id == wmstream::framing::PacketId::Change;
+                case wmstream::proto::framing::PacketId::Header:
+                case wmstream::proto::framing::PacketId::Change: {
+                    const bool change = packet.id == wmstream::proto::framing::PacketId::Change;
                     if (change && !session.expect_change)
                         record_.violations.push_back(what + "$C without a preceding $E(1)");
                     if (change && record.reason != 0)
                         record_.violations.push_back(what + "Reason is not 0");
                     if (packet.payload.size() > (change ? 65527u : 65531u))
                         record_.violations.push_back(what + "header too large");
-                    auto info =
-                        wmstream::asf::parse_header(packet.payload.data(), packet.payload.size());
+                    auto info = wmstream::proto::asf::parse_header(packet.payload.data(),
+                                                                   packet.payload.size());
                     if (!info)
                         record_.violations.push_back(what + info.error().message);
                     else
@@ -794,7 +794,7 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
                     }
                     break;
                 }
-                case wmstream::framing::PacketId::Data:
+                case wmstream::proto::framing::PacketId::Data:
                     if (session.expect_change)
                         record_.violations.push_back(what + "data after $E(1) before $C");
                     if (packet.payload.size() != session.packet_size)
@@ -812,7 +812,7 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
                     }
                     data_packets++;
                     break;
-                case wmstream::framing::PacketId::End:
+                case wmstream::proto::framing::PacketId::End:
                     if (record.reason == 1) {
                         session.expect_change = true;
                     } else {
@@ -820,7 +820,7 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
                         end_callback = on_end_;
                     }
                     break;
-                case wmstream::framing::PacketId::Filler:
+                case wmstream::proto::framing::PacketId::Filler:
                     if (std::any_of(packet.payload.begin(), packet.payload.end(),
                                     [](uint8_t b) { return b != 0; }))
                         record_.violations.push_back(what + "non-zero filler");

@@ -17,7 +17,7 @@
 #include "long-stream.h"
 #include "manual-clock.h"
 #include "peak-memory.h"
-#include "push-client.h"
+#include "push/client.h"
 #include "receiver.h"
 
 #include <glib.h>

@@ -26,7 +26,7 @@
 #include "long-stream.h"
 #include "peak-memory.h"
 #include "push-check.h"
-#include "push-client.h"
+#include "push/client.h"
 
 #include <gio/gio.h>
 #include <gst/check/gstcheck.h>

@@ -7,9 +7,9 @@
  * addPort that loses the race (ALREADY_ENABLED after queryPort said no) and
  * an addPort that never answers while the element closes.
  */
-#include "firewall.h"
-#include "port-mapping.h"
-#include "port-reach.h"
+#include "reach/firewall.h"
+#include "reach/port-mapper.h"
+#include "reach/types.h"
 
 #include <gio/gio.h>
 
@@ -24,9 +24,9 @@ namespace {
 constexpr gint64 kWaitUs = 10 * G_USEC_PER_SEC;
 
 /* Collects reports and the threads they came from. */
-class Reports final : public wmstream::PortEvents {
+class Reports final : public wmstream::reach::PortEvents {
 public:
-    void port_report(const wmstream::PortReport &report) override {
+    void port_report(const wmstream::reach::PortReport &report) override {
         std::lock_guard<std::mutex> locker(lock_);
         reports_.push_back(report);
         threads_.push_back(std::this_thread::get_id());
@@ -34,7 +34,7 @@ public:
 
     /* Waits (iterating the default main context, where the fake firewalld
      * runs) until @p count reports came; returns them. */
-    std::vector<wmstream::PortReport> wait(size_t count) {
+    std::vector<wmstream::reach::PortReport> wait(size_t count) {
         const gint64 deadline = g_get_monotonic_time() + kWaitUs;
         for (;;) {
             {
@@ -47,7 +47,7 @@ public:
         }
     }
 
-    std::vector<wmstream::PortReport> all() {
+    std::vector<wmstream::reach::PortReport> all() {
         std::lock_guard<std::mutex> locker(lock_);
         return reports_;
     }
@@ -62,35 +62,35 @@ public:
 
 private:
     std::mutex lock_;
-    std::vector<wmstream::PortReport> reports_;
+    std::vector<wmstream::reach::PortReport> reports_;
     std::vector<std::thread::id> threads_;
 };
 
 void test_to_string() {
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortBackend::Firewalld), ==, "firewalld");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortBackend::Upnp), ==, "upnp");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortBackend::NatPmp), ==, "nat-pmp");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortAction::Open), ==, "open");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortAction::Renew), ==, "renew");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortAction::Close), ==, "close");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortResult::Opened), ==, "opened");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortResult::AlreadyOpen), ==, "already-open");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortResult::Closed), ==, "closed");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortResult::Kept), ==, "kept");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortResult::Unavailable), ==, "unavailable");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortResult::Conflict), ==, "conflict");
-    g_assert_cmpstr(wmstream::to_string(wmstream::PortResult::Failed), ==, "failed");
-    g_assert_true(wmstream::is_failure(wmstream::PortResult::Conflict));
-    g_assert_true(wmstream::is_failure(wmstream::PortResult::Failed));
-    g_assert_false(wmstream::is_failure(wmstream::PortResult::Unavailable));
-    g_assert_false(wmstream::is_failure(wmstream::PortResult::AlreadyOpen));
+    g_assert_cmpstr(to_string(wmstream::reach::PortBackend::Firewalld), ==, "firewalld");
+    g_assert_cmpstr(to_string(wmstream::reach::PortBackend::Upnp), ==, "upnp");
+    g_assert_cmpstr(to_string(wmstream::reach::PortBackend::NatPmp), ==, "nat-pmp");
+    g_assert_cmpstr(to_string(wmstream::reach::PortAction::Open), ==, "open");
+    g_assert_cmpstr(to_string(wmstream::reach::PortAction::Renew), ==, "renew");
+    g_assert_cmpstr(to_string(wmstream::reach::PortAction::Close), ==, "close");
+    g_assert_cmpstr(to_string(wmstream::reach::PortResult::Opened), ==, "opened");
+    g_assert_cmpstr(to_string(wmstream::reach::PortResult::AlreadyOpen), ==, "already-open");
+    g_assert_cmpstr(to_string(wmstream::reach::PortResult::Closed), ==, "closed");
+    g_assert_cmpstr(to_string(wmstream::reach::PortResult::Kept), ==, "kept");
+    g_assert_cmpstr(to_string(wmstream::reach::PortResult::Unavailable), ==, "unavailable");
+    g_assert_cmpstr(to_string(wmstream::reach::PortResult::Conflict), ==, "conflict");
+    g_assert_cmpstr(to_string(wmstream::reach::PortResult::Failed), ==, "failed");
+    g_assert_true(wmstream::reach::is_failure(wmstream::reach::PortResult::Conflict));
+    g_assert_true(wmstream::reach::is_failure(wmstream::reach::PortResult::Failed));
+    g_assert_false(wmstream::reach::is_failure(wmstream::reach::PortResult::Unavailable));
+    g_assert_false(wmstream::reach::is_failure(wmstream::reach::PortResult::AlreadyOpen));
 }
 
 void test_loopback() {
     for (const char *address : {"127.0.0.1", "127.1.2.3", "::1"})
-        g_assert_true(wmstream::is_loopback_address(address));
+        g_assert_true(wmstream::reach::is_loopback_address(address));
     for (const char *address : {"", "0.0.0.0", "::", "10.0.0.1", "localhost", "fe80::1"})
-        g_assert_false(wmstream::is_loopback_address(address));
+        g_assert_false(wmstream::reach::is_loopback_address(address));
 }
 
 /* Assert @p opener refuses a Config without a port, opens port 8554 of 127.0.0.1, refuses a
@@ -109,30 +109,30 @@ void check_arguments(Opener &opener) {
 
 void test_arguments() {
     Reports reports;
-    wmstream::Firewall firewall(&reports);
-    check_arguments<wmstream::FirewallConfig>(firewall);
-    wmstream::PortMapper mapper(&reports);
-    check_arguments<wmstream::PortMappingConfig>(mapper);
+    wmstream::reach::Firewall firewall(&reports);
+    check_arguments<wmstream::reach::FirewallConfig>(firewall);
+    wmstream::reach::PortMapper mapper(&reports);
+    check_arguments<wmstream::reach::PortMappingConfig>(mapper);
 }
 
 /* A loopback listener: nothing is asked, Unavailable comes from the worker. */
 void test_loopback_unavailable() {
     Reports reports;
-    wmstream::Firewall firewall(&reports);
-    wmstream::PortMapper mapper(&reports);
-    wmstream::FirewallConfig config;
+    wmstream::reach::Firewall firewall(&reports);
+    wmstream::reach::PortMapper mapper(&reports);
+    wmstream::reach::FirewallConfig config;
     config.port = 8554;
     config.bind_address = "::1";
     g_assert_true(firewall.open(config).ok());
-    wmstream::PortMappingConfig mapping;
+    wmstream::reach::PortMappingConfig mapping;
     mapping.port = 8554;
     mapping.bind_address = "127.0.0.1";
     g_assert_true(mapper.open(mapping).ok());
-    std::vector<wmstream::PortReport> got = reports.wait(2);
+    std::vector<wmstream::reach::PortReport> got = reports.wait(2);
     g_assert_cmpuint(got.size(), ==, 2);
-    for (const wmstream::PortReport &report : got) {
-        g_assert_true(report.result == wmstream::PortResult::Unavailable);
-        g_assert_true(report.action == wmstream::PortAction::Open);
+    for (const wmstream::reach::PortReport &report : got) {
+        g_assert_true(report.result == wmstream::reach::PortResult::Unavailable);
+        g_assert_true(report.action == wmstream::reach::PortAction::Open);
         g_assert_cmpuint(report.port, ==, 8554);
         g_assert_true(report.error.has_value());
     }
@@ -145,14 +145,14 @@ void test_loopback_unavailable() {
 void test_no_bus() {
     g_setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/wmstream-test-bus", TRUE);
     Reports reports;
-    wmstream::Firewall firewall(&reports);
-    wmstream::FirewallConfig config;
+    wmstream::reach::Firewall firewall(&reports);
+    wmstream::reach::FirewallConfig config;
     config.port = 8554;
     g_assert_true(firewall.open(config).ok());
-    std::vector<wmstream::PortReport> got = reports.wait(1);
+    std::vector<wmstream::reach::PortReport> got = reports.wait(1);
     g_assert_cmpuint(got.size(), ==, 1);
-    g_assert_true(got[0].backend == wmstream::PortBackend::Firewalld);
-    g_assert_true(got[0].result == wmstream::PortResult::Unavailable);
+    g_assert_true(got[0].backend == wmstream::reach::PortBackend::Firewalld);
+    g_assert_true(got[0].result == wmstream::reach::PortResult::Unavailable);
     g_assert_true(got[0].error->code == wmstream::Errc::NetworkFailure);
     const gint64 start = g_get_monotonic_time();
     firewall.close();
@@ -265,21 +265,21 @@ void test_already_enabled_race() {
     FakeFirewalld fake;
     with_fake_firewalld(fake, [&fake] {
         Reports reports;
-        wmstream::Firewall firewall(&reports);
-        wmstream::FirewallConfig config;
+        wmstream::reach::Firewall firewall(&reports);
+        wmstream::reach::FirewallConfig config;
         config.port = 8554;
         g_assert_true(firewall.open(config).ok());
-        std::vector<wmstream::PortReport> got = reports.wait(1);
+        std::vector<wmstream::reach::PortReport> got = reports.wait(1);
         g_assert_cmpuint(got.size(), ==, 1);
-        g_assert_true(got[0].result == wmstream::PortResult::AlreadyOpen);
+        g_assert_true(got[0].result == wmstream::reach::PortResult::AlreadyOpen);
         g_assert_cmpstr(got[0].zone.c_str(), ==, "public");
         /* The fake answers only while this thread iterates: close from another. */
         std::thread closer([&firewall] { firewall.close(); });
         got = reports.wait(2);
         closer.join();
         g_assert_cmpuint(got.size(), ==, 2);
-        g_assert_true(got[1].action == wmstream::PortAction::Close);
-        g_assert_true(got[1].result == wmstream::PortResult::Kept);
+        g_assert_true(got[1].action == wmstream::reach::PortAction::Close);
+        g_assert_true(got[1].result == wmstream::reach::PortResult::Kept);
         const std::vector<std::string> expected = {"getDefaultZone", "queryPort", "addPort"};
         g_assert_true(fake.calls == expected); /* no removePort */
     });
@@ -292,8 +292,8 @@ void test_close_timeout() {
     fake.add_port = AddPort::NeverAnswer;
     with_fake_firewalld(fake, [&fake] {
         Reports reports;
-        wmstream::Firewall firewall(&reports);
-        wmstream::FirewallConfig config;
+        wmstream::reach::Firewall firewall(&reports);
+        wmstream::reach::FirewallConfig config;
         config.port = 8554;
         config.close_timeout_us = 300000;
         g_assert_true(firewall.open(config).ok());
@@ -308,10 +308,10 @@ void test_close_timeout() {
         const gint64 took = g_get_monotonic_time() - start;
         g_assert_cmpint(took, >=, 300000);
         g_assert_cmpint(took, <, 1500000);
-        std::vector<wmstream::PortReport> got = reports.all();
+        std::vector<wmstream::reach::PortReport> got = reports.all();
         g_assert_cmpuint(got.size(), ==, 1);
-        g_assert_true(got[0].action == wmstream::PortAction::Close);
-        g_assert_true(got[0].result == wmstream::PortResult::Failed);
+        g_assert_true(got[0].action == wmstream::reach::PortAction::Close);
+        g_assert_true(got[0].result == wmstream::reach::PortResult::Failed);
         g_assert_true(got[0].error->code == wmstream::Errc::Failed);
     });
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of address filtering and viewer authentication (lib/access.h). */
-#include "access.h"
+/* Unit tests of address filtering and viewer authentication (lib/server/access.h). */
+#include "server/access.h"
 
 #include <gio/gio.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 
 using namespace wmstream;
-using namespace wmstream::access;
+using namespace wmstream::server::access;
 
 namespace {
 

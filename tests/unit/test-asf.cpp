@@ -28,7 +28,7 @@
  *     therefore the subset starting a video key frame at offset 0.
  *   - send times and payload counts: a separate Python dump of the packets.
  */
-#include "asf.h"
+#include "proto/asf.h"
 #include "test-data.h"
 
 #include <glib.h>
@@ -38,7 +38,7 @@
 #include <vector>
 
 using namespace wmstream;
-using namespace wmstream::asf;
+using namespace wmstream::proto::asf;
 
 namespace {
 

@@ -3,7 +3,7 @@
  * Unit tests of lib/backoff: the delay sequence (doubling, capped), the
  * retry budget (0, n, −1 = forever), reset after a success, and no overflow.
  */
-#include "backoff.h"
+#include "base/backoff.h"
 
 #include <glib.h>
 

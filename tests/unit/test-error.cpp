@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of the error model (lib/error.h): documented names and HRESULTs. */
-#include "error.h"
+/* Unit tests of the error model (lib/base/error.h): documented names and HRESULTs. */
+#include "base/error.h"
 
 #include <glib.h>
 

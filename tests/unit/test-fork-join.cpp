@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lib/fork-join: every job runs exactly once, on the caller and the helpers. */
-#include "fork-join.h"
+#include "server/fork-join.h"
 
 #include <glib.h>
 
@@ -11,6 +11,7 @@
 #include <vector>
 
 using namespace wmstream;
+using namespace wmstream::server;
 
 namespace {
 

@@ -5,7 +5,7 @@
  * real `ffmpeg -f asf_stream` output (tests/data/ffmpeg-asf-stream.framed,
  * FFmpeg 5.1.9: testsrc 160x120 wmv2 + sine wmav2, 1.5 s, -fflags +bitexact).
  */
-#include "framing.h"
+#include "proto/framing.h"
 #include "test-data.h"
 
 #include <glib.h>
@@ -16,7 +16,7 @@
 #include <vector>
 
 using wmstream::Errc;
-using namespace wmstream::framing;
+using namespace wmstream::proto::framing;
 
 namespace {
 

@@ -4,7 +4,7 @@
  * clients, size cap) and libsoup-backed parsing of real FFmpeg 5.1, VLC 3.0
  * and curl requests captured on loopback (tests/data/requests/).
  */
-#include "http-request.h"
+#include "proto/http-request.h"
 #include "test-data.h"
 
 #include <glib.h>
@@ -12,11 +12,11 @@
 #include <string>
 
 using wmstream::Errc;
-using wmstream::http::kMaxHeaderBytes;
-using wmstream::http::parse_request;
-using wmstream::http::Request;
-using wmstream::http::Scan;
-using wmstream::http::scan_header_block;
+using wmstream::proto::http::kMaxHeaderBytes;
+using wmstream::proto::http::parse_request;
+using wmstream::proto::http::Request;
+using wmstream::proto::http::Scan;
+using wmstream::proto::http::scan_header_block;
 
 namespace {
 
@@ -102,7 +102,7 @@ void test_scan_too_many_lines() {
             text += "A: b\r\n";
         return text + "\r\n";
     };
-    g_assert_cmpuint(wmstream::http::kMaxHeaderLines, ==, 100);
+    g_assert_cmpuint(wmstream::proto::http::kMaxHeaderLines, ==, 100);
     const std::string fits = block(99);
     Scan scan = scan_header_block(fits.data(), fits.size());
     g_assert_true(scan.state == Scan::State::Complete);
@@ -170,7 +170,7 @@ void test_parse_lf_only_and_trim() {
 }
 
 void test_parse_unknown_method_is_syntax_ok() {
-    /* Method policy belongs to wmsp::classify(); the parser keeps the token. */
+    /* Method policy belongs to proto::wmsp::classify(); the parser keeps the token. */
     const Request request = parse_whole("BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n");
     g_assert_cmpstr(request.method.c_str(), ==, "BREW");
 }

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of the shared packet log (lib/packet-log.h). */
-#include "packet-log.h"
+/* Unit tests of the shared packet log (lib/server/packet-log.h). */
+#include "server/packet-log.h"
 
 #include <glib.h>
 
-using wmstream::Packet;
-using wmstream::PacketLog;
-using wmstream::PacketRef;
+using wmstream::server::Packet;
+using wmstream::server::PacketLog;
+using wmstream::server::PacketRef;
 
 namespace {
 
@@ -47,12 +47,12 @@ void test_trim_keeps_newest_key_frame() {
     for (int i = 0; i < 10; ++i)
         log.append(make_packet(i * 1000, i == 2));
     /* Everything older than 9000 - 1000 would go, but the key frame at 2 stays. */
-    log.trim(wmstream::LagUnit::Time, 1000);
+    log.trim(wmstream::server::LagUnit::Time, 1000);
     g_assert_cmpuint(log.begin(), ==, 2);
     g_assert_cmpuint(log.size(), ==, 8);
     g_assert_cmpuint(log.bytes(), ==, 800);
     log.append(make_packet(10000, true));
-    log.trim(wmstream::LagUnit::Time, 1000);
+    log.trim(wmstream::server::LagUnit::Time, 1000);
     /* Packets 3..8 are older than the window and before the newest key frame (10). */
     g_assert_cmpuint(log.begin(), ==, 9);
     g_assert_null(log.at(2).get());
@@ -63,7 +63,7 @@ void test_trim_without_key_frame_uses_window() {
     PacketLog log;
     for (int i = 0; i < 10; ++i)
         log.append(make_packet(i * 1000, false));
-    log.trim(wmstream::LagUnit::Time, 2500);
+    log.trim(wmstream::server::LagUnit::Time, 2500);
     g_assert_cmpuint(log.begin(), ==, 7);
 }
 
@@ -71,7 +71,7 @@ void test_lag_units() {
     PacketLog log;
     for (int i = 0; i < 5; ++i)
         log.append(make_packet(i * 1000, i == 1 || i == 3, 100 + i));
-    using wmstream::LagUnit;
+    using wmstream::server::LagUnit;
     g_assert_cmpint(log.lag(0, LagUnit::Time), ==, 4000);
     g_assert_cmpint(log.lag(4, LagUnit::Time), ==, 0);
     g_assert_cmpint(log.lag(5, LagUnit::Time), ==, 0);
@@ -91,10 +91,10 @@ void test_trim_by_bytes_and_packets() {
     PacketLog log;
     for (int i = 0; i < 10; ++i)
         log.append(make_packet(i, i == 0 || i == 8));
-    log.trim(wmstream::LagUnit::Bytes, 350); /* keep the last 3 (300 bytes) and 8 */
+    log.trim(wmstream::server::LagUnit::Bytes, 350); /* keep the last 3 (300 bytes) and 8 */
     g_assert_cmpuint(log.begin(), ==, 7);
     g_assert_cmpuint(log.bytes(), ==, 300);
-    log.trim(wmstream::LagUnit::Packets, 0);
+    log.trim(wmstream::server::LagUnit::Packets, 0);
     /* Never past the newest key frame. */
     g_assert_cmpuint(log.begin(), ==, 8);
     g_assert_cmpuint(*log.newest_key_frame(), ==, 8);

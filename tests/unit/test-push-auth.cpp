@@ -6,7 +6,7 @@
  * 401 is a refusal unless the nonce is stale), no credentials, unsupported
  * schemes, and the password never appearing in a header or an error.
  */
-#include "push-auth.h"
+#include "push/auth.h"
 
 #include <glib.h>
 #include <libsoup/soup.h>

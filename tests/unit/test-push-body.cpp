@@ -7,8 +7,8 @@
  * Content-Length, and a randomized run whose every body is read back with
  * the push framing Reader and must add up to its Content-Length.
  */
-#include "framing.h"
-#include "push-body.h"
+#include "proto/framing.h"
+#include "push/body.h"
 
 #include <glib.h>
 
@@ -16,8 +16,8 @@
 #include <vector>
 
 using wmstream::Errc;
-using wmstream::framing::PacketId;
-using wmstream::framing::Reader;
+using wmstream::proto::framing::PacketId;
+using wmstream::proto::framing::Reader;
 using wmstream::push::Body;
 
 namespace {
@@ -29,10 +29,10 @@ Bytes filled(size_t len, uint8_t value) {
 }
 
 /* Every packet of @bytes, read with the push Reader; asserts nothing is left over. */
-std::vector<wmstream::framing::Packet> read_packets(const Bytes &bytes) {
+std::vector<wmstream::proto::framing::Packet> read_packets(const Bytes &bytes) {
     Reader reader(Reader::Mode::Push);
     reader.feed(bytes.data(), bytes.size());
-    std::vector<wmstream::framing::Packet> packets;
+    std::vector<wmstream::proto::framing::Packet> packets;
     for (;;) {
         auto next = reader.next();
         g_assert_true(next.ok());
@@ -43,7 +43,7 @@ std::vector<wmstream::framing::Packet> read_packets(const Bytes &bytes) {
     return packets;
 }
 
-size_t framed_size(const wmstream::framing::Packet &packet) {
+size_t framed_size(const wmstream::proto::framing::Packet &packet) {
     return 4 + (packet.reason ? 4 : 0) + packet.payload.size();
 }
 

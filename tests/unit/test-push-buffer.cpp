@@ -7,7 +7,7 @@
  * send-time wrap-around; sequence numbers, find() and release(); the bytes
  * held.
  */
-#include "push-buffer.h"
+#include "push/buffer.h"
 
 #include <glib.h>
 

@@ -12,7 +12,7 @@
  * escaped and truncated server text, heads over 16 KiB or 100 lines, floods
  * of 1xx answers and oversized push-ids (AnswerReader, accept_success).
  */
-#include "push-session.h"
+#include "push/session.h"
 
 #include <glib.h>
 

@@ -4,7 +4,7 @@
  * ASF / empty answers (MS-WMSP §3.2.5.2, §4.11 order and spelling), and
  * error answers parsed back with libsoup's soup_headers_parse_response().
  */
-#include "response.h"
+#include "proto/response.h"
 
 #include <glib.h>
 #include <libsoup/soup.h>
@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-namespace response = wmstream::response;
+namespace response = wmstream::proto::response;
 
 namespace {
 

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Tests of the fan-out server (lib/server.h) on its own: real sockets on
+ * Tests of the fan-out server (lib/server/server.h) on its own: real sockets on
  * 127.0.0.1, port 0, real asfmux output from tests/data, no GStreamer.
  */
-#include "asf.h"
-#include "framing.h"
+#include "proto/asf.h"
+#include "proto/framing.h"
 #include "realtime.h"
-#include "server.h"
+#include "server/server.h"
+#include "server/thread-priority.h"
 #include "test-data.h"
-#include "thread-priority.h"
 
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -28,6 +28,7 @@
 #include <vector>
 
 using namespace wmstream;
+using namespace wmstream::server;
 
 namespace {
 
@@ -35,12 +36,12 @@ namespace {
  * (tests/data/README.md). */
 struct Fixture {
     std::vector<uint8_t> bytes;
-    asf::HeaderInfo header;
+    proto::asf::HeaderInfo header;
     std::vector<std::vector<uint8_t>> packets;
 
     Fixture() {
         bytes = test::load_bytes("asfmux-wmv2.asf");
-        auto parsed = asf::parse_header(bytes.data(), bytes.size());
+        auto parsed = proto::asf::parse_header(bytes.data(), bytes.size());
         g_assert_true(parsed.ok());
         header = *parsed;
         for (size_t off = header.total_size; off + header.packet_size <= bytes.size();
@@ -221,8 +222,8 @@ void serve_fixture(Server &server) {
 std::vector<size_t> key_frames() {
     std::vector<size_t> keys;
     for (size_t i = 0; i < fixture().packets.size(); ++i) {
-        auto info = asf::parse_packet(fixture().packets[i].data(), fixture().packets[i].size(),
-                                      fixture().header);
+        auto info = proto::asf::parse_packet(fixture().packets[i].data(),
+                                             fixture().packets[i].size(), fixture().header);
         g_assert_true(info.ok());
         if (info->key_frame_start)
             keys.push_back(i);
@@ -316,12 +317,13 @@ void test_http_client_gets_raw_asf_from_key_frame() {
     const std::string body = client.body();
     g_assert_cmpuint(body.size(), ==, want);
     /* The header is served live-fixed and parses; the first packet begins a key frame. */
-    auto header = asf::parse_header(reinterpret_cast<const uint8_t *>(body.data()), body.size());
+    auto header =
+        proto::asf::parse_header(reinterpret_cast<const uint8_t *>(body.data()), body.size());
     g_assert_true(header.ok());
     g_assert_cmphex(header->flags & 0x3, ==, 0x1);
-    auto first =
-        asf::parse_packet(reinterpret_cast<const uint8_t *>(body.data()) + header->total_size,
-                          header->packet_size, *header);
+    auto first = proto::asf::parse_packet(reinterpret_cast<const uint8_t *>(body.data()) +
+                                              header->total_size,
+                                          header->packet_size, *header);
     g_assert_true(first.ok());
     g_assert_true(first->key_frame_start);
     /* Times are rebased: the first packet served starts near zero. */
@@ -351,10 +353,10 @@ void test_http_client_gets_raw_asf_from_key_frame() {
 }
 
 /** Parses a WMSP Play body with the framing reader. */
-std::vector<framing::Packet> read_frames(const std::string &body) {
-    framing::Reader reader(framing::Reader::Mode::Pull);
+std::vector<proto::framing::Packet> read_frames(const std::string &body) {
+    proto::framing::Reader reader(proto::framing::Reader::Mode::Pull);
     reader.feed(reinterpret_cast<const uint8_t *>(body.data()), body.size());
-    std::vector<framing::Packet> packets;
+    std::vector<proto::framing::Packet> packets;
     for (;;) {
         auto next = reader.next();
         g_assert_true(next.ok());
@@ -382,15 +384,15 @@ void test_wmsp_play_framing_and_eos() {
 
     auto frames = read_frames(client.body());
     g_assert_cmpuint(frames.size(), ==, packets + 2);
-    g_assert_true(frames.front().id == framing::PacketId::Header);
-    g_assert_cmphex(frames.front().af_flags, ==, framing::kHeaderWhole);
+    g_assert_true(frames.front().id == proto::framing::PacketId::Header);
+    g_assert_cmphex(frames.front().af_flags, ==, proto::framing::kHeaderWhole);
     for (size_t i = 1; i + 1 < frames.size(); ++i) {
-        g_assert_true(frames[i].id == framing::PacketId::Data);
+        g_assert_true(frames[i].id == proto::framing::PacketId::Data);
         g_assert_cmpuint(frames[i].location_id, ==, i - 1);
         g_assert_cmpuint(frames[i].af_flags, ==, (i - 1) & 0xff);
         g_assert_cmpuint(frames[i].payload.size(), ==, fixture().header.packet_size);
     }
-    g_assert_true(frames.back().id == framing::PacketId::End);
+    g_assert_true(frames.back().id == proto::framing::PacketId::End);
     g_assert_cmpuint(*frames.back().reason, ==, 0);
 }
 
@@ -406,7 +408,7 @@ void test_describe_waits_for_header() {
     g_assert_nonnull(std::strstr(client.head().c_str(), "application/vnd.ms.wms-hdr.asfv1"));
     auto frames = read_frames(client.body());
     g_assert_cmpuint(frames.size(), ==, 1);
-    g_assert_true(frames[0].id == framing::PacketId::Header);
+    g_assert_true(frames[0].id == proto::framing::PacketId::Header);
     g_assert_cmpuint(frames[0].payload.size(), ==, fixture().header_size());
     g_assert_cmpuint(server.num_clients(), ==, 0);
 }
@@ -456,7 +458,7 @@ void test_header_change_sends_change_then_header() {
     /* A different header: same layout, another preroll. */
     std::vector<uint8_t> changed(fixture().header_bytes(),
                                  fixture().header_bytes() + fixture().header_size());
-    auto live = asf::make_live_header(changed.data(), changed.size());
+    auto live = proto::asf::make_live_header(changed.data(), changed.size());
     g_assert_true(live.ok());
     changed = *live;
     /* Preroll lives at File Properties offset 80; find the object by its first GUID bytes. */
@@ -470,12 +472,12 @@ void test_header_change_sends_change_then_header() {
     client.read_to_end();
     auto frames = read_frames(client.body());
     size_t change = 0;
-    while (change < frames.size() && frames[change].id != framing::PacketId::Change)
+    while (change < frames.size() && frames[change].id != proto::framing::PacketId::Change)
         ++change;
     g_assert_cmpuint(change + 1, <, frames.size());
-    g_assert_true(frames[change + 1].id == framing::PacketId::Header);
+    g_assert_true(frames[change + 1].id == proto::framing::PacketId::Header);
     g_assert_true(frames[change + 1].payload == changed);
-    g_assert_true(frames.back().id == framing::PacketId::End);
+    g_assert_true(frames.back().id == proto::framing::PacketId::End);
 }
 
 void test_corrupt_packet_rejected() {
@@ -765,7 +767,7 @@ void test_credentials() {
     gsize len = 0;
     g_assert_true(g_file_get_contents(out, &body, &len, nullptr));
     g_assert_cmpuint(len, >=, fixture().header_size());
-    auto header = asf::parse_header(reinterpret_cast<const uint8_t *>(body), len);
+    auto header = proto::asf::parse_header(reinterpret_cast<const uint8_t *>(body), len);
     g_assert_true(header.ok());
     g_unlink(out);
     g_rmdir(dir);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lib/thread-priority: leave_cpu() moves the calling thread off a CPU at once
  * and gives it back its whole affinity mask. */
-#include "thread-priority.h"
+#include "server/thread-priority.h"
 
 #include <glib.h>
 #include <sched.h>
 
 using namespace wmstream;
+using namespace wmstream::server;
 
 namespace {
 

@@ -4,9 +4,9 @@
  * of real FFmpeg 5.1 / VLC 3.0 / curl captures (tests/data/requests/) and of
  * synthetic requests after the MS-WMSP examples (WMP 12, NSServer, POSTs).
  */
-#include "http-request.h"
+#include "proto/http-request.h"
+#include "proto/wmsp-request.h"
 #include "test-data.h"
-#include "wmsp-request.h"
 
 #include <glib.h>
 
@@ -14,13 +14,13 @@
 #include <optional>
 #include <string>
 
-using wmstream::http::parse_request;
-using wmstream::http::Scan;
-using wmstream::http::scan_header_block;
-using wmstream::wmsp::classify;
-using wmstream::wmsp::ClientRequest;
-using wmstream::wmsp::Kind;
-using wmstream::wmsp::Pragma;
+using wmstream::proto::http::parse_request;
+using wmstream::proto::http::Scan;
+using wmstream::proto::http::scan_header_block;
+using wmstream::proto::wmsp::classify;
+using wmstream::proto::wmsp::ClientRequest;
+using wmstream::proto::wmsp::Kind;
+using wmstream::proto::wmsp::Pragma;
 
 namespace {
 
@@ -47,8 +47,8 @@ std::string make_request(const char *method, std::initializer_list<const char *>
 }
 
 void assert_kind(const ClientRequest &request, Kind expected) {
-    g_assert_cmpstr(wmstream::wmsp::to_string(request.kind), ==,
-                    wmstream::wmsp::to_string(expected));
+    g_assert_cmpstr(wmstream::proto::wmsp::to_string(request.kind), ==,
+                    wmstream::proto::wmsp::to_string(expected));
 }
 
 void assert_entry(const ClientRequest &request, size_t index, unsigned source, unsigned stream,
@@ -319,7 +319,7 @@ void test_garbage_and_too_large() {
     g_assert_cmpuint(status, ==, 400);
 
     std::string huge = "GET /live HTTP/1.0\r\nUser-Agent: NSPlayer/12.0\r\n";
-    while (huge.size() <= wmstream::http::kMaxHeaderBytes)
+    while (huge.size() <= wmstream::proto::http::kMaxHeaderBytes)
         huge += "Pragma: no-cache,rate=1.000000,stream-time=0\r\n";
     huge += "\r\n";
     g_assert_true(scan_header_block(huge.data(), huge.size()).state == Scan::State::TooLarge);

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ASF parsing for live serving (sans-IO: bytes in, typed results out).
+ *
+ * Source: Advanced Systems Format (ASF) Specification rev. 01.20.03
+ * (§3.1 Header Object, §3.2 File Properties, §3.3 Stream Properties,
+ * §5.2 data packets: Error Correction Data, Payload Parsing Information,
+ * single / multiple payloads, compressed payloads), and MS-WMSP §2.2.3.1
+ * / ../shared/reference/ms-wmsp-and-wmhttp.md §2.5 for the live-broadcast
+ * header values.
+ *
+ * All multi-byte integers are little-endian.
+ */
+#pragma once
+
+#include "base/error.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace wmstream::proto::asf {
+
+/** Size of the Data Object head that follows the Header Object in a
+ *  streamable ASF header (GUID 16 + size 8 + File ID 16 + Total Data
+ *  Packets 8 + Reserved 2). */
+constexpr size_t kDataObjectHeadSize = 50;
+
+/** One stream declared by a Stream Properties Object. */
+struct StreamInfo {
+    uint8_t number = 0; /**< stream number, 1..127 */
+    bool video = false; /**< stream type is ASF_Video_Media */
+    bool audio = false; /**< stream type is ASF_Audio_Media */
+};
+
+/** What the server needs to know about a header. */
+struct HeaderInfo {
+    size_t header_object_size = 0; /**< bytes of the Header Object (without the Data Object head) */
+    size_t total_size = 0;         /**< header_object_size + kDataObjectHeadSize */
+    uint32_t packet_size = 0;      /**< File Properties min data packet size (= max for live) */
+    uint32_t max_bitrate = 0;      /**< File Properties max bitrate, bits/s */
+    uint64_t preroll_ms = 0;       /**< File Properties preroll, milliseconds */
+    uint32_t flags = 0;            /**< File Properties flags (0x1 broadcast, 0x2 seekable) */
+    std::vector<StreamInfo> streams;
+
+    /** True when at least one stream is video (key frames then matter for joins). */
+    bool has_video() const;
+};
+
+/**
+ * Parse a streamable ASF header: the Header Object followed by the 50-byte
+ * Data Object head (exactly what asfmux streamable=true puts in the caps
+ * streamheader and MS-WMSP sends in $H).
+ *
+ * @param data  the bytes; @p len their count (bytes after the Data Object
+ *              head, e.g. the data packets of a whole file, are ignored).
+ * @return HeaderInfo, or Errc::InvalidData when the bytes are not an ASF
+ *         header (wrong GUID, an object size of zero or past the end, no File
+ *         Properties Object, packet size 0 or > 65536, min != max packet size,
+ *         or missing/short Data Object head).
+ */
+Result<HeaderInfo> parse_header(const uint8_t *data, size_t len);
+
+/**
+ * Copy of a header with the live-broadcast fields fixed (reference §2.5):
+ * File Properties flags = broadcast (seekable cleared), File Size = 0, Data
+ * Packets Count = 0, Play Duration = 0, Send Duration = 0 (preroll kept),
+ * min = max packet size; Data Object size = 50, Total Data Packets = 0.
+ * A header that already has these values comes back byte-identical.
+ *
+ * @return the fixed copy (exactly HeaderInfo::total_size bytes), or the
+ *         parse_header() error.
+ */
+Result<std::vector<uint8_t>> make_live_header(const uint8_t *data, size_t len);
+
+/** What one ASF data packet carries, as far as joins and timing need. */
+struct PacketInfo {
+    uint32_t send_time_ms = 0;  /**< Payload Parsing Information send time */
+    uint16_t duration_ms = 0;   /**< Payload Parsing Information duration */
+    unsigned payload_count = 0; /**< payloads (sub-payloads of compressed payloads count once) */
+    /** True when a join may start here: the packet carries the first
+     *  fragment (offset 0) of a key-frame media object of a video stream, or
+     *  the header declares no video stream at all. */
+    bool key_frame_start = false;
+    /** Presentation time of the first payload that has one, ms. */
+    std::optional<uint32_t> first_presentation_ms;
+};
+
+/**
+ * Parse one data packet (error correction data, payload parsing
+ * information, payloads) without modifying it.
+ *
+ * An explicit Packet Length shorter than the packet leaves the rest as
+ * padding; payloads must end within it, and the Padding Length must fit
+ * between the last payload and the packet's end (asfmux writes Packet Length
+ * = bytes used and Padding Length = the rest, see gstasfmux.c
+ * gst_asf_mux_flush_payloads).
+ *
+ * @param header the header the packet belongs to (packet size, stream types).
+ * @return PacketInfo, or Errc::InvalidData when the packet's size differs
+ *         from header.packet_size or any length field runs past the end.
+ */
+Result<PacketInfo> parse_packet(const uint8_t *data, size_t len, const HeaderInfo &header);
+
+/** The origins subtracted by rebase_packet_times(), ms. Send and presentation
+ *  times need separate origins: asfmux writes the raw PTS (1000 h with
+ *  avenc_*) as send time but preroll + (PTS − first PTS) as presentation time. */
+struct TimeBase {
+    uint32_t send_ms = 0;
+    uint32_t presentation_ms = 0;
+};
+
+/**
+ * The origins that make a stream whose first packet is @p first start at
+ * send time 0 and presentation time = preroll: send_ms is its send time,
+ * presentation_ms its first presentation time minus the header's preroll
+ * (0 when that would be negative or there is none).
+ */
+TimeBase time_base_for(const PacketInfo &first, const HeaderInfo &header);
+
+/**
+ * Rebase a packet's times in place: subtract @p base.send_ms from the send
+ * time and @p base.presentation_ms from every payload's presentation time
+ * (replicated data bytes 4..7 when replicated data is ≥ 8 bytes; the
+ * presentation-time field of compressed payloads), modulo 2^32 as the fields
+ * are 32-bit milliseconds. Used so that the served stream starts near time
+ * zero even though avenc_* encoders start at 1000 hours
+ * (../shared/reference/gstreamer-peers.md §2).
+ *
+ * @return success, or Errc::InvalidData as parse_packet() (the packet is then
+ *         left unmodified).
+ */
+Status rebase_packet_times(uint8_t *data, size_t len, const HeaderInfo &header, TimeBase base);
+
+/**
+ * A copy of a key-frame-start packet in which the payloads before the first
+ * key-frame-start payload are removed, so that a client joining there
+ * decodes a key frame first (without this, complete delta frames that
+ * precede the key frame in the same packet are decoded first). The copy has
+ * the same size: the remaining payloads move up, the payload count drops,
+ * the padding length grows, and an explicit packet length is set to the
+ * packet size (ASF §5.2.2: padding, not a short packet length, fills the
+ * rest — FFmpeg counts both). A packet that already starts with the key
+ * frame, has no key frame, is single-payload, or has no padding length field
+ * comes back unchanged.
+ *
+ * @return the copy, or Errc::InvalidData as parse_packet().
+ */
+Result<std::vector<uint8_t>> trim_to_key_frame(const uint8_t *data, size_t len,
+                                               const HeaderInfo &header);
+
+} // namespace wmstream::proto::asf

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * HTTP/1.x request header blocks: end-of-block scan, size cap, and a copy of
+ * libsoup's parse (soup_headers_parse_request(), libsoup 3) into plain types.
+ */
+#include "proto/http-request.h"
+
+#include <glib.h>
+#include <libsoup/soup.h>
+
+#include <climits>
+#include <string>
+
+namespace wmstream::proto::http {
+
+bool equals_ignore_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && g_ascii_strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+const std::string *Request::find(std::string_view name) const {
+    for (const auto &[key, value] : headers) {
+        if (equals_ignore_case(key, name))
+            return &value;
+    }
+    return nullptr;
+}
+
+std::vector<std::string> Request::find_all(std::string_view name) const {
+    std::vector<std::string> values;
+    for (const auto &[key, value] : headers) {
+        if (equals_ignore_case(key, name))
+            values.push_back(value);
+    }
+    return values;
+}
+
+/*
+ * The block ends at the first LF that is followed by an empty line, i.e. by
+ * "\n" or "\r\n". Only the first @max_bytes bytes and @max_lines lines are
+ * searched, so a client cannot make us buffer or scan more than the caps.
+ */
+Scan scan_header_block(const char *data, size_t len, size_t max_bytes, size_t max_lines) {
+    const size_t limit = len < max_bytes ? len : max_bytes;
+    size_t lines = 0;
+    for (size_t i = 0; i < limit; i++) {
+        if (data[i] != '\n')
+            continue;
+        if (i + 1 < limit && data[i + 1] == '\n')
+            return {Scan::State::Complete, i + 2};
+        if (i + 2 < limit && data[i + 1] == '\r' && data[i + 2] == '\n')
+            return {Scan::State::Complete, i + 3};
+        if (++lines >= max_lines)
+            return {Scan::State::TooLarge, 0};
+    }
+    if (len >= max_bytes)
+        return {Scan::State::TooLarge, 0};
+    return {Scan::State::Incomplete, 0};
+}
+
+Result<Request> parse_request(const char *data, size_t len, unsigned *status_out) {
+    if (len > INT_MAX) {
+        if (status_out)
+            *status_out = SOUP_STATUS_BAD_REQUEST;
+        return make_error(Errc::InvalidData, "request header block too large");
+    }
+
+    g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
+    g_autofree char *method = nullptr;
+    g_autofree char *path = nullptr;
+    SoupHTTPVersion version = SOUP_HTTP_1_0;
+    const unsigned status =
+        soup_headers_parse_request(data, static_cast<int>(len), headers, &method, &path, &version);
+    if (status_out)
+        *status_out = status;
+    if (status != SOUP_STATUS_OK) {
+        return make_error(Errc::InvalidData, std::string("malformed HTTP request: ") +
+                                                 std::to_string(status) + " " +
+                                                 soup_status_get_phrase(status));
+    }
+
+    Request request;
+    request.method = method;
+    request.path = path;
+    request.version_minor = version == SOUP_HTTP_1_1 ? 1 : 0;
+    request.headers = header_fields(headers);
+    return request;
+}
+
+std::vector<std::pair<std::string, std::string>> header_fields(SoupMessageHeaders *headers) {
+    /* libsoup already strips the whitespace around each value. */
+    std::vector<std::pair<std::string, std::string>> fields;
+    SoupMessageHeadersIter iter;
+    soup_message_headers_iter_init(&iter, headers);
+    const char *name = nullptr;
+    const char *value = nullptr;
+    while (soup_message_headers_iter_next(&iter, &name, &value))
+        fields.emplace_back(name, value);
+    return fields;
+}
+
+} // namespace wmstream::proto::http

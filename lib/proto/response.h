@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * HTTP response headers of the network sink (sans-IO).
+ * Source: [MS-WMSP] §3.2.5.2 (common rules: Server: Rex/…, Pragma no-cache,
+ * client-id, features), §2.2.2.1 / §4.11 (Describe), §3.2.5.6 (Play), and
+ * ../shared/reference/ms-wmsp-and-wmhttp.md §1.4–1.6.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace wmstream::proto::response {
+
+/** The Server header value we send: an encoder must use the Rex token. */
+constexpr const char *kServerToken = "Rex/9.0.0.2980";
+
+/** Describe answer: 200, Content-Type application/vnd.ms.wms-hdr.asfv1,
+ *  Content-Length @p body_len (the $H bytes), Connection: close. */
+std::string describe(uint32_t client_id, size_t body_len);
+
+/** Play answer: 200, Content-Type application/x-mms-framed, no Content-Length,
+ *  Connection: close; the body ($H, $D…, $E) follows until close. */
+std::string play(uint32_t client_id);
+
+/** Plain-HTTP answer: 200, Content-Type video/x-ms-asf, no Content-Length,
+ *  Connection: close; raw ASF (header, then data packets) follows. */
+std::string raw_asf();
+
+/** Empty 200 answer to KeepAlive/Log/other WMSP POSTs (Content-Length: 0,
+ *  Connection: close), echoing @p client_id when non-zero. */
+std::string empty_ok(uint32_t client_id);
+
+/** An error answer (400, 405, 501, 503, …) with the Rex Server header, a
+ *  short text/plain body, Connection: close; 405 carries Allow: GET, HEAD, POST. */
+std::string error(unsigned status);
+
+/** 401 Unauthorized as error(401), with one WWW-Authenticate header per
+ *  @p challenges value (RFC 9110 §11.6.1). */
+std::string unauthorized(const std::vector<std::string> &challenges);
+
+} // namespace wmstream::proto::response

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * MS-WMSP request classification and Pragma parsing (sans-IO).
+ * Source: [MS-WMSP] §2.2.1.4 (Pragma tokens), §2.2.2 (request types),
+ * §3.2.5.1 (User-Agent rules); quirks of FFmpeg 5.1 and VLC 3.0 clients from
+ * ../shared/reference/ms-wmsp-and-wmhttp.md §1.2–1.3.
+ */
+#pragma once
+
+#include "proto/http-request.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wmstream::proto::wmsp {
+
+/** The Pragma tokens of a request: every Pragma header, comma-split (not
+ *  inside double quotes), trimmed, in order; a token is name[=value], split
+ *  at the first '=', the value kept as sent (quotes included). Names compare
+ *  case-insensitively; garbled tokens are kept as a name without value and
+ *  otherwise ignored (FFmpeg's "stream-time=0Connection: Close" is just an
+ *  odd stream-time value). Empty tokens are dropped. */
+class Pragma {
+public:
+    /** Parse the values of every Pragma header of a request. */
+    static Pragma parse(const std::vector<std::string> &header_values);
+
+    /** True when token @p name is present (with or without a value). */
+    bool has(std::string_view name) const;
+    /** Value of the first token @p name ("" for a bare token), or nullopt. */
+    std::optional<std::string> get(std::string_view name) const;
+    /** Every (name, value) token, in order. */
+    const std::vector<std::pair<std::string, std::string>> &tokens() const { return tokens_; }
+
+private:
+    std::vector<std::pair<std::string, std::string>> tokens_;
+};
+
+/** One `stream-switch-entry` item src:dst:thin (MS-WMSP §2.2.1.4.27). */
+struct StreamSwitchEntry {
+    uint16_t source = 0xffff; /**< 0xffff = none */
+    uint16_t stream = 0;      /**< stream number: read as decimal from User-Agent
+                                   NSPlayer/4.1.0.3856 (FFmpeg, MPlayer print "%d"), as hex
+                                   (the spec's form, WMP, VLC) from everyone else */
+    uint8_t thinning = 0;     /**< 0 all, 1 key frames only, 2 off */
+};
+
+/** What a request asks for. */
+enum class Kind {
+    Describe,         /**< WMSP GET without xPlayStrm=1: answer the header only (§2.2.2.1) */
+    Play,             /**< WMSP GET with xPlayStrm=1: answer $H then $D… (§2.2.2.6) */
+    KeepAlive,        /**< WMSP POST with xKeepAliveInPause=1, or OPTIONS from anyone (§2.2.2.3) */
+    Log,              /**< WMSP POST with log-line= or Content-Type application/x-wms-LogStats
+                           (§2.2.2.4) */
+    OtherPost,        /**< any other WMSP POST (SelectStream, Stop, SendEvent, …), and every POST
+                           from a non-WMSP client: empty 200 (405 would contradict our
+                           Allow: GET, HEAD, POST) */
+    HttpStream,       /**< GET from a non-WMSP client: raw ASF as video/x-ms-asf */
+    HttpHead,         /**< HEAD from any client: the headers a GET would get, no body */
+    MethodNotAllowed, /**< PUT, DELETE, PATCH, CONNECT or TRACE: 405 */
+    NotImplemented,   /**< any other method token (methods are case-sensitive, so "get"
+                           lands here): 501 */
+};
+
+/** A classified request. */
+struct ClientRequest {
+    Kind kind = Kind::NotImplemented;
+    bool wmsp_client = false; /**< User-Agent starts with NSPlayer/, NSServer/ or WMCacheProxy/ */
+    std::string user_agent;   /**< as sent, "" when absent */
+    std::string client_guid; /**< xClientGUID value as sent, never validated (VLC's is malformed) */
+    std::optional<uint32_t> client_id;               /**< Pragma client-id, when a valid u32 */
+    std::vector<StreamSwitchEntry> stream_selection; /**< parsed stream-switch-entry items */
+};
+
+/** Classify a parsed request (never fails: unknown things get NotImplemented).
+ *  GET from a WMSP client is Play when Pragma xPlayStrm=1, else Describe. */
+ClientRequest classify(const http::Request &request);
+
+/** Human-readable name of @p kind, e.g. "play". */
+const char *to_string(Kind kind);
+
+} // namespace wmstream::proto::wmsp

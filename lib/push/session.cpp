@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * MS-WMHTTP client session: URLs (GUri), request text, response heads
+ * (soup_headers_parse_response, soup_cookie_parse) and the client rules for
+ * PushSetup and PushStart answers [MS-WMHTTP §3.1.5].
+ */
+#include "push/session.h"
+
+#include "proto/http-request.h"
+
+#include <glib.h>
+#include <libsoup/soup.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+
+namespace wmstream::push {
+
+namespace {
+
+constexpr GUriFlags kUriFlags = static_cast<GUriFlags>(
+    G_URI_FLAGS_ENCODED_PATH | G_URI_FLAGS_ENCODED_QUERY | G_URI_FLAGS_SCHEME_NORMALIZE);
+/* Characters kept as they are in a Template-URL path (RFC 3986 pchar + "/"). */
+constexpr const char *kPathChars = "/!$&'()*+,;=:@";
+
+Result<Url> url_from(GUri *uri, std::string_view text) {
+    const auto invalid = [&](const char *why) {
+        return make_error(Errc::InvalidName,
+                          "'" + std::string(text) + "' is not a push URL: " + why);
+    };
+    const char *scheme = g_uri_get_scheme(uri);
+    Url url;
+    if (g_ascii_strcasecmp(scheme, "https") == 0)
+        url.tls = true;
+    else if (g_ascii_strcasecmp(scheme, "http") != 0)
+        return invalid("the scheme must be http or https");
+    const char *host = g_uri_get_host(uri);
+    if (!host || !*host)
+        return invalid("no host");
+    /* GUri decodes %xx in the host: a redirect's Location could otherwise put
+     * spaces or CR LF into our next request line and Host header. */
+    if (!g_hostname_is_ip_address(host)) {
+        for (const char *c = host; *c; ++c)
+            if (!g_ascii_isalnum(*c) && *c != '-' && *c != '.' && *c != '_')
+                return invalid("the host name has characters a host name cannot have");
+    }
+    if (g_uri_get_userinfo(uri))
+        return invalid("user information in the URL (set user-id and user-pw instead)");
+    url.host = host;
+    const gint port = g_uri_get_port(uri);
+    if (port == 0)
+        return invalid("port 0");
+    url.port = port > 0 ? static_cast<uint16_t>(port) : (url.tls ? 443 : 80);
+    const char *path = g_uri_get_path(uri);
+    url.path = path && *path ? path : "/";
+    if (const char *query = g_uri_get_query(uri))
+        url.path += std::string("?") + query;
+    return url;
+}
+
+/* "/a b" → "/a%20b"; already escaped text stays the same. */
+std::string escape_path(const std::string &path) {
+    g_autofree char *plain = g_uri_unescape_string(path.c_str(), nullptr);
+    g_autofree char *escaped = g_uri_escape_string(plain ? plain : path.c_str(), kPathChars, FALSE);
+    return escaped;
+}
+
+/* Leading decimal number of @text (advanced past it), or -1 when it has no digit or more than
+ * @max_digits. */
+int take_number(std::string_view &text, size_t max_digits) {
+    size_t digits = 0;
+    while (digits < text.size() && g_ascii_isdigit(text[digits]))
+        digits++;
+    if (digits == 0 || digits > max_digits)
+        return -1;
+    const int value = atoi(std::string(text.substr(0, digits)).c_str());
+    text.remove_prefix(digits);
+    return value;
+}
+
+Verdict fail(Errc code, std::string message, bool retryable) {
+    Verdict verdict;
+    verdict.action = Verdict::Action::Fail;
+    verdict.retryable = retryable;
+    verdict.error = make_error(code, std::move(message));
+    return verdict;
+}
+
+Verdict resubmit() {
+    Verdict verdict;
+    verdict.action = Verdict::Action::Resubmit;
+    return verdict;
+}
+
+/* @text for a message: printable ASCII, other bytes as \xNN, at most kMaxQuotedText characters. */
+std::string quoted(std::string_view text) {
+    std::string out;
+    for (const unsigned char c : text) {
+        if (out.size() >= kMaxQuotedText) {
+            out += "...";
+            break;
+        }
+        if (c >= 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+        } else {
+            char escaped[8];
+            g_snprintf(escaped, sizeof escaped, "\\x%02x", c);
+            out += escaped;
+        }
+    }
+    return out;
+}
+
+std::string status_text(const Response &response) {
+    return std::to_string(response.status) + " " + response.reason;
+}
+
+} // namespace
+
+std::string Url::authority() const {
+    std::string text = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    if (port != (tls ? 443 : 80))
+        text += ":" + std::to_string(port);
+    return text;
+}
+
+std::string Url::to_string() const {
+    return std::string(tls ? "https://" : "http://") + authority() + path;
+}
+
+Result<Url> parse_url(std::string_view text) {
+    const std::string copy(text);
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(GUri) uri = g_uri_parse(copy.c_str(), kUriFlags, &error);
+    if (!uri)
+        return make_error(Errc::InvalidName, "'" + copy + "' is not a push URL: " +
+                                                 (error ? error->message : "unparsable"));
+    return url_from(uri, text);
+}
+
+const std::string *Response::find(std::string_view name) const {
+    for (const auto &[key, value] : headers) {
+        if (proto::http::equals_ignore_case(key, name))
+            return &value;
+    }
+    return nullptr;
+}
+
+std::vector<std::string> Response::find_all(std::string_view name) const {
+    std::vector<std::string> values;
+    for (const auto &[key, value] : headers) {
+        if (proto::http::equals_ignore_case(key, name))
+            values.push_back(value);
+    }
+    return values;
+}
+
+bool Response::keeps_alive() const {
+    const std::string *connection = find("Connection");
+    if (version_minor >= 1)
+        return !connection || !soup_header_contains(connection->c_str(), "close");
+    return connection && soup_header_contains(connection->c_str(), "keep-alive");
+}
+
+bool Response::has_body() const {
+    if (status < 200 || status == 204 || status == 304)
+        return false;
+    if (find("Transfer-Encoding"))
+        return true;
+    const std::string *length = find("Content-Length");
+    return !length || g_ascii_strtoull(length->c_str(), nullptr, 10) != 0;
+}
+
+Result<Response> parse_response(const char *data, size_t len) {
+    const std::string_view text(data, len);
+    const std::string_view line = text.substr(0, std::min(text.find_first_of("\r\n"), len));
+    const auto invalid = [&](const char *why) {
+        return make_error(Errc::InvalidData,
+                          std::string(why) + ": status line '" + quoted(line) + "'");
+    };
+    if (len > INT_MAX)
+        return make_error(Errc::InvalidData, "response head too large");
+    /* libsoup also takes Shoutcast's "ICY 200 OK" as HTTP/1.0: not a Windows Media server. */
+    if (line.compare(0, 7, "HTTP/1.") != 0)
+        return invalid("not an HTTP/1.x response");
+    g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
+    SoupHTTPVersion version = SOUP_HTTP_1_0;
+    guint status = 0;
+    g_autofree char *reason = nullptr;
+    if (!soup_headers_parse_response(data, static_cast<int>(len), headers, &version, &status,
+                                     &reason))
+        return invalid("malformed HTTP response");
+    if (status < 100 || status > 599)
+        return invalid("status code outside 100-599");
+    Response response;
+    response.status = status;
+    response.reason = quoted(reason ? reason : "");
+    response.version_minor = version == SOUP_HTTP_1_1 ? 1 : 0;
+    response.headers = proto::http::header_fields(headers);
+    return response;
+}
+
+Result<std::optional<Response>> AnswerReader::next() {
+    for (;;) {
+        const proto::http::Scan scan = proto::http::scan_header_block(input_.data(), input_.size());
+        if (scan.state == proto::http::Scan::State::Incomplete)
+            return std::optional<Response>();
+        if (scan.state == proto::http::Scan::State::TooLarge) {
+            const size_t scanned = std::min(input_.size(), proto::http::kMaxHeaderBytes);
+            const bool lines =
+                static_cast<size_t>(std::count(input_.begin(), input_.begin() + scanned, '\n')) >=
+                proto::http::kMaxHeaderLines;
+            return make_error(Errc::InvalidData,
+                              lines ? "answer head of more than " +
+                                          std::to_string(proto::http::kMaxHeaderLines) + " lines"
+                                    : "answer head longer than " +
+                                          std::to_string(proto::http::kMaxHeaderBytes) + " bytes");
+        }
+        Result<Response> response = parse_response(input_.data(), scan.block_size);
+        input_.erase(0, scan.block_size);
+        if (!response)
+            return response.error();
+        if (response->status < 200) {
+            if (++interim_ > kMaxInterimAnswers)
+                return make_error(Errc::InvalidData, "more than " +
+                                                         std::to_string(kMaxInterimAnswers) +
+                                                         " interim (1xx) answers in a row");
+            continue;
+        }
+        interim_ = 0;
+        input_.clear();
+        return std::optional<Response>(std::move(*response));
+    }
+}
+
+void AnswerReader::reset() {
+    input_.clear();
+    interim_ = 0;
+}
+
+bool is_media_server(std::string_view server) {
+    struct Version {
+        const char *token;
+        int major;
+        int minor;
+    };
+    /* [MS-WMSP] §2.2.1.5 and note <43> (Rex 12.0). */
+    static const Version kVersions[] = {
+        {"Cougar", 4, 0}, {"Cougar", 4, 1}, {"Cougar", 9, 0}, {"Cougar", 9, 1}, {"Cougar", 9, 5},
+        {"Rex", 4, 0},    {"Rex", 7, 0},    {"Rex", 7, 1},    {"Rex", 8, 0},    {"Rex", 9, 0},
+        {"Rex", 10, 0},   {"Rex", 11, 0},   {"Rex", 12, 0},
+    };
+    const size_t slash = server.find('/');
+    if (slash == std::string_view::npos)
+        return false;
+    const std::string_view token = server.substr(0, slash);
+    std::string_view rest = server.substr(slash + 1);
+    const int major = take_number(rest, 2);
+    if (major < 0 || rest.empty() || rest[0] != '.')
+        return false;
+    rest.remove_prefix(1);
+    const int minor = take_number(rest, 2);
+    if (minor < 0)
+        return false;
+    /* Optional ".build.revision", then the end or " product…". */
+    if (!rest.empty() && rest[0] == '.') {
+        rest.remove_prefix(1);
+        if (take_number(rest, 4) < 0 || rest.empty() || rest[0] != '.')
+            return false;
+        rest.remove_prefix(1);
+        if (take_number(rest, 4) < 0)
+            return false;
+    }
+    if (!rest.empty() && rest[0] != ' ')
+        return false;
+    for (const Version &version : kVersions) {
+        if (token == version.token && major == version.major && minor == version.minor)
+            return true;
+    }
+    return false;
+}
+
+Session::Session(SessionConfig config, Url url, std::string template_path)
+    : config_(std::move(config)), configured_url_(url), template_path_(std::move(template_path)),
+      url_(std::move(url)) {}
+
+Result<Session> Session::create(SessionConfig config) {
+    Result<Url> url = parse_url(config.location);
+    if (!url)
+        return url.error();
+    if (config.user_agent.empty())
+        return make_error(Errc::InvalidArgument, "the user agent is empty");
+
+    std::string template_path;
+    if (!config.template_url.empty()) {
+        if (config.template_url[0] == '/') {
+            template_path = config.template_url;
+        } else {
+            Result<Url> other = parse_url(config.template_url);
+            if (!other)
+                return make_error(Errc::InvalidArgument,
+                                  "template URL '" + config.template_url +
+                                      "' is neither a path nor a URL on the server");
+            template_path = other->path;
+        }
+        template_path = escape_path(template_path);
+    }
+    return Session(std::move(config), std::move(*url), std::move(template_path));
+}
+
+void Session::begin_attempt() {
+    url_ = configured_url_;
+    proxy_.reset();
+    redirects_ = 0;
+}
+
+std::string Session::request_target() const {
+    /* Through a proxy the request line carries the absolute URL (RFC 2616 §5.1.2). */
+    return proxy_ ? url_.to_string() : url_.path;
+}
+
+std::string Session::request_head(const char *content_type, size_t content_length) const {
+    std::string head = "POST " + request_target() + " HTTP/1.1\r\n";
+    head += std::string("Content-Type: ") + content_type + "\r\n";
+    head += std::string("X-Accept-Authentication: ") + Authenticator::accepted_schemes() + "\r\n";
+    head += "User-Agent: " + config_.user_agent + "\r\n";
+    head += "Host: " + url_.authority() + "\r\n";
+    head += "Content-Length: " + std::to_string(content_length) + "\r\n";
+    head += "Cache-Control: no-cache\r\n";
+    head += "Cookie: push-id=" + push_id_ + "\r\n";
+    const std::string authorization = auth_.authorization("POST", url_.to_string());
+    if (!authorization.empty())
+        head += "Authorization: " + authorization + "\r\n";
+    head += "\r\n";
+    return head;
+}
+
+std::string Session::setup_request() const {
+    std::string body;
+    if (!template_path_.empty())
+        body += "Template-URL: \"" + template_path_ + "\"\r\n";
+    body += std::string("AutoDestroy: ") + (config_.auto_destroy ? "1" : "0") + "\r\n";
+    return request_head("application/x-wms-pushsetup", body.size()) + body;
+}
+
+std::string Session::start_request(uint32_t content_length) const {
+    return request_head("application/x-wms-pushstart", content_length);
+}
+
+Verdict Session::accept_success(const Response &response) {
+    const std::string *server = response.find("Server");
+    if (!server || !is_media_server(*server))
+        return fail(Errc::ConnectionFailure,
+                    url_.to_string() + " answered " + status_text(response) +
+                        " as a plain web server (Server: " + (server ? quoted(*server) : "none") +
+                        "), not a Windows Media server (Cougar/ or Rex/ token, MS-WMSP §2.2.1.5)",
+                    false);
+    for (const std::string &value : response.find_all("Set-Cookie")) {
+        /* Only the name-value pair, the text before the first ';' (RFC 6265 §5.2): the
+         * attributes are not needed, and libsoup 3.2's parser leaks a repeated Path or
+         * Domain attribute (a server could make every answer leak). */
+        const std::string pair = value.substr(0, value.find(';'));
+        SoupCookie *cookie = soup_cookie_parse(pair.c_str(), nullptr);
+        if (!cookie)
+            continue;
+        const std::string name = soup_cookie_get_name(cookie);
+        const std::string id = soup_cookie_get_value(cookie);
+        soup_cookie_free(cookie);
+        if (name != "push-id" || id.empty() || id == "0")
+            continue;
+        if (id.size() > kMaxPushIdLength)
+            return fail(Errc::ConnectionFailure,
+                        url_.to_string() + " assigned a push-id of " + std::to_string(id.size()) +
+                            " characters (at most " + std::to_string(kMaxPushIdLength) +
+                            ", MS-WMHTTP §3.2.3)",
+                        false);
+        push_id_ = id;
+    }
+    Verdict verdict;
+    verdict.action = Verdict::Action::Proceed;
+    verdict.reuse_connection = response.keeps_alive() && !response.has_body();
+    return verdict;
+}
+
+Verdict Session::redirect(const Response &response) {
+    const std::string *location = response.find("Location");
+    if (!location)
+        return fail(Errc::ConnectionFailure,
+                    "redirect " + status_text(response) + " without a Location", false);
+    if (++redirects_ > config_.max_redirects)
+        return fail(Errc::ConnectionFailure,
+                    "more than " + std::to_string(config_.max_redirects) + " redirects", false);
+
+    g_autoptr(GUri) base = g_uri_parse(url_.to_string().c_str(), kUriFlags, nullptr);
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(GUri) target =
+        base ? g_uri_parse_relative(base, location->c_str(), kUriFlags, &error) : nullptr;
+    if (!target)
+        return fail(Errc::InvalidName, "unusable redirect to '" + quoted(*location) + "'", false);
+    Result<Url> url = url_from(target, quoted(*location));
+    if (!url)
+        return fail(url.error().code, url.error().message, false);
+    /* 305: Location names a proxy and the URL stays [MS-WMHTTP §3.1.5.1]. */
+    if (response.status == 305) {
+        proxy_ = *url;
+    } else {
+        url_ = *url;
+        proxy_.reset();
+    }
+    auth_.reset();
+    return resubmit();
+}
+
+Verdict Session::authenticate(const Response &response) {
+    const Status status = auth_.challenge(response.find_all("WWW-Authenticate"), "POST",
+                                          url_.to_string(), config_.credentials);
+    if (!status)
+        return fail(status.error().code,
+                    status.error().message + " (" + status_text(response) + ")", false);
+    return resubmit();
+}
+
+Verdict Session::refuse(const Response &response) const {
+    const std::string what = url_.to_string() + " answered " + status_text(response);
+    switch (response.status) {
+    case 403:
+    case 407:
+        return fail(Errc::AccessDenied, what, false);
+    case 404:
+    case 410:
+        return fail(Errc::InvalidName, what + ": no such publishing point", false);
+    case 408:
+    case 429:
+        return fail(Errc::ConnectionFailure, what, true);
+    default:
+        return fail(Errc::ConnectionFailure, what, response.status >= 500);
+    }
+}
+
+Verdict Session::on_setup_response(const Response &response) {
+    const unsigned status = response.status;
+    if (status >= 200 && status < 300)
+        return accept_success(response);
+    if ((status >= 300 && status <= 305) || status == 307 || status == 308)
+        return redirect(response);
+    if (status == 401)
+        return authenticate(response);
+    /* The server must refuse a push-id it does not know [MS-WMHTTP §3.2.5.1]
+     * (it restarted, or the session timed out): ask for a new session. */
+    if (status >= 400 && status != 403 && status != 407 && push_id_ != "0") {
+        forget_push_id();
+        return resubmit();
+    }
+    return refuse(response);
+}
+
+Verdict Session::on_start_response(const Response &response) {
+    const unsigned status = response.status;
+    if (status >= 200 && status < 300)
+        return accept_success(response);
+    if (status == 401)
+        return authenticate(response);
+    Verdict verdict = refuse(response);
+    /* Anything but an authorization or addressing failure ends this connection only. */
+    if (status != 403 && status != 404 && status != 407 && status != 410)
+        verdict.retryable = true;
+    return verdict;
+}
+
+} // namespace wmstream::push

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "reach/firewall.h"
+
+#include <gio/gio.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+namespace wmstream::reach {
+
+namespace {
+
+/* firewalld's D-Bus API (firewalld doc/xml/firewalld.dbus.xml). */
+constexpr const char *kName = "org.fedoraproject.FirewallD1";
+constexpr const char *kPath = "/org/fedoraproject/FirewallD1";
+constexpr const char *kMainInterface = "org.fedoraproject.FirewallD1";
+constexpr const char *kZoneInterface = "org.fedoraproject.FirewallD1.zone";
+constexpr const char *kNotAuthorized = "org.fedoraproject.FirewallD1.NotAuthorizedException";
+constexpr const char *kProtocol = "tcp";
+
+/* The text of a D-Bus error without the remote error name. */
+std::string stripped_message(const GError *error) {
+    g_autoptr(GError) copy = g_error_copy(error);
+    g_dbus_error_strip_remote_error(copy);
+    return copy->message;
+}
+
+/* firewalld puts its error code first in the message: "ALREADY_ENABLED: '8554:tcp' already in
+ * 'public'". */
+bool has_code(const std::string &text, const char *code) {
+    return text.compare(0, std::strlen(code), code) == 0;
+}
+
+/* A GSource that runs @fn once on @context, whichever thread calls it. */
+void run_on(GMainContext *context, GSourceFunc fn, gpointer data) {
+    g_autoptr(GSource) source = g_idle_source_new();
+    g_source_set_callback(source, fn, data, nullptr);
+    g_source_attach(source, context);
+}
+
+} // namespace
+
+/* The worker: a thread running context_. Every member below the "Worker
+ * thread only" line is touched only on that thread, from callbacks. */
+class Firewall::Impl {
+public:
+    Impl(PortEvents *events, FirewallConfig config)
+        : events_(events), config_(std::move(config)), context_(g_main_context_new()),
+          loop_(g_main_loop_new(context_, FALSE)), cancellable_(g_cancellable_new()) {
+        thread_ = std::thread(&Impl::run, this);
+    }
+
+    ~Impl() {
+        if (thread_.joinable())
+            thread_.join();
+        g_object_unref(cancellable_);
+        g_main_loop_unref(loop_);
+        g_main_context_unref(context_);
+    }
+
+    Impl(const Impl &) = delete;
+    Impl &operator=(const Impl &) = delete;
+
+    void begin_close() {
+        {
+            std::lock_guard<std::mutex> locker(lock_);
+            if (close_started_)
+                return;
+            close_started_ = true;
+            close_deadline_us_ = g_get_monotonic_time() + config_.close_timeout_us;
+        }
+        run_on(context_, &Impl::on_close_requested, this);
+    }
+
+    /* Waits for the close sequence (bounded), then stops the thread. */
+    void close() {
+        begin_close();
+        {
+            std::unique_lock<std::mutex> locker(lock_);
+            while (!finished_) {
+                const int64_t left_us = close_deadline_us_ - g_get_monotonic_time();
+                if (left_us <= 0)
+                    break;
+                done_.wait_for(locker, std::chrono::microseconds(left_us));
+            }
+        }
+        run_on(context_, &Impl::on_stop, this);
+        thread_.join();
+    }
+
+private:
+    using Step = void (Impl::*)(GVariant *reply, const GError *error);
+    struct PendingCall {
+        Impl *impl;
+        Step step;
+    };
+
+    enum class Phase {
+        Connecting, /* waiting for the bus connection */
+        Idle,       /* no call pending */
+        Opening,    /* getDefaultZone / queryPort / addPort pending */
+        Removing,   /* removePort pending */
+        Done,       /* the close sequence is over */
+    };
+
+    void run() {
+        g_main_context_push_thread_default(context_);
+        start();
+        g_main_loop_run(loop_);
+        if (bus_) {
+            if (reloaded_id_)
+                g_dbus_connection_signal_unsubscribe(bus_, reloaded_id_);
+            if (watch_id_)
+                g_bus_unwatch_name(watch_id_);
+            g_dbus_connection_close(bus_, nullptr, nullptr, nullptr);
+            g_clear_object(&bus_);
+        }
+        g_main_context_pop_thread_default(context_);
+    }
+
+    PortReport make_report(PortAction action, PortResult result) const {
+        PortReport report;
+        report.backend = PortBackend::Firewalld;
+        report.action = action;
+        report.result = result;
+        report.port = config_.port;
+        report.protocol = kProtocol;
+        report.zone = zone_.empty() ? config_.zone : zone_;
+        return report;
+    }
+
+    PortReport make_report(PortAction action, PortResult result, Error error) const {
+        PortReport report = make_report(action, result);
+        report.error = std::move(error);
+        return report;
+    }
+
+    /* A failed call as a report: the D-Bus error name, firewalld's text with
+     * the remote name stripped, and the Errc it documents. */
+    PortReport error_report(PortAction action, const GError *error) const {
+        g_autofree char *remote = g_dbus_error_get_remote_error(error);
+        const std::string text = stripped_message(error);
+        const std::string name = remote ? remote : "";
+
+        PortResult result = PortResult::Failed;
+        Errc code = Errc::Failed;
+        if (name == kNotAuthorized || has_code(text, "NOT_AUTHORIZED") ||
+            g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED) ||
+            g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_AUTH_FAILED)) {
+            code = Errc::AccessDenied;
+        } else if (has_code(text, "INVALID_ZONE")) {
+            code = Errc::InvalidArgument;
+        } else if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+                   g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)) {
+            result = PortResult::Unavailable;
+            code = Errc::NetworkFailure;
+        }
+        PortReport report = make_report(action, result, make_error(code, "firewalld: " + text));
+        report.error_name = name;
+        return report;
+    }
+
+    void report(const PortReport &report) {
+        if (events_)
+            events_->port_report(report);
+    }
+
+    void call(const char *interface, const char *method, GVariant *parameters,
+              const char *reply_type, Step step) {
+        ++pending_;
+        g_dbus_connection_call(bus_, kName, kPath, interface, method, parameters,
+                               G_VARIANT_TYPE(reply_type), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                               config_.call_timeout_ms, cancellable_, &Impl::on_call_done,
+                               new PendingCall{this, step});
+    }
+
+    static void on_call_done(GObject *source, GAsyncResult *result, gpointer data) {
+        std::unique_ptr<PendingCall> call(static_cast<PendingCall *>(data));
+        Impl *self = call->impl;
+        g_autoptr(GError) error = nullptr;
+        g_autoptr(GVariant) reply =
+            g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+        --self->pending_;
+        if (self->stopping_) {
+            self->quit_when_idle();
+            return;
+        }
+        if (self->phase_ == Phase::Done)
+            return; /* closed without waiting for it: it could not open anything */
+        (self->*call->step)(reply, error);
+    }
+
+    /* Connect */
+
+    void start() {
+        if (is_loopback_address(config_.bind_address)) {
+            report(make_report(PortAction::Open, PortResult::Unavailable,
+                               make_error(Errc::InvalidRequest,
+                                          "the listener is bound to loopback: no rule needed")));
+            phase_ = Phase::Idle;
+            return;
+        }
+        g_autoptr(GError) error = nullptr;
+        g_autofree char *address =
+            g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, cancellable_, &error);
+        if (!address) {
+            bus_unavailable(error);
+            return;
+        }
+        ++pending_;
+        g_dbus_connection_new_for_address(
+            address,
+            static_cast<GDBusConnectionFlags>(G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION),
+            nullptr, cancellable_, &Impl::on_connected, this);
+    }
+
+    void bus_unavailable(const GError *error) {
+        phase_ = Phase::Idle;
+        report(make_report(
+            PortAction::Open, PortResult::Unavailable,
+            make_error(Errc::NetworkFailure, std::string("no system bus: ") + error->message)));
+    }
+
+    static void on_connected(GObject *, GAsyncResult *result, gpointer data) {
+        Impl *self = static_cast<Impl *>(data);
+        g_autoptr(GError) error = nullptr;
+        GDBusConnection *bus = g_dbus_connection_new_for_address_finish(result, &error);
+        --self->pending_;
+        self->bus_ = bus; /* closed when the thread ends */
+        if (self->stopping_) {
+            self->quit_when_idle();
+            return;
+        }
+        if (self->phase_ == Phase::Done)
+            return;
+        if (!bus) {
+            self->bus_unavailable(error);
+            return;
+        }
+        self->phase_ = Phase::Idle;
+        /* A reload drops every runtime rule: open again. */
+        self->reloaded_id_ = g_dbus_connection_signal_subscribe(
+            bus, kName, kMainInterface, "Reloaded", kPath, nullptr, G_DBUS_SIGNAL_FLAGS_NONE,
+            &Impl::on_reloaded, self, nullptr);
+        /* Appeared: open (also after a restart, which drops runtime rules too). */
+        self->watch_id_ =
+            g_bus_watch_name_on_connection(bus, kName, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                           &Impl::on_appeared, &Impl::on_vanished, self, nullptr);
+    }
+
+    static void on_appeared(GDBusConnection *, const char *, const char *, gpointer data) {
+        static_cast<Impl *>(data)->open_port();
+    }
+
+    static void on_vanished(GDBusConnection *, const char *, gpointer data) {
+        Impl *self = static_cast<Impl *>(data);
+        if (self->closing_)
+            return;
+        /* Its runtime rules went with it: nothing of ours is left to remove. */
+        self->owned_ = false;
+        self->already_open_ = false;
+        self->report(self->make_report(
+            PortAction::Open, PortResult::Unavailable,
+            make_error(Errc::NetworkFailure, std::string(kName) + " is not on the system bus")));
+    }
+
+    static void on_reloaded(GDBusConnection *, const char *, const char *, const char *,
+                            const char *, GVariant *, gpointer data) {
+        static_cast<Impl *>(data)->open_port();
+    }
+
+    /* Open: [getDefaultZone] → queryPort → addPort */
+
+    void open_port() {
+        if (closing_)
+            return;
+        if (phase_ != Phase::Idle) {
+            reopen_ = true; /* after the calls pending now */
+            return;
+        }
+        phase_ = Phase::Opening;
+        owned_ = false;
+        already_open_ = false;
+        if (config_.zone.empty()) {
+            call(kMainInterface, "getDefaultZone", nullptr, "(s)", &Impl::on_default_zone);
+        } else {
+            zone_ = config_.zone;
+            query_port();
+        }
+    }
+
+    void on_default_zone(GVariant *reply, const GError *error) {
+        if (!reply) {
+            open_done(error_report(PortAction::Open, error));
+            return;
+        }
+        const char *zone = nullptr;
+        g_variant_get(reply, "(&s)", &zone);
+        zone_ = zone;
+        query_port();
+    }
+
+    void query_port() {
+        call(kZoneInterface, "queryPort",
+             g_variant_new("(sss)", zone_.c_str(), std::to_string(config_.port).c_str(), kProtocol),
+             "(b)", &Impl::on_query_port);
+    }
+
+    void on_query_port(GVariant *reply, const GError *error) {
+        if (!reply) {
+            open_done(error_report(PortAction::Open, error));
+            return;
+        }
+        gboolean open = FALSE;
+        g_variant_get(reply, "(b)", &open);
+        if (open) {
+            already_open_ = true;
+            open_done(make_report(PortAction::Open, PortResult::AlreadyOpen));
+            return;
+        }
+        adding_ = true;
+        call(kZoneInterface, "addPort",
+             g_variant_new("(sssi)", zone_.c_str(), std::to_string(config_.port).c_str(), kProtocol,
+                           0),
+             "(s)", &Impl::on_add_port);
+    }
+
+    void on_add_port(GVariant *reply, const GError *error) {
+        adding_ = false;
+        if (reply) {
+            const char *zone = nullptr;
+            g_variant_get(reply, "(&s)", &zone);
+            zone_ = zone;
+            owned_ = true;
+            open_done(make_report(PortAction::Open, PortResult::Opened));
+            return;
+        }
+        if (has_code(stripped_message(error), "ALREADY_ENABLED")) {
+            /* Added by someone else since queryPort: theirs, not ours. */
+            already_open_ = true;
+            open_done(make_report(PortAction::Open, PortResult::AlreadyOpen));
+            return;
+        }
+        open_done(error_report(PortAction::Open, error));
+    }
+
+    void open_done(const PortReport &outcome) {
+        phase_ = Phase::Idle;
+        report(outcome);
+        if (closing_) {
+            remove_port();
+        } else if (reopen_) {
+            reopen_ = false;
+            open_port();
+        }
+    }
+
+    /* Close: removePort, only for a rule we added */
+
+    static gboolean on_close_requested(gpointer data) {
+        Impl *self = static_cast<Impl *>(data);
+        self->closing_ = true;
+        /* A pending addPort or removePort is awaited (close() bounds the
+         * wait): its answer decides what is left to remove. Anything else
+         * pending (connecting, getDefaultZone, queryPort) cannot have opened
+         * the port: close now, its answer will be ignored. */
+        if (!self->adding_ && self->phase_ != Phase::Removing)
+            self->remove_port();
+        return G_SOURCE_REMOVE;
+    }
+
+    void remove_port() {
+        if (phase_ == Phase::Done || phase_ == Phase::Removing)
+            return;
+        if (owned_) {
+            phase_ = Phase::Removing;
+            call(kZoneInterface, "removePort",
+                 g_variant_new("(sss)", zone_.c_str(), std::to_string(config_.port).c_str(),
+                               kProtocol),
+                 "(s)", &Impl::on_remove_port);
+            return;
+        }
+        if (already_open_)
+            report(make_report(PortAction::Close, PortResult::Kept));
+        close_done();
+    }
+
+    void on_remove_port(GVariant *reply, const GError *error) {
+        owned_ = false;
+        if (reply || has_code(stripped_message(error), "NOT_ENABLED"))
+            report(make_report(PortAction::Close, PortResult::Closed));
+        else
+            report(error_report(PortAction::Close, error));
+        close_done();
+    }
+
+    void close_done() {
+        phase_ = Phase::Done;
+        {
+            std::lock_guard<std::mutex> locker(lock_);
+            finished_ = true;
+        }
+        done_.notify_all();
+    }
+
+    /* Stop: after close_done(), or when close() stopped waiting */
+
+    static gboolean on_stop(gpointer data) {
+        Impl *self = static_cast<Impl *>(data);
+        if (self->adding_ || self->phase_ == Phase::Removing) {
+            self->report(self->make_report(
+                PortAction::Close, PortResult::Failed,
+                make_error(Errc::Failed, "firewalld did not answer within the close timeout; a "
+                                         "runtime rule may stay until firewalld reloads")));
+        }
+        self->stopping_ = true;
+        g_cancellable_cancel(self->cancellable_);
+        self->quit_when_idle();
+        return G_SOURCE_REMOVE;
+    }
+
+    /* Cancelled calls still complete (with G_IO_ERROR_CANCELLED) on this
+     * context: quit once none is left, so that none outlives the loop. */
+    void quit_when_idle() {
+        if (pending_ == 0)
+            g_main_loop_quit(loop_);
+    }
+
+    PortEvents *const events_;
+    const FirewallConfig config_;
+    GMainContext *const context_;
+    GMainLoop *const loop_;
+    GCancellable *const cancellable_;
+    std::thread thread_;
+
+    std::mutex lock_;
+    std::condition_variable done_;
+    /* Protected by lock_ */
+    bool close_started_ = false;
+    /* Protected by lock_: valid once close_started_. */
+    int64_t close_deadline_us_ = 0;
+    /* Protected by lock_: the close sequence is over (done_ is notified). */
+    bool finished_ = false;
+
+    /* Worker thread only. */
+    GDBusConnection *bus_ = nullptr;
+    guint reloaded_id_ = 0;
+    guint watch_id_ = 0;
+    Phase phase_ = Phase::Connecting;
+    int pending_ = 0;           /* async calls not completed yet */
+    std::string zone_;          /* the zone in use, resolved */
+    bool owned_ = false;        /* we added the rule: remove it at close */
+    bool already_open_ = false; /* the rule was there before us: keep it */
+    bool adding_ = false;       /* addPort is pending */
+    bool reopen_ = false;       /* a reload came while calls were pending */
+    bool closing_ = false;      /* begin_close() was called */
+    bool stopping_ = false;     /* on_stop ran: ignore every answer */
+};
+
+Firewall::Firewall(PortEvents *events) : events_(events) {}
+
+Firewall::~Firewall() {
+    close();
+}
+
+Status Firewall::open(const FirewallConfig &config) {
+    if (impl_)
+        return make_error(Errc::InvalidRequest, "the firewall port is already open");
+    if (config.port == 0)
+        return make_error(Errc::InvalidArgument, "no port to open");
+    impl_ = std::make_unique<Impl>(events_, config);
+    return {};
+}
+
+void Firewall::begin_close() {
+    if (impl_)
+        impl_->begin_close();
+}
+
+void Firewall::close() {
+    if (!impl_)
+        return;
+    impl_->close();
+    impl_.reset();
+}
+
+} // namespace wmstream::reach

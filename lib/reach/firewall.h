@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Opens a listening TCP port in the host firewall through firewalld's D-Bus
+ * API (org.fedoraproject.FirewallD1.zone on the system bus): the Linux
+ * equivalent of INetFwV6Connection::OpenPort / ClosePort.
+ *
+ * Semantics (docs/wmnetsink.md, "Port reachability"): runtime rules only, never a
+ * permanent one. queryPort first: a port that is already open is reported
+ * AlreadyOpen and never removed. ALREADY_ENABLED (addPort) and NOT_ENABLED
+ * (removePort) count as success. After firewalld's Reloaded signal (which
+ * drops runtime rules), or when firewalld reappears on the bus, the port is
+ * queried and added again. At close only a rule we added is removed.
+ *
+ * Threading: open/begin_close/close are called from one controlling thread;
+ * everything else runs asynchronously on a thread of the Firewall's
+ * own with its own GMainContext and a private bus connection; open() and
+ * begin_close() return at once (polkit may take up to a minute to answer
+ * addPort), close() waits at most FirewallConfig::close_timeout_us. PortEvents
+ * callbacks run on that thread with no lock held.
+ */
+#pragma once
+
+#include "base/error.h"
+#include "reach/types.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace wmstream::reach {
+
+struct FirewallConfig {
+    std::string zone;         /**< firewalld zone; "" = the default zone (getDefaultZone) */
+    uint16_t port = 0;        /**< the bound TCP port, 1..65535 */
+    std::string bind_address; /**< the listener's address; loopback → Unavailable, nothing asked */
+    /** How long close() waits for removePort (or an answer still pending), µs. */
+    int64_t close_timeout_us = 2000000;
+    /** D-Bus call timeout, ms: above polkit's 60 s interactive authorization. */
+    int call_timeout_ms = 90000;
+};
+
+class Firewall {
+public:
+    /** @p events may be null; when not, it must outlive the Firewall. */
+    explicit Firewall(PortEvents *events);
+    ~Firewall(); /**< close()s */
+    Firewall(const Firewall &) = delete;
+    Firewall &operator=(const Firewall &) = delete;
+
+    /**
+     * Start opening config.port/tcp: connect to the system bus
+     * (DBUS_SYSTEM_BUS_ADDRESS is honoured), then getDefaultZone (when
+     * config.zone is ""), queryPort, addPort(zone, port, "tcp", 0). Returns
+     * at once; the outcome comes as a PortReport (action Open): Opened,
+     * AlreadyOpen, Unavailable (no system bus, firewalld not on it, loopback
+     * listener) or Failed (AccessDenied for NotAuthorizedException,
+     * InvalidArgument for INVALID_ZONE, Failed otherwise).
+     * @return InvalidRequest when already open, InvalidArgument for port 0.
+     */
+    Status open(const FirewallConfig &config);
+
+    /** Start closing: remove the rule once no call is pending (a pending addPort is awaited,
+     *  not cancelled). Returns at once; close() bounds the wait. Does nothing when not open. */
+    void begin_close();
+
+    /**
+     * Close: begin_close(), then wait until the rule is removed (report
+     * Close: Closed, Kept for a rule that was not ours, Failed) or until
+     * close_timeout_us after begin_close(); then cancel what is still pending
+     * (report Close Failed: a runtime rule may stay until firewalld reloads)
+     * and stop the thread. No callback runs after it returns. Idempotent.
+     */
+    void close();
+
+    class Impl;
+
+private:
+    PortEvents *events_;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace wmstream::reach

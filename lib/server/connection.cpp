@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "server/connection.h"
+
+#include "base/address.h"
+#include "proto/response.h"
+
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace wmstream::server {
+
+namespace {
+
+/** Bytes of packets fetched per refill: about 100 ms of a 4 Mbit/s stream. */
+constexpr size_t kBatchBytes = 64 * 1024;
+/** Sends per wake-up before yielding to other clients. */
+constexpr int kMaxSendsPerWake = 8;
+/** A graceful close waits this long for the peer's EOF, µs. */
+constexpr int64_t kLingerUs = 2 * G_USEC_PER_SEC;
+
+bool peer_gone(const GError *error) {
+    return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+           g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
+           g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED);
+}
+
+} // namespace
+
+Connection::Connection(ConnectionHost &host, uint64_t id, std::unique_ptr<Transport> transport,
+                       Poller &poller)
+    : host_(host), transport_(std::move(transport)), id_(id), poller_(poller),
+      connected_mono_us_(g_get_monotonic_time()) {
+    last_progress_us_ = connected_mono_us_;
+    client_id_ = g_random_int_range(1, G_MAXINT32);
+    info_.id = id;
+    info_.connected_at_us = g_get_real_time();
+    g_autoptr(GSocketAddress) remote = g_socket_get_remote_address(transport_->socket(), nullptr);
+    if (remote && G_IS_INET_SOCKET_ADDRESS(remote)) {
+        auto *inet = G_INET_SOCKET_ADDRESS(remote);
+        peer_address_ = G_INET_ADDRESS(g_object_ref(g_inet_socket_address_get_address(inet)));
+        info_.address = address_text(peer_address_);
+        info_.port = g_inet_socket_address_get_port(inet);
+    }
+}
+
+Connection::~Connection() {
+    write_watch_.reset();
+    read_watch_.reset();
+    transport_->close();
+    g_clear_object(&peer_address_);
+}
+
+void Connection::start() {
+    transport_->start(poller_.context(), on_started, this);
+}
+
+void Connection::on_started(void *self, const GError *error) {
+    auto *client = static_cast<Connection *>(self);
+    if (error) {
+        g_debug("client %" G_GUINT64_FORMAT ": TLS handshake failed: %s", client->id_,
+                error->message);
+        client->host_.count_tls_failure();
+        client->finish(RemoveReason::Error);
+        return;
+    }
+    client->read_watch_ = client->transport_->watch(client->poller_, false, on_readable, self);
+}
+
+void Connection::on_readable(void *self) {
+    auto *client = static_cast<Connection *>(self);
+    if (client->state_ == State::ReadingRequest)
+        client->read_request();
+    else
+        client->drain_input();
+}
+
+void Connection::on_writable(void *self) {
+    auto *client = static_cast<Connection *>(self);
+    client->watch_writable(false);
+    client->flush();
+}
+
+void Connection::watch_writable(bool on) {
+    if (on && !write_watch_)
+        write_watch_ = transport_->watch(poller_, true, on_writable, this);
+    else if (!on)
+        write_watch_.reset();
+}
+
+void Connection::read_request() {
+    char buffer[4096];
+    g_autoptr(GError) error = nullptr;
+    gssize n = transport_->receive(buffer, sizeof buffer, &error);
+    if (n < 0) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            finish(RemoveReason::Error);
+        return;
+    }
+    if (n == 0) {
+        finish(RemoveReason::ClosedByPeer);
+        return;
+    }
+    request_bytes_.append(buffer, size_t(n));
+
+    const proto::http::Scan scan =
+        proto::http::scan_header_block(request_bytes_.data(), request_bytes_.size());
+    if (scan.state == proto::http::Scan::State::Incomplete)
+        return;
+    state_ = State::WaitingHeader;
+    if (scan.state == proto::http::Scan::State::TooLarge) {
+        queue_string(proto::response::error(400));
+        finish_then_close(RemoveReason::Error);
+        return;
+    }
+    unsigned status = 400;
+    auto parsed = proto::http::parse_request(request_bytes_.data(), scan.block_size, &status);
+    request_bytes_.clear();
+    if (!parsed) {
+        queue_string(proto::response::error(status));
+        finish_then_close(RemoveReason::Error);
+        return;
+    }
+    request_ = proto::wmsp::classify(*parsed);
+    {
+        std::lock_guard<std::mutex> locker(info_lock_);
+        info_.user_agent = request_.user_agent;
+        info_.protocol =
+            request_.kind == proto::wmsp::Kind::Play ? ClientProtocol::Wmsp : ClientProtocol::Http;
+    }
+    answer(*parsed);
+}
+
+bool Connection::admit_viewer(const proto::http::Request &request) {
+    if (const access::Authenticator *auth = host_.authenticator()) {
+        const int64_t now = g_get_monotonic_time();
+        const access::Verdict verdict =
+            auth->check(request.method, request.path, request.find("Authorization"), now, &user_);
+        if (verdict != access::Verdict::Ok) {
+            queue_string(proto::response::unauthorized(
+                auth->challenges(now, verdict == access::Verdict::Stale)));
+            /* A first request without credentials is the normal challenge, not a refusal. */
+            finish_then_close(verdict == access::Verdict::Bad ? RemoveReason::Unauthorized
+                                                              : RemoveReason::ClosedByPeer);
+            return false;
+        }
+    }
+    if (host_.config().ask_application) {
+        state_ = State::Authorizing;
+        host_.ask(*this, request.path, user_);
+        return false;
+    }
+    return true;
+}
+
+void Connection::authorized(bool allowed) {
+    if (state_ != State::Authorizing)
+        return;
+    state_ = State::WaitingHeader;
+    if (allowed) {
+        serve_viewer();
+    } else {
+        queue_string(proto::response::error(403));
+        finish_then_close(RemoveReason::Forbidden);
+    }
+}
+
+/* Play and plain GET are admitted (counted against max-clients, client-added)
+ * as soon as their request is read, even when they then wait for the first
+ * header; a Describe is a short exchange and is never counted. */
+void Connection::serve_viewer() {
+    if (request_.kind == proto::wmsp::Kind::HttpHead) {
+        queue_string(proto::response::raw_asf());
+        finish_then_close(RemoveReason::ClosedByPeer);
+        return;
+    }
+    if (request_.kind != proto::wmsp::Kind::Describe) {
+        if (!host_.admit(*this)) {
+            queue_string(proto::response::error(503));
+            finish_then_close(RemoveReason::OverLimit);
+            return;
+        }
+        streaming_ = true;
+    }
+    if (host_.header())
+        answer_with_header(); /* else wait in WaitingHeader until wake() */
+}
+
+void Connection::answer(const proto::http::Request &request) {
+    switch (request_.kind) {
+    case proto::wmsp::Kind::Describe:
+    case proto::wmsp::Kind::Play:
+    case proto::wmsp::Kind::HttpStream:
+    case proto::wmsp::Kind::HttpHead:
+        if (admit_viewer(request))
+            serve_viewer();
+        return;
+    case proto::wmsp::Kind::KeepAlive:
+    case proto::wmsp::Kind::Log:
+    case proto::wmsp::Kind::OtherPost:
+        queue_string(proto::response::empty_ok(request_.client_id.value_or(0)));
+        break;
+    case proto::wmsp::Kind::MethodNotAllowed:
+        queue_string(proto::response::error(405));
+        break;
+    case proto::wmsp::Kind::NotImplemented:
+        queue_string(proto::response::error(501));
+        break;
+    }
+    finish_then_close(RemoveReason::ClosedByPeer);
+}
+
+void Connection::answer_with_header() {
+    StreamHeaderRef header = host_.header();
+    header_generation_ = header->generation;
+    if (request_.kind == proto::wmsp::Kind::Describe) {
+        queue_string(proto::response::describe(client_id_, header->pull.size()));
+        queue_header();
+        finish_then_close(RemoveReason::ClosedByPeer);
+        return;
+    }
+    state_ = State::Streaming;
+    queue_string(request_.kind == proto::wmsp::Kind::Play ? proto::response::play(client_id_)
+                                                          : proto::response::raw_asf());
+    queue_header();
+    next_seq_ = host_.join_point();
+    need_key_ = true;
+    flush();
+}
+
+void Connection::queue_bytes(std::shared_ptr<const void> keep, const uint8_t *data, size_t len,
+                             bool ends_packet) {
+    Segment segment;
+    segment.keep = std::move(keep);
+    segment.data = data;
+    segment.len = uint32_t(len);
+    segment.ends_packet = ends_packet;
+    out_.push_back(std::move(segment));
+}
+
+void Connection::queue_string(std::string text) {
+    auto owned = std::make_shared<const std::string>(std::move(text));
+    const auto *data = reinterpret_cast<const uint8_t *>(owned->data());
+    const size_t len = owned->size();
+    queue_bytes(std::move(owned), data, len);
+}
+
+void Connection::queue_inline(const uint8_t *data, size_t len) {
+    Segment segment;
+    std::memcpy(segment.inline_bytes, data, std::min(len, kInlineSize));
+    segment.len = uint32_t(std::min(len, kInlineSize));
+    segment.is_inline = true;
+    out_.push_back(std::move(segment));
+}
+
+void Connection::queue_header() {
+    StreamHeaderRef header = host_.header();
+    const bool framed = request_.kind != proto::wmsp::Kind::HttpStream;
+    const std::vector<uint8_t> &bytes = framed ? header->pull : header->raw;
+    queue_bytes(header, bytes.data(), bytes.size());
+}
+
+void Connection::queue_packet(PacketRef packet, bool join) {
+    const std::vector<uint8_t> &bytes =
+        join && !packet->join_data.empty() ? packet->join_data : packet->data;
+    if (request_.kind == proto::wmsp::Kind::Play) {
+        uint8_t head[proto::framing::kPullHeaderSize];
+        proto::framing::write_pull_data_header(head, data_counter_, uint8_t(data_counter_ & 0xff),
+                                               bytes.size());
+        ++data_counter_;
+        queue_inline(head, sizeof head);
+    }
+    queue_bytes(std::move(packet), bytes.data(), bytes.size(), true);
+}
+
+bool Connection::refill() {
+    /* The lock-free check first: the header rarely changes, refills happen every round. */
+    StreamHeaderRef header;
+    if (host_.header_generation() != header_generation_)
+        header = host_.header();
+    if (header && header->generation != header_generation_) {
+        if (request_.kind != proto::wmsp::Kind::Play) {
+            finish_then_close(RemoveReason::EndOfStream);
+            return false;
+        }
+        /* MS-WMSP §2.2.3.4: $C, then the new header as $H. */
+        const auto change = proto::framing::pull_change(proto::framing::kReasonDone);
+        queue_inline(change.data(), change.size());
+        queue_header();
+        header_generation_ = header->generation;
+        need_key_ = true;
+    }
+
+    Batch batch = host_.fetch(next_seq_, need_key_, kBatchBytes, fetched_);
+    if (batch.too_slow) {
+        finish(RemoveReason::Slow);
+        return false;
+    }
+    lag_us_.store(batch.lag_us, std::memory_order_relaxed);
+    if (batch.skipped)
+        skips_.fetch_add(1, std::memory_order_relaxed);
+    size_t bytes = 0;
+    for (size_t i = 0; i < fetched_.size(); ++i) {
+        bytes += fetched_[i]->data.size();
+        queue_packet(std::move(fetched_[i]), i == 0 && batch.joined);
+    }
+    fetched_.clear();
+    if (batch.end_of_stream && !end_sent_) {
+        end_sent_ = true;
+        if (request_.kind == proto::wmsp::Kind::Play) {
+            const auto end = proto::framing::pull_end(proto::framing::kReasonDone);
+            queue_inline(end.data(), end.size());
+        }
+        finish_then_close(RemoveReason::EndOfStream);
+        return false;
+    }
+    return bytes >= kBatchBytes;
+}
+
+void Connection::advance(size_t written) {
+    while (written > 0) {
+        Segment &front = out_.front();
+        const size_t left = front.len - out_offset_;
+        if (written < left) {
+            out_offset_ += written;
+            return;
+        }
+        written -= left;
+        if (front.ends_packet)
+            packets_sent_.fetch_add(1, std::memory_order_relaxed);
+        out_.pop_front();
+        out_offset_ = 0;
+    }
+}
+
+bool Connection::ready_to_send(bool &more_in_log) {
+    if (out_.empty() && more_in_log && state_ == State::Streaming && !close_after_flush_)
+        more_in_log = refill();
+    if (state_ == State::Done)
+        return false;
+    if (out_.empty()) {
+        watch_writable(false);
+        if (close_after_flush_)
+            begin_closing();
+        return false;
+    }
+    return true;
+}
+
+size_t Connection::gather(GOutputVector *vectors) const {
+    size_t count = 0;
+    for (auto it = out_.begin(); it != out_.end() && count < kMaxVectors; ++it, ++count) {
+        const size_t skip = count == 0 ? out_offset_ : 0;
+        vectors[count].buffer = it->ptr() + skip;
+        vectors[count].size = it->len - skip;
+    }
+    return count;
+}
+
+bool Connection::sent(gssize n, const GError *error) {
+    if (n < 0) {
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            watch_writable(true);
+        else
+            finish(peer_gone(error) ? RemoveReason::ClosedByPeer : RemoveReason::Error);
+        return false;
+    }
+    last_progress_us_ = g_get_monotonic_time();
+    bytes_sent_.fetch_add(uint64_t(n), std::memory_order_relaxed);
+    host_.count_sent(size_t(n));
+    advance(size_t(n));
+    return true;
+}
+
+void Connection::flush() {
+    continue_flush(0, true);
+}
+
+void Connection::continue_flush(int sends, bool more_in_log) {
+    for (; sends < kMaxSendsPerWake; ++sends) {
+        if (!ready_to_send(more_in_log))
+            return;
+        GOutputVector vectors[kMaxVectors];
+        const size_t count = gather(vectors);
+        g_autoptr(GError) error = nullptr;
+        if (!sent(transport_->send(vectors, count, &error), error))
+            return;
+    }
+    /* More to write: come back when the socket is writable, after other clients. */
+    watch_writable(true);
+}
+
+size_t Connection::prepare_round_send(GOutputVector *vectors) {
+    if (state_ != State::Streaming || write_watch_ || !transport_->send_from_any_thread()) {
+        wake();
+        return 0;
+    }
+    round_more_in_log_ = true;
+    return ready_to_send(round_more_in_log_) ? gather(vectors) : 0;
+}
+
+gssize Connection::round_send(const GOutputVector *vectors, size_t count, GError **error) {
+    if (state_ == State::Done) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CLOSED, "client already removed");
+        return -1;
+    }
+    return transport_->send(vectors, count, error);
+}
+
+void Connection::complete_round_send(gssize n, const GError *error) {
+    if (state_ != State::Done && sent(n, error))
+        continue_flush(1, round_more_in_log_);
+}
+
+void Connection::wake() {
+    if (state_ == State::WaitingHeader && host_.header() &&
+        (request_.kind == proto::wmsp::Kind::Describe || request_.kind == proto::wmsp::Kind::Play ||
+         request_.kind == proto::wmsp::Kind::HttpStream))
+        answer_with_header();
+    else if (state_ == State::Streaming && !write_watch_)
+        flush();
+}
+
+void Connection::drain_input() {
+    char buffer[4096];
+    g_autoptr(GError) error = nullptr;
+    const gssize n = transport_->receive(buffer, sizeof buffer, &error);
+    if (n > 0)
+        return; /* pipelined or unexpected bytes: ignored */
+    if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return;
+    if (state_ == State::Closing)
+        finish(close_reason_);
+    else
+        finish(n == 0 || peer_gone(error) ? RemoveReason::ClosedByPeer : RemoveReason::Error);
+}
+
+void Connection::finish_then_close(RemoveReason reason) {
+    close_after_flush_ = true;
+    close_reason_ = reason;
+    flush();
+}
+
+void Connection::begin_closing() {
+    if (state_ == State::Closing || state_ == State::Done)
+        return;
+    state_ = State::Closing;
+    closing_since_us_ = g_get_monotonic_time();
+    /* Half-close and wait for the peer's EOF, so our last bytes are not lost to a reset
+     * when unread request bytes are still queued. */
+    transport_->shutdown_write();
+}
+
+void Connection::tick(int64_t now_us) {
+    switch (state_) {
+    case State::ReadingRequest:
+        if (now_us - connected_mono_us_ > host_.config().request_timeout_us)
+            finish(RemoveReason::Error);
+        break;
+    case State::Authorizing:
+        if (now_us - connected_mono_us_ > host_.config().request_timeout_us)
+            finish(RemoveReason::Forbidden);
+        break;
+    case State::WaitingHeader:
+    case State::Streaming: {
+        const int64_t timeout = host_.config().timeout_us;
+        const bool pending = !out_.empty() || write_watch_ != nullptr;
+        if (timeout > 0 && pending && now_us - last_progress_us_ > timeout)
+            finish(RemoveReason::Slow);
+        break;
+    }
+    case State::Closing:
+        if (now_us - closing_since_us_ > kLingerUs)
+            finish(close_reason_);
+        break;
+    case State::Done:
+        break;
+    }
+}
+
+void Connection::abort(RemoveReason reason) {
+    finish(reason);
+}
+
+void Connection::finish(RemoveReason reason) {
+    if (state_ == State::Done)
+        return;
+    state_ = State::Done;
+    write_watch_.reset();
+    read_watch_.reset();
+    transport_->close();
+    out_.clear();
+    host_.finished(*this, reason);
+}
+
+ClientInfo Connection::info() const {
+    ClientInfo info;
+    {
+        std::lock_guard<std::mutex> locker(info_lock_);
+        info = info_;
+    }
+    info.connected_for_us = g_get_monotonic_time() - connected_mono_us_;
+    info.bytes_sent = bytes_sent_.load(std::memory_order_relaxed);
+    info.packets_sent = packets_sent_.load(std::memory_order_relaxed);
+    info.key_frame_skips = skips_.load(std::memory_order_relaxed);
+    info.lag_us = lag_us_.load(std::memory_order_relaxed);
+    if (info.connected_for_us > 0)
+        info.bitrate_bps = uint64_t(double(info.bytes_sent) * 8.0 * G_USEC_PER_SEC /
+                                    double(info.connected_for_us));
+    return info;
+}
+
+void Connection::set_dns_name(std::string name) {
+    std::lock_guard<std::mutex> locker(info_lock_);
+    info_.dns_name = std::move(name);
+}
+
+} // namespace wmstream::server

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One connection of the fan-out server (internal to lib/). Lives on the
+ * server's I/O thread only: reads and answers the request (MS-WMSP
+ * §3.2.5, plain HTTP), then streams the header and shared packets with
+ * batched vectored writes, and finally closes gracefully.
+ */
+#pragma once
+
+#include "proto/asf.h"
+#include "proto/framing.h"
+#include "proto/http-request.h"
+#include "proto/wmsp-request.h"
+#include "server/access.h"
+#include "server/packet-log.h"
+#include "server/server.h"
+#include "server/transport.h"
+
+#include <gio/gio.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace wmstream::server {
+
+/** The current stream header in the three shapes clients need. Immutable once shared. */
+struct StreamHeader {
+    proto::asf::HeaderInfo info;
+    std::vector<uint8_t> raw;  /**< live-fixed Header Object + Data Object head */
+    std::vector<uint8_t> pull; /**< raw framed as MS-WMSP $H packet(s) */
+    uint64_t generation = 0;   /**< bumps on every header change */
+};
+using StreamHeaderRef = std::shared_ptr<const StreamHeader>;
+
+/** What ConnectionHost::fetch() found besides the packets. */
+struct Batch {
+    bool skipped = false;       /**< the client was moved forward (recover-policy) */
+    bool too_slow = false;      /**< past the hard lag limit: remove it (reason slow) */
+    bool joined = false;        /**< the first packet is where the client's stream (re)starts */
+    bool end_of_stream = false; /**< nothing follows: the stream ended */
+    int64_t lag_us = 0;         /**< how far behind live the client's next packet is, µs */
+};
+
+class Connection;
+
+/** What a client needs from its server; implemented by Server::Impl, called on the I/O thread. */
+class ConnectionHost {
+public:
+    virtual ~ConnectionHost() = default;
+    /** The current header, or null before the first one. */
+    virtual StreamHeaderRef header() = 0;
+    /** StreamHeader::generation of header() (0 without one), read without locking. */
+    virtual uint64_t header_generation() const = 0;
+    /** Where a new client starts in the packet log. */
+    virtual uint64_t join_point() = 0;
+    /**
+     * Up to @p max_bytes of packets from @p next_seq on (advanced past what is
+     * returned), in @p packets (cleared first; its capacity is reused). Applies the lag limits:
+     * past the soft one the client moves as recover_policy says, past the hard one (or out of the
+     * log) it is too_slow. Skips to a key frame when @p need_key.
+     */
+    virtual Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
+                        std::vector<PacketRef> &packets) = 0;
+    /** Admit a streaming client: false when max-clients is reached. */
+    virtual bool admit(Connection &client) = 0;
+    /** The client is done; the host destroys it later on the I/O thread. */
+    virtual void finished(Connection &client, RemoveReason reason) = 0;
+    /** Bytes written by any client (totals). */
+    virtual void count_sent(size_t bytes) = 0;
+    /** A connection's TLS handshake failed (totals); it is closed unreported. */
+    virtual void count_tls_failure() = 0;
+    virtual const ServerConfig &config() const = 0;
+    /** The credentials checker, or null when no viewer credentials are set. */
+    virtual const access::Authenticator *authenticator() const = 0;
+    /** Ask the application about @p client (ServerConfig::ask_application);
+     *  the answer comes as Connection::authorized(). */
+    virtual void ask(Connection &client, const std::string &path, const std::string &user) = 0;
+};
+
+class Connection {
+public:
+    /** Serves the connection @p transport (non-blocking, connected), watched by @p poller. */
+    Connection(ConnectionHost &host, uint64_t id, std::unique_ptr<Transport> transport,
+               Poller &poller);
+    ~Connection();
+    Connection(const Connection &) = delete;
+    Connection &operator=(const Connection &) = delete;
+
+    uint64_t id() const { return id_; }
+    /** True once admitted as a streaming client (counted against max-clients). */
+    bool streaming() const { return streaming_; }
+    /** True while the request is still being read (not yet answered). */
+    bool reading_request() const { return state_ == State::ReadingRequest; }
+    /** Monotonic time of connection, µs. */
+    int64_t connected_us() const { return connected_mono_us_; }
+    /** Where the host keeps it in its list of live clients (the host's to use). */
+    size_t live_index = 0;
+
+    /** Start reading the request. */
+    void start();
+    /** New data or a new header may be available: write what can be written. */
+    void wake();
+    /** The application's answer to ConnectionHost::ask(). */
+    void authorized(bool allowed);
+    /* A round served by several threads (ServerConfig::io_threads > 1) does
+     * what wake() does in three steps, so that only the sends run in parallel. */
+    /** Up to this many vectors per prepared send. */
+    static constexpr size_t kMaxVectors = 128;
+    /**
+     * Step 1, on the I/O thread: queue what is new and put the first send's
+     * buffers into @p vectors (kMaxVectors). @return their count; 0 when
+     * there is nothing to send in parallel (wake() then did its work).
+     */
+    size_t prepare_round_send(GOutputVector *vectors);
+    /**
+     * Step 2, on any thread while the I/O thread does nothing else: that send
+     * (Transport::send()); fails with G_IO_ERROR_CLOSED for a client removed
+     * since step 1.
+     */
+    gssize round_send(const GOutputVector *vectors, size_t count, GError **error);
+    /** Step 3, on the I/O thread: the send's result; goes on as wake() would. */
+    void complete_round_send(gssize n, const GError *error);
+    /** Periodic check (a quarter of the shortest timeout, 20 ms – 1 s): request timeout,
+     *  write timeout, end of the linger after a graceful close. */
+    void tick(int64_t now_us);
+    /** Close at once with @p reason (application disconnect, server close). */
+    void abort(RemoveReason reason);
+
+    /** Snapshot for get-stats; safe from any thread. */
+    ClientInfo info() const;
+    /** Set the reverse DNS name (from the resolver). */
+    void set_dns_name(std::string name);
+    /** The peer address, for the resolver; null when unknown. */
+    GInetAddress *peer_address() const { return peer_address_; }
+
+private:
+    enum class State { ReadingRequest, Authorizing, WaitingHeader, Streaming, Closing, Done };
+
+    static constexpr size_t kInlineSize = 16;
+
+    /** Bytes queued for writing; either small inline bytes or a shared buffer. */
+    struct Segment {
+        std::shared_ptr<const void> keep;
+        const uint8_t *data = nullptr;
+        uint32_t len = 0;
+        uint8_t inline_bytes[kInlineSize] = {};
+        bool is_inline = false;
+        bool ends_packet = false; /**< completing it completes one ASF data packet */
+        const uint8_t *ptr() const { return is_inline ? inline_bytes : data; }
+    };
+
+    static void on_started(void *self, const GError *error);
+    static void on_readable(void *self);
+    static void on_writable(void *self);
+
+    void read_request();
+    void answer(const proto::http::Request &request);
+    bool admit_viewer(const proto::http::Request &request);
+    void serve_viewer();
+    void answer_with_header();
+    /** Queue the packets the log has for us; @return true when a full batch was queued
+     *  (the log may have more). */
+    bool refill();
+    void flush();
+    /** Write until the socket is full or kMaxSendsPerWake sends (@p sends made already);
+     *  @p more_in_log: false once a refill did not fill a batch (it took everything). */
+    void continue_flush(int sends, bool more_in_log);
+    /** Refill when empty; @return true when bytes wait to be sent. Otherwise the
+     *  client is idle (no writable watch) or closing. */
+    bool ready_to_send(bool &more_in_log);
+    /** The buffers of the next send, at most kMaxVectors. @return their count. */
+    size_t gather(GOutputVector *vectors) const;
+    /** Account a send's result; @return true when the next may follow at once. */
+    bool sent(gssize n, const GError *error);
+    void drain_input();
+    void finish_then_close(RemoveReason reason);
+    void finish(RemoveReason reason);
+    void watch_writable(bool on);
+
+    void queue_bytes(std::shared_ptr<const void> keep, const uint8_t *data, size_t len,
+                     bool ends_packet = false);
+    void queue_string(std::string text);
+    void queue_inline(const uint8_t *data, size_t len);
+    void begin_closing();
+    void advance(size_t written);
+    void queue_header();
+    void queue_packet(PacketRef packet, bool join);
+
+    /* Touched by every round, kept together: a round visits every client, and
+     * the lines it reads are the per-client cost on top of the send. */
+    ConnectionHost &host_;
+    std::unique_ptr<Transport> transport_;
+    std::unique_ptr<Transport::Watch> write_watch_;
+    State state_ = State::ReadingRequest;
+    bool close_after_flush_ = false;
+    bool need_key_ = false;
+    bool end_sent_ = false;
+    bool round_more_in_log_ = false; /**< refill()'s answer between round steps 1 and 3 */
+    uint32_t data_counter_ = 0;      /**< $D LocationId / AFFlags sequence of this Play */
+    size_t out_offset_ = 0;
+    int64_t last_progress_us_ = 0;
+    uint64_t next_seq_ = 0;
+    uint64_t header_generation_ = 0;
+    std::deque<Segment> out_;
+    std::vector<PacketRef> fetched_; /**< refill()'s scratch, kept for its capacity */
+    std::atomic<uint64_t> bytes_sent_{0};
+    std::atomic<uint64_t> packets_sent_{0};
+    std::atomic<int64_t> lag_us_{0};
+    proto::wmsp::ClientRequest request_; /* its kind first */
+
+    const uint64_t id_;
+    Poller &poller_;
+    std::unique_ptr<Transport::Watch> read_watch_;
+    GInetAddress *peer_address_ = nullptr;
+    std::string request_bytes_;
+    bool streaming_ = false;
+    RemoveReason close_reason_ = RemoveReason::ClosedByPeer;
+    int64_t closing_since_us_ = 0;
+    uint32_t client_id_ = 0; /**< Pragma client-id we assign (MS-WMSP §3.2.5.2) */
+    std::string user_;       /**< the authenticated viewer, "" without credentials */
+
+    const int64_t connected_mono_us_;
+
+    mutable std::mutex info_lock_;
+    ClientInfo info_; /* Protected by info_lock_ (strings); the counters are atomic */
+    std::atomic<uint64_t> skips_{0};
+};
+
+} // namespace wmstream::server

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "server/packet-log.h"
+
+namespace wmstream::server {
+
+uint64_t PacketLog::append(PacketRef packet) {
+    const uint64_t seq = end();
+    if (packet->key_frame_start)
+        keys_.push_back(seq);
+    appended_bytes_ += packet->data.size();
+    offsets_.push_back(appended_bytes_);
+    packets_.push_back(std::move(packet));
+    return seq;
+}
+
+const PacketRef &PacketLog::at(uint64_t seq) const {
+    static const PacketRef none;
+    if (seq < begin_ || seq >= end())
+        return none;
+    return packets_[seq - begin_];
+}
+
+std::optional<uint64_t> PacketLog::newest_key_frame() const {
+    if (keys_.empty())
+        return std::nullopt;
+    return keys_.back();
+}
+
+int64_t PacketLog::lag(uint64_t seq, LagUnit unit) const {
+    if (seq >= end())
+        return 0;
+    switch (unit) {
+    case LagUnit::Time:
+        return packets_.back()->arrival_us - at(seq)->arrival_us;
+    case LagUnit::Bytes:
+        return int64_t(appended_bytes_ - offsets_[seq - begin_]);
+    case LagUnit::Packets:
+        break;
+    }
+    return int64_t(end() - seq);
+}
+
+std::optional<uint64_t> PacketLog::key_frame_within(uint64_t from, LagUnit unit,
+                                                    int64_t max) const {
+    for (uint64_t key : keys_)
+        if (key >= from && lag(key, unit) <= max)
+            return key;
+    return std::nullopt;
+}
+
+void PacketLog::trim(LagUnit unit, int64_t max) {
+    const uint64_t keep_from = newest_key_frame().value_or(end());
+    while (!packets_.empty() && begin_ < keep_from && lag(begin_, unit) > max) {
+        if (!keys_.empty() && keys_.front() == begin_)
+            keys_.pop_front();
+        packets_.pop_front();
+        offsets_.pop_front();
+        ++begin_;
+    }
+}
+
+void PacketLog::clear() {
+    begin_ = end();
+    packets_.clear();
+    keys_.clear();
+    offsets_.assign(1, appended_bytes_);
+}
+
+} // namespace wmstream::server

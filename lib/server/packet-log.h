@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The shared packet log of the fan-out server (sans-IO).
+ *
+ * Every ASF data packet is stored once, reference-counted, and numbered
+ * with an ever-growing sequence number. Clients hold only a sequence number
+ * into the log (and references to the packets they are writing), never a
+ * copy. The log keeps packets up to a lag limit behind the newest one and
+ * always the newest packet that begins a key frame, so a late joiner can
+ * start there at once.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace wmstream::server {
+
+/** One ASF data packet as served (times already rebased). Immutable once shared. */
+struct Packet {
+    std::vector<uint8_t> data; /**< exactly the header's packet size */
+    /** For a key-frame start that does not begin with the key frame: the
+     *  same packet trimmed to start there (proto::asf::trim_to_key_frame), sent to
+     *  a client whose stream starts at this packet; empty otherwise. */
+    std::vector<uint8_t> join_data;
+    bool key_frame_start = false; /**< a join may start here (proto::asf::PacketInfo) */
+    uint32_t send_time_ms = 0;    /**< rebased send time */
+    int64_t arrival_us = 0;       /**< monotonic time the packet entered the log, µs */
+};
+using PacketRef = std::shared_ptr<const Packet>;
+
+/** How lag behind live is measured (tcpserversink's unit-format). */
+enum class LagUnit {
+    Time,    /**< µs between the packet's arrival and the newest packet's */
+    Bytes,   /**< bytes from the packet to the end of the log */
+    Packets, /**< packets from the packet to the end of the log */
+};
+
+class PacketLog {
+public:
+    /** Append @p packet; @return its sequence number. */
+    uint64_t append(PacketRef packet);
+
+    /** First sequence number still stored (== end() when empty). */
+    uint64_t begin() const { return begin_; }
+    /** One past the newest sequence number. */
+    uint64_t end() const { return begin_ + packets_.size(); }
+    bool empty() const { return packets_.empty(); }
+    size_t size() const { return packets_.size(); }
+
+    /** The packet with sequence @p seq, or nullptr when not stored. */
+    const PacketRef &at(uint64_t seq) const;
+
+    /** Sequence number of the newest stored key-frame start, if any. */
+    std::optional<uint64_t> newest_key_frame() const;
+
+    /**
+     * Where a client joining now starts: the newest key-frame start, or
+     * end() (wait for the next one) when none is stored.
+     */
+    uint64_t join_point() const { return newest_key_frame().value_or(end()); }
+
+    /**
+     * How far stored packet @p seq is behind the newest packet, in @p unit
+     * (0 for end()). Requires begin() ≤ seq ≤ end().
+     */
+    int64_t lag(uint64_t seq, LagUnit unit) const;
+
+    /** The oldest stored key-frame start at or after @p from whose lag is at most @p max. */
+    std::optional<uint64_t> key_frame_within(uint64_t from, LagUnit unit, int64_t max) const;
+
+    /**
+     * Drop the oldest packets while their lag is more than @p max, but never
+     * the newest key-frame start or anything after it.
+     */
+    void trim(LagUnit unit, int64_t max);
+
+    /** Forget everything (new stream); sequence numbers keep growing. */
+    void clear();
+
+    /** Sum of stored packet sizes, bytes. */
+    size_t bytes() const { return size_t(appended_bytes_ - offsets_.front()); }
+
+private:
+    std::deque<PacketRef> packets_;
+    /** offsets_[i]: bytes appended before packets_[i]; one extra entry = appended_bytes_. */
+    std::deque<uint64_t> offsets_{0};
+    std::deque<uint64_t> keys_; /**< stored key-frame starts, oldest first */
+    uint64_t begin_ = 0;
+    uint64_t appended_bytes_ = 0;
+};
+
+} // namespace wmstream::server

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The byte stream of one client connection: plain TCP, or TLS over it
+ * (GIO's GTlsServerConnection, provided by glib-networking). Non-blocking,
+ * used on the server's I/O thread only.
+ */
+#pragma once
+
+#include "server/poller.h"
+
+#include <gio/gio.h>
+
+#include <cstddef>
+#include <memory>
+
+namespace wmstream::server {
+
+class Transport {
+public:
+    /** Called when the transport is ready to read (or write), with the data given to watch(). */
+    using Ready = void (*)(void *data);
+    /** Called once a TLS handshake finished; @p error is null on success. */
+    using Handshaken = void (*)(void *data, const GError *error);
+
+    /** Plain TCP over @p socket (takes ownership). */
+    static std::unique_ptr<Transport> plain(GSocket *socket);
+    /**
+     * TLS over @p socket (takes ownership) with @p certificate (which must
+     * carry its private key). @return null with @p error set when no TLS
+     * backend is installed (glib-networking).
+     */
+    static std::unique_ptr<Transport> tls(GSocket *socket, GTlsCertificate *certificate,
+                                          GError **error);
+
+    virtual ~Transport() = default;
+
+    /** The underlying socket (peer address). */
+    virtual GSocket *socket() const = 0;
+    /**
+     * Start the connection in @p context: at once for plain TCP (@p done is
+     * called before this returns), after the handshake for TLS.
+     */
+    virtual void start(GMainContext *context, Handshaken done, void *data) = 0;
+    /** Bytes read into @p buffer; 0 at end of stream; -1 with @p error (G_IO_ERROR_WOULD_BLOCK =
+     * try later). */
+    virtual gssize receive(char *buffer, size_t size, GError **error) = 0;
+    /** Bytes written from @p vectors (one vectored write); -1 with @p error as receive(). */
+    virtual gssize send(const GOutputVector *vectors, size_t count, GError **error) = 0;
+    /**
+     * True when send() may run on another thread while the I/O thread waits
+     * for it (plain TCP: one sendmsg(2)); false for TLS, whose GIO stream
+     * belongs to the I/O thread.
+     */
+    virtual bool send_from_any_thread() const = 0;
+    /** Keeps a readiness watch alive; destroying it stops the calls. */
+    class Watch {
+    public:
+        virtual ~Watch() = default;
+    };
+    /**
+     * Call @p ready(@p data) while the connection is readable (or, with
+     * @p writable, writable). Plain TCP sockets are watched by @p poller
+     * (one epoll for all clients); TLS streams by a GSource of the poller's
+     * context, since TLS may have bytes buffered that the socket does not show.
+     */
+    virtual std::unique_ptr<Watch> watch(Poller &poller, bool writable, Ready ready,
+                                         void *data) = 0;
+    /** No more bytes will be sent (TLS: close_notify; TCP: shutdown(SHUT_WR)). */
+    virtual void shutdown_write() = 0;
+    /** Close the connection. */
+    virtual void close() = 0;
+};
+
+} // namespace wmstream::server
