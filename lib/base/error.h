@@ -56,7 +56,7 @@ struct Error {
 
 /** Either a value of type T or an Error. Converts to bool (true = success). */
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
 public:
     Result(T value) : value_(std::move(value)) {}
     Result(Error error) : error_(std::move(error)) {}
@@ -77,7 +77,7 @@ private:
 };
 
 /** Success or an Error, for operations without a value. */
-class Status {
+class [[nodiscard]] Status {
 public:
     Status() = default;
     Status(Error error) : error_(std::move(error)) {}

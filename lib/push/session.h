@@ -132,7 +132,7 @@ private:
 bool is_media_server(std::string_view server);
 
 /** What the client does with a response. */
-struct Verdict {
+struct [[nodiscard]] Verdict {
     enum class Action {
         Proceed,  /**< PushSetup: send PushStart; PushStart: body done, send the next PushStart */
         Resubmit, /**< send PushSetup again on a new connection (redirect, credentials,

@@ -49,7 +49,7 @@ private:
 };
 
 /** Outcome of checking a request's credentials. */
-enum class Verdict {
+enum class [[nodiscard]] Verdict {
     Ok,      /**< valid credentials */
     Missing, /**< no (usable) Authorization header: challenge */
     Stale,   /**< a Digest answer to an expired nonce, or a nonce count used before (a

@@ -344,7 +344,8 @@ void test_unknown_push_id() {
 
 void test_start_response() {
     Session s = session();
-    s.on_setup_response(answer(204, "Set-Cookie: push-id=5\r\n"));
+    g_assert_true(s.on_setup_response(answer(204, "Set-Cookie: push-id=5\r\n")).action ==
+                  Action::Proceed);
     Verdict verdict = s.on_start_response(answer(204, "Set-Cookie: push-id=6\r\n"));
     g_assert_true(verdict.action == Action::Proceed);
     g_assert_cmpstr(s.push_id().c_str(), ==, "6");
