@@ -99,7 +99,9 @@ void test_post_never_inline() {
     EventLoop loop;
     loop.start();
     std::vector<int> order;
-    Counter done;
+    Counter done, release;
+    /* Hold the loop thread until both tasks below are queued. */
+    loop.post([&] { g_assert_true(release.wait_for(1)); });
     loop.post([&] {
         /* Queued behind the task posted from outside below, even from the loop thread. */
         loop.post([&] {
@@ -109,6 +111,7 @@ void test_post_never_inline() {
         order.push_back(1);
     });
     loop.post([&] { order.push_back(2); });
+    release.bump();
     g_assert_true(done.wait_for(1));
     g_assert_true((order == std::vector<int>{1, 2, 3}));
     loop.stop();
@@ -172,12 +175,13 @@ void test_quit_drops_queued_tasks() {
     std::atomic<int> ran{0};
     for (int i = 0; i < 10; i++)
         loop.post([&ran, witness] { ran++; });
-    /* A call() queued behind: it returns (unrun) once the loop quits. */
+    /* A call() from another thread: queued behind (or, when it comes after quit(), refused),
+     * it returns unrun either way. */
     std::atomic<bool> call_ran{false};
     std::thread caller([&] { loop.call([&] { call_ran = true; }); });
     while (witness.use_count() < 11) /* the tasks are queued: 10 copies + ours */
         g_usleep(1000);
-    g_usleep(20 * 1000); /* let the call() post */
+    g_usleep(20 * 1000); /* most often, the call() is queued by now */
     loop.quit();
     loop.post([&ran, witness] { ran++; }); /* after quit(): dropped too */
     release.bump();
