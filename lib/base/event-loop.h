@@ -3,7 +3,7 @@
  * EventLoop: a thread running a private GMainContext (a GMainLoop), and the
  * core's one way to hand work to such a thread: post() queues a task, call()
  * runs one there and waits. The push client's I/O thread and the firewall's
- * D-Bus thread are EventLoops; so is the server's I/O thread.
+ * D-Bus thread are EventLoops.
  */
 #pragma once
 
@@ -29,7 +29,8 @@ namespace wmstream {
  * runs the queue in FIFO order, at G_PRIORITY_DEFAULT among the context's
  * other sources. After quit() no task starts: what is still queued then (or
  * posted later, until join()) is destroyed without running, by the loop
- * thread as it ends or by join(). Tasks posted after join() wait for the next start().
+ * thread as it ends or by join(). Tasks posted after join() wait for the
+ * next start().
  *
  * Threading: start(), join() and stop() are called from one controlling
  * thread, never from the loop thread; post(), call() and quit() from any.
@@ -95,8 +96,8 @@ private:
 
     GMainContext *const context_;
     GMainLoop *const loop_;
-    GSource *
-        task_source_; /* set by the constructor; ready while tasks_ is not empty, or after quit() */
+    /* Set by the constructor. Ready while tasks_ is not empty, or after quit(). */
+    GSource *task_source_;
 
     std::thread thread_;                         /* controlling thread only */
     std::atomic<bool> running_{false};           /* from start() to join() */
