@@ -36,7 +36,7 @@ EventLoop::EventLoop() : context_(g_main_context_new()), loop_(g_main_loop_new(c
 
 EventLoop::~EventLoop() {
     stop();
-    drop_tasks();
+    drop_tasks(); /* posted while stopped */
     g_source_destroy(task_source_);
     g_source_unref(task_source_);
     g_main_loop_unref(loop_);
@@ -45,8 +45,11 @@ EventLoop::~EventLoop() {
 
 void EventLoop::start(Task on_start, Task on_exit) {
     g_return_if_fail(!thread_.joinable());
-    quitting_ = false;
-    running_ = true;
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        started_ = true;
+        quitting_ = false;
+    }
     thread_ = std::thread([this, on_start = std::move(on_start), on_exit = std::move(on_exit)] {
         run(on_start, on_exit);
     });
@@ -63,13 +66,19 @@ void EventLoop::run(const Task &on_start, const Task &on_exit) {
         on_exit();
     g_main_context_pop_thread_default(context_);
     loop_thread_ = std::thread::id();
-    drop_tasks(); /* the loop may return with tasks queued: no call() waits for join() */
+    drop_tasks(); /* the loop may return with tasks queued (no call() waits for join()) */
 }
 
 void EventLoop::post(Task task) {
+    enqueue(std::move(task), false);
+}
+
+void EventLoop::enqueue(Task task, bool started_only) {
     bool was_empty = false;
     {
         std::lock_guard<std::mutex> locker(lock_);
+        if (quitting_ || (started_only && !started_))
+            return; /* task is destroyed out of the lock */
         was_empty = tasks_.empty();
         tasks_.push_back(std::move(task));
     }
@@ -82,8 +91,6 @@ void EventLoop::call(const Task &task) {
         task();
         return;
     }
-    if (!running_ || quitting_)
-        return;
     struct Done {
         std::mutex lock;
         std::condition_variable cond;
@@ -101,13 +108,17 @@ void EventLoop::call(const Task &task) {
         std::shared_ptr<Done> done;
     };
     auto done = std::make_shared<Done>();
-    post([&task, completion = std::shared_ptr<Completion>(new Completion{done})] { task(); });
+    enqueue([&task, completion = std::shared_ptr<Completion>(new Completion{done})] { task(); },
+            true);
     std::unique_lock<std::mutex> locker(done->lock);
     done->cond.wait(locker, [&done] { return done->done; });
 }
 
 void EventLoop::quit() {
-    quitting_ = true;
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        quitting_ = true;
+    }
     g_main_loop_quit(loop_);
     g_source_set_ready_time(task_source_, 0);
 }
@@ -116,8 +127,9 @@ void EventLoop::join() {
     if (!thread_.joinable())
         return;
     thread_.join();
-    running_ = false;
-    drop_tasks();
+    std::lock_guard<std::mutex> locker(lock_);
+    started_ = false;
+    quitting_ = false;
 }
 
 void EventLoop::stop() {

@@ -27,10 +27,10 @@ namespace wmstream {
  *
  * Tasks: post() queues from any thread, never runs inline; the loop thread
  * runs the queue in FIFO order, at G_PRIORITY_DEFAULT among the context's
- * other sources. After quit() no task starts: what is still queued then (or
- * posted later, until join()) is destroyed without running, by the loop
- * thread as it ends or by join(). Tasks posted after join() wait for the
- * next start().
+ * other sources. A task posted before start() (or after join()) waits for
+ * start(). After quit() no task starts: what is still queued is destroyed
+ * without running by the loop thread as it ends, and a task posted until
+ * join() returns is destroyed at once.
  *
  * Threading: start(), join() and stop() are called from one controlling
  * thread, never from the loop thread; post(), call() and quit() from any.
@@ -70,7 +70,7 @@ public:
     /** Make the loop return after the dispatch in progress; no task starts after this. */
     void quit();
 
-    /** Wait for the loop thread to end (after a quit(), from anywhere), then drop the queue. */
+    /** Wait for the loop thread to end (after a quit(), from anywhere). */
     void join();
 
     /** quit(), then join(). Does nothing when not started. */
@@ -91,6 +91,9 @@ private:
     void run(const Task &on_start, const Task &on_exit);
     /* Runs the queued tasks on the loop thread (or drops them after quit()). */
     void run_tasks();
+    /* Queues @p task unless quitting (or, with @p started_only, not started); a task not queued
+     * is destroyed. */
+    void enqueue(Task task, bool started_only);
     /* Destroys every queued task without running it. */
     void drop_tasks();
 
@@ -100,11 +103,14 @@ private:
     GSource *task_source_;
 
     std::thread thread_;                         /* controlling thread only */
-    std::atomic<bool> running_{false};           /* from start() to join() */
-    std::atomic<bool> quitting_{false};          /* from quit() to the next start() */
     std::atomic<std::thread::id> loop_thread_{}; /* set by the loop thread while it runs */
 
     std::mutex lock_; /* a leaf: nothing is called with it held */
+    /* Protected by lock_ (written under it; read without it by the loop thread between tasks):
+     * from quit() to join(). */
+    std::atomic<bool> quitting_{false};
+    /* Protected by lock_: from start() to join(). */
+    bool started_ = false;
     /* Protected by lock_ */
     std::vector<Task> tasks_;
     /* Loop thread only: the tasks run_tasks() took from tasks_ (kept for its capacity). */
