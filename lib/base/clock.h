@@ -35,7 +35,11 @@ public:
     virtual void cancel(uint64_t id) = 0;
 };
 
-/** The real clock: GLib timeout sources (monotonic time). */
+/**
+ * The real clock: a base/timer.h Timer per callback (GLib's monotonic time).
+ * schedule() and cancel() are called on the thread that runs the context (the
+ * Timer's rule); a timer cancelled there never fires.
+ */
 class SystemClock final : public Clock {
 public:
     uint64_t schedule(GMainContext *context, int64_t delay_us, Callback callback) override;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The push client's I/O: one thread, one GMainContext, asynchronous GIO.
+ * The push client's I/O: one EventLoop (base/event-loop.h), asynchronous GIO.
  *
  * A Connection owns one GIOStream (TCP, or TLS over TCP for https) with its
  * cancellable, read buffer and the bytes being written. Every asynchronous
@@ -15,6 +15,8 @@
  */
 #include "push/client.h"
 
+#include "base/event-loop.h"
+#include "base/timer.h"
 #include "proto/asf.h"
 #include "proto/framing.h"
 #include "proto/http-request.h"
@@ -29,7 +31,6 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -70,38 +71,6 @@ std::string seconds(int64_t us) {
     g_snprintf(text, sizeof text, "%.3g s", static_cast<double>(us) / G_USEC_PER_SEC);
     return text;
 }
-
-/* A one-shot GLib timeout on the I/O context (wall clock: I/O timeouts only). */
-class Timer {
-public:
-    ~Timer() { disarm(); }
-    void arm(GMainContext *context, int64_t delay_us, std::function<void()> callback) {
-        disarm();
-        callback_ = std::move(callback);
-        source_ = g_timeout_source_new(static_cast<guint>(std::max<int64_t>(delay_us, 0) / 1000));
-        g_source_set_callback(source_, fire, this, nullptr);
-        g_source_attach(source_, context);
-    }
-    void disarm() {
-        if (!source_)
-            return;
-        g_source_destroy(source_);
-        g_clear_pointer(&source_, g_source_unref);
-    }
-
-private:
-    static gboolean fire(gpointer data) {
-        auto *self = static_cast<Timer *>(data);
-        /* Detach first: the callback may arm the timer again. */
-        std::function<void()> callback = std::move(self->callback_);
-        g_clear_pointer(&self->source_, g_source_unref);
-        callback();
-        return G_SOURCE_REMOVE;
-    }
-
-    GSource *source_ = nullptr;
-    std::function<void()> callback_;
-};
 
 /* One connection and everything its asynchronous operations touch. */
 struct Connection {
@@ -171,14 +140,8 @@ std::string describe_tls_errors(GTlsCertificateFlags flags) {
 
 class Client::Impl {
 public:
-    Impl(ClientEvents *events, Clock &clock)
-        : events_(events), clock_(clock), context_(g_main_context_new()),
-          loop_(g_main_loop_new(context_, FALSE)) {}
-    ~Impl() {
-        stop();
-        g_main_loop_unref(loop_);
-        g_main_context_unref(context_);
-    }
+    Impl(ClientEvents *events, Clock &clock) : events_(events), clock_(clock) {}
+    ~Impl() { stop(); }
 
     Status start(const ClientConfig &config);
     Status set_header(const uint8_t *data, size_t len);
@@ -198,12 +161,16 @@ private:
     };
 
     /* ---- any thread ---- */
-    /* Run @task on the I/O thread, unless the run it was meant for is over. */
+    /* Post @task to the I/O thread, unless the run it was meant for is over when its turn
+     * comes. */
     void invoke(std::function<void()> task);
     void wake();
 
     /* ---- I/O thread ---- */
-    void run();
+    /** The loop's start hook: the socket client, then the first attempt. */
+    void begin_run();
+    /** The loop's exit hook: let the cancelled operations complete, drop the socket client. */
+    void end_run();
     void attempt();
     void open_connection();
     void close_connection();
@@ -243,14 +210,12 @@ private:
     ClientEvents *events_;
     Clock &clock_;
 
-    GMainContext *const context_; /* the I/O thread's, for the client's lifetime */
-    GMainLoop *const loop_;
+    EventLoop loop_;                  /* the I/O thread; its context lives as long as the client */
     std::atomic<uint64_t> run_id_{0}; /* bumps at every start() */
 
     /* Set by start() before the thread runs, read-only while it runs. */
     ClientConfig config_;
     GTlsDatabase *tls_database_ = nullptr;
-    std::thread thread_;
 
     /* ---- I/O thread only ---- */
     std::optional<Session> session_;
@@ -302,23 +267,10 @@ private:
 
 void Client::Impl::invoke(std::function<void()> task) {
     const uint64_t run = run_id_.load();
-    auto *guarded = new std::function<void()>([this, run, task = std::move(task)] {
+    loop_.post([this, run, task = std::move(task)] {
         if (run == run_id_.load())
             task();
     });
-    /* A source, not g_main_context_invoke(): that would run the task on the calling thread
-     * whenever the I/O thread does not hold the context (before its loop runs). */
-    GSource *source = g_idle_source_new();
-    g_source_set_priority(source, G_PRIORITY_DEFAULT);
-    g_source_set_callback(
-        source,
-        [](gpointer data) -> gboolean {
-            (*static_cast<std::function<void()> *>(data))();
-            return G_SOURCE_REMOVE;
-        },
-        guarded, [](gpointer data) { delete static_cast<std::function<void()> *>(data); });
-    g_source_attach(source, context_);
-    g_source_unref(source);
 }
 
 void Client::Impl::wake() {
@@ -374,7 +326,7 @@ Status Client::Impl::start(const ClientConfig &config) {
     next_seq_ = 0;
     run_id_++;
     wake_pending_ = false;
-    thread_ = std::thread(&Impl::run, this);
+    loop_.start([this] { begin_run(); }, [this] { end_run(); });
     return {};
 }
 
@@ -502,7 +454,7 @@ void Client::Impl::stop() {
         if (!running_)
             return;
     }
-    invoke([this] {
+    loop_.call([this] {
         /* Keep the session for a later start() unless it ended. */
         const bool ended = phase_ == Phase::Ended;
         {
@@ -513,9 +465,8 @@ void Client::Impl::stop() {
         phase_ = Phase::Stopped;
         cancel_backoff();
         close_connection();
-        g_main_loop_quit(loop_);
     });
-    thread_.join();
+    loop_.stop();
     run_id_++;
 
     g_clear_object(&tls_database_);
@@ -555,23 +506,20 @@ void Client::Impl::update_stats(const std::function<void(ClientStats &)> &update
     update(stats_);
 }
 
-void Client::Impl::run() {
-    g_main_context_push_thread_default(context_);
+void Client::Impl::begin_run() {
     socket_client_ = g_socket_client_new();
     g_signal_connect(socket_client_, "event", G_CALLBACK(on_socket_event), this);
     attempt();
-    g_main_loop_run(loop_);
+}
 
+void Client::Impl::end_run() {
     /* Let the cancelled operations complete so nothing refers to us afterwards. */
     connect_timer_.disarm();
     answer_timer_.disarm();
     write_timer_.disarm();
-    const gint64 limit = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-    while (pending_ops_.load() > 0 && g_get_monotonic_time() < limit)
-        g_main_context_iteration(context_, TRUE);
+    loop_.iterate_until([this] { return pending_ops_.load() == 0; }, 5 * G_USEC_PER_SEC);
     g_signal_handlers_disconnect_by_data(socket_client_, this);
     g_clear_object(&socket_client_);
-    g_main_context_pop_thread_default(context_);
 }
 
 Failure Client::Impl::make_failure(Error error, unsigned http_status, const GError *io) const {
@@ -634,7 +582,7 @@ void Client::Impl::open_connection() {
     pending_ops_++;
     g_socket_client_connect_async(socket_client_, address, connection_->cancellable, on_connected,
                                   new Op{this, connection_});
-    connect_timer_.arm(context_, config_.timeout_us, [this] {
+    connect_timer_.arm(loop_.context(), config_.timeout_us, [this] {
         retry_connection("no connection to " + session_->url().to_string() + " within " +
                          seconds(config_.timeout_us));
     });
@@ -697,7 +645,7 @@ void Client::Impl::on_connected(GObject *source, GAsyncResult *result, gpointer 
     if (self->next_request_ == Next::Setup) {
         self->phase_ = Phase::AwaitSetup;
         self->send(self->session_->setup_request());
-        self->answer_timer_.arm(self->context_, self->config_.timeout_us, [self] {
+        self->answer_timer_.arm(self->loop_.context(), self->config_.timeout_us, [self] {
             self->retry_connection(self->session_->url().to_string() +
                                    " did not answer the PushSetup within " +
                                    seconds(self->config_.timeout_us) + self->unfinished_answer());
@@ -724,7 +672,7 @@ void Client::Impl::flush() {
                                     connection_->out.data(), connection_->out.size(),
                                     G_PRIORITY_DEFAULT, connection_->cancellable, on_write_done,
                                     new Op{this, connection_});
-    write_timer_.arm(context_, config_.timeout_us, [this] {
+    write_timer_.arm(loop_.context(), config_.timeout_us, [this] {
         retry_connection(session_->url().to_string() + " accepted no data for " +
                          seconds(config_.timeout_us));
     });
@@ -774,7 +722,7 @@ void Client::Impl::on_written(size_t written) {
         fill_in_write_ = false;
         phase_ = end ? Phase::Ending : Phase::AwaitStart;
         update_stats([](ClientStats &stats) { stats.streaming = false; });
-        answer_timer_.arm(context_, config_.timeout_us, [this, end] {
+        answer_timer_.arm(loop_.context(), config_.timeout_us, [this, end] {
             if (end) {
                 finish_end();
                 return;
@@ -1117,7 +1065,7 @@ void Client::Impl::fail_attempt(Failure failure, bool retryable) {
     if (events_)
         events_->attempt_failed(failure, *delay);
     const uint64_t generation = ++backoff_generation_;
-    backoff_timer_ = clock_.schedule(context_, *delay, [this, generation] {
+    backoff_timer_ = clock_.schedule(loop_.context(), *delay, [this, generation] {
         if (generation != backoff_generation_ || phase_ != Phase::Backoff)
             return;
         backoff_timer_ = 0;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reach/firewall.h"
 
+#include "base/event-loop.h"
+
 #include <gio/gio.h>
 
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
-#include <thread>
 #include <utility>
 
 namespace wmstream::reach {
@@ -34,31 +35,20 @@ bool has_code(const std::string &text, const char *code) {
     return text.compare(0, std::strlen(code), code) == 0;
 }
 
-/* A GSource that runs @fn once on @context, whichever thread calls it. */
-void run_on(GMainContext *context, GSourceFunc fn, gpointer data) {
-    g_autoptr(GSource) source = g_idle_source_new();
-    g_source_set_callback(source, fn, data, nullptr);
-    g_source_attach(source, context);
-}
-
 } // namespace
 
-/* The worker: a thread running context_. Every member below the "Worker
- * thread only" line is touched only on that thread, from callbacks. */
+/* The worker: an EventLoop. Every member below the "Worker thread only"
+ * line is touched only on its thread, from callbacks. */
 class Firewall::Impl {
 public:
     Impl(PortEvents *events, FirewallConfig config)
-        : events_(events), config_(std::move(config)), context_(g_main_context_new()),
-          loop_(g_main_loop_new(context_, FALSE)), cancellable_(g_cancellable_new()) {
-        thread_ = std::thread(&Impl::run, this);
+        : events_(events), config_(std::move(config)), cancellable_(g_cancellable_new()) {
+        loop_.start([this] { start(); }, [this] { drop_bus(); });
     }
 
     ~Impl() {
-        if (thread_.joinable())
-            thread_.join();
+        loop_.stop();
         g_object_unref(cancellable_);
-        g_main_loop_unref(loop_);
-        g_main_context_unref(context_);
     }
 
     Impl(const Impl &) = delete;
@@ -72,7 +62,7 @@ public:
             close_started_ = true;
             close_deadline_us_ = g_get_monotonic_time() + config_.close_timeout_us;
         }
-        run_on(context_, &Impl::on_close_requested, this);
+        loop_.post([this] { on_close_requested(); });
     }
 
     /* Waits for the close sequence (bounded), then stops the thread. */
@@ -87,8 +77,8 @@ public:
                 done_.wait_for(locker, std::chrono::microseconds(left_us));
             }
         }
-        run_on(context_, &Impl::on_stop, this);
-        thread_.join();
+        loop_.post([this] { on_stop(); });
+        loop_.join(); /* on_stop() quits once no call is pending */
     }
 
 private:
@@ -106,19 +96,16 @@ private:
         Done,       /* the close sequence is over */
     };
 
-    void run() {
-        g_main_context_push_thread_default(context_);
-        start();
-        g_main_loop_run(loop_);
-        if (bus_) {
-            if (reloaded_id_)
-                g_dbus_connection_signal_unsubscribe(bus_, reloaded_id_);
-            if (watch_id_)
-                g_bus_unwatch_name(watch_id_);
-            g_dbus_connection_close(bus_, nullptr, nullptr, nullptr);
-            g_clear_object(&bus_);
-        }
-        g_main_context_pop_thread_default(context_);
+    /* The loop's exit hook. */
+    void drop_bus() {
+        if (!bus_)
+            return;
+        if (reloaded_id_)
+            g_dbus_connection_signal_unsubscribe(bus_, reloaded_id_);
+        if (watch_id_)
+            g_bus_unwatch_name(watch_id_);
+        g_dbus_connection_close(bus_, nullptr, nullptr, nullptr);
+        g_clear_object(&bus_);
     }
 
     PortReport make_report(PortAction action, PortResult result) const {
@@ -361,16 +348,14 @@ private:
 
     /* Close: removePort, only for a rule we added */
 
-    static gboolean on_close_requested(gpointer data) {
-        Impl *self = static_cast<Impl *>(data);
-        self->closing_ = true;
+    void on_close_requested() {
+        closing_ = true;
         /* A pending addPort or removePort is awaited (close() bounds the
          * wait): its answer decides what is left to remove. Anything else
          * pending (connecting, getDefaultZone, queryPort) cannot have opened
          * the port: close now, its answer will be ignored. */
-        if (!self->adding_ && self->phase_ != Phase::Removing)
-            self->remove_port();
-        return G_SOURCE_REMOVE;
+        if (!adding_ && phase_ != Phase::Removing)
+            remove_port();
     }
 
     void remove_port() {
@@ -409,33 +394,28 @@ private:
 
     /* Stop: after close_done(), or when close() stopped waiting */
 
-    static gboolean on_stop(gpointer data) {
-        Impl *self = static_cast<Impl *>(data);
-        if (self->adding_ || self->phase_ == Phase::Removing) {
-            self->report(self->make_report(
-                PortAction::Close, PortResult::Failed,
-                make_error(Errc::Failed, "firewalld did not answer within the close timeout; a "
-                                         "runtime rule may stay until firewalld reloads")));
+    void on_stop() {
+        if (adding_ || phase_ == Phase::Removing) {
+            report(make_report(PortAction::Close, PortResult::Failed,
+                               make_error(Errc::Failed,
+                                          "firewalld did not answer within the close timeout; a "
+                                          "runtime rule may stay until firewalld reloads")));
         }
-        self->stopping_ = true;
-        g_cancellable_cancel(self->cancellable_);
-        self->quit_when_idle();
-        return G_SOURCE_REMOVE;
+        stopping_ = true;
+        g_cancellable_cancel(cancellable_);
+        quit_when_idle();
     }
 
     /* Cancelled calls still complete (with G_IO_ERROR_CANCELLED) on this
      * context: quit once none is left, so that none outlives the loop. */
     void quit_when_idle() {
         if (pending_ == 0)
-            g_main_loop_quit(loop_);
+            loop_.quit();
     }
 
     PortEvents *const events_;
     const FirewallConfig config_;
-    GMainContext *const context_;
-    GMainLoop *const loop_;
     GCancellable *const cancellable_;
-    std::thread thread_;
 
     std::mutex lock_;
     std::condition_variable done_;
@@ -459,6 +439,9 @@ private:
     bool reopen_ = false;       /* a reload came while calls were pending */
     bool closing_ = false;      /* begin_close() was called */
     bool stopping_ = false;     /* on_stop ran: ignore every answer */
+
+    /* The worker thread: started by the constructor, once every member above exists. */
+    EventLoop loop_;
 };
 
 Firewall::Firewall(PortEvents *events) : events_(events) {}
