@@ -8,8 +8,8 @@
 namespace wmstream::plugin {
 
 GParamFlags param_flags(Mutability mutability) {
-    constexpr auto writable = static_cast<GParamFlags>(
-        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+    constexpr auto writable = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                       G_PARAM_EXPLICIT_NOTIFY);
     switch (mutability) {
     case Mutability::Fixed:
     case Mutability::NextOpen:

@@ -60,6 +60,15 @@ public:
         std::lock_guard<std::mutex> locker(lock_);
         open_ = false;
     }
+    /** Unless the sink is open, @p write(values) with the lock held; false when open. */
+    template <typename Write>
+    bool write_unless_open(Write write) {
+        std::lock_guard<std::mutex> locker(lock_);
+        if (open_)
+            return false;
+        write(values_);
+        return true;
+    }
     /** @p read(values) with the lock held. */
     template <typename Read>
     auto read(Read read) const {
@@ -114,8 +123,7 @@ public:
                            Value max, Mutability mutability, Access access) {
         const Value fallback = static_cast<Value>(access(defaults()));
         return add(
-            number_spec(name, nick, blurb, min, max, fallback, param_flags(mutability)),
-            mutability,
+            number_spec(name, nick, blurb, min, max, fallback, param_flags(mutability)), mutability,
             [access](Settings &settings, const GValue *value) {
                 return assign(access(settings), get_number<Value>(value));
             },
@@ -126,9 +134,8 @@ public:
 
     /** A duration in nanoseconds (guint64) on a field in microseconds (int64_t). */
     template <typename Access>
-    GParamSpec *add_duration(const char *name, const char *nick, const char *blurb,
-                             guint64 min_ns, guint64 max_ns, Mutability mutability,
-                             Access access) {
+    GParamSpec *add_duration(const char *name, const char *nick, const char *blurb, guint64 min_ns,
+                             guint64 max_ns, Mutability mutability, Access access) {
         const guint64 fallback = static_cast<guint64>(access(defaults())) * 1000;
         return add(
             g_param_spec_uint64(name, nick, blurb, min_ns, max_ns, fallback,
@@ -172,14 +179,15 @@ public:
                 const std::string &text = access(settings);
                 g_value_set_string(value, text.empty() ? nullptr : text.c_str());
             };
-        return add(g_param_spec_string(name, nick, blurb,
-                                       fallback.empty() ? nullptr : fallback.c_str(), flags),
-                   mutability,
-                   [access](Settings &settings, const GValue *value) {
-                       const char *text = g_value_get_string(value);
-                       return assign(access(settings), std::string(text ? text : ""));
-                   },
-                   std::move(get));
+        return add(
+            g_param_spec_string(name, nick, blurb, fallback.empty() ? nullptr : fallback.c_str(),
+                                flags),
+            mutability,
+            [access](Settings &settings, const GValue *value) {
+                const char *text = g_value_get_string(value);
+                return assign(access(settings), std::string(text ? text : ""));
+            },
+            std::move(get));
     }
 
     /** A registered enum @p type on a field whose values are the enum's. */
@@ -284,12 +292,12 @@ private:
         return std::exchange(field, converted) != converted;
     }
 
-    static GParamSpec *number_spec(const char *name, const char *nick, const char *blurb,
-                                   gint min, gint max, gint fallback, GParamFlags flags) {
+    static GParamSpec *number_spec(const char *name, const char *nick, const char *blurb, gint min,
+                                   gint max, gint fallback, GParamFlags flags) {
         return g_param_spec_int(name, nick, blurb, min, max, fallback, flags);
     }
-    static GParamSpec *number_spec(const char *name, const char *nick, const char *blurb,
-                                   guint min, guint max, guint fallback, GParamFlags flags) {
+    static GParamSpec *number_spec(const char *name, const char *nick, const char *blurb, guint min,
+                                   guint max, guint fallback, GParamFlags flags) {
         return g_param_spec_uint(name, nick, blurb, min, max, fallback, flags);
     }
     static GParamSpec *number_spec(const char *name, const char *nick, const char *blurb,
