@@ -76,6 +76,7 @@
 #include "broadcast/broadcast.h"
 #include "errors.h"
 #include "lifecycle.h"
+#include "netsink-messages.h"
 #include "properties.h"
 #include "server/thread-priority.h"
 
@@ -94,6 +95,7 @@ static GType gst_wm_net_sink_port_mapping_get_type(void);
 namespace {
 
 namespace broadcast = wmstream::broadcast;
+namespace messages = wmstream::plugin::netsink;
 namespace server = wmstream::server;
 namespace reach = wmstream::reach;
 using wmstream::plugin::Mutability;
@@ -307,38 +309,6 @@ static GstWmNetSinkRemoveReason to_gst_reason(server::RemoveReason reason) {
     return GST_WM_NET_SINK_REMOVE_REASON_EOS;
 }
 
-/* The "wmnetsink-client" structure of get-stats / get-clients. */
-static GstStructure *client_structure(const server::ClientInfo &client) {
-    return gst_structure_new(
-        "wmnetsink-client", "id", G_TYPE_UINT64, static_cast<guint64>(client.id), "address",
-        G_TYPE_STRING, client.address.c_str(), "port", G_TYPE_UINT, static_cast<guint>(client.port),
-        "dns-name", G_TYPE_STRING, client.dns_name.c_str(), "user-agent", G_TYPE_STRING,
-        client.user_agent.c_str(), "protocol", G_TYPE_STRING, to_string(client.protocol),
-        "connected-time", G_TYPE_INT64, static_cast<gint64>(client.connected_at_us),
-        "connect-duration", G_TYPE_UINT64,
-        static_cast<guint64>(client.connected_for_us) * GST_USECOND, "bytes-sent", G_TYPE_UINT64,
-        static_cast<guint64>(client.bytes_sent), "packets-sent", G_TYPE_UINT64,
-        static_cast<guint64>(client.packets_sent), "bitrate", G_TYPE_UINT64,
-        static_cast<guint64>(client.bitrate_bps), "lag", G_TYPE_INT64,
-        static_cast<gint64>(client.lag_us) * GST_USECOND, "key-frame-skips", G_TYPE_UINT64,
-        static_cast<guint64>(client.key_frame_skips), nullptr);
-}
-
-/* The "wmnetsink-stats" structure of server-stats. */
-static GstStructure *stats_structure(server::Server &server) {
-    const server::ServerStats s = server.stats();
-    return gst_structure_new(
-        "wmnetsink-stats", "num-clients", G_TYPE_UINT, static_cast<guint>(server.num_clients()),
-        "bytes-sent", G_TYPE_UINT64, static_cast<guint64>(s.bytes_sent), "clients-served",
-        G_TYPE_UINT64, static_cast<guint64>(s.clients_served), "clients-refused", G_TYPE_UINT64,
-        static_cast<guint64>(s.clients_refused), "clients-forbidden", G_TYPE_UINT64,
-        static_cast<guint64>(s.clients_forbidden), "clients-unauthorized", G_TYPE_UINT64,
-        static_cast<guint64>(s.clients_unauthorized), "tls-handshakes-failed", G_TYPE_UINT64,
-        static_cast<guint64>(s.tls_handshakes_failed), "packets-in", G_TYPE_UINT64,
-        static_cast<guint64>(s.packets_in), "bytes-in", G_TYPE_UINT64,
-        static_cast<guint64>(s.bytes_in), nullptr);
-}
-
 static void post_element_message(GstWmNetSink *self, GstStructure *structure) {
     gst_element_post_message(GST_ELEMENT(self),
                              gst_message_new_element(GST_OBJECT(self), structure));
@@ -402,53 +372,17 @@ void GstWmNetSinkState::client_resolved(const server::ClientInfo &client) {
  * BroadcastEvents; the element maps each report onto a `wmnetsink-port-open`
  * message, a WARNING for a failure, and external-address/external-port. */
 
-/* The "wmnetsink-port-open" structure of @report. */
-static GstStructure *port_report_structure(const reach::PortReport &report) {
-    GstStructure *structure = gst_structure_new(
-        "wmnetsink-port-open", "backend", G_TYPE_STRING, to_string(report.backend), "action",
-        G_TYPE_STRING, to_string(report.action), "result", G_TYPE_STRING, to_string(report.result),
-        "port", G_TYPE_UINT, static_cast<guint>(report.port), "protocol", G_TYPE_STRING,
-        report.protocol.c_str(), nullptr);
-    if (report.backend == reach::PortBackend::Firewalld)
-        gst_structure_set(structure, "zone", G_TYPE_STRING, report.zone.c_str(), nullptr);
-    else
-        gst_structure_set(structure, "gateway", G_TYPE_STRING, report.gateway.c_str(),
-                          "external-address", G_TYPE_STRING, report.external_address.c_str(),
-                          "external-port", G_TYPE_UINT, static_cast<guint>(report.external_port),
-                          "lease", G_TYPE_UINT, static_cast<guint>(report.lease_s), nullptr);
-    if (report.error)
-        gst_structure_set(structure, "error-message", G_TYPE_STRING, report.error->message.c_str(),
-                          "error-name", G_TYPE_STRING, report.error_name.c_str(), "error-code",
-                          G_TYPE_INT, report.error_code, nullptr);
-    return structure;
-}
-
-/* The WARNING's user text for a failed @report. */
-static std::string port_failure_text(const reach::PortReport &report) {
-    const std::string port = "port " + std::to_string(report.port) + "/" + report.protocol;
-    if (report.backend == reach::PortBackend::Firewalld)
-        return report.action == reach::PortAction::Close
-                   ? "Could not close " + port + " in the firewall."
-                   : "Could not open " + port + " in the firewall.";
-    const std::string gateway = std::string(" (") + to_string(report.backend) + ").";
-    if (report.action == reach::PortAction::Open)
-        return "Could not map " + port + " on the gateway" + gateway;
-    if (report.action == reach::PortAction::Renew)
-        return "Could not renew the mapping of " + port + " on the gateway" + gateway;
-    return "Could not remove the mapping of " + port + " from the gateway" + gateway;
-}
-
 static void relay_port_report(GstWmNetSink *self, const reach::PortReport &report) {
     GST_INFO_OBJECT(self, "%s %s port %u: %s%s%s", to_string(report.backend),
                     to_string(report.action), report.port, to_string(report.result),
                     report.error ? ": " : "", report.error ? report.error->message.c_str() : "");
-    GstStructure *structure = port_report_structure(report);
+    GstStructure *structure = messages::port_report_structure(report);
     GstStructure *context = gst_structure_copy(structure);
     post_element_message(self, structure);
     /* Never an ERROR: the stream is still served on the local network. */
     if (reach::is_failure(report.result) && report.error)
-        WMSTREAM_POST_ERROR(self, GST_MESSAGE_WARNING, *report.error, port_failure_text(report),
-                            context);
+        WMSTREAM_POST_ERROR(self, GST_MESSAGE_WARNING, *report.error,
+                            messages::port_failure_text(report), context);
     else
         gst_structure_free(context);
 }
@@ -499,7 +433,7 @@ static GstStructure *gst_wm_net_sink_get_clients(GstWmNetSink *self) {
     for (const server::ClientInfo &client : self->state->broadcast_.server().clients()) {
         GValue value = G_VALUE_INIT;
         g_value_init(&value, GST_TYPE_STRUCTURE);
-        g_value_take_boxed(&value, client_structure(client));
+        g_value_take_boxed(&value, messages::client_structure(client));
         gst_value_array_append_and_take_value(&clients, &value);
     }
     GstStructure *result = gst_structure_new_empty("wmnetsink-clients");
@@ -513,7 +447,7 @@ static GstStructure *gst_wm_net_sink_get_stats(GstWmNetSink *self, guint64 clien
         GST_DEBUG_OBJECT(self, "get-stats: no client %" G_GUINT64_FORMAT, client_id);
         return nullptr;
     }
-    return client_structure(*client);
+    return messages::client_structure(*client);
 }
 
 /* Data */
@@ -569,41 +503,6 @@ static gboolean gst_wm_net_sink_event(GstBaseSink *bsink, GstEvent *event) {
 
 /* States (plugin/lifecycle.h) */
 
-/* The user text of a failed open. */
-static std::string open_failure_text(const broadcast::OpenError &failure,
-                                     const broadcast::BroadcastConfig &config) {
-    switch (failure.step) {
-    case broadcast::OpenStep::Reach:
-        return "Cannot open the port in the firewall or map it on the gateway: " +
-               failure.error.message + ".";
-    case broadcast::OpenStep::Certificate:
-        return "Could not load the TLS certificate and key from '" + config.tls_certificate_file +
-               "'.";
-    case broadcast::OpenStep::Listen:
-        break;
-    }
-    const std::string &address = config.server.address;
-    return "Could not listen on port " + std::to_string(config.server.port) + " of " +
-           (address.empty() ? "all interfaces" : address) + ": " + to_string(failure.error.code) +
-           ".";
-}
-
-/* The details of a failed open. */
-static GstStructure *open_failure_context(const broadcast::OpenError &failure,
-                                          const broadcast::BroadcastConfig &config) {
-    switch (failure.step) {
-    case broadcast::OpenStep::Reach:
-        return nullptr;
-    case broadcast::OpenStep::Certificate:
-        return gst_structure_new("context", "file", G_TYPE_STRING,
-                                 config.tls_certificate_file.c_str(), nullptr);
-    case broadcast::OpenStep::Listen:
-        break;
-    }
-    return gst_structure_new("context", "port", G_TYPE_UINT, static_cast<guint>(config.server.port),
-                             "address", G_TYPE_STRING, config.server.address.c_str(), nullptr);
-}
-
 /* NULL→READY: IWMWriterNetworkSink::Open. */
 bool GstWmNetSinkState::open_core(const Settings &settings) {
     broadcast::BroadcastConfig config = broadcast_config(settings);
@@ -613,8 +512,8 @@ bool GstWmNetSinkState::open_core(const Settings &settings) {
     if (result)
         return true;
     WMSTREAM_POST_ERROR(sink_, GST_MESSAGE_ERROR, result.error().error,
-                        open_failure_text(result.error(), config),
-                        open_failure_context(result.error(), config));
+                        messages::open_failure_text(result.error(), config),
+                        messages::open_failure_context(result.error(), config));
     return false;
 }
 
@@ -927,7 +826,7 @@ static void add_properties() {
             "get-stats",
             GST_TYPE_STRUCTURE, ro),
         [](GObject *object, GValue *value) {
-            g_value_take_boxed(value, stats_structure(broadcast_of(object).server()));
+            g_value_take_boxed(value, messages::stats_structure(broadcast_of(object).server()));
         });
 }
 

@@ -559,7 +559,7 @@ static void add_properties() {
         "PEM file of the certificate authorities trusted for https; NULL = the "
         "system's",
         fixed, [](auto &c) -> auto & { return c.ca_file; });
-    table.add_flags(
+    table.add_enum(
         "tls-validation-flags", "TLS validation flags",
         "Certificate problems that refuse an https server (as rtmp2sink): clear a flag only for "
         "a server you trust, e.g. unknown-ca for a self-signed certificate. GLib may report one "

@@ -190,37 +190,30 @@ public:
             std::move(get));
     }
 
-    /** A registered enum @p type on a field whose values are the enum's. */
+    /** A registered enum or flags @p type on a field whose values are the type's. */
     template <typename Access>
     GParamSpec *add_enum(const char *name, const char *nick, const char *blurb, GType type,
                          Mutability mutability, Access access) {
         using Field = std::decay_t<decltype(access(std::declval<Settings &>()))>;
+        const auto fallback = static_cast<gint>(access(defaults()));
+        const GParamFlags flags = param_flags(mutability);
         return add(
-            g_param_spec_enum(name, nick, blurb, type, static_cast<gint>(access(defaults())),
-                              param_flags(mutability)),
+            G_TYPE_IS_FLAGS(type)
+                ? g_param_spec_flags(name, nick, blurb, type, static_cast<guint>(fallback), flags)
+                : g_param_spec_enum(name, nick, blurb, type, fallback, flags),
             mutability,
             [access](Settings &settings, const GValue *value) {
-                return assign(access(settings), static_cast<Field>(g_value_get_enum(value)));
+                const gint chosen = G_VALUE_HOLDS_FLAGS(value)
+                                        ? static_cast<gint>(g_value_get_flags(value))
+                                        : g_value_get_enum(value);
+                return assign(access(settings), static_cast<Field>(chosen));
             },
             [access](const Settings &settings, GValue *value) {
-                g_value_set_enum(value, static_cast<gint>(access(settings)));
-            });
-    }
-
-    /** A registered flags @p type on a field whose values are the flags'. */
-    template <typename Access>
-    GParamSpec *add_flags(const char *name, const char *nick, const char *blurb, GType type,
-                          Mutability mutability, Access access) {
-        using Field = std::decay_t<decltype(access(std::declval<Settings &>()))>;
-        return add(
-            g_param_spec_flags(name, nick, blurb, type, static_cast<guint>(access(defaults())),
-                               param_flags(mutability)),
-            mutability,
-            [access](Settings &settings, const GValue *value) {
-                return assign(access(settings), static_cast<Field>(g_value_get_flags(value)));
-            },
-            [access](const Settings &settings, GValue *value) {
-                g_value_set_flags(value, static_cast<guint>(access(settings)));
+                const auto chosen = static_cast<gint>(access(settings));
+                if (G_VALUE_HOLDS_FLAGS(value))
+                    g_value_set_flags(value, static_cast<guint>(chosen));
+                else
+                    g_value_set_enum(value, chosen);
             });
     }
 
