@@ -84,6 +84,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 GST_DEBUG_CATEGORY_STATIC(gst_wm_net_sink_debug);

@@ -14,12 +14,12 @@
  * as a Windows Media server (Server: Cougar/… or Rex/…).
  *
  * The sink connects in NULL→READY (IWMWriterPushSink::Connect) without
- * blocking the state change; a bad URL fails the state change. EOS is
- * EndSession: `$E` with reason 0 is sent, the server's answer read, the
- * connection closed, then EOS is posted. A new stream header mid-stream is
- * sent as `$E` reason 1 followed by `$C`. The #GstWmPushSink::disconnect
- * action drops the connection without `$E` (IWMWriterPushSink::Disconnect):
- * the server keeps the publishing point.
+ * blocking the state change; a bad URL fails the state change with one
+ * ERROR (plugin/lifecycle.h). EOS is EndSession: `$E` with reason 0 is sent,
+ * the server's answer read, the connection closed, then EOS is posted. A
+ * new stream header mid-stream is sent as `$E` reason 1 followed by `$C`.
+ * The #GstWmPushSink::disconnect action drops the connection without `$E`
+ * (IWMWriterPushSink::Disconnect): the server keeps the publishing point.
  *
  * When the connection is refused or lost, the sink posts a WARNING per
  * failed attempt and reconnects after a backoff (#GstWmPushSink:retry-delay
