@@ -79,6 +79,8 @@ public:
 private:
     friend class PropertyTable<Settings>;
 
+    /* A leaf lock: held only to copy or store values, never while notifying, posting or
+     * reading a live value. */
     mutable std::mutex lock_;
     /* Protected by lock_ */
     Settings values_;

@@ -125,6 +125,7 @@ public:
 
     BroadcastEvents *events_;
 
+    /* A leaf lock: never held while calling out (server, reach, events). */
     mutable std::mutex lock_;
     /* Protected by lock_: 0 when not open. */
     uint16_t port_ = 0;
