@@ -73,65 +73,52 @@
 #include "gstwmnetsink.h"
 
 #include "asf-input.h"
+#include "broadcast/broadcast.h"
 #include "errors.h"
-#include "reach/firewall.h"
-#include "reach/port-mapper.h"
-#include "relay.h"
-#include "server/server.h"
+#include "lifecycle.h"
+#include "netsink-messages.h"
+#include "properties.h"
 #include "server/thread-priority.h"
 
 #include <gio/gio.h>
 
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 GST_DEBUG_CATEGORY_STATIC(gst_wm_net_sink_debug);
 #define GST_CAT_DEFAULT gst_wm_net_sink_debug
-
-/* How the bound port is mapped on the NAT gateway (the port-mapping property). */
-typedef enum {
-    GST_WM_NET_SINK_PORT_MAPPING_NONE,
-    GST_WM_NET_SINK_PORT_MAPPING_UPNP,
-    GST_WM_NET_SINK_PORT_MAPPING_NAT_PMP,
-    GST_WM_NET_SINK_PORT_MAPPING_AUTO,
-} GstWmNetSinkPortMapping;
 
 static GType gst_wm_net_sink_port_mapping_get_type(void);
 #define GST_TYPE_WM_NET_SINK_PORT_MAPPING (gst_wm_net_sink_port_mapping_get_type())
 
 namespace {
 
-/* The element's properties. The core's ServerConfig holds the listener and
- * client policy with its documented defaults. */
-/* Port reachability: used from the next open. */
-struct ReachSettings {
-    bool open_firewall = false;
-    std::string firewall_zone; /* "" = the default zone */
-    GstWmNetSinkPortMapping port_mapping = GST_WM_NET_SINK_PORT_MAPPING_NONE;
-    guint lease_s = wmstream::reach::PortMappingConfig().lease_s;
-};
+namespace broadcast = wmstream::broadcast;
+namespace messages = wmstream::plugin::netsink;
+namespace server = wmstream::server;
+namespace reach = wmstream::reach;
+using wmstream::plugin::Mutability;
 
+/* The element's properties. The core's BroadcastConfig holds the listener,
+ * the client policy and port reachability with their documented defaults. */
 struct Settings {
-    wmstream::server::ServerConfig config;
-    ReachSettings reach;
+    broadcast::BroadcastConfig broadcast;
     GstWmNetSinkProtocol protocol = GST_WM_NET_SINK_PROTOCOL_HTTP;
     /* The lag limits in GStreamer units (ns, bytes or buffers); turned into
-     * config's lag_* fields by server_config(). */
+     * the server's lag_* fields by broadcast_config(). */
     GstFormat unit_format = GST_FORMAT_TIME;
     gint64 units_max = 30 * GST_SECOND;
     gint64 units_soft_max = 5 * GST_SECOND;
     GstWmNetSinkRecoverPolicy recover_policy = GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME;
-    /* Access control, as set (lists split by server_config()). */
+    /* Access control, as set (lists split by broadcast_config()). */
     std::string allow;
     std::string deny;
-    /* PEM file with certificate and key, loaded at Open, when no tls-certificate is set. */
-    std::string tls_certificate_file;
 };
 
 /* "10.0.0.0/8, 192.168.1.0/24" → its ranges (commas and/or white space separate them). */
-static std::vector<std::string> split_ranges(const std::string &list) {
+std::vector<std::string> split_ranges(const std::string &list) {
     std::vector<std::string> ranges;
     g_auto(GStrv) parts = g_strsplit_set(list.c_str(), ", \t\n", -1);
     for (char **part = parts; *part; ++part)
@@ -140,83 +127,66 @@ static std::vector<std::string> split_ranges(const std::string &list) {
     return ranges;
 }
 
-/* The server configuration for @settings. */
-static wmstream::server::ServerConfig server_config(const Settings &settings) {
-    wmstream::server::ServerConfig config = settings.config;
+server::RecoverPolicy to_core(GstWmNetSinkRecoverPolicy policy) {
+    switch (policy) {
+    case GST_WM_NET_SINK_RECOVER_POLICY_NONE:
+        return server::RecoverPolicy::None;
+    case GST_WM_NET_SINK_RECOVER_POLICY_LATEST:
+        return server::RecoverPolicy::Latest;
+    case GST_WM_NET_SINK_RECOVER_POLICY_SOFT_LIMIT:
+        return server::RecoverPolicy::SoftLimit;
+    case GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME:
+        break;
+    }
+    return server::RecoverPolicy::KeyFrame;
+}
+
+/* The core's configuration for @settings. */
+broadcast::BroadcastConfig broadcast_config(const Settings &settings) {
+    broadcast::BroadcastConfig config = settings.broadcast;
     const bool time = settings.unit_format == GST_FORMAT_TIME;
     auto units = [time](gint64 value) -> int64_t {
         return value < 0 ? -1 : time ? value / GST_USECOND : value;
     };
-    config.lag_unit = time ? wmstream::server::LagUnit::Time
-                      : settings.unit_format == GST_FORMAT_BYTES
-                          ? wmstream::server::LagUnit::Bytes
-                          : wmstream::server::LagUnit::Packets;
-    config.lag_max = units(settings.units_max);
-    config.allow = split_ranges(settings.allow);
-    config.deny = split_ranges(settings.deny);
-    config.lag_soft_max = units(settings.units_soft_max);
-    switch (settings.recover_policy) {
-    case GST_WM_NET_SINK_RECOVER_POLICY_NONE:
-        config.recover_policy = wmstream::server::RecoverPolicy::None;
-        break;
-    case GST_WM_NET_SINK_RECOVER_POLICY_LATEST:
-        config.recover_policy = wmstream::server::RecoverPolicy::Latest;
-        break;
-    case GST_WM_NET_SINK_RECOVER_POLICY_SOFT_LIMIT:
-        config.recover_policy = wmstream::server::RecoverPolicy::SoftLimit;
-        break;
-    case GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME:
-        config.recover_policy = wmstream::server::RecoverPolicy::KeyFrame;
-        break;
-    }
+    config.server.lag_unit = time                                       ? server::LagUnit::Time
+                             : settings.unit_format == GST_FORMAT_BYTES ? server::LagUnit::Bytes
+                                                                        : server::LagUnit::Packets;
+    config.server.lag_max = units(settings.units_max);
+    config.server.lag_soft_max = units(settings.units_soft_max);
+    config.server.recover_policy = to_core(settings.recover_policy);
+    config.server.allow = split_ranges(settings.allow);
+    config.server.deny = split_ranges(settings.deny);
     return config;
 }
 
 } // namespace
 
-/* The C++ side of the element: settings, the server and the relay thread.
- * Implements ServerEvents: the callbacks run on the server's I/O thread and
- * only hand the event to the relay. */
-struct GstWmNetSinkState final : public wmstream::server::ServerEvents,
-                                 public wmstream::reach::PortEvents {
-    explicit GstWmNetSinkState(GstWmNetSink *sink)
-        : sink_(sink), server_(this), firewall_(this), mapper_(this) {}
+/* The C++ side of the element: settings, the broadcast and the relay
+ * thread. Implements BroadcastEvents: the callbacks run on the core's
+ * threads and only hand the event to the relay. */
+struct GstWmNetSinkState final : public wmstream::plugin::Lifecycle<Settings>,
+                                 public broadcast::BroadcastEvents {
+    explicit GstWmNetSinkState(GstWmNetSink *sink) : sink_(sink), broadcast_(this) {}
 
-    void client_added(const wmstream::server::ClientInfo &client) override;
-    void client_removed(const wmstream::server::ClientInfo &client,
-                        wmstream::server::RemoveReason reason) override;
-    void client_resolved(const wmstream::server::ClientInfo &client) override;
-    /* PortEvents: called on the Firewall's and PortMapper's threads. */
-    void port_report(const wmstream::reach::PortReport &report) override;
+    void opened(uint16_t port, const std::string &host_url) override;
+    void client_added(const server::ClientInfo &client) override;
+    void client_removed(const server::ClientInfo &client, server::RemoveReason reason) override;
+    void client_resolved(const server::ClientInfo &client) override;
     void warning(const wmstream::Error &error) override;
-    void authorize(const wmstream::server::AuthorizationRequest &request) override;
+    void authorize(const server::AuthorizationRequest &request) override;
+    void port_report(const reach::PortReport &report) override;
+    void external_changed() override;
+
+    bool open_core(const Settings &settings) override;
+    void close_core() override;
+    void closed() override;
+    void activate() override;
+    void deactivate() override;
 
     GstWmNetSink *sink_; /* C-style friend. */
 
-    std::mutex lock_;
-    /* Protected by lock_ */
-    Settings settings_;
-    /* Protected by lock_: true from Open until Close, while the server
-     * uses the listener settings. */
-    bool open_ = false;
-    /* Protected by lock_: 0 when not open. */
-    guint current_port_ = 0;
-    /* Protected by lock_: empty when not open. */
-    std::string host_url_;
-    /* Protected by lock_: "https" when serving TLS, else "http". */
-    std::string scheme_ = "http";
-    /* Protected by lock_: the gateway's external address and port while a
-     * mapping exists ("" and 0 otherwise); host-url uses them. */
-    std::string external_address_;
-    guint external_port_ = 0;
-
-    /* Declared before server_ so that it outlives it: closing the server
-     * reports the last removals into it. */
-    wmstream::plugin::Relay relay_;
-    wmstream::server::Server server_;
-    /* Declared after relay_ for the same reason: they report into it. */
-    wmstream::reach::Firewall firewall_;
-    wmstream::reach::PortMapper mapper_;
+    /* Declared after the relay (in Lifecycle), which it reports into. */
+    broadcast::Broadcast broadcast_;
 };
 
 struct _GstWmNetSink {
@@ -224,42 +194,6 @@ struct _GstWmNetSink {
 
     /* Used for C++ object with destructors. */
     GstWmNetSinkState *state;
-};
-
-enum {
-    PROP_0,
-    PROP_PORT,
-    PROP_CURRENT_PORT,
-    PROP_ADDRESS,
-    PROP_HOST_URL,
-    PROP_MAX_CLIENTS,
-    PROP_PROTOCOL,
-    PROP_NUM_CLIENTS,
-    PROP_BACKLOG,
-    PROP_UNIT_FORMAT,
-    PROP_UNITS_MAX,
-    PROP_UNITS_SOFT_MAX,
-    PROP_RECOVER_POLICY,
-    PROP_TIMEOUT,
-    PROP_FLUSH_INTERVAL,
-    PROP_IO_THREADS,
-    PROP_IO_REALTIME_PRIORITY,
-    PROP_REQUEST_TIMEOUT,
-    PROP_BYTES_SERVED,
-    PROP_SERVER_STATS,
-    PROP_OPEN_FIREWALL,
-    PROP_FIREWALL_ZONE,
-    PROP_PORT_MAPPING,
-    PROP_PORT_MAPPING_LEASE,
-    PROP_EXTERNAL_ADDRESS,
-    PROP_EXTERNAL_PORT,
-    PROP_ALLOW,
-    PROP_DENY,
-    PROP_USER_ID,
-    PROP_USER_PW,
-    PROP_TLS_CERTIFICATE,
-    PROP_TLS_CERTIFICATE_FILE,
-    N_PROPERTIES,
 };
 
 enum {
@@ -272,7 +206,13 @@ enum {
     N_SIGNALS,
 };
 
-static GParamSpec *properties[N_PROPERTIES];
+static wmstream::plugin::PropertyTable<Settings> properties;
+/* The properties notified by the element itself. */
+static GParamSpec *current_port_spec;
+static GParamSpec *host_url_spec;
+static GParamSpec *num_clients_spec;
+static GParamSpec *external_address_spec;
+static GParamSpec *external_port_spec;
 static guint signals[N_SIGNALS];
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
@@ -294,13 +234,16 @@ GType gst_wm_net_sink_protocol_get_type(void) {
     return type;
 }
 
+/* How the bound port is mapped on the NAT gateway (the port-mapping property):
+ * the values of broadcast::PortMapping. */
 static GType gst_wm_net_sink_port_mapping_get_type(void) {
     static gsize type = 0;
     static const GEnumValue values[] = {
-        {GST_WM_NET_SINK_PORT_MAPPING_NONE, "No gateway mapping", "none"},
-        {GST_WM_NET_SINK_PORT_MAPPING_UPNP, "UPnP IGD (WANIPConnection)", "upnp"},
-        {GST_WM_NET_SINK_PORT_MAPPING_NAT_PMP, "NAT-PMP (RFC 6886)", "nat-pmp"},
-        {GST_WM_NET_SINK_PORT_MAPPING_AUTO, "UPnP IGD, then NAT-PMP when no IGD answers", "auto"},
+        {static_cast<gint>(broadcast::PortMapping::None), "No gateway mapping", "none"},
+        {static_cast<gint>(broadcast::PortMapping::Upnp), "UPnP IGD (WANIPConnection)", "upnp"},
+        {static_cast<gint>(broadcast::PortMapping::NatPmp), "NAT-PMP (RFC 6886)", "nat-pmp"},
+        {static_cast<gint>(broadcast::PortMapping::Auto),
+         "UPnP IGD, then NAT-PMP when no IGD answers", "auto"},
         {0, nullptr, nullptr},
     };
     if (g_once_init_enter(&type))
@@ -345,43 +288,26 @@ GType gst_wm_net_sink_recover_policy_get_type(void) {
     return type;
 }
 
-static GstWmNetSinkRemoveReason to_gst_reason(wmstream::server::RemoveReason reason) {
+static GstWmNetSinkRemoveReason to_gst_reason(server::RemoveReason reason) {
     switch (reason) {
-    case wmstream::server::RemoveReason::ClosedByPeer:
+    case server::RemoveReason::ClosedByPeer:
         return GST_WM_NET_SINK_REMOVE_REASON_CLOSED;
-    case wmstream::server::RemoveReason::Disconnected:
+    case server::RemoveReason::Disconnected:
         return GST_WM_NET_SINK_REMOVE_REASON_DISCONNECTED;
-    case wmstream::server::RemoveReason::Slow:
+    case server::RemoveReason::Slow:
         return GST_WM_NET_SINK_REMOVE_REASON_SLOW;
-    case wmstream::server::RemoveReason::Error:
+    case server::RemoveReason::Error:
         return GST_WM_NET_SINK_REMOVE_REASON_ERROR;
-    case wmstream::server::RemoveReason::OverLimit:
+    case server::RemoveReason::OverLimit:
         return GST_WM_NET_SINK_REMOVE_REASON_OVER_LIMIT;
-    case wmstream::server::RemoveReason::Forbidden:
+    case server::RemoveReason::Forbidden:
         return GST_WM_NET_SINK_REMOVE_REASON_FORBIDDEN;
-    case wmstream::server::RemoveReason::Unauthorized:
+    case server::RemoveReason::Unauthorized:
         return GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED;
-    case wmstream::server::RemoveReason::EndOfStream:
+    case server::RemoveReason::EndOfStream:
         break;
     }
     return GST_WM_NET_SINK_REMOVE_REASON_EOS;
-}
-
-/* The "wmnetsink-client" structure of get-stats / get-clients. */
-static GstStructure *client_structure(const wmstream::server::ClientInfo &client) {
-    return gst_structure_new(
-        "wmnetsink-client", "id", G_TYPE_UINT64, static_cast<guint64>(client.id), "address",
-        G_TYPE_STRING, client.address.c_str(), "port", G_TYPE_UINT, static_cast<guint>(client.port),
-        "dns-name", G_TYPE_STRING, client.dns_name.c_str(), "user-agent", G_TYPE_STRING,
-        client.user_agent.c_str(), "protocol", G_TYPE_STRING, to_string(client.protocol),
-        "connected-time", G_TYPE_INT64, static_cast<gint64>(client.connected_at_us),
-        "connect-duration", G_TYPE_UINT64,
-        static_cast<guint64>(client.connected_for_us) * GST_USECOND, "bytes-sent", G_TYPE_UINT64,
-        static_cast<guint64>(client.bytes_sent), "packets-sent", G_TYPE_UINT64,
-        static_cast<guint64>(client.packets_sent), "bitrate", G_TYPE_UINT64,
-        static_cast<guint64>(client.bitrate_bps), "lag", G_TYPE_INT64,
-        static_cast<gint64>(client.lag_us) * GST_USECOND, "key-frame-skips", G_TYPE_UINT64,
-        static_cast<guint64>(client.key_frame_skips), nullptr);
 }
 
 static void post_element_message(GstWmNetSink *self, GstStructure *structure) {
@@ -389,22 +315,9 @@ static void post_element_message(GstWmNetSink *self, GstStructure *structure) {
                              gst_message_new_element(GST_OBJECT(self), structure));
 }
 
-/* The URL clients can use (IWMWriterNetworkSink::GetHostURL): the host name
- * when bound to every interface, else the bind address. */
-static std::string host_url(const std::string &scheme, const std::string &address, uint16_t port) {
-    std::string host = address;
-    g_autoptr(GInetAddress) inet =
-        address.empty() ? nullptr : g_inet_address_new_from_string(address.c_str());
-    if (address.empty() || (inet && g_inet_address_get_is_any(inet)))
-        host = g_get_host_name();
-    else if (inet && g_inet_address_get_family(inet) == G_SOCKET_FAMILY_IPV6)
-        host = "[" + address + "]";
-    return scheme + "://" + host + ":" + std::to_string(port) + "/";
-}
+/* Relay-thread side of the BroadcastEvents: signals and element messages. */
 
-/* Relay-thread side of the ServerEvents: signals and element messages. */
-
-static void relay_client_added(GstWmNetSink *self, const wmstream::server::ClientInfo &client) {
+static void relay_client_added(GstWmNetSink *self, const server::ClientInfo &client) {
     GST_INFO_OBJECT(self, "client %" G_GUINT64_FORMAT " added: %s:%u, %s, '%s'",
                     static_cast<guint64>(client.id), client.address.c_str(), client.port,
                     to_string(client.protocol), client.user_agent.c_str());
@@ -416,11 +329,11 @@ static void relay_client_added(GstWmNetSink *self, const wmstream::server::Clien
                                 static_cast<guint>(client.port), "user-agent", G_TYPE_STRING,
                                 client.user_agent.c_str(), "protocol", G_TYPE_STRING,
                                 to_string(client.protocol), nullptr));
-    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_NUM_CLIENTS]);
+    g_object_notify_by_pspec(G_OBJECT(self), num_clients_spec);
 }
 
-static void relay_client_removed(GstWmNetSink *self, const wmstream::server::ClientInfo &client,
-                                 wmstream::server::RemoveReason reason) {
+static void relay_client_removed(GstWmNetSink *self, const server::ClientInfo &client,
+                                 server::RemoveReason reason) {
     GST_INFO_OBJECT(self,
                     "client %" G_GUINT64_FORMAT " removed (%s) after %" G_GUINT64_FORMAT " bytes",
                     static_cast<guint64>(client.id), to_string(reason),
@@ -433,121 +346,62 @@ static void relay_client_removed(GstWmNetSink *self, const wmstream::server::Cli
                   "address", G_TYPE_STRING, client.address.c_str(), "port", G_TYPE_UINT,
                   static_cast<guint>(client.port), "reason", G_TYPE_STRING, to_string(reason),
                   "bytes-sent", G_TYPE_UINT64, static_cast<guint64>(client.bytes_sent), nullptr));
-    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_NUM_CLIENTS]);
+    g_object_notify_by_pspec(G_OBJECT(self), num_clients_spec);
 }
 
-static void relay_client_resolved(GstWmNetSink *self, const wmstream::server::ClientInfo &client) {
+static void relay_client_resolved(GstWmNetSink *self, const server::ClientInfo &client) {
     post_element_message(self, gst_structure_new("wmnetsink-client-resolved", "id", G_TYPE_UINT64,
                                                  static_cast<guint64>(client.id), "address",
                                                  G_TYPE_STRING, client.address.c_str(), "dns-name",
                                                  G_TYPE_STRING, client.dns_name.c_str(), nullptr));
 }
 
-void GstWmNetSinkState::client_added(const wmstream::server::ClientInfo &client) {
+void GstWmNetSinkState::client_added(const server::ClientInfo &client) {
     relay_.post([sink = sink_, client] { relay_client_added(sink, client); });
 }
 
-void GstWmNetSinkState::client_removed(const wmstream::server::ClientInfo &client,
-                                       wmstream::server::RemoveReason reason) {
+void GstWmNetSinkState::client_removed(const server::ClientInfo &client,
+                                       server::RemoveReason reason) {
     relay_.post([sink = sink_, client, reason] { relay_client_removed(sink, client, reason); });
 }
 
-void GstWmNetSinkState::client_resolved(const wmstream::server::ClientInfo &client) {
+void GstWmNetSinkState::client_resolved(const server::ClientInfo &client) {
     relay_.post([sink = sink_, client] { relay_client_resolved(sink, client); });
 }
 
 /* Port reachability (open-firewall, port-mapping): the core reports through
- * PortEvents; the element maps each report onto a `wmnetsink-port-open`
+ * BroadcastEvents; the element maps each report onto a `wmnetsink-port-open`
  * message, a WARNING for a failure, and external-address/external-port. */
 
-/* The "wmnetsink-port-open" structure of @report. */
-static GstStructure *port_report_structure(const wmstream::reach::PortReport &report) {
-    GstStructure *structure = gst_structure_new(
-        "wmnetsink-port-open", "backend", G_TYPE_STRING, to_string(report.backend), "action",
-        G_TYPE_STRING, to_string(report.action), "result", G_TYPE_STRING, to_string(report.result),
-        "port", G_TYPE_UINT, static_cast<guint>(report.port), "protocol", G_TYPE_STRING,
-        report.protocol.c_str(), nullptr);
-    if (report.backend == wmstream::reach::PortBackend::Firewalld)
-        gst_structure_set(structure, "zone", G_TYPE_STRING, report.zone.c_str(), nullptr);
-    else
-        gst_structure_set(structure, "gateway", G_TYPE_STRING, report.gateway.c_str(),
-                          "external-address", G_TYPE_STRING, report.external_address.c_str(),
-                          "external-port", G_TYPE_UINT, static_cast<guint>(report.external_port),
-                          "lease", G_TYPE_UINT, static_cast<guint>(report.lease_s), nullptr);
-    if (report.error)
-        gst_structure_set(structure, "error-message", G_TYPE_STRING, report.error->message.c_str(),
-                          "error-name", G_TYPE_STRING, report.error_name.c_str(), "error-code",
-                          G_TYPE_INT, report.error_code, nullptr);
-    return structure;
-}
-
-/* The WARNING's user text for a failed @report. */
-static std::string port_failure_text(const wmstream::reach::PortReport &report) {
-    const std::string port = "port " + std::to_string(report.port) + "/" + report.protocol;
-    if (report.backend == wmstream::reach::PortBackend::Firewalld)
-        return report.action == wmstream::reach::PortAction::Close
-                   ? "Could not close " + port + " in the firewall."
-                   : "Could not open " + port + " in the firewall.";
-    const std::string gateway = std::string(" (") + to_string(report.backend) + ").";
-    if (report.action == wmstream::reach::PortAction::Open)
-        return "Could not map " + port + " on the gateway" + gateway;
-    if (report.action == wmstream::reach::PortAction::Renew)
-        return "Could not renew the mapping of " + port + " on the gateway" + gateway;
-    return "Could not remove the mapping of " + port + " from the gateway" + gateway;
-}
-
-/* host-url: the gateway's external address and port while a mapping exists,
- * else the local URL. Called with lock_ held. */
-static std::string reachable_url(const GstWmNetSinkState &state) {
-    if (state.external_address_.empty() || state.external_port_ == 0)
-        return state.host_url_;
-    return state.scheme_ + "://" + state.external_address_ + ":" +
-           std::to_string(state.external_port_) + "/";
-}
-
-/* A mapping report: external-address and external-port are the mapping's
- * while it exists, cleared by any other outcome. */
-static void update_external(GstWmNetSink *self, const wmstream::reach::PortReport &report) {
-    GstWmNetSinkState *state = self->state;
-    const bool mapped = report.result == wmstream::reach::PortResult::Opened ||
-                        report.result == wmstream::reach::PortResult::AlreadyOpen;
-    const std::string address = mapped ? report.external_address : "";
-    const guint port = mapped ? report.external_port : 0;
-    {
-        std::lock_guard<std::mutex> locker(state->lock_);
-        if (!state->open_ || (state->external_address_ == address && state->external_port_ == port))
-            return;
-        state->external_address_ = address;
-        state->external_port_ = port;
-    }
-    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_EXTERNAL_ADDRESS]);
-    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_EXTERNAL_PORT]);
-    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_HOST_URL]);
-}
-
-static void relay_port_report(GstWmNetSink *self, const wmstream::reach::PortReport &report) {
+static void relay_port_report(GstWmNetSink *self, const reach::PortReport &report) {
     GST_INFO_OBJECT(self, "%s %s port %u: %s%s%s", to_string(report.backend),
                     to_string(report.action), report.port, to_string(report.result),
                     report.error ? ": " : "", report.error ? report.error->message.c_str() : "");
-    GstStructure *structure = port_report_structure(report);
+    GstStructure *structure = messages::port_report_structure(report);
     GstStructure *context = gst_structure_copy(structure);
     post_element_message(self, structure);
     /* Never an ERROR: the stream is still served on the local network. */
-    if (wmstream::reach::is_failure(report.result) && report.error)
-        WMSTREAM_POST_ERROR(self, GST_MESSAGE_WARNING, *report.error, port_failure_text(report),
-                            context);
+    if (reach::is_failure(report.result) && report.error)
+        WMSTREAM_POST_ERROR(self, GST_MESSAGE_WARNING, *report.error,
+                            messages::port_failure_text(report), context);
     else
         gst_structure_free(context);
-    if (report.backend != wmstream::reach::PortBackend::Firewalld)
-        update_external(self, report);
 }
 
-void GstWmNetSinkState::port_report(const wmstream::reach::PortReport &report) {
+void GstWmNetSinkState::port_report(const reach::PortReport &report) {
     relay_.post([sink = sink_, report] { relay_port_report(sink, report); });
 }
 
+void GstWmNetSinkState::external_changed() {
+    relay_.post([sink = sink_] {
+        g_object_notify_by_pspec(G_OBJECT(sink), external_address_spec);
+        g_object_notify_by_pspec(G_OBJECT(sink), external_port_spec);
+        g_object_notify_by_pspec(G_OBJECT(sink), host_url_spec);
+    });
+}
+
 /* Asks the application (on the relay thread) and hands its answer back to the server. */
-void GstWmNetSinkState::authorize(const wmstream::server::AuthorizationRequest &request) {
+void GstWmNetSinkState::authorize(const server::AuthorizationRequest &request) {
     relay_.post([sink = sink_, request] {
         gboolean allowed = TRUE;
         g_signal_emit(sink, signals[SIGNAL_CLIENT_CONNECTING], 0,
@@ -557,7 +411,7 @@ void GstWmNetSinkState::authorize(const wmstream::server::AuthorizationRequest &
         GST_INFO_OBJECT(sink, "client %" G_GUINT64_FORMAT " from %s %s by the application",
                         static_cast<guint64>(request.client_id), request.address.c_str(),
                         allowed ? "allowed" : "refused");
-        sink->state->server_.authorize(request.client_id, allowed);
+        sink->state->broadcast_.server().authorize(request.client_id, allowed);
     });
 }
 
@@ -571,16 +425,16 @@ void GstWmNetSinkState::warning(const wmstream::Error &error) {
 
 static void gst_wm_net_sink_disconnect(GstWmNetSink *self) {
     GST_INFO_OBJECT(self, "disconnecting every client");
-    self->state->server_.disconnect_all();
+    self->state->broadcast_.server().disconnect_all();
 }
 
 static GstStructure *gst_wm_net_sink_get_clients(GstWmNetSink *self) {
     GValue clients = G_VALUE_INIT;
     g_value_init(&clients, GST_TYPE_ARRAY);
-    for (const wmstream::server::ClientInfo &client : self->state->server_.clients()) {
+    for (const server::ClientInfo &client : self->state->broadcast_.server().clients()) {
         GValue value = G_VALUE_INIT;
         g_value_init(&value, GST_TYPE_STRUCTURE);
-        g_value_take_boxed(&value, client_structure(client));
+        g_value_take_boxed(&value, messages::client_structure(client));
         gst_value_array_append_and_take_value(&clients, &value);
     }
     GstStructure *result = gst_structure_new_empty("wmnetsink-clients");
@@ -589,12 +443,12 @@ static GstStructure *gst_wm_net_sink_get_clients(GstWmNetSink *self) {
 }
 
 static GstStructure *gst_wm_net_sink_get_stats(GstWmNetSink *self, guint64 client_id) {
-    std::optional<wmstream::server::ClientInfo> client = self->state->server_.client(client_id);
+    std::optional<server::ClientInfo> client = self->state->broadcast_.server().client(client_id);
     if (!client) {
         GST_DEBUG_OBJECT(self, "get-stats: no client %" G_GUINT64_FORMAT, client_id);
         return nullptr;
     }
-    return client_structure(*client);
+    return messages::client_structure(*client);
 }
 
 /* Data */
@@ -603,7 +457,7 @@ static GstStructure *gst_wm_net_sink_get_stats(GstWmNetSink *self, guint64 clien
  * When the server refuses it (not ASF), posts STREAM/FORMAT, ends the stream
  * for the clients ($E) and returns false; the port stays open. */
 static bool gst_wm_net_sink_serve(GstWmNetSink *self, GstBuffer *buffer, bool header) {
-    wmstream::server::Server &server = self->state->server_;
+    server::Server &server = self->state->broadcast_.server();
     wmstream::plugin::BufferMapping mapping(buffer);
     wmstream::Status status =
         !mapping.mapped()
@@ -637,10 +491,10 @@ static gboolean gst_wm_net_sink_event(GstBaseSink *bsink, GstEvent *event) {
     GstWmNetSink *self = GST_WM_NET_SINK(bsink);
     switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_EOS:
-        self->state->server_.end_of_stream();
+        self->state->broadcast_.server().end_of_stream();
         break;
     case GST_EVENT_FLUSH_STOP:
-        self->state->server_.reset_stream();
+        self->state->broadcast_.server().reset_stream();
         break;
     default:
         break;
@@ -648,464 +502,73 @@ static gboolean gst_wm_net_sink_event(GstBaseSink *bsink, GstEvent *event) {
     return GST_BASE_SINK_CLASS(gst_wm_net_sink_parent_class)->event(bsink, event);
 }
 
-/* States */
+/* States (plugin/lifecycle.h) */
 
-/* After the bind (port 0 is resolved): start opening @port in the firewall
- * and mapping it on the gateway, as the settings ask. Both run on threads of
- * their own and report through GstWmNetSinkState::port_report(); the state
- * change never waits for them. */
-static void gst_wm_net_sink_open_port(GstWmNetSink *self, const std::string &address,
-                                      uint16_t port) {
-    GstWmNetSinkState *state = self->state;
-    ReachSettings reach;
-    {
-        std::lock_guard<std::mutex> locker(state->lock_);
-        reach = state->settings_.reach;
-    }
-    if (reach.open_firewall) {
-        wmstream::reach::FirewallConfig firewall;
-        firewall.zone = reach.firewall_zone;
-        firewall.port = port;
-        firewall.bind_address = address;
-        wmstream::Status status = state->firewall_.open(firewall);
-        if (!status)
-            GST_WARNING_OBJECT(self, "firewall: %s", status.error().message.c_str());
-    }
-    if (reach.port_mapping != GST_WM_NET_SINK_PORT_MAPPING_NONE) {
-        wmstream::reach::PortMappingConfig mapping;
-        mapping.method = reach.port_mapping == GST_WM_NET_SINK_PORT_MAPPING_UPNP
-                             ? wmstream::reach::PortMappingMethod::Upnp
-                         : reach.port_mapping == GST_WM_NET_SINK_PORT_MAPPING_NAT_PMP
-                             ? wmstream::reach::PortMappingMethod::NatPmp
-                             : wmstream::reach::PortMappingMethod::Auto;
-        mapping.port = port;
-        mapping.bind_address = address;
-        mapping.lease_s = reach.lease_s;
-        wmstream::Status status = state->mapper_.open(mapping);
-        if (!status)
-            GST_WARNING_OBJECT(self, "port mapping: %s", status.error().message.c_str());
-    }
+/* NULL→READY: IWMWriterNetworkSink::Open. */
+bool GstWmNetSinkState::open_core(const Settings &settings) {
+    broadcast::BroadcastConfig config = broadcast_config(settings);
+    config.server.ask_application =
+        g_signal_has_handler_pending(sink_, signals[SIGNAL_CLIENT_CONNECTING], 0, FALSE);
+    const broadcast::OpenResult result = broadcast_.open(config);
+    if (result)
+        return true;
+    WMSTREAM_POST_ERROR(sink_, GST_MESSAGE_ERROR, result.error().error,
+                        messages::open_failure_text(result.error(), config),
+                        messages::open_failure_context(result.error(), config));
+    return false;
 }
 
-/* NULL→READY: IWMWriterNetworkSink::Open. Done in change_state rather than
- * GstBaseSink::start() so that a failure posts only our error (basesink adds
- * a generic "Failed to start" after a failed start()). */
-static gboolean gst_wm_net_sink_open(GstWmNetSink *self) {
-    GstWmNetSinkState *state = self->state;
-
-    wmstream::server::ServerConfig config;
-    std::string certificate_file;
-    {
-        std::lock_guard<std::mutex> locker(state->lock_);
-        config = server_config(state->settings_);
-        certificate_file = state->settings_.tls_certificate_file;
-        config.ask_application =
-            g_signal_has_handler_pending(self, signals[SIGNAL_CLIENT_CONNECTING], 0, FALSE);
-        state->open_ = true;
-    }
-    if (!config.tls_certificate && !certificate_file.empty()) {
-        const std::string &file = certificate_file;
-        g_autoptr(GError) error = nullptr;
-        GTlsCertificate *certificate = g_tls_certificate_new_from_file(file.c_str(), &error);
-        if (!certificate) {
-            {
-                std::lock_guard<std::mutex> locker(state->lock_);
-                state->open_ = false;
-            }
-            WMSTREAM_POST_ERROR(
-                self, GST_MESSAGE_ERROR,
-                wmstream::make_error(wmstream::Errc::InvalidArgument,
-                                     "g_tls_certificate_new_from_file: " +
-                                         std::string(error->message)),
-                "Could not load the TLS certificate and key from '" + file + "'.",
-                gst_structure_new("context", "file", G_TYPE_STRING, file.c_str(), nullptr));
-            return FALSE;
-        }
-        config.tls_certificate.reset(certificate, g_object_unref);
-    }
-
-    state->relay_.start();
-    wmstream::Result<uint16_t> port = state->server_.open(config);
-    if (!port) {
-        state->relay_.stop();
-        {
-            std::lock_guard<std::mutex> locker(state->lock_);
-            state->open_ = false;
-        }
-        const std::string where = config.address.empty() ? "all interfaces" : config.address;
-        WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, port.error(),
-                            "Could not listen on port " + std::to_string(config.port) + " of " +
-                                where + ": " + to_string(port.error().code) + ".",
-                            gst_structure_new("context", "port", G_TYPE_UINT,
-                                              static_cast<guint>(config.port), "address",
-                                              G_TYPE_STRING, config.address.c_str(), nullptr));
-        return FALSE;
-    }
-
-    const std::string scheme = config.tls_certificate ? "https" : "http";
-    const std::string url = host_url(scheme, config.address, *port);
-    {
-        std::lock_guard<std::mutex> locker(state->lock_);
-        state->scheme_ = scheme;
-        state->current_port_ = *port;
-        state->host_url_ = url;
-    }
-    GST_INFO_OBJECT(self, "listening on port %u, %s", *port, url.c_str());
-    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CURRENT_PORT]);
-    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_HOST_URL]);
-    post_element_message(self, gst_structure_new("wmnetsink-open", "port", G_TYPE_UINT,
-                                                 static_cast<guint>(*port), "host-url",
-                                                 G_TYPE_STRING, url.c_str(), "address",
-                                                 G_TYPE_STRING, config.address.c_str(), nullptr));
-    gst_wm_net_sink_open_port(self, config.address, *port);
-    return TRUE;
+/* The port is bound: tell the application (on the state change's thread). */
+void GstWmNetSinkState::opened(uint16_t port, const std::string &host_url) {
+    const std::string address =
+        settings_.read([](const Settings &settings) { return settings.broadcast.server.address; });
+    GST_INFO_OBJECT(sink_, "listening on port %u, %s", port, host_url.c_str());
+    g_object_notify_by_pspec(G_OBJECT(sink_), current_port_spec);
+    g_object_notify_by_pspec(G_OBJECT(sink_), host_url_spec);
+    post_element_message(sink_, gst_structure_new("wmnetsink-open", "port", G_TYPE_UINT,
+                                                  static_cast<guint>(port), "host-url",
+                                                  G_TYPE_STRING, host_url.c_str(), "address",
+                                                  G_TYPE_STRING, address.c_str(), nullptr));
 }
 
 /* READY→NULL: IWMWriterNetworkSink::Close. */
-static void gst_wm_net_sink_close(GstWmNetSink *self) {
-    GstWmNetSinkState *state = self->state;
+void GstWmNetSinkState::close_core() {
+    broadcast_.close();
+}
 
-    /* The firewall rule and the gateway mapping are undone in parallel with
-     * the server's close, each bounded (about 2 s). */
-    state->firewall_.begin_close();
-    state->mapper_.begin_close();
-    state->server_.close();
-    state->firewall_.close();
-    state->mapper_.close();
-    /* Emits the removals close() reported and the port reports. */
-    state->relay_.stop();
-    {
-        std::lock_guard<std::mutex> locker(state->lock_);
-        state->open_ = false;
-        state->current_port_ = 0;
-        state->host_url_.clear();
-        state->external_address_.clear();
-        state->external_port_ = 0;
-    }
-    GST_INFO_OBJECT(self, "closed");
-    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CURRENT_PORT]);
-    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_HOST_URL]);
+void GstWmNetSinkState::closed() {
+    GST_INFO_OBJECT(sink_, "closed");
+    g_object_notify_by_pspec(G_OBJECT(sink_), current_port_spec);
+    g_object_notify_by_pspec(G_OBJECT(sink_), host_url_spec);
+}
+
+void GstWmNetSinkState::activate() {
+    broadcast_.activate();
+}
+
+/* The session leaves the active state: drop every client, keep the port. */
+void GstWmNetSinkState::deactivate() {
+    broadcast_.deactivate();
 }
 
 static GstStateChangeReturn gst_wm_net_sink_change_state(GstElement *element,
                                                          GstStateChange transition) {
-    GstWmNetSink *self = GST_WM_NET_SINK(element);
-    wmstream::server::Server &server = self->state->server_;
-
-    switch (transition) {
-    case GST_STATE_CHANGE_NULL_TO_READY:
-        if (!gst_wm_net_sink_open(self))
-            return GST_STATE_CHANGE_FAILURE;
-        break;
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-        server.set_accepting(true);
-        break;
-    default:
-        break;
-    }
-
-    GstStateChangeReturn ret =
-        GST_ELEMENT_CLASS(gst_wm_net_sink_parent_class)->change_state(element, transition);
-
-    switch (transition) {
-    case GST_STATE_CHANGE_NULL_TO_READY:
-        if (ret == GST_STATE_CHANGE_FAILURE)
-            gst_wm_net_sink_close(self);
-        break;
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-        if (ret == GST_STATE_CHANGE_FAILURE)
-            server.set_accepting(false);
-        break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-        /* The session leaves the active state: drop every client, keep the port. */
-        server.set_accepting(false);
-        server.disconnect_all();
-        server.clear_stream();
-        break;
-    case GST_STATE_CHANGE_READY_TO_NULL:
-        gst_wm_net_sink_close(self);
-        break;
-    default:
-        break;
-    }
-    return ret;
+    return wmstream::plugin::change_state(*GST_WM_NET_SINK(element)->state, element, transition,
+                                          GST_ELEMENT_CLASS(gst_wm_net_sink_parent_class));
 }
 
 /* Properties */
 
-/* The listener settings: fixed while open (IWMWriterNetworkSink). */
-static bool fixed_while_open(guint prop_id) {
-    return prop_id == PROP_PORT || prop_id == PROP_ADDRESS || prop_id == PROP_MAX_CLIENTS ||
-           prop_id == PROP_BACKLOG || prop_id == PROP_ALLOW || prop_id == PROP_DENY ||
-           prop_id == PROP_USER_ID || prop_id == PROP_USER_PW || prop_id == PROP_TLS_CERTIFICATE ||
-           prop_id == PROP_TLS_CERTIFICATE_FILE;
-}
-
-/* Stores @value of property @prop_id in @settings; returns whether it changed. */
-static bool apply_setting(Settings &settings, guint prop_id, const GValue *value) {
-    wmstream::server::ServerConfig &config = settings.config;
-    switch (prop_id) {
-    case PROP_PORT: {
-        const auto port = static_cast<uint16_t>(g_value_get_int(value));
-        return std::exchange(config.port, port) != port;
-    }
-    case PROP_ADDRESS: {
-        const gchar *address = g_value_get_string(value);
-        const std::string text = address ? address : "";
-        return std::exchange(config.address, text) != text;
-    }
-    case PROP_MAX_CLIENTS: {
-        const gint max_clients = g_value_get_int(value);
-        return std::exchange(config.max_clients, max_clients) != max_clients;
-    }
-    case PROP_PROTOCOL: {
-        const auto protocol = static_cast<GstWmNetSinkProtocol>(g_value_get_enum(value));
-        return std::exchange(settings.protocol, protocol) != protocol;
-    }
-    case PROP_BACKLOG: {
-        const gint backlog = g_value_get_int(value);
-        return std::exchange(config.backlog, backlog) != backlog;
-    }
-    case PROP_UNIT_FORMAT: {
-        const auto format = static_cast<GstFormat>(g_value_get_enum(value));
-        if (format != GST_FORMAT_TIME && format != GST_FORMAT_BYTES && format != GST_FORMAT_BUFFERS)
-            return false;
-        return std::exchange(settings.unit_format, format) != format;
-    }
-    case PROP_UNITS_MAX: {
-        const gint64 units = g_value_get_int64(value);
-        return std::exchange(settings.units_max, units) != units;
-    }
-    case PROP_UNITS_SOFT_MAX: {
-        const gint64 units = g_value_get_int64(value);
-        return std::exchange(settings.units_soft_max, units) != units;
-    }
-    case PROP_RECOVER_POLICY: {
-        const auto policy = static_cast<GstWmNetSinkRecoverPolicy>(g_value_get_enum(value));
-        return std::exchange(settings.recover_policy, policy) != policy;
-    }
-    case PROP_TIMEOUT: {
-        const auto timeout_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
-        return std::exchange(config.timeout_us, timeout_us) != timeout_us;
-    }
-    case PROP_FLUSH_INTERVAL: {
-        const auto interval_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
-        return std::exchange(config.flush_interval_us, interval_us) != interval_us;
-    }
-    case PROP_IO_THREADS: {
-        const guint threads = g_value_get_uint(value);
-        return std::exchange(config.io_threads, threads) != threads;
-    }
-    case PROP_IO_REALTIME_PRIORITY: {
-        const gint priority = g_value_get_int(value);
-        return std::exchange(config.io_realtime_priority, priority) != priority;
-    }
-    case PROP_REQUEST_TIMEOUT: {
-        const auto timeout_us = static_cast<int64_t>(g_value_get_uint64(value) / GST_USECOND);
-        return std::exchange(config.request_timeout_us, timeout_us) != timeout_us;
-    }
-    case PROP_OPEN_FIREWALL: {
-        const bool open = g_value_get_boolean(value);
-        return std::exchange(settings.reach.open_firewall, open) != open;
-    }
-    case PROP_FIREWALL_ZONE: {
-        const gchar *zone = g_value_get_string(value);
-        const std::string text = zone ? zone : "";
-        return std::exchange(settings.reach.firewall_zone, text) != text;
-    }
-    case PROP_PORT_MAPPING: {
-        const auto mapping = static_cast<GstWmNetSinkPortMapping>(g_value_get_enum(value));
-        return std::exchange(settings.reach.port_mapping, mapping) != mapping;
-    }
-    case PROP_PORT_MAPPING_LEASE: {
-        const guint lease_s = g_value_get_uint(value);
-        return std::exchange(settings.reach.lease_s, lease_s) != lease_s;
-    }
-    case PROP_ALLOW:
-    case PROP_DENY:
-    case PROP_USER_ID:
-    case PROP_USER_PW:
-    case PROP_TLS_CERTIFICATE_FILE: {
-        std::string &field = prop_id == PROP_ALLOW     ? settings.allow
-                             : prop_id == PROP_DENY    ? settings.deny
-                             : prop_id == PROP_USER_ID ? config.user
-                             : prop_id == PROP_USER_PW ? config.password
-                                                       : settings.tls_certificate_file;
-        const char *text = g_value_get_string(value);
-        return std::exchange(field, text ? text : "") != (text ? text : "");
-    }
-    case PROP_TLS_CERTIFICATE: {
-        auto *certificate = static_cast<GTlsCertificate *>(g_value_dup_object(value));
-        const bool changed = certificate != config.tls_certificate.get();
-        if (certificate)
-            config.tls_certificate.reset(certificate, g_object_unref);
-        else
-            config.tls_certificate.reset();
-        return changed;
-    }
-    default:
-        g_return_val_if_reached(false);
-    }
-}
-
 static void gst_wm_net_sink_set_property(GObject *object, guint prop_id, const GValue *value,
                                          GParamSpec *pspec) {
-    GstWmNetSink *self = GST_WM_NET_SINK(object);
-    GstWmNetSinkState *state = self->state;
-    bool refused = false;
-    bool changed = false;
-    {
-        std::lock_guard<std::mutex> locker(state->lock_);
-        refused = state->open_ && fixed_while_open(prop_id);
-        if (!refused)
-            changed = apply_setting(state->settings_, prop_id, value);
-    }
-
-    if (refused) {
-        GST_WARNING_OBJECT(self, "refusing to change '%s' while open", pspec->name);
-        WMSTREAM_POST_ERROR(
-            self, GST_MESSAGE_WARNING,
-            wmstream::make_error(wmstream::Errc::InvalidRequest,
-                                 std::string("'") + pspec->name +
-                                     "' is fixed from NULL→READY until READY→NULL"),
-            std::string("Cannot change '") + pspec->name + "' while the sink is open.",
-            gst_structure_new("context", "property", G_TYPE_STRING, pspec->name, nullptr));
-    } else if (changed) {
-        g_object_notify_by_pspec(object, pspec);
-    }
+    properties.set_property(GST_WM_NET_SINK(object)->state->settings_, object, prop_id, value,
+                            pspec);
 }
 
 static void gst_wm_net_sink_get_property(GObject *object, guint prop_id, GValue *value,
                                          GParamSpec *pspec) {
-    GstWmNetSink *self = GST_WM_NET_SINK(object);
-    GstWmNetSinkState *state = self->state;
-
-    /* Live values of the server, read without lock_ held. */
-    switch (prop_id) {
-    case PROP_NUM_CLIENTS:
-        g_value_set_uint(value, static_cast<guint>(state->server_.num_clients()));
-        return;
-    case PROP_BYTES_SERVED:
-        g_value_set_uint64(value, state->server_.stats().bytes_sent);
-        return;
-    case PROP_SERVER_STATS: {
-        const wmstream::server::ServerStats s = state->server_.stats();
-        g_value_take_boxed(
-            value,
-            gst_structure_new(
-                "wmnetsink-stats", "num-clients", G_TYPE_UINT,
-                static_cast<guint>(state->server_.num_clients()), "bytes-sent", G_TYPE_UINT64,
-                static_cast<guint64>(s.bytes_sent), "clients-served", G_TYPE_UINT64,
-                static_cast<guint64>(s.clients_served), "clients-refused", G_TYPE_UINT64,
-                static_cast<guint64>(s.clients_refused), "clients-forbidden", G_TYPE_UINT64,
-                static_cast<guint64>(s.clients_forbidden), "clients-unauthorized", G_TYPE_UINT64,
-                static_cast<guint64>(s.clients_unauthorized), "tls-handshakes-failed",
-                G_TYPE_UINT64, static_cast<guint64>(s.tls_handshakes_failed), "packets-in",
-                G_TYPE_UINT64, static_cast<guint64>(s.packets_in), "bytes-in", G_TYPE_UINT64,
-                static_cast<guint64>(s.bytes_in), nullptr));
-        return;
-    }
-    default:
-        break;
-    }
-
-    std::lock_guard<std::mutex> locker(state->lock_);
-    const wmstream::server::ServerConfig &config = state->settings_.config;
-    switch (prop_id) {
-    case PROP_PORT:
-        g_value_set_int(value, config.port);
-        break;
-    case PROP_CURRENT_PORT:
-        g_value_set_int(value, static_cast<gint>(state->current_port_));
-        break;
-    case PROP_ADDRESS:
-        g_value_set_string(value, config.address.empty() ? nullptr : config.address.c_str());
-        break;
-    case PROP_HOST_URL: {
-        const std::string url = reachable_url(*state);
-        g_value_set_string(value, url.empty() ? nullptr : url.c_str());
-        break;
-    }
-    case PROP_OPEN_FIREWALL:
-        g_value_set_boolean(value, state->settings_.reach.open_firewall);
-        break;
-    case PROP_FIREWALL_ZONE: {
-        const std::string &zone = state->settings_.reach.firewall_zone;
-        g_value_set_string(value, zone.empty() ? nullptr : zone.c_str());
-        break;
-    }
-    case PROP_PORT_MAPPING:
-        g_value_set_enum(value, state->settings_.reach.port_mapping);
-        break;
-    case PROP_PORT_MAPPING_LEASE:
-        g_value_set_uint(value, state->settings_.reach.lease_s);
-        break;
-    case PROP_ALLOW:
-        g_value_set_string(value, state->settings_.allow.empty() ? nullptr
-                                                                 : state->settings_.allow.c_str());
-        break;
-    case PROP_DENY:
-        g_value_set_string(value,
-                           state->settings_.deny.empty() ? nullptr : state->settings_.deny.c_str());
-        break;
-    case PROP_USER_ID:
-        g_value_set_string(value, config.user.empty() ? nullptr : config.user.c_str());
-        break;
-    case PROP_TLS_CERTIFICATE:
-        g_value_set_object(value, config.tls_certificate.get());
-        break;
-    case PROP_TLS_CERTIFICATE_FILE: {
-        const std::string &file = state->settings_.tls_certificate_file;
-        g_value_set_string(value, file.empty() ? nullptr : file.c_str());
-        break;
-    }
-    case PROP_EXTERNAL_ADDRESS:
-        g_value_set_string(
-            value, state->external_address_.empty() ? nullptr : state->external_address_.c_str());
-        break;
-    case PROP_EXTERNAL_PORT:
-        g_value_set_int(value, static_cast<gint>(state->external_port_));
-        break;
-    case PROP_MAX_CLIENTS:
-        g_value_set_int(value, config.max_clients);
-        break;
-    case PROP_PROTOCOL:
-        g_value_set_enum(value, state->settings_.protocol);
-        break;
-    case PROP_BACKLOG:
-        g_value_set_int(value, config.backlog);
-        break;
-    case PROP_UNIT_FORMAT:
-        g_value_set_enum(value, state->settings_.unit_format);
-        break;
-    case PROP_UNITS_MAX:
-        g_value_set_int64(value, state->settings_.units_max);
-        break;
-    case PROP_UNITS_SOFT_MAX:
-        g_value_set_int64(value, state->settings_.units_soft_max);
-        break;
-    case PROP_RECOVER_POLICY:
-        g_value_set_enum(value, state->settings_.recover_policy);
-        break;
-    case PROP_TIMEOUT:
-        g_value_set_uint64(value, static_cast<guint64>(config.timeout_us) * GST_USECOND);
-        break;
-    case PROP_FLUSH_INTERVAL:
-        g_value_set_uint64(value, static_cast<guint64>(config.flush_interval_us) * GST_USECOND);
-        break;
-    case PROP_IO_THREADS:
-        g_value_set_uint(value, config.io_threads);
-        break;
-    case PROP_IO_REALTIME_PRIORITY:
-        g_value_set_int(value, config.io_realtime_priority);
-        break;
-    case PROP_REQUEST_TIMEOUT:
-        g_value_set_uint64(value, static_cast<guint64>(config.request_timeout_us) * GST_USECOND);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-        break;
-    }
+    properties.get_property(GST_WM_NET_SINK(object)->state->settings_, object, prop_id, value,
+                            pspec);
 }
 
 /* GObject */
@@ -1121,188 +584,251 @@ static void gst_wm_net_sink_finalize(GObject *object) {
     G_OBJECT_CLASS(gst_wm_net_sink_parent_class)->finalize(object);
 }
 
-static void install_properties(GObjectClass *object_class) {
-    const wmstream::server::ServerConfig defaults;
-    constexpr auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                 G_PARAM_EXPLICIT_NOTIFY);
-    constexpr auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+static broadcast::Broadcast &broadcast_of(GObject *object) {
+    return GST_WM_NET_SINK(object)->state->broadcast_;
+}
 
-    properties[PROP_PORT] = g_param_spec_int(
+/* A string property read back: NULL for "". */
+static void set_text(GValue *value, const std::string &text) {
+    g_value_set_string(value, text.empty() ? nullptr : text.c_str());
+}
+
+static void add_properties() {
+    constexpr Mutability fixed = Mutability::Fixed;
+    constexpr Mutability next_open = Mutability::NextOpen;
+    const GParamFlags ro = wmstream::plugin::param_flags(Mutability::ReadOnly);
+    auto &table = properties;
+
+    table.add_number(
         "port", "Port",
-        "TCP port to listen on; 0 = pick a free port (see current-port). Refused while open "
-        "(0..65535, default 8080)",
-        0, G_MAXUINT16, defaults.port, rw);
-    properties[PROP_CURRENT_PORT] = g_param_spec_int(
-        "current-port", "Current port",
-        "The TCP port listened on, 0 when not open; notified on open and close (0..65535)", 0,
-        G_MAXUINT16, 0, ro);
-    properties[PROP_ADDRESS] = g_param_spec_string(
+        "TCP port to listen on; 0 = pick a free port (see current-port). Refused "
+        "while open",
+        0, gint(G_MAXUINT16), fixed, [](auto &s) -> auto & { return s.broadcast.server.port; });
+    current_port_spec = table.add_live(
+        g_param_spec_int("current-port", "Current port",
+                         "The TCP port listened on, 0 when not open; notified on open and close", 0,
+                         G_MAXUINT16, 0, ro),
+        [](GObject *object, GValue *value) {
+            g_value_set_int(value, broadcast_of(object).port());
+        });
+    table.add_string(
         "address", "Address",
-        "Local address to bind (IP literal or host name); NULL or empty = all interfaces, IPv4 "
-        "and IPv6. Refused while open (default NULL)",
-        nullptr, rw);
-    properties[PROP_HOST_URL] = g_param_spec_string(
-        "host-url", "Host URL",
-        "URL of the stream, http://host:port/ (IWMWriterNetworkSink::GetHostURL): the gateway's "
-        "external address and port while port-mapping holds a mapping; NULL when not open",
-        nullptr, ro);
-    properties[PROP_OPEN_FIREWALL] = g_param_spec_boolean(
+        "Local address to bind (IP literal or host name); NULL or empty = all "
+        "interfaces, IPv4 and IPv6. Refused while open",
+        fixed, [](auto &s) -> auto & { return s.broadcast.server.address; });
+    host_url_spec = table.add_live(
+        g_param_spec_string("host-url", "Host URL",
+                            "URL of the stream, http://host:port/ "
+                            "(IWMWriterNetworkSink::GetHostURL): the gateway's external address "
+                            "and port while port-mapping holds a mapping; NULL when not open",
+                            nullptr, ro),
+        [](GObject *object, GValue *value) {
+            set_text(value, broadcast_of(object).reachable_url());
+        });
+    table.add_boolean(
         "open-firewall", "Open firewall",
         "After the bind, open the TCP port in the host firewall (a firewalld runtime rule in "
         "firewall-zone, asynchronously) and close it at READY->NULL; a rule that was already "
-        "there is left alone. Used from the next open (default false)",
-        FALSE, rw);
-    properties[PROP_FIREWALL_ZONE] = g_param_spec_string(
+        "there is left alone. Needs a build with port reachability (-Dreach). Used from the "
+        "next open",
+        next_open, [](auto &s) -> auto & { return s.broadcast.reach.open_firewall; });
+    table.add_string(
         "firewall-zone", "Firewall zone",
-        "firewalld zone for open-firewall; NULL = the default zone. Used from the next open "
-        "(default NULL)",
-        nullptr, rw);
-    properties[PROP_PORT_MAPPING] = g_param_spec_enum(
+        "firewalld zone for open-firewall; NULL = the default zone. Used from the "
+        "next open",
+        next_open, [](auto &s) -> auto & { return s.broadcast.reach.firewall_zone; });
+    table.add_enum(
         "port-mapping", "Port mapping",
-        "After the bind, map the TCP port on the NAT gateway (UPnP IGD, NAT-PMP, or UPnP then "
-        "NAT-PMP) until READY->NULL; see external-address and external-port. Used from the next "
-        "open (default none)",
-        GST_TYPE_WM_NET_SINK_PORT_MAPPING, GST_WM_NET_SINK_PORT_MAPPING_NONE, rw);
-    properties[PROP_PORT_MAPPING_LEASE] = g_param_spec_uint(
+        "After the bind, map the TCP port on the NAT gateway (UPnP IGD, NAT-PMP, or "
+        "UPnP then NAT-PMP) until READY->NULL; see external-address and "
+        "external-port. Needs a build with port reachability (-Dreach). Used from the "
+        "next open",
+        GST_TYPE_WM_NET_SINK_PORT_MAPPING, next_open,
+        [](auto &s) -> auto & { return s.broadcast.reach.port_mapping; });
+    table.add_number(
         "port-mapping-lease", "Port mapping lease",
-        "Lease asked for the gateway mapping, renewed at half its length. Used from the next "
-        "open (1..604800 s, default 3600)",
-        1, 604800, wmstream::reach::PortMappingConfig().lease_s, rw);
-    properties[PROP_EXTERNAL_ADDRESS] = g_param_spec_string(
-        "external-address", "External address",
-        "The gateway's external IPv4 address while port-mapping holds a mapping, else NULL; "
-        "notified on change",
-        nullptr, ro);
-    properties[PROP_EXTERNAL_PORT] = g_param_spec_int(
-        "external-port", "External port",
-        "The gateway's external TCP port while port-mapping holds a mapping, else 0; notified "
-        "on change (0..65535)",
-        0, G_MAXUINT16, 0, ro);
-    properties[PROP_ALLOW] = g_param_spec_string(
+        "Lease asked for the gateway mapping in seconds, renewed at half its "
+        "length. Used from the next open",
+        1u, 604800u, next_open, [](auto &s) -> auto & { return s.broadcast.reach.lease_s; });
+    external_address_spec = table.add_live(
+        g_param_spec_string("external-address", "External address",
+                            "The gateway's external IPv4 address while port-mapping holds a "
+                            "mapping, else NULL; notified on change",
+                            nullptr, ro),
+        [](GObject *object, GValue *value) {
+            set_text(value, broadcast_of(object).external_address());
+        });
+    external_port_spec = table.add_live(
+        g_param_spec_int("external-port", "External port",
+                         "The gateway's external TCP port while port-mapping holds a mapping, "
+                         "else 0; notified on change",
+                         0, G_MAXUINT16, 0, ro),
+        [](GObject *object, GValue *value) {
+            g_value_set_int(value, broadcast_of(object).external_port());
+        });
+    table.add_string(
         "allow", "Allowed addresses",
         "Only clients from these address ranges may connect, checked at accept: CIDR ranges or "
         "addresses, IPv4 or IPv6, separated by commas or spaces (e.g. \"10.0.0.0/8, "
         "2001:db8::/32\"); NULL = everyone. Others are closed at once (client-removed reason "
-        "forbidden). Refused while open (default NULL)",
-        nullptr, rw);
-    properties[PROP_DENY] = g_param_spec_string(
+        "forbidden). Refused while open",
+        fixed, [](auto &s) -> auto & { return s.allow; });
+    table.add_string(
         "deny", "Denied addresses",
-        "Clients from these address ranges may not connect (same syntax as allow; wins over "
-        "allow). Refused while open (default NULL)",
-        nullptr, rw);
-    properties[PROP_USER_ID] = g_param_spec_string(
+        "Clients from these address ranges may not connect (same syntax as allow; "
+        "wins over allow). Refused while open",
+        fixed, [](auto &s) -> auto & { return s.deny; });
+    table.add_string(
         "user-id", "Viewer user name",
         "With user-pw: viewers must authenticate with HTTP Digest or Basic before any stream "
         "byte (wrong credentials: 401, client-removed reason unauthorized). Basic sends the "
-        "password readable by anyone on the path unless tls-certificate is set. Refused while "
-        "open (default NULL = no credentials)",
-        nullptr, rw);
-    properties[PROP_USER_PW] = g_param_spec_string(
+        "password readable by anyone on the path unless tls-certificate is set. NULL = no "
+        "credentials. Refused while open",
+        fixed, [](auto &s) -> auto & { return s.broadcast.server.user; });
+    table.add_string(
         "user-pw", "Viewer password",
-        "Password for user-id. Write-only, never logged or posted. Refused while open (default "
-        "NULL)",
-        nullptr, GParamFlags(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY));
-    properties[PROP_TLS_CERTIFICATE] = g_param_spec_object(
-        "tls-certificate", "TLS certificate",
-        "Serve HTTPS with this certificate, which must carry its private key (host-url becomes "
-        "https://…; needs glib-networking). Refused while open (default NULL = plain HTTP)",
-        G_TYPE_TLS_CERTIFICATE, rw);
-    properties[PROP_TLS_CERTIFICATE_FILE] = g_param_spec_string(
+        "Password for user-id. Write-only, never logged or posted. Refused while "
+        "open",
+        fixed, [](auto &s) -> auto & { return s.broadcast.server.password; }, true);
+    table.add(
+        g_param_spec_object("tls-certificate", "TLS certificate",
+                            "Serve HTTPS with this certificate, which must carry its private key "
+                            "(host-url becomes https://…; needs glib-networking); NULL = plain "
+                            "HTTP. Refused while open",
+                            G_TYPE_TLS_CERTIFICATE, wmstream::plugin::param_flags(fixed)),
+        fixed,
+        [](Settings &settings, const GValue *value) {
+            std::shared_ptr<GTlsCertificate> &field = settings.broadcast.server.tls_certificate;
+            auto *certificate = static_cast<GTlsCertificate *>(g_value_dup_object(value));
+            const bool changed = certificate != field.get();
+            if (certificate)
+                field.reset(certificate, g_object_unref);
+            else
+                field.reset();
+            return changed;
+        },
+        [](const Settings &settings, GValue *value) {
+            g_value_set_object(value, settings.broadcast.server.tls_certificate.get());
+        });
+    table.add_string(
         "tls-certificate-file", "TLS certificate file",
-        "PEM file with the certificate (chain) and its private key, loaded at Open when "
-        "tls-certificate is not set: the way to serve HTTPS from gst-launch-1.0. Refused while "
-        "open (default NULL)",
-        nullptr, rw);
-    properties[PROP_MAX_CLIENTS] = g_param_spec_int(
+        "PEM file with the certificate (chain) and its private key, loaded at Open "
+        "when tls-certificate is not set: the way to serve HTTPS from "
+        "gst-launch-1.0. Refused while open",
+        fixed, [](auto &s) -> auto & { return s.broadcast.tls_certificate_file; });
+    table.add_number(
         "max-clients", "Maximum clients",
-        "Streaming clients served at once, more get 503; -1 = unlimited. Refused while open "
-        "(-1..2147483647, default 5)",
-        -1, G_MAXINT, defaults.max_clients, rw);
-    properties[PROP_PROTOCOL] = g_param_spec_enum(
-        "protocol", "Protocol", "Network protocol; only http (WMT_PROTOCOL_HTTP) (default http)",
-        GST_TYPE_WM_NET_SINK_PROTOCOL, GST_WM_NET_SINK_PROTOCOL_HTTP, rw);
-    properties[PROP_NUM_CLIENTS] =
-        g_param_spec_uint("num-clients", "Number of clients",
-                          "Clients being served now (0..4294967295)", 0, G_MAXUINT, 0, ro);
-    properties[PROP_BACKLOG] = g_param_spec_int(
+        "Streaming clients served at once, more get 503; -1 = unlimited. Refused "
+        "while open",
+        -1, G_MAXINT, fixed, [](auto &s) -> auto & { return s.broadcast.server.max_clients; });
+    table.add_enum(
+        "protocol", "Protocol", "Network protocol; only http (WMT_PROTOCOL_HTTP)",
+        GST_TYPE_WM_NET_SINK_PROTOCOL, Mutability::Any,
+        [](auto &s) -> auto & { return s.protocol; });
+    num_clients_spec = table.add_live(
+        g_param_spec_uint("num-clients", "Number of clients", "Clients being served now", 0,
+                          G_MAXUINT, 0, ro),
+        [](GObject *object, GValue *value) {
+            g_value_set_uint(value,
+                             static_cast<guint>(broadcast_of(object).server().num_clients()));
+        });
+    table.add_number(
         "backlog", "Listen backlog",
-        "Connections the kernel queues until they are accepted (listen(2) backlog). Refused "
-        "while open (1..65535, default 1024)",
-        1, G_MAXUINT16, defaults.backlog, rw);
-    const Settings default_settings;
-    properties[PROP_UNIT_FORMAT] = g_param_spec_enum(
-        "unit-format", "Unit format",
-        "Unit of units-max and units-soft-max: time (ns behind live), bytes or buffers (ASF "
-        "packets); used from the next open (default time)",
-        GST_TYPE_FORMAT, default_settings.unit_format, rw);
-    properties[PROP_UNITS_MAX] = g_param_spec_int64(
+        "Connections the kernel queues until they are accepted (listen(2) "
+        "backlog). Refused while open",
+        1, gint(G_MAXUINT16), fixed, [](auto &s) -> auto & { return s.broadcast.server.backlog; });
+    table.add(
+        g_param_spec_enum("unit-format", "Unit format",
+                          "Unit of units-max and units-soft-max: time (ns behind live), "
+                          "bytes or buffers (ASF packets); used from the next open",
+                          GST_TYPE_FORMAT, GST_FORMAT_TIME,
+                          wmstream::plugin::param_flags(next_open)),
+        next_open,
+        [](Settings &settings, const GValue *value) {
+            const auto format = static_cast<GstFormat>(g_value_get_enum(value));
+            if (format != GST_FORMAT_TIME && format != GST_FORMAT_BYTES &&
+                format != GST_FORMAT_BUFFERS)
+                return false;
+            return std::exchange(settings.unit_format, format) != format;
+        },
+        [](const Settings &settings, GValue *value) {
+            g_value_set_enum(value, settings.unit_format);
+        });
+    table.add_number(
         "units-max", "Units max",
-        "Hard limit: a client further behind live than this (in unit-format) is removed as "
-        "slow; also how much stream is kept for slow clients, so it bounds memory; -1 = "
-        "unlimited (memory grows with the slowest client). Used from the next open "
-        "(-1..9223372036854775807, default 30000000000 = 30 s)",
-        -1, G_MAXINT64, default_settings.units_max, rw);
-    properties[PROP_UNITS_SOFT_MAX] = g_param_spec_int64(
+        "Hard limit: a client further behind live than this (in unit-format) is "
+        "removed as slow; also how much stream is kept for slow clients, so it "
+        "bounds memory; -1 = unlimited (memory grows with the slowest client). Used "
+        "from the next open",
+        gint64(-1), G_MAXINT64, next_open, [](auto &s) -> auto & { return s.units_max; });
+    table.add_number(
         "units-soft-max", "Units soft max",
-        "Soft limit: a client further behind live than this (in unit-format) continues where "
-        "recover-policy says; -1 = no soft limit. Used from the next open "
-        "(-1..9223372036854775807, default 5000000000 = 5 s)",
-        -1, G_MAXINT64, default_settings.units_soft_max, rw);
-    properties[PROP_RECOVER_POLICY] = g_param_spec_enum(
+        "Soft limit: a client further behind live than this (in unit-format) "
+        "continues where recover-policy says; -1 = no soft limit. Used from the next "
+        "open",
+        gint64(-1), G_MAXINT64, next_open, [](auto &s) -> auto & { return s.units_soft_max; });
+    table.add_enum(
         "recover-policy", "Recover policy",
-        "Where a client past units-soft-max continues; used from the next open (default "
-        "keyframe)",
-        GST_TYPE_WM_NET_SINK_RECOVER_POLICY, default_settings.recover_policy, rw);
-    properties[PROP_TIMEOUT] = g_param_spec_uint64(
+        "Where a client past units-soft-max continues; used from the next open",
+        GST_TYPE_WM_NET_SINK_RECOVER_POLICY, next_open,
+        [](auto &s) -> auto & { return s.recover_policy; });
+    table.add_duration(
         "timeout", "Timeout",
-        "Nanoseconds a client may accept no byte before it is removed as slow; 0 = never; used "
-        "from the next open (0..9223372036854775807 ns, default 10000000000 = 10 s)",
-        0, G_MAXINT64, static_cast<guint64>(defaults.timeout_us) * GST_USECOND, rw);
-    properties[PROP_FLUSH_INTERVAL] = g_param_spec_uint64(
+        "Nanoseconds a client may accept no byte before it is removed as slow; 0 "
+        "= never; used from the next open",
+        0, G_MAXINT64, next_open, [](auto &s) -> auto & { return s.broadcast.server.timeout_us; });
+    table.add_duration(
         "flush-interval", "Flush interval",
         "Nanoseconds new packets may wait so that each client gets them in one write: fewer, "
         "larger writes cost far less CPU per client; 0 = write every packet at once (lowest "
-        "latency). Joins and headers are never delayed. Used from the next open "
-        "(0..1000000000 ns, default 125000000 = 125 ms)",
-        0, GST_SECOND, static_cast<guint64>(defaults.flush_interval_us) * GST_USECOND, rw);
-    properties[PROP_IO_THREADS] = g_param_spec_uint(
+        "latency). Joins and headers are never delayed. Used from the next open",
+        0, GST_SECOND, next_open,
+        [](auto &s) -> auto & { return s.broadcast.server.flush_interval_us; });
+    table.add_number(
         "io-threads", "I/O threads",
         "Threads that write to the clients in each round (the I/O thread and helpers); 0 = "
         "automatic: 2 with two cores or more, else 1. More shorten a round on a multi-core "
         "machine, so the last clients of a round get new packets sooner: the low-latency "
         "setting is flush-interval=0 io-threads=2 io-realtime-priority=10. TLS clients are "
         "always written by the I/O thread. Used from the next open",
-        0, wmstream::server::kMaxIoThreads, defaults.io_threads, rw);
-    properties[PROP_IO_REALTIME_PRIORITY] = g_param_spec_int(
+        0u, server::kMaxIoThreads, next_open,
+        [](auto &s) -> auto & { return s.broadcast.server.io_threads; });
+    table.add_number(
         "io-realtime-priority", "I/O real-time priority",
         "Run the I/O threads under the real-time scheduler (SCHED_FIFO) at this priority, so "
         "that other work on their cores never delays a round: part of the low-latency "
         "setting on a busy machine. 0 = the normal scheduler. Needs CAP_SYS_NICE or an "
         "RLIMIT_RTPRIO of at least the priority; without, the sink streams with the normal "
         "scheduler and posts a WARNING (E_ACCESSDENIED). Used from the next open",
-        0, wmstream::server::kMaxRealtimePriority, defaults.io_realtime_priority, rw);
-    properties[PROP_REQUEST_TIMEOUT] = g_param_spec_uint64(
+        0, server::kMaxRealtimePriority, next_open,
+        [](auto &s) -> auto & { return s.broadcast.server.io_realtime_priority; });
+    table.add_duration(
         "request-timeout", "Request timeout",
-        "Nanoseconds a connection has to send its complete request (at most 16 KiB and 100 "
-        "lines); slower or silent ones (slowloris) are closed. Used from the next open "
-        "(1000000..9223372036854775807 ns, default 10000000000 = 10 s)",
-        GST_MSECOND, G_MAXINT64, static_cast<guint64>(defaults.request_timeout_us) * GST_USECOND,
-        rw);
-    properties[PROP_BYTES_SERVED] = g_param_spec_uint64(
-        "bytes-served", "Bytes served",
-        "Bytes sent to all clients since the sink opened, HTTP headers included "
-        "(0..18446744073709551615)",
-        0, G_MAXUINT64, 0, ro);
-    properties[PROP_SERVER_STATS] = g_param_spec_boxed(
-        "server-stats", "Server statistics",
-        "Totals since the sink opened, as a wmnetsink-stats structure: num-clients (guint), "
-        "bytes-sent, clients-served, clients-refused (503 over max-clients), clients-forbidden "
-        "(address or client-connecting refusals), clients-unauthorized (wrong credentials), "
-        "tls-handshakes-failed (connections closed in the TLS handshake), packets-in, bytes-in "
-        "(guint64). Per-client figures: get-clients / get-stats",
-        GST_TYPE_STRUCTURE, ro);
-
-    g_object_class_install_properties(object_class, N_PROPERTIES, properties);
+        "Nanoseconds a connection has to send its complete request (at most 16 "
+        "KiB and 100 lines); slower or silent ones (slowloris) are closed. Used "
+        "from the next open",
+        GST_MSECOND, G_MAXINT64, next_open,
+        [](auto &s) -> auto & { return s.broadcast.server.request_timeout_us; });
+    table.add_live(g_param_spec_uint64("bytes-served", "Bytes served",
+                                       "Bytes sent to all clients since the sink opened, HTTP "
+                                       "headers included",
+                                       0, G_MAXUINT64, 0, ro),
+                   [](GObject *object, GValue *value) {
+                       g_value_set_uint64(value, broadcast_of(object).server().stats().bytes_sent);
+                   });
+    table.add_live(
+        g_param_spec_boxed(
+            "server-stats", "Server statistics",
+            "Totals since the sink opened, as a wmnetsink-stats structure: num-clients (guint), "
+            "bytes-sent, clients-served, clients-refused (503 over max-clients), "
+            "clients-forbidden (address or client-connecting refusals), clients-unauthorized "
+            "(wrong credentials), tls-handshakes-failed (connections closed in the TLS "
+            "handshake), packets-in, bytes-in (guint64). Per-client figures: get-clients / "
+            "get-stats",
+            GST_TYPE_STRUCTURE, ro),
+        [](GObject *object, GValue *value) {
+            g_value_take_boxed(value, messages::stats_structure(broadcast_of(object).server()));
+        });
 }
 
 static void install_signals(GstWmNetSinkClass *klass) {
@@ -1401,7 +927,8 @@ static void gst_wm_net_sink_class_init(GstWmNetSinkClass *klass) {
     object_class->set_property = gst_wm_net_sink_set_property;
     object_class->get_property = gst_wm_net_sink_get_property;
     object_class->finalize = gst_wm_net_sink_finalize;
-    install_properties(object_class);
+    add_properties();
+    properties.install(object_class);
     install_signals(klass);
 
     gst_element_class_set_static_metadata(

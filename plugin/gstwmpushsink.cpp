@@ -14,12 +14,12 @@
  * as a Windows Media server (Server: Cougar/… or Rex/…).
  *
  * The sink connects in NULL→READY (IWMWriterPushSink::Connect) without
- * blocking the state change; a bad URL fails the state change. EOS is
- * EndSession: `$E` with reason 0 is sent, the server's answer read, the
- * connection closed, then EOS is posted. A new stream header mid-stream is
- * sent as `$E` reason 1 followed by `$C`. The #GstWmPushSink::disconnect
- * action drops the connection without `$E` (IWMWriterPushSink::Disconnect):
- * the server keeps the publishing point.
+ * blocking the state change; a bad URL fails the state change with one
+ * ERROR (plugin/lifecycle.h). EOS is EndSession: `$E` with reason 0 is sent,
+ * the server's answer read, the connection closed, then EOS is posted. A
+ * new stream header mid-stream is sent as `$E` reason 1 followed by `$C`.
+ * The #GstWmPushSink::disconnect action drops the connection without `$E`
+ * (IWMWriterPushSink::Disconnect): the server keeps the publishing point.
  *
  * When the connection is refused or lost, the sink posts a WARNING per
  * failed attempt and reconnects after a backoff (#GstWmPushSink:retry-delay
@@ -61,23 +61,25 @@
 
 #include "asf-input.h"
 #include "errors.h"
+#include "lifecycle.h"
+#include "properties.h"
 #include "push/client.h"
-#include "relay.h"
 
 #include <atomic>
-#include <mutex>
 #include <string>
-#include <utility>
 
 GST_DEBUG_CATEGORY_STATIC(gst_wm_push_sink_debug);
 #define GST_CAT_DEFAULT gst_wm_push_sink_debug
 
 namespace push = wmstream::push;
+using wmstream::plugin::Mutability;
 
-/* The C++ side of the element: settings, the push client and the relay
- * thread. Implements ClientEvents: the callbacks run on the client's I/O
- * thread and only hand the event to the relay. */
-struct GstWmPushSinkState final : public push::ClientEvents {
+/* The C++ side of the element: settings (the client's configuration, whose
+ * defaults are the element's), the push client and the relay thread.
+ * Implements ClientEvents: the callbacks run on the client's I/O thread and
+ * only hand the event to the relay. */
+struct GstWmPushSinkState final : public wmstream::plugin::Lifecycle<push::ClientConfig>,
+                                  public push::ClientEvents {
     explicit GstWmPushSinkState(GstWmPushSink *sink) : sink_(sink), client_(this) {}
 
     void connecting(const std::string &url, bool reconnect) override;
@@ -86,13 +88,11 @@ struct GstWmPushSinkState final : public push::ClientEvents {
     void failed(const push::Failure &failure) override;
     void ended(const push::ClientStats &stats) override;
 
-    GstWmPushSink *sink_; /* C-style friend. */
+    bool open_core(const push::ClientConfig &config) override;
+    void close_core() override;
+    void closed() override;
 
-    std::mutex lock_;
-    /* Protected by lock_: the properties; the client's defaults are the element's. */
-    push::ClientConfig settings_;
-    /* Protected by lock_: true from start() until stop(). */
-    bool open_ = false;
+    GstWmPushSink *sink_; /* C-style friend. */
 
     /* Set by the relay once the fatal ERROR is on the bus: render then
      * returns GST_FLOW_ERROR (never before, so that our ERROR comes first). */
@@ -100,9 +100,7 @@ struct GstWmPushSinkState final : public push::ClientEvents {
     /* Between unlock() and unlock_stop(). */
     std::atomic<bool> flushing_{false};
 
-    /* Declared before client_ so that it outlives it: stopping the client
-     * may still report into it. */
-    wmstream::plugin::Relay relay_;
+    /* Declared after the relay (in Lifecycle), which it reports into. */
     push::Client client_;
 };
 
@@ -114,35 +112,14 @@ struct _GstWmPushSink {
 };
 
 enum {
-    PROP_0,
-    PROP_LOCATION,
-    PROP_TEMPLATE_URL,
-    PROP_AUTO_DESTROY,
-    PROP_USER_ID,
-    PROP_USER_PW,
-    PROP_USER_AGENT,
-    PROP_TIMEOUT,
-    PROP_RETRIES,
-    PROP_RETRY_DELAY,
-    PROP_MAX_RETRY_DELAY,
-    PROP_MAX_BUFFER_TIME,
-    PROP_CONTENT_LENGTH,
-    PROP_CA_FILE,
-    PROP_TLS_VALIDATION_FLAGS,
-    PROP_PUSH_ID,
-    PROP_BYTES_SENT,
-    PROP_PACKETS_SENT,
-    PROP_PACKETS_DROPPED,
-    PROP_RECONNECTS,
-    N_PROPERTIES,
-};
-
-enum {
     SIGNAL_DISCONNECT,
     N_SIGNALS,
 };
 
-static GParamSpec *properties[N_PROPERTIES];
+static wmstream::plugin::PropertyTable<push::ClientConfig> properties;
+/* The properties notified by the element itself. */
+static GParamSpec *location_spec;
+static GParamSpec *push_id_spec;
 static guint signals[N_SIGNALS];
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
@@ -157,9 +134,6 @@ G_DEFINE_TYPE_WITH_CODE(GstWmPushSink, gst_wm_push_sink, GST_TYPE_BASE_SINK,
                                                 "Windows Media push sink"))
 GST_ELEMENT_REGISTER_DEFINE(wmpushsink, "wmpushsink", GST_RANK_NONE, GST_TYPE_WM_PUSH_SINK)
 
-static constexpr gint64 to_us(guint64 ns) {
-    return static_cast<gint64>(ns / GST_USECOND);
-}
 static constexpr guint64 to_ns(gint64 us) {
     return static_cast<guint64>(us) * GST_USECOND;
 }
@@ -216,7 +190,7 @@ static void relay_connected(GstWmPushSink *self, const push::ClientStats &stats,
     post_progress(self, GST_PROGRESS_TYPE_COMPLETE, reconnect,
                   "Streaming to " + stats.url + " (push-id " + stats.push_id + ")");
     post_element_message(self, stats_structure("wmpushsink-connected", stats));
-    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PUSH_ID]);
+    g_object_notify_by_pspec(G_OBJECT(self), push_id_spec);
 }
 
 static void relay_attempt_failed(GstWmPushSink *self, const push::Failure &failure,
@@ -266,8 +240,8 @@ static void relay_ended(GstWmPushSink *self, const push::ClientStats &stats) {
 }
 
 static int configured_retries(GstWmPushSinkState *state) {
-    std::lock_guard<std::mutex> locker(state->lock_);
-    return state->settings_.retry.retries;
+    return state->settings_.read(
+        [](const push::ClientConfig &config) { return config.retry.retries; });
 }
 
 void GstWmPushSinkState::connecting(const std::string &url, bool reconnect) {
@@ -396,225 +370,54 @@ static gboolean gst_wm_push_sink_unlock_stop(GstBaseSink *bsink) {
     return TRUE;
 }
 
-/* States */
+/* States (plugin/lifecycle.h) */
 
 /* NULL→READY: IWMWriterPushSink::Connect (asynchronous: PushSetup at once). */
-static gboolean gst_wm_push_sink_start(GstBaseSink *bsink) {
-    GstWmPushSink *self = GST_WM_PUSH_SINK(bsink);
-    GstWmPushSinkState *state = self->state;
-
-    push::ClientConfig config;
-    {
-        std::lock_guard<std::mutex> locker(state->lock_);
-        config = state->settings_;
-        state->open_ = true;
-    }
-    state->error_posted_ = false;
-    state->relay_.start();
-    const wmstream::Status status = state->client_.start(config);
+bool GstWmPushSinkState::open_core(const push::ClientConfig &config) {
+    error_posted_ = false;
+    const wmstream::Status status = client_.start(config);
     if (!status) {
-        state->relay_.stop();
-        {
-            std::lock_guard<std::mutex> locker(state->lock_);
-            state->open_ = false;
-        }
         const std::string location =
             config.session.location.empty() ? "(none)" : config.session.location;
         WMSTREAM_POST_ERROR(
-            self, GST_MESSAGE_ERROR, status.error(),
+            sink_, GST_MESSAGE_ERROR, status.error(),
             status.error().code == wmstream::Errc::InvalidName
                 ? "Invalid push URL " + location + "."
                 : "Invalid settings: " + status.error().message + ".",
             gst_structure_new("context", "url", G_TYPE_STRING, location.c_str(), nullptr));
-        return FALSE;
+        return false;
     }
-    GST_INFO_OBJECT(self, "pushing to %s", config.session.location.c_str());
-    return TRUE;
+    GST_INFO_OBJECT(sink_, "pushing to %s", config.session.location.c_str());
+    return true;
 }
 
 /* READY→NULL: drop the connection (without $E unless EOS ended the session). */
-static gboolean gst_wm_push_sink_stop(GstBaseSink *bsink) {
-    GstWmPushSink *self = GST_WM_PUSH_SINK(bsink);
-    GstWmPushSinkState *state = self->state;
-    state->client_.stop();
-    /* Emits what the client reported before it stopped. */
-    state->relay_.stop();
-    {
-        std::lock_guard<std::mutex> locker(state->lock_);
-        state->open_ = false;
-    }
-    GST_INFO_OBJECT(self, "stopped");
-    return TRUE;
+void GstWmPushSinkState::close_core() {
+    client_.stop();
+}
+
+void GstWmPushSinkState::closed() {
+    GST_INFO_OBJECT(sink_, "stopped");
+}
+
+static GstStateChangeReturn gst_wm_push_sink_change_state(GstElement *element,
+                                                          GstStateChange transition) {
+    return wmstream::plugin::change_state(*GST_WM_PUSH_SINK(element)->state, element, transition,
+                                          GST_ELEMENT_CLASS(gst_wm_push_sink_parent_class));
 }
 
 /* Properties */
 
-static const char *c_str_or_null(const std::string &text) {
-    return text.empty() ? nullptr : text.c_str();
-}
-
-/* Stores @value of property @prop_id in @config; returns whether it changed. */
-static bool apply_setting(push::ClientConfig &config, guint prop_id, const GValue *value) {
-    push::SessionConfig &session = config.session;
-    const auto set_string = [value](std::string &field) {
-        const gchar *text = g_value_get_string(value);
-        const std::string copy = text ? text : "";
-        return std::exchange(field, copy) != copy;
-    };
-    const auto set_us = [value](int64_t &field) {
-        const gint64 us = to_us(g_value_get_uint64(value));
-        return std::exchange(field, us) != us;
-    };
-    switch (prop_id) {
-    case PROP_LOCATION:
-        return set_string(session.location);
-    case PROP_TEMPLATE_URL:
-        return set_string(session.template_url);
-    case PROP_AUTO_DESTROY: {
-        const bool auto_destroy = g_value_get_boolean(value);
-        return std::exchange(session.auto_destroy, auto_destroy) != auto_destroy;
-    }
-    case PROP_USER_ID:
-        return set_string(session.credentials.user);
-    case PROP_USER_PW:
-        return set_string(session.credentials.password);
-    case PROP_USER_AGENT:
-        return set_string(session.user_agent);
-    case PROP_TIMEOUT:
-        return set_us(config.timeout_us);
-    case PROP_RETRIES: {
-        const gint retries = g_value_get_int(value);
-        return std::exchange(config.retry.retries, retries) != retries;
-    }
-    case PROP_RETRY_DELAY:
-        return set_us(config.retry.initial_delay_us);
-    case PROP_MAX_RETRY_DELAY:
-        return set_us(config.retry.max_delay_us);
-    case PROP_MAX_BUFFER_TIME:
-        return set_us(config.max_buffer_time_us);
-    case PROP_CONTENT_LENGTH: {
-        const guint length = g_value_get_uint(value);
-        return std::exchange(config.content_length, length) != length;
-    }
-    case PROP_CA_FILE:
-        return set_string(config.ca_file);
-    case PROP_TLS_VALIDATION_FLAGS: {
-        const auto flags = static_cast<GTlsCertificateFlags>(g_value_get_flags(value));
-        return std::exchange(config.tls_validation_flags, flags) != flags;
-    }
-    default:
-        g_return_val_if_reached(false);
-    }
-}
-
 static void gst_wm_push_sink_set_property(GObject *object, guint prop_id, const GValue *value,
                                           GParamSpec *pspec) {
-    GstWmPushSink *self = GST_WM_PUSH_SINK(object);
-    GstWmPushSinkState *state = self->state;
-    if (prop_id >= PROP_PUSH_ID) {
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-        return;
-    }
-    bool refused = false;
-    bool changed = false;
-    {
-        std::lock_guard<std::mutex> locker(state->lock_);
-        refused = state->open_;
-        if (!refused)
-            changed = apply_setting(state->settings_, prop_id, value);
-    }
-    if (refused) {
-        GST_WARNING_OBJECT(self, "refusing to change '%s' while started", pspec->name);
-        WMSTREAM_POST_ERROR(
-            self, GST_MESSAGE_WARNING,
-            wmstream::make_error(wmstream::Errc::InvalidRequest,
-                                 std::string("'") + pspec->name +
-                                     "' is fixed from NULL→READY until READY→NULL"),
-            std::string("Cannot change '") + pspec->name + "' while the sink is started.",
-            gst_structure_new("context", "property", G_TYPE_STRING, pspec->name, nullptr));
-    } else if (changed && prop_id != PROP_USER_PW) {
-        g_object_notify_by_pspec(object, pspec);
-    }
+    properties.set_property(GST_WM_PUSH_SINK(object)->state->settings_, object, prop_id, value,
+                            pspec);
 }
 
 static void gst_wm_push_sink_get_property(GObject *object, guint prop_id, GValue *value,
                                           GParamSpec *pspec) {
-    GstWmPushSink *self = GST_WM_PUSH_SINK(object);
-    GstWmPushSinkState *state = self->state;
-
-    if (prop_id >= PROP_PUSH_ID && prop_id < N_PROPERTIES) {
-        /* Live counters of the client, read without lock_ held. */
-        const push::ClientStats stats = state->client_.stats();
-        switch (prop_id) {
-        case PROP_PUSH_ID:
-            g_value_set_string(value, stats.push_id.empty() || stats.push_id == "0"
-                                          ? nullptr
-                                          : stats.push_id.c_str());
-            break;
-        case PROP_BYTES_SENT:
-            g_value_set_uint64(value, stats.bytes_sent);
-            break;
-        case PROP_PACKETS_SENT:
-            g_value_set_uint64(value, stats.packets_sent);
-            break;
-        case PROP_PACKETS_DROPPED:
-            g_value_set_uint64(value, stats.packets_dropped);
-            break;
-        case PROP_RECONNECTS:
-            g_value_set_uint(value, stats.reconnects);
-            break;
-        default:
-            break;
-        }
-        return;
-    }
-
-    std::lock_guard<std::mutex> locker(state->lock_);
-    const push::ClientConfig &config = state->settings_;
-    switch (prop_id) {
-    case PROP_LOCATION:
-        g_value_set_string(value, c_str_or_null(config.session.location));
-        break;
-    case PROP_TEMPLATE_URL:
-        g_value_set_string(value, c_str_or_null(config.session.template_url));
-        break;
-    case PROP_AUTO_DESTROY:
-        g_value_set_boolean(value, config.session.auto_destroy);
-        break;
-    case PROP_USER_ID:
-        g_value_set_string(value, c_str_or_null(config.session.credentials.user));
-        break;
-    case PROP_USER_AGENT:
-        g_value_set_string(value, config.session.user_agent.c_str());
-        break;
-    case PROP_TIMEOUT:
-        g_value_set_uint64(value, to_ns(config.timeout_us));
-        break;
-    case PROP_RETRIES:
-        g_value_set_int(value, config.retry.retries);
-        break;
-    case PROP_RETRY_DELAY:
-        g_value_set_uint64(value, to_ns(config.retry.initial_delay_us));
-        break;
-    case PROP_MAX_RETRY_DELAY:
-        g_value_set_uint64(value, to_ns(config.retry.max_delay_us));
-        break;
-    case PROP_MAX_BUFFER_TIME:
-        g_value_set_uint64(value, to_ns(config.max_buffer_time_us));
-        break;
-    case PROP_CONTENT_LENGTH:
-        g_value_set_uint(value, config.content_length);
-        break;
-    case PROP_CA_FILE:
-        g_value_set_string(value, c_str_or_null(config.ca_file));
-        break;
-    case PROP_TLS_VALIDATION_FLAGS:
-        g_value_set_flags(value, config.tls_validation_flags);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-        break;
-    }
+    properties.get_property(GST_WM_PUSH_SINK(object)->state->settings_, object, prop_id, value,
+                            pspec);
 }
 
 /* GstURIHandler: http:// and https:// push URLs, settable in NULL only. */
@@ -629,11 +432,9 @@ static const gchar *const *gst_wm_push_sink_uri_get_protocols(GType) {
 }
 
 static gchar *gst_wm_push_sink_uri_get_uri(GstURIHandler *handler) {
-    GstWmPushSinkState *state = GST_WM_PUSH_SINK(handler)->state;
-    std::lock_guard<std::mutex> locker(state->lock_);
-    return state->settings_.session.location.empty()
-               ? nullptr
-               : g_strdup(state->settings_.session.location.c_str());
+    const std::string location = GST_WM_PUSH_SINK(handler)->state->settings_.read(
+        [](const push::ClientConfig &config) { return config.session.location; });
+    return location.empty() ? nullptr : g_strdup(location.c_str());
 }
 
 static gboolean gst_wm_push_sink_uri_set_uri(GstURIHandler *handler, const gchar *uri,
@@ -645,16 +446,13 @@ static gboolean gst_wm_push_sink_uri_set_uri(GstURIHandler *handler, const gchar
         g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "%s", url.error().message.c_str());
         return FALSE;
     }
-    {
-        std::lock_guard<std::mutex> locker(state->lock_);
-        if (state->open_) {
-            g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
-                        "Cannot change the URI while the sink is started");
-            return FALSE;
-        }
-        state->settings_.session.location = uri;
+    if (!state->settings_.write_unless_open(
+            [uri](push::ClientConfig &config) { config.session.location = uri; })) {
+        g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
+                    "Cannot change the URI while the sink is open");
+        return FALSE;
     }
-    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_LOCATION]);
+    g_object_notify_by_pspec(G_OBJECT(self), location_spec);
     return TRUE;
 }
 
@@ -679,109 +477,123 @@ static void gst_wm_push_sink_finalize(GObject *object) {
     G_OBJECT_CLASS(gst_wm_push_sink_parent_class)->finalize(object);
 }
 
-static void install_properties(GObjectClass *object_class) {
-    const push::ClientConfig defaults;
-    constexpr auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                 G_PARAM_EXPLICIT_NOTIFY);
-    constexpr auto wo = static_cast<GParamFlags>(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
-    constexpr auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+static const push::Client &client_of(GObject *object) {
+    return GST_WM_PUSH_SINK(object)->state->client_;
+}
 
-    properties[PROP_LOCATION] = g_param_spec_string(
+/* A read-only counter of the client: @p field of its stats. */
+template <typename Field>
+static GParamSpec *add_counter(const char *name, const char *nick, const char *blurb,
+                               Field push::ClientStats::*field) {
+    return properties.add_live(
+        g_param_spec_uint64(name, nick, blurb, 0, G_MAXUINT64, 0,
+                            wmstream::plugin::param_flags(Mutability::ReadOnly)),
+        [field](GObject *object, GValue *value) {
+            g_value_set_uint64(value, client_of(object).stats().*field);
+        });
+}
+
+/* Every property is read at NULL→READY and refused while open. */
+static void add_properties() {
+    constexpr Mutability fixed = Mutability::Fixed;
+    auto &table = properties;
+
+    location_spec = table.add_string(
         "location", "Location",
         "Push URL of the publishing point, http://server[:port]/pubpoint or https://…; also set "
-        "through the URI handler. Read in NULL→READY (default NULL)",
-        nullptr, rw);
-    properties[PROP_TEMPLATE_URL] = g_param_spec_string(
+        "through the URI handler. Read in NULL→READY",
+        fixed, [](auto &c) -> auto & { return c.session.location; });
+    table.add_string(
         "template-url", "Template URL",
-        "Existing publishing point the server copies when the target does not exist yet: a path "
-        "(/template) or a URL on the same server; NULL = none (default NULL)",
-        nullptr, rw);
-    properties[PROP_AUTO_DESTROY] = g_param_spec_boolean(
+        "Existing publishing point the server copies when the target does not "
+        "exist yet: a path (/template) or a URL on the same server; NULL = none",
+        fixed, [](auto &c) -> auto & { return c.session.template_url; });
+    table.add_boolean(
         "auto-destroy", "Auto destroy",
-        "Ask the server to remove the publishing point when the session ends (AutoDestroy) "
-        "(default TRUE)",
-        defaults.session.auto_destroy, rw);
-    properties[PROP_USER_ID] = g_param_spec_string(
-        "user-id", "User ID",
-        "User name for HTTP Digest or Basic authentication; NULL = none (default NULL)", nullptr,
-        rw);
-    properties[PROP_USER_PW] = g_param_spec_string(
-        "user-pw", "User password",
-        "Password of user-id; write-only and never logged (default NULL)", nullptr, wo);
-    properties[PROP_USER_AGENT] = g_param_spec_string(
+        "Ask the server to remove the publishing point when the session ends "
+        "(AutoDestroy)",
+        fixed, [](auto &c) -> auto & { return c.session.auto_destroy; });
+    table.add_string(
+        "user-id", "User ID", "User name for HTTP Digest or Basic authentication; NULL = none",
+        fixed, [](auto &c) -> auto & { return c.session.credentials.user; });
+    table.add_string(
+        "user-pw", "User password", "Password of user-id; write-only and never logged", fixed,
+        [](auto &c) -> auto & { return c.session.credentials.password; }, true);
+    table.add_string(
         "user-agent", "User agent",
-        "User-Agent of the requests; Windows Media servers require WMEncoder/<9|10|11|12>.0 "
-        "(MS-WMHTTP §2.2.1.8) (default \"WMEncoder/12.0.0.0 wmstream/0.1\")",
-        defaults.session.user_agent.c_str(), rw);
-    properties[PROP_TIMEOUT] = g_param_spec_uint64(
+        "User-Agent of the requests; Windows Media servers require "
+        "WMEncoder/<9|10|11|12>.0 (MS-WMHTTP §2.2.1.8)",
+        fixed, [](auto &c) -> auto & { return c.session.user_agent; });
+    table.add_duration(
         "timeout", "Timeout",
-        "Nanoseconds to wait for a connection, an answer or write progress before an attempt "
-        "fails; also the longest EOS (EndSession) blocks (1000000..9223372036854775807 ns, "
-        "default 10000000000 = 10 s)",
-        GST_MSECOND, G_MAXINT64, to_ns(defaults.timeout_us), rw);
-    properties[PROP_RETRIES] = g_param_spec_int(
+        "Nanoseconds to wait for a connection, an answer or write progress "
+        "before an attempt fails; also the longest EOS (EndSession) blocks",
+        GST_MSECOND, G_MAXINT64, fixed, [](auto &c) -> auto & { return c.timeout_us; });
+    table.add_number(
         "retries", "Retries",
-        "Reconnection attempts in a row after a failure before an ERROR is posted; -1 = forever; "
-        "the count restarts once data flows again (-1..2147483647, default 10)",
-        -1, G_MAXINT, defaults.retry.retries, rw);
-    properties[PROP_RETRY_DELAY] = g_param_spec_uint64(
+        "Reconnection attempts in a row after a failure before an ERROR is posted; "
+        "-1 = forever; the count restarts once data flows again",
+        -1, G_MAXINT, fixed, [](auto &c) -> auto & { return c.retry.retries; });
+    table.add_duration(
         "retry-delay", "Retry delay",
-        "Nanoseconds before the first reconnection attempt; the delay doubles with each failed "
-        "attempt up to max-retry-delay (0..9223372036854775807 ns, default 1000000000 = 1 s)",
-        0, G_MAXINT64, to_ns(defaults.retry.initial_delay_us), rw);
-    properties[PROP_MAX_RETRY_DELAY] = g_param_spec_uint64(
-        "max-retry-delay", "Maximum retry delay",
-        "Cap of the reconnection delay in nanoseconds (0..9223372036854775807 ns, default "
-        "30000000000 = 30 s)",
-        0, G_MAXINT64, to_ns(defaults.retry.max_delay_us), rw);
-    properties[PROP_MAX_BUFFER_TIME] = g_param_spec_uint64(
+        "Nanoseconds before the first reconnection attempt; the delay doubles "
+        "with each failed attempt up to max-retry-delay",
+        0, G_MAXINT64, fixed, [](auto &c) -> auto & { return c.retry.initial_delay_us; });
+    table.add_duration(
+        "max-retry-delay", "Maximum retry delay", "Cap of the reconnection delay in nanoseconds", 0,
+        G_MAXINT64, fixed, [](auto &c) -> auto & { return c.retry.max_delay_us; });
+    table.add_duration(
         "max-buffer-time", "Maximum buffer time",
-        "Stream time held while the server is away, in nanoseconds of ASF send time; older data "
-        "is dropped (reported) and the stream resumes at a key frame (0..9223372036854775807 ns, "
-        "default 10000000000 = 10 s)",
-        0, G_MAXINT64, to_ns(defaults.max_buffer_time_us), rw);
-    properties[PROP_CONTENT_LENGTH] = g_param_spec_uint(
+        "Stream time held while the server is away, in nanoseconds of ASF send "
+        "time; older data is dropped (reported) and the stream resumes at a key "
+        "frame",
+        0, G_MAXINT64, fixed, [](auto &c) -> auto & { return c.max_buffer_time_us; });
+    table.add_number(
         "content-length", "Content length",
-        "Content-Length of each PushStart request (Length-Remaining); when it is used up the "
-        "sink sends $F filler and a new PushStart. Raised to the protocol minimum of three data "
-        "packets (1..2147483647 bytes, default 2147483647)",
-        1, push::kMaxContentLength, defaults.content_length, rw);
-    properties[PROP_CA_FILE] = g_param_spec_string(
+        "Content-Length of each PushStart request (Length-Remaining), in bytes; "
+        "when it is used up the sink sends $F filler and a new PushStart. Raised to "
+        "the protocol minimum of three data packets",
+        1u, push::kMaxContentLength, fixed, [](auto &c) -> auto & { return c.content_length; });
+    table.add_string(
         "ca-file", "CA file",
-        "PEM file of the certificate authorities trusted for https; NULL = the system's "
-        "(default NULL)",
-        nullptr, rw);
-    properties[PROP_TLS_VALIDATION_FLAGS] = g_param_spec_flags(
+        "PEM file of the certificate authorities trusted for https; NULL = the "
+        "system's",
+        fixed, [](auto &c) -> auto & { return c.ca_file; });
+    table.add_enum(
         "tls-validation-flags", "TLS validation flags",
         "Certificate problems that refuse an https server (as rtmp2sink): clear a flag only for "
         "a server you trust, e.g. unknown-ca for a self-signed certificate. GLib may report one "
-        "problem of several, so clearing a flag can let others pass (default validate-all)",
-        G_TYPE_TLS_CERTIFICATE_FLAGS, defaults.tls_validation_flags, rw);
-    properties[PROP_PUSH_ID] = g_param_spec_string(
-        "push-id", "Push ID",
-        "The session identifier the server assigned (push-id cookie); NULL before it did", nullptr,
-        ro);
-    properties[PROP_BYTES_SENT] = g_param_spec_uint64(
-        "bytes-sent", "Bytes sent",
-        "Bytes written to the server since the sink started, request heads included "
-        "(0..18446744073709551615)",
-        0, G_MAXUINT64, 0, ro);
-    properties[PROP_PACKETS_SENT] = g_param_spec_uint64(
-        "packets-sent", "Packets sent",
-        "ASF data packets written to the server since the sink started (0..18446744073709551615)",
-        0, G_MAXUINT64, 0, ro);
-    properties[PROP_PACKETS_DROPPED] = g_param_spec_uint64(
-        "packets-dropped", "Packets dropped",
-        "ASF data packets dropped because the server was away longer than max-buffer-time, or "
-        "after disconnect (0..18446744073709551615)",
-        0, G_MAXUINT64, 0, ro);
-    properties[PROP_RECONNECTS] =
-        g_param_spec_uint("reconnects", "Reconnects",
-                          "Times the stream was resumed on a new connection since the sink started "
-                          "(0..4294967295)",
-                          0, G_MAXUINT, 0, ro);
-
-    g_object_class_install_properties(object_class, N_PROPERTIES, properties);
+        "problem of several, so clearing a flag can let others pass",
+        G_TYPE_TLS_CERTIFICATE_FLAGS, fixed,
+        [](auto &c) -> auto & { return c.tls_validation_flags; });
+    push_id_spec = table.add_live(
+        g_param_spec_string("push-id", "Push ID",
+                            "The session identifier the server assigned (push-id cookie); NULL "
+                            "before it did",
+                            nullptr, wmstream::plugin::param_flags(Mutability::ReadOnly)),
+        [](GObject *object, GValue *value) {
+            const std::string push_id = client_of(object).stats().push_id;
+            g_value_set_string(value,
+                               push_id.empty() || push_id == "0" ? nullptr : push_id.c_str());
+        });
+    add_counter("bytes-sent", "Bytes sent",
+                "Bytes written to the server since the sink started, request heads included",
+                &push::ClientStats::bytes_sent);
+    add_counter("packets-sent", "Packets sent",
+                "ASF data packets written to the server since the sink started",
+                &push::ClientStats::packets_sent);
+    add_counter("packets-dropped", "Packets dropped",
+                "ASF data packets dropped because the server was away longer than "
+                "max-buffer-time, or after disconnect",
+                &push::ClientStats::packets_dropped);
+    table.add_live(g_param_spec_uint("reconnects", "Reconnects",
+                                     "Times the stream was resumed on a new connection since the "
+                                     "sink started",
+                                     0, G_MAXUINT, 0,
+                                     wmstream::plugin::param_flags(Mutability::ReadOnly)),
+                   [](GObject *object, GValue *value) {
+                       g_value_set_uint(value, client_of(object).stats().reconnects);
+                   });
 }
 
 static void gst_wm_push_sink_class_init(GstWmPushSinkClass *klass) {
@@ -792,7 +604,8 @@ static void gst_wm_push_sink_class_init(GstWmPushSinkClass *klass) {
     object_class->set_property = gst_wm_push_sink_set_property;
     object_class->get_property = gst_wm_push_sink_get_property;
     object_class->finalize = gst_wm_push_sink_finalize;
-    install_properties(object_class);
+    add_properties();
+    properties.install(object_class);
 
     /**
      * GstWmPushSink::disconnect:
@@ -815,9 +628,8 @@ static void gst_wm_push_sink_class_init(GstWmPushSinkClass *klass) {
         "when the server goes away",
         "wmstream authors");
     gst_element_class_add_static_pad_template(element_class, &sink_template);
+    element_class->change_state = gst_wm_push_sink_change_state;
 
-    base_sink_class->start = gst_wm_push_sink_start;
-    base_sink_class->stop = gst_wm_push_sink_stop;
     base_sink_class->set_caps = gst_wm_push_sink_set_caps;
     base_sink_class->render = gst_wm_push_sink_render;
     base_sink_class->event = gst_wm_push_sink_event;
