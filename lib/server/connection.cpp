@@ -28,9 +28,9 @@ bool peer_gone(const GError *error) {
 
 } // namespace
 
-Connection::Connection(ConnectionHost &host, uint64_t id, std::unique_ptr<Transport> transport,
-                       Poller &poller)
-    : host_(host), transport_(std::move(transport)), id_(id), poller_(poller),
+Connection::Connection(ConnectionHost &host, const StreamStore &store, uint64_t id,
+                       std::unique_ptr<Transport> transport, Poller &poller)
+    : host_(host), store_(store), transport_(std::move(transport)), id_(id), poller_(poller),
       connected_mono_us_(g_get_monotonic_time()) {
     last_progress_us_ = connected_mono_us_;
     client_id_ = g_random_int_range(1, G_MAXINT32);
@@ -183,7 +183,7 @@ void Connection::serve_viewer() {
         }
         streaming_ = true;
     }
-    if (host_.header())
+    if (store_.header())
         answer_with_header(); /* else wait in WaitingHeader until wake() */
 }
 
@@ -212,7 +212,7 @@ void Connection::answer(const proto::http::Request &request) {
 }
 
 void Connection::answer_with_header() {
-    StreamHeaderRef header = host_.header();
+    StreamHeaderRef header = store_.header();
     header_generation_ = header->generation;
     if (request_.kind == proto::wmsp::Kind::Describe) {
         queue_string(proto::response::describe(client_id_, header->pull.size()));
@@ -224,7 +224,7 @@ void Connection::answer_with_header() {
     queue_string(request_.kind == proto::wmsp::Kind::Play ? proto::response::play(client_id_)
                                                           : proto::response::raw_asf());
     queue_header();
-    next_seq_ = host_.join_point();
+    next_seq_ = store_.join_point();
     need_key_ = true;
     flush();
 }
@@ -255,7 +255,7 @@ void Connection::queue_inline(const uint8_t *data, size_t len) {
 }
 
 void Connection::queue_header() {
-    StreamHeaderRef header = host_.header();
+    StreamHeaderRef header = store_.header();
     const bool framed = request_.kind != proto::wmsp::Kind::HttpStream;
     const std::vector<uint8_t> &bytes = framed ? header->pull : header->raw;
     queue_bytes(header, bytes.data(), bytes.size());
@@ -277,8 +277,8 @@ void Connection::queue_packet(PacketRef packet, bool join) {
 bool Connection::refill() {
     /* The lock-free check first: the header rarely changes, refills happen every round. */
     StreamHeaderRef header;
-    if (host_.header_generation() != header_generation_)
-        header = host_.header();
+    if (store_.header_generation() != header_generation_)
+        header = store_.header();
     if (header && header->generation != header_generation_) {
         if (request_.kind != proto::wmsp::Kind::Play) {
             finish_then_close(RemoveReason::EndOfStream);
@@ -292,7 +292,7 @@ bool Connection::refill() {
         need_key_ = true;
     }
 
-    Batch batch = host_.fetch(next_seq_, need_key_, kBatchBytes, fetched_);
+    Batch batch = store_.fetch(next_seq_, need_key_, kBatchBytes, fetched_);
     if (batch.too_slow) {
         finish(RemoveReason::Slow);
         return false;
@@ -414,7 +414,7 @@ void Connection::complete_round_send(gssize n, const GError *error) {
 }
 
 void Connection::wake() {
-    if (state_ == State::WaitingHeader && host_.header() &&
+    if (state_ == State::WaitingHeader && store_.header() &&
         (request_.kind == proto::wmsp::Kind::Describe || request_.kind == proto::wmsp::Kind::Play ||
          request_.kind == proto::wmsp::Kind::HttpStream))
         answer_with_header();

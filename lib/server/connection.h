@@ -13,8 +13,9 @@
 #include "proto/wmsp-request.h"
 #include "server/access.h"
 #include "server/packet-log.h"
-#include "server/server.h"
+#include "server/stream-store.h"
 #include "server/transport.h"
+#include "server/types.h"
 
 #include <gio/gio.h>
 
@@ -28,44 +29,13 @@
 
 namespace wmstream::server {
 
-/** The current stream header in the three shapes clients need. Immutable once shared. */
-struct StreamHeader {
-    proto::asf::HeaderInfo info;
-    std::vector<uint8_t> raw;  /**< live-fixed Header Object + Data Object head */
-    std::vector<uint8_t> pull; /**< raw framed as MS-WMSP $H packet(s) */
-    uint64_t generation = 0;   /**< bumps on every header change */
-};
-using StreamHeaderRef = std::shared_ptr<const StreamHeader>;
-
-/** What ConnectionHost::fetch() found besides the packets. */
-struct Batch {
-    bool skipped = false;       /**< the client was moved forward (recover-policy) */
-    bool too_slow = false;      /**< past the hard lag limit: remove it (reason slow) */
-    bool joined = false;        /**< the first packet is where the client's stream (re)starts */
-    bool end_of_stream = false; /**< nothing follows: the stream ended */
-    int64_t lag_us = 0;         /**< how far behind live the client's next packet is, µs */
-};
-
 class Connection;
 
-/** What a client needs from its server; implemented by Server::Impl, called on the I/O thread. */
+/** What a client needs from its server besides the stream; implemented by Server::Impl,
+ *  called on the I/O thread. */
 class ConnectionHost {
 public:
     virtual ~ConnectionHost() = default;
-    /** The current header, or null before the first one. */
-    virtual StreamHeaderRef header() = 0;
-    /** StreamHeader::generation of header() (0 without one), read without locking. */
-    virtual uint64_t header_generation() const = 0;
-    /** Where a new client starts in the packet log. */
-    virtual uint64_t join_point() = 0;
-    /**
-     * Up to @p max_bytes of packets from @p next_seq on (advanced past what is
-     * returned), in @p packets (cleared first; its capacity is reused). Applies the lag limits:
-     * past the soft one the client moves as recover_policy says, past the hard one (or out of the
-     * log) it is too_slow. Skips to a key frame when @p need_key.
-     */
-    virtual Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
-                        std::vector<PacketRef> &packets) = 0;
     /** Admit a streaming client: false when max-clients is reached. */
     virtual bool admit(Connection &client) = 0;
     /** The client is done; the host destroys it later on the I/O thread. */
@@ -84,9 +54,10 @@ public:
 
 class Connection {
 public:
-    /** Serves the connection @p transport (non-blocking, connected), watched by @p poller. */
-    Connection(ConnectionHost &host, uint64_t id, std::unique_ptr<Transport> transport,
-               Poller &poller);
+    /** Serves the connection @p transport (non-blocking, connected), watched by @p poller,
+     *  with the stream in @p store. */
+    Connection(ConnectionHost &host, const StreamStore &store, uint64_t id,
+               std::unique_ptr<Transport> transport, Poller &poller);
     ~Connection();
     Connection(const Connection &) = delete;
     Connection &operator=(const Connection &) = delete;
@@ -163,7 +134,7 @@ private:
     bool admit_viewer(const proto::http::Request &request);
     void serve_viewer();
     void answer_with_header();
-    /** Queue the packets the log has for us; @return true when a full batch was queued
+    /** Queue the packets the store has for us; @return true when a full batch was queued
      *  (the log may have more). */
     bool refill();
     void flush();
@@ -194,6 +165,7 @@ private:
     /* Touched by every round, kept together: a round visits every client, and
      * the lines it reads are the per-client cost on top of the send. */
     ConnectionHost &host_;
+    const StreamStore &store_;
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<Transport::Watch> write_watch_;
     State state_ = State::ReadingRequest;

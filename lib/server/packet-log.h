@@ -11,6 +11,8 @@
  */
 #pragma once
 
+#include "server/types.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -32,13 +34,6 @@ struct Packet {
     int64_t arrival_us = 0;       /**< monotonic time the packet entered the log, µs */
 };
 using PacketRef = std::shared_ptr<const Packet>;
-
-/** How lag behind live is measured (tcpserversink's unit-format). */
-enum class LagUnit {
-    Time,    /**< µs between the packet's arrival and the newest packet's */
-    Bytes,   /**< bytes from the packet to the end of the log */
-    Packets, /**< packets from the packet to the end of the log */
-};
 
 class PacketLog {
 public:

@@ -14,9 +14,7 @@
 #pragma once
 
 #include "base/error.h"
-#include "server/packet-log.h"
-
-#include <gio/gio.h>
+#include "server/types.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -26,130 +24,6 @@
 #include <vector>
 
 namespace wmstream::server {
-
-/** The most threads ServerConfig::io_threads may name. */
-constexpr unsigned kMaxIoThreads = 16;
-
-/** How a client is served. */
-enum class ClientProtocol {
-    Wmsp, /**< MS-WMSP Play: $H, $D…, $E (application/x-mms-framed) */
-    Http, /**< plain HTTP: raw ASF (video/x-ms-asf) */
-};
-const char *to_string(ClientProtocol protocol); /**< "wmsp" / "http" */
-
-/** Why a client went away (client-removed). */
-enum class RemoveReason {
-    ClosedByPeer, /**< the client closed the connection */
-    Disconnected, /**< the application asked (disconnect, →READY, Close) */
-    Slow,         /**< fell too far behind or made no progress within the timeout */
-    Error,        /**< socket error or bad request */
-    OverLimit,    /**< refused: max-clients reached (503) */
-    EndOfStream,  /**< the stream ended ($E sent) */
-    Forbidden,    /**< refused: address not allowed, or the application said no (403) */
-    Unauthorized, /**< refused: wrong viewer credentials (401) */
-};
-/** "closed", "disconnected", "slow", "error", "over-limit", "eos", "forbidden", "unauthorized" */
-const char *to_string(RemoveReason reason);
-
-/** A viewer request the application is asked about (ServerConfig::ask_application). */
-struct AuthorizationRequest {
-    uint64_t client_id = 0; /**< answer with Server::authorize(client_id, …) */
-    std::string address;    /**< peer address */
-    std::string user_agent; /**< User-Agent as sent */
-    std::string path;       /**< request target */
-    std::string user;       /**< the authenticated user, "" without credentials */
-};
-
-/** A snapshot of one served client (IWMClientConnections2::GetClientInfo + stats). */
-struct ClientInfo {
-    uint64_t id = 0;        /**< unique per server, never reused */
-    std::string address;    /**< peer IP address, text */
-    uint16_t port = 0;      /**< peer port */
-    std::string dns_name;   /**< reverse lookup, "" until resolved (asynchronous) */
-    std::string user_agent; /**< User-Agent as sent */
-    ClientProtocol protocol = ClientProtocol::Http;
-    int64_t connected_at_us = 0;  /**< wall-clock time of connection, µs since the epoch */
-    int64_t connected_for_us = 0; /**< how long it has been connected, µs */
-    uint64_t bytes_sent = 0;      /**< bytes written to the socket, HTTP headers included */
-    uint64_t packets_sent = 0;    /**< ASF data packets written completely */
-    uint64_t bitrate_bps = 0;     /**< average send rate since connection, bits/s */
-    int64_t lag_us = 0;           /**< how far behind live its next packet is, µs */
-    uint64_t key_frame_skips = 0; /**< times it was moved forward to the newest key frame */
-};
-
-/** Where a client past the soft lag limit continues (tcpserversink's recover-policy). */
-enum class RecoverPolicy {
-    None,      /**< nowhere else: it stays until the hard limit removes it */
-    Latest,    /**< at the newest packet (its decoder resynchronises at the next key frame) */
-    KeyFrame,  /**< at the newest key-frame start: its next picture is clean */
-    SoftLimit, /**< at the oldest key-frame start within the soft limit: loses the least */
-};
-
-/** Listener and client policy. */
-struct ServerConfig {
-    std::string address;  /**< bind address; "" = all interfaces, IPv4 and IPv6 (dual-stack) */
-    uint16_t port = 8080; /**< 0 = pick a free port */
-    int backlog = 1024;   /**< listen(2) backlog: room for a burst of connects */
-    int max_clients = 5;  /**< streaming clients served at once; -1 = unlimited; over it → 503 */
-    /** How lag behind live is measured for the two limits below (unit-format). */
-    LagUnit lag_unit = LagUnit::Time;
-    /** Soft limit (units-soft-max): a client further behind live is recovered
-     *  with recover_policy; in lag_unit (µs, bytes or packets); -1 = none. */
-    int64_t lag_soft_max = 5000000;
-    /** Hard limit (units-max): a client further behind live is removed
-     *  (reason slow). It is also how much stream is kept for slow clients, so
-     *  it bounds memory; -1 = unlimited (memory then grows with the slowest
-     *  client). */
-    int64_t lag_max = 30000000;
-    /** What happens to a client past the soft limit. */
-    RecoverPolicy recover_policy = RecoverPolicy::KeyFrame;
-    /** A client that accepts no byte for this long is removed (slow), µs; 0 = never. */
-    int64_t timeout_us = 10000000;
-    /** A connection must send its complete request within this time, µs
-     *  (slowloris, idle connections). */
-    int64_t request_timeout_us = 10000000;
-    /**
-     * New packets are written to clients at most this long after they arrive,
-     * µs: packets arriving meanwhile go out together in one vectored send per
-     * client. Fewer, larger sends cost far less CPU per byte (a loopback send
-     * costs ~5 µs + 0.2 µs/KB); 0 = write every packet at once (lowest
-     * latency, most CPU). Joins, headers and end of stream are never delayed.
-     */
-    int64_t flush_interval_us = 125000;
-    /**
-     * Threads that make a round's sends to plain-TCP clients, 0–16: the I/O
-     * thread and io_threads − 1 helpers; 0 = automatic: 2 on a machine with
-     * two cores or more, else 1 (config() gives the number in use). More
-     * threads shorten a round on a multi-core machine, and so the latency of
-     * the clients served last, for the cost of waking the helpers once per
-     * 512 clients; the sends are the same.
-     */
-    unsigned io_threads = 0;
-    /**
-     * Run the I/O thread and its helpers under SCHED_FIFO at this priority,
-     * 1–99 (kMaxRealtimePriority); 0 = the normal scheduler. Nothing else
-     * then delays a round on its core, which shortens the rounds of the
-     * low-latency setting on a busy machine. Needs CAP_SYS_NICE or an
-     * RLIMIT_RTPRIO of at least the priority; without, open() succeeds, the
-     * threads keep the normal scheduler and ServerEvents::warning() says why
-     * (Errc::AccessDenied).
-     */
-    int io_realtime_priority = 0;
-
-    /** Only peers in these CIDR ranges may connect; empty = everyone (checked at accept). */
-    std::vector<std::string> allow;
-    /** Peers in these CIDR ranges may not connect; wins over allow. */
-    std::vector<std::string> deny;
-    /** Viewer credentials (HTTP Digest or Basic before any stream byte); "" = none. */
-    std::string user;
-    std::string password;
-    /** Realm shown in the credentials prompt. */
-    std::string realm = "wmstream";
-    /** Ask ServerEvents::authorize() about every viewer request (after the credentials). */
-    bool ask_application = false;
-    /** Serve HTTPS with this certificate (with its private key); null = plain HTTP. */
-    std::shared_ptr<GTlsCertificate> tls_certificate;
-};
 
 /** Notifications from the I/O thread (a warning also from Server::open()); implementations
  *  must not block. */
@@ -169,20 +43,6 @@ public:
      *  (from any thread, any time) with Server::authorize(); a request left
      *  unanswered is closed after request_timeout_us. */
     virtual void authorize(const AuthorizationRequest &request) = 0;
-};
-
-/** Totals since open(). */
-struct ServerStats {
-    uint64_t bytes_sent = 0;           /**< all clients, all bytes */
-    uint64_t clients_served = 0;       /**< clients admitted */
-    uint64_t clients_refused = 0;      /**< 503 over max-clients */
-    uint64_t clients_forbidden = 0;    /**< refused by address or by the application */
-    uint64_t clients_unauthorized = 0; /**< refused for wrong credentials */
-    /** Connections closed because their TLS handshake failed (no request read, not reported
-     *  as clients): plain HTTP to a TLS port, an untrusted certificate, a port scanner. */
-    uint64_t tls_handshakes_failed = 0;
-    uint64_t packets_in = 0; /**< data packets pushed */
-    uint64_t bytes_in = 0;   /**< data bytes pushed */
 };
 
 class Server {

@@ -166,6 +166,21 @@ private:
 
 } // namespace
 
+Status Transport::check_tls(GTlsCertificate *certificate) {
+    if (!g_tls_backend_supports_tls(g_tls_backend_get_default()))
+        return make_error(Errc::InvalidArgument, "TLS was asked for but GIO has no TLS "
+                                                 "backend (install glib-networking)");
+    g_autofree char *key_pem = nullptr;
+    g_autofree char *key_uri = nullptr;
+    g_object_get(certificate, "private-key-pem", &key_pem, "private-key-pkcs11-uri", &key_uri,
+                 nullptr);
+    if (!key_pem && !key_uri)
+        return make_error(Errc::InvalidArgument,
+                          "The TLS certificate has no private key: give certificate and "
+                          "key in one PEM file");
+    return {};
+}
+
 std::unique_ptr<Transport> Transport::plain(GSocket *socket) {
     return std::make_unique<PlainTransport>(socket);
 }

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include "base/error.h"
 #include "server/poller.h"
 
 #include <gio/gio.h>
@@ -22,6 +23,12 @@ public:
     /** Called once a TLS handshake finished; @p error is null on success. */
     using Handshaken = void (*)(void *data, const GError *error);
 
+    /**
+     * Whether tls() can serve with @p certificate: GIO has a TLS backend
+     * (glib-networking) and the certificate carries its private key.
+     * @return InvalidArgument saying which is missing.
+     */
+    static Status check_tls(GTlsCertificate *certificate);
     /** Plain TCP over @p socket (takes ownership). */
     static std::unique_ptr<Transport> plain(GSocket *socket);
     /**

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "server/stream-store.h"
+
+#include "proto/framing.h"
+
+#include <algorithm>
+
+namespace wmstream::server {
+
+LagLimits LagLimits::of(const ServerConfig &config) {
+    return {config.lag_unit, config.lag_soft_max, config.lag_max, config.recover_policy};
+}
+
+void StreamStore::set_limits(const LagLimits &limits) {
+    std::lock_guard<std::mutex> locker(lock_);
+    limits_ = limits;
+}
+
+Result<Due> StreamStore::set_header(const uint8_t *data, size_t len) {
+    auto fixed = proto::asf::make_live_header(data, len);
+    if (!fixed)
+        return fixed.error();
+    auto info = proto::asf::parse_header(fixed->data(), fixed->size());
+    if (!info)
+        return info.error();
+    std::lock_guard<std::mutex> locker(lock_);
+    if (header_ && header_->raw == *fixed)
+        return Due::Nothing;
+    auto header = std::make_shared<StreamHeader>();
+    header->info = std::move(*info);
+    header->pull = proto::framing::pull_header_packets(fixed->data(), fixed->size());
+    header->raw = std::move(*fixed);
+    header->generation = ++generations_;
+    header_ = std::move(header);
+    header_generation_.store(header_->generation, std::memory_order_release);
+    /* Packets of the old header cannot follow the new one. */
+    log_.clear();
+    time_base_.reset();
+    eos_ = false;
+    return Due::Wake;
+}
+
+/* Parsed and rebased outside the lock: the I/O thread fetches meanwhile. */
+Result<Due> StreamStore::push(const uint8_t *data, size_t len, int64_t now_us) {
+    StreamHeaderRef header;
+    std::optional<proto::asf::TimeBase> base;
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        header = header_;
+        base = time_base_;
+    }
+    if (!header)
+        return make_error(Errc::InvalidData, "ASF data packet before any ASF header");
+    auto info = proto::asf::parse_packet(data, len, header->info);
+    if (!info)
+        return info.error();
+    auto packet = std::make_shared<Packet>();
+    packet->data.assign(data, data + len);
+    if (!base)
+        base = proto::asf::time_base_for(*info, header->info);
+    if (auto rebased =
+            proto::asf::rebase_packet_times(packet->data.data(), len, header->info, *base);
+        !rebased)
+        return rebased.error();
+    packet->key_frame_start = info->key_frame_start;
+    if (info->key_frame_start) {
+        auto trimmed = proto::asf::trim_to_key_frame(packet->data.data(), len, header->info);
+        if (trimmed && *trimmed != packet->data)
+            packet->join_data = std::move(*trimmed);
+    }
+    packet->send_time_ms = info->send_time_ms - base->send_ms;
+    packet->arrival_us = now_us;
+    std::lock_guard<std::mutex> locker(lock_);
+    if (!time_base_)
+        time_base_ = base;
+    log_.append(std::move(packet));
+    if (limits_.max >= 0)
+        log_.trim(limits_.unit, limits_.max);
+    eos_ = false;
+    return Due::Flush;
+}
+
+Due StreamStore::end_of_stream() {
+    std::lock_guard<std::mutex> locker(lock_);
+    eos_ = true;
+    return Due::Wake;
+}
+
+Due StreamStore::reset() {
+    std::lock_guard<std::mutex> locker(lock_);
+    log_.clear();
+    time_base_.reset();
+    eos_ = false;
+    return Due::Wake;
+}
+
+void StreamStore::clear() {
+    std::lock_guard<std::mutex> locker(lock_);
+    header_.reset();
+    header_generation_.store(0, std::memory_order_release);
+    log_.clear();
+    time_base_.reset();
+    eos_ = false;
+}
+
+StreamHeaderRef StreamStore::header() const {
+    std::lock_guard<std::mutex> locker(lock_);
+    return header_;
+}
+
+uint64_t StreamStore::join_point() const {
+    std::lock_guard<std::mutex> locker(lock_);
+    return log_.join_point();
+}
+
+Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
+                         std::vector<PacketRef> &packets) const {
+    Batch batch;
+    packets.clear();
+    std::lock_guard<std::mutex> locker(lock_);
+    const uint64_t end = log_.end();
+    const LagLimits &l = limits_;
+    if (need_key) {
+        next_seq = std::max(next_seq, log_.begin()); /* still waiting for a key frame */
+    } else if (next_seq < log_.begin() || (l.max >= 0 && log_.lag(next_seq, l.unit) > l.max)) {
+        batch.too_slow = true;
+        return batch;
+    } else if (l.soft_max >= 0 && log_.lag(next_seq, l.unit) > l.soft_max) {
+        std::optional<uint64_t> to;
+        switch (l.recover_policy) {
+        case RecoverPolicy::None:
+            break;
+        case RecoverPolicy::Latest:
+            to = end - 1;
+            break;
+        case RecoverPolicy::KeyFrame:
+            to = log_.newest_key_frame();
+            break;
+        case RecoverPolicy::SoftLimit:
+            to = log_.key_frame_within(next_seq, l.unit, l.soft_max);
+            break;
+        }
+        if (to && *to > next_seq) {
+            next_seq = *to;
+            batch.skipped = true;
+            batch.joined = log_.at(*to)->key_frame_start;
+        }
+    }
+    if (need_key) {
+        while (next_seq < end && !log_.at(next_seq)->key_frame_start)
+            ++next_seq;
+        need_key = next_seq == end;
+        batch.joined = !need_key;
+    }
+    size_t bytes = 0;
+    while (!need_key && next_seq < end && bytes < max_bytes) {
+        const PacketRef &packet = log_.at(next_seq++);
+        bytes += packet->data.size();
+        packets.push_back(packet);
+    }
+    if (next_seq < end)
+        batch.lag_us = log_.at(end - 1)->arrival_us - log_.at(next_seq)->arrival_us;
+    batch.end_of_stream = eos_ && next_seq >= end;
+    return batch;
+}
+
+} // namespace wmstream::server

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The stream store of the fan-out server (sans-IO): the current header and
+ * its generations, the time base that rebases packet times, the packet log,
+ * end of stream, and where each connection goes next (fetch(), with the
+ * recover policy and the hard lag limit).
+ *
+ * Written by the streaming thread (through Server), read by the I/O thread
+ * (through Connection). It has its own lock, a leaf: nothing is called with
+ * it held. It takes the time as an argument and never wakes anybody: each
+ * change returns what the clients need now (Due), for the server to schedule.
+ * Includes base/, proto/, types.h and the packet log only.
+ */
+#pragma once
+
+#include "base/error.h"
+#include "proto/asf.h"
+#include "server/packet-log.h"
+#include "server/types.h"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace wmstream::server {
+
+/** The current stream header in the three shapes clients need. Immutable once shared. */
+struct StreamHeader {
+    proto::asf::HeaderInfo info;
+    std::vector<uint8_t> raw;  /**< live-fixed Header Object + Data Object head */
+    std::vector<uint8_t> pull; /**< raw framed as MS-WMSP $H packet(s) */
+    uint64_t generation = 0;   /**< bumps on every header change */
+};
+using StreamHeaderRef = std::shared_ptr<const StreamHeader>;
+
+/** What StreamStore::fetch() found besides the packets. */
+struct Batch {
+    bool skipped = false;       /**< the client was moved forward (recover-policy) */
+    bool too_slow = false;      /**< past the hard lag limit: remove it (reason slow) */
+    bool joined = false;        /**< the first packet is where the client's stream (re)starts */
+    bool end_of_stream = false; /**< nothing follows: the stream ended */
+    int64_t lag_us = 0;         /**< how far behind live the client's next packet is, µs */
+};
+
+/** The lag limits: how much stream is kept and where a client behind live goes
+ *  (ServerConfig's lag_unit, lag_soft_max, lag_max and recover_policy). */
+struct LagLimits {
+    LagUnit unit;
+    int64_t soft_max; /**< in unit; -1 = none */
+    int64_t max;      /**< in unit; -1 = unlimited */
+    RecoverPolicy recover_policy;
+
+    /** The limits @p config names. */
+    static LagLimits of(const ServerConfig &config);
+};
+
+/** What the clients need after a change to the store. */
+enum class Due {
+    Nothing, /**< nothing new for them */
+    Flush,   /**< a new packet: serve them within ServerConfig::flush_interval_us */
+    Wake,    /**< a new header, end of stream or a reset: serve them now */
+};
+
+class StreamStore {
+public:
+    explicit StreamStore(const LagLimits &limits) : limits_(limits) {}
+    StreamStore(const StreamStore &) = delete;
+    StreamStore &operator=(const StreamStore &) = delete;
+
+    /** Apply @p limits from the next push() and fetch() on. */
+    void set_limits(const LagLimits &limits);
+
+    /**
+     * A stream header (Header Object + 50-byte Data Object head); the live
+     * fields are fixed in the copy kept (proto::asf::make_live_header). A
+     * header that differs from the current one starts a new generation and
+     * forgets the packets, the time base and end of stream.
+     * @return Wake when it differs, Nothing when it is the current one; or
+     *         InvalidData when it is not an ASF header (nothing changes).
+     */
+    Result<Due> set_header(const uint8_t *data, size_t len);
+
+    /**
+     * One ASF data packet, arrived at @p now_us (monotonic, µs): parsed (key
+     * frame), its times rebased to the stream's time base (set by the first
+     * packet after a header or a reset), appended to the log, and the log
+     * trimmed to the hard limit. Ends end of stream.
+     * @return Flush; or InvalidData when there is no header yet or the packet
+     *         is corrupt (nothing changes).
+     */
+    Result<Due> push(const uint8_t *data, size_t len, int64_t now_us);
+
+    /** The stream ended: a client that reaches the end of the log is done. @return Wake. */
+    Due end_of_stream();
+
+    /** Flush: forget the packets and the time base (the header stays); clients resume at the
+     *  next key frame. @return Wake. */
+    Due reset();
+
+    /** Forget the header and the packets: new clients wait for the next header. */
+    void clear();
+
+    /** The current header, or null before the first one (and after clear()). */
+    StreamHeaderRef header() const;
+    /** StreamHeader::generation of header() (0 without one), read without locking. */
+    uint64_t header_generation() const {
+        return header_generation_.load(std::memory_order_acquire);
+    }
+    /** Where a new client starts in the log: the newest key-frame start, or the end of the log
+     *  (wait for the next one). */
+    uint64_t join_point() const;
+
+    /**
+     * The packets from @p next_seq on until they make @p max_bytes or more,
+     * in @p packets (cleared first; its capacity is reused), and @p next_seq
+     * advanced past them.
+     *
+     * With @p need_key, packets before the next key-frame start are skipped
+     * (a client joining or after a header change); @p need_key stays true
+     * until one is found. Otherwise the lag limits apply, in LagLimits::unit:
+     * a client whose next packet is gone from the log or lags more than max
+     * is too_slow (and gets nothing); one that lags more than soft_max moves
+     * on as recover_policy says (skipped; joined when it lands on a key-frame
+     * start): None stays, Latest goes to the newest packet, KeyFrame to the
+     * newest key-frame start, SoftLimit to the oldest key-frame start within
+     * soft_max; never backwards.
+     */
+    Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
+                std::vector<PacketRef> &packets) const;
+
+private:
+    /* A leaf: nothing is called with it held. */
+    mutable std::mutex lock_;
+    LagLimits limits_;       /* Protected by lock_ */
+    StreamHeaderRef header_; /* Protected by lock_ */
+    /* header_'s generation, written under lock_ with it; generations never repeat. */
+    std::atomic<uint64_t> header_generation_{0};
+    uint64_t generations_ = 0; /* Protected by lock_: the last generation given */
+    PacketLog log_;            /* Protected by lock_ */
+    /* Protected by lock_: rebasing origins of this stream, set by its first packet. */
+    std::optional<proto::asf::TimeBase> time_base_;
+    bool eos_ = false; /* Protected by lock_ */
+};
+
+} // namespace wmstream::server

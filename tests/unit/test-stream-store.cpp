@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Tests of the stream store (lib/server/stream-store.h) on its own: no
+ * socket, no thread, the time given by the test. Real asfmux output from
+ * tests/data: asfmux-wmv2.asf holds 20 packets of 4800 bytes, and video key
+ * frames begin in packets 0, 7, 11 and 15 (tests/data/README.md).
+ *
+ * A client is what a Connection keeps between fetches: its next sequence
+ * number and whether it waits for a key frame. Packets are told apart by
+ * their arrival time, which the tests set: packet n of a test arrives at
+ * arrival(n).
+ */
+#include "proto/asf.h"
+#include "server/stream-store.h"
+#include "test-data.h"
+
+#include <glib.h>
+
+#include <initializer_list>
+#include <vector>
+
+using namespace wmstream;
+using namespace wmstream::server;
+
+namespace {
+
+constexpr size_t kPacketSize = 4800; /* both files */
+
+/** A header + packets file: its bytes and where the packets begin. */
+struct AsfFile {
+    std::vector<uint8_t> bytes;
+    size_t header_size;
+
+    const uint8_t *header() const { return bytes.data(); }
+    size_t count() const { return (bytes.size() - header_size) / kPacketSize; }
+    const uint8_t *packet(size_t i) const { return bytes.data() + header_size + i * kPacketSize; }
+};
+
+AsfFile load(const char *name) {
+    AsfFile file{test::load_bytes(name), 0};
+    auto info = proto::asf::parse_header(file.bytes.data(), file.bytes.size());
+    g_assert_true(info.ok());
+    g_assert_cmpuint(info->packet_size, ==, kPacketSize);
+    file.header_size = info->total_size;
+    return file;
+}
+
+const AsfFile &video() {
+    static const AsfFile file = load("asfmux-wmv2.asf");
+    return file;
+}
+
+const AsfFile &audio_video() {
+    static const AsfFile file = load("asfmux-wmv2-wmav2.asf");
+    return file;
+}
+
+/** Fetch everything there is in one call. */
+constexpr size_t kAll = SIZE_MAX;
+
+int64_t arrival(uint64_t n) {
+    return 1000000 + int64_t(n) * 1000;
+}
+
+/** What a Connection keeps between fetches. */
+struct Client {
+    uint64_t next_seq = 0;
+    bool need_key = false;
+    std::vector<PacketRef> packets;
+
+    Batch fetch(const StreamStore &store, size_t max_bytes = kAll) {
+        return store.fetch(next_seq, need_key, max_bytes, packets);
+    }
+    /** Which packets the last fetch returned, by arrival(). */
+    std::vector<int64_t> arrivals() const {
+        std::vector<int64_t> times;
+        for (const PacketRef &packet : packets)
+            times.push_back(packet->arrival_us);
+        return times;
+    }
+};
+
+/** A client that joins now, as a Connection does once it has the header. */
+Client joining(const StreamStore &store) {
+    Client client;
+    client.next_seq = store.join_point();
+    client.need_key = true;
+    return client;
+}
+
+std::vector<int64_t> arrivals(std::initializer_list<uint64_t> ns) {
+    std::vector<int64_t> times;
+    for (uint64_t n : ns)
+        times.push_back(arrival(n));
+    return times;
+}
+
+void assert_arrivals(const Client &client, std::initializer_list<uint64_t> ns) {
+    const std::vector<int64_t> got = client.arrivals();
+    const std::vector<int64_t> want = arrivals(ns);
+    g_assert_cmpuint(got.size(), ==, want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+        g_assert_cmpint(got[i], ==, want[i]);
+}
+
+LagLimits limits(LagUnit unit, int64_t soft_max, int64_t max,
+                 RecoverPolicy policy = RecoverPolicy::None) {
+    return {unit, soft_max, max, policy};
+}
+
+/** A store (with the video header unless told otherwise) that is fed video packets: the n-th
+ *  fed arrives at arrival(n). */
+struct TestStore : StreamStore {
+    uint64_t pushed = 0;
+
+    explicit TestStore(const LagLimits &limits, bool header = true) : StreamStore(limits) {
+        if (!header)
+            return;
+        auto due = set_header(video().header(), video().header_size);
+        g_assert_true(due.ok());
+        g_assert_true(*due == Due::Wake);
+    }
+    /** Push video packets @p indices (positions in the file). */
+    void feed(std::initializer_list<size_t> indices) {
+        for (size_t i : indices) {
+            auto due = push(video().packet(i), kPacketSize, arrival(pushed++));
+            g_assert_true(due.ok());
+            g_assert_true(*due == Due::Flush);
+        }
+    }
+    /** Push video packets first..last. */
+    void feed_range(size_t first, size_t last) {
+        for (size_t i = first; i <= last; ++i)
+            feed({i});
+    }
+};
+
+/* The fixture is what the tests below assume. */
+void test_fixture_key_frames() {
+    TestStore store(limits(LagUnit::Time, -1, -1));
+    const proto::asf::HeaderInfo &header = store.header()->info;
+    std::vector<size_t> keys;
+    for (size_t i = 0; i < video().count(); ++i) {
+        auto info = proto::asf::parse_packet(video().packet(i), kPacketSize, header);
+        g_assert_true(info.ok());
+        if (info->key_frame_start)
+            keys.push_back(i);
+    }
+    g_assert_cmpuint(video().count(), ==, 20);
+    g_assert_true(keys == std::vector<size_t>({0, 7, 11, 15}));
+    g_assert_cmpuint(audio_video().count(), ==, 12);
+}
+
+/* A client joins at the newest key frame; the first packet after the header has send time 0. */
+void test_join_at_key_frame() {
+    TestStore store(limits(LagUnit::Time, -1, -1));
+    store.feed_range(0, 9); /* keys at 0 and 7 */
+    g_assert_cmpuint(store.join_point(), ==, 7);
+
+    Client client = joining(store);
+    Batch batch = client.fetch(store);
+    assert_arrivals(client, {7, 8, 9});
+    g_assert_true(batch.joined);
+    g_assert_false(batch.skipped);
+    g_assert_false(batch.too_slow);
+    g_assert_false(batch.end_of_stream);
+    g_assert_false(client.need_key);
+    g_assert_cmpuint(client.next_seq, ==, 10);
+    g_assert_true(client.packets[0]->key_frame_start);
+    g_assert_cmpint(batch.lag_us, ==, 0);
+
+    /* The next fetch continues where it left off, not joined. */
+    store.feed({10, 11});
+    batch = client.fetch(store);
+    assert_arrivals(client, {10, 11});
+    g_assert_false(batch.joined);
+
+    /* A client that joined from the first packet sees rebased times from 0. */
+    TestStore fresh(limits(LagUnit::Time, -1, -1));
+    fresh.feed({0, 1});
+    Client from_start = joining(fresh);
+    from_start.fetch(fresh);
+    g_assert_cmpuint(from_start.packets.size(), ==, 2);
+    g_assert_cmpuint(from_start.packets[0]->send_time_ms, ==, 0);
+}
+
+/* Packets are fetched until they make max_bytes or more; lag_us says how far behind the
+ * client's next packet is. */
+void test_fetch_in_batches() {
+    TestStore store(limits(LagUnit::Time, -1, -1));
+    store.feed_range(0, 5);
+    Client client = joining(store);
+    Batch batch = client.fetch(store, 2 * kPacketSize);
+    assert_arrivals(client, {0, 1});
+    g_assert_true(batch.joined);
+    g_assert_cmpint(batch.lag_us, ==, arrival(5) - arrival(2));
+    batch = client.fetch(store, kPacketSize + 1);
+    assert_arrivals(client, {2, 3});
+    g_assert_false(batch.joined);
+    g_assert_cmpint(batch.lag_us, ==, arrival(5) - arrival(4));
+    batch = client.fetch(store, kAll);
+    assert_arrivals(client, {4, 5});
+    g_assert_cmpint(batch.lag_us, ==, 0);
+    batch = client.fetch(store);
+    g_assert_cmpuint(client.packets.size(), ==, 0);
+}
+
+/* A joining client skips what comes before the next key frame and waits while none came. */
+void test_need_key_waits_for_key_frame() {
+    TestStore store(limits(LagUnit::Time, -1, -1));
+    store.feed_range(1, 6);                      /* no key frame */
+    g_assert_cmpuint(store.join_point(), ==, 6); /* the end: wait */
+    Client client = joining(store);
+    Batch batch = client.fetch(store);
+    g_assert_cmpuint(client.packets.size(), ==, 0);
+    g_assert_true(client.need_key);
+    g_assert_false(batch.joined);
+    store.feed({8, 9, 7, 8}); /* pushed 6 and 7 are no key frames, 8 is */
+    batch = client.fetch(store);
+    assert_arrivals(client, {8, 9});
+    g_assert_true(batch.joined);
+    g_assert_false(client.need_key);
+}
+
+/* A client that came before the first header waits for it: no header, no packets; then it
+ * joins at the first key frame. */
+void test_client_before_first_header() {
+    TestStore store(limits(LagUnit::Time, -1, -1), false);
+    g_assert_null(store.header().get());
+    g_assert_cmpuint(store.header_generation(), ==, 0);
+    auto refused = store.push(video().packet(0), kPacketSize, arrival(0));
+    g_assert_false(refused.ok());
+    g_assert_true(refused.error().code == Errc::InvalidData);
+    g_assert_cmpuint(store.join_point(), ==, 0);
+
+    auto due = store.set_header(video().header(), video().header_size);
+    g_assert_true(due.ok());
+    g_assert_true(*due == Due::Wake);
+    g_assert_nonnull(store.header().get());
+    g_assert_cmpuint(store.header_generation(), ==, 1);
+    g_assert_cmpuint(store.header()->raw.size(), ==, video().header_size);
+    Client client = joining(store);
+    g_assert_cmpuint(client.next_seq, ==, 0);
+    store.feed_range(5, 8); /* 7 is the first key frame */
+    Batch batch = client.fetch(store);
+    assert_arrivals(client, {2, 3});
+    g_assert_true(batch.joined);
+}
+
+/* The same header again changes nothing; another one starts a new generation with an empty
+ * log and a new time base, and a client behind waits for its first key frame. */
+void test_header_change() {
+    TestStore store(limits(LagUnit::Packets, -1, -1));
+    store.feed_range(0, 9);
+    Client behind = joining(store);
+    behind.next_seq = 3;
+    behind.need_key = false;
+
+    auto same = store.set_header(video().header(), video().header_size);
+    g_assert_true(same.ok());
+    g_assert_true(*same == Due::Nothing);
+    g_assert_cmpuint(store.header_generation(), ==, 1);
+    g_assert_cmpuint(store.join_point(), ==, 7);
+
+    const StreamHeaderRef old_header = store.header();
+    auto changed = store.set_header(audio_video().header(), audio_video().header_size);
+    g_assert_true(changed.ok());
+    g_assert_true(*changed == Due::Wake);
+    g_assert_cmpuint(store.header_generation(), ==, 2);
+    g_assert_cmpuint(store.header()->generation, ==, 2);
+    g_assert_cmpuint(store.header()->raw.size(), ==, audio_video().header_size);
+    g_assert_cmpuint(old_header->generation, ==, 1); /* the old one is left as it was */
+    g_assert_cmpuint(store.join_point(), ==, 10);    /* the old packets are gone */
+
+    /* A Connection that sees the new generation waits for a key frame. */
+    behind.need_key = true;
+    Batch batch = behind.fetch(store);
+    g_assert_false(batch.too_slow);
+    g_assert_cmpuint(behind.packets.size(), ==, 0);
+    g_assert_cmpuint(behind.next_seq, ==, 10);
+
+    /* The new stream's packets, rebased from its own first packet (video key frames begin in
+     * its packets 0, 3, 6 and 8). */
+    for (size_t i : {3, 4})
+        g_assert_true(
+            store.push(audio_video().packet(i), kPacketSize, arrival(store.pushed++)).ok());
+    batch = behind.fetch(store);
+    assert_arrivals(behind, {10, 11});
+    g_assert_true(batch.joined);
+    g_assert_cmpuint(behind.packets[0]->send_time_ms, ==, 0);
+
+    /* A corrupt (short) packet is refused, and nothing is stored. */
+    g_assert_false(
+        store.push(audio_video().packet(5), kPacketSize - 1, arrival(store.pushed)).ok());
+    behind.fetch(store);
+    g_assert_cmpuint(behind.packets.size(), ==, 0);
+}
+
+/* End of stream: a client learns it once it has fetched everything; a new packet or a reset
+ * ends it. */
+void test_end_of_stream() {
+    TestStore store(limits(LagUnit::Time, -1, -1));
+    store.feed_range(0, 3);
+    Client client = joining(store);
+    g_assert_true(store.end_of_stream() == Due::Wake);
+    Batch batch = client.fetch(store, 2 * kPacketSize);
+    assert_arrivals(client, {0, 1});
+    g_assert_false(batch.end_of_stream);
+    batch = client.fetch(store, 2 * kPacketSize);
+    assert_arrivals(client, {2, 3});
+    g_assert_true(batch.end_of_stream);
+
+    /* A client still waiting for a key frame has nothing more to wait for either. */
+    store.feed({1}); /* 4: no key frame */
+    g_assert_true(store.end_of_stream() == Due::Wake);
+    Client waiting;
+    waiting.next_seq = 4;
+    waiting.need_key = true;
+    batch = waiting.fetch(store);
+    g_assert_cmpuint(waiting.packets.size(), ==, 0);
+    g_assert_true(waiting.need_key);
+    g_assert_true(batch.end_of_stream);
+
+    store.feed({2});
+    batch = client.fetch(store);
+    assert_arrivals(client, {4, 5});
+    g_assert_false(batch.end_of_stream);
+
+    g_assert_true(store.end_of_stream() == Due::Wake);
+    g_assert_true(store.reset() == Due::Wake);
+    batch = client.fetch(store);
+    g_assert_false(batch.end_of_stream);
+}
+
+/* A reset (flush) forgets the packets and the time base; the header stays. */
+void test_reset() {
+    TestStore store(limits(LagUnit::Time, -1, -1));
+    store.feed_range(0, 8);
+    Client client = joining(store);
+    client.fetch(store);
+    assert_arrivals(client, {7, 8});
+
+    g_assert_true(store.reset() == Due::Wake);
+    g_assert_cmpuint(store.header_generation(), ==, 1);
+    g_assert_cmpuint(store.join_point(), ==, 9);
+    store.feed({11, 12});
+    Client joined_after = joining(store);
+    joined_after.fetch(store);
+    assert_arrivals(joined_after, {9, 10});
+    g_assert_cmpuint(joined_after.packets[0]->send_time_ms, ==, 0);
+    /* A client that had everything goes on with the next packet; one whose next packet was
+     * forgotten is too slow. */
+    Batch batch = client.fetch(store);
+    assert_arrivals(client, {9, 10});
+    g_assert_false(batch.too_slow);
+    Client behind;
+    behind.next_seq = 8;
+    g_assert_true(behind.fetch(store).too_slow);
+
+    /* clear() forgets the header too: new clients wait for the next one. */
+    store.clear();
+    g_assert_null(store.header().get());
+    g_assert_cmpuint(store.header_generation(), ==, 0);
+    g_assert_false(store.push(video().packet(0), kPacketSize, arrival(store.pushed)).ok());
+}
+
+/*
+ * The recover policies: a client far behind, past the soft limit, moves on.
+ * 20 packets (keys 0, 7, 11, 15), unit packets, soft limit 10, no hard
+ * limit; the client's next packet is 2 (18 behind). None stays at 2,
+ * Latest goes to 19, KeyFrame to the newest key frame (15), SoftLimit to
+ * the oldest key frame within the soft limit (11, 9 behind; 7 is 13).
+ */
+void check_recover(RecoverPolicy policy, uint64_t expected_first, bool skipped, bool joined) {
+    TestStore store(limits(LagUnit::Packets, 10, -1, policy));
+    store.feed_range(0, 19);
+
+    Client within;
+    within.next_seq = 10; /* 10 behind: at the limit, not past it */
+    Batch batch = within.fetch(store, kPacketSize);
+    assert_arrivals(within, {10});
+    g_assert_false(batch.skipped);
+
+    Client behind;
+    behind.next_seq = 2;
+    batch = behind.fetch(store, kPacketSize);
+    g_assert_cmpuint(behind.packets.size(), ==, 1);
+    g_assert_cmpint(behind.packets[0]->arrival_us, ==, arrival(expected_first));
+    g_assert_cmpuint(behind.next_seq, ==, expected_first + 1);
+    g_assert_true(batch.skipped == skipped);
+    g_assert_true(batch.joined == joined);
+    g_assert_false(batch.too_slow);
+}
+
+void test_recover_none() {
+    check_recover(RecoverPolicy::None, 2, false, false);
+}
+
+void test_recover_latest() {
+    check_recover(RecoverPolicy::Latest, 19, true, false);
+}
+
+void test_recover_key_frame() {
+    check_recover(RecoverPolicy::KeyFrame, 15, true, true);
+}
+
+void test_recover_soft_limit() {
+    check_recover(RecoverPolicy::SoftLimit, 11, true, true);
+}
+
+/* No policy moves a client backwards or to nowhere: past the soft limit but after the newest
+ * key frame, KeyFrame and SoftLimit leave it where it is; Latest still moves it on. */
+void test_recover_never_backwards() {
+    for (RecoverPolicy policy : {RecoverPolicy::KeyFrame, RecoverPolicy::SoftLimit}) {
+        TestStore store(limits(LagUnit::Packets, 10, -1, policy));
+        store.feed_range(0, 19);
+        store.feed_range(1, 6); /* 20..25: no key frame; the newest is 15 */
+        Client client;
+        client.next_seq = 16; /* 10 behind */
+        store.feed({16});     /* now 11 */
+        Batch batch = client.fetch(store, kPacketSize);
+        assert_arrivals(client, {16});
+        g_assert_false(batch.skipped);
+    }
+    TestStore store(limits(LagUnit::Packets, 10, -1, RecoverPolicy::Latest));
+    store.feed_range(0, 19);
+    store.feed_range(1, 7);
+    Client client;
+    client.next_seq = 16;
+    Batch batch = client.fetch(store, kPacketSize);
+    assert_arrivals(client, {26});
+    g_assert_true(batch.skipped);
+    g_assert_true(batch.joined); /* 26 is video packet 7, a key frame */
+}
+
+/* The soft limit in bytes and in time moves the same client at other boundaries. */
+void test_recover_soft_limit_units() {
+    TestStore bytes(limits(LagUnit::Bytes, 9 * kPacketSize, -1, RecoverPolicy::SoftLimit));
+    bytes.feed_range(0, 19);
+    Client client;
+    client.next_seq = 2;
+    client.fetch(bytes, kPacketSize);
+    /* 11 is 9 packets (43,200 bytes) from the end, within; 7 is 13. */
+    assert_arrivals(client, {11});
+
+    TestStore time(limits(LagUnit::Time, arrival(19) - arrival(12), -1, RecoverPolicy::SoftLimit));
+    time.feed_range(0, 19);
+    client = Client();
+    client.next_seq = 2;
+    client.fetch(time, kPacketSize);
+    /* Time is measured to the newest packet (19): 11 is 8 ms behind, past 7 ms; 15 is 4. */
+    assert_arrivals(client, {15});
+}
+
+/*
+ * The hard limit in each unit: a client further behind than max is too slow
+ * (and gets nothing). 20 packets with a key frame only at the first, so the
+ * log keeps all of them; arrival 1 ms apart.
+ */
+struct HardLimitCase {
+    LagUnit unit;
+    int64_t max;
+    uint64_t last_kept; /* the oldest next packet still within max */
+};
+
+void check_hard_limit(const HardLimitCase &c) {
+    TestStore store(limits(c.unit, -1, c.max, RecoverPolicy::KeyFrame));
+    store.feed({0});
+    for (int i = 0; i < 3; ++i)
+        store.feed_range(1, 6); /* then 18 without one */
+    Client within;
+    within.next_seq = c.last_kept;
+    Batch batch = within.fetch(store, kPacketSize);
+    g_assert_false(batch.too_slow);
+    assert_arrivals(within, {c.last_kept});
+
+    Client past;
+    past.next_seq = c.last_kept - 1;
+    batch = past.fetch(store, kPacketSize);
+    g_assert_true(batch.too_slow);
+    g_assert_cmpuint(past.packets.size(), ==, 0);
+    g_assert_cmpuint(past.next_seq, ==, c.last_kept - 1);
+
+    /* Waiting for a key frame is not being behind: it goes to the end and waits. */
+    Client joining_late;
+    joining_late.next_seq = 1;
+    joining_late.need_key = true;
+    batch = joining_late.fetch(store);
+    g_assert_false(batch.too_slow);
+    g_assert_true(joining_late.need_key);
+    g_assert_cmpuint(joining_late.next_seq, ==, 19);
+}
+
+/* At most 5 packets: 14 is 5 from the end (19), 13 is 6. */
+void test_hard_limit_packets() {
+    check_hard_limit({LagUnit::Packets, 5, 14});
+}
+
+/* At most 23,999 bytes: 15 is 4 packets (19,200 bytes) from the end, 14 is 24,000. */
+void test_hard_limit_bytes() {
+    check_hard_limit({LagUnit::Bytes, 5 * kPacketSize - 1, 15});
+}
+
+/* At most 5 ms, measured to the newest packet (18): 13 is 5 ms behind it, 12 is 6. */
+void test_hard_limit_time() {
+    check_hard_limit({LagUnit::Time, 5000, 13});
+}
+
+/* The hard limit is also how much is kept: older packets are dropped (but never the newest
+ * key frame), and a client whose next packet is gone is too slow even without a lag over max;
+ * without a limit nothing is dropped. set_limits() applies from the next push. */
+void test_hard_limit_trims() {
+    TestStore store(limits(LagUnit::Packets, -1, 4));
+    store.feed_range(0, 12); /* keys 0, 7, 11 */
+    Client gone;
+    gone.next_seq = 7;
+    g_assert_true(gone.fetch(store).too_slow);
+    Client kept;
+    kept.next_seq = 9;
+    kept.fetch(store);
+    assert_arrivals(kept, {9, 10, 11, 12});
+
+    /* Without a key frame since 11, 11 stays however far behind it falls. */
+    store.feed_range(1, 6); /* 13..18 */
+    g_assert_cmpuint(store.join_point(), ==, 11);
+    Client joining_now = joining(store);
+    Batch batch = joining_now.fetch(store, kPacketSize);
+    assert_arrivals(joining_now, {11});
+    g_assert_true(batch.joined);
+
+    Client behind;
+    behind.next_seq = 12; /* 7 behind, in the log */
+    g_assert_true(behind.fetch(store, kPacketSize).too_slow);
+    store.set_limits(limits(LagUnit::Packets, -1, -1));
+    batch = behind.fetch(store, kPacketSize);
+    g_assert_false(batch.too_slow);
+    assert_arrivals(behind, {12});
+}
+
+/* What the hard limit keeps, in its unit: the packets within max of the end and everything
+ * from the newest key frame on. A client that waits for a key frame starts at the oldest one
+ * kept. */
+void test_hard_limit_keeps() {
+    TestStore store(limits(LagUnit::Bytes, -1, 4 * kPacketSize));
+    store.feed({0, 1, 2, 3, 4, 5, 6, 1, 2, 7, 8, 9, 10, 11}); /* keys at 0, 9 and 13 */
+    /* 9 is 5 packets (24,000 bytes) from the end: dropped; 10 is 4 (19,200): kept. */
+    Client within;
+    within.next_seq = 10;
+    within.fetch(store, kPacketSize);
+    assert_arrivals(within, {10});
+    Client waiting;
+    waiting.need_key = true;
+    Batch batch = waiting.fetch(store, kPacketSize);
+    assert_arrivals(waiting, {13});
+    g_assert_true(batch.joined);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    g_test_init(&argc, &argv, nullptr);
+    g_test_add_func("/stream-store/fixture-key-frames", test_fixture_key_frames);
+    g_test_add_func("/stream-store/join-at-key-frame", test_join_at_key_frame);
+    g_test_add_func("/stream-store/fetch-in-batches", test_fetch_in_batches);
+    g_test_add_func("/stream-store/need-key-waits-for-key-frame",
+                    test_need_key_waits_for_key_frame);
+    g_test_add_func("/stream-store/client-before-first-header", test_client_before_first_header);
+    g_test_add_func("/stream-store/header-change", test_header_change);
+    g_test_add_func("/stream-store/end-of-stream", test_end_of_stream);
+    g_test_add_func("/stream-store/reset", test_reset);
+    g_test_add_func("/stream-store/recover-policy/none", test_recover_none);
+    g_test_add_func("/stream-store/recover-policy/latest", test_recover_latest);
+    g_test_add_func("/stream-store/recover-policy/keyframe", test_recover_key_frame);
+    g_test_add_func("/stream-store/recover-policy/soft-limit", test_recover_soft_limit);
+    g_test_add_func("/stream-store/recover-policy/never-backwards", test_recover_never_backwards);
+    g_test_add_func("/stream-store/recover-policy/soft-limit-units", test_recover_soft_limit_units);
+    g_test_add_func("/stream-store/hard-limit/buffers", test_hard_limit_packets);
+    g_test_add_func("/stream-store/hard-limit/bytes", test_hard_limit_bytes);
+    g_test_add_func("/stream-store/hard-limit/time", test_hard_limit_time);
+    g_test_add_func("/stream-store/hard-limit/trims", test_hard_limit_trims);
+    g_test_add_func("/stream-store/hard-limit/keeps", test_hard_limit_keeps);
+    return g_test_run();
+}
