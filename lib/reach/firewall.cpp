@@ -39,7 +39,7 @@ bool has_code(const std::string &text, const char *code) {
 
 /* The worker: an EventLoop. Every member below the "Worker thread only"
  * line is touched only on its thread, from callbacks. */
-class Firewall::Impl {
+class Firewall::Impl final : public PortJob {
 public:
     Impl(PortEvents *events, FirewallConfig config)
         : events_(events), config_(std::move(config)), cancellable_(g_cancellable_new()) {
@@ -54,7 +54,7 @@ public:
     Impl(const Impl &) = delete;
     Impl &operator=(const Impl &) = delete;
 
-    void begin_close() {
+    void begin_close() override {
         {
             std::lock_guard<std::mutex> locker(lock_);
             if (close_started_)
@@ -66,7 +66,7 @@ public:
     }
 
     /* Waits for the close sequence (bounded), then stops the thread. */
-    void close() {
+    void close() override {
         begin_close();
         {
             std::unique_lock<std::mutex> locker(lock_);
@@ -109,11 +109,7 @@ private:
     }
 
     PortReport make_report(PortAction action, PortResult result) const {
-        PortReport report;
-        report.backend = PortBackend::Firewalld;
-        report.action = action;
-        report.result = result;
-        report.port = config_.port;
+        PortReport report{PortBackend::Firewalld, action, result, config_.port};
         report.protocol = kProtocol;
         report.zone = zone_.empty() ? config_.zone : zone_;
         return report;
@@ -444,31 +440,9 @@ private:
     EventLoop loop_;
 };
 
-Firewall::Firewall(PortEvents *events) : events_(events) {}
-
-Firewall::~Firewall() {
-    close();
-}
-
 Status Firewall::open(const FirewallConfig &config) {
-    if (impl_)
-        return make_error(Errc::InvalidRequest, "the firewall port is already open");
-    if (config.port == 0)
-        return make_error(Errc::InvalidArgument, "no port to open");
-    impl_ = std::make_unique<Impl>(events_, config);
-    return {};
-}
-
-void Firewall::begin_close() {
-    if (impl_)
-        impl_->begin_close();
-}
-
-void Firewall::close() {
-    if (!impl_)
-        return;
-    impl_->close();
-    impl_.reset();
+    return start(config.port, "the firewall rule",
+                 [&config](PortEvents *events) { return std::make_unique<Impl>(events, config); });
 }
 
 } // namespace wmstream::reach

@@ -21,7 +21,7 @@
 #pragma once
 
 #include "base/error.h"
-#include "reach/types.h"
+#include "reach/port-opener.h"
 
 #include <cstdint>
 #include <memory>
@@ -39,13 +39,13 @@ struct FirewallConfig {
     int call_timeout_ms = 90000;
 };
 
-class Firewall {
+/** Closing (PortOpener::begin_close, close): remove the rule once no call is pending (a pending
+ *  addPort is awaited, not cancelled), report Close: Closed, Kept for a rule that was not ours,
+ *  Failed; past close_timeout_us cancel what is pending (Close Failed: a runtime rule may stay
+ *  until firewalld reloads). */
+class Firewall final : public PortOpener {
 public:
-    /** @p events may be null; when not, it must outlive the Firewall. */
-    explicit Firewall(PortEvents *events);
-    ~Firewall(); /**< close()s */
-    Firewall(const Firewall &) = delete;
-    Firewall &operator=(const Firewall &) = delete;
+    using PortOpener::PortOpener;
 
     /**
      * Start opening config.port/tcp: connect to the system bus
@@ -59,24 +59,7 @@ public:
      */
     Status open(const FirewallConfig &config);
 
-    /** Start closing: remove the rule once no call is pending (a pending addPort is awaited,
-     *  not cancelled). Returns at once; close() bounds the wait. Does nothing when not open. */
-    void begin_close();
-
-    /**
-     * Close: begin_close(), then wait until the rule is removed (report
-     * Close: Closed, Kept for a rule that was not ours, Failed) or until
-     * close_timeout_us after begin_close(); then cancel what is still pending
-     * (report Close Failed: a runtime rule may stay until firewalld reloads)
-     * and stop the thread. No callback runs after it returns. Idempotent.
-     */
-    void close();
-
     class Impl;
-
-private:
-    PortEvents *events_;
-    std::unique_ptr<Impl> impl_;
 };
 
 } // namespace wmstream::reach

@@ -137,11 +137,7 @@ private:
     }
 
     PortReport report(PortAction action, PortResult result) const {
-        PortReport report;
-        report.backend = PortBackend::NatPmp;
-        report.action = action;
-        report.result = result;
-        report.port = request_.port;
+        PortReport report{PortBackend::NatPmp, action, result, request_.port};
         report.gateway = gateway_;
         if (result == PortResult::Opened) {
             report.external_address = external_address_;

@@ -184,7 +184,7 @@ void MappingSession::keep(Gateway &gateway, const PortReport &opened) {
     }
 }
 
-class PortMapper::Impl {
+class PortMapper::Impl final : public PortJob {
 public:
     Impl(PortEvents *events, const PortMappingConfig &config)
         : session_(std::make_shared<MappingSession>(events, config)) {
@@ -199,7 +199,7 @@ public:
     Impl(const Impl &) = delete;
     Impl &operator=(const Impl &) = delete;
 
-    void begin_close() {
+    void begin_close() override {
         {
             std::lock_guard<std::mutex> locker(session_->lock);
             if (session_->stop)
@@ -213,7 +213,7 @@ public:
     /* Waits for the worker to undo its mapping, at most until the close
      * deadline; a worker still looking for a gateway has nothing to undo
      * and is not waited for: it ends on its own, reporting nothing. */
-    void close() {
+    void close() override {
         begin_close();
         bool finished = false;
         PortEvents *events = nullptr;
@@ -261,31 +261,9 @@ private:
     int64_t close_deadline_us_ = 0;
 };
 
-PortMapper::PortMapper(PortEvents *events) : events_(events) {}
-
-PortMapper::~PortMapper() {
-    close();
-}
-
 Status PortMapper::open(const PortMappingConfig &config) {
-    if (impl_)
-        return make_error(Errc::InvalidRequest, "the port is already mapped");
-    if (config.port == 0)
-        return make_error(Errc::InvalidArgument, "no port to map");
-    impl_ = std::make_unique<Impl>(events_, config);
-    return {};
-}
-
-void PortMapper::begin_close() {
-    if (impl_)
-        impl_->begin_close();
-}
-
-void PortMapper::close() {
-    if (!impl_)
-        return;
-    impl_->close();
-    impl_.reset();
+    return start(config.port, "the gateway mapping",
+                 [&config](PortEvents *events) { return std::make_unique<Impl>(events, config); });
 }
 
 } // namespace wmstream::reach

@@ -24,7 +24,7 @@
 #pragma once
 
 #include "base/error.h"
-#include "reach/types.h"
+#include "reach/port-opener.h"
 
 #include <cstdint>
 #include <memory>
@@ -51,13 +51,11 @@ struct PortMappingConfig {
     int64_t close_timeout_us = 2000000;
 };
 
-class PortMapper {
+/** Closing (PortOpener::begin_close, close): the worker deletes a mapping it made and reports
+ *  Close: Closed, Kept for a mapping that was not ours, Failed. */
+class PortMapper final : public PortOpener {
 public:
-    /** @p events may be null; when not, it must outlive the PortMapper. */
-    explicit PortMapper(PortEvents *events);
-    ~PortMapper(); /**< close()s */
-    PortMapper(const PortMapper &) = delete;
-    PortMapper &operator=(const PortMapper &) = delete;
+    using PortOpener::PortOpener;
 
     /**
      * Start mapping config.port/tcp on a worker thread. Returns at once; the
@@ -68,21 +66,7 @@ public:
      */
     Status open(const PortMappingConfig &config);
 
-    /** Start closing: the worker deletes a mapping it made. Returns at once. */
-    void begin_close();
-
-    /**
-     * Close: begin_close(), then wait for the worker (report Close: Closed,
-     * Kept for a mapping that was not ours, Failed) at most close_timeout_us
-     * after begin_close(). No callback runs after it returns. Idempotent.
-     */
-    void close();
-
     class Impl;
-
-private:
-    PortEvents *events_;
-    std::unique_ptr<Impl> impl_;
 };
 
 } // namespace wmstream::reach

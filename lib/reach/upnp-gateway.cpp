@@ -167,11 +167,7 @@ private:
     }
 
     PortReport report(PortAction action, PortResult result) const {
-        PortReport report;
-        report.backend = PortBackend::Upnp;
-        report.action = action;
-        report.result = result;
-        report.port = request_.port;
+        PortReport report{PortBackend::Upnp, action, result, request_.port};
         if (have_igd_ && urls_.rootdescURL)
             report.gateway = urls_.rootdescURL;
         if (result == PortResult::Opened || result == PortResult::AlreadyOpen) {
