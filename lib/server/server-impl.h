@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include "base/event-loop.h"
 #include "server/access.h"
 #include "server/connection.h"
 #include "server/fork-join.h"
@@ -20,7 +21,6 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 namespace wmstream::server {
@@ -81,8 +81,6 @@ private:
     static constexpr int64_t kBurstWindowUs = 2000;
 
     /* server.cpp */
-    void run_sync(const std::function<void()> &fn);
-    void thread_main();
     /** ServerConfig::io_realtime_priority for the I/O thread and the helpers; a refusal is a
      *  warning. */
     void set_io_priority(int priority);
@@ -191,10 +189,9 @@ private:
     /* Set by open()/close() on the application thread; read anywhere. */
     std::atomic<bool> open_{false};
     std::atomic<uint16_t> port_{0};
-    GMainContext *context_ = nullptr;
-    GMainLoop *loop_ = nullptr;
+    /* The I/O thread: runs from open() to close(); its context lives as long as the server. */
+    EventLoop loop_;
     GSource *tick_source_ = nullptr;
-    std::thread thread_;
     std::unique_ptr<Poller> poller_;     /* the clients' sockets; lives from open() to close() */
     std::unique_ptr<Listener> listener_; /* lives from open() to close() */
 

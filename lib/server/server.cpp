@@ -5,7 +5,6 @@
 #include "server/thread-priority.h"
 
 #include <algorithm>
-#include <condition_variable>
 
 namespace wmstream::server {
 
@@ -65,43 +64,32 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         if (config_.io_threads == 0)
             config_.io_threads = std::min(2u, std::max(1u, g_get_num_processors()));
         io_config_ = config_;
-        context_ = g_main_context_new();
-        loop_ = g_main_loop_new(context_, FALSE);
         schedule_.pending = schedule_.in_round = false;
         schedule_.wake_source = make_wake_source();
-        g_source_attach(schedule_.wake_source, context_);
+        g_source_attach(schedule_.wake_source, loop_.context());
     }
     store_.set_limits(LagLimits::of(io_config_));
-    listener_->start(context_,
+    listener_->start(loop_.context(),
                      {[this](GSocket *socket) { accepted(socket); },
                       [this](const std::string &address, uint16_t port) { refused(address, port); },
                       [this](const std::string &why) { paused(why); }});
-    poller_ = std::make_unique<Poller>(context_);
+    poller_ = std::make_unique<Poller>(loop_.context());
     if (io_config_.io_threads > 1)
         round_.senders = std::make_unique<ForkJoin>(io_config_.io_threads - 1);
     tick_source_ = g_timeout_source_new(tick_interval_ms(config));
     g_source_set_callback(tick_source_, on_tick, this, nullptr);
-    g_source_attach(tick_source_, context_);
+    g_source_attach(tick_source_, loop_.context());
 
     counters_.zero_totals();
     waker_.track = false;
     waker_.cpu = -1;
-    thread_ = std::thread([this] { thread_main(); });
+    /* At the end, let cancelled name lookups report back so nothing outlives the server. */
+    loop_.start(
+        {}, [this] { loop_.iterate_until([this] { return lookups_.empty(); }, kLookupDrainUs); });
     open_ = true;
     if (config.io_realtime_priority > 0)
         set_io_priority(config.io_realtime_priority);
     return uint16_t(port_);
-}
-
-void Server::Impl::thread_main() {
-    g_main_context_push_thread_default(context_);
-    g_main_loop_run(loop_);
-    /* Let cancelled name lookups report back so nothing outlives the server. */
-    const int64_t deadline = g_get_monotonic_time() + kLookupDrainUs;
-    while (!lookups_.empty() && g_get_monotonic_time() < deadline)
-        if (!g_main_context_iteration(context_, FALSE))
-            g_usleep(1000);
-    g_main_context_pop_thread_default(context_);
 }
 
 void Server::Impl::set_io_priority(int priority) {
@@ -110,7 +98,7 @@ void Server::Impl::set_io_priority(int priority) {
      * thread first, so that a lookup started by the I/O thread does not run real-time. */
     g_thread_pool_free(g_thread_pool_new([](gpointer, gpointer) {}, nullptr, 1, FALSE, nullptr),
                        TRUE, FALSE);
-    Status status = set_realtime_priority(thread_.native_handle(), priority);
+    Status status = set_realtime_priority(loop_.native_handle(), priority);
     waker_.track = status && io_config_.flush_interval_us < kBurstWindowUs;
     if (status && round_.senders)
         for (std::thread::native_handle_type helper : round_.senders->helper_handles())
@@ -120,40 +108,16 @@ void Server::Impl::set_io_priority(int priority) {
         events_->warning(status.error());
 }
 
-void Server::Impl::run_sync(const std::function<void()> &fn) {
-    struct Call {
-        const std::function<void()> *fn;
-        std::mutex lock;
-        std::condition_variable done_cond;
-        bool done = false; /* Protected by lock */
-    } call;
-    call.fn = &fn;
-    g_main_context_invoke(
-        context_,
-        [](gpointer data) -> gboolean {
-            auto *c = static_cast<Call *>(data);
-            (*c->fn)();
-            std::lock_guard<std::mutex> locker(c->lock);
-            c->done = true;
-            c->done_cond.notify_one();
-            return G_SOURCE_REMOVE;
-        },
-        &call);
-    std::unique_lock<std::mutex> locker(call.lock);
-    call.done_cond.wait(locker, [&call] { return call.done; });
-}
-
 void Server::Impl::close() {
     if (!open_)
         return;
-    run_sync([this] {
+    loop_.call([this] {
         set_accepting(false);
         for_each_client([](Connection &c) { c.abort(RemoveReason::Disconnected); });
         for (auto &entry : lookups_)
             g_cancellable_cancel(entry.second);
     });
-    g_main_loop_quit(loop_);
-    thread_.join();
+    loop_.stop();
     open_ = false;
     port_ = 0;
 
@@ -177,25 +141,19 @@ void Server::Impl::close() {
         g_clear_pointer(&schedule_.wake_source, g_source_unref);
     }
     store_.clear();
-    listener_.reset(); /* before the context its sources were attached to */
-    g_clear_pointer(&loop_, g_main_loop_unref);
-    g_clear_pointer(&context_, g_main_context_unref);
+    listener_.reset();
 }
 
 void Server::Impl::set_accepting(bool accepting) {
     if (!open_)
         return;
-    auto apply = [this, accepting] { listener_->set_accepting(accepting); };
-    if (g_main_context_is_owner(context_))
-        apply();
-    else
-        run_sync(apply);
+    loop_.call([this, accepting] { listener_->set_accepting(accepting); });
 }
 
 void Server::Impl::disconnect_all() {
     if (!open_)
         return;
-    run_sync(
+    loop_.call(
         [this] { for_each_client([](Connection &c) { c.abort(RemoveReason::Disconnected); }); });
 }
 
@@ -276,30 +234,19 @@ void Server::Impl::ask(Connection &client, const std::string &path, const std::s
 }
 
 void Server::Impl::authorize(uint64_t client_id, bool allowed) {
-    GMainContext *context = nullptr;
     {
-        /* The wake source lives exactly while the context is ours (close() clears it first). */
+        /* The wake source lives from open() to close(): closed, an answer is not queued (it
+         * would wait for the next open()). */
         std::lock_guard<std::mutex> locker(lock_);
         if (!schedule_.wake_source)
             return;
-        context = g_main_context_ref(context_);
     }
-    struct Answer {
-        Impl *impl;
-        uint64_t id;
-        bool allowed;
-    };
-    g_main_context_invoke_full(
-        context, G_PRIORITY_DEFAULT,
-        [](gpointer data) -> gboolean {
-            auto *answer = static_cast<Answer *>(data);
-            if (Connection *client = answer->impl->find(answer->id))
-                client->authorized(answer->allowed);
-            return G_SOURCE_REMOVE;
-        },
-        new Answer{this, client_id, allowed},
-        [](gpointer data) { delete static_cast<Answer *>(data); });
-    g_main_context_unref(context);
+    /* One that close() overtakes finds no client, then or after a re-open: ids are never
+     * reused. */
+    loop_.post([this, client_id, allowed] {
+        if (Connection *client = find(client_id))
+            client->authorized(allowed);
+    });
 }
 
 gboolean Server::Impl::on_tick(gpointer self) {
@@ -397,7 +344,7 @@ void Server::Impl::finished(Connection &client, RemoveReason reason) {
     if (!reap_.source) {
         reap_.source = g_idle_source_new();
         g_source_set_callback(reap_.source, on_reap, this, nullptr);
-        g_source_attach(reap_.source, context_);
+        g_source_attach(reap_.source, loop_.context());
     }
     if (report && events_)
         events_->client_removed(info, reason);
