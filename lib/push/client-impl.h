@@ -38,15 +38,18 @@ namespace wmstream::push {
 
 /* Where the I/O thread is. */
 enum class Phase {
-    Stopped,     /* not running, or stop() called */
-    Connecting,  /* TCP (+TLS) connect in flight */
-    AwaitSetup,  /* PushSetup sent, waiting for the answer */
-    AwaitHeader, /* PushSetup accepted, no stream header yet */
-    Streaming,   /* PushStart body open */
-    AwaitStart,  /* body complete ($F), waiting for the PushStart answer */
-    Ending,      /* $E(0) written, waiting for the answer or the close */
-    Backoff,     /* waiting before the next attempt */
-    Ended,       /* EndSession done */
+    Stopped,         /* not running, or stop() called */
+    ConnectForSetup, /* TCP (+TLS) connect in flight; then PushSetup */
+    ConnectForStart, /* TCP (+TLS) connect in flight; then PushStart */
+    AwaitSetup,      /* PushSetup sent, waiting for the answer */
+    AwaitHeader,     /* PushSetup accepted, no stream header yet */
+    Streaming,       /* PushStart body open */
+    FillWrite,       /* Streaming, and the write in flight completes the body with $F */
+    EndWrite,        /* Streaming, and the write in flight holds $E(0) */
+    AwaitStart,      /* body complete ($F), waiting for the PushStart answer */
+    Ending,          /* $E(0) written, waiting for the answer or the close */
+    Backoff,         /* waiting before the next attempt */
+    Ended,           /* EndSession done */
     Disconnected,
     Failed,
 };
@@ -91,15 +94,19 @@ private:
 
     /* ---- I/O thread (client-io.cpp) ---- */
     void attempt();
-    void open_connection();
+    /** A new connection, after which @p next (ConnectForSetup or ConnectForStart) is sent. */
+    void open_connection(Phase next);
     void close_connection();
+    bool connecting() const {
+        return phase_ == Phase::ConnectForSetup || phase_ == Phase::ConnectForStart;
+    }
     void send(const std::string &text);
     void flush();
     void process_input();
     std::string unfinished_answer() const;
     /** The write in flight completes the body: its answer waits for that write. */
     bool completing_write() const {
-        return connection_ && connection_->writing() && (end_in_write_ || fill_in_write_);
+        return phase_ == Phase::FillWrite || phase_ == Phase::EndWrite;
     }
     void on_answer(const Response &response);
     void on_setup_answer(const Response &response);
@@ -146,11 +153,8 @@ private:
     std::optional<Connector> connector_; /* from begin_run() to end_run() */
     ConnectionRef connection_;           /* the connection of this attempt, when any */
     Phase phase_ = Phase::Stopped;
-    enum class Next { Setup, Start } next_request_ = Next::Setup;
-    Pump pump_;                  /* what of the stream the open body carries */
-    bool end_in_write_ = false;  /* the write in flight holds $E(0) */
-    bool fill_in_write_ = false; /* the write in flight completes the body with $F */
-    bool data_flowed_ = false;   /* a $D was written since the last attempt began */
+    Pump pump_;                /* what of the stream the open body carries */
+    bool data_flowed_ = false; /* a $D was written since the last attempt began */
     uint64_t backoff_generation_ = 0;
     uint64_t backoff_timer_ = 0; /* Clock timer id, 0 when none */
     Timer answer_timer_;

@@ -65,8 +65,7 @@ void Client::Impl::attempt() {
     pump_.restart(first_seq);
     if (events_)
         events_->connecting(session_->url().to_string(), reconnect);
-    next_request_ = Next::Setup;
-    open_connection();
+    open_connection(Phase::ConnectForSetup);
 }
 
 void Client::Impl::close_connection() {
@@ -75,15 +74,13 @@ void Client::Impl::close_connection() {
         connection_->close();
         connection_.reset();
     }
-    end_in_write_ = false;
-    fill_in_write_ = false;
     update_stats([](ClientStats &stats) { stats.streaming = false; });
 }
 
-void Client::Impl::open_connection() {
+void Client::Impl::open_connection(Phase next) {
     close_connection();
     connection_ = connector_->open(*this, session_->connect_target());
-    phase_ = Phase::Connecting;
+    phase_ = next;
 }
 
 void Client::Impl::on_connect_timeout() {
@@ -92,7 +89,7 @@ void Client::Impl::on_connect_timeout() {
 }
 
 void Client::Impl::on_connect_failed(const GError *error) {
-    if (phase_ != Phase::Connecting)
+    if (!connecting())
         return;
     const Url &target = session_->connect_target();
     const std::string where = target.host + ":" + std::to_string(target.port);
@@ -116,10 +113,10 @@ void Client::Impl::on_connect_failed(const GError *error) {
 }
 
 void Client::Impl::on_connected() {
-    if (phase_ != Phase::Connecting)
+    if (!connecting())
         return;
     connection_->read();
-    if (next_request_ == Next::Setup) {
+    if (phase_ == Phase::ConnectForSetup) {
         phase_ = Phase::AwaitSetup;
         send(session_->setup_request());
         answer_timer_.arm(loop_.context(), config_.timeout_us, [this] {
@@ -168,11 +165,9 @@ void Client::Impl::on_written(size_t written, uint64_t release_seq) {
         backoff_.reset();
         update_stats([](ClientStats &stats) { stats.failed_attempts = 0; });
     }
-    if (end_in_write_ || fill_in_write_) {
+    if (completing_write()) {
         /* The body is complete: now the server's answer (or close) counts. */
-        const bool end = end_in_write_;
-        end_in_write_ = false;
-        fill_in_write_ = false;
+        const bool end = phase_ == Phase::EndWrite;
         phase_ = end ? Phase::Ending : Phase::AwaitStart;
         update_stats([](ClientStats &stats) { stats.streaming = false; });
         answer_timer_.arm(loop_.context(), config_.timeout_us, [this, end] {
@@ -291,8 +286,7 @@ void Client::Impl::on_setup_answer(const Response &response) {
         start_next(verdict.reuse_connection);
         break;
     case Verdict::Action::Resubmit:
-        next_request_ = Next::Setup;
-        open_connection();
+        open_connection(Phase::ConnectForSetup);
         break;
     case Verdict::Action::Fail:
         fail_attempt(make_failure(verdict.error, response.status), verdict.retryable);
@@ -305,8 +299,7 @@ void Client::Impl::start_next(bool reuse_connection) {
         start_push();
         return;
     }
-    next_request_ = Next::Start;
-    open_connection();
+    open_connection(Phase::ConnectForStart);
 }
 
 void Client::Impl::on_start_answer(const Response &response) {
@@ -330,8 +323,7 @@ void Client::Impl::on_start_answer(const Response &response) {
         break;
     case Verdict::Action::Resubmit:
         pump_.need_header();
-        next_request_ = Next::Setup;
-        open_connection();
+        open_connection(Phase::ConnectForSetup);
         break;
     case Verdict::Action::Fail:
         fail_attempt(make_failure(verdict.error, response.status), verdict.retryable);
@@ -400,9 +392,9 @@ void Client::Impl::pump() {
     if (end)
         state = pump_.end(connection_->queue());
     if (state == Pump::State::Filled)
-        fill_in_write_ = true;
+        phase_ = Phase::FillWrite;
     else if (state == Pump::State::Ended)
-        end_in_write_ = true;
+        phase_ = Phase::EndWrite;
     flush();
 }
 
