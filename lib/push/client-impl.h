@@ -9,7 +9,10 @@
  * the body's framing the Pump's (pump.h), the protocol decisions the
  * Session's (session.h), the data held the StreamBuffer's (buffer.h).
  *
- * Lock order: lock_ is the only lock; it is never held while calling out
+ * Threading: the public methods come from any thread (client.h) and touch
+ * the shared members under lock_; the members marked "I/O thread only" and
+ * the methods of client-io.cpp belong to the EventLoop's thread. Lock
+ * order: lock_ is the only lock; it is never held while calling out
  * (events, GIO).
  */
 #pragma once
@@ -50,8 +53,8 @@ enum class Phase {
     Ending,          /* $E(0) written, waiting for the answer or the close */
     Backoff,         /* waiting before the next attempt */
     Ended,           /* EndSession done */
-    Disconnected,
-    Failed,
+    Disconnected,    /* disconnect(): nothing more is sent */
+    Failed,          /* fatal failure: nothing more is sent */
 };
 
 /** @p us as seconds for messages ("1.5 s"). */
