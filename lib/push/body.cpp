@@ -22,7 +22,7 @@ constexpr size_t kMinFiller = kPushHeaderSize;
 constexpr size_t kMaxFiller = kPushHeaderSize + kMaxPayload;
 
 /* Whether a packet of @size bytes (framing header included) may be sent with
- * @remaining bytes left, per the rules in push-body.h. */
+ * @remaining bytes left, per the rules in push/body.h. */
 bool fits(PacketId id, size_t size, size_t remaining) {
     switch (id) {
     case PacketId::Data:

@@ -20,7 +20,7 @@
  * failure: the client reconnects after a backoff (RetryPolicy, scheduled
  * through the injected Clock) with a new PushSetup asking for the same
  * push-id first (a fresh one if the server refuses it), re-sends the
- * header and resumes with the buffered data (push-buffer.h). A bad URL,
+ * header and resumes with the buffered data (push/buffer.h). A bad URL,
  * an unknown host, a refused authorization, a missing publishing point or
  * a plain web server are fatal at once, as is a spent retry budget.
  *

@@ -7,8 +7,8 @@
  *
  * The session keeps what outlives a connection: the push-id cookie, the
  * current target after redirects, and the authentication state. The I/O
- * client (push-client.h) opens connections, writes the request text and
- * the body (push-body.h), and hands every response head back here.
+ * client (push/client.h) opens connections, writes the request text and
+ * the body (push/body.h), and hands every response head back here.
  */
 #pragma once
 
