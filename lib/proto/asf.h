@@ -166,7 +166,7 @@ Status set_preroll(std::vector<uint8_t> &header, uint64_t preroll_ms);
 struct StartFilter {
     enum class Kept {
         All,  /**< send the packet as it is */
-        Some, /**< send packet instead */
+        Some, /**< send StartFilter::packet instead */
         None, /**< send nothing of it */
     };
     Kept kept = Kept::All;
