@@ -772,6 +772,21 @@ static void add_properties() {
         "Where a client past units-soft-max continues; used from the next open",
         GST_TYPE_WM_NET_SINK_RECOVER_POLICY, next_open,
         [](auto &s) -> auto & { return s.recover_policy; });
+    table.add_number(
+        "fast-start", "Fast start",
+        "Milliseconds of recent stream a joining client gets at once (by send time): it starts "
+        "at the newest key frame at least this old, so its player fills its preroll at once, "
+        "and then plays that much (up to one key-frame interval more) behind live. With at "
+        "least preroll + 1100, VLC starts at once. Never further behind than units-soft-max "
+        "allows (the oldest key frame within it instead), nor than the packets units-max keeps. "
+        "0 = the newest key frame (least delay). Used from the next open",
+        0u, 60000u, next_open, [](auto &s) -> auto & { return s.broadcast.server.fast_start_ms; });
+    table.add_number(
+        "preroll", "Preroll",
+        "Milliseconds of stream players buffer before they start, written in the served "
+        "header (the packets' presentation times move with it); see fast-start. -1 = the "
+        "muxer's (asfmux: 5000). Used from the next open",
+        -1, 60000, next_open, [](auto &s) -> auto & { return s.broadcast.server.preroll_ms; });
     table.add_duration(
         "timeout", "Timeout",
         "Nanoseconds a client may accept no byte before it is removed as slow; 0 "

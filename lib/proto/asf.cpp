@@ -239,12 +239,20 @@ struct TimeField {
     bool send; /* the send time, else a presentation time */
 };
 
+/* One payload of a packet: where it is and whether a client's stream may begin with it. */
+struct PayloadSpan {
+    size_t start = 0;           /* offset of its stream number byte */
+    size_t end = 0;             /* offset after its data */
+    uint8_t stream = 0;         /* stream number, 1..127 */
+    bool starts_object = false; /* offset into its media object 0, or a compressed payload */
+    bool key = false;           /* the key-frame bit */
+};
+
 /* Where a packet's variable parts are, as walk_packet() found them. */
 struct Layout {
     std::vector<TimeField> times;         /* send time first, then presentation times */
-    std::vector<size_t> payload_starts;   /* offset of each payload's stream number byte */
+    std::vector<PayloadSpan> payloads;    /* in packet order */
     std::optional<size_t> key_payload;    /* index of the first key-frame-start payload */
-    size_t payloads_end = 0;              /* offset after the last payload */
     size_t payload_flags_at = 0;          /* 0 for single-payload packets */
     TimeField packet_length{0, 0, false}; /* width 0 = absent */
     TimeField padding{0, 0, false};       /* width 0 = absent */
@@ -351,10 +359,10 @@ Status parse_payload(const uint8_t *data, PacketReader &reader, const PacketFlag
         key && (compressed || offset == 0) && is_video_stream(header, stream & 0x7f);
     if (layout != nullptr) {
         if (key_start && !info.key_frame_start) {
-            layout->key_payload = layout->payload_starts.size();
+            layout->key_payload = layout->payloads.size();
         }
-        layout->payload_starts.push_back(start);
-        layout->payloads_end = reader.pos();
+        layout->payloads.push_back(
+            {start, reader.pos(), uint8_t(stream & 0x7f), compressed || offset == 0, key});
     }
     if (key_start) {
         info.key_frame_start = true;
@@ -503,6 +511,43 @@ Result<PacketInfo> walk_packet(const uint8_t *data, size_t len, const HeaderInfo
     return info;
 }
 
+/* A copy of a packet that @p layout describes with only the payloads that
+ * @p keep (one flag per payload, at least one set) says: they move up in
+ * order, the payload count drops, the freed bytes become padding, and an
+ * explicit packet length is set to the packet size (ASF §5.2.2: padding, not
+ * a short packet length, fills the rest — FFmpeg counts both). Nothing for a
+ * single-payload packet, one without a padding length field, or one whose
+ * length fields are too narrow for the new values. */
+std::optional<std::vector<uint8_t>> keep_payloads(const uint8_t *data, size_t len,
+                                                  const Layout &layout,
+                                                  const std::vector<bool> &keep) {
+    if (layout.payload_flags_at == 0 || layout.padding.width == 0) {
+        return std::nullopt;
+    }
+    std::vector<uint8_t> out(data, data + layout.payloads.front().start);
+    unsigned count = 0;
+    for (size_t i = 0; i < layout.payloads.size(); ++i) {
+        if (keep[i]) {
+            out.insert(out.end(), data + layout.payloads[i].start, data + layout.payloads[i].end);
+            ++count;
+        }
+    }
+    const uint64_t padding = len - out.size();
+    out.resize(len, 0);
+    const bool length_fits =
+        layout.packet_length.width == 0 || len < (uint64_t(1) << (8 * layout.packet_length.width));
+    if (!length_fits || padding >= (uint64_t(1) << (8 * layout.padding.width))) {
+        return std::nullopt;
+    }
+    uint8_t &payload_flags = out[layout.payload_flags_at];
+    payload_flags = uint8_t((payload_flags & 0xc0) | count);
+    store_le(out.data() + layout.padding.offset, layout.padding.width, padding);
+    if (layout.packet_length.width != 0) {
+        store_le(out.data() + layout.packet_length.offset, layout.packet_length.width, len);
+    }
+    return out;
+}
+
 } // namespace
 
 bool HeaderInfo::has_video() const {
@@ -576,32 +621,54 @@ Result<std::vector<uint8_t>> trim_to_key_frame(const uint8_t *data, size_t len,
     if (!parsed) {
         return parsed.error();
     }
-    std::vector<uint8_t> out(data, data + len);
-    if (!layout.key_payload || *layout.key_payload == 0 || layout.padding.width == 0) {
-        return out;
+    if (layout.key_payload && *layout.key_payload > 0) {
+        std::vector<bool> keep(layout.payloads.size(), false);
+        std::fill(keep.begin() + std::ptrdiff_t(*layout.key_payload), keep.end(), true);
+        if (std::optional<std::vector<uint8_t>> trimmed = keep_payloads(data, len, layout, keep)) {
+            return std::move(*trimmed);
+        }
     }
-    /* Move the payloads from the key frame on up to the first payload's place,
-     * lower the payload count, and turn the freed bytes into padding. */
-    const size_t first = layout.payload_starts.front();
-    const size_t from = layout.payload_starts[*layout.key_payload];
-    const size_t removed = from - first;
-    std::copy(data + from, data + layout.payloads_end, out.begin() + first);
-    const size_t used = layout.payloads_end - removed;
-    std::fill(out.begin() + used, out.end(), 0);
-    const uint64_t padding = len - used;
-    const bool length_fits =
-        layout.packet_length.width == 0 || len < (uint64_t(1) << (8 * layout.packet_length.width));
-    if (!length_fits || padding >= (uint64_t(1) << (8 * layout.padding.width))) {
-        return std::vector<uint8_t>(data, data + len); /* padding field too narrow */
+    return std::vector<uint8_t>(data, data + len);
+}
+
+Status set_preroll(std::vector<uint8_t> &header, uint64_t preroll_ms) {
+    Result<HeaderLayout> layout = parse_layout(header.data(), header.size());
+    if (!layout) {
+        return layout.error();
     }
-    uint8_t &payload_flags = out[layout.payload_flags_at];
-    const unsigned count = (payload_flags & 0x3f) - unsigned(*layout.key_payload);
-    payload_flags = uint8_t((payload_flags & 0xc0) | count);
-    store_le(out.data() + layout.padding.offset, layout.padding.width, padding);
-    if (layout.packet_length.width != 0) {
-        store_le(out.data() + layout.packet_length.offset, layout.packet_length.width, len);
+    store_le(header.data() + layout->file_properties + kFpPreroll, 8, preroll_ms);
+    return {};
+}
+
+Result<StartFilter> drop_unstarted_payloads(const uint8_t *data, size_t len,
+                                            const HeaderInfo &header, std::bitset<128> &started) {
+    Layout layout;
+    Result<PacketInfo> parsed = walk_packet(data, len, header, &layout);
+    if (!parsed) {
+        return parsed.error();
     }
-    return out;
+    /* Which payloads stay: those of started streams, and the one that starts
+     * its stream (a media object's first byte; for video, of a key frame). */
+    std::vector<bool> keep;
+    size_t kept = 0;
+    for (const PayloadSpan &payload : layout.payloads) {
+        if (!started[payload.stream] && payload.starts_object &&
+            (payload.key || !is_video_stream(header, payload.stream))) {
+            started[payload.stream] = true;
+        }
+        keep.push_back(started[payload.stream]);
+        kept += keep.back() ? 1 : 0;
+    }
+    StartFilter filter;
+    if (kept == 0) {
+        filter.kept = StartFilter::Kept::None;
+    } else if (kept < layout.payloads.size()) {
+        if (std::optional<std::vector<uint8_t>> thinned = keep_payloads(data, len, layout, keep)) {
+            filter.kept = StartFilter::Kept::Some;
+            filter.packet = std::move(*thinned);
+        } /* else sent whole: it cannot be thinned */
+    }
+    return filter;
 }
 
 } // namespace wmstream::proto::asf

@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -149,5 +150,47 @@ Status rebase_packet_times(uint8_t *data, size_t len, const HeaderInfo &header, 
  */
 Result<std::vector<uint8_t>> trim_to_key_frame(const uint8_t *data, size_t len,
                                                const HeaderInfo &header);
+
+/**
+ * Set the File Properties preroll (§3.2) of a header, in place: how much
+ * stream, ms of send time, players buffer before they start. Nothing else
+ * changes; the packets' presentation times must follow (time_base_for()
+ * with the rewritten header's HeaderInfo).
+ *
+ * @param header Header Object + Data Object head, as parse_header() takes.
+ * @return success, or the parse_header() error (the header is unchanged).
+ */
+Status set_preroll(std::vector<uint8_t> &header, uint64_t preroll_ms);
+
+/** What drop_unstarted_payloads() lets through of one packet. */
+struct StartFilter {
+    enum class Kept {
+        All,  /**< send the packet as it is */
+        Some, /**< send StartFilter::packet instead */
+        None, /**< send nothing of it */
+    };
+    Kept kept = Kept::All;
+    /** With Some: the packet without the dropped payloads, the same size (the kept payloads
+     *  move up, the payload count drops, the padding grows, as trim_to_key_frame()). */
+    std::vector<uint8_t> packet;
+};
+
+/**
+ * What a client whose stream has just (re)started may be sent of a packet,
+ * so that every stream begins with the first payload of a media object
+ * (§5.2.3: offset into the media object 0, or a compressed payload; a video
+ * stream with a key frame's): the payloads of streams not started yet are
+ * dropped. A leading fragment (the tail of an object begun before the join)
+ * is what VLC hands its decoder as a short frame ("[wmav2] Input packet
+ * size too small"). @p started (bit = stream number) records the streams
+ * started so far and is updated. A single-payload packet is kept or dropped
+ * whole; one that cannot be thinned (no padding length field, or a field
+ * too narrow) is kept whole.
+ *
+ * @return the verdict, or Errc::InvalidData as parse_packet() (@p started
+ *         then unchanged).
+ */
+Result<StartFilter> drop_unstarted_payloads(const uint8_t *data, size_t len,
+                                            const HeaderInfo &header, std::bitset<128> &started);
 
 } // namespace wmstream::proto::asf

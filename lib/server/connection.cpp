@@ -17,6 +17,9 @@ namespace {
 constexpr size_t kBatchBytes = 64 * 1024;
 /** Sends per wake-up before yielding to other clients. */
 constexpr int kMaxSendsPerWake = 8;
+/** After a join, packets are filtered for leading fragments at most this many
+ *  packets long: a stream that never begins must not make every packet a copy. */
+constexpr uint16_t kStartingPackets = 256;
 /** A graceful close waits this long for the peer's EOF, µs. */
 constexpr int64_t kLingerUs = 2 * G_USEC_PER_SEC;
 
@@ -255,15 +258,41 @@ void Connection::queue_inline(const uint8_t *data, size_t len) {
 }
 
 void Connection::queue_header() {
-    StreamHeaderRef header = store_.header();
+    header_ = store_.header();
     const bool framed = request_.kind != proto::wmsp::Kind::HttpStream;
-    const std::vector<uint8_t> &bytes = framed ? header->pull : header->raw;
-    queue_bytes(header, bytes.data(), bytes.size());
+    const std::vector<uint8_t> &bytes = framed ? header_->pull : header_->raw;
+    queue_bytes(header_, bytes.data(), bytes.size());
+}
+
+proto::asf::StartFilter Connection::starting_filter(const std::vector<uint8_t> &bytes) {
+    auto filter =
+        proto::asf::drop_unstarted_payloads(bytes.data(), bytes.size(), header_->info, started_);
+    --starting_left_;
+    const auto &streams = header_->info.streams;
+    if (std::none_of(streams.begin(), streams.end(), [this](const proto::asf::StreamInfo &s) {
+            return (s.audio || s.video) && !started_[s.number];
+        }))
+        starting_left_ = 0;
+    return filter ? std::move(*filter) : proto::asf::StartFilter{}; /* unparsable: as it is */
 }
 
 void Connection::queue_packet(PacketRef packet, bool join) {
-    const std::vector<uint8_t> &bytes =
+    if (join) {
+        started_.reset();
+        starting_left_ = kStartingPackets;
+    }
+    const std::vector<uint8_t> &shared =
         join && !packet->join_data.empty() ? packet->join_data : packet->data;
+    /* The shared packet memory, unless the stream is starting and the packet must be thinned. */
+    std::shared_ptr<const std::vector<uint8_t>> thinned;
+    if (starting_left_ != 0) {
+        proto::asf::StartFilter filter = starting_filter(shared);
+        if (filter.kept == proto::asf::StartFilter::Kept::None)
+            return; /* only payloads of streams not begun yet */
+        if (filter.kept == proto::asf::StartFilter::Kept::Some)
+            thinned = std::make_shared<const std::vector<uint8_t>>(std::move(filter.packet));
+    }
+    const std::vector<uint8_t> &bytes = thinned ? *thinned : shared;
     if (request_.kind == proto::wmsp::Kind::Play) {
         uint8_t head[proto::framing::kPullHeaderSize];
         proto::framing::write_pull_data_header(head, data_counter_, uint8_t(data_counter_ & 0xff),
@@ -271,7 +300,10 @@ void Connection::queue_packet(PacketRef packet, bool join) {
         ++data_counter_;
         queue_inline(head, sizeof head);
     }
-    queue_bytes(std::move(packet), bytes.data(), bytes.size(), true);
+    if (thinned)
+        queue_bytes(std::move(thinned), bytes.data(), bytes.size(), true);
+    else
+        queue_bytes(std::move(packet), bytes.data(), bytes.size(), true);
 }
 
 bool Connection::refill() {

@@ -20,6 +20,7 @@
 #include <gio/gio.h>
 
 #include <atomic>
+#include <bitset>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -161,6 +162,9 @@ private:
     void advance(size_t written);
     void queue_header();
     void queue_packet(PacketRef packet, bool join);
+    /** While the stream (re)starts: what of @p bytes (a packet) may be sent, and the
+     *  streams begun (proto::asf::drop_unstarted_payloads). */
+    proto::asf::StartFilter starting_filter(const std::vector<uint8_t> &bytes);
 
     /* Touched by every round, kept together: a round visits every client, and
      * the lines it reads are the per-client cost on top of the send. */
@@ -174,6 +178,8 @@ private:
     bool end_sent_ = false;
     bool round_more_in_log_ = false; /**< refill()'s answer between round steps 1 and 3 */
     uint32_t data_counter_ = 0;      /**< $D LocationId / AFFlags sequence of this Play */
+    /** Packets its stream's start is still filtered for (starting_filter()); 0 = started. */
+    uint16_t starting_left_ = 0;
     size_t out_offset_ = 0;
     int64_t last_progress_us_ = 0;
     uint64_t next_seq_ = 0;
@@ -195,6 +201,13 @@ private:
     int64_t closing_since_us_ = 0;
     uint32_t client_id_ = 0; /**< Pragma client-id we assign (MS-WMSP §3.2.5.2) */
     std::string user_;       /**< the authenticated viewer, "" without credentials */
+
+    /* The start of its stream (issue 17): after each join, until every audio
+     * and video stream has begun with a media object's first payload, or for
+     * at most kStartingPackets packets (starting_left_), the payloads of the
+     * others are left out: those packets are copies. */
+    StreamHeaderRef header_;   /**< the header queued last, which the packets follow */
+    std::bitset<128> started_; /**< streams begun since the last join, by stream number */
 
     const int64_t connected_mono_us_;
 

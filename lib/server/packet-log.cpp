@@ -26,6 +26,16 @@ std::optional<uint64_t> PacketLog::newest_key_frame() const {
     return keys_.back();
 }
 
+uint64_t PacketLog::join_point(uint32_t min_age_ms) const {
+    if (keys_.empty() || min_age_ms == 0)
+        return join_point();
+    const uint32_t newest = packets_.back()->send_time_ms;
+    for (auto key = keys_.rbegin(); key != keys_.rend(); ++key)
+        if (uint32_t(newest - at(*key)->send_time_ms) >= min_age_ms)
+            return *key;
+    return keys_.front();
+}
+
 int64_t PacketLog::lag(uint64_t seq, LagUnit unit) const {
     if (seq >= end())
         return 0;

@@ -60,6 +60,14 @@ public:
     uint64_t join_point() const { return newest_key_frame().value_or(end()); }
 
     /**
+     * Where a client joining now starts with fast start: the newest stored
+     * key-frame start whose send time is at least @p min_age_ms (ms of send
+     * time) before the newest packet's, else the oldest stored one; as
+     * join_point() for 0 or without a stored key-frame start.
+     */
+    uint64_t join_point(uint32_t min_age_ms) const;
+
+    /**
      * How far stored packet @p seq is behind the newest packet, in @p unit
      * (0 for end()). Requires begin() ≤ seq ≤ end().
      */

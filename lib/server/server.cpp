@@ -69,6 +69,7 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         g_source_attach(schedule_.wake_source, loop_.context());
     }
     store_.set_limits(LagLimits::of(io_config_));
+    store_.set_startup(StartupPolicy::of(io_config_));
     listener_->start(loop_.context(),
                      {[this](GSocket *socket) { accepted(socket); },
                       [this](const std::string &address, uint16_t port) { refused(address, port); },

@@ -11,15 +11,32 @@ LagLimits LagLimits::of(const ServerConfig &config) {
     return {config.lag_unit, config.lag_soft_max, config.lag_max, config.recover_policy};
 }
 
+StartupPolicy StartupPolicy::of(const ServerConfig &config) {
+    return {config.fast_start_ms, config.preroll_ms};
+}
+
 void StreamStore::set_limits(const LagLimits &limits) {
     std::lock_guard<std::mutex> locker(lock_);
     limits_ = limits;
 }
 
+void StreamStore::set_startup(const StartupPolicy &policy) {
+    std::lock_guard<std::mutex> locker(lock_);
+    startup_ = policy;
+}
+
 Result<Due> StreamStore::set_header(const uint8_t *data, size_t len) {
+    int64_t preroll_ms;
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        preroll_ms = startup_.preroll_ms;
+    }
     auto fixed = proto::asf::make_live_header(data, len);
     if (!fixed)
         return fixed.error();
+    if (preroll_ms >= 0)
+        if (Status set = proto::asf::set_preroll(*fixed, uint64_t(preroll_ms)); !set)
+            return set.error();
     auto info = proto::asf::parse_header(fixed->data(), fixed->size());
     if (!info)
         return info.error();
@@ -110,7 +127,12 @@ StreamHeaderRef StreamStore::header() const {
 
 uint64_t StreamStore::join_point() const {
     std::lock_guard<std::mutex> locker(lock_);
-    return log_.join_point();
+    const auto min_age_ms = uint32_t(std::clamp<int64_t>(startup_.fast_start_ms, 0, UINT32_MAX));
+    const uint64_t join = log_.join_point(min_age_ms);
+    const LagLimits &l = limits_;
+    if (l.soft_max < 0 || log_.lag(join, l.unit) <= l.soft_max)
+        return join;
+    return log_.key_frame_within(join, l.unit, l.soft_max).value_or(log_.join_point());
 }
 
 Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,

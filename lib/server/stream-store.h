@@ -58,6 +58,16 @@ struct LagLimits {
     static LagLimits of(const ServerConfig &config);
 };
 
+/** How a joiner's playback starts (ServerConfig's fast_start_ms and preroll_ms). */
+struct StartupPolicy {
+    int64_t fast_start_ms =
+        0;                   /**< join at the newest key frame at least this old, ms; 0 = newest */
+    int64_t preroll_ms = -1; /**< the served header's preroll, ms; -1 = the muxer's */
+
+    /** The policy @p config names. */
+    static StartupPolicy of(const ServerConfig &config);
+};
+
 /** What the clients need after a change to the store. */
 enum class Due {
     Nothing, /**< nothing new for them */
@@ -73,10 +83,14 @@ public:
 
     /** Apply @p limits from the next push() and fetch() on. */
     void set_limits(const LagLimits &limits);
+    /** Apply @p policy from the next set_header() and join_point() on. */
+    void set_startup(const StartupPolicy &policy);
 
     /**
      * A stream header (Header Object + 50-byte Data Object head); the live
-     * fields are fixed in the copy kept (proto::asf::make_live_header). A
+     * fields are fixed in the copy kept (proto::asf::make_live_header), and
+     * its preroll is StartupPolicy::preroll_ms unless that is -1 (packet
+     * presentation times follow through the time base). A
      * header that differs from the current one starts a new generation and
      * forgets the packets, the time base and end of stream.
      * @return Wake when it differs, Nothing when it is the current one; or
@@ -110,8 +124,15 @@ public:
     uint64_t header_generation() const {
         return header_generation_.load(std::memory_order_acquire);
     }
-    /** Where a new client starts in the log: the newest key-frame start, or the end of the log
-     *  (wait for the next one). */
+    /**
+     * Where a new client starts in the log: the newest key-frame start at
+     * least StartupPolicy::fast_start_ms old (PacketLog::join_point(min_age_ms)),
+     * or the end of the log when none is stored (wait for the next one).
+     * Never further behind than the soft lag limit while a key-frame start
+     * within it is stored: fetch() would move such a client forward in the
+     * middle of its join burst. It then starts at the oldest key-frame start
+     * within the limit.
+     */
     uint64_t join_point() const;
 
     /**
@@ -136,6 +157,7 @@ private:
     /* A leaf: nothing is called with it held. */
     mutable std::mutex lock_;
     LagLimits limits_;       /* Protected by lock_ */
+    StartupPolicy startup_;  /* Protected by lock_ */
     StreamHeaderRef header_; /* Protected by lock_ */
     /* header_'s generation, written under lock_ with it; generations never repeat. */
     std::atomic<uint64_t> header_generation_{0};

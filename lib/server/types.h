@@ -113,6 +113,26 @@ struct ServerConfig {
      */
     int64_t flush_interval_us = 125000;
     /**
+     * Fast start (issue 17; Windows Media's fast start, MS-WMSP §2.2.1.4):
+     * a client that joins starts at the newest key-frame start at least this
+     * much stream (ms of send time) before the newest packet, and gets
+     * everything from there at once, so that its player fills its preroll at
+     * once instead of in real time. The player then plays that much (up to
+     * one key-frame interval more) behind live. Bounded by what the packet
+     * log holds (lag_max), and never a join point further behind than
+     * lag_soft_max, which would move the client forward during its burst.
+     * 0 = the newest key-frame start (least delay).
+     */
+    int64_t fast_start_ms = 0;
+    /**
+     * The preroll written in the served header (ASF File Properties), ms;
+     * presentation times move with it. Players buffer a preroll's worth of
+     * stream before they start, so with fast_start_ms at least this plus
+     * ~1.1 s (VLC: its 100 ms demux chunk and 1 s network caching) a joiner
+     * starts at once. -1 = the muxer's (asfmux: 5000).
+     */
+    int64_t preroll_ms = -1;
+    /**
      * Threads that make a round's sends to plain-TCP clients, 0–16: the I/O
      * thread and io_threads − 1 helpers; 0 = automatic: 2 on a machine with
      * two cores or more, else 1 (config() gives the number in use). More

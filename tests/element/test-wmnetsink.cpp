@@ -389,6 +389,46 @@ GST_START_TEST(test_wmsp_play) {
 }
 GST_END_TEST;
 
+/* The File Properties preroll (ms) of the header a plain HTTP client of a live pipeline with
+ * @p sink_properties is served. */
+static guint64 served_preroll(const char *sink_properties) {
+    static const guint8 file_properties[16] = {0xa1, 0xdc, 0xab, 0x8c, 0x47, 0xa9, 0xcf, 0x11,
+                                               0x8e, 0xe4, 0x00, 0xc0, 0x0c, 0x20, 0x53, 0x65};
+    LivePipeline live(sink_properties);
+    TestClient client(live.port);
+    client.get(kBrowserAgent);
+    expect_raw_asf_response(client);
+    const std::vector<guint8> &body = client.body();
+    auto found = std::search(body.begin(), body.end(), std::begin(file_properties),
+                             std::end(file_properties));
+    fail_unless(found != body.end() && body.end() - found >= 88, "no File Properties Object");
+    guint64 preroll = 0;
+    for (int i = 7; i >= 0; --i)
+        preroll = preroll << 8 | found[80 + i];
+    live.check_no_error();
+    return preroll;
+}
+
+/* fast-start and preroll (issue 17) are read at NULL→READY; the served header carries the
+ * preroll, the muxer's by default. */
+GST_START_TEST(test_fast_start_and_preroll) {
+    GstElement *sink = gst_element_factory_make("wmnetsink", nullptr);
+    guint fast_start = 1;
+    gint preroll = 0;
+    g_object_get(sink, "fast-start", &fast_start, "preroll", &preroll, nullptr);
+    fail_unless_equals_int(fast_start, 0);
+    fail_unless_equals_int(preroll, -1);
+    for (const char *name : {"fast-start", "preroll"}) {
+        GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(sink), name);
+        fail_unless(spec != nullptr && (spec->flags & GST_PARAM_MUTABLE_READY), "%s", name);
+    }
+    gst_object_unref(sink);
+
+    fail_unless_equals_uint64(served_preroll(""), 5000); /* asfmux's */
+    fail_unless_equals_uint64(served_preroll("preroll=1000 fast-start=2200"), 1000);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_max_clients) {
     LivePipeline live("max-clients=1");
     Recorder recorder(live.sink);
@@ -807,6 +847,7 @@ static Suite *wmnetsink_suite(void) {
     TCase *data = tcase_create("data");
     tcase_add_test(data, test_http_client_gets_raw_asf);
     tcase_add_test(data, test_wmsp_play);
+    tcase_add_test(data, test_fast_start_and_preroll);
     tcase_add_test(data, test_max_clients);
     tcase_add_test(data, test_client_signals_and_disconnect);
     tcase_add_test(data, test_pause_keeps_clients);

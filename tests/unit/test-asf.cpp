@@ -33,6 +33,7 @@
 
 #include <glib.h>
 
+#include <bitset>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -689,6 +690,116 @@ void test_trim_to_key_frame() {
     g_assert_cmpuint(trimmed_packets, >, 0);
 }
 
+/* Issue 17: a join at any packet begins every stream with a media object's
+ * first payload (video: a key frame's). Filtering what the filter let
+ * through, from the same streams-started state, keeps it all: every kept
+ * payload belongs to a stream begun before it or begins its stream. */
+void test_drop_unstarted_payloads() {
+    size_t dropped_packets = 0;
+    size_t thinned_packets = 0;
+    for (const Stream &stream : {load_asfmux("asfmux-wmv2.asf"),
+                                 load_asfmux("asfmux-wmv2-wmav2.asf"), load_ffmpeg_stream()}) {
+        Result<HeaderInfo> header = parse_header(stream.header.data(), stream.header.size());
+        g_assert_true(header.ok());
+        for (size_t join = 0; join < stream.packets.size(); ++join) {
+            std::bitset<128> started;
+            for (size_t i = join; i < stream.packets.size() && i < join + 8; ++i) {
+                const Bytes &packet = stream.packets[i];
+                const std::bitset<128> before = started;
+                Result<StartFilter> filter =
+                    drop_unstarted_payloads(packet.data(), packet.size(), *header, started);
+                g_assert_true(filter.ok());
+                g_assert_true((before & ~started).none()); /* started streams stay started */
+                if (filter->kept == StartFilter::Kept::None) {
+                    ++dropped_packets;
+                    g_assert_true(started == before);
+                    continue;
+                }
+                const Bytes &sent =
+                    filter->kept == StartFilter::Kept::Some ? filter->packet : packet;
+                if (filter->kept == StartFilter::Kept::Some) {
+                    ++thinned_packets;
+                    g_assert_cmpuint(sent.size(), ==, packet.size());
+                    g_assert_true(sent != packet);
+                    Result<PacketInfo> info = parse_packet(sent.data(), sent.size(), *header);
+                    g_assert_true(info.ok());
+                    g_assert_cmpuint(
+                        info->payload_count, <,
+                        parse_packet(packet.data(), packet.size(), *header)->payload_count);
+                } else {
+                    g_assert_true(filter->packet.empty());
+                }
+                std::bitset<128> again = before;
+                Result<StartFilter> twice =
+                    drop_unstarted_payloads(sent.data(), sent.size(), *header, again);
+                g_assert_true(twice.ok());
+                g_assert_true(twice->kept == StartFilter::Kept::All);
+                g_assert_true(again == started);
+            }
+        }
+    }
+    /* Joins in the middle of objects happen in these recordings. */
+    g_assert_cmpuint(dropped_packets, >, 0);
+    g_assert_cmpuint(thinned_packets, >, 0);
+}
+
+/* A video-only join (asfmux-wmv2.asf: key frames begin in packets 0, 7, 11
+ * and 15) sends nothing before the next key frame, and from it on the
+ * payloads of the video stream that follow the key frame's start. */
+void test_drop_unstarted_video() {
+    const Stream stream = load_asfmux("asfmux-wmv2.asf");
+    Result<HeaderInfo> header = parse_header(stream.header.data(), stream.header.size());
+    g_assert_true(header.ok());
+    for (size_t join = 1; join < 15; ++join) {
+        const size_t key = join <= 7 ? 7 : join <= 11 ? 11 : 15;
+        std::bitset<128> started;
+        for (size_t i = join; i <= key + 1; ++i) {
+            const Bytes &packet = stream.packets[i];
+            Result<StartFilter> filter =
+                drop_unstarted_payloads(packet.data(), packet.size(), *header, started);
+            g_assert_true(filter.ok());
+            if (i < key) {
+                g_assert_true(filter->kept == StartFilter::Kept::None);
+                g_assert_true(started.none());
+                continue;
+            }
+            /* The key frame's packet: whatever precedes the key frame goes, as with
+             * trim_to_key_frame(); the packet after it is sent whole. */
+            Result<Bytes> trimmed = trim_to_key_frame(packet.data(), packet.size(), *header);
+            const Bytes &sent = filter->kept == StartFilter::Kept::Some ? filter->packet : packet;
+            g_assert_true(i == key ? sent == *trimmed : filter->kept == StartFilter::Kept::All);
+            g_assert_true(started.count() == 1 && started[header->streams.front().number]);
+        }
+    }
+}
+
+/* A header's preroll can be set for serving; nothing else changes. */
+void test_set_preroll() {
+    const Stream stream = load_asfmux("asfmux-wmv2-wmav2.asf");
+    Result<Bytes> live = make_live_header(stream.header.data(), stream.header.size());
+    g_assert_true(live.ok());
+    Bytes changed = *live;
+    g_assert_true(set_preroll(changed, 1000).ok());
+    Result<HeaderInfo> before = parse_header(live->data(), live->size());
+    Result<HeaderInfo> after = parse_header(changed.data(), changed.size());
+    g_assert_true(after.ok());
+    g_assert_cmpuint(before->preroll_ms, !=, 1000);
+    g_assert_cmpuint(after->preroll_ms, ==, 1000);
+    g_assert_cmpuint(after->packet_size, ==, before->packet_size);
+    g_assert_cmpuint(after->streams.size(), ==, before->streams.size());
+    size_t differing = 0;
+    for (size_t i = 0; i < changed.size(); ++i)
+        differing += changed[i] != (*live)[i];
+    g_assert_cmpuint(differing, <=, 8);
+
+    Bytes short_header(changed.begin(), changed.begin() + 40);
+    const Bytes kept = short_header;
+    Status refused = set_preroll(short_header, 1000);
+    g_assert_false(refused.ok());
+    assert_invalid(refused.error(), "does not leave room");
+    g_assert_true(short_header == kept);
+}
+
 /* Every call must either succeed or fail with InvalidData; a failed rebase
  * leaves the bytes as they were. Buffers are exact-size heap copies so that
  * sanitizers and valgrind catch any read past len. */
@@ -700,6 +811,9 @@ void check_packet_robust(const Bytes &packet, const HeaderInfo &header) {
         g_assert_false(info.error().message.empty());
     }
     g_assert_cmpint(trim_to_key_frame(packet.data(), packet.size(), header).ok(), ==, info.ok());
+    std::bitset<128> started;
+    g_assert_cmpint(drop_unstarted_payloads(packet.data(), packet.size(), header, started).ok(), ==,
+                    info.ok());
     Bytes copy = packet;
     Status status = rebase_packet_times(copy.data(), copy.size(), header, TimeBase{12345, 678});
     g_assert_cmpint(status.ok(), ==, info.ok());
@@ -806,6 +920,9 @@ int main(int argc, char **argv) {
     g_test_add_func("/asf/rebase/asfmux", test_rebase_asfmux);
     g_test_add_func("/asf/rebase/zero", test_rebase_zero_is_identity);
     g_test_add_func("/asf/trim-to-key-frame", test_trim_to_key_frame);
+    g_test_add_func("/asf/join/drop-unstarted-payloads", test_drop_unstarted_payloads);
+    g_test_add_func("/asf/join/drop-unstarted-video", test_drop_unstarted_video);
+    g_test_add_func("/asf/join/set-preroll", test_set_preroll);
     g_test_add_func("/asf/robust/truncation", test_truncation);
     g_test_add_func("/asf/robust/random-corruption", test_random_corruption);
     return g_test_run();

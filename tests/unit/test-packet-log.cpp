@@ -34,6 +34,24 @@ void test_append_and_at() {
     g_assert_cmpuint(log.join_point(), ==, 1);
 }
 
+/* Fast start: the newest key frame at least so much send time old, else the oldest. */
+void test_join_point_fast_start() {
+    PacketLog log;
+    g_assert_cmpuint(log.join_point(1000), ==, 0); /* empty: the end */
+    for (int i = 0; i < 10; ++i) {
+        auto packet = std::make_shared<Packet>();
+        packet->data.assign(100, 0);
+        packet->key_frame_start = i % 3 == 0; /* keys at 0, 3, 6, 9 */
+        packet->send_time_ms = uint32_t(1000 * i);
+        log.append(std::move(packet));
+    }
+    g_assert_cmpuint(log.join_point(0), ==, 9);
+    g_assert_cmpuint(log.join_point(1), ==, 6);
+    g_assert_cmpuint(log.join_point(3000), ==, 6);
+    g_assert_cmpuint(log.join_point(3001), ==, 3);
+    g_assert_cmpuint(log.join_point(60000), ==, 0);
+}
+
 void test_join_without_key_frame_waits() {
     PacketLog log;
     log.append(make_packet(0, false));
@@ -128,6 +146,7 @@ int main(int argc, char **argv) {
     g_test_init(&argc, &argv, nullptr);
     g_test_add_func("/packet-log/append-and-at", test_append_and_at);
     g_test_add_func("/packet-log/join-without-key-frame-waits", test_join_without_key_frame_waits);
+    g_test_add_func("/packet-log/join-point-fast-start", test_join_point_fast_start);
     g_test_add_func("/packet-log/trim-keeps-newest-key-frame", test_trim_keeps_newest_key_frame);
     g_test_add_func("/packet-log/trim-without-key-frame-uses-window",
                     test_trim_without_key_frame_uses_window);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bitset>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -394,6 +395,56 @@ void test_wmsp_play_framing_and_eos() {
     }
     g_assert_true(frames.back().id == proto::framing::PacketId::End);
     g_assert_cmpuint(*frames.back().reason, ==, 0);
+}
+
+/*
+ * Issue 17: a late joiner's streams each begin with a media object's first
+ * payload. In the audio-only fixture (tests/data/README.md) every packet is
+ * a join point and every later one begins with the tail of an audio object.
+ * With fast start (2000 ms) the client joins at packet 4 (send time 2275 ms,
+ * the newest 4551) and gets packets 4..8 at once, packet 4 without its
+ * leading fragment, numbered without a gap.
+ */
+void test_join_begins_every_stream_whole() {
+    const std::vector<uint8_t> file = test::load_bytes("asfmux-wmav2.asf");
+    auto header = proto::asf::parse_header(file.data(), file.size());
+    g_assert_true(header.ok());
+    std::vector<std::vector<uint8_t>> packets;
+    for (size_t off = header->total_size; off + header->packet_size <= file.size();
+         off += header->packet_size)
+        packets.emplace_back(file.begin() + off, file.begin() + off + header->packet_size);
+    g_assert_cmpuint(packets.size(), ==, 9);
+    std::bitset<128> started;
+    auto leading =
+        proto::asf::drop_unstarted_payloads(packets[4].data(), packets[4].size(), *header, started);
+    g_assert_true(leading->kept == proto::asf::StartFilter::Kept::Some);
+
+    Server server(nullptr);
+    ServerConfig config = loopback();
+    config.fast_start_ms = 2000;
+    auto port = server.open(config);
+    server.set_accepting(true);
+    g_assert_true(server.set_header(file.data(), header->total_size).ok());
+    for (const auto &packet : packets)
+        g_assert_true(server.push_packet(packet.data(), packet.size()).ok());
+    TestClient client(*port, kPlay);
+    server.end_of_stream();
+    client.read_to_end();
+    g_assert_true(client.eof);
+    auto frames = read_frames(client.body());
+    g_assert_cmpuint(frames.size(), ==, 5 + 2); /* $H, packets 4..8, $E */
+    g_assert_true(frames[1].payload == leading->packet);
+    started.reset();
+    for (size_t i = 1; i + 1 < frames.size(); ++i) {
+        g_assert_cmpuint(frames[i].location_id, ==, i - 1);
+        const std::vector<uint8_t> &packet = frames[i].payload;
+        if (i > 1)
+            g_assert_true(packet == packets[3 + i]); /* shared, as pushed (times rebased from 0) */
+        auto filter =
+            proto::asf::drop_unstarted_payloads(packet.data(), packet.size(), *header, started);
+        g_assert_true(filter.ok());
+        g_assert_true(filter->kept == proto::asf::StartFilter::Kept::All);
+    }
 }
 
 void test_describe_waits_for_header() {
@@ -952,6 +1003,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/server/http-client-gets-raw-asf-from-key-frame",
                     test_http_client_gets_raw_asf_from_key_frame);
     g_test_add_func("/server/wmsp-play-framing-and-eos", test_wmsp_play_framing_and_eos);
+    g_test_add_func("/server/join-begins-every-stream-whole", test_join_begins_every_stream_whole);
     g_test_add_func("/server/describe-waits-for-header", test_describe_waits_for_header);
     g_test_add_func("/server/max-clients-503", test_max_clients_503);
     g_test_add_func("/server/disconnect-keeps-port", test_disconnect_keeps_port);

@@ -32,6 +32,9 @@ struct AsfFile {
     size_t header_size;
 
     const uint8_t *header() const { return bytes.data(); }
+    std::vector<uint8_t> bytes_of_header() const {
+        return std::vector<uint8_t>(bytes.begin(), bytes.begin() + std::ptrdiff_t(header_size));
+    }
     size_t count() const { return (bytes.size() - header_size) / kPacketSize; }
     const uint8_t *packet(size_t i) const { return bytes.data() + header_size + i * kPacketSize; }
 };
@@ -555,6 +558,103 @@ void test_hard_limit_keeps() {
     g_assert_true(batch.joined);
 }
 
+/*
+ * Fast start: a joiner starts at the newest key frame at least fast_start_ms
+ * (send time) older than the newest packet, else at the oldest stored. The
+ * video fixture's rebased send times: packet 19 at 1560 ms; key frames 15 at
+ * 1160 (400 ms old), 11 at 760 (800), 7 at 320 (1240), 0 at 0 (1560).
+ */
+void test_fast_start_join_point() {
+    TestStore store(limits(LagUnit::Time, -1, -1));
+    store.feed_range(0, 19);
+    const struct {
+        int64_t fast_start_ms;
+        uint64_t join;
+    } cases[] = {{0, 15},  {400, 15}, {401, 11}, {800, 11},
+                 {801, 7}, {1240, 7}, {1241, 0}, {1561, 0}};
+    for (const auto &c : cases) {
+        store.set_startup({c.fast_start_ms, -1});
+        g_assert_cmpuint(store.join_point(), ==, c.join);
+    }
+    /* The joiner gets everything from there in its first fetch, which is its join. */
+    store.set_startup({800, -1});
+    Client client = joining(store);
+    Batch batch = client.fetch(store);
+    g_assert_true(batch.joined);
+    assert_arrivals(client, {11, 12, 13, 14, 15, 16, 17, 18, 19});
+    g_assert_cmpuint(client.packets[0]->send_time_ms, ==, 760);
+}
+
+/*
+ * A fast-start join point is never past the soft limit: the client's next
+ * fetch would move it forward (recover-policy) in the middle of its burst.
+ * Unit packets, soft limit 10: key frame 7 is 13 packets behind 19, 11 is 9.
+ */
+void test_fast_start_within_soft_limit() {
+    TestStore store(limits(LagUnit::Packets, 10, -1, RecoverPolicy::KeyFrame));
+    store.feed_range(0, 19);
+    store.set_startup({1240, -1}); /* 7 without the soft limit */
+    g_assert_cmpuint(store.join_point(), ==, 11);
+    Client client = joining(store);
+    for (;;) {
+        Batch batch = client.fetch(store, kPacketSize);
+        if (client.packets.empty())
+            break;
+        g_assert_false(batch.skipped);
+    }
+    g_assert_cmpuint(client.next_seq, ==, 20);
+
+    /* What that avoids: from 7, the client is moved to 15 after its first packet. */
+    Client unclamped;
+    unclamped.next_seq = 7;
+    unclamped.need_key = true;
+    unclamped.fetch(store, kPacketSize);
+    assert_arrivals(unclamped, {7});
+    g_assert_true(unclamped.fetch(store, kPacketSize).skipped);
+    assert_arrivals(unclamped, {15});
+
+    /* In time: at most 7 ms behind 19 (1 ms apart) leaves 15 of 7, 11 and 15. */
+    TestStore time(limits(LagUnit::Time, arrival(19) - arrival(12), -1, RecoverPolicy::KeyFrame));
+    time.feed_range(0, 19);
+    time.set_startup({1240, -1});
+    g_assert_cmpuint(time.join_point(), ==, 15);
+
+    /* Without a soft limit, what was asked; with no key frame within it, the newest. */
+    store.set_limits(limits(LagUnit::Packets, -1, -1));
+    g_assert_cmpuint(store.join_point(), ==, 7);
+    store.set_limits(limits(LagUnit::Packets, 3, -1, RecoverPolicy::KeyFrame));
+    g_assert_cmpuint(store.join_point(), ==, 15); /* 4 behind */
+}
+
+/* The served header's preroll is the policy's, or the muxer's for -1 (the video fixture's:
+ * 5000 ms); the packets' presentation times keep that distance to their send times. */
+void test_preroll() {
+    for (int64_t preroll_ms : {int64_t(-1), int64_t(1000), int64_t(0)}) {
+        TestStore store(limits(LagUnit::Time, -1, -1), false);
+        store.set_startup({0, preroll_ms});
+        auto due = store.set_header(video().header(), video().header_size);
+        g_assert_true(due.ok());
+        const uint64_t served = preroll_ms < 0 ? 5000 : uint64_t(preroll_ms);
+        const StreamHeaderRef header = store.header();
+        g_assert_cmpuint(header->info.preroll_ms, ==, served);
+        auto parsed = proto::asf::parse_header(header->raw.data(), header->raw.size());
+        g_assert_true(parsed.ok());
+        g_assert_cmpuint(parsed->preroll_ms, ==, served);
+        g_assert_true((header->raw == video().bytes_of_header()) == (preroll_ms < 0));
+
+        store.feed({0, 3, 4});
+        Client client = joining(store);
+        client.fetch(store);
+        g_assert_cmpuint(client.packets.size(), ==, 3);
+        for (const PacketRef &packet : client.packets) {
+            auto info =
+                proto::asf::parse_packet(packet->data.data(), packet->data.size(), header->info);
+            g_assert_true(info.ok());
+            g_assert_cmpuint(*info->first_presentation_ms - info->send_time_ms, ==, served);
+        }
+    }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -579,5 +679,9 @@ int main(int argc, char **argv) {
     g_test_add_func("/stream-store/hard-limit/time", test_hard_limit_time);
     g_test_add_func("/stream-store/hard-limit/trims", test_hard_limit_trims);
     g_test_add_func("/stream-store/hard-limit/keeps", test_hard_limit_keeps);
+    g_test_add_func("/stream-store/startup/fast-start", test_fast_start_join_point);
+    g_test_add_func("/stream-store/startup/fast-start-within-soft-limit",
+                    test_fast_start_within_soft_limit);
+    g_test_add_func("/stream-store/startup/preroll", test_preroll);
     return g_test_run();
 }
