@@ -118,6 +118,17 @@ void write_pull_data_header(uint8_t out[kPullHeaderSize], uint32_t location_id, 
     put_pull_header(out, PacketId::Data, location_id, af_flags, payload_len);
 }
 
+Status check_pull_packet_size(size_t packet_size) {
+    if (packet_size <= kMaxPullPayload)
+        return {};
+    return make_error(Errc::InvalidData,
+                      "ASF packets of " + std::to_string(packet_size) +
+                          " bytes do not fit an MS-WMSP $D packet (at most " +
+                          std::to_string(kMaxPullPayload) +
+                          " bytes: its length is 16 bits); set the muxer's packet size lower "
+                          "(asfmux packet-size)");
+}
+
 std::vector<uint8_t> pull_header_packets(const uint8_t *asf_header, size_t len) {
     const size_t count = len == 0 ? 1 : (len + kMaxPullPayload - 1) / kMaxPullPayload;
     std::vector<uint8_t> out;

@@ -54,6 +54,14 @@ constexpr uint8_t kHeaderMiddle = 0x00;
 constexpr uint8_t kHeaderLast = 0x08;
 
 /**
+ * Whether a stream's ASF data packets (@p packet_size bytes each, the header's packet size) fit
+ * one pull $D each: PacketLength is 16 bits (MS-WMSP §2.2.3.1), so a packet has at most
+ * kMaxPullPayload (65,527) bytes, though ASF allows up to 65,536 ([MS-ASF] §3.2).
+ * @return Errc::InvalidData naming the limit when they do not.
+ */
+Status check_pull_packet_size(size_t packet_size);
+
+/**
  * Write the 12-byte pull header of a $D packet carrying @p payload_len bytes.
  * @param location_id packet number in the virtual file; @param af_flags the
  * per-Play $D counter (wraps at 255). Requires payload_len ≤ kMaxPullPayload.

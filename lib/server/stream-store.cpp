@@ -40,6 +40,8 @@ Result<Due> StreamStore::set_header(const uint8_t *data, size_t len) {
     auto info = proto::asf::parse_header(fixed->data(), fixed->size());
     if (!info)
         return info.error();
+    if (Status fits = proto::framing::check_pull_packet_size(info->packet_size); !fits)
+        return fits.error();
     std::lock_guard<std::mutex> locker(lock_);
     if (header_ && header_->raw == *fixed)
         return Due::Nothing;

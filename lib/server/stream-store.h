@@ -94,7 +94,9 @@ public:
      * header that differs from the current one starts a new generation and
      * forgets the packets, the time base and end of stream.
      * @return Wake when it differs, Nothing when it is the current one; or
-     *         InvalidData when it is not an ASF header (nothing changes).
+     *         InvalidData when it is not an ASF header or its packets do not
+     *         fit a $D (proto::framing::check_pull_packet_size); nothing
+     *         changes then.
      */
     Result<Due> set_header(const uint8_t *data, size_t len);
 

@@ -786,6 +786,31 @@ GST_START_TEST(test_eos_ends_clients) {
 }
 GST_END_TEST;
 
+/* asfmux writes packets of up to 65,536 bytes, which the header parser accepts; an MS-WMSP $D
+ * carries at most 65,527. The header is refused with a STREAM ERROR naming the limit (before,
+ * the first Play aborted the process on an assertion in the framing writer). */
+GST_START_TEST(test_packet_size_over_wmsp_limit) {
+    GstElement *pipeline = gst_parse_launch(
+        "videotestsrc num-buffers=5 ! video/x-raw,width=64,height=48 ! avenc_wmv2 ! "
+        "asfmux streamable=true packet-size=65536 ! wmnetsink address=127.0.0.1 port=0",
+        nullptr);
+    fail_unless(pipeline != nullptr);
+    GstBus *bus = gst_element_get_bus(pipeline);
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    GstMessage *error = pop(bus, GST_MESSAGE_ERROR);
+    assert_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "NS_E_INVALID_DATA",
+                 0xC00D002Fu);
+    gchar *debug = nullptr;
+    gst_message_parse_error(error, nullptr, &debug);
+    fail_unless(debug && std::strstr(debug, "65527") != nullptr, "%s", debug);
+    g_free(debug);
+    gst_message_unref(error);
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(bus);
+    gst_object_unref(pipeline);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_corrupt_data) {
     FedSink fed;
     const gint port = fed.lone.current_port();
@@ -857,6 +882,7 @@ static Suite *wmnetsink_suite(void) {
     tcase_add_test(data, test_refuses_non_asf_caps);
     tcase_add_test(data, test_eos_ends_clients);
     tcase_add_test(data, test_corrupt_data);
+    tcase_add_test(data, test_packet_size_over_wmsp_limit);
     suite_add_tcase(suite, data);
     return suite;
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 using wmstream::Errc;
+using wmstream::Status;
 using namespace wmstream::proto::framing;
 
 namespace {
@@ -215,6 +216,18 @@ void test_reader_push_stream() {
     g_assert_cmpuint(packets[4].reason.value(), ==, kReasonNextEntry);
 }
 
+/* ASF allows packets of up to 65,536 bytes; a pull $D carries at most 65,527. */
+void test_pull_packet_size() {
+    g_assert_true(check_pull_packet_size(4800));
+    g_assert_true(check_pull_packet_size(kMaxPullPayload));
+    for (size_t too_big : {kMaxPullPayload + 1, size_t(65536)}) {
+        const Status status = check_pull_packet_size(too_big);
+        g_assert_false(status);
+        g_assert_true(status.error().code == Errc::InvalidData);
+        g_assert_nonnull(strstr(status.error().message.c_str(), "65527"));
+    }
+}
+
 void test_reader_errors() {
     /* B bit set (0xA4): fatal for FFmpeg and VLC, so an error here too. */
     g_assert_nonnull(strstr(
@@ -319,6 +332,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/framing/push/header", test_push_header);
     g_test_add_func("/framing/reader/pull-stream", test_reader_pull_stream);
     g_test_add_func("/framing/reader/push-stream", test_reader_push_stream);
+    g_test_add_func("/framing/pull-packet-size", test_pull_packet_size);
     g_test_add_func("/framing/reader/errors", test_reader_errors);
     g_test_add_func("/framing/reader/incomplete", test_reader_incomplete);
     g_test_add_func("/framing/ffmpeg-asf-stream", test_ffmpeg_asf_stream);
