@@ -3,7 +3,7 @@
  * libFuzzer target: what wmnetsink does with the bytes a client sends
  * before the response (lib/server/connection.cpp): proto::http::scan_header_block() on the
  * whole input, proto::http::parse_request() (libsoup) on a complete block, the
- * viewer credentials (access::Authenticator::check() on the Authorization
+ * viewer credentials (server::access::Authenticator::check() on the Authorization
  * header: Basic, or Digest parameters through libsoup), then
  * proto::wmsp::classify(), which parses every Pragma header (proto::wmsp::Pragma::parse).
  *
@@ -34,8 +34,8 @@ namespace {
 /* A fixed clock: the nonces are the same in every run (make-corpus.py uses one). */
 constexpr int64_t kNowUs = 1000 * G_USEC_PER_SEC;
 
-const access::Authenticator &authenticator() {
-    static const access::Authenticator auth("wmstream", "viewer", "pw", "fuzzing-secret");
+const server::access::Authenticator &authenticator() {
+    static const server::access::Authenticator auth("wmstream", "viewer", "pw", "fuzzing-secret");
     return auth;
 }
 
@@ -66,9 +66,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     g_assert_cmpuint(status, ==, 200);
 
     std::string user;
-    const access::Verdict verdict = authenticator().check(
+    const server::access::Verdict verdict = authenticator().check(
         request->method, request->path, request->find("Authorization"), kNowUs, &user);
-    if (verdict == access::Verdict::Ok)
+    if (verdict == server::access::Verdict::Ok)
         g_assert_cmpstr(user.c_str(), ==, "viewer");
 
     const proto::wmsp::ClientRequest client = proto::wmsp::classify(*request);
