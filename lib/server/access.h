@@ -49,7 +49,7 @@ private:
 };
 
 /** Outcome of checking a request's credentials. */
-enum class [[nodiscard]] Verdict {
+enum class Verdict {
     Ok,      /**< valid credentials */
     Missing, /**< no (usable) Authorization header: challenge */
     Stale,   /**< a Digest answer to an expired nonce, or a nonce count used before (a
@@ -77,9 +77,9 @@ public:
      * before with that nonce (RFC 7616 §3.4 and §5.5; an answer without qop
      * counts as nc 0, so once per nonce), else Stale. Thread-safe.
      */
-    Verdict check(const std::string &method, const std::string &uri,
-                  const std::string *authorization, int64_t now_us,
-                  std::string *user_out = nullptr) const;
+    [[nodiscard]] Verdict check(const std::string &method, const std::string &uri,
+                                const std::string *authorization, int64_t now_us,
+                                std::string *user_out = nullptr) const;
 
     /** WWW-Authenticate header values to send with a 401: Digest first, then Basic. */
     std::vector<std::string> challenges(int64_t now_us, bool stale) const;
