@@ -27,7 +27,8 @@
  * * `wmnetsink-client-added`: id (guint64), address (string), port (guint),
  *   user-agent (string), protocol (string, "wmsp" or "http").
  * * `wmnetsink-client-removed`: id, address, port, reason (string, a
- *   #GstWmNetSinkRemoveReason nick), bytes-sent (guint64).
+ *   #GstWmNetSinkRemoveReason nick), bytes-sent (guint64), user-agent,
+ *   start-lag (gint64, ns behind live its stream began; -1 if it never did).
  * * `wmnetsink-client-resolved`: id, address, dns-name (string).
  * * `wmnetsink-port-open`: backend (string: "firewalld", "upnp", "nat-pmp"),
  *   action ("open", "renew", "close"), result ("opened", "already-open",
@@ -345,7 +346,11 @@ static void relay_client_removed(GstWmNetSink *self, const server::ClientInfo &c
                   "wmnetsink-client-removed", "id", G_TYPE_UINT64, static_cast<guint64>(client.id),
                   "address", G_TYPE_STRING, client.address.c_str(), "port", G_TYPE_UINT,
                   static_cast<guint>(client.port), "reason", G_TYPE_STRING, to_string(reason),
-                  "bytes-sent", G_TYPE_UINT64, static_cast<guint64>(client.bytes_sent), nullptr));
+                  "bytes-sent", G_TYPE_UINT64, static_cast<guint64>(client.bytes_sent),
+                  "user-agent", G_TYPE_STRING, client.user_agent.c_str(), "start-lag", G_TYPE_INT64,
+                  client.start_lag_us < 0 ? gint64(-1)
+                                          : static_cast<gint64>(client.start_lag_us) * GST_USECOND,
+                  nullptr));
     g_object_notify_by_pspec(G_OBJECT(self), num_clients_spec);
 }
 
@@ -776,16 +781,18 @@ static void add_properties() {
         "fast-start", "Fast start",
         "Milliseconds of recent stream a joining client gets at once (by send time): it starts "
         "at the newest key frame at least this old, so its player fills its preroll at once, "
-        "and then plays that much (up to one key-frame interval more) behind live. With at "
-        "least preroll + 1100, VLC starts at once. Never further behind than units-soft-max "
-        "allows (the oldest key frame within it instead), nor than the packets units-max keeps. "
-        "0 = the newest key frame (least delay). Used from the next open",
-        0u, 60000u, next_open, [](auto &s) -> auto & { return s.broadcast.server.fast_start_ms; });
+        "and then plays that much (up to one key-frame interval more) behind live. Never further "
+        "behind than units-soft-max allows (the oldest key frame within it instead), nor than "
+        "the packets units-max keeps. 0 = the newest key frame (least delay, but players wait "
+        "to fill their preroll); -1 = automatic: the served preroll + 1200, with which every "
+        "player tested (VLC too) starts at once. Used from the next open",
+        -1, 60000, next_open, [](auto &s) -> auto & { return s.broadcast.server.fast_start_ms; });
     table.add_number(
         "preroll", "Preroll",
         "Milliseconds of stream players buffer before they start, written in the served "
-        "header (the packets' presentation times move with it); see fast-start. -1 = the "
-        "muxer's (asfmux: 5000). Used from the next open",
+        "header (the packets' presentation times move with it); see fast-start. A stream's "
+        "first viewers wait this long in real time. -1 = the muxer's (asfmux: 5000). Used from "
+        "the next open",
         -1, 60000, next_open, [](auto &s) -> auto & { return s.broadcast.server.preroll_ms; });
     table.add_duration(
         "timeout", "Timeout",
@@ -927,7 +934,9 @@ static void install_signals(GstWmNetSinkClass *klass) {
      * (string), protocol (string, "wmsp" or "http"), connected-time (gint64,
      * µs since the epoch), connect-duration (guint64, ns), bytes-sent
      * (guint64), packets-sent (guint64), bitrate (guint64, bit/s), lag
-     * (gint64, ns behind live), key-frame-skips (guint64).
+     * (gint64, ns behind live), key-frame-skips (guint64), start-lag (gint64,
+     * ns behind live its stream began: fast-start and the key-frame interval;
+     * -1 until it began).
      */
     signals[SIGNAL_GET_STATS] =
         g_signal_new_class_handler("get-stats", type, action, G_CALLBACK(gst_wm_net_sink_get_stats),

@@ -17,7 +17,10 @@ GstStructure *client_structure(const server::ClientInfo &client) {
         static_cast<guint64>(client.packets_sent), "bitrate", G_TYPE_UINT64,
         static_cast<guint64>(client.bitrate_bps), "lag", G_TYPE_INT64,
         static_cast<gint64>(client.lag_us) * GST_USECOND, "key-frame-skips", G_TYPE_UINT64,
-        static_cast<guint64>(client.key_frame_skips), nullptr);
+        static_cast<guint64>(client.key_frame_skips), "start-lag", G_TYPE_INT64,
+        client.start_lag_us < 0 ? gint64(-1)
+                                : static_cast<gint64>(client.start_lag_us) * GST_USECOND,
+        nullptr);
 }
 
 /* The "wmnetsink-stats" structure of server-stats. */

@@ -330,6 +330,8 @@ bool Connection::refill() {
         return false;
     }
     lag_us_.store(batch.lag_us, std::memory_order_relaxed);
+    if (batch.joined && start_lag_us_.load(std::memory_order_relaxed) < 0)
+        start_lag_us_.store(batch.join_lag_us, std::memory_order_relaxed);
     if (batch.skipped)
         skips_.fetch_add(1, std::memory_order_relaxed);
     size_t bytes = 0;
@@ -537,6 +539,7 @@ ClientInfo Connection::info() const {
     info.packets_sent = packets_sent_.load(std::memory_order_relaxed);
     info.key_frame_skips = skips_.load(std::memory_order_relaxed);
     info.lag_us = lag_us_.load(std::memory_order_relaxed);
+    info.start_lag_us = start_lag_us_.load(std::memory_order_relaxed);
     if (info.connected_for_us > 0)
         info.bitrate_bps = uint64_t(double(info.bytes_sent) * 8.0 * G_USEC_PER_SEC /
                                     double(info.connected_for_us));

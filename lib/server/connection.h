@@ -189,7 +189,8 @@ private:
     std::atomic<uint64_t> bytes_sent_{0};
     std::atomic<uint64_t> packets_sent_{0};
     std::atomic<int64_t> lag_us_{0};
-    proto::wmsp::ClientRequest request_; /* its kind first */
+    std::atomic<int64_t> start_lag_us_{-1}; /**< ClientInfo::start_lag_us */
+    proto::wmsp::ClientRequest request_;    /* its kind first */
 
     const uint64_t id_;
     Poller &poller_;

@@ -129,7 +129,10 @@ StreamHeaderRef StreamStore::header() const {
 
 uint64_t StreamStore::join_point() const {
     std::lock_guard<std::mutex> locker(lock_);
-    const auto min_age_ms = uint32_t(std::clamp<int64_t>(startup_.fast_start_ms, 0, UINT32_MAX));
+    int64_t fast_start_ms = startup_.fast_start_ms;
+    if (fast_start_ms < 0)
+        fast_start_ms = header_ ? int64_t(header_->info.preroll_ms) + kFastStartMarginMs : 0;
+    const auto min_age_ms = uint32_t(std::clamp<int64_t>(fast_start_ms, 0, UINT32_MAX));
     const uint64_t join = log_.join_point(min_age_ms);
     const LagLimits &l = limits_;
     if (l.soft_max < 0 || log_.lag(join, l.unit) <= l.soft_max)
@@ -176,6 +179,8 @@ Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
         need_key = next_seq == end;
         batch.joined = !need_key;
     }
+    if (batch.joined)
+        batch.join_lag_us = log_.at(end - 1)->arrival_us - log_.at(next_seq)->arrival_us;
     size_t bytes = 0;
     while (!need_key && next_seq < end && bytes < max_bytes) {
         const PacketRef &packet = log_.at(next_seq++);

@@ -44,6 +44,8 @@ struct Batch {
     bool joined = false;        /**< the first packet is where the client's stream (re)starts */
     bool end_of_stream = false; /**< nothing follows: the stream ended */
     int64_t lag_us = 0;         /**< how far behind live the client's next packet is, µs */
+    /** When joined: how far behind live the first packet is, µs (ClientInfo::start_lag_us). */
+    int64_t join_lag_us = 0;
 };
 
 /** The lag limits: how much stream is kept and where a client behind live goes
@@ -60,8 +62,9 @@ struct LagLimits {
 
 /** How a joiner's playback starts (ServerConfig's fast_start_ms and preroll_ms). */
 struct StartupPolicy {
-    int64_t fast_start_ms =
-        0;                   /**< join at the newest key frame at least this old, ms; 0 = newest */
+    /** Join at the newest key frame at least this old, ms; 0 = the newest; -1 = the served
+     *  preroll + kFastStartMarginMs. */
+    int64_t fast_start_ms = 0;
     int64_t preroll_ms = -1; /**< the served header's preroll, ms; -1 = the muxer's */
 
     /** The policy @p config names. */
@@ -128,7 +131,8 @@ public:
     }
     /**
      * Where a new client starts in the log: the newest key-frame start at
-     * least StartupPolicy::fast_start_ms old (PacketLog::join_point(min_age_ms)),
+     * least StartupPolicy::fast_start_ms old (PacketLog::join_point(min_age_ms);
+     * automatic: the served header's preroll + kFastStartMarginMs),
      * or the end of the log when none is stored (wait for the next one).
      * Never further behind than the soft lag limit while a key-frame start
      * within it is stored: fetch() would move such a client forward in the

@@ -64,6 +64,9 @@ struct ClientInfo {
     uint64_t bitrate_bps = 0;     /**< average send rate since connection, bits/s */
     int64_t lag_us = 0;           /**< how far behind live its next packet is, µs */
     uint64_t key_frame_skips = 0; /**< times it was moved forward to the newest key frame */
+    /** How far behind live its stream began (the join point's age when it joined: fast
+     *  start and the key-frame interval), µs; -1 until it began. */
+    int64_t start_lag_us = -1;
 };
 
 /** Where a client past the soft lag limit continues (tcpserversink's recover-policy). */
@@ -80,6 +83,13 @@ enum class LagUnit {
     Bytes,   /**< bytes from the packet to the end of the log */
     Packets, /**< packets from the packet to the end of the log */
 };
+
+/**
+ * What a player buffers beyond the header's preroll before it starts, ms:
+ * VLC's 1 s network caching and its 100 ms demux chunk, and a margin for a
+ * key frame. Automatic fast start gives a joiner preroll + this at once.
+ */
+constexpr int64_t kFastStartMarginMs = 1200;
 
 /** Listener and client policy. */
 struct ServerConfig {
@@ -121,17 +131,20 @@ struct ServerConfig {
      * one key-frame interval more) behind live. Bounded by what the packet
      * log holds (lag_max), and never a join point further behind than
      * lag_soft_max, which would move the client forward during its burst.
-     * 0 = the newest key-frame start (least delay).
+     * 0 = the newest key-frame start (least delay); -1 = automatic: the
+     * served header's preroll + kFastStartMarginMs, what a player needs to
+     * start at once (docs/protocol.md, "Fast start").
      */
-    int64_t fast_start_ms = 0;
+    int64_t fast_start_ms = -1;
     /**
      * The preroll written in the served header (ASF File Properties), ms;
      * presentation times move with it. Players buffer a preroll's worth of
-     * stream before they start, so with fast_start_ms at least this plus
-     * ~1.1 s (VLC: its 100 ms demux chunk and 1 s network caching) a joiner
-     * starts at once. -1 = the muxer's (asfmux: 5000).
+     * stream before they start (VLC, and asfdemux at a stream's start, in
+     * real time when fast start cannot give it at once). -1 = the muxer's
+     * (asfmux: 5000, which makes players wait 5 s at a stream's start and
+     * joiners 6 s behind live).
      */
-    int64_t preroll_ms = -1;
+    int64_t preroll_ms = 1000;
     /**
      * Threads that make a round's sends to plain-TCP clients, 0–16: the I/O
      * thread and io_threads − 1 helpers; 0 = automatic: 2 on a machine with

@@ -410,22 +410,23 @@ static guint64 served_preroll(const char *sink_properties) {
 }
 
 /* fast-start and preroll (issue 17) are read at NULL→READY; the served header carries the
- * preroll, the muxer's by default. */
+ * preroll: 1000 ms by default, the muxer's with -1. */
 GST_START_TEST(test_fast_start_and_preroll) {
     GstElement *sink = gst_element_factory_make("wmnetsink", nullptr);
-    guint fast_start = 1;
+    gint fast_start = 1;
     gint preroll = 0;
     g_object_get(sink, "fast-start", &fast_start, "preroll", &preroll, nullptr);
-    fail_unless_equals_int(fast_start, 0);
-    fail_unless_equals_int(preroll, -1);
+    fail_unless_equals_int(fast_start, -1);
+    fail_unless_equals_int(preroll, 1000);
     for (const char *name : {"fast-start", "preroll"}) {
         GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(sink), name);
         fail_unless(spec != nullptr && (spec->flags & GST_PARAM_MUTABLE_READY), "%s", name);
     }
     gst_object_unref(sink);
 
-    fail_unless_equals_uint64(served_preroll(""), 5000); /* asfmux's */
-    fail_unless_equals_uint64(served_preroll("preroll=1000 fast-start=2200"), 1000);
+    fail_unless_equals_uint64(served_preroll(""), 1000);
+    fail_unless_equals_uint64(served_preroll("preroll=-1"), 5000); /* asfmux's */
+    fail_unless_equals_uint64(served_preroll("preroll=3000 fast-start=0"), 3000);
 }
 GST_END_TEST;
 
@@ -664,13 +665,17 @@ GST_START_TEST(test_client_stats) {
             fail_unless(gst_structure_get_uint(c, "port", &port));
             fail_unless_equals_int(port, e.port);
             guint64 bytes = 0, packets = 0, duration = 0, bitrate = 0, skips = 0;
-            gint64 connected = 0, lag = 0;
+            gint64 connected = 0, lag = 0, start_lag = -2;
             fail_unless(gst_structure_get(
                 c, "bytes-sent", G_TYPE_UINT64, &bytes, "packets-sent", G_TYPE_UINT64, &packets,
                 "connect-duration", G_TYPE_UINT64, &duration, "bitrate", G_TYPE_UINT64, &bitrate,
                 "key-frame-skips", G_TYPE_UINT64, &skips, "connected-time", G_TYPE_INT64,
-                &connected, "lag", G_TYPE_INT64, &lag, nullptr));
+                &connected, "lag", G_TYPE_INT64, &lag, "start-lag", G_TYPE_INT64, &start_lag,
+                nullptr));
             fail_unless(bytes > 0);
+            /* Both began at the newest key frame of a stream that had just started. */
+            fail_unless(start_lag >= 0 && start_lag < 5 * GST_SECOND, "start-lag %" G_GINT64_FORMAT,
+                        start_lag);
             fail_unless(packets > 0);
             const gint64 now_us = g_get_real_time();
             fail_unless(connected <= now_us && connected > now_us - 60 * G_USEC_PER_SEC);

@@ -2,6 +2,8 @@
 #include "interop.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -123,6 +125,59 @@ Run run(const std::vector<std::string> &argv, guint limit_s, const std::vector<s
         result.status = g_subprocess_get_exit_status(process);
     }
     return result;
+}
+
+/* ---- VLC ---- */
+
+namespace {
+
+/** The unprivileged user VLC runs as when the test is root. */
+constexpr guint kNobody = 65534;
+
+/** Remove @p path and everything below it. */
+void remove_tree(const std::string &path) {
+    if (g_file_test(path.c_str(), G_FILE_TEST_IS_DIR) &&
+        !g_file_test(path.c_str(), G_FILE_TEST_IS_SYMLINK)) {
+        if (GDir *dir = g_dir_open(path.c_str(), 0, nullptr)) {
+            while (const char *name = g_dir_read_name(dir))
+                remove_tree(path + "/" + name);
+            g_dir_close(dir);
+        }
+    }
+    g_remove(path.c_str());
+}
+
+} // namespace
+
+VlcHome::VlcHome() {
+    GError *error = nullptr;
+    gchar *dir = g_dir_make_tmp("wmstream-vlc-XXXXXX", &error);
+    fail_unless(dir != nullptr, "no temporary directory: %s", error ? error->message : "?");
+    path_ = dir;
+    g_free(dir);
+    if (geteuid() == 0)
+        fail_unless(chown(path_.c_str(), kNobody, kNobody) == 0, "cannot chown %s", path_.c_str());
+}
+
+VlcHome::~VlcHome() {
+    remove_tree(path_);
+}
+
+std::vector<std::string> vlc_command(const std::vector<std::string> &args) {
+    std::vector<std::string> argv;
+    if (geteuid() == 0)
+        argv = {"setpriv", "--reuid=" + std::to_string(kNobody),
+                "--regid=" + std::to_string(kNobody), "--clear-groups"};
+    argv.push_back("cvlc");
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
+std::vector<const char *> vlc_programs() {
+    std::vector<const char *> programs = {"cvlc", "timeout"};
+    if (geteuid() == 0)
+        programs.push_back("setpriv");
+    return programs;
 }
 
 std::string describe(const std::vector<std::string> &argv, const Run &result) {
@@ -298,8 +353,10 @@ LivePipeline::~LivePipeline() {
 }
 
 GstPadProbeReturn LivePipeline::count_packet(GstPad *, GstPadProbeInfo *info, gpointer self) {
-    if (!GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_HEADER))
-        ++static_cast<LivePipeline *>(self)->packets_;
+    auto *pipeline = static_cast<LivePipeline *>(self);
+    if (!GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_HEADER) &&
+        pipeline->packets_++ == 0)
+        pipeline->first_packet_us_ = g_get_monotonic_time();
     return GST_PAD_PROBE_OK;
 }
 

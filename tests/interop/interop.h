@@ -50,6 +50,34 @@ struct Run {
 Run run(const std::vector<std::string> &argv, guint limit_s,
         const std::vector<std::string> &env = {});
 
+/**
+ * A temporary HOME for VLC (its cache and configuration go there), owned by
+ * the user VLC runs as (see vlc_command()); removed with everything below it.
+ */
+class VlcHome {
+public:
+    VlcHome();
+    ~VlcHome();
+    VlcHome(const VlcHome &) = delete;
+    VlcHome &operator=(const VlcHome &) = delete;
+
+    const std::string &path() const { return path_; }
+    /** "HOME=…", for the environment of the VLC process. */
+    std::string env() const { return "HOME=" + path_; }
+
+private:
+    std::string path_;
+};
+
+/**
+ * The argv that runs `cvlc @p args…`. VLC refuses to run as root: as root
+ * it runs as nobody (65534) through setpriv.
+ */
+std::vector<std::string> vlc_command(const std::vector<std::string> &args);
+
+/** The programs vlc_command() needs (for missing()). */
+std::vector<const char *> vlc_programs();
+
 /** Printable form of a run for failure messages: status and both outputs. */
 std::string describe(const std::vector<std::string> &argv, const Run &result);
 
@@ -118,6 +146,8 @@ public:
     void wait_packets(guint count);
     /** Data packets (non-header buffers) that reached the sink so far. */
     guint packets() const { return packets_.load(); }
+    /** Monotonic time the first data packet reached the sink, µs; 0 before. */
+    gint64 first_packet_us() const { return first_packet_us_.load(); }
 
     GstElement *sink() const { return sink_; }
     GstElement *element(const char *name) const;
@@ -143,6 +173,7 @@ private:
     GstElement *sink_ = nullptr;
     GstBus *bus_ = nullptr;
     std::atomic<guint> packets_{0};
+    std::atomic<gint64> first_packet_us_{0};
 };
 
 } // namespace interop

@@ -5,13 +5,9 @@
  * that its MS-WMSP access took the stream, the ASF demuxer found the
  * streams and the decoder produced a picture, with no protocol error.
  *
- * VLC refuses to run as root: as root it runs as nobody (65534) through
- * setpriv, with a private writable HOME either way.
+ * VLC runs as interop::vlc_command() says, with a private writable HOME.
  */
 #include "interop.h"
-
-#include <glib/gstdio.h>
-#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -24,44 +20,6 @@ namespace {
 
 constexpr guint kPlaySeconds = 4;
 constexpr guint kVlcLimitS = 20;
-/** The unprivileged user VLC runs as when the test is root. */
-constexpr guint kNobody = 65534;
-
-/** Remove @p path and everything below it (VLC leaves its cache and config there). */
-void remove_tree(const std::string &path) {
-    if (g_file_test(path.c_str(), G_FILE_TEST_IS_DIR) &&
-        !g_file_test(path.c_str(), G_FILE_TEST_IS_SYMLINK)) {
-        if (GDir *dir = g_dir_open(path.c_str(), 0, nullptr)) {
-            while (const char *name = g_dir_read_name(dir))
-                remove_tree(path + "/" + name);
-            g_dir_close(dir);
-        }
-    }
-    g_remove(path.c_str());
-}
-
-/** A temporary HOME for VLC, owned by the user it runs as. */
-class VlcHome {
-public:
-    VlcHome() {
-        GError *error = nullptr;
-        gchar *dir = g_dir_make_tmp("wmstream-vlc-XXXXXX", &error);
-        fail_unless(dir != nullptr, "no temporary directory: %s", error ? error->message : "?");
-        path_ = dir;
-        g_free(dir);
-        if (geteuid() == 0)
-            fail_unless(chown(path_.c_str(), kNobody, kNobody) == 0, "cannot chown %s",
-                        path_.c_str());
-    }
-    ~VlcHome() { remove_tree(path_); }
-    VlcHome(const VlcHome &) = delete;
-    VlcHome &operator=(const VlcHome &) = delete;
-
-    const std::string &path() const { return path_; }
-
-private:
-    std::string path_;
-};
 
 /** VLC's log lines, from the first one containing @p marker on ("" = all). */
 std::vector<std::string> lines_from(const std::string &log, const std::string &marker) {
@@ -82,17 +40,11 @@ bool contains(const std::vector<std::string> &lines, const std::string &text) {
 
 /** The log of `cvlc` playing @p url for kPlaySeconds; asserts it ran and ended by itself. */
 std::string play(const std::string &url) {
-    VlcHome home;
-    std::vector<std::string> argv;
-    if (geteuid() == 0)
-        argv = {"setpriv", "--reuid=" + std::to_string(kNobody),
-                "--regid=" + std::to_string(kNobody), "--clear-groups"};
-    for (const char *arg : {"cvlc", "-I", "dummy", "-vv", "--play-and-exit", "--vout=dummy",
-                            "--aout=dummy", "--no-dbus"})
-        argv.push_back(arg);
-    argv.push_back("--run-time=" + std::to_string(kPlaySeconds));
-    argv.push_back(url);
-    const Run result = interop::run(argv, kVlcLimitS, {"HOME=" + home.path()});
+    interop::VlcHome home;
+    const std::vector<std::string> argv = interop::vlc_command(
+        {"-I", "dummy", "-vv", "--play-and-exit", "--vout=dummy", "--aout=dummy", "--no-dbus",
+         "--run-time=" + std::to_string(kPlaySeconds), url});
+    const Run result = interop::run(argv, kVlcLimitS, {home.env()});
     fail_unless(result.exited && result.status == 0, "%s", interop::describe(argv, result).c_str());
     return result.out + result.err;
 }
@@ -178,10 +130,7 @@ Suite *vlc_suite() {
 } // namespace
 
 int main(int argc, char **argv) {
-    std::vector<const char *> programs = {"cvlc", "timeout"};
-    if (geteuid() == 0)
-        programs.push_back("setpriv");
     return interop::main_with_requirements(
-        argc, argv, "interop-vlc", vlc_suite, programs,
+        argc, argv, "interop-vlc", vlc_suite, interop::vlc_programs(),
         {"videotestsrc", "audiotestsrc", "avenc_wmv2", "avenc_wmav2", "asfmux"});
 }

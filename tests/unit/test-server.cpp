@@ -140,6 +140,9 @@ ServerConfig loopback(int max_clients = 5) {
     config.address = "127.0.0.1";
     config.port = 0;
     config.max_clients = max_clients;
+    /* Joins at the newest key frame and the muxer's header: the tests count what is sent. */
+    config.fast_start_ms = 0;
+    config.preroll_ms = -1;
     return config;
 }
 
