@@ -583,6 +583,19 @@ void test_fast_start_join_point() {
     g_assert_true(batch.joined);
     assert_arrivals(client, {11, 12, 13, 14, 15, 16, 17, 18, 19});
     g_assert_cmpuint(client.packets[0]->send_time_ms, ==, 760);
+    /* How far behind live it began: packet 11 arrived 8 packets (1 ms each) before 19. */
+    g_assert_cmpint(batch.join_lag_us, ==, arrival(19) - arrival(11));
+
+    /* Automatic (-1): the served preroll + kFastStartMarginMs. With the muxer's 5000 ms
+     * that is more than is stored: the oldest key frame. With a served preroll of 0,
+     * 1200 ms: key frame 7 (1240 ms old). */
+    store.set_startup({-1, -1});
+    g_assert_cmpuint(store.join_point(), ==, 0);
+    TestStore served(limits(LagUnit::Time, -1, -1), false);
+    served.set_startup({-1, 0});
+    g_assert_true(served.set_header(video().header(), video().header_size).ok());
+    served.feed_range(0, 19);
+    g_assert_cmpuint(served.join_point(), ==, 7);
 }
 
 /*
