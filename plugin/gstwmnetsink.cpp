@@ -768,9 +768,9 @@ static void add_properties() {
         gint64(-1), G_MAXINT64, next_open, [](auto &s) -> auto & { return s.units_max; });
     table.add_number(
         "units-soft-max", "Units soft max",
-        "Soft limit: a client further behind live than this (in unit-format) "
-        "continues where recover-policy says; -1 = no soft limit. Used from the next "
-        "open",
+        "Soft limit: a client further behind live than this (in unit-format), beyond where "
+        "its stream began (fast-start), continues where recover-policy says; -1 = no soft "
+        "limit. Used from the next open",
         gint64(-1), G_MAXINT64, next_open, [](auto &s) -> auto & { return s.units_soft_max; });
     table.add_enum(
         "recover-policy", "Recover policy",

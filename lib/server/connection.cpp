@@ -324,7 +324,7 @@ bool Connection::refill() {
         need_key_ = true;
     }
 
-    Batch batch = store_.fetch(next_seq_, need_key_, kBatchBytes, fetched_);
+    Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, kBatchBytes, fetched_);
     if (batch.too_slow) {
         finish(RemoveReason::Slow);
         return false;

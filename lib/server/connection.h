@@ -183,6 +183,7 @@ private:
     size_t out_offset_ = 0;
     int64_t last_progress_us_ = 0;
     uint64_t next_seq_ = 0;
+    int64_t start_lag_units_ = 0; /**< StreamStore::fetch()'s start_lag */
     uint64_t header_generation_ = 0;
     std::deque<Segment> out_;
     std::vector<PacketRef> fetched_; /**< refill()'s scratch, kept for its capacity */

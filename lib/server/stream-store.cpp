@@ -140,7 +140,7 @@ uint64_t StreamStore::join_point() const {
     return log_.key_frame_within(join, l.unit, l.soft_max).value_or(log_.join_point());
 }
 
-Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
+Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag, size_t max_bytes,
                          std::vector<PacketRef> &packets) const {
     Batch batch;
     packets.clear();
@@ -152,7 +152,7 @@ Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
     } else if (next_seq < log_.begin() || (l.max >= 0 && log_.lag(next_seq, l.unit) > l.max)) {
         batch.too_slow = true;
         return batch;
-    } else if (l.soft_max >= 0 && log_.lag(next_seq, l.unit) > l.soft_max) {
+    } else if (l.soft_max >= 0 && log_.lag(next_seq, l.unit) - start_lag > l.soft_max) {
         std::optional<uint64_t> to;
         switch (l.recover_policy) {
         case RecoverPolicy::None:
@@ -164,7 +164,7 @@ Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
             to = log_.newest_key_frame();
             break;
         case RecoverPolicy::SoftLimit:
-            to = log_.key_frame_within(next_seq, l.unit, l.soft_max);
+            to = log_.key_frame_within(next_seq, l.unit, start_lag + l.soft_max);
             break;
         }
         if (to && *to > next_seq) {
@@ -178,6 +178,8 @@ Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
             ++next_seq;
         need_key = next_seq == end;
         batch.joined = !need_key;
+        if (batch.joined)
+            start_lag = log_.lag(next_seq, l.unit);
     }
     if (batch.joined)
         batch.join_lag_us = log_.at(end - 1)->arrival_us - log_.at(next_seq)->arrival_us;

@@ -135,9 +135,8 @@ public:
      * automatic: the served header's preroll + kFastStartMarginMs),
      * or the end of the log when none is stored (wait for the next one).
      * Never further behind than the soft lag limit while a key-frame start
-     * within it is stored: fetch() would move such a client forward in the
-     * middle of its join burst. It then starts at the oldest key-frame start
-     * within the limit.
+     * within it is stored (the soft limit bounds fast start): it then starts
+     * at the oldest key-frame start within the limit.
      */
     uint64_t join_point() const;
 
@@ -148,15 +147,18 @@ public:
      *
      * With @p need_key, packets before the next key-frame start are skipped
      * (a client joining or after a header change); @p need_key stays true
-     * until one is found. Otherwise the lag limits apply, in LagLimits::unit:
-     * a client whose next packet is gone from the log or lags more than max
-     * is too_slow (and gets nothing); one that lags more than soft_max moves
-     * on as recover_policy says (skipped; joined when it lands on a key-frame
-     * start): None stays, Latest goes to the newest packet, KeyFrame to the
-     * newest key-frame start, SoftLimit to the oldest key-frame start within
-     * soft_max; never backwards.
+     * until one is found, and @p start_lag is then set to the lag of the
+     * key-frame start it joins at (in LagLimits::unit: what fast start put
+     * it behind live on purpose). Otherwise the lag limits apply, in
+     * LagLimits::unit: a client whose next packet is gone from the log or
+     * lags more than max is too_slow (and gets nothing); one that lags more
+     * than start_lag + soft_max (it fell soft_max behind where its stream
+     * began) moves on as recover_policy says (skipped; joined when it lands
+     * on a key-frame start): None stays, Latest goes to the newest packet,
+     * KeyFrame to the newest key-frame start, SoftLimit to the oldest
+     * key-frame start within start_lag + soft_max; never backwards.
      */
-    Batch fetch(uint64_t &next_seq, bool &need_key, size_t max_bytes,
+    Batch fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag, size_t max_bytes,
                 std::vector<PacketRef> &packets) const;
 
 private:

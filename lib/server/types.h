@@ -99,8 +99,9 @@ struct ServerConfig {
     int max_clients = 5;  /**< streaming clients served at once; -1 = unlimited; over it → 503 */
     /** How lag behind live is measured for the two limits below (unit-format). */
     LagUnit lag_unit = LagUnit::Time;
-    /** Soft limit (units-soft-max): a client further behind live is recovered
-     *  with recover_policy; in lag_unit (µs, bytes or packets); -1 = none. */
+    /** Soft limit (units-soft-max): a client further behind live than this
+     *  beyond where its stream began (fast start) is recovered with
+     *  recover_policy; in lag_unit (µs, bytes or packets); -1 = none. */
     int64_t lag_soft_max = 5000000;
     /** Hard limit (units-max): a client further behind live is removed
      *  (reason slow). It is also how much stream is kept for slow clients, so
@@ -130,7 +131,7 @@ struct ServerConfig {
      * once instead of in real time. The player then plays that much (up to
      * one key-frame interval more) behind live. Bounded by what the packet
      * log holds (lag_max), and never a join point further behind than
-     * lag_soft_max, which would move the client forward during its burst.
+     * lag_soft_max (which then counts from the join point).
      * 0 = the newest key-frame start (least delay); -1 = automatic: the
      * served header's preroll + kFastStartMarginMs, what a player needs to
      * start at once (docs/protocol.md, "Fast start").

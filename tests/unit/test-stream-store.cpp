@@ -69,10 +69,11 @@ int64_t arrival(uint64_t n) {
 struct Client {
     uint64_t next_seq = 0;
     bool need_key = false;
+    int64_t start_lag = 0;
     std::vector<PacketRef> packets;
 
     Batch fetch(const StreamStore &store, size_t max_bytes = kAll) {
-        return store.fetch(next_seq, need_key, max_bytes, packets);
+        return store.fetch(next_seq, need_key, start_lag, max_bytes, packets);
     }
     /** Which packets the last fetch returned, by arrival(). */
     std::vector<int64_t> arrivals() const {
@@ -599,8 +600,9 @@ void test_fast_start_join_point() {
 }
 
 /*
- * A fast-start join point is never past the soft limit: the client's next
- * fetch would move it forward (recover-policy) in the middle of its burst.
+ * A fast-start join point is never past the soft limit, which bounds fast
+ * start, and the soft limit counts from where a client's stream began: a
+ * joiner is not moved forward for the distance it was started behind live.
  * Unit packets, soft limit 10: key frame 7 is 13 packets behind 19, 11 is 9.
  */
 void test_fast_start_within_soft_limit() {
@@ -617,14 +619,21 @@ void test_fast_start_within_soft_limit() {
     }
     g_assert_cmpuint(client.next_seq, ==, 20);
 
-    /* What that avoids: from 7, the client is moved to 15 after its first packet. */
-    Client unclamped;
-    unclamped.next_seq = 7;
-    unclamped.need_key = true;
-    unclamped.fetch(store, kPacketSize);
-    assert_arrivals(unclamped, {7});
-    g_assert_true(unclamped.fetch(store, kPacketSize).skipped);
-    assert_arrivals(unclamped, {15});
+    /* A client whose stream began 9 behind (at 0 of 0..8; soft limit 3) keeps that
+     * distance; it is moved (to the newest key frame) once it falls 3 more behind. */
+    TestStore early_store(limits(LagUnit::Packets, 3, -1, RecoverPolicy::KeyFrame));
+    early_store.feed_range(0, 8);
+    Client early;
+    early.need_key = true;
+    early.fetch(early_store, kPacketSize);
+    assert_arrivals(early, {0});
+    g_assert_cmpint(early.start_lag, ==, 9);
+    early_store.feed_range(9, 11);
+    g_assert_false(early.fetch(early_store, kPacketSize).skipped); /* 1: 11 behind, 9 + 2 */
+    assert_arrivals(early, {1});
+    early_store.feed_range(12, 14);
+    g_assert_true(early.fetch(early_store, kPacketSize).skipped); /* 2: 13 behind, 9 + 4 */
+    assert_arrivals(early, {11});
 
     /* In time: at most 7 ms behind 19 (1 ms apart) leaves 15 of 7, 11 and 15. */
     TestStore time(limits(LagUnit::Time, arrival(19) - arrival(12), -1, RecoverPolicy::KeyFrame));
