@@ -405,8 +405,13 @@ void GstWmNetSinkState::external_changed() {
     });
 }
 
-/* Asks the application (on the relay thread) and hands its answer back to the server. */
+/* Asks the application (on the relay thread) and hands its answer back to the server; with no
+ * handler connected now (it may be connected or disconnected at any time), allowed at once. */
 void GstWmNetSinkState::authorize(const server::AuthorizationRequest &request) {
+    if (!g_signal_has_handler_pending(sink_, signals[SIGNAL_CLIENT_CONNECTING], 0, FALSE)) {
+        broadcast_.server().authorize(request.client_id, true);
+        return;
+    }
     relay_.post([sink = sink_, request] {
         gboolean allowed = TRUE;
         g_signal_emit(sink, signals[SIGNAL_CLIENT_CONNECTING], 0,
@@ -512,8 +517,8 @@ static gboolean gst_wm_net_sink_event(GstBaseSink *bsink, GstEvent *event) {
 /* NULL→READY: IWMWriterNetworkSink::Open. */
 bool GstWmNetSinkState::open_core(const Settings &settings) {
     broadcast::BroadcastConfig config = broadcast_config(settings);
-    config.server.ask_application =
-        g_signal_has_handler_pending(sink_, signals[SIGNAL_CLIENT_CONNECTING], 0, FALSE);
+    /* Every viewer is offered to client-connecting: a handler connected after open counts. */
+    config.server.ask_application = true;
     const broadcast::OpenResult result = broadcast_.open(config);
     if (result)
         return true;
@@ -890,8 +895,9 @@ static void install_signals(GstWmNetSinkClass *klass) {
      * @user: (nullable): the user it authenticated as (#GstWmNetSink:user-id), or %NULL
      *
      * Asked for every viewer request (Describe, Play, plain GET, HEAD) once
-     * its address and credentials passed, when at least one handler is
-     * connected at Open (srtsink's caller-connecting). Return %FALSE to refuse
+     * its address and credentials passed, while at least one handler is
+     * connected (connected or disconnected at any time; srtsink's
+     * caller-connecting). Return %FALSE to refuse
      * the viewer: it gets 403 and #GstWmNetSink::client-removed with reason
      * forbidden. Emitted from the element's relay thread; the network thread
      * keeps serving other clients meanwhile. An unanswered request times out.
@@ -971,5 +977,7 @@ static void gst_wm_net_sink_class_init(GstWmNetSinkClass *klass) {
     gst_type_mark_as_plugin_api(GST_TYPE_WM_NET_SINK_REMOVE_REASON,
                                 static_cast<GstPluginAPIFlags>(0));
     gst_type_mark_as_plugin_api(GST_TYPE_WM_NET_SINK_PORT_MAPPING,
+                                static_cast<GstPluginAPIFlags>(0));
+    gst_type_mark_as_plugin_api(GST_TYPE_WM_NET_SINK_RECOVER_POLICY,
                                 static_cast<GstPluginAPIFlags>(0));
 }

@@ -246,10 +246,11 @@ public:
         std::string user;
     };
 
-    /** Connect to @p sink; must outlive the sink's Open…Close. */
+    /** Connect to @p sink; must outlive the sink's Open…Close or disconnect(). */
     void connect(GstElement *sink) {
         g_signal_connect(sink, "client-connecting", G_CALLBACK(on_connecting), this);
     }
+    void disconnect(GstElement *sink) { g_signal_handlers_disconnect_by_data(sink, this); }
 
     /** The @p nth call (0 = first), waiting for it. */
     Call wait_call(size_t nth) {
@@ -948,6 +949,34 @@ GST_START_TEST(test_client_connecting) {
 }
 GST_END_TEST;
 
+/* A handler connected while the sink plays counts from the next viewer on (Python users
+ * connect late), and one disconnected stops being asked. */
+GST_START_TEST(test_client_connecting_connected_late) {
+    LivePipeline live("", GST_STATE_PLAYING);
+    Recorder recorder(live.sink);
+    TestClient before(live.port);
+    before.get(kBrowserAgent, "/secret");
+    expect_raw_asf_response(before);
+    recorder.wait_added(0);
+
+    Connecting connecting;
+    connecting.connect(live.sink);
+    TestClient secret(live.port);
+    secret.get(kBrowserAgent, "/secret");
+    expect_refusal(secret, 403);
+    fail_unless_equals_string(connecting.wait_call(0).path.c_str(), "/secret");
+    wait_removed_with(recorder, "forbidden");
+
+    connecting.disconnect(live.sink);
+    TestClient after(live.port);
+    after.get(kBrowserAgent, "/secret");
+    expect_raw_asf_response(after);
+    recorder.wait_added(1);
+    fail_unless_equals_int(connecting.count(), 1);
+    live.check_no_error();
+}
+GST_END_TEST;
+
 GST_START_TEST(test_client_connecting_after_credentials) {
     Connecting connecting;
     LivePipeline live(credentials().c_str(), GST_STATE_PLAYING,
@@ -1123,6 +1152,7 @@ static Suite *access_suite() {
     TCase *application = tcase_create("application");
     tcase_add_test(application, test_client_connecting);
     tcase_add_test(application, test_client_connecting_after_credentials);
+    tcase_add_test(application, test_client_connecting_connected_late);
     suite_add_tcase(suite, application);
     return suite;
 }
