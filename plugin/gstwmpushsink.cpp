@@ -420,21 +420,26 @@ static void gst_wm_push_sink_get_property(GObject *object, guint prop_id, GValue
                             pspec);
 }
 
-/* GstURIHandler: http:// and https:// push URLs, settable in NULL only. */
+/* GstURIHandler: wmpush+http:// and wmpush+https:// push URLs (plain http and https belong
+ * to every HTTP sink), settable in NULL only. */
 
 static GstURIType gst_wm_push_sink_uri_get_type(GType) {
     return GST_URI_SINK;
 }
 
 static const gchar *const *gst_wm_push_sink_uri_get_protocols(GType) {
-    static const gchar *const protocols[] = {"http", "https", nullptr};
+    static const gchar *const protocols[] = {"wmpush+http", "wmpush+https", nullptr};
     return protocols;
 }
 
 static gchar *gst_wm_push_sink_uri_get_uri(GstURIHandler *handler) {
     const std::string location = GST_WM_PUSH_SINK(handler)->state->settings_.read(
         [](const push::ClientConfig &config) { return config.session.location; });
-    return location.empty() ? nullptr : g_strdup(location.c_str());
+    if (location.empty())
+        return nullptr;
+    const bool prefixed = g_ascii_strncasecmp(location.c_str(), push::kUriSchemePrefix,
+                                              strlen(push::kUriSchemePrefix)) == 0;
+    return g_strconcat(prefixed ? "" : push::kUriSchemePrefix, location.c_str(), nullptr);
 }
 
 static gboolean gst_wm_push_sink_uri_set_uri(GstURIHandler *handler, const gchar *uri,

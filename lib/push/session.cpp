@@ -130,7 +130,9 @@ std::string Url::to_string() const {
 }
 
 Result<Url> parse_url(std::string_view text) {
-    const std::string copy(text);
+    std::string copy(text);
+    if (g_ascii_strncasecmp(copy.c_str(), kUriSchemePrefix, strlen(kUriSchemePrefix)) == 0)
+        copy.erase(0, strlen(kUriSchemePrefix));
     g_autoptr(GError) error = nullptr;
     g_autoptr(GUri) uri = g_uri_parse(copy.c_str(), kUriFlags, &error);
     if (!uri)

@@ -43,8 +43,15 @@ struct Url {
 };
 
 /**
- * Parse a push URL (IWMWriterPushSink::Connect pszURL): http or https, a
- * host, an optional port, a path (empty = "/").
+ * What turns an http(s) push URL into the element's own URI scheme
+ * ("wmpush+http://…", "wmpush+https://…"): wmpushsink does not claim plain
+ * http and https, which belong to every HTTP sink (icecastsink: ice+http).
+ */
+constexpr const char *kUriSchemePrefix = "wmpush+";
+
+/**
+ * Parse a push URL (IWMWriterPushSink::Connect pszURL): http or https (or
+ * the same with kUriSchemePrefix), a host, an optional port, a path (empty = "/").
  * @return Errc::InvalidName (NS_E_INVALID_NAME) when it is not such a URL.
  */
 Result<Url> parse_url(std::string_view text);

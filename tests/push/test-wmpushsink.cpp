@@ -86,31 +86,44 @@ GST_START_TEST(test_properties) {
     fail_unless(pw != nullptr);
     fail_unless((pw->flags & G_PARAM_WRITABLE) && !(pw->flags & G_PARAM_READABLE));
 
-    /* URI handler: http and https sink. */
+    /* URI handler: its own schemes; plain http and https belong to every HTTP sink. */
     fail_unless(GST_IS_URI_HANDLER(sink));
     fail_unless_equals_int(gst_uri_handler_get_uri_type(GST_URI_HANDLER(sink)), GST_URI_SINK);
     const gchar *const *protocols = gst_uri_handler_get_protocols(GST_URI_HANDLER(sink));
-    fail_unless(g_strv_contains(protocols, "http") && g_strv_contains(protocols, "https"));
+    fail_unless_equals_int(g_strv_length(const_cast<gchar **>(protocols)), 2);
+    fail_unless(g_strv_contains(protocols, "wmpush+http") &&
+                g_strv_contains(protocols, "wmpush+https"));
     GError *error = nullptr;
-    fail_unless(
-        gst_uri_handler_set_uri(GST_URI_HANDLER(sink), "http://example.com:8080/pub", &error));
+    fail_unless(gst_uri_handler_set_uri(GST_URI_HANDLER(sink),
+                                        "wmpush+https://example.com:8443/pub", &error));
     gchar *uri = gst_uri_handler_get_uri(GST_URI_HANDLER(sink));
-    fail_unless_equals_string(uri, "http://example.com:8080/pub");
+    fail_unless_equals_string(uri, "wmpush+https://example.com:8443/pub");
     g_free(uri);
-    fail_if(gst_uri_handler_set_uri(GST_URI_HANDLER(sink), "ftp://example.com/pub", &error));
+    /* location takes the plain form too; the URI is still the element's scheme. */
+    g_object_set(sink, "location", "http://example.com:8080/pub", nullptr);
+    uri = gst_uri_handler_get_uri(GST_URI_HANDLER(sink));
+    fail_unless_equals_string(uri, "wmpush+http://example.com:8080/pub");
+    g_free(uri);
+    fail_if(gst_uri_handler_set_uri(GST_URI_HANDLER(sink), "http://example.com/pub", &error));
     fail_unless(g_error_matches(error, GST_URI_ERROR, GST_URI_ERROR_UNSUPPORTED_PROTOCOL));
     g_clear_error(&error);
-    fail_if(gst_uri_handler_set_uri(GST_URI_HANDLER(sink), "http://", &error));
+    fail_if(gst_uri_handler_set_uri(GST_URI_HANDLER(sink), "wmpush+http://", &error));
     fail_unless(g_error_matches(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI));
     g_clear_error(&error);
     gst_object_unref(sink);
 
-    /* gst_element_make_from_uri() finds it. */
+    /* gst_element_make_from_uri() finds it by its scheme, and not for plain http. */
     GstElement *made =
-        gst_element_make_from_uri(GST_URI_SINK, "http://127.0.0.1:1/pub", nullptr, &error);
+        gst_element_make_from_uri(GST_URI_SINK, "wmpush+http://127.0.0.1:1/pub", nullptr, &error);
     fail_unless(made != nullptr);
     fail_unless_equals_string(GST_OBJECT_NAME(gst_element_get_factory(made)), "wmpushsink");
     gst_object_unref(made);
+    made = gst_element_make_from_uri(GST_URI_SINK, "http://127.0.0.1:1/pub", nullptr, &error);
+    fail_unless(made == nullptr ||
+                !g_str_equal(GST_OBJECT_NAME(gst_element_get_factory(made)), "wmpushsink"));
+    g_clear_error(&error);
+    if (made)
+        gst_object_unref(made);
 }
 GST_END_TEST;
 
@@ -135,7 +148,7 @@ GST_START_TEST(test_settings_fixed_while_started) {
                  0xC00D002B);
     gst_message_unref(warning);
     GError *error = nullptr;
-    fail_if(gst_uri_handler_set_uri(GST_URI_HANDLER(sink), "http://127.0.0.1:1/x", &error));
+    fail_if(gst_uri_handler_set_uri(GST_URI_HANDLER(sink), "wmpush+http://127.0.0.1:1/x", &error));
     fail_unless(g_error_matches(error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE));
     g_clear_error(&error);
     gst_element_set_state(sink, GST_STATE_NULL);
