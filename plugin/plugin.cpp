@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The wmstream plugin: registration only.
+ * The wmstream plugin: registration, and the core's log routed into GStreamer's.
  */
+#include "core-log.h"
 #include "gstwmnetsink.h"
 #include "gstwmpushsink.h"
 
 #include <gst/gst.h>
 
 static gboolean plugin_init(GstPlugin *plugin) {
+    wmstream::plugin::route_core_log();
     return GST_ELEMENT_REGISTER(wmnetsink, plugin) && GST_ELEMENT_REGISTER(wmpushsink, plugin);
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "broadcast/broadcast.h"
+#include "base/log.h"
 
 #if WMSTREAM_REACH
 #include "reach/firewall.h"
@@ -88,7 +89,7 @@ public:
             firewall.bind_address = address;
             const Status status = firewall_.open(firewall);
             if (!status)
-                g_warning("firewall: %s", status.error().message.c_str());
+                WMSTREAM_LOG_WARNING("firewall: %s", status.error().message.c_str());
         }
         if (reach.port_mapping != PortMapping::None) {
             reach::PortMappingConfig mapping;
@@ -101,7 +102,7 @@ public:
             mapping.lease_s = reach.lease_s;
             const Status status = mapper_.open(mapping);
             if (!status)
-                g_warning("port mapping: %s", status.error().message.c_str());
+                WMSTREAM_LOG_WARNING("port mapping: %s", status.error().message.c_str());
         }
 #else
         (void)reach;

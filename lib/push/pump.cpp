@@ -4,6 +4,7 @@
  * body (internal to lib/push, sans-IO).
  */
 #include "push/pump.h"
+#include "base/log.h"
 
 #include "proto/framing.h"
 
@@ -54,7 +55,8 @@ Pump::State Pump::frame(const StreamBuffer &buffer, Bytes &out) {
             Result<Body::Fit> fit =
                 body_.change(packet->header->data(), packet->header->size(), out);
             if (!fit)
-                g_warning("push: header change not sent: %s", fit.error().message.c_str());
+                WMSTREAM_LOG_WARNING("push: header change not sent: %s",
+                                     fit.error().message.c_str());
             else if (*fit == Body::Fit::Filled)
                 return State::Filled;
             sent_header_ = packet->header;
@@ -63,8 +65,8 @@ Pump::State Pump::frame(const StreamBuffer &buffer, Bytes &out) {
         Result<Body::Fit> fit = body_.data(packet->data->data(), packet->data->size(), out);
         if (!fit) {
             /* Cannot happen: parse_packet() checked the size. Skip it. */
-            g_warning("push: packet %" G_GUINT64_FORMAT " not sent: %s", next_seq_,
-                      fit.error().message.c_str());
+            WMSTREAM_LOG_WARNING("push: packet %" G_GUINT64_FORMAT " not sent: %s", next_seq_,
+                                 fit.error().message.c_str());
         } else if (*fit == Body::Fit::Filled) {
             return State::Filled;
         }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "server/connection.h"
+#include "base/log.h"
 
 #include "base/address.h"
 #include "proto/response.h"
@@ -62,8 +63,8 @@ void Connection::start() {
 void Connection::on_started(void *self, const GError *error) {
     auto *client = static_cast<Connection *>(self);
     if (error) {
-        g_debug("client %" G_GUINT64_FORMAT ": TLS handshake failed: %s", client->id_,
-                error->message);
+        WMSTREAM_LOG_DEBUG("client %" G_GUINT64_FORMAT ": TLS handshake failed: %s", client->id_,
+                           error->message);
         client->host_.count_tls_failure();
         client->finish(RemoveReason::Error);
         return;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "server/listener.h"
+#include "base/log.h"
 
 #include "base/address.h"
 
@@ -141,7 +142,8 @@ gboolean Listener::on_accept(GSocket *, GIOCondition, gpointer self) {
                 return G_SOURCE_CONTINUE;
             }
             if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-                g_debug("accept failed: %s", error->message); /* e.g. ECONNABORTED: the peer */
+                WMSTREAM_LOG_DEBUG("accept failed: %s",
+                                   error->message); /* e.g. ECONNABORTED: the peer */
             break;
         }
         listener->starved_ = false;

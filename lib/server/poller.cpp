@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "server/poller.h"
+#include "base/log.h"
 
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -91,7 +92,7 @@ void Poller::update(Entry *entry) {
                   &event) == 0)
         entry->registered = true;
     else
-        g_warning("epoll_ctl(%d): %s", entry->fd, g_strerror(errno));
+        WMSTREAM_LOG_WARNING("epoll_ctl(%d): %s", entry->fd, g_strerror(errno));
 }
 
 void Poller::unwatch(Entry *entry, bool writable) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "server/server.h"
+#include "base/log.h"
 
 #include "server/server-impl.h"
 #include "server/thread-priority.h"
@@ -177,7 +178,7 @@ void Server::Impl::accepted(GSocket *socket) {
         g_autoptr(GError) error = nullptr;
         transport = Transport::tls(socket, io_config_.tls_certificate.get(), &error);
         if (!transport) {
-            g_debug("cannot start TLS: %s", error->message);
+            WMSTREAM_LOG_DEBUG("cannot start TLS: %s", error->message);
             return;
         }
     } else {

@@ -1058,6 +1058,26 @@ GST_START_TEST(test_tls_certificate_file) {
 }
 GST_END_TEST;
 
+/* The core's own log lines (here: a failed TLS handshake) are in GStreamer's debug log, in the
+ * category "wmstream", and no longer in GLib's log. */
+GST_START_TEST(test_core_log_in_gst_debug) {
+    TlsFiles files;
+    const std::string properties = "tls-certificate-file=" + files.both;
+    Capture capture;
+    LivePipeline live(properties.c_str());
+    TestClient plain(live.port);
+    plain.get(kBrowserAgent);
+    fail_unless(plain.wait_closed(), "plain HTTP client left open on the TLS port");
+    wait_server_stat(live.sink, "tls-handshakes-failed", 1);
+    const std::string text = capture.text();
+    fail_unless(text.find("gst wmstream DEBUG") != std::string::npos &&
+                    text.find("TLS handshake failed") != std::string::npos,
+                "no core line in category wmstream:\n%s", text.c_str());
+    fail_unless(text.find("glib wmstream") == std::string::npos, "%s", text.c_str());
+    live.check_no_error();
+}
+GST_END_TEST;
+
 GST_START_TEST(test_tls_certificate_object) {
     TlsFiles files;
     g_autoptr(GError) error = nullptr;
@@ -1161,6 +1181,7 @@ static Suite *tls_suite() {
     Suite *suite = suite_create("wmnetsink-tls");
     TCase *tls = tcase_create("tls");
     tcase_add_test(tls, test_tls_certificate_file);
+    tcase_add_test(tls, test_core_log_in_gst_debug);
     tcase_add_test(tls, test_tls_certificate_object);
     tcase_add_test(tls, test_tls_with_credentials);
     tcase_add_test(tls, test_tls_bad_file);
