@@ -505,8 +505,8 @@ static void add_properties() {
 
     location_spec = table.add_string(
         "location", "Location",
-        "Push URL of the publishing point, http://server[:port]/pubpoint or https://…; also set "
-        "through the URI handler. Read in NULL→READY",
+        "Push URL of the publishing point, http://server[:port]/pubpoint or https://… (or "
+        "wmpush+http://…, wmpush+https://…, the URI handler's schemes). Read in NULL→READY",
         fixed, [](auto &c) -> auto & { return c.session.location; });
     table.add_string(
         "template-url", "Template URL",
