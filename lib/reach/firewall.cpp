@@ -2,9 +2,11 @@
 #include "reach/firewall.h"
 
 #include "base/event-loop.h"
+#include "reach/rule-registry.h"
 
 #include <gio/gio.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -21,6 +23,9 @@ constexpr const char *kMainInterface = "org.fedoraproject.FirewallD1";
 constexpr const char *kZoneInterface = "org.fedoraproject.FirewallD1.zone";
 constexpr const char *kNotAuthorized = "org.fedoraproject.FirewallD1.NotAuthorizedException";
 constexpr const char *kProtocol = "tcp";
+/* The renewal checks are this fraction of the rule's timeout apart (at least kMinTickMs). */
+constexpr uint32_t kTicksPerTimeout = 4;
+constexpr uint32_t kMinTickMs = 500;
 
 /* The text of a D-Bus error without the remote error name. */
 std::string stripped_message(const GError *error) {
@@ -43,7 +48,7 @@ class Firewall::Impl final : public PortJob {
 public:
     Impl(PortEvents *events, FirewallConfig config)
         : events_(events), config_(std::move(config)), cancellable_(g_cancellable_new()) {
-        loop_.start([this] { start(); }, [this] { drop_bus(); });
+        loop_.start([this] { start(); }, [this] { finish(); });
     }
 
     ~Impl() {
@@ -92,16 +97,24 @@ private:
         Connecting, /* waiting for the bus connection */
         Idle,       /* no call pending */
         Opening,    /* getDefaultZone / queryPort / addPort pending */
-        Removing,   /* removePort pending */
+        Renewing,   /* renewal: the other form's add pending */
+        Retiring,   /* renewal: the old form's remove pending */
+        Removing,   /* removePort / removeRichRule pending */
         Done,       /* the close sequence is over */
     };
 
     /* The loop's exit hook. */
-    void drop_bus() {
+    void finish() {
+        if (tick_) {
+            g_source_destroy(tick_);
+            g_source_unref(tick_);
+        }
         if (!bus_)
             return;
         if (reloaded_id_)
             g_dbus_connection_signal_unsubscribe(bus_, reloaded_id_);
+        if (port_removed_id_)
+            g_dbus_connection_signal_unsubscribe(bus_, port_removed_id_);
         if (watch_id_)
             g_bus_unwatch_name(watch_id_);
         g_dbus_connection_close(bus_, nullptr, nullptr, nullptr);
@@ -186,6 +199,13 @@ private:
             phase_ = Phase::Idle;
             return;
         }
+        if (config_.rule_timeout_s > 0) {
+            const uint32_t tick_ms = std::max(
+                kMinTickMs, uint32_t(uint64_t(config_.rule_timeout_s) * 1000 / kTicksPerTimeout));
+            tick_ = g_timeout_source_new(tick_ms);
+            g_source_set_callback(tick_, &Impl::on_tick, this, nullptr);
+            g_source_attach(tick_, loop_.context());
+        }
         g_autoptr(GError) error = nullptr;
         g_autofree char *address =
             g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, cancellable_, &error);
@@ -229,6 +249,11 @@ private:
         self->reloaded_id_ = g_dbus_connection_signal_subscribe(
             bus, kName, kMainInterface, "Reloaded", kPath, nullptr, G_DBUS_SIGNAL_FLAGS_NONE,
             &Impl::on_reloaded, self, nullptr);
+        /* A rule that was there before us went (removed, or timed out: another process's that
+         * crashed): open ours. */
+        self->port_removed_id_ = g_dbus_connection_signal_subscribe(
+            bus, kName, kZoneInterface, "PortRemoved", kPath, nullptr, G_DBUS_SIGNAL_FLAGS_NONE,
+            &Impl::on_port_removed, self, nullptr);
         /* Appeared: open (also after a restart, which drops runtime rules too). */
         self->watch_id_ =
             g_bus_watch_name_on_connection(bus, kName, G_BUS_NAME_WATCHER_FLAGS_NONE,
@@ -244,7 +269,7 @@ private:
         if (self->closing_)
             return;
         /* Its runtime rules went with it: nothing of ours is left to remove. */
-        self->owned_ = false;
+        self->forget_rule();
         self->already_open_ = false;
         self->report(self->make_report(
             PortAction::Open, PortResult::Unavailable,
@@ -256,7 +281,67 @@ private:
         static_cast<Impl *>(data)->open_port();
     }
 
-    /* Open: [getDefaultZone] → queryPort → addPort */
+    static void on_port_removed(GDBusConnection *, const char *, const char *, const char *,
+                                const char *, GVariant *parameters, gpointer data) {
+        Impl *self = static_cast<Impl *>(data);
+        const char *zone = nullptr, *port = nullptr, *protocol = nullptr;
+        if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(sss)")))
+            return;
+        g_variant_get(parameters, "(&s&s&s)", &zone, &port, &protocol);
+        if (self->already_open_ && self->zone_ == zone &&
+            std::to_string(self->config_.port) == port && std::strcmp(protocol, kProtocol) == 0)
+            self->open_port();
+    }
+
+    /* The rule in this process's registry. */
+    RuleKey rule_key() const { return RuleKey{zone_, config_.port, kProtocol}; }
+
+    /* Stop holding a rule that is gone (firewalld reloaded or went away, or its adding failed). */
+    void forget_rule() {
+        if (!rule_)
+            return;
+        RuleRegistry::process().drop(rule_);
+        release_rule();
+    }
+
+    /* Stop holding the rule without removing it. */
+    void release_rule() {
+        RuleForm unused = RuleForm::Port;
+        (void)RuleRegistry::process().release(rule_, &unused);
+        rule_.reset();
+    }
+
+    /* Ask firewalld to add @p form of the rule, with the timeout. */
+    void add_rule(RuleForm form, Step step) {
+        const std::string port = std::to_string(config_.port);
+        const auto timeout =
+            static_cast<gint32>(std::min<uint32_t>(config_.rule_timeout_s, G_MAXINT32));
+        if (form == RuleForm::Port)
+            call(kZoneInterface, "addPort",
+                 g_variant_new("(sssi)", zone_.c_str(), port.c_str(), kProtocol, timeout), "(s)",
+                 step);
+        else
+            call(kZoneInterface, "addRichRule",
+                 g_variant_new("(ssi)", zone_.c_str(), rich_rule().c_str(), timeout), "(s)", step);
+    }
+
+    /* Ask firewalld to remove @p form of the rule. */
+    void remove_rule(RuleForm form, Step step) {
+        const std::string port = std::to_string(config_.port);
+        if (form == RuleForm::Port)
+            call(kZoneInterface, "removePort",
+                 g_variant_new("(sss)", zone_.c_str(), port.c_str(), kProtocol), "(s)", step);
+        else
+            call(kZoneInterface, "removeRichRule",
+                 g_variant_new("(ss)", zone_.c_str(), rich_rule().c_str()), "(s)", step);
+    }
+
+    std::string rich_rule() const {
+        return "rule port port=\"" + std::to_string(config_.port) + "\" protocol=\"" + kProtocol +
+               "\" accept";
+    }
+
+    /* Open: [getDefaultZone] → a rule of this process, or queryPort → addPort */
 
     void open_port() {
         if (closing_)
@@ -265,15 +350,25 @@ private:
             reopen_ = true; /* after the calls pending now */
             return;
         }
+        forget_rule();
         phase_ = Phase::Opening;
-        owned_ = false;
         already_open_ = false;
+        last_renewal_ = PortResult::Opened;
         if (config_.zone.empty()) {
             call(kMainInterface, "getDefaultZone", nullptr, "(s)", &Impl::on_default_zone);
         } else {
             zone_ = config_.zone;
-            query_port();
+            join_or_query();
         }
+    }
+
+    /* Another job of this process holds (or is adding) the rule: share it. */
+    void join_or_query() {
+        rule_ = RuleRegistry::process().join(rule_key());
+        if (rule_)
+            open_done(make_report(PortAction::Open, PortResult::Opened));
+        else
+            query_port();
     }
 
     void on_default_zone(GVariant *reply, const GError *error) {
@@ -284,7 +379,7 @@ private:
         const char *zone = nullptr;
         g_variant_get(reply, "(&s)", &zone);
         zone_ = zone;
-        query_port();
+        join_or_query();
     }
 
     void query_port() {
@@ -301,15 +396,21 @@ private:
         gboolean open = FALSE;
         g_variant_get(reply, "(b)", &open);
         if (open) {
-            already_open_ = true;
-            open_done(make_report(PortAction::Open, PortResult::AlreadyOpen));
+            /* Added by another job of this process since join_or_query(): share it. */
+            rule_ = RuleRegistry::process().join(rule_key());
+            already_open_ = !rule_;
+            open_done(make_report(PortAction::Open,
+                                  rule_ ? PortResult::Opened : PortResult::AlreadyOpen));
+            return;
+        }
+        bool first = false;
+        rule_ = RuleRegistry::process().claim(rule_key(), config_.rule_timeout_s, &first);
+        if (!first) {
+            open_done(make_report(PortAction::Open, PortResult::Opened));
             return;
         }
         adding_ = true;
-        call(kZoneInterface, "addPort",
-             g_variant_new("(sssi)", zone_.c_str(), std::to_string(config_.port).c_str(), kProtocol,
-                           0),
-             "(s)", &Impl::on_add_port);
+        add_rule(RuleForm::Port, &Impl::on_add_port);
     }
 
     void on_add_port(GVariant *reply, const GError *error) {
@@ -318,12 +419,13 @@ private:
             const char *zone = nullptr;
             g_variant_get(reply, "(&s)", &zone);
             zone_ = zone;
-            owned_ = true;
+            RuleRegistry::process().added(rule_, RuleForm::Port);
             open_done(make_report(PortAction::Open, PortResult::Opened));
             return;
         }
+        forget_rule();
         if (has_code(stripped_message(error), "ALREADY_ENABLED")) {
-            /* Added by someone else since queryPort: theirs, not ours. */
+            /* Added by another process since queryPort: theirs, not ours. */
             already_open_ = true;
             open_done(make_report(PortAction::Open, PortResult::AlreadyOpen));
             return;
@@ -334,6 +436,11 @@ private:
     void open_done(const PortReport &outcome) {
         phase_ = Phase::Idle;
         report(outcome);
+        resume();
+    }
+
+    /* After a sequence of calls: what came meanwhile. */
+    void resume() {
         if (closing_) {
             remove_port();
         } else if (reopen_) {
@@ -342,36 +449,91 @@ private:
         }
     }
 
+    /* Renew: add the other form with a fresh timeout, then remove the one in place; the port
+     * is open throughout. Whichever job of this process comes first renews a shared rule. */
+
+    static gboolean on_tick(gpointer data) {
+        static_cast<Impl *>(data)->renew();
+        return G_SOURCE_CONTINUE;
+    }
+
+    void renew() {
+        if (!rule_ || phase_ != Phase::Idle || closing_)
+            return;
+        if (!RuleRegistry::process().alive(rule_)) {
+            open_port(); /* dropped: its first holder failed to add it, or firewalld reloaded */
+            return;
+        }
+        const std::optional<RuleForm> form = RuleRegistry::process().begin_renew(rule_);
+        if (!form)
+            return;
+        phase_ = Phase::Renewing;
+        renewing_from_ = *form;
+        add_rule(other_form(*form), &Impl::on_renew_added);
+    }
+
+    void on_renew_added(GVariant *reply, const GError *error) {
+        if (!reply) {
+            /* Retried at the next tick; the form in place has half its timeout left. */
+            RuleRegistry::process().end_renew(rule_, std::nullopt);
+            renewed(error_report(PortAction::Renew, error));
+            phase_ = Phase::Idle;
+            resume();
+            return;
+        }
+        RuleRegistry::process().end_renew(rule_, other_form(renewing_from_));
+        renewed(make_report(PortAction::Renew, PortResult::Opened));
+        phase_ = Phase::Retiring;
+        remove_rule(renewing_from_, &Impl::on_renew_removed);
+    }
+
+    /* The old form is gone (NOT_ENABLED: it timed out), or times out by itself. */
+    void on_renew_removed(GVariant *, const GError *) {
+        phase_ = Phase::Idle;
+        resume();
+    }
+
+    /* Reports a renewal only when its result differs from the previous one. */
+    void renewed(const PortReport &outcome) {
+        if (outcome.result != last_renewal_)
+            report(outcome);
+        last_renewal_ = outcome.result;
+    }
+
     /* Close: removePort, only for a rule we added */
 
     void on_close_requested() {
         closing_ = true;
         /* A pending addPort or removePort is awaited (close() bounds the
-         * wait): its answer decides what is left to remove. Anything else
+         * wait), and so is a renewal: their answers decide what is left to remove. Anything else
          * pending (connecting, getDefaultZone, queryPort) cannot have opened
          * the port: close now, its answer will be ignored. */
-        if (!adding_ && phase_ != Phase::Removing)
+        if (!adding_ && !renewing())
             remove_port();
     }
 
+    /* The last job of this process holding the rule removes it; the others keep it. */
     void remove_port() {
         if (phase_ == Phase::Done || phase_ == Phase::Removing)
             return;
-        if (owned_) {
-            phase_ = Phase::Removing;
-            call(kZoneInterface, "removePort",
-                 g_variant_new("(sss)", zone_.c_str(), std::to_string(config_.port).c_str(),
-                               kProtocol),
-                 "(s)", &Impl::on_remove_port);
-            return;
-        }
-        if (already_open_)
+        if (rule_) {
+            RuleForm form = RuleForm::Port;
+            const Release release = RuleRegistry::process().release(rule_, &form);
+            rule_.reset();
+            if (release == Release::Remove) {
+                phase_ = Phase::Removing;
+                remove_rule(form, &Impl::on_remove_port);
+                return;
+            }
+            report(make_report(PortAction::Close,
+                               release == Release::Shared ? PortResult::Kept : PortResult::Closed));
+        } else if (already_open_) {
             report(make_report(PortAction::Close, PortResult::Kept));
+        }
         close_done();
     }
 
     void on_remove_port(GVariant *reply, const GError *error) {
-        owned_ = false;
         if (reply || has_code(stripped_message(error), "NOT_ENABLED"))
             report(make_report(PortAction::Close, PortResult::Closed));
         else
@@ -391,16 +553,32 @@ private:
     /* Stop: after close_done(), or when close() stopped waiting */
 
     void on_stop() {
-        if (adding_ || phase_ == Phase::Removing) {
+        if (adding_ || phase_ == Phase::Removing || renewing()) {
             report(make_report(PortAction::Close, PortResult::Failed,
                                make_error(Errc::Failed,
                                           "firewalld did not answer within the close timeout; a "
-                                          "runtime rule may stay until firewalld reloads")));
+                                          "runtime rule may stay until it times out or "
+                                          "firewalld reloads")));
         }
+        abandon_rule();
         stopping_ = true;
         g_cancellable_cancel(cancellable_);
         quit_when_idle();
     }
+
+    /* The close timed out with a call on the rule pending: its answer will be ignored. */
+    void abandon_rule() {
+        if (!rule_)
+            return;
+        if (phase_ == Phase::Renewing)
+            RuleRegistry::process().end_renew(rule_, std::nullopt);
+        if (renewing())
+            release_rule(); /* a form is in place: it times out */
+        else
+            forget_rule(); /* its addPort: not known to be in place */
+    }
+
+    bool renewing() const { return phase_ == Phase::Renewing || phase_ == Phase::Retiring; }
 
     /* Cancelled calls still complete (with G_IO_ERROR_CANCELLED) on this
      * context: quit once none is left, so that none outlives the loop. */
@@ -425,16 +603,20 @@ private:
     /* Worker thread only. */
     GDBusConnection *bus_ = nullptr;
     guint reloaded_id_ = 0;
+    guint port_removed_id_ = 0;
     guint watch_id_ = 0;
+    GSource *tick_ = nullptr; /* the renewal check, when the rule has a timeout */
     Phase phase_ = Phase::Connecting;
-    int pending_ = 0;           /* async calls not completed yet */
-    std::string zone_;          /* the zone in use, resolved */
-    bool owned_ = false;        /* we added the rule: remove it at close */
-    bool already_open_ = false; /* the rule was there before us: keep it */
-    bool adding_ = false;       /* addPort is pending */
-    bool reopen_ = false;       /* a reload came while calls were pending */
-    bool closing_ = false;      /* begin_close() was called */
-    bool stopping_ = false;     /* on_stop ran: ignore every answer */
+    int pending_ = 0;  /* async calls not completed yet */
+    std::string zone_; /* the zone in use, resolved */
+    RuleRef rule_;     /* the rule of this process we hold: the last holder removes it */
+    RuleForm renewing_from_ = RuleForm::Port;      /* Renewing: the form being replaced */
+    PortResult last_renewal_ = PortResult::Opened; /* the previous renewal's result */
+    bool already_open_ = false;                    /* the rule was there before us: keep it */
+    bool adding_ = false;                          /* addPort is pending */
+    bool reopen_ = false;                          /* a reload came while calls were pending */
+    bool closing_ = false;                         /* begin_close() was called */
+    bool stopping_ = false;                        /* on_stop ran: ignore every answer */
 
     /* The worker thread: started by the constructor, once every member above exists. */
     EventLoop loop_;

@@ -20,6 +20,7 @@ namespace wmstream::reach {
 struct MappingRequest {
     uint16_t port = 0;            /**< local TCP port, also the external port asked for */
     std::string internal_address; /**< the mapping's target; "" = our address towards the IGD */
+    std::string description;      /**< our identity (mapping_description()); UPnP only */
     uint32_t lease_s = 3600;      /**< lease asked for, s */
     int timeout_ms = 2000;        /**< discovery / answer wait, ms */
 };
@@ -36,7 +37,8 @@ public:
 
     /**
      * Map the port on the gateway discover() found: check for an existing
-     * mapping, then add ours. Reports (action Open) Opened, AlreadyOpen,
+     * mapping (one carrying our description is ours: renewed), then add ours.
+     * Reports (action Open) Opened, AlreadyOpen,
      * Conflict or Failed; Opened and AlreadyOpen carry the gateway, external
      * address and port, and the lease granted (0 = permanent).
      */

@@ -2,6 +2,7 @@
 #include "reach/port-mapper.h"
 
 #include "reach/gateway.h"
+#include "reach/mapping-identity.h"
 
 #include <gio/gio.h>
 
@@ -123,6 +124,7 @@ void MappingSession::map_and_keep() {
     MappingRequest request;
     request.port = config.port;
     request.internal_address = internal_address(config.bind_address);
+    request.description = mapping_description(config.port);
     request.lease_s = config.lease_s;
     request.timeout_ms = config.timeout_ms;
 

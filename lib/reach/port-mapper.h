@@ -5,9 +5,12 @@
  * the mapping alive until close.
  *
  * Semantics (docs/wmnetsink.md, "Port reachability"): the external port asked for is the
- * local port. UPnP: GetSpecificPortMappingEntry first; a mapping that already
- * points to this host and port is AlreadyOpen (left alone: neither renewed
- * nor deleted), one that points elsewhere is a Conflict (never overwritten).
+ * local port. UPnP: GetSpecificPortMappingEntry first; a mapping whose
+ * description is ours (mapping_description(): wmstream on this host, e.g. a
+ * run that crashed) is taken over: renewed, deleted at close. Any other
+ * mapping that already points to this host and port is AlreadyOpen (left
+ * alone: neither renewed nor deleted), one that points elsewhere is a
+ * Conflict (never overwritten).
  * NAT-PMP has no query: the gateway answers with the external port it chose
  * (a different one when the port is taken). A mapping we made is renewed at
  * half its lease and deleted at close. In auto mode UPnP is tried first and

@@ -49,13 +49,14 @@ public:
     }
 
     PortReport map() override {
-        /* Already mapped? To us: leave it alone; elsewhere: a conflict. */
+        /* Already mapped? By us (our description): ours to renew; to us by something else:
+         * leave it alone; elsewhere: a conflict. */
         char client[64] = "", port[16] = "", description[128] = "", enabled[8] = "",
              duration[32] = "";
         const int found = UPNP_GetSpecificPortMappingEntry(
             urls_.controlURL, data_.first.servicetype, external_port().c_str(), kProtocol, nullptr,
             client, port, description, enabled, duration);
-        if (found == UPNPCOMMAND_SUCCESS) {
+        if (found == UPNPCOMMAND_SUCCESS && request_.description != description) {
             if (client_ == client && external_port() == port) {
                 PortReport existing = report(PortAction::Open, PortResult::AlreadyOpen);
                 existing.lease_s = static_cast<uint32_t>(std::strtoul(duration, nullptr, 10));
@@ -160,10 +161,9 @@ private:
     int add_port_mapping(uint32_t lease_s) {
         const std::string port = external_port();
         const std::string lease = std::to_string(lease_s);
-        const std::string description = "wmstream on port " + port;
         return UPNP_AddPortMapping(urls_.controlURL, data_.first.servicetype, port.c_str(),
-                                   port.c_str(), client_.c_str(), description.c_str(), kProtocol,
-                                   nullptr, lease.c_str());
+                                   port.c_str(), client_.c_str(), request_.description.c_str(),
+                                   kProtocol, nullptr, lease.c_str());
     }
 
     PortReport report(PortAction action, PortResult result) const {

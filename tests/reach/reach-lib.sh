@@ -4,8 +4,9 @@
 # cleaned up, and reach-sink drivers whose output is read line by line with
 # bounded waits.
 #
-# Usage: source reach-lib.sh REACH_SINK
-#   REACH_SINK  the reach-sink binary; the plugin comes from GST_PLUGIN_PATH_1_0
+# Usage: source reach-lib.sh REACH_SINK [FIREWALL_OPENER]
+#   REACH_SINK       the reach-sink binary; the plugin comes from GST_PLUGIN_PATH_1_0
+#   FIREWALL_OPENER  the firewall-opener binary (driver_program=firewall-opener)
 #
 # Clean-up (EXIT trap, also on failure or signal): every driver and daemon is
 # stopped by the PID recorded when it was started (TERM, then KILL after 3 s),
@@ -15,7 +16,8 @@
 set -euo pipefail
 export PATH=$PATH:/usr/sbin:/sbin # the daemons, ip and nft
 
-reach_sink_source=${1:?usage: $0 REACH_SINK}
+reach_sink_source=${1:?usage: $0 REACH_SINK [FIREWALL_OPENER]}
+firewall_opener_source=${2:-}
 
 # A missing prerequisite: a failure under CI (CI=true), which installs every
 # one and runs as root; a skip (exit 77) elsewhere.
@@ -143,13 +145,15 @@ wait_until() {
 mkdir -p "$work/plugin" "$work/home"
 chmod 777 "$work/home"
 cp "$reach_sink_source" "$work/reach-sink"
+[[ -z $firewall_opener_source ]] || cp "$firewall_opener_source" "$work/firewall-opener"
 cp "${GST_PLUGIN_PATH_1_0:?GST_PLUGIN_PATH_1_0 must point to the built plugin}"/libgstwmstream.so \
     "$work/plugin/"
-chmod -R a+rX "$work/plugin" "$work/reach-sink"
+chmod -R a+rX "$work"
 
-# driver_start NAME NAMESPACE [WRAPPER... --] PROPERTY=VALUE...
-# Starts reach-sink in NAMESPACE (optionally through WRAPPER, e.g. setpriv
-# ...), its stdin a FIFO, its output in $work/NAME.out.
+# [driver_program=PROGRAM] driver_start NAME NAMESPACE [WRAPPER... --] ARGUMENT...
+# Starts PROGRAM (reach-sink unless set; ARGUMENTs are its PROPERTY=VALUEs) in
+# NAMESPACE (optionally through WRAPPER, e.g. setpriv ...), its stdin a FIFO,
+# its output in $work/NAME.out.
 driver_start() {
     local name=$1 ns=$2
     shift 2
@@ -168,7 +172,7 @@ driver_start() {
     ip netns exec "$ns" "${wrapper[@]}" env HOME="$work/home" \
         GST_PLUGIN_PATH_1_0="$work/plugin" GST_PLUGIN_SYSTEM_PATH_1_0="" \
         GST_REGISTRY_1_0="$work/home/registry-$name.bin" GST_REGISTRY_FORK=no \
-        "$work/reach-sink" "$@" >"$work/$name.out" 2>"$work/$name.err" <"$work/$name.in" &
+        "$work/${driver_program:-reach-sink}" "$@" >"$work/$name.out" 2>"$work/$name.err" <"$work/$name.in" &
     driver_pid[$name]=$!
     local fd
     exec {fd}>"$work/$name.in"
@@ -194,6 +198,15 @@ driver_stop() {
     done
     wait "${driver_pid[$name]}" || fail "driver $name exited with status $?"
     unset "driver_pid[$name]"
+}
+
+# driver_kill NAME: kill -9 (a crash: nothing is undone), and wait for it to end.
+driver_kill() {
+    local name=$1 fd=${driver_fd[$1]}
+    kill -KILL "${driver_pid[$name]}"
+    wait "${driver_pid[$name]}" 2>/dev/null || true
+    exec {fd}>&-
+    unset "driver_fd[$name]" "driver_pid[$name]"
 }
 
 # wait_line NAME REGEX [TIMEOUT_S]: waits for the next output line of driver

@@ -5,7 +5,7 @@
 # 10.200.0.1) that a second namespace ("peer", 10.200.0.2) connects to
 # through a veth pair (docs/wmnetsink.md, "Port reachability").
 #
-#   test-firewalld.sh REACH_SINK     (meson runs it; exit 77 = skipped)
+#   test-firewalld.sh REACH_SINK FIREWALL_OPENER   (meson runs it; exit 77 = skipped)
 #
 # What it proves:
 #  0. Before firewalld runs the element reports result=unavailable (no
@@ -30,10 +30,22 @@
 #  7. An unknown firewall-zone: WARNING RESOURCE/SETTINGS, E_INVALIDARG. A
 #     listener on loopback: open-firewall and port-mapping report
 #     unavailable, no WARNING, nothing asked.
+# With the core's Firewall (firewall-opener, rule timeout 4 s):
+#  8. The rule is added with firewalld's timeout (PortAdded carries 4, seen on
+#     the bus) and renewed before it expires, alternating its two forms
+#     (RichRuleAdded, PortAdded again, each with timeout 4): after 10 s it is
+#     still there, and a peer probing every 0.2 s throughout never found the
+#     port closed. After kill -9 of the process its rule expires by itself
+#     within the timeout and the peer is rejected again.
+#  9. Two Firewalls of one process on one port share the rule: closing the
+#     first reports kept and leaves the rule, which the second keeps renewing
+#     (still there 6 s later); closing the second removes it.
+# 10. A rule of another process (one with a 3 s timeout, as a crashed run
+#     leaves) is already-open; when it times out, ours is added (opened).
 # No driver ever posts an ERROR message.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/reach-lib.sh" "${1:-}"
+source "$here/reach-lib.sh" "$@"
 
 require_root
 require_command firewalld firewalld
@@ -276,3 +288,103 @@ grep -q '^warning ' "$work/loopback.out" && fail "a loopback listener posted a W
 expect_no_errors loopback
 driver_stop loopback
 pass "loopback listener: firewalld and upnp unavailable, no WARNING"
+
+# ---- 8. a rule with a timeout, renewed; after kill -9 it expires by itself
+# rule_present PORT: the port rule or the rich rule is there. One --list-all (one
+# answer of firewalld): two queries could both miss a renewal that swaps the forms between them.
+rule_present() {
+    grep -q -E "^ *ports:.* $1/tcp( |\$)|rule port port=\"$1\" protocol=\"tcp\" accept" \
+        <<<"$(firewall-cmd --list-all 2>/dev/null || true)"
+}
+rule_absent() {
+    ! rule_present "$1"
+}
+# The bus messages firewalld sends: PortAdded/RichRuleAdded carry the timeout.
+start_daemon monitor stdbuf -oL gdbus monitor --system --dest org.fedoraproject.FirewallD1
+monitor_log="$work/monitor.log"
+report_line() { # report_line NAME ACTION: the next report of opener NAME for ACTION
+    wait_line "$1" "^report name=\\(string\\)$2, .*action=\\(string\\)$3," 30
+}
+
+driver_start listener "$fw" port=8570 open-firewall=false
+driver_ready listener
+driver_program=firewall-opener driver_start timed "$fw"
+driver_cmd timed "open a 8570 4"
+report_line timed a open
+expect_field "$LINE" result opened
+expect_field "$LINE" zone public
+wait_until 5 "PortAdded with timeout 4" grep -q "PortAdded ('public', '8570', 'tcp', 4)" "$monitor_log"
+started=$SECONDS
+closed_probes=0
+probes=0
+while ((SECONDS - started < 10)); do
+    tcp_probe "$peer" 10.200.0.1 8570
+    [[ $PROBE == connected ]] || closed_probes=$((closed_probes + 1))
+    probes=$((probes + 1))
+    sleep 0.2
+done
+((closed_probes == 0)) || fail "$closed_probes of $probes probes found 8570 closed during renewals"
+rule_present 8570 || fail "the rule for 8570 is gone after 10 s (2.5 timeouts): not renewed"
+rich_added=$(grep -c "RichRuleAdded ('public', 'rule port port=\"8570\" protocol=\"tcp\" accept', 4)" "$monitor_log" || true)
+port_added=$(grep -c "PortAdded ('public', '8570', 'tcp', 4)" "$monitor_log" || true)
+((rich_added >= 2 && port_added >= 2)) ||
+    fail "expected the rule renewed in both forms with timeout 4 (RichRuleAdded $rich_added, PortAdded $port_added)"
+! grep -q 'action=(string)renew' "$work/timed.out" || fail "a successful renewal was reported"
+removals() {
+    grep -c -E "(PortRemoved \('public', '8570'|RichRuleRemoved \('public', 'rule port port=\"8570\")" \
+        "$monitor_log" || true
+}
+removed_before=$(removals)
+expired() {
+    (($(removals) > removed_before))
+}
+driver_kill timed
+killed=$(date +%s%N)
+wait_until 8 "the killed process's rule to expire" expired
+expired_ms=$((($(date +%s%N) - killed) / 1000000))
+# firewalld's timers run on whole seconds: up to 1 s late.
+((expired_ms <= 5300)) || fail "the rule expired $expired_ms ms after kill -9 (timeout 4 s)"
+rule_absent 8570 || fail "a rule for 8570 is left after the killed process's rule expired"
+expect_rejected "$peer" 10.200.0.1 8570
+pass "rule added with timeout 4, renewed $((rich_added + port_added - 1)) times in 10 s ($probes probes, none closed); after kill -9 it expired within $expired_ms ms"
+
+# ---- 9. two Firewalls of one process on one port
+driver_program=firewall-opener driver_start pair "$fw"
+driver_cmd pair "open a 8570 4"
+report_line pair a open
+expect_field "$LINE" result opened
+driver_cmd pair "open b 8570 4"
+report_line pair b open
+expect_field "$LINE" result opened
+driver_cmd pair "close a"
+report_line pair a close
+expect_field "$LINE" result kept
+wait_line pair '^closed a' 5
+rule_present 8570 || fail "closing the first of two openers removed the rule"
+sleep 6
+rule_present 8570 || fail "the rule expired after the first opener closed: the second did not renew it"
+expect_connects "$peer" 10.200.0.1 8570
+driver_cmd pair "close b"
+report_line pair b close
+expect_field "$LINE" result closed
+wait_line pair '^closed b' 5
+rule_absent 8570 || fail "the rule for 8570 is still there after both openers closed"
+expect_rejected "$peer" 10.200.0.1 8570
+driver_stop pair
+pass "two openers of 8570 in one process: the first close kept the rule (renewed by the second), the second removed it"
+
+# ---- 10. another process's timed rule (a crashed run's) goes: ours replaces it
+firewall-cmd --add-port=8570/tcp --timeout=3s >/dev/null
+driver_program=firewall-opener driver_start after "$fw"
+driver_cmd after "open a 8570 60"
+report_line after a open
+expect_field "$LINE" result already-open
+report_line after a open
+expect_field "$LINE" result opened
+sleep 1
+rule_present 8570 || fail "the rule for 8570 is gone after the foreign one timed out"
+expect_connects "$peer" 10.200.0.1 8570
+driver_stop after
+rule_absent 8570 || fail "the rule for 8570 is still there after close"
+driver_stop listener
+pass "a foreign rule with a timeout: already-open, then opened when it timed out"

@@ -20,7 +20,7 @@
 #     http://198.20.0.1:8554/ (with notify); NULL deletes it from both and
 #     resets external-port to 0. NULL→READY does not wait for SSDP.
 #  2. A mapping of the same external port owned by another host (made with
-#     upnpc from "other") is reported result=conflict with a WARNING
+#     upnpc from "other", description "other") is reported result=conflict with a WARNING
 #     (NS_E_NETWORK_RESOURCE_FAILURE, UPnP 718), never overwritten, and
 #     still there after NULL.
 #  3. A mapping to this host that existed before is already-open, kept at NULL.
@@ -34,9 +34,15 @@
 #     auto reports upnp unavailable, then nat-pmp failed with a WARNING
 #     (NS_E_NETWORK_RESOURCE_FAILURE); READY→NULL during the SSDP search
 #     returns at once (nothing to undo) and nothing is reported after it.
+#  8. A mapping our own killed (kill -9) process left, recognised by its
+#     description ("wmstream <host> <port>", the host part stable across
+#     runs), is taken over by the next run: result opened (not already-open,
+#     not conflict), its lease renewed (the new run's lease), and deleted at
+#     NULL. A mapping with a foreign description stays someone else's: to
+#     another host a conflict (2), to us already-open and kept (3).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/reach-lib.sh" "${1:-}"
+source "$here/reach-lib.sh" "$@"
 
 require_root
 require_command miniupnpd miniupnpd
@@ -288,3 +294,28 @@ grep -q 'wmnetsink-port-open' "$work/searching.out" && fail "a report came after
 expect_no_errors searching
 driver_stop searching
 pass "READY→NULL during the SSDP search returned in $searching_ms ms, no report followed"
+
+# ---- 8. a mapping left by our own killed process is taken over
+driver_start crashed "$lan" port=9600 port-mapping=upnp port-mapping-lease=100
+driver_ready crashed
+wait_line crashed "$open_line" 30
+expect_field "$LINE" result opened
+listed=$(grep -E 'TCP +9600->10.201.0.2:9600' <<<"$(upnp_list)" || true)
+description=$(sed -E "s/.*'(wmstream [^']*)'.*/\1/" <<<"$listed")
+[[ $description =~ ^wmstream\ [0-9a-f]{16}\ 9600$ ]] || fail "unexpected mapping description: $listed"
+driver_kill crashed
+expect_mapped 9600 10.201.0.2:9600
+driver_start restarted "$lan" port=9600 port-mapping=upnp port-mapping-lease=1000
+driver_ready restarted
+wait_line restarted "$open_line" 30
+expect_field "$LINE" result opened
+expect_field "$LINE" lease 1000
+lease_left=$(grep -E 'TCP +9600->10.201.0.2:9600' <<<"$(upnp_list)" | awk '{print $NF}')
+((lease_left > 100)) || fail "the taken-over mapping was not renewed (lease left: '$lease_left')"
+driver_null restarted
+wait_line restarted "$close_line" 5
+expect_field "$LINE" result closed
+expect_unmapped 9600
+expect_no_errors restarted
+driver_stop restarted
+pass "a mapping left by a killed run ('$description') was taken over: opened, lease renewed to $lease_left s, deleted at NULL"

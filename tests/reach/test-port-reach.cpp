@@ -5,14 +5,19 @@
  * loopback rule, no system bus, and a scripted firewalld on a private bus
  * (GTestDBus) for what the real one cannot be made to do on demand: an
  * addPort that loses the race (ALREADY_ENABLED after queryPort said no) and
- * an addPort that never answers while the element closes.
+ * an addPort that never answers while the element closes. Also the sharing
+ * of one firewalld rule between the Firewalls of a process (RuleRegistry),
+ * and the description that marks our gateway mappings.
  */
 #include "reach/firewall.h"
+#include "reach/mapping-identity.h"
 #include "reach/port-mapper.h"
+#include "reach/rule-registry.h"
 #include "reach/types.h"
 
 #include <gio/gio.h>
 
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -158,6 +163,55 @@ void test_no_bus() {
     firewall.close();
     g_assert_cmpint(g_get_monotonic_time() - start, <, G_USEC_PER_SEC / 2);
     g_assert_cmpuint(reports.all().size(), ==, 1);
+}
+
+/* Two holders of one rule: the first close leaves it, the last removes the form in place; a
+ * renewal is granted to one holder at a time, only after half the timeout. */
+void test_rule_registry() {
+    using wmstream::reach::RuleRegistry;
+    RuleRegistry &registry = RuleRegistry::process();
+    const wmstream::reach::RuleKey key{"public", 8554, "tcp"};
+    g_assert_null(registry.join(key).get());
+    bool first = false;
+    wmstream::reach::RuleRef a = registry.claim(key, 1, &first);
+    g_assert_true(first);
+    wmstream::reach::RuleRef b = registry.join(key);
+    g_assert_true(a == b);
+    g_assert_false(registry.begin_renew(a).has_value()); /* not added yet */
+    registry.added(a, wmstream::reach::RuleForm::Port);
+    g_assert_false(registry.begin_renew(a).has_value()); /* half the timeout has not passed */
+    g_usleep(G_USEC_PER_SEC / 2 + 1000);
+    g_assert_true(registry.begin_renew(a) == wmstream::reach::RuleForm::Port);
+    g_assert_false(registry.begin_renew(b).has_value()); /* a renews it */
+    registry.end_renew(a, wmstream::reach::RuleForm::RichRule);
+    g_assert_false(registry.begin_renew(b).has_value()); /* just renewed */
+
+    wmstream::reach::RuleForm form = wmstream::reach::RuleForm::Port;
+    g_assert_true(registry.release(a, &form) == wmstream::reach::Release::Shared);
+    g_assert_true(registry.release(b, &form) == wmstream::reach::Release::Remove);
+    g_assert_true(form == wmstream::reach::RuleForm::RichRule);
+    g_assert_null(registry.join(key).get());
+
+    /* A dropped rule (its adding failed, or firewalld reloaded): not joined, nothing to remove. */
+    wmstream::reach::RuleRef c = registry.claim(key, 1, &first);
+    g_assert_true(first);
+    registry.drop(c);
+    g_assert_false(registry.alive(c));
+    g_assert_null(registry.join(key).get());
+    g_assert_true(registry.release(c, &form) == wmstream::reach::Release::Gone);
+}
+
+/* Our mapping description: stable, names the port, shows no machine ID. */
+void test_mapping_description() {
+    const std::string description = wmstream::reach::mapping_description(8554);
+    g_assert_true(g_regex_match_simple("^wmstream [0-9a-f]{16} 8554$", description.c_str(),
+                                       static_cast<GRegexCompileFlags>(0),
+                                       static_cast<GRegexMatchFlags>(0)));
+    g_assert_true(description == wmstream::reach::mapping_description(8554));
+    g_autofree char *machine = nullptr;
+    if (g_file_get_contents("/etc/machine-id", &machine, nullptr, nullptr) &&
+        std::strlen(machine) > 16)
+        g_assert_null(std::strstr(description.c_str(), std::string(machine, 16).c_str()));
 }
 
 /* ---- a scripted firewalld on a private bus */
@@ -324,6 +378,8 @@ int main(int argc, char **argv) {
     g_test_add_func("/port-reach/loopback-address", test_loopback);
     g_test_add_func("/port-reach/argument-errors", test_arguments);
     g_test_add_func("/port-reach/loopback-unavailable", test_loopback_unavailable);
+    g_test_add_func("/firewall/rule-registry", test_rule_registry);
+    g_test_add_func("/port-mapper/description", test_mapping_description);
     g_test_add_func("/firewall/no-system-bus", test_no_bus);
     g_test_add_func("/firewall/already-enabled-race", test_already_enabled_race);
     g_test_add_func("/firewall/close-timeout", test_close_timeout);
