@@ -44,6 +44,18 @@
  * carry the GTlsCertificateFlags found (`tls-errors`, `tls-errors-text`);
  * #GstWmPushSink:tls-validation-flags relaxes the checks deliberately.
  *
+ * Redirects are followed within limits: one from https to plain http is an
+ * ERROR, a `305 Use Proxy` is an ERROR unless
+ * #GstWmPushSink:allow-use-proxy is set, and the credentials
+ * (#GstWmPushSink:user-id, #GstWmPushSink:user-pw) are sent only to the
+ * origin (scheme, host, port) of #GstWmPushSink:location on a direct
+ * connection: a 401 from anywhere a redirect led is an ERROR unless
+ * #GstWmPushSink:allow-redirect-credentials is set. A Digest nonce the
+ * server calls stale is renewed at most twice per attempt; a server that
+ * keeps calling it stale fails the attempt, which is retried after the
+ * backoff like any other. The durations are taken within 100 ms (the
+ * retry delays) and 2^32 − 1 ms (every one).
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 -e videotestsrc is-live=true ! avenc_wmv2 ! asfmux streamable=true ! \
@@ -223,9 +235,13 @@ static void relay_failed(GstWmPushSink *self, const push::Failure &failure, int 
         text = "Not authorized to push to " + failure.url + ".";
         break;
     default:
-        text = failure.tls_errors ? "The certificate of " + failure.host + " was refused (" +
-                                        push::describe_tls_errors(failure.tls_errors) + ")."
-                                  : "Could not push to " + failure.url + ".";
+        if (failure.tls_errors)
+            text = "The certificate of " + failure.host + " was refused (" +
+                   push::describe_tls_errors(failure.tls_errors) + ").";
+        else if (failure.http_status >= 300 && failure.http_status < 400)
+            text = "Refused to follow the redirect of " + failure.url + ".";
+        else
+            text = "Could not push to " + failure.url + ".";
         break;
     }
     WMSTREAM_POST_ERROR(self, GST_MESSAGE_ERROR, failure.error, text,
@@ -524,6 +540,16 @@ static void add_properties() {
     table.add_string(
         "user-pw", "User password", "Password of user-id; write-only and never logged", fixed,
         [](auto &c) -> auto & { return c.session.credentials.password; }, true);
+    table.add_boolean(
+        "allow-redirect-credentials", "Allow redirect credentials",
+        "Send user-id and user-pw to wherever a redirect or a 305 proxy leads; else only to the "
+        "scheme, host and port of location on a direct connection",
+        fixed, [](auto &c) -> auto & { return c.session.allow_redirect_credentials; });
+    table.add_boolean(
+        "allow-use-proxy", "Allow Use Proxy",
+        "Follow a 305 Use Proxy answer (the proxy the server names sees the whole stream); "
+        "else it is an ERROR",
+        fixed, [](auto &c) -> auto & { return c.session.allow_use_proxy; });
     table.add_string(
         "user-agent", "User agent",
         "User-Agent of the requests; Windows Media servers require "
@@ -532,7 +558,7 @@ static void add_properties() {
     table.add_duration(
         "timeout", "Timeout",
         "Nanoseconds to wait for a connection, an answer or write progress "
-        "before an attempt fails; also the longest EOS (EndSession) blocks",
+        "before an attempt fails; also the longest EOS (EndSession) blocks; at most 2^32-1 ms",
         GST_MSECOND, G_MAXINT64, fixed, [](auto &c) -> auto & { return c.timeout_us; });
     table.add_number(
         "retries", "Retries",
@@ -542,16 +568,17 @@ static void add_properties() {
     table.add_duration(
         "retry-delay", "Retry delay",
         "Nanoseconds before the first reconnection attempt; the delay doubles "
-        "with each failed attempt up to max-retry-delay",
+        "with each failed attempt up to max-retry-delay; at least 100 ms, at most 2^32-1 ms",
         0, G_MAXINT64, fixed, [](auto &c) -> auto & { return c.retry.initial_delay_us; });
     table.add_duration(
-        "max-retry-delay", "Maximum retry delay", "Cap of the reconnection delay in nanoseconds", 0,
+        "max-retry-delay", "Maximum retry delay",
+        "Cap of the reconnection delay in nanoseconds; at least retry-delay, at most 2^32-1 ms", 0,
         G_MAXINT64, fixed, [](auto &c) -> auto & { return c.retry.max_delay_us; });
     table.add_duration(
         "max-buffer-time", "Maximum buffer time",
         "Stream time held while the server is away, in nanoseconds of ASF send "
         "time; older data is dropped (reported) and the stream resumes at a key "
-        "frame",
+        "frame; at most 2^32-1 ms",
         0, G_MAXINT64, fixed, [](auto &c) -> auto & { return c.max_buffer_time_us; });
     table.add_number(
         "content-length", "Content length",

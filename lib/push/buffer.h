@@ -20,9 +20,11 @@
  */
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -38,8 +40,11 @@ struct BufferedPacket {
 
 class StreamBuffer {
 public:
-    /** @p max_time_us: the longest stream time held, µs (0 = only from the newest key frame). */
-    explicit StreamBuffer(int64_t max_time_us = 0) : max_time_ms_(max_time_us / 1000) {}
+    /** @p max_time_us: the longest stream time held, µs (0 = only from the newest key frame);
+     *  at most 2^32 − 1 ms, the range of the send times (a longer time is taken as that). */
+    explicit StreamBuffer(int64_t max_time_us = 0)
+        : max_time_ms_(static_cast<uint32_t>(
+              std::clamp<int64_t>(max_time_us / 1000, 0, std::numeric_limits<uint32_t>::max()))) {}
 
     /** Append @p packet (its seq is assigned here). @return packets dropped by this call. */
     size_t push(BufferedPacket packet);

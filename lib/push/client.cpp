@@ -16,6 +16,7 @@
 #include "proto/asf.h"
 #include "push/body.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -48,6 +49,21 @@ std::string describe_tls_errors(GTlsCertificateFlags flags) {
 
 /* ================= any thread ================= */
 
+namespace {
+
+/* @p config with every duration within what the client can use (kMinRetryDelayUs,
+ * kMaxDurationUs). */
+ClientConfig bounded(ClientConfig config) {
+    const auto clamp = [](int64_t &us, int64_t low) { us = std::clamp(us, low, kMaxDurationUs); };
+    clamp(config.timeout_us, 0);
+    clamp(config.max_buffer_time_us, 0);
+    clamp(config.retry.initial_delay_us, kMinRetryDelayUs);
+    clamp(config.retry.max_delay_us, config.retry.initial_delay_us);
+    return config;
+}
+
+} // namespace
+
 void Client::Impl::invoke(std::function<void()> task) {
     const uint64_t run = run_id_.load();
     loop_.post([this, run, task = std::move(task)] {
@@ -64,7 +80,8 @@ void Client::Impl::wake() {
         });
 }
 
-Status Client::Impl::start(const ClientConfig &config) {
+Status Client::Impl::start(const ClientConfig &settings) {
+    const ClientConfig config = bounded(settings);
     Result<Session> session = Session::create(config.session);
     if (!session)
         return session.error();
@@ -131,6 +148,13 @@ Status Client::Impl::set_header(const uint8_t *data, size_t len) {
             return failure_->error;
         if (header_ && *header_ == *live)
             return {};
+        /* Refused now, before $E(1) announces a change that no $C could carry. */
+        if (header_ && live->size() > kMaxChangeHeader)
+            return make_error(Errc::InvalidData,
+                              "new ASF header of " + std::to_string(live->size()) +
+                                  " bytes does not fit one $C (at most " +
+                                  std::to_string(kMaxChangeHeader) +
+                                  " bytes, MS-WMHTTP §2.2.3.2): the header cannot change to it");
         header_ = std::make_shared<const Bytes>(std::move(*live));
         header_info_ = std::move(*info);
     }

@@ -50,12 +50,20 @@
 
 namespace wmstream::push {
 
+/** Shortest retry delay: a smaller initial_delay_us or max_delay_us is taken as this, so a
+ *  dead server is not hammered in a loop. */
+constexpr int64_t kMinRetryDelayUs = 100000;
+/** Longest duration of any setting: 2^32 − 1 ms (49.7 days, the range of ASF's 32-bit send
+ *  times); a longer one is taken as this, so no conversion of it can overflow. */
+constexpr int64_t kMaxDurationUs = int64_t{UINT32_MAX} * 1000;
+
 struct ClientConfig {
     SessionConfig session;
-    int64_t timeout_us = 10000000; /**< connect, answer and write-progress timeout; also the
-                                        longest end_session() blocks, µs */
-    RetryPolicy retry;
-    int64_t max_buffer_time_us = 10000000; /**< stream time held while the server is away, µs */
+    int64_t timeout_us = 10000000;         /**< connect, answer and write-progress timeout; also the
+                                                longest end_session() blocks, µs (≤ kMaxDurationUs) */
+    RetryPolicy retry;                     /**< delays within kMinRetryDelayUs–kMaxDurationUs */
+    int64_t max_buffer_time_us = 10000000; /**< stream time held while the server is away, µs
+                                                (≤ kMaxDurationUs) */
     uint32_t content_length = kMaxContentLength; /**< PushStart Content-Length; raised to the
                                                       protocol minimum for the stream */
     std::string ca_file; /**< PEM file of trusted CA certificates for https; "" = system */
@@ -137,7 +145,9 @@ public:
      * The stream header (ASF Header Object + 50-byte Data Object head); its
      * live fields are fixed (proto::asf::make_live_header). A header that differs
      * from the current one is sent as $E(1) + $C before the next packet.
-     * @return InvalidData when it is not an ASF header (or too large for $H).
+     * @return InvalidData when it is not an ASF header, is too large for $H
+     * (kMaxPayload), or changes the header and is too large for $C
+     * (kMaxChangeHeader): nothing of it is sent then.
      */
     Status set_header(const uint8_t *data, size_t len);
 

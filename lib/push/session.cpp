@@ -125,8 +125,17 @@ std::string Url::authority() const {
     return text;
 }
 
+std::string Url::origin() const {
+    return std::string(tls ? "https://" : "http://") + authority();
+}
+
 std::string Url::to_string() const {
-    return std::string(tls ? "https://" : "http://") + authority() + path;
+    return origin() + path;
+}
+
+bool Url::same_origin(const Url &other) const {
+    return tls == other.tls && port == other.port &&
+           g_ascii_strcasecmp(host.c_str(), other.host.c_str()) == 0;
 }
 
 Result<Url> parse_url(std::string_view text) {
@@ -315,6 +324,11 @@ void Session::begin_attempt() {
     url_ = configured_url_;
     proxy_.reset();
     redirects_ = 0;
+    stale_renewals_ = 0;
+}
+
+bool Session::credentials_allowed() const {
+    return config_.allow_redirect_credentials || (!proxy_ && url_.same_origin(configured_url_));
 }
 
 std::string Session::request_target() const {
@@ -403,6 +417,16 @@ Verdict Session::redirect(const Response &response) {
     Result<Url> url = url_from(target, quoted(*location));
     if (!url)
         return fail(url.error().code, url.error().message, false);
+    const std::string what = url_.to_string() + " answered " + status_text(response) + " to " +
+                             url->to_string() + ": refused, ";
+    /* The stream (and any credentials) would then cross the network in clear. */
+    if (url_.tls && !url->tls)
+        return fail(Errc::ConnectionFailure, what + "it leaves https for plain http", false);
+    /* A proxy the server names sees the whole stream (RFC 7231 §6.4.5 deprecates 305). */
+    if (response.status == 305 && !config_.allow_use_proxy)
+        return fail(Errc::ConnectionFailure,
+                    what + "a proxy named by the server is followed only with allow-use-proxy",
+                    false);
     /* 305: Location names a proxy and the URL stays [MS-WMHTTP §3.1.5.1]. */
     if (response.status == 305) {
         proxy_ = *url;
@@ -415,11 +439,31 @@ Verdict Session::redirect(const Response &response) {
 }
 
 Verdict Session::authenticate(const Response &response) {
+    if (!config_.credentials.user.empty() && !credentials_allowed())
+        return fail(Errc::AccessDenied,
+                    url_.to_string() + " answered " + status_text(response) +
+                        ": the credentials of user '" + config_.credentials.user +
+                        "' are sent only to " + configured_url_.origin() +
+                        " (the location) on a direct connection, not after a redirect " +
+                        (proxy_ ? "to the proxy " + proxy_->origin() : "to " + url_.origin()) +
+                        " (allow-redirect-credentials)",
+                    false);
+    const bool renewal = !auth_.scheme().empty();
     const Status status = auth_.challenge(response.find_all("WWW-Authenticate"), "POST",
                                           url_.to_string(), config_.credentials);
     if (!status)
         return fail(status.error().code,
                     status.error().message + " (" + status_text(response) + ")", false);
+    /* Only a stale nonce is answered again (Authenticator): a server that calls every nonce
+     * stale would otherwise be asked again at once, for ever. The attempt fails instead, and
+     * the next one waits for the backoff. */
+    if (renewal && ++stale_renewals_ > kMaxStaleRenewals)
+        return fail(Errc::AccessDenied,
+                    url_.to_string() + " answered " + status_text(response) + " with stale=true " +
+                        std::to_string(stale_renewals_) +
+                        " times since the last accepted request (at most " +
+                        std::to_string(kMaxStaleRenewals) + " renewals of the nonce)",
+                    true);
     return resubmit();
 }
 
@@ -459,8 +503,10 @@ Verdict Session::on_setup_response(const Response &response) {
 
 Verdict Session::on_start_response(const Response &response) {
     const unsigned status = response.status;
-    if (status >= 200 && status < 300)
+    if (status >= 200 && status < 300) {
+        stale_renewals_ = 0;
         return accept_success(response);
+    }
     if (status == 401)
         return authenticate(response);
     Verdict verdict = refuse(response);

@@ -40,6 +40,10 @@ struct Url {
     std::string to_string() const;
     /** The Host header value: host[:port], IPv6 in brackets. */
     std::string authority() const;
+    /** "http(s)://host[:port]": the origin (RFC 6454) as text. */
+    std::string origin() const;
+    /** The same origin: scheme, host (without case) and port. */
+    bool same_origin(const Url &other) const;
 };
 
 /**
@@ -62,6 +66,9 @@ constexpr size_t kMaxPushIdLength = 255;
 constexpr unsigned kMaxInterimAnswers = 16;
 /** Longest excerpt of server text (reason phrase, status line, header value) kept for messages. */
 constexpr size_t kMaxQuotedText = 128;
+/** Digest challenges with stale=true answered again per attempt (counted since the attempt
+ *  began or the last PushStart the server accepted); one more fails the attempt. */
+constexpr unsigned kMaxStaleRenewals = 2;
 
 /** A response head: status line and header fields. */
 struct Response {
@@ -160,6 +167,11 @@ struct SessionConfig {
     std::string user_agent = kDefaultUserAgent;
     Credentials credentials;
     int max_redirects = 5; /**< per attempt */
+    /** Send the credentials to whoever a redirect leads to; else only to the origin of
+     *  location, on a direct connection. */
+    bool allow_redirect_credentials = false;
+    /** Follow a 305 Use Proxy; else it fails the attempt. */
+    bool allow_use_proxy = false;
 };
 
 class Session {
@@ -187,8 +199,8 @@ public:
 
     /**
      * A new connection attempt after a failure: back to the configured URL,
-     * no proxy, redirects counted from zero. The push-id and the
-     * authentication are kept (the same session is asked for first).
+     * no proxy, redirects and stale renewals counted from zero. The push-id
+     * and the authentication are kept (the same session is asked for first).
      */
     void begin_attempt();
 
@@ -213,6 +225,8 @@ private:
     Verdict redirect(const Response &response);
     Verdict authenticate(const Response &response);
     Verdict refuse(const Response &response) const;
+    /** Whether the credentials may go where the requests go now. */
+    bool credentials_allowed() const;
 
     SessionConfig config_;
     Url configured_url_;
@@ -221,6 +235,7 @@ private:
     std::optional<Url> proxy_;
     std::string push_id_ = "0";
     int redirects_ = 0;
+    unsigned stale_renewals_ = 0;
     Authenticator auth_;
 };
 

@@ -71,8 +71,9 @@ bool is_progress(GstMessage *message, GstProgressType type, const char *code);
 using wmtest::assert_error;
 using wmtest::debug_text;
 
-/** Retry delays of 20 ms, then at most 40 ms, for a launch line: outages heal at once. */
-constexpr const char *kFastRetries = "retry-delay=20000000 max-retry-delay=40000000 ";
+/** Retry delays of 100 ms (the shortest the sink takes), then at most 200 ms, for a launch
+ *  line: outages heal at once. */
+constexpr const char *kFastRetries = "retry-delay=100000000 max-retry-delay=200000000 ";
 
 /** A 30 s attempt timeout for a launch line, for TLS receivers: both ends of the handshake run
  *  in the test process, which under ASan on a loaded machine takes seconds; an attempt that

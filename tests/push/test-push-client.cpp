@@ -10,9 +10,9 @@
  * Hostile servers (/push-client/hostile/...): heads over 16 KiB or 100
  * lines, a head trickled forever, garbage status lines, a 10 MB Set-Cookie,
  * a flood of 1xx answers, a server that never reads the PushStart body, an
- * untrusted certificate. Each is an attempt failure with a clear message
- * (retried per the budget, then the final failure), or fatal at once for
- * the certificate; memory stays bounded (peak RSS and buffered_bytes).
+ * untrusted certificate, a server calling every Digest nonce stale. Each is an attempt failure with
+ * a clear message (retried per the budget, then the final failure), or fatal at once for the
+ * certificate; memory stays bounded (peak RSS and buffered_bytes).
  */
 #include "long-stream.h"
 #include "manual-clock.h"
@@ -26,6 +26,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using pushtest::Bytes;
@@ -729,6 +730,177 @@ void test_hostile_untrusted_certificate() {
     relaxed.stop();
 }
 
+/* A server calling every nonce stale, for ever (the first answer too): each attempt renews the
+ * nonce at most twice, then fails (E_ACCESSDENIED) and the next one waits for the backoff.
+ * Before, the client asked again at once, in a tight loop. Counted over 1 s of real time with
+ * the shortest backoff (100 ms): the first attempt sends 4 PushSetups, later ones 3. */
+void test_hostile_stale_nonce_forever() {
+    Receiver receiver;
+    receiver.start();
+    pushtest::Options options;
+    options.hostile.head = "HTTP/1.1 401 Unauthorized\r\nServer: Cougar/9.01.01.3814\r\n"
+                           "WWW-Authenticate: Digest realm=\"wm\", nonce=\"n1\", qop=\"auth\", "
+                           "stale=true\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    options.hostile_answers = -1;
+    receiver.set_options(options);
+    push::ClientConfig config = config_for(receiver);
+    config.session.credentials = {"encoder", "secret"};
+    config.retry.retries = -1;
+    config.retry.initial_delay_us = 0; /* taken as push::kMinRetryDelayUs */
+    config.retry.max_delay_us = 0;
+    Events events;
+    push::Client client(&events);
+    const gint64 start = g_get_monotonic_time();
+    g_assert_true(client.start(config).ok());
+    g_assert_true(events.wait("attempt-failed"));
+    g_usleep(G_USEC_PER_SEC);
+    client.stop();
+    const gint64 elapsed = g_get_monotonic_time() - start;
+
+    const size_t attempts = events.count("connecting") + events.count("reconnecting");
+    const size_t requests = receiver.snapshot().setups().size();
+    g_test_message("%zu PushSetups in %zu attempts in %.2f s", requests, attempts,
+                   static_cast<double>(elapsed) / G_USEC_PER_SEC);
+    g_assert_cmpuint(attempts, >=, 2);
+    g_assert_cmpuint(attempts, <=, static_cast<size_t>(elapsed / push::kMinRetryDelayUs) + 1);
+    g_assert_cmpuint(requests, <=, 4 + 3 * (attempts - 1));
+    for (const int64_t delay : events.delays())
+        g_assert_cmpint(delay, ==, push::kMinRetryDelayUs);
+    const push::Failure failure = events.failures().at(0);
+    g_assert_cmpint(static_cast<int>(failure.error.code), ==, static_cast<int>(Errc::AccessDenied));
+    g_assert_cmpuint(failure.http_status, ==, 401);
+    g_assert_true(contains(failure_text(events, 0), "stale=true 3 times"));
+    g_assert_cmpuint(events.count("failed"), ==, 0);
+}
+
+/* retry-delay 0 (and max-retry-delay 0): every backoff is 100 ms, not 0 (a busy loop). */
+void test_retry_delay_zero() {
+    Receiver receiver;
+    receiver.start();
+    push::ClientConfig config = config_for(receiver);
+    config.retry.retries = -1;
+    config.retry.initial_delay_us = 0;
+    config.retry.max_delay_us = 0;
+    receiver.stop();
+
+    ManualClock clock;
+    Events events;
+    push::Client client(&events, clock);
+    g_assert_true(client.start(config).ok());
+    for (size_t i = 1; i <= 4; i++) {
+        g_assert_cmpint(clock.wait_timer(), ==, push::kMinRetryDelayUs);
+        g_assert_cmpuint(events.count("attempt-failed"), ==, i);
+        clock.advance(push::kMinRetryDelayUs);
+        g_assert_true(events.wait("attempt-failed", i + 1));
+    }
+    client.stop();
+}
+
+/* The longest timeout the element accepts (2^63 − 1 ns): EndSession still waits (until
+ * cancelled here), where the deadline used to overflow and it gave up at once. */
+void test_longest_timeout() {
+    const Stream stream = load_stream();
+    Receiver receiver;
+    receiver.start();
+    push::ClientConfig config = config_for(receiver);
+    config.timeout_us = INT64_MAX / 1000;
+    config.max_buffer_time_us = INT64_MAX / 1000;
+    config.retry.retries = -1;
+    receiver.stop(); /* never set up: EndSession waits for the timeout */
+
+    Events events;
+    push::Client client(&events);
+    start_streaming(client, config, stream);
+    push_all(client, stream);
+    std::thread canceller([&client] {
+        g_usleep(300000);
+        client.cancel();
+    });
+    const gint64 start = g_get_monotonic_time();
+    const Status ended = client.end_session();
+    const gint64 waited = g_get_monotonic_time() - start;
+    canceller.join();
+    g_assert_false(ended.ok());
+    g_assert_cmpint(static_cast<int>(ended.error().code), ==, static_cast<int>(Errc::Failed));
+    g_assert_cmpint(waited, >=, 250000);
+    /* Nothing was dropped: the buffer time did not wrap to 0 either. */
+    g_assert_cmpuint(client.stats().packets_dropped, ==, 0);
+    client.stop();
+}
+
+/* @p header grown to @p total bytes by a Padding Object [ASF §3.12] before the Data Object. */
+Bytes padded_header(const Bytes &header, size_t total) {
+    const auto load = [&](size_t at, int width) {
+        uint64_t value = 0;
+        for (int i = width - 1; i >= 0; i--)
+            value = value << 8 | header[at + static_cast<size_t>(i)];
+        return value;
+    };
+    const auto store = [](Bytes &out, size_t at, int width, uint64_t value) {
+        for (int i = 0; i < width; i++)
+            out[at + static_cast<size_t>(i)] = static_cast<uint8_t>(value >> (8 * i));
+    };
+    static const uint8_t kPaddingGuid[16] = {0x74, 0xd4, 0x06, 0x18, 0xdf, 0xca, 0x09, 0x45,
+                                             0xa4, 0xba, 0x9a, 0xab, 0xcb, 0x96, 0xaa, 0xe8};
+    const size_t header_object = load(16, 8);
+    const size_t padding = total - header.size();
+    Bytes object(padding, 0);
+    std::copy(kPaddingGuid, kPaddingGuid + 16, object.begin());
+    store(object, 16, 8, padding);
+    Bytes out(header.begin(), header.begin() + static_cast<ptrdiff_t>(header_object));
+    out.insert(out.end(), object.begin(), object.end());
+    out.insert(out.end(), header.begin() + static_cast<ptrdiff_t>(header_object), header.end());
+    store(out, 16, 8, header_object + padding);
+    store(out, 24, 4, load(24, 4) + 1);
+    return out;
+}
+
+/* A header of 65,528–65,531 bytes fits $H but not $C: as the first header it is sent; as a
+ * change it is refused by set_header(), before $E(1) announced it. */
+void test_header_change_limit() {
+    const Stream stream = load_stream();
+    Receiver receiver;
+    receiver.start();
+    Events events;
+    push::Client client(&events);
+    start_streaming(client, config_for(receiver), stream);
+    push_all(client, stream, 0, 10);
+    for (const size_t size : {size_t{65528}, size_t{65531}}) {
+        const Bytes big = padded_header(stream.header, size);
+        const Status refused = client.set_header(big.data(), big.size());
+        g_assert_false(refused.ok());
+        g_assert_cmpint(static_cast<int>(refused.error().code), ==,
+                        static_cast<int>(Errc::InvalidData));
+        g_assert_true(contains(refused.error().message, "at most 65527 bytes"));
+    }
+    /* 65,527 bytes is a header change $C carries. */
+    const Bytes largest = padded_header(stream.header, 65527);
+    g_assert_true(client.set_header(largest.data(), largest.size()).ok());
+    push_all(client, stream, 10, kPackets);
+    g_assert_true(client.end_session().ok());
+    Snapshot snapshot = receiver.snapshot();
+    assert_no_violations(snapshot);
+    g_assert_true(data_of(snapshot) == stream.packets);
+    g_assert_true(snapshot.end_reasons() == (std::vector<uint32_t>{1, 0}));
+    g_assert_cmpuint(snapshot.count('C'), ==, 1);
+    client.stop();
+
+    /* The largest $H, as the first header. */
+    Receiver second;
+    second.start();
+    push::Client fresh(&events);
+    const Bytes first = padded_header(stream.header, 65531);
+    g_assert_true(fresh.start(config_for(second)).ok());
+    g_assert_true(fresh.set_header(first.data(), first.size()).ok());
+    push_all(fresh, stream);
+    g_assert_true(fresh.end_session().ok());
+    snapshot = second.snapshot();
+    assert_no_violations(snapshot);
+    g_assert_cmpuint(snapshot.packets.front().payload.size(), ==, 65531);
+    g_assert_true(data_of(snapshot) == stream.packets);
+    fresh.stop();
+}
+
 void test_describe_tls_errors() {
     /* g_assert_cmpstr() keeps only the pointer: compare owned strings. */
     const std::string none = push::describe_tls_errors(GTlsCertificateFlags(0));
@@ -760,5 +932,9 @@ int main(int argc, char **argv) {
     g_test_add_func("/push-client/hostile/untrusted-certificate",
                     test_hostile_untrusted_certificate);
     g_test_add_func("/push-client/hostile/describe-tls-errors", test_describe_tls_errors);
+    g_test_add_func("/push-client/hostile/stale-nonce-forever", test_hostile_stale_nonce_forever);
+    g_test_add_func("/push-client/retry-delay-zero", test_retry_delay_zero);
+    g_test_add_func("/push-client/longest-timeout", test_longest_timeout);
+    g_test_add_func("/push-client/header-change-limit", test_header_change_limit);
     return g_test_run();
 }

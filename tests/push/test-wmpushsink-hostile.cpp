@@ -18,7 +18,14 @@
  * - TLS: an untrusted, wrong-host or expired certificate is an ERROR at
  *   once with the GTlsCertificateFlags in the details (flags value and
  *   text); tls-validation-flags without unknown-ca accepts the self-signed
- *   test certificate but still refuses the other problems.
+ *   test certificate but still refuses the other problems;
+ * - redirects, with a second receiver as the place they lead to: a 302 to
+ *   another origin gets no credentials (ERROR) unless
+ *   allow-redirect-credentials; https never leads to http (302 or 305); a
+ *   305 proxy is followed only with allow-use-proxy;
+ * - a server answering every request 401 stale=true: a WARNING per attempt,
+ *   each of a bounded number of requests, the backoff between them, then
+ *   the ERROR.
  *
  * The client-level twins of these tests (exact messages, the 16 KiB, 100
  * line and 1xx caps, a head trickled forever) are in test-push-client.cpp.
@@ -313,6 +320,190 @@ GST_START_TEST(test_expired_certificate) {
 }
 GST_END_TEST;
 
+/* ---- redirects and authentication ---- */
+
+constexpr guint kHResultAccessDenied = 0x80070005;
+constexpr const char *kPassword = "s3cr3t-Pa55";
+
+/* The GError message (user text) of an ERROR or WARNING. */
+std::string user_text(GstMessage *message) {
+    GError *gerror = nullptr;
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR)
+        gst_message_parse_error(message, &gerror, nullptr);
+    else
+        gst_message_parse_warning(message, &gerror, nullptr);
+    std::string text = gerror->message;
+    g_error_free(gerror);
+    return text;
+}
+
+/* Whether any request @p receiver got carries an Authorization header. */
+bool got_credentials(const Receiver &receiver) {
+    const Snapshot snapshot = receiver.snapshot();
+    return std::any_of(snapshot.requests.begin(), snapshot.requests.end(),
+                       [](const RequestRecord &r) { return r.find("Authorization") != nullptr; });
+}
+
+/* @p server answers every PushSetup to /live with @p status and the Location @p target. */
+void redirect_all(Receiver &server, unsigned status, const std::string &target) {
+    Options options;
+    options.redirect_path = "/live";
+    options.redirect_status = status;
+    options.redirect_location = target;
+    server.set_options(options);
+}
+
+/* @p receiver asks for Basic credentials (encoder, kPassword). */
+void require_basic(Receiver &receiver) {
+    Options options;
+    options.auth_scheme = "Basic";
+    options.user = "encoder";
+    options.password = kPassword;
+    receiver.set_options(options);
+}
+
+/* A 302 to another origin that asks for Basic credentials: it gets none (ERROR, E_ACCESSDENIED,
+ * no retry), unless allow-redirect-credentials; the configured server itself gets them. */
+GST_START_TEST(test_redirect_credentials) {
+    Receiver origin;
+    origin.start();
+    Receiver other;
+    other.start();
+    redirect_all(origin, 302, other.url("/live"));
+    require_basic(other);
+    const Stream stream = load_stream("asfmux-wmv2.asf");
+    const std::string credentials = std::string("user-id=encoder user-pw=") + kPassword + " ";
+    {
+        AppPipeline pipeline(location(origin) + credentials + kFastRetries);
+        pipeline.play(stream.header);
+        GstMessage *error = pipeline.messages().wait(is_error);
+        const GstStructure *details =
+            assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+                         "E_ACCESSDENIED", kHResultAccessDenied);
+        guint status = 0;
+        fail_unless(gst_structure_get_uint(details, "http-status", &status));
+        fail_unless_equals_int(status, 401);
+        const std::string user = user_text(error);
+        fail_unless(user == "Not authorized to push to " + other.url("/live") + ".", "%s",
+                    user.c_str());
+        const std::string debug = debug_text(error);
+        fail_unless(debug.find("allow-redirect-credentials") != std::string::npos, "%s",
+                    debug.c_str());
+        fail_unless(debug.find(kPassword) == std::string::npos);
+        fail_unless_equals_int(pipeline.messages().count(GST_MESSAGE_WARNING), 0);
+    }
+    fail_unless_equals_int(other.snapshot().setups().size(), 1);
+    fail_unless(!got_credentials(other));
+    fail_unless(!got_credentials(origin));
+
+    /* Allowed: the other server gets them and the stream flows there. */
+    AppPipeline pipeline(location(origin) + credentials + "allow-redirect-credentials=true");
+    pipeline.play(stream.header);
+    pipeline.push_all(stream, 0, 4);
+    pipeline.end_of_stream();
+    fail_unless(pipeline.messages().wait_type(GST_MESSAGE_EOS) != nullptr);
+    pipeline.messages().assert_clean();
+    fail_unless(got_credentials(other));
+    fail_unless_equals_int(other.snapshot().count('D'), 4);
+}
+GST_END_TEST;
+
+/* https to plain http: an ERROR at once (not retried); the http server gets nothing. */
+GST_START_TEST(test_redirect_https_to_http) {
+    Receiver origin(true);
+    origin.start();
+    Receiver other;
+    other.start();
+    for (const unsigned status : {302u, 305u}) {
+        redirect_all(origin, status, other.url("/live"));
+        const Stream stream = load_stream("asfmux-wmv2.asf");
+        AppPipeline pipeline(location(origin) + kTlsTimeout + kFastRetries +
+                             "allow-use-proxy=true allow-redirect-credentials=true ca-file=" +
+                             data_path("push-cert.pem"));
+        pipeline.play(stream.header);
+        GstMessage *error = pipeline.messages().wait(is_error);
+        const GstStructure *details = assert_connection_failure(error);
+        guint http_status = 0;
+        fail_unless(gst_structure_get_uint(details, "http-status", &http_status));
+        fail_unless_equals_int(http_status, status);
+        const std::string user = user_text(error);
+        fail_unless(user == "Refused to follow the redirect of " + origin.url("/live") + ".", "%s",
+                    user.c_str());
+        fail_unless(debug_text(error).find("leaves https for plain http") != std::string::npos);
+        fail_unless_equals_int(pipeline.messages().count(GST_MESSAGE_WARNING), 0);
+    }
+    fail_unless_equals_int(other.snapshot().connections, 0);
+}
+GST_END_TEST;
+
+/* 305 Use Proxy: an ERROR unless allow-use-proxy; then the proxy gets the absolute URL (and no
+ * credentials: it is not the configured origin). */
+GST_START_TEST(test_use_proxy) {
+    Receiver origin;
+    origin.start();
+    Receiver proxy;
+    proxy.start();
+    redirect_all(origin, 305, proxy.url("/"));
+    const Stream stream = load_stream("asfmux-wmv2.asf");
+    {
+        AppPipeline pipeline(location(origin) + kFastRetries);
+        pipeline.play(stream.header);
+        GstMessage *error = pipeline.messages().wait(is_error);
+        assert_connection_failure(error);
+        fail_unless(debug_text(error).find("allow-use-proxy") != std::string::npos);
+    }
+    fail_unless_equals_int(proxy.snapshot().connections, 0);
+
+    require_basic(proxy);
+    AppPipeline pipeline(location(origin) + kFastRetries + "allow-use-proxy=true user-id=encoder " +
+                         "user-pw=" + kPassword);
+    pipeline.play(stream.header);
+    GstMessage *error = pipeline.messages().wait(is_error);
+    assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "E_ACCESSDENIED",
+                 kHResultAccessDenied);
+    const Snapshot snapshot = proxy.snapshot();
+    fail_unless_equals_int(snapshot.setups().size(), 1);
+    const std::string absolute = origin.url("/live");
+    fail_unless_equals_string(snapshot.setups()[0]->path.c_str(), absolute.c_str());
+    fail_unless(!got_credentials(proxy));
+}
+GST_END_TEST;
+
+/* Every answer 401 stale=true: a WARNING per attempt (E_ACCESSDENIED, retry-in 100 ms, the
+ * shortest delay, as retry-delay=0 asks for less), then the ERROR when the retries are spent;
+ * 4 PushSetups in the first attempt (the challenge, two renewals, the refusal), 3 in the next. */
+GST_START_TEST(test_stale_nonce_forever) {
+    Receiver receiver;
+    receiver.start();
+    Options options;
+    options.hostile.head = "HTTP/1.1 401 Unauthorized\r\nServer: Cougar/9.01.01.3814\r\n"
+                           "WWW-Authenticate: Digest realm=\"wm\", nonce=\"n1\", qop=\"auth\", "
+                           "stale=true\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    options.hostile_answers = -1;
+    receiver.set_options(options);
+    LivePipeline pipeline(
+        LivePipeline::video(500, location(receiver) + "user-id=encoder user-pw=" + kPassword +
+                                     " retries=1 retry-delay=0 max-retry-delay=0"));
+    pipeline.play();
+    GstMessage *warning = pipeline.messages().wait(is_warning);
+    const GstStructure *details =
+        assert_error(warning, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+                     "E_ACCESSDENIED", kHResultAccessDenied);
+    guint64 retry_in = 0;
+    fail_unless(gst_structure_get_uint64(details, "retry-in", &retry_in));
+    fail_unless_equals_uint64(retry_in, 100 * GST_MSECOND);
+    fail_unless(debug_text(warning).find("stale=true 3 times") != std::string::npos);
+    GstMessage *error = pipeline.messages().wait(is_error);
+    assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "E_ACCESSDENIED",
+                 kHResultAccessDenied);
+    fail_unless(debug_text(error).find("gave up after 2 failed attempts") != std::string::npos);
+    /* Nothing more after the ERROR. */
+    g_usleep(300000);
+    fail_unless_equals_int(receiver.snapshot().setups().size(), 7);
+    fail_unless_equals_int(pipeline.messages().count(GST_MESSAGE_WARNING), 1);
+}
+GST_END_TEST;
+
 Suite *wmpushsink_hostile_suite() {
     Suite *suite = suite_create("wmpushsink-hostile");
     TCase *answers = tcase_create("answers");
@@ -328,6 +519,13 @@ Suite *wmpushsink_hostile_suite() {
     tcase_add_test(tls, test_wrong_host_certificate);
     tcase_add_test(tls, test_expired_certificate);
     suite_add_tcase(suite, tls);
+
+    TCase *redirects = tcase_create("redirects");
+    tcase_add_test(redirects, test_redirect_credentials);
+    tcase_add_test(redirects, test_redirect_https_to_http);
+    tcase_add_test(redirects, test_use_proxy);
+    tcase_add_test(redirects, test_stale_nonce_forever);
+    suite_add_tcase(suite, redirects);
     return suite;
 }
 

@@ -454,7 +454,7 @@ GST_START_TEST(test_server_error_budget) {
         fail_unless_equals_int(attempt, i + 1);
         guint64 retry_in = 0;
         fail_unless(gst_structure_get_uint64(warning_details, "retry-in", &retry_in));
-        fail_unless_equals_uint64(retry_in, (i == 0 ? 20 : 40) * GST_MSECOND);
+        fail_unless_equals_uint64(retry_in, (i == 0 ? 100 : 200) * GST_MSECOND);
     }
     /* Every WARNING came before the ERROR, and the server saw three attempts. */
     const auto problems =

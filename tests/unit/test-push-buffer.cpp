@@ -4,8 +4,8 @@
  * beyond it the oldest packets go, then up to a key frame start (the
  * fixture's send times and key frames: tests/data/asfmux-wmv2.asf); with
  * no key frame in the window everything goes until the next key frame; ASF
- * send-time wrap-around; sequence numbers, find() and release(); the bytes
- * held.
+ * send-time wrap-around; a window beyond the 32-bit send times; sequence numbers, find() and
+ * release(); the bytes held.
  */
 #include "push/buffer.h"
 
@@ -46,6 +46,18 @@ void test_within_window() {
     g_assert_cmpuint(buffer.size(), ==, 20);
     g_assert_cmpuint(buffer.span_ms(), ==, 1560);
     g_assert_cmpuint(buffer.dropped(), ==, 0);
+}
+
+/* A max buffer time of 2^32 ms or more (max-buffer-time accepts 2^63 ns) is the longest the
+ * 32-bit send times can span: nothing of a 1.5 s stream is dropped (it wrapped to 0 before). */
+void test_longest_window() {
+    for (const int64_t max_time_us :
+         {(int64_t{1} << 32) * 1000, (int64_t{1} << 33) * 1000, INT64_MAX / 1000}) {
+        StreamBuffer buffer(max_time_us);
+        for (int i = 0; i < 20; i++)
+            g_assert_cmpuint(buffer.push(packet(kTimes[i], kKeys[i], uint8_t(i))), ==, 0);
+        g_assert_cmpuint(buffer.size(), ==, 20);
+    }
 }
 
 /* The outage of the element test: packets 5..19 with a 600 ms window keep 15..19. */
@@ -152,6 +164,7 @@ void test_bytes() {
 int main(int argc, char **argv) {
     g_test_init(&argc, &argv, nullptr);
     g_test_add_func("/push-buffer/within-window", test_within_window);
+    g_test_add_func("/push-buffer/longest-window", test_longest_window);
     g_test_add_func("/push-buffer/overflow-resumes-at-key-frame",
                     test_overflow_resumes_at_key_frame);
     g_test_add_func("/push-buffer/no-key-frame-in-window", test_no_key_frame_in_window);

@@ -5,8 +5,10 @@
  * response heads parsed by libsoup (the §4.8 example), the Server-token
  * table [MS-WMSP §2.2.1.5], and the verdict for every kind of answer:
  * success with and without Set-Cookie or keep-alive, a plain web server,
- * redirects (relative, 305 proxy, too many), authentication (Digest
- * answered once, no credentials), 403/404/5xx, an unknown push-id answered
+ * redirects (relative, 305 proxy, too many; never from https to http, 305
+ * only when allowed, credentials only to the configured origin),
+ * authentication (Digest answered once, stale nonces renewed a bounded
+ * number of times, no credentials), 403/404/5xx, an unknown push-id answered
  * by asking for a new session, and PushStart answers. Hostile answers:
  * status lines that are not HTTP/1.x (ICY, binary, out-of-range codes),
  * escaped and truncated server text, heads over 16 KiB or 100 lines, floods
@@ -44,6 +46,12 @@ void assert_text(const std::string &actual, const std::string &expected) {
     g_assert_cmpstr(actual.c_str(), ==, expected.c_str());
 }
 
+Session create(const SessionConfig &config) {
+    auto created = Session::create(config);
+    g_assert_true(created.ok());
+    return std::move(*created);
+}
+
 Session session(const std::string &location = "http://server:8080/pub",
                 const std::string &template_url = "", bool auto_destroy = true,
                 Credentials credentials = {}) {
@@ -52,10 +60,23 @@ Session session(const std::string &location = "http://server:8080/pub",
     config.template_url = template_url;
     config.auto_destroy = auto_destroy;
     config.credentials = std::move(credentials);
-    auto created = Session::create(config);
-    g_assert_true(created.ok());
-    return std::move(*created);
+    return create(config);
 }
+
+/* A session on @p location with the user "encoder", and the policy flags given. */
+Session with_credentials(const std::string &location, bool redirect_credentials = false,
+                         bool use_proxy = false) {
+    SessionConfig config;
+    config.location = location;
+    config.credentials = {"encoder", "secret"};
+    config.allow_redirect_credentials = redirect_credentials;
+    config.allow_use_proxy = use_proxy;
+    return create(config);
+}
+
+const std::string kDigestChallenge =
+    "WWW-Authenticate: Digest realm=\"wm\", nonce=\"n1\", qop=\"auth\"\r\n";
+const std::string kBasicChallenge = "WWW-Authenticate: Basic realm=\"wm\"\r\n";
 
 void test_parse_url() {
     /* A host GUri decodes into spaces or CR LF (e.g. from a redirect's
@@ -238,7 +259,10 @@ void test_plain_web_server() {
 }
 
 void test_redirects() {
-    Session s = session("http://server:8080/pub");
+    SessionConfig config;
+    config.location = "http://server:8080/pub";
+    config.allow_use_proxy = true;
+    Session s = create(config);
     Verdict verdict = s.on_setup_response(answer(302, "Location: http://other:9000/live\r\n"));
     g_assert_true(verdict.action == Action::Resubmit);
     assert_text(s.url().to_string(), "http://other:9000/live");
@@ -277,6 +301,119 @@ void test_redirects() {
     verdict = mms.on_setup_response(answer(302, "Location: mms://server/pub\r\n"));
     g_assert_true(verdict.action == Action::Fail);
     g_assert_true(verdict.error.code == Errc::InvalidName);
+}
+
+/* https never leads to plain http, neither by a redirect nor by a proxy. */
+void test_redirect_downgrade() {
+    for (const unsigned status : {301u, 302u, 307u, 308u, 305u}) {
+        Session s = with_credentials("https://server/pub", true, true);
+        const Verdict verdict =
+            s.on_setup_response(answer(status, "Location: http://server/pub\r\n"));
+        g_assert_true(verdict.action == Action::Fail);
+        g_assert_false(verdict.retryable);
+        g_assert_true(verdict.error.code == Errc::ConnectionFailure);
+        g_assert_nonnull(strstr(verdict.error.message.c_str(), "leaves https for plain http"));
+        assert_text(s.connect_target().to_string(), "https://server/pub");
+    }
+    /* Upgrades and https to https are followed. */
+    Session up = session("http://server/pub");
+    g_assert_true(up.on_setup_response(answer(302, "Location: https://server/pub\r\n")).action ==
+                  Action::Resubmit);
+    g_assert_true(up.url().tls);
+    g_assert_true(up.on_setup_response(answer(302, "Location: https://other/pub\r\n")).action ==
+                  Action::Resubmit);
+}
+
+/* 305 Use Proxy: refused unless allowed. */
+void test_use_proxy_policy() {
+    Session s = session();
+    const Verdict verdict = s.on_setup_response(answer(305, "Location: http://proxy:3128/\r\n"));
+    g_assert_true(verdict.action == Action::Fail);
+    g_assert_false(verdict.retryable);
+    g_assert_nonnull(strstr(verdict.error.message.c_str(), "allow-use-proxy"));
+    g_assert_false(s.proxy().has_value());
+}
+
+/* The credentials go only to the configured origin, on a direct connection. */
+void test_redirect_credentials() {
+    struct Case {
+        const char *location; /* the redirect */
+        unsigned status;
+        bool allowed;
+    };
+    for (const Case &c :
+         {Case{"/elsewhere", 302, true}, Case{"http://SERVER:8080/x", 307, true},
+          Case{"http://other:8080/pub", 302, false}, Case{"http://server:8081/pub", 302, false},
+          Case{"https://server:8080/pub", 302, false}, Case{"http://proxy:3128/", 305, false}}) {
+        for (const std::string &challenge : {kDigestChallenge, kBasicChallenge}) {
+            Session s = with_credentials("http://server:8080/pub", false, true);
+            g_assert_true(s.on_setup_response(
+                               answer(c.status, std::string("Location: ") + c.location + "\r\n"))
+                              .action == Action::Resubmit);
+            const Verdict verdict = s.on_setup_response(answer(401, challenge));
+            const std::string request = s.setup_request();
+            if (c.allowed) {
+                g_assert_true(verdict.action == Action::Resubmit);
+                g_assert_nonnull(strstr(request.c_str(), "Authorization: "));
+                continue;
+            }
+            g_assert_true(verdict.action == Action::Fail);
+            g_assert_false(verdict.retryable);
+            g_assert_true(verdict.error.code == Errc::AccessDenied);
+            g_assert_nonnull(strstr(verdict.error.message.c_str(), "allow-redirect-credentials"));
+            g_assert_null(strstr(verdict.error.message.c_str(), "secret"));
+            g_assert_null(strstr(request.c_str(), "Authorization"));
+            /* Allowed by the setting. */
+            Session allowed = with_credentials("http://server:8080/pub", true, true);
+            g_assert_true(allowed
+                              .on_setup_response(
+                                  answer(c.status, std::string("Location: ") + c.location + "\r\n"))
+                              .action == Action::Resubmit);
+            g_assert_true(allowed.on_setup_response(answer(401, challenge)).action ==
+                          Action::Resubmit);
+            g_assert_nonnull(strstr(allowed.setup_request().c_str(), "Authorization: "));
+        }
+    }
+    /* Credentials of the configured origin are not sent on after a redirect. */
+    Session s = with_credentials("http://server:8080/pub");
+    g_assert_true(s.on_setup_response(answer(401, kBasicChallenge)).action == Action::Resubmit);
+    g_assert_nonnull(strstr(s.setup_request().c_str(), "Authorization: Basic "));
+    g_assert_true(s.on_setup_response(answer(302, "Location: http://other/pub\r\n")).action ==
+                  Action::Resubmit);
+    g_assert_null(strstr(s.setup_request().c_str(), "Authorization"));
+}
+
+/* A server calling every nonce stale: renewed kMaxStaleRenewals times, then the attempt fails
+ * (retryable: the next one waits for the backoff); a new attempt renews again. A PushStart
+ * the server accepts starts the count over. */
+void test_stale_renewals() {
+    const std::string stale =
+        "WWW-Authenticate: Digest realm=\"wm\", nonce=\"n2\", qop=\"auth\", stale=true\r\n";
+    Session s = with_credentials("http://server/pub");
+    g_assert_true(s.on_setup_response(answer(401, stale)).action == Action::Resubmit);
+    for (int attempt = 0; attempt < 3; attempt++) {
+        for (unsigned i = 0; i < kMaxStaleRenewals; i++)
+            g_assert_true(s.on_setup_response(answer(401, stale)).action == Action::Resubmit);
+        const Verdict verdict = s.on_setup_response(answer(401, stale));
+        g_assert_true(verdict.action == Action::Fail);
+        g_assert_true(verdict.retryable);
+        g_assert_true(verdict.error.code == Errc::AccessDenied);
+        g_assert_nonnull(strstr(verdict.error.message.c_str(), "stale=true 3 times"));
+        s.begin_attempt();
+    }
+    /* Accepted PushSetups alone do not start the count over; an accepted PushStart does. */
+    for (unsigned i = 0; i < kMaxStaleRenewals; i++) {
+        g_assert_true(s.on_setup_response(answer(204)).action == Action::Proceed);
+        g_assert_true(s.on_start_response(answer(401, stale)).action == Action::Resubmit);
+    }
+    g_assert_true(s.on_setup_response(answer(204)).action == Action::Proceed);
+    g_assert_true(s.on_start_response(answer(401, stale)).action == Action::Fail);
+    s.begin_attempt();
+    g_assert_true(s.on_setup_response(answer(401, stale)).action == Action::Resubmit);
+    g_assert_true(s.on_setup_response(answer(204)).action == Action::Proceed);
+    g_assert_true(s.on_start_response(answer(204)).action == Action::Proceed);
+    for (unsigned i = 0; i < kMaxStaleRenewals; i++)
+        g_assert_true(s.on_start_response(answer(401, stale)).action == Action::Resubmit);
 }
 
 void test_authentication() {
@@ -516,6 +653,10 @@ int main(int argc, char **argv) {
     g_test_add_func("/push-session/setup-success", test_setup_success);
     g_test_add_func("/push-session/plain-web-server", test_plain_web_server);
     g_test_add_func("/push-session/redirects", test_redirects);
+    g_test_add_func("/push-session/redirect-downgrade", test_redirect_downgrade);
+    g_test_add_func("/push-session/use-proxy-policy", test_use_proxy_policy);
+    g_test_add_func("/push-session/redirect-credentials", test_redirect_credentials);
+    g_test_add_func("/push-session/stale-renewals", test_stale_renewals);
     g_test_add_func("/push-session/authentication", test_authentication);
     g_test_add_func("/push-session/statuses", test_statuses);
     g_test_add_func("/push-session/unknown-push-id", test_unknown_push_id);
