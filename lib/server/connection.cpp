@@ -109,7 +109,7 @@ void Connection::read_request() {
     request_bytes_.append(buffer, size_t(n));
 
     const proto::http::Scan scan =
-        proto::http::scan_header_block(request_bytes_.data(), request_bytes_.size());
+        proto::http::scan_header_block(request_bytes_.data(), request_bytes_.size(), scanned_);
     if (scan.state == proto::http::Scan::State::Incomplete)
         return;
     state_ = State::WaitingHeader;

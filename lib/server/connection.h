@@ -198,6 +198,7 @@ private:
     std::unique_ptr<Transport::Watch> read_watch_;
     GInetAddress *peer_address_ = nullptr;
     std::string request_bytes_;
+    proto::http::ScanProgress scanned_; /**< how far request_bytes_ was scanned */
     bool streaming_ = false;
     RemoveReason close_reason_ = RemoveReason::ClosedByPeer;
     int64_t closing_since_us_ = 0;

@@ -995,6 +995,28 @@ void test_fd_exhaustion() {
     g_test_trap_assert_passed();
 }
 
+/* RFC 9112 §6.3: a request whose Content-Length is invalid is answered 400 and closed, over
+ * a real socket (it was answered 200). */
+void test_invalid_content_length_400() {
+    Server server(nullptr);
+    auto port = server.open(loopback());
+    serve_fixture(server);
+    for (const char *length : {"99999999999999999999", "-1", "5\r\nContent-Length: 6"}) {
+        TestClient client(*port, std::string("POST / HTTP/1.0\r\nUser-Agent: NSPlayer/9.0\r\n"
+                                             "Content-Length: ") +
+                                     length + "\r\n\r\n");
+        client.read_to_end();
+        g_assert_true(client.eof);
+        g_assert_true(g_str_has_prefix(client.data.c_str(), "HTTP/1.0 400 ") ||
+                      g_str_has_prefix(client.data.c_str(), "HTTP/1.1 400 "));
+    }
+    /* A valid one is still answered. */
+    TestClient valid(*port, "POST / HTTP/1.0\r\nUser-Agent: NSPlayer/9.0\r\n"
+                            "Content-Length: 4\r\n\r\nbody");
+    valid.read_to_end();
+    g_assert_true(g_str_has_prefix(valid.data.c_str(), "HTTP/1.0 200 OK"));
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -1025,5 +1047,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/server/application-decides", test_application_decides);
     g_test_add_func("/server/hard-lag-limit-removes", test_hard_lag_limit_removes);
     g_test_add_func("/server/soft-lag-limit-skips", test_soft_lag_limit_skips_to_key_frame);
+    g_test_add_func("/server/invalid-content-length-400", test_invalid_content_length_400);
     return g_test_run();
 }
