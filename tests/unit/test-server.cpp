@@ -3,6 +3,7 @@
  * Tests of the fan-out server (lib/server/server.h) on its own: real sockets on
  * 127.0.0.1, port 0, real asfmux output from tests/data, no GStreamer.
  */
+#include "bounded.h"
 #include "proto/asf.h"
 #include "proto/framing.h"
 #include "realtime.h"
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bitset>
 #include <condition_variable>
 #include <cstring>
@@ -1017,6 +1019,38 @@ void test_invalid_content_length_400() {
     g_assert_true(g_str_has_prefix(valid.data.c_str(), "HTTP/1.0 200 OK"));
 }
 
+/* disconnect_all() from another thread while the server closes and opens again, with clients
+ * to disconnect: every call returns, none waits on a loop that quit or touches one that is
+ * gone (bounded: a hang fails the test). */
+void test_disconnect_races_close() {
+    Recorder events;
+    Server server(&events);
+    std::atomic<bool> stop{false};
+    std::atomic<unsigned> calls{0};
+    std::thread hammer([&] {
+        while (!stop) {
+            server.disconnect_all();
+            ++calls;
+        }
+    });
+    const bool cycled = wmtest::returns_within(
+        [&] {
+            for (int cycle = 0; cycle < 30; ++cycle) {
+                auto port = server.open(loopback());
+                g_assert_true(port.ok());
+                serve_fixture(server);
+                TestClient client(*port, kPlay);
+                g_usleep(g_random_int_range(0, 3000));
+                server.close();
+            }
+            stop = true;
+        },
+        kEventWait);
+    g_assert_true(cycled);
+    g_assert_true(wmtest::returns_within([&] { hammer.join(); }, kEventWait));
+    g_assert_cmpuint(calls.load(), >, 0);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -1048,5 +1082,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/server/hard-lag-limit-removes", test_hard_lag_limit_removes);
     g_test_add_func("/server/soft-lag-limit-skips", test_soft_lag_limit_skips_to_key_frame);
     g_test_add_func("/server/invalid-content-length-400", test_invalid_content_length_400);
+    g_test_add_func("/server/disconnect-races-close", test_disconnect_races_close);
     return g_test_run();
 }
