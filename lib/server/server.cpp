@@ -2,6 +2,7 @@
 #include "server/server.h"
 #include "base/log.h"
 
+#include "base/random.h"
 #include "server/server-impl.h"
 #include "server/thread-priority.h"
 
@@ -45,9 +46,9 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
             return tls.error();
     authenticator_.reset();
     if (!config.user.empty()) {
-        guint8 secret[32];
-        for (guint8 &byte : secret)
-            byte = guint8(g_random_int_range(0, 256));
+        guint8 secret[32]; /* signs the Digest nonces */
+        if (Status random = random_bytes(secret, sizeof secret); !random)
+            return random.error();
         authenticator_ = std::make_unique<access::Authenticator>(
             config.realm, config.user, config.password,
             std::string(reinterpret_cast<const char *>(secret), sizeof secret));
