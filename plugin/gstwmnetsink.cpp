@@ -880,7 +880,9 @@ static void install_signals(GstWmNetSinkClass *klass) {
      * @reason: why it went away
      *
      * A client went away. Emitted from the element's relay thread, like
-     * #GstWmNetSink::client-added.
+     * #GstWmNetSink::client-added. Refusals (over-limit, forbidden,
+     * unauthorized) are emitted up to 10 at once and 10 per second; the rest
+     * are counted in #GstWmNetSink:server-stats only, and one WARNING says so.
      */
     signals[SIGNAL_CLIENT_REMOVED] =
         g_signal_new("client-removed", type, G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,

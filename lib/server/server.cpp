@@ -84,6 +84,7 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     g_source_attach(tick_source_, loop_.context());
 
     counters_.zero_totals();
+    refusals_ = ReportBudget(kRefusalBurst, kRefusalsPerSecond);
     waker_.track = false;
     waker_.cpu = -1;
     /* At the end, let cancelled name lookups report back so nothing outlives the server. */
@@ -204,8 +205,26 @@ void Server::Impl::refused(const std::string &address, uint16_t port) {
     info.address = address;
     info.port = port;
     counters_.clients_forbidden.fetch_add(1);
-    if (events_)
+    if (events_ && report_refusal())
         events_->client_removed(info, RemoveReason::Forbidden);
+}
+
+bool Server::Impl::report_refusal() {
+    switch (refusals_.take(g_get_monotonic_time())) {
+    case ReportBudget::Verdict::Report:
+        return true;
+    case ReportBudget::Verdict::FirstLeftOut:
+        if (events_)
+            events_->warning(make_error(
+                Errc::NetworkFailure,
+                "more than " + std::to_string(kRefusalsPerSecond) +
+                    " connections per second refused: the next are counted in the totals only, "
+                    "until they slow down"));
+        return false;
+    case ReportBudget::Verdict::LeftOut:
+        break;
+    }
+    return false;
 }
 
 void Server::Impl::paused(const std::string &why) {
@@ -318,8 +337,9 @@ void Server::Impl::on_resolved(GObject *resolver, GAsyncResult *result, gpointer
 }
 
 void Server::Impl::finished(Connection &client, RemoveReason reason) {
-    const bool report = client.streaming() || reason == RemoveReason::OverLimit ||
-                        reason == RemoveReason::Forbidden || reason == RemoveReason::Unauthorized;
+    const bool refusal = reason == RemoveReason::OverLimit || reason == RemoveReason::Forbidden ||
+                         reason == RemoveReason::Unauthorized;
+    const bool report = client.streaming() || (refusal && report_refusal());
     if (reason == RemoveReason::Forbidden)
         counters_.clients_forbidden.fetch_add(1);
     else if (reason == RemoveReason::Unauthorized)

@@ -119,6 +119,10 @@ public:
         std::unique_lock<std::mutex> l(lock_);
         return cond_.wait_for(l, kEventWait, [&] { return removed_.size() >= n; });
     }
+    size_t removed() {
+        std::lock_guard<std::mutex> l(lock_);
+        return removed_.size();
+    }
     RemoveReason reason(size_t i) {
         std::lock_guard<std::mutex> l(lock_);
         return removed_.at(i).second;
@@ -1051,6 +1055,33 @@ void test_disconnect_races_close() {
     g_assert_cmpuint(calls.load(), >, 0);
 }
 
+/* A flood of refused connections is reported one by one only within a budget (10 at once,
+ * 10 per second), then once as a warning; the totals count every one. */
+void test_refusals_reported_within_budget() {
+    Recorder events;
+    Server server(&events);
+    ServerConfig config = loopback();
+    config.deny = {"127.0.0.0/8"};
+    auto port = server.open(config);
+    serve_fixture(server);
+    const int64_t start = g_get_monotonic_time();
+    constexpr unsigned kConnects = 60;
+    for (unsigned i = 0; i < kConnects; ++i) {
+        TestClient denied(*port, "");
+        denied.read_to_end();
+    }
+    const int64_t end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (server.stats().clients_forbidden < kConnects && g_get_monotonic_time() < end)
+        g_usleep(10000);
+    const int64_t elapsed_s = (g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+    g_assert_cmpuint(server.stats().clients_forbidden, ==, kConnects);
+    g_assert_true(events.wait_removed(10));
+    g_assert_cmpuint(events.removed(), <=, size_t(10 + 10 * (elapsed_s + 1)));
+    g_assert_cmpuint(events.removed(), <, kConnects);
+    g_assert_true(events.wait_warning());
+    g_assert_nonnull(std::strstr(events.first_warning().message.c_str(), "refused"));
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -1083,5 +1114,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/server/soft-lag-limit-skips", test_soft_lag_limit_skips_to_key_frame);
     g_test_add_func("/server/invalid-content-length-400", test_invalid_content_length_400);
     g_test_add_func("/server/disconnect-races-close", test_disconnect_races_close);
+    g_test_add_func("/server/refusals-reported-within-budget",
+                    test_refusals_reported_within_budget);
     return g_test_run();
 }
