@@ -74,6 +74,7 @@
 #include "gstwmnetsink.h"
 
 #include "asf-input.h"
+#include "base/text.h"
 #include "broadcast/broadcast.h"
 #include "errors.h"
 #include "lifecycle.h"
@@ -100,6 +101,7 @@ namespace broadcast = wmstream::broadcast;
 namespace messages = wmstream::plugin::netsink;
 namespace server = wmstream::server;
 namespace reach = wmstream::reach;
+using wmstream::printable;
 using wmstream::plugin::Mutability;
 
 /* The element's properties. The core's BroadcastConfig holds the listener,
@@ -321,7 +323,7 @@ static void post_element_message(GstWmNetSink *self, GstStructure *structure) {
 static void relay_client_added(GstWmNetSink *self, const server::ClientInfo &client) {
     GST_INFO_OBJECT(self, "client %" G_GUINT64_FORMAT " added: %s:%u, %s, '%s'",
                     static_cast<guint64>(client.id), client.address.c_str(), client.port,
-                    to_string(client.protocol), client.user_agent.c_str());
+                    to_string(client.protocol), printable(client.user_agent).c_str());
     g_signal_emit(self, signals[SIGNAL_CLIENT_ADDED], 0, static_cast<guint64>(client.id));
     post_element_message(
         self, gst_structure_new("wmnetsink-client-added", "id", G_TYPE_UINT64,
