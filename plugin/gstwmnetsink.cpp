@@ -74,6 +74,7 @@
 #include "gstwmnetsink.h"
 
 #include "asf-input.h"
+#include "base/text.h"
 #include "broadcast/broadcast.h"
 #include "errors.h"
 #include "lifecycle.h"
@@ -100,6 +101,7 @@ namespace broadcast = wmstream::broadcast;
 namespace messages = wmstream::plugin::netsink;
 namespace server = wmstream::server;
 namespace reach = wmstream::reach;
+using wmstream::printable;
 using wmstream::plugin::Mutability;
 
 /* The element's properties. The core's BroadcastConfig holds the listener,
@@ -321,7 +323,7 @@ static void post_element_message(GstWmNetSink *self, GstStructure *structure) {
 static void relay_client_added(GstWmNetSink *self, const server::ClientInfo &client) {
     GST_INFO_OBJECT(self, "client %" G_GUINT64_FORMAT " added: %s:%u, %s, '%s'",
                     static_cast<guint64>(client.id), client.address.c_str(), client.port,
-                    to_string(client.protocol), client.user_agent.c_str());
+                    to_string(client.protocol), printable(client.user_agent).c_str());
     g_signal_emit(self, signals[SIGNAL_CLIENT_ADDED], 0, static_cast<guint64>(client.id));
     post_element_message(
         self, gst_structure_new("wmnetsink-client-added", "id", G_TYPE_UINT64,
@@ -880,7 +882,9 @@ static void install_signals(GstWmNetSinkClass *klass) {
      * @reason: why it went away
      *
      * A client went away. Emitted from the element's relay thread, like
-     * #GstWmNetSink::client-added.
+     * #GstWmNetSink::client-added. Refusals (over-limit, forbidden,
+     * unauthorized) are emitted up to 10 at once and 10 per second; the rest
+     * are counted in #GstWmNetSink:server-stats only, and one WARNING says so.
      */
     signals[SIGNAL_CLIENT_REMOVED] =
         g_signal_new("client-removed", type, G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,

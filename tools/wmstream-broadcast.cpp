@@ -10,6 +10,8 @@
  * notice), then the program exits with status 0; a pipeline error exits with status 1.
  */
 
+#include "base/text.h"
+
 #include <gst/gst.h>
 #include <gst/pbutils/pbutils.h>
 
@@ -457,7 +459,8 @@ void print_client_added(App &app, const GstStructure *s) {
     guint port = 0;
     gst_structure_get_uint64(s, "id", &id);
     gst_structure_get_uint(s, "port", &port);
-    const std::string agent = string_field(s, "user-agent");
+    /* Escaped: a User-Agent is the peer's, and may hold terminal escape sequences. */
+    const std::string agent = wmstream::printable(string_field(s, "user-agent"));
     app.user_agents[id] = agent;
     g_print("[%s] + client %" G_GUINT64_FORMAT " %s port %u \"%s\" (%s)\n", uptime(app).c_str(), id,
             string_field(s, "address").c_str(), port, agent.c_str(),

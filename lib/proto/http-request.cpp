@@ -9,6 +9,7 @@
 #include <libsoup/soup.h>
 
 #include <climits>
+#include <optional>
 #include <string>
 
 namespace wmstream::proto::http {
@@ -40,22 +41,59 @@ std::vector<std::string> Request::find_all(std::string_view name) const {
  * searched, so a client cannot make us buffer or scan more than the caps.
  */
 Scan scan_header_block(const char *data, size_t len, size_t max_bytes, size_t max_lines) {
+    ScanProgress progress;
+    return scan_header_block(data, len, progress, max_bytes, max_lines);
+}
+
+/* An LF whose following one or two bytes are not in yet is looked at again by the next
+ * call: progress.offset stops before it. */
+Scan scan_header_block(const char *data, size_t len, ScanProgress &progress, size_t max_bytes,
+                       size_t max_lines) {
     const size_t limit = len < max_bytes ? len : max_bytes;
-    size_t lines = 0;
-    for (size_t i = 0; i < limit; i++) {
+    for (size_t i = progress.offset; i < limit; i++) {
         if (data[i] != '\n')
             continue;
         if (i + 1 < limit && data[i + 1] == '\n')
             return {Scan::State::Complete, i + 2};
         if (i + 2 < limit && data[i + 1] == '\r' && data[i + 2] == '\n')
             return {Scan::State::Complete, i + 3};
-        if (++lines >= max_lines)
+        if (progress.lines + 1 >= max_lines)
             return {Scan::State::TooLarge, 0};
+        if (i + 2 >= limit && len < max_bytes) {
+            progress.offset = i; /* undecided until more bytes come; not counted yet */
+            return {Scan::State::Incomplete, 0};
+        }
+        ++progress.lines;
     }
+    progress.offset = limit;
     if (len >= max_bytes)
         return {Scan::State::TooLarge, 0};
     return {Scan::State::Incomplete, 0};
 }
+
+namespace {
+
+/* parse_request()'s Content-Length rule; true when there is none. */
+bool content_length_valid(const Request &request) {
+    std::optional<guint64> length;
+    for (const std::string &value : request.find_all("Content-Length")) {
+        if (value.empty())
+            return false; /* g_strsplit() would give no item to check */
+        g_auto(GStrv) items = g_strsplit(value.c_str(), ",", -1);
+        for (char **item = items; *item; ++item) {
+            guint64 number = 0;
+            /* Digits only: no sign, no space inside, no overflow (GLib refuses them). */
+            if (!g_ascii_string_to_unsigned(g_strstrip(*item), 10, 0, G_MAXUINT64, &number,
+                                            nullptr) ||
+                (length && *length != number))
+                return false;
+            length = number;
+        }
+    }
+    return true;
+}
+
+} // namespace
 
 Result<Request> parse_request(const char *data, size_t len, unsigned *status_out) {
     if (len > INT_MAX) {
@@ -83,6 +121,11 @@ Result<Request> parse_request(const char *data, size_t len, unsigned *status_out
     request.path = path;
     request.version_minor = version == SOUP_HTTP_1_1 ? 1 : 0;
     request.headers = header_fields(headers);
+    if (!content_length_valid(request)) {
+        if (status_out)
+            *status_out = SOUP_STATUS_BAD_REQUEST;
+        return make_error(Errc::InvalidData, "malformed HTTP request: invalid Content-Length");
+    }
     return request;
 }
 

@@ -52,6 +52,14 @@ struct Scan {
     size_t block_size = 0; /**< with Complete: bytes up to and including the blank line */
 };
 
+/** How far an Incomplete scan got, so that the next scan of the same, longer buffer goes on
+ *  from there instead of rescanning every byte received (a head sent one byte per segment
+ *  would otherwise cost O(n²)). Start with a default one for each new block. */
+struct ScanProgress {
+    size_t offset = 0; /**< the bytes before it hold no end of the block */
+    size_t lines = 0;  /**< the LFs before offset */
+};
+
 /**
  * Look for the end of the header block ("\r\n\r\n", or "\n\n" / "\n\r\n"
  * from lax clients: the first empty line) in the first @p len bytes of @p data.
@@ -64,10 +72,21 @@ Scan scan_header_block(const char *data, size_t len, size_t max_bytes = kMaxHead
                        size_t max_lines = kMaxHeaderLines);
 
 /**
+ * The same for a buffer that grows between calls: the bytes before @p progress.offset are
+ * not looked at again (they must be unchanged), and @p progress is updated for the next call.
+ * The result is the one a full scan of @p data would give.
+ */
+Scan scan_header_block(const char *data, size_t len, ScanProgress &progress,
+                       size_t max_bytes = kMaxHeaderBytes, size_t max_lines = kMaxHeaderLines);
+
+/**
  * Parse a complete header block (as delimited by scan_header_block()) with
  * libsoup. @return the Request, or Errc::InvalidData with the HTTP status
  * libsoup chose (400 Bad Request, 505 HTTP Version Not Supported) in
- * @p status_out when non-null.
+ * @p status_out when non-null. A block whose Content-Length is invalid is
+ * refused with 400, as its framing cannot be trusted (RFC 9112 §6.3): valid
+ * is 1*DIGIT within 64 bits, or a comma-separated list of them, every value
+ * of every Content-Length field the same number (RFC 9110 §8.6).
  */
 Result<Request> parse_request(const char *data, size_t len, unsigned *status_out = nullptr);
 

@@ -6,6 +6,7 @@
  */
 #include "push/session.h"
 
+#include "base/text.h"
 #include "proto/http-request.h"
 
 #include <glib.h>
@@ -95,21 +96,7 @@ Verdict resubmit() {
 
 /* @text for a message: printable ASCII, other bytes as \xNN, at most kMaxQuotedText characters. */
 std::string quoted(std::string_view text) {
-    std::string out;
-    for (const unsigned char c : text) {
-        if (out.size() >= kMaxQuotedText) {
-            out += "...";
-            break;
-        }
-        if (c >= 0x20 && c < 0x7f) {
-            out += static_cast<char>(c);
-        } else {
-            char escaped[8];
-            g_snprintf(escaped, sizeof escaped, "\\x%02x", c);
-            out += escaped;
-        }
-    }
-    return out;
+    return printable(text, kMaxQuotedText);
 }
 
 std::string status_text(const Response &response) {

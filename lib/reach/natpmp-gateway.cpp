@@ -8,7 +8,7 @@
 
 #include <arpa/inet.h>
 #include <natpmp.h>
-#include <sys/select.h>
+#include <poll.h>
 
 #include <glib.h>
 
@@ -110,12 +110,10 @@ private:
             getnatpmprequesttimeout(&natpmp_, &wait);
             const int64_t retry_us = static_cast<int64_t>(wait.tv_sec) * 1000000 + wait.tv_usec;
             const int64_t sleep_us = std::max<int64_t>(0, std::min(retry_us, left_us));
-            wait.tv_sec = static_cast<time_t>(sleep_us / 1000000);
-            wait.tv_usec = static_cast<suseconds_t>(sleep_us % 1000000);
-            fd_set readable;
-            FD_ZERO(&readable);
-            FD_SET(natpmp_.s, &readable);
-            select(natpmp_.s + 1, &readable, nullptr, nullptr, &wait);
+            /* poll(), not select(): an fd_set holds descriptors below 1024 only, and a
+             * process serving many clients has this socket above. */
+            pollfd readable{natpmp_.s, POLLIN, 0};
+            poll(&readable, 1, static_cast<int>((sleep_us + 999) / 1000));
         }
     }
 

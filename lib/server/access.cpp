@@ -71,6 +71,18 @@ static bool valid_range(const std::string &range) {
     return std::stoul(prefix) <= bits;
 }
 
+/* A range written IPv4-mapped (::ffff:a.b.c.d/n, as ss(8) shows the peers of a dual-stack
+ * socket) as the IPv4 range a.b.c.d/(n − 96) it means: peers are unmapped before they are
+ * matched, so the mapped form would match nobody. Null when @p mask is not mapped. GLib
+ * refused host bits, so a mapped range has 96 bits or more (bits 80–95 are set). */
+static GInetAddressMask *ipv4_form(GInetAddressMask *mask) {
+    GInetAddress *address = g_inet_address_mask_get_address(mask);
+    g_autoptr(GInetAddress) plain = unmap_ipv4(address);
+    if (plain == address)
+        return nullptr;
+    return g_inet_address_mask_new(plain, g_inet_address_mask_get_length(mask) - 96, nullptr);
+}
+
 Result<AddressFilter> AddressFilter::parse(const std::vector<std::string> &allow,
                                            const std::vector<std::string> &deny) {
     AddressFilter filter;
@@ -81,6 +93,10 @@ Result<AddressFilter> AddressFilter::parse(const std::vector<std::string> &allow
                                   "'" + range + "' is not an address or address/prefix range");
             g_autoptr(GError) error = nullptr;
             GInetAddressMask *mask = g_inet_address_mask_new_from_string(range.c_str(), &error);
+            if (GInetAddressMask *plain = mask ? ipv4_form(mask) : nullptr) {
+                g_object_unref(mask);
+                mask = plain;
+            }
             if (!mask)
                 return make_error(Errc::InvalidArgument,
                                   "'" + range + "' is not an address range: " + error->message);

@@ -109,7 +109,7 @@ void Connection::read_request() {
     request_bytes_.append(buffer, size_t(n));
 
     const proto::http::Scan scan =
-        proto::http::scan_header_block(request_bytes_.data(), request_bytes_.size());
+        proto::http::scan_header_block(request_bytes_.data(), request_bytes_.size(), scanned_);
     if (scan.state == proto::http::Scan::State::Incomplete)
         return;
     state_ = State::WaitingHeader;
@@ -185,7 +185,7 @@ void Connection::serve_viewer() {
             finish_then_close(RemoveReason::OverLimit);
             return;
         }
-        streaming_ = true;
+        streaming_.store(true, std::memory_order_relaxed);
     }
     if (store_.header())
         answer_with_header(); /* else wait in WaitingHeader until wake() */
@@ -449,7 +449,9 @@ void Connection::complete_round_send(gssize n, const GError *error) {
 }
 
 void Connection::wake() {
-    if (state_ == State::WaitingHeader && store_.header() &&
+    /* One whose answer is queued already (close_after_flush_: a refusal, a Describe's header)
+     * is never answered again: its write watch sends the rest. */
+    if (state_ == State::WaitingHeader && !close_after_flush_ && store_.header() &&
         (request_.kind == proto::wmsp::Kind::Describe || request_.kind == proto::wmsp::Kind::Play ||
          request_.kind == proto::wmsp::Kind::HttpStream))
         answer_with_header();

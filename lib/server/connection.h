@@ -65,7 +65,7 @@ public:
 
     uint64_t id() const { return id_; }
     /** True once admitted as a streaming client (counted against max-clients). */
-    bool streaming() const { return streaming_; }
+    bool streaming() const { return streaming_.load(std::memory_order_relaxed); }
     /** True while the request is still being read (not yet answered). */
     bool reading_request() const { return state_ == State::ReadingRequest; }
     /** Monotonic time of connection, µs. */
@@ -198,7 +198,9 @@ private:
     std::unique_ptr<Transport::Watch> read_watch_;
     GInetAddress *peer_address_ = nullptr;
     std::string request_bytes_;
-    bool streaming_ = false;
+    proto::http::ScanProgress scanned_; /**< how far request_bytes_ was scanned */
+    /* Written on the I/O thread, read by clients() and client() on the application's. */
+    std::atomic<bool> streaming_{false};
     RemoveReason close_reason_ = RemoveReason::ClosedByPeer;
     int64_t closing_since_us_ = 0;
     uint32_t client_id_ = 0; /**< Pragma client-id we assign (MS-WMSP §3.2.5.2) */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "server/packet-log.h"
 
+#include <cstdint>
+
 namespace wmstream::server {
 
 uint64_t PacketLog::append(PacketRef packet) {
@@ -60,7 +62,8 @@ std::optional<uint64_t> PacketLog::key_frame_within(uint64_t from, LagUnit unit,
 
 void PacketLog::trim(LagUnit unit, int64_t max) {
     const uint64_t keep_from = newest_key_frame().value_or(end());
-    while (!packets_.empty() && begin_ < keep_from && lag(begin_, unit) > max) {
+    const int64_t ceiling = max > INT64_MAX / 2 ? INT64_MAX : 2 * max;
+    while (!packets_.empty() && lag(begin_, unit) > (begin_ < keep_from ? max : ceiling)) {
         if (!keys_.empty() && keys_.front() == begin_)
             keys_.pop_front();
         packets_.pop_front();

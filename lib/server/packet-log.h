@@ -6,8 +6,8 @@
  * with an ever-growing sequence number. Clients hold only a sequence number
  * into the log (and references to the packets they are writing), never a
  * copy. The log keeps packets up to a lag limit behind the newest one and
- * always the newest packet that begins a key frame, so a late joiner can
- * start there at once.
+ * the newest packet that begins a key frame up to twice that limit, so a
+ * late joiner can start there at once.
  */
 #pragma once
 
@@ -77,8 +77,11 @@ public:
     std::optional<uint64_t> key_frame_within(uint64_t from, LagUnit unit, int64_t max) const;
 
     /**
-     * Drop the oldest packets while their lag is more than @p max, but never
-     * the newest key-frame start or anything after it.
+     * Drop the oldest packets while their lag is more than @p max, but not
+     * the newest key-frame start or anything after it while their lag is at
+     * most 2 × @p max: when key frames stop (an endless GOP, intra refresh, a
+     * mislabelled stream), the log must not keep everything since the last
+     * one. Joiners then wait for the next key frame.
      */
     void trim(LagUnit unit, int64_t max);
 

@@ -13,6 +13,7 @@
 #include "server/fork-join.h"
 #include "server/listener.h"
 #include "server/poller.h"
+#include "server/report-budget.h"
 #include "server/server.h"
 #include "server/stream-store.h"
 
@@ -79,6 +80,10 @@ private:
     /** Rounds due within this of their first packet may find the streaming thread still
      *  handing that packet's burst over (see on_wake). */
     static constexpr int64_t kBurstWindowUs = 2000;
+    /** Refused connections (allow/deny, credentials, max-clients) reported one by one: this
+     *  many at once, then this many per second; the totals count every one. */
+    static constexpr unsigned kRefusalBurst = 10;
+    static constexpr unsigned kRefusalsPerSecond = 10;
 
     /* server.cpp */
     /** ServerConfig::io_realtime_priority for the I/O thread and the helpers; a refusal is a
@@ -92,6 +97,8 @@ private:
     void accepted(GSocket *socket);
     void refused(const std::string &address, uint16_t port);
     void paused(const std::string &why);
+    /** Whether a refusal is reported (refusals_); past the budget, one warning says so. */
+    bool report_refusal();
     static gboolean on_tick(gpointer self);
     static gboolean on_reap(gpointer self);
     static void on_resolved(GObject *resolver, GAsyncResult *result, gpointer data);
@@ -209,6 +216,7 @@ private:
     Reap reap_;
     std::unordered_map<uint64_t, GCancellable *> lookups_;
     uint64_t next_id_ = 1;
+    ReportBudget refusals_{kRefusalBurst, kRefusalsPerSecond};
 
     /* Mutated on the I/O thread only; read under the lock elsewhere. */
     mutable std::mutex clients_lock_;

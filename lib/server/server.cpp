@@ -2,6 +2,7 @@
 #include "server/server.h"
 #include "base/log.h"
 
+#include "base/random.h"
 #include "server/server-impl.h"
 #include "server/thread-priority.h"
 
@@ -45,9 +46,9 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
             return tls.error();
     authenticator_.reset();
     if (!config.user.empty()) {
-        guint8 secret[32];
-        for (guint8 &byte : secret)
-            byte = guint8(g_random_int_range(0, 256));
+        guint8 secret[32]; /* signs the Digest nonces */
+        if (Status random = random_bytes(secret, sizeof secret); !random)
+            return random.error();
         authenticator_ = std::make_unique<access::Authenticator>(
             config.realm, config.user, config.password,
             std::string(reinterpret_cast<const char *>(secret), sizeof secret));
@@ -83,6 +84,7 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     g_source_attach(tick_source_, loop_.context());
 
     counters_.zero_totals();
+    refusals_ = ReportBudget(kRefusalBurst, kRefusalsPerSecond);
     waker_.track = false;
     waker_.cpu = -1;
     /* At the end, let cancelled name lookups report back so nothing outlives the server. */
@@ -203,8 +205,26 @@ void Server::Impl::refused(const std::string &address, uint16_t port) {
     info.address = address;
     info.port = port;
     counters_.clients_forbidden.fetch_add(1);
-    if (events_)
+    if (events_ && report_refusal())
         events_->client_removed(info, RemoveReason::Forbidden);
+}
+
+bool Server::Impl::report_refusal() {
+    switch (refusals_.take(g_get_monotonic_time())) {
+    case ReportBudget::Verdict::Report:
+        return true;
+    case ReportBudget::Verdict::FirstLeftOut:
+        if (events_)
+            events_->warning(make_error(
+                Errc::NetworkFailure,
+                "more than " + std::to_string(kRefusalsPerSecond) +
+                    " connections per second refused: the next are counted in the totals only, "
+                    "until they slow down"));
+        return false;
+    case ReportBudget::Verdict::LeftOut:
+        break;
+    }
+    return false;
 }
 
 void Server::Impl::paused(const std::string &why) {
@@ -317,8 +337,9 @@ void Server::Impl::on_resolved(GObject *resolver, GAsyncResult *result, gpointer
 }
 
 void Server::Impl::finished(Connection &client, RemoveReason reason) {
-    const bool report = client.streaming() || reason == RemoveReason::OverLimit ||
-                        reason == RemoveReason::Forbidden || reason == RemoveReason::Unauthorized;
+    const bool refusal = reason == RemoveReason::OverLimit || reason == RemoveReason::Forbidden ||
+                         reason == RemoveReason::Unauthorized;
+    const bool report = client.streaming() || (refusal && report_refusal());
     if (reason == RemoveReason::Forbidden)
         counters_.clients_forbidden.fetch_add(1);
     else if (reason == RemoveReason::Unauthorized)

@@ -5,6 +5,7 @@
  * output served to raw TCP clients speaking plain HTTP and MS-WMSP. Every
  * listener binds port 0 on 127.0.0.1; every wait is bounded.
  */
+#include "bounded.h"
 #include "netsink-check.h"
 
 #include <gio/gio.h>
@@ -12,10 +13,13 @@
 #include <gst/gst.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace netsinktest;
@@ -596,6 +600,56 @@ GST_START_TEST(test_ready_disconnects_keeps_port) {
 }
 GST_END_TEST;
 
+/* A client-removed handler that calls disconnect: while the sink closes, its removals run the
+ * handler, which calls into the closing server. */
+static void disconnect_on_removed(GstElement *sink, guint64, gint, gpointer calls) {
+    g_signal_emit_by_name(sink, "disconnect");
+    static_cast<std::atomic<int> *>(calls)->fetch_add(1);
+}
+
+/* set_state(NULL) returns (bounded: a deadlock fails the test) while a client-removed handler
+ * calls disconnect, and while another thread keeps calling disconnect. */
+GST_START_TEST(test_disconnect_during_close) {
+    LivePipeline live;
+    Recorder recorder(live.sink);
+    std::atomic<int> handler_calls{0};
+    g_signal_connect(live.sink, "client-removed", G_CALLBACK(disconnect_on_removed),
+                     &handler_calls);
+    std::vector<std::unique_ptr<TestClient>> players;
+    for (size_t i = 0; i < 3; ++i) {
+        players.push_back(std::make_unique<TestClient>(live.port));
+        players.back()->play();
+        recorder.wait_added(i);
+    }
+    std::atomic<bool> stop{false};
+    std::thread kicker([&] {
+        while (!stop)
+            g_signal_emit_by_name(live.sink, "disconnect");
+    });
+    const bool closed = wmtest::returns_within(
+        [&] {
+            live.set_state(GST_STATE_NULL);
+            stop = true;
+        },
+        std::chrono::seconds(20));
+    fail_unless(closed, "set_state(NULL) did not return within 20 s");
+    fail_unless(wmtest::returns_within([&] { kicker.join(); }, std::chrono::seconds(20)),
+                "disconnect did not return within 20 s");
+    fail_unless(handler_calls.load() >= 3, "%d removals", handler_calls.load());
+    /* And again from PLAYING, the handler still connected. */
+    live.set_state(GST_STATE_PLAYING);
+    gint port = 0;
+    g_object_get(live.sink, "current-port", &port, nullptr);
+    TestClient again{guint(port)};
+    again.play();
+    recorder.wait_added(3);
+    fail_unless(
+        wmtest::returns_within([&] { live.set_state(GST_STATE_NULL); }, std::chrono::seconds(20)),
+        "set_state(NULL) did not return within 20 s");
+    g_signal_handlers_disconnect_by_data(live.sink, &handler_calls);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_client_stats) {
     LivePipeline live;
     Recorder recorder(live.sink);
@@ -882,6 +936,7 @@ static Suite *wmnetsink_suite(void) {
     tcase_add_test(data, test_client_signals_and_disconnect);
     tcase_add_test(data, test_pause_keeps_clients);
     tcase_add_test(data, test_ready_disconnects_keeps_port);
+    tcase_add_test(data, test_disconnect_during_close);
     tcase_add_test(data, test_client_stats);
     tcase_add_test(data, test_client_before_header);
     tcase_add_test(data, test_refuses_non_asf_caps);

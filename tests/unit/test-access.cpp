@@ -37,12 +37,25 @@ void test_address_filter() {
     g_assert_true(allows(*filter, "::ffff:10.2.3.4"));
     g_assert_false(allows(*filter, "::ffff:10.1.2.3"));
 
+    /* Ranges written IPv4-mapped, as ss(8) shows dual-stack peers, match those peers. */
+    auto mapped =
+        AddressFilter::parse({"::ffff:10.0.0.0/104", "::ffff:127.0.0.1"}, {"::ffff:10.1.0.0/112"});
+    g_assert_true(mapped.ok());
+    g_assert_true(allows(*mapped, "10.2.3.4"));
+    g_assert_true(allows(*mapped, "::ffff:10.2.3.4"));
+    g_assert_false(allows(*mapped, "10.1.2.3"));
+    g_assert_false(allows(*mapped, "::ffff:10.1.2.3"));
+    g_assert_true(allows(*mapped, "127.0.0.1"));
+    g_assert_false(allows(*mapped, "11.0.0.1"));
+    g_assert_false(allows(*mapped, "2001:db8::1"));
+
     auto deny_only = AddressFilter::parse({}, {"192.0.2.0/24"});
     g_assert_true(allows(*deny_only, "198.51.100.1"));
     g_assert_false(allows(*deny_only, "192.0.2.200"));
 
     for (const char *bad : {"10.0.0.0/33", "not-an-address", "10.0.0.0/", "", "::/129",
-                            "0.0.0.0/4294967296", "0.0.0.0/-1", "10.0.0.0/+8", "10.0.0.0/8/8"}) {
+                            "0.0.0.0/4294967296", "0.0.0.0/-1", "10.0.0.0/+8", "10.0.0.0/8/8",
+                            "::ffff:10.0.0.0/95", "::ffff:10.0.0.1/120"}) {
         auto result = AddressFilter::parse({bad}, {});
         g_assert_false(result.ok());
         g_assert_true(result.error().code == Errc::InvalidArgument);

@@ -9,6 +9,8 @@
 
 #include <glib.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 using wmstream::Errc;
@@ -17,6 +19,7 @@ using wmstream::proto::http::parse_request;
 using wmstream::proto::http::Request;
 using wmstream::proto::http::Scan;
 using wmstream::proto::http::scan_header_block;
+using wmstream::proto::http::ScanProgress;
 
 namespace {
 
@@ -54,6 +57,51 @@ void test_scan_split_feeds() {
     const Scan scan = scan_header_block(text.data(), text.size());
     g_assert_true(scan.state == Scan::State::Complete);
     g_assert_cmpuint(scan.block_size, ==, text.size());
+}
+
+/* A scan that goes on from where the last one stopped gives a full scan's answer at every
+ * length, for every way of growing the buffer. */
+void test_scan_resumes() {
+    const std::string crlf = load_request("ffmpeg-play.http");
+    const std::string lf = "GET / HTTP/1.0\nA: b\n\n";
+    for (const std::string &text : {crlf, lf}) {
+        for (size_t step = 1; step <= 3; ++step) {
+            ScanProgress progress;
+            for (size_t len = 0;; len = std::min(len + step, text.size())) {
+                const Scan full = scan_header_block(text.data(), len);
+                const Scan resumed = scan_header_block(text.data(), len, progress);
+                g_assert_true(resumed.state == full.state);
+                g_assert_cmpuint(resumed.block_size, ==, full.block_size);
+                if (len == text.size())
+                    break;
+            }
+        }
+    }
+    /* The line cap counts across calls too. */
+    std::string many = "GET / HTTP/1.0\r\n";
+    for (int i = 0; i < 120; ++i)
+        many += "A: b\r\n";
+    ScanProgress progress;
+    Scan scan;
+    for (size_t len = 0; len <= many.size() && scan.state == Scan::State::Incomplete; ++len)
+        scan = scan_header_block(many.data(), len, progress);
+    g_assert_true(scan.state == Scan::State::TooLarge);
+}
+
+/* Bytes before the progress are not looked at again: an end of block put there after the
+ * scan passed is not seen (a rescan from byte 0 would find it). */
+void test_scan_does_not_rescan() {
+    std::string text = "GET / HTTP/1.0\r\nA: b\r\nB: c";
+    ScanProgress progress;
+    g_assert_true(scan_header_block(text.data(), text.size(), progress).state ==
+                  Scan::State::Incomplete);
+    g_assert_cmpuint(progress.offset, ==, text.size());
+    g_assert_cmpuint(progress.lines, ==, 2);
+    text.replace(text.find("A: b"), 4, "\r\n\r\n");
+    text += "x";
+    g_assert_true(scan_header_block(text.data(), text.size(), progress).state ==
+                  Scan::State::Incomplete);
+    g_assert_true(scan_header_block(text.data(), text.size()).state == Scan::State::Complete);
 }
 
 void test_scan_lf_only() {
@@ -197,12 +245,37 @@ void test_parse_errors() {
     expect_parse_error("GET / HTTP/2.0\r\n\r\n", 505);
 }
 
+/* RFC 9112 §6.3: an invalid Content-Length is a framing error, answered 400. */
+void test_parse_content_length() {
+    const std::string head = "POST / HTTP/1.1\r\nHost: h\r\n";
+    for (const char *valid :
+         {"Content-Length: 0\r\n", "Content-Length: 42\r\n", "Content-Length: 007\r\n",
+          "Content-Length: 42, 42\r\n", "Content-Length: 42\r\nContent-Length: 42\r\n",
+          "Content-Length: 18446744073709551615\r\n", ""}) {
+        unsigned status = 0;
+        g_assert_true(
+            parse_request((head + valid + "\r\n").c_str(), head.size() + strlen(valid) + 2, &status)
+                .ok());
+        g_assert_cmpuint(status, ==, 200);
+    }
+    for (const char *invalid :
+         {"Content-Length: 99999999999999999999\r\n", "Content-Length: 18446744073709551616\r\n",
+          "Content-Length: -1\r\n", "Content-Length: +5\r\n", "Content-Length: 0x10\r\n",
+          "Content-Length: 4 2\r\n", "Content-Length: 1.0\r\n", "Content-Length: abc\r\n",
+          "Content-Length: 42, 43\r\n", "Content-Length: 42,\r\n",
+          "Content-Length: 42\r\nContent-Length: 43\r\n",
+          "Content-Length: 1\r\nContent-Length: \r\n"})
+        expect_parse_error(head + invalid + "\r\n", 400);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
     g_test_init(&argc, &argv, nullptr);
     g_test_add_func("/http-request/scan/crlf-with-body", test_scan_crlf_with_body);
     g_test_add_func("/http-request/scan/split-feeds", test_scan_split_feeds);
+    g_test_add_func("/http-request/scan/resumes", test_scan_resumes);
+    g_test_add_func("/http-request/scan/does-not-rescan", test_scan_does_not_rescan);
     g_test_add_func("/http-request/scan/lf-only", test_scan_lf_only);
     g_test_add_func("/http-request/scan/too-large", test_scan_too_large);
     g_test_add_func("/http-request/scan/too-many-lines", test_scan_too_many_lines);
@@ -212,5 +285,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/http-request/parse/lf-only-and-trim", test_parse_lf_only_and_trim);
     g_test_add_func("/http-request/parse/unknown-method", test_parse_unknown_method_is_syntax_ok);
     g_test_add_func("/http-request/parse/errors", test_parse_errors);
+    g_test_add_func("/http-request/parse/content-length", test_parse_content_length);
     return g_test_run();
 }

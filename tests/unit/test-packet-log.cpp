@@ -64,17 +64,36 @@ void test_trim_keeps_newest_key_frame() {
     PacketLog log;
     for (int i = 0; i < 10; ++i)
         log.append(make_packet(i * 1000, i == 2));
-    /* Everything older than 9000 - 1000 would go, but the key frame at 2 stays. */
-    log.trim(wmstream::server::LagUnit::Time, 1000);
+    /* Everything older than 9000 - 4000 would go, but the key frame at 2 (7000 behind, within
+     * twice the limit) stays. */
+    log.trim(wmstream::server::LagUnit::Time, 4000);
     g_assert_cmpuint(log.begin(), ==, 2);
     g_assert_cmpuint(log.size(), ==, 8);
     g_assert_cmpuint(log.bytes(), ==, 800);
     log.append(make_packet(10000, true));
-    log.trim(wmstream::server::LagUnit::Time, 1000);
-    /* Packets 3..8 are older than the window and before the newest key frame (10). */
-    g_assert_cmpuint(log.begin(), ==, 9);
-    g_assert_null(log.at(2).get());
-    g_assert_nonnull(log.at(9).get());
+    log.trim(wmstream::server::LagUnit::Time, 4000);
+    /* Packets 2..5 are older than the window and before the newest key frame (10). */
+    g_assert_cmpuint(log.begin(), ==, 6);
+    g_assert_null(log.at(5).get());
+    g_assert_nonnull(log.at(6).get());
+}
+
+/* When key frames stop, the log keeps at most twice the limit: the last key frame goes once
+ * it is that far behind, and joiners wait for the next one. */
+void test_trim_when_key_frames_stop() {
+    using wmstream::server::LagUnit;
+    for (LagUnit unit : {LagUnit::Time, LagUnit::Bytes, LagUnit::Packets}) {
+        const int64_t max = unit == LagUnit::Bytes ? 1000 : unit == LagUnit::Time ? 10000 : 10;
+        PacketLog log;
+        for (int i = 0; i < 1000; ++i) {
+            log.append(make_packet(i * 1000, i == 0));
+            log.trim(unit, max);
+            g_assert_cmpint(log.lag(log.begin(), unit), <=, 2 * max);
+        }
+        g_assert_cmpuint(log.size(), <=, 21);
+        g_assert_false(log.newest_key_frame().has_value());
+        g_assert_cmpuint(log.join_point(), ==, log.end());
+    }
 }
 
 void test_trim_without_key_frame_uses_window() {
@@ -112,8 +131,8 @@ void test_trim_by_bytes_and_packets() {
     log.trim(wmstream::server::LagUnit::Bytes, 350); /* keep the last 3 (300 bytes) and 8 */
     g_assert_cmpuint(log.begin(), ==, 7);
     g_assert_cmpuint(log.bytes(), ==, 300);
-    log.trim(wmstream::server::LagUnit::Packets, 0);
-    /* Never past the newest key frame. */
+    log.trim(wmstream::server::LagUnit::Packets, 1);
+    /* Not past the newest key frame, 2 packets behind (within twice the limit). */
     g_assert_cmpuint(log.begin(), ==, 8);
     g_assert_cmpuint(*log.newest_key_frame(), ==, 8);
 }
@@ -148,6 +167,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/packet-log/join-without-key-frame-waits", test_join_without_key_frame_waits);
     g_test_add_func("/packet-log/join-point-fast-start", test_join_point_fast_start);
     g_test_add_func("/packet-log/trim-keeps-newest-key-frame", test_trim_keeps_newest_key_frame);
+    g_test_add_func("/packet-log/trim-when-key-frames-stop", test_trim_when_key_frames_stop);
     g_test_add_func("/packet-log/trim-without-key-frame-uses-window",
                     test_trim_without_key_frame_uses_window);
     g_test_add_func("/packet-log/lag-units", test_lag_units);

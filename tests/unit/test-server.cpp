@@ -3,6 +3,7 @@
  * Tests of the fan-out server (lib/server/server.h) on its own: real sockets on
  * 127.0.0.1, port 0, real asfmux output from tests/data, no GStreamer.
  */
+#include "bounded.h"
 #include "proto/asf.h"
 #include "proto/framing.h"
 #include "realtime.h"
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bitset>
 #include <condition_variable>
 #include <cstring>
@@ -116,6 +118,10 @@ public:
     bool wait_removed(size_t n) {
         std::unique_lock<std::mutex> l(lock_);
         return cond_.wait_for(l, kEventWait, [&] { return removed_.size() >= n; });
+    }
+    size_t removed() {
+        std::lock_guard<std::mutex> l(lock_);
+        return removed_.size();
     }
     RemoveReason reason(size_t i) {
         std::lock_guard<std::mutex> l(lock_);
@@ -995,6 +1001,87 @@ void test_fd_exhaustion() {
     g_test_trap_assert_passed();
 }
 
+/* RFC 9112 §6.3: a request whose Content-Length is invalid is answered 400 and closed, over
+ * a real socket (it was answered 200). */
+void test_invalid_content_length_400() {
+    Server server(nullptr);
+    auto port = server.open(loopback());
+    serve_fixture(server);
+    for (const char *length : {"99999999999999999999", "-1", "5\r\nContent-Length: 6"}) {
+        TestClient client(*port, std::string("POST / HTTP/1.0\r\nUser-Agent: NSPlayer/9.0\r\n"
+                                             "Content-Length: ") +
+                                     length + "\r\n\r\n");
+        client.read_to_end();
+        g_assert_true(client.eof);
+        g_assert_true(g_str_has_prefix(client.data.c_str(), "HTTP/1.0 400 ") ||
+                      g_str_has_prefix(client.data.c_str(), "HTTP/1.1 400 "));
+    }
+    /* A valid one is still answered. */
+    TestClient valid(*port, "POST / HTTP/1.0\r\nUser-Agent: NSPlayer/9.0\r\n"
+                            "Content-Length: 4\r\n\r\nbody");
+    valid.read_to_end();
+    g_assert_true(g_str_has_prefix(valid.data.c_str(), "HTTP/1.0 200 OK"));
+}
+
+/* disconnect_all() from another thread while the server closes and opens again, with clients
+ * to disconnect: every call returns, none waits on a loop that quit or touches one that is
+ * gone (bounded: a hang fails the test). */
+void test_disconnect_races_close() {
+    Recorder events;
+    Server server(&events);
+    std::atomic<bool> stop{false};
+    std::atomic<unsigned> calls{0};
+    std::thread hammer([&] {
+        while (!stop) {
+            server.disconnect_all();
+            ++calls;
+        }
+    });
+    const bool cycled = wmtest::returns_within(
+        [&] {
+            for (int cycle = 0; cycle < 30; ++cycle) {
+                auto port = server.open(loopback());
+                g_assert_true(port.ok());
+                serve_fixture(server);
+                TestClient client(*port, kPlay);
+                g_usleep(g_random_int_range(0, 3000));
+                server.close();
+            }
+            stop = true;
+        },
+        kEventWait);
+    g_assert_true(cycled);
+    g_assert_true(wmtest::returns_within([&] { hammer.join(); }, kEventWait));
+    g_assert_cmpuint(calls.load(), >, 0);
+}
+
+/* A flood of refused connections is reported one by one only within a budget (10 at once,
+ * 10 per second), then once as a warning; the totals count every one. */
+void test_refusals_reported_within_budget() {
+    Recorder events;
+    Server server(&events);
+    ServerConfig config = loopback();
+    config.deny = {"127.0.0.0/8"};
+    auto port = server.open(config);
+    serve_fixture(server);
+    const int64_t start = g_get_monotonic_time();
+    constexpr unsigned kConnects = 60;
+    for (unsigned i = 0; i < kConnects; ++i) {
+        TestClient denied(*port, "");
+        denied.read_to_end();
+    }
+    const int64_t end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (server.stats().clients_forbidden < kConnects && g_get_monotonic_time() < end)
+        g_usleep(10000);
+    const int64_t elapsed_s = (g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+    g_assert_cmpuint(server.stats().clients_forbidden, ==, kConnects);
+    g_assert_true(events.wait_removed(10));
+    g_assert_cmpuint(events.removed(), <=, size_t(10 + 10 * (elapsed_s + 1)));
+    g_assert_cmpuint(events.removed(), <, kConnects);
+    g_assert_true(events.wait_warning());
+    g_assert_nonnull(std::strstr(events.first_warning().message.c_str(), "refused"));
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -1025,5 +1112,9 @@ int main(int argc, char **argv) {
     g_test_add_func("/server/application-decides", test_application_decides);
     g_test_add_func("/server/hard-lag-limit-removes", test_hard_lag_limit_removes);
     g_test_add_func("/server/soft-lag-limit-skips", test_soft_lag_limit_skips_to_key_frame);
+    g_test_add_func("/server/invalid-content-length-400", test_invalid_content_length_400);
+    g_test_add_func("/server/disconnect-races-close", test_disconnect_races_close);
+    g_test_add_func("/server/refusals-reported-within-budget",
+                    test_refusals_reported_within_budget);
     return g_test_run();
 }
