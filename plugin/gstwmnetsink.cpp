@@ -838,6 +838,28 @@ static void add_properties() {
         "from the next open",
         GST_MSECOND, G_MAXINT64, next_open,
         [](auto &s) -> auto & { return s.broadcast.server.request_timeout_us; });
+    table.add_duration(
+        "handshake-timeout", "Handshake timeout",
+        "Nanoseconds a TLS connection has to send its ClientHello (from its connection) and "
+        "to finish its handshake (from the handshake's start); slower or silent ones are "
+        "closed (counted in tls-handshakes-failed). Used from the next open",
+        GST_MSECOND, G_MAXINT64, next_open,
+        [](auto &s) -> auto & { return s.broadcast.server.handshake_timeout_us; });
+    table.add_number(
+        "max-connecting", "Maximum connecting",
+        "Connections held at once before they are admitted or answered (TLS handshake, "
+        "request, client-connecting, a Describe waiting for the first header); when full, the "
+        "oldest one older than 0.5 s is closed to make room, and new ones wait in the backlog "
+        "while none is. Bounds descriptors. Used from the next open",
+        1, G_MAXINT, next_open,
+        [](auto &s) -> auto & { return s.broadcast.server.max_connecting; });
+    table.add_number(
+        "max-connecting-per-address", "Maximum connecting per address",
+        "max-connecting for one peer address: over it, its oldest connection older than 0.5 s "
+        "is closed to make room, or the new one is refused. Raise it for many viewers behind "
+        "one NAT address joining at once. Used from the next open",
+        1, G_MAXINT, next_open,
+        [](auto &s) -> auto & { return s.broadcast.server.max_connecting_per_address; });
     table.add_live(g_param_spec_uint64("bytes-served", "Bytes served",
                                        "Bytes sent to all clients since the sink opened, HTTP "
                                        "headers included",
@@ -852,8 +874,10 @@ static void add_properties() {
             "bytes-sent, clients-served, clients-refused (503 over max-clients), "
             "clients-forbidden (address or client-connecting refusals), clients-unauthorized "
             "(wrong credentials), tls-handshakes-failed (connections closed in the TLS "
-            "handshake), packets-in, bytes-in (guint64). Per-client figures: get-clients / "
-            "get-stats",
+            "handshake or at handshake-timeout), connections-refused (over "
+            "max-connecting-per-address), connections-evicted (closed to make room under "
+            "max-connecting or max-connecting-per-address), packets-in, bytes-in (guint64). "
+            "Per-client figures: get-clients / get-stats",
             GST_TYPE_STRUCTURE, ro),
         [](GObject *object, GValue *value) {
             g_value_take_boxed(value, messages::stats_structure(broadcast_of(object).server()));

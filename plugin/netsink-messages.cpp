@@ -33,7 +33,9 @@ GstStructure *stats_structure(server::Server &server) {
         static_cast<guint64>(s.clients_refused), "clients-forbidden", G_TYPE_UINT64,
         static_cast<guint64>(s.clients_forbidden), "clients-unauthorized", G_TYPE_UINT64,
         static_cast<guint64>(s.clients_unauthorized), "tls-handshakes-failed", G_TYPE_UINT64,
-        static_cast<guint64>(s.tls_handshakes_failed), "packets-in", G_TYPE_UINT64,
+        static_cast<guint64>(s.tls_handshakes_failed), "connections-refused", G_TYPE_UINT64,
+        static_cast<guint64>(s.connections_refused), "connections-evicted", G_TYPE_UINT64,
+        static_cast<guint64>(s.connections_evicted), "packets-in", G_TYPE_UINT64,
         static_cast<guint64>(s.packets_in), "bytes-in", G_TYPE_UINT64,
         static_cast<guint64>(s.bytes_in), nullptr);
 }

@@ -5,6 +5,7 @@
 #include "base/address.h"
 #include "proto/response.h"
 
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -52,16 +53,48 @@ Connection::Connection(ConnectionHost &host, const StreamStore &store, uint64_t 
 Connection::~Connection() {
     write_watch_.reset();
     read_watch_.reset();
+    hello_watch_.reset();
     transport_->close();
     g_clear_object(&peer_address_);
 }
 
+/* A TLS handshake holds a thread while it runs: it starts only once the
+ * ClientHello's first bytes arrived, so a silent connection holds none. */
 void Connection::start() {
+    handshake_deadline_us_ = connected_mono_us_ + host_.config().handshake_timeout_us;
+    if (transport_->encrypted())
+        hello_watch_ = poller_.watch(g_socket_get_fd(transport_->socket()), false, on_hello, this);
+    else
+        transport_->start(poller_.context(), on_started, this);
+}
+
+void Connection::on_hello(void *self) {
+    auto *client = static_cast<Connection *>(self);
+    client->hello_watch_.reset();
+    char byte;
+    if (recv(g_socket_get_fd(client->transport_->socket()), &byte, 1, MSG_PEEK | MSG_DONTWAIT) ==
+        0) {
+        /* Closed without a byte: no TLS connection is made for it. */
+        client->host_.count_tls_failure();
+        client->finish(RemoveReason::ClosedByPeer);
+        return;
+    }
+    if (client->host_.may_handshake(*client))
+        client->begin_handshake();
+    else
+        client->handshake_deadline_us_ =
+            client->connected_mono_us_ + client->host_.config().request_timeout_us;
+}
+
+void Connection::begin_handshake() {
+    handshake_deadline_us_ = g_get_monotonic_time() + host_.config().handshake_timeout_us;
     transport_->start(poller_.context(), on_started, this);
 }
 
 void Connection::on_started(void *self, const GError *error) {
     auto *client = static_cast<Connection *>(self);
+    if (client->transport_->encrypted())
+        client->host_.handshaken(*client);
     if (error) {
         WMSTREAM_LOG_DEBUG("client %" G_GUINT64_FORMAT ": TLS handshake failed: %s", client->id_,
                            error->message);
@@ -69,7 +102,11 @@ void Connection::on_started(void *self, const GError *error) {
         client->finish(RemoveReason::Error);
         return;
     }
+    client->handshaken_ = true;
     client->read_watch_ = client->transport_->watch(client->poller_, false, on_readable, self);
+    /* The request is usually there already: read it now, so that a burst of connects from
+     * one address is answered as it is accepted instead of filling its intake places. */
+    client->read_request();
 }
 
 void Connection::on_readable(void *self) {
@@ -83,7 +120,10 @@ void Connection::on_readable(void *self) {
 void Connection::on_writable(void *self) {
     auto *client = static_cast<Connection *>(self);
     client->watch_writable(false);
-    client->flush();
+    if (client->state_ == State::Closing)
+        client->half_close();
+    else
+        client->flush();
 }
 
 void Connection::watch_writable(bool on) {
@@ -474,6 +514,7 @@ void Connection::drain_input() {
 }
 
 void Connection::finish_then_close(RemoveReason reason) {
+    host_.answered(*this);
     close_after_flush_ = true;
     close_reason_ = reason;
     flush();
@@ -486,14 +527,24 @@ void Connection::begin_closing() {
     closing_since_us_ = g_get_monotonic_time();
     /* Half-close and wait for the peer's EOF, so our last bytes are not lost to a reset
      * when unread request bytes are still queued. */
-    transport_->shutdown_write();
+    half_close();
+}
+
+/* TLS sends close_notify only when the socket takes it at once; the linger ends the wait
+ * for that too (then the connection closes without it). */
+void Connection::half_close() {
+    watch_writable(!transport_->shutdown_write());
 }
 
 void Connection::tick(int64_t now_us) {
     switch (state_) {
     case State::ReadingRequest:
-        if (now_us - connected_mono_us_ > host_.config().request_timeout_us)
+        if (!handshaken_ && now_us > handshake_deadline_us_) {
+            host_.count_tls_failure();
             finish(RemoveReason::Error);
+        } else if (now_us - connected_mono_us_ > host_.config().request_timeout_us) {
+            finish(RemoveReason::Error);
+        }
         break;
     case State::Authorizing:
         if (now_us - connected_mono_us_ > host_.config().request_timeout_us)
@@ -501,6 +552,11 @@ void Connection::tick(int64_t now_us) {
         break;
     case State::WaitingHeader:
     case State::Streaming: {
+        /* Not admitted (a Describe before the first header): no longer than a request. */
+        if (!streaming_ && now_us - connected_mono_us_ > host_.config().request_timeout_us) {
+            finish(RemoveReason::Error);
+            break;
+        }
         const int64_t timeout = host_.config().timeout_us;
         const bool pending = !out_.empty() || write_watch_ != nullptr;
         if (timeout > 0 && pending && now_us - last_progress_us_ > timeout)
@@ -526,6 +582,7 @@ void Connection::finish(RemoveReason reason) {
     state_ = State::Done;
     write_watch_.reset();
     read_watch_.reset();
+    hello_watch_.reset();
     transport_->close();
     out_.clear();
     host_.finished(*this, reason);

@@ -45,6 +45,13 @@ public:
     virtual void count_sent(size_t bytes) = 0;
     /** A connection's TLS handshake failed (totals); it is closed unreported. */
     virtual void count_tls_failure() = 0;
+    /** @p client's ClientHello arrived: true when its handshake may start now; else the
+     *  host calls Connection::begin_handshake() when its turn comes. */
+    virtual bool may_handshake(Connection &client) = 0;
+    /** @p client's handshake ended, either way. */
+    virtual void handshaken(Connection &client) = 0;
+    /** @p client's request is answered (the answer is being written, then it closes). */
+    virtual void answered(Connection &client) = 0;
     virtual const ServerConfig &config() const = 0;
     /** The credentials checker, or null when no viewer credentials are set. */
     virtual const access::Authenticator *authenticator() const = 0;
@@ -73,8 +80,11 @@ public:
     /** Where the host keeps it in its list of live clients (the host's to use). */
     size_t live_index = 0;
 
-    /** Start reading the request. */
+    /** Start: read the request (TLS: once the handshake that starts when the ClientHello
+     *  arrives is done). */
     void start();
+    /** Run the TLS handshake, after ConnectionHost::may_handshake() said to wait. */
+    void begin_handshake();
     /** New data or a new header may be available: write what can be written. */
     void wake();
     /** The application's answer to ConnectionHost::ask(). */
@@ -126,6 +136,7 @@ private:
         const uint8_t *ptr() const { return is_inline ? inline_bytes : data; }
     };
 
+    static void on_hello(void *self);
     static void on_started(void *self, const GError *error);
     static void on_readable(void *self);
     static void on_writable(void *self);
@@ -159,6 +170,8 @@ private:
     void queue_string(std::string text);
     void queue_inline(const uint8_t *data, size_t len);
     void begin_closing();
+    /** Half-close, or (TLS, socket full) wait until writable to do it. */
+    void half_close();
     void advance(size_t written);
     void queue_header();
     void queue_packet(PacketRef packet, bool join);
@@ -196,6 +209,11 @@ private:
     const uint64_t id_;
     Poller &poller_;
     std::unique_ptr<Transport::Watch> read_watch_;
+    std::unique_ptr<Poller::Watch> hello_watch_; /* TLS: the socket until the ClientHello */
+    bool handshaken_ = false;                    /* plain TCP: from start() */
+    /** Until handshaken_: when the handshake times out, monotonic µs (a handshake waiting
+     *  its turn waits no longer than a request). */
+    int64_t handshake_deadline_us_ = 0;
     GInetAddress *peer_address_ = nullptr;
     std::string request_bytes_;
     proto::http::ScanProgress scanned_; /**< how far request_bytes_ was scanned */

@@ -15,6 +15,8 @@ namespace {
 constexpr int kMaxAcceptsPerWake = 256;
 /** How long accepting pauses when the process is out of file descriptors, ms. */
 constexpr guint kAcceptPauseMs = 1000;
+/** How long accepting waits while the server has no room (ListenerCallbacks::room), ms. */
+constexpr guint kHoldMs = 20;
 
 Error bind_error(const GError *error, const std::string &where, bool explicit_address) {
     std::string text = where + ": " + error->message;
@@ -133,6 +135,10 @@ void Listener::watch() {
 gboolean Listener::on_accept(GSocket *, GIOCondition, gpointer self) {
     auto *listener = static_cast<Listener *>(self);
     for (int i = 0; i < kMaxAcceptsPerWake; ++i) {
+        if (!listener->callbacks_.room()) {
+            listener->suspend(kHoldMs); /* the kernel's backlog holds them meanwhile */
+            return G_SOURCE_CONTINUE;
+        }
         g_autoptr(GError) error = nullptr;
         GSocket *socket = g_socket_accept(listener->socket_, nullptr, &error);
         if (!socket) {
@@ -159,19 +165,23 @@ gboolean Listener::on_accept(GSocket *, GIOCondition, gpointer self) {
  * listener readable, so stop watching it for a while instead of spinning.
  * Clients already served are not affected. */
 void Listener::pause(const GError *error) {
+    suspend(kAcceptPauseMs);
+    if (!starved_) {
+        starved_ = true;
+        callbacks_.paused(std::string("Cannot accept connections: ") + error->message +
+                          "; accepting pauses " + std::to_string(kAcceptPauseMs) + " ms at a time");
+    }
+}
+
+void Listener::suspend(guint ms) {
     if (accept_source_) {
         g_source_destroy(accept_source_);
         g_clear_pointer(&accept_source_, g_source_unref);
     }
     if (!resume_source_) {
-        resume_source_ = g_timeout_source_new(kAcceptPauseMs);
+        resume_source_ = g_timeout_source_new(ms);
         g_source_set_callback(resume_source_, on_resume, this, nullptr);
         g_source_attach(resume_source_, context_);
-    }
-    if (!starved_) {
-        starved_ = true;
-        callbacks_.paused(std::string("Cannot accept connections: ") + error->message +
-                          "; accepting pauses " + std::to_string(kAcceptPauseMs) + " ms at a time");
     }
 }
 

@@ -3,8 +3,9 @@
  * The listening socket of the fan-out server: bind and listen (dual-stack
  * when no address is given), accept on the I/O thread's main context, pause
  * accepting while the process is out of file descriptors, and admit peers
- * by address (allow/deny). Each accepted, admitted socket goes to one
- * callback, each refused peer to another: admission limits belong here.
+ * by address (allow/deny), and accept only while the server has room.
+ * Each accepted, admitted socket goes to one callback, each refused peer to
+ * another: admission limits belong here.
  *
  * Threading: bind(), start() and the destructor on the application thread
  * while no thread runs the context; set_accepting() on the thread that runs
@@ -35,6 +36,9 @@ struct ListenerCallbacks {
     /** Accepting paused because the process is out of file descriptors: why, in words (the
      *  first time only, until a connection is accepted again). */
     std::function<void(const std::string &why)> paused;
+    /** Asked before each accept: false when the server holds all the connections it may
+     *  now; accepting then waits a little (kHoldMs) and asks again. */
+    std::function<bool()> room;
 };
 
 class Listener {
@@ -72,6 +76,8 @@ private:
     static gboolean on_resume(gpointer self);
     /** Out of descriptors (@p error): stop watching the socket for a while. */
     void pause(const GError *error);
+    /** Stop watching the socket for @p ms. */
+    void suspend(guint ms);
     void watch();
     void stop_sources();
     /** The allow/deny check: false (and @p socket closed and reported) for a refused peer. */

@@ -11,6 +11,7 @@
 #include "server/access.h"
 #include "server/connection.h"
 #include "server/fork-join.h"
+#include "server/intake.h"
 #include "server/listener.h"
 #include "server/poller.h"
 #include "server/report-budget.h"
@@ -72,6 +73,11 @@ public:
     void count_tls_failure() override {
         counters_.tls_failures.fetch_add(1, std::memory_order_relaxed);
     }
+    bool may_handshake(Connection &client) override { return intake_.hello(client.id()); }
+    void handshaken(Connection &client) override {
+        start_handshakes(intake_.handshaken(client.id()));
+    }
+    void answered(Connection &client) override { start_handshakes(intake_.leave(client.id())); }
     const ServerConfig &config() const override { return io_config_; }
     const access::Authenticator *authenticator() const override { return authenticator_.get(); }
     void ask(Connection &client, const std::string &path, const std::string &user) override;
@@ -99,6 +105,13 @@ private:
     void paused(const std::string &why);
     /** Whether a refusal is reported (refusals_); past the budget, one warning says so. */
     bool report_refusal();
+    /** ListenerCallbacks::room: below the intake's global cap, or its oldest may be closed
+     *  to make room (accepted() closes it). */
+    bool room() const;
+    /** Close connection @p id (held by the intake) to make room for a new one. */
+    void evict(uint64_t id);
+    /** Begin the handshakes of these connections, whose turn came. */
+    void start_handshakes(const std::vector<uint64_t> &ids);
     static gboolean on_tick(gpointer self);
     static gboolean on_reap(gpointer self);
     static void on_resolved(GObject *resolver, GAsyncResult *result, gpointer data);
@@ -168,12 +181,15 @@ private:
         std::atomic<uint64_t> clients_forbidden{0};
         std::atomic<uint64_t> clients_unauthorized{0};
         std::atomic<uint64_t> tls_failures{0};
+        std::atomic<uint64_t> connections_refused{0};
+        std::atomic<uint64_t> connections_evicted{0};
         std::atomic<uint64_t> packets_in{0};
         std::atomic<uint64_t> bytes_in{0};
 
         void zero_totals() {
             bytes_sent = clients_served = clients_refused = clients_forbidden =
-                clients_unauthorized = tls_failures = packets_in = bytes_in = 0;
+                clients_unauthorized = tls_failures = connections_refused = connections_evicted =
+                    packets_in = bytes_in = 0;
         }
         ServerStats totals() const {
             ServerStats s;
@@ -183,6 +199,8 @@ private:
             s.clients_forbidden = clients_forbidden.load();
             s.clients_unauthorized = clients_unauthorized.load();
             s.tls_handshakes_failed = tls_failures.load();
+            s.connections_refused = connections_refused.load();
+            s.connections_evicted = connections_evicted.load();
             s.packets_in = packets_in.load();
             s.bytes_in = bytes_in.load();
             return s;
@@ -211,7 +229,8 @@ private:
     ServerConfig io_config_; /* copy of config_, written before the thread starts */
     std::unique_ptr<access::Authenticator> authenticator_; /* null without credentials */
     std::vector<Connection *>
-        live_; /* every connected client, in no order (Connection::live_index) */
+        live_;      /* every connected client, in no order (Connection::live_index) */
+    Intake intake_; /* connections not yet admitted or answered */
     Round round_;
     Reap reap_;
     std::unordered_map<uint64_t, GCancellable *> lookups_;

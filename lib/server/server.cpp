@@ -6,6 +6,8 @@
 #include "server/server-impl.h"
 #include "server/thread-priority.h"
 
+#include "base/address.h"
+
 #include <algorithm>
 
 namespace wmstream::server {
@@ -18,10 +20,18 @@ constexpr int64_t kLookupDrainUs = G_USEC_PER_SEC;
 /** How often every client's timeouts are checked, ms: a quarter of the shortest timeout, so
  *  one is exceeded by at most 25 %, within 20 ms – 1 s (a tick touches every client). */
 guint tick_interval_ms(const ServerConfig &config) {
-    int64_t shortest = config.request_timeout_us;
+    int64_t shortest = std::min(config.request_timeout_us, config.handshake_timeout_us);
     if (config.timeout_us > 0)
         shortest = std::min(shortest, config.timeout_us);
     return guint(std::clamp<int64_t>(shortest / 4 / 1000, 20, 1000));
+}
+
+/** The peer address of @p socket as text (base/address.h), "" when unknown. */
+std::string peer_text(GSocket *socket) {
+    g_autoptr(GSocketAddress) remote = g_socket_get_remote_address(socket, nullptr);
+    if (!remote || !G_IS_INET_SOCKET_ADDRESS(remote))
+        return {};
+    return address_text(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)));
 }
 
 } // namespace
@@ -38,6 +48,14 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
                                                      std::to_string(kMaxRealtimePriority) +
                                                      ", not " +
                                                      std::to_string(config.io_realtime_priority));
+    if (config.max_connecting < 1 || config.max_connecting_per_address < 1 ||
+        config.max_handshakes < 1 || config.max_handshakes_per_address < 1)
+        return make_error(Errc::InvalidArgument,
+                          "max-connecting, max-connecting-per-address, max-handshakes and "
+                          "max-handshakes-per-address must be at least 1");
+    if (config.handshake_timeout_us <= 0 || config.request_timeout_us <= 0)
+        return make_error(Errc::InvalidArgument,
+                          "handshake-timeout and request-timeout must be positive");
     auto filter = access::AddressFilter::parse(config.allow, config.deny);
     if (!filter)
         return filter.error();
@@ -70,12 +88,13 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         schedule_.wake_source = make_wake_source();
         g_source_attach(schedule_.wake_source, loop_.context());
     }
+    intake_ = Intake(IntakeLimits::of(io_config_));
     store_.set_limits(LagLimits::of(io_config_));
     store_.set_startup(StartupPolicy::of(io_config_));
     listener_->start(loop_.context(),
                      {[this](GSocket *socket) { accepted(socket); },
                       [this](const std::string &address, uint16_t port) { refused(address, port); },
-                      [this](const std::string &why) { paused(why); }});
+                      [this](const std::string &why) { paused(why); }, [this] { return room(); }});
     poller_ = std::make_unique<Poller>(loop_.context());
     if (io_config_.io_threads > 1)
         round_.senders = std::make_unique<ForkJoin>(io_config_.io_threads - 1);
@@ -173,19 +192,42 @@ void Server::Impl::for_each_client(const std::function<void(Connection &)> &fn) 
         fn(*client);
 }
 
+bool Server::Impl::room() const {
+    uint64_t oldest = 0;
+    return intake_.room(g_get_monotonic_time(), &oldest);
+}
+
+void Server::Impl::evict(uint64_t id) {
+    counters_.connections_evicted.fetch_add(1, std::memory_order_relaxed);
+    if (Connection *client = find(id))
+        client->abort(RemoveReason::Error); /* finished() takes it out of the intake */
+}
+
+void Server::Impl::start_handshakes(const std::vector<uint64_t> &ids) {
+    for (uint64_t id : ids)
+        if (Connection *client = find(id))
+            client->begin_handshake();
+}
+
+/* Held by the intake from here until admitted, answered or closed. */
 void Server::Impl::accepted(GSocket *socket) {
     const uint64_t id = next_id_++;
-    std::unique_ptr<Transport> transport;
-    if (io_config_.tls_certificate) {
-        g_autoptr(GError) error = nullptr;
-        transport = Transport::tls(socket, io_config_.tls_certificate.get(), &error);
-        if (!transport) {
-            WMSTREAM_LOG_DEBUG("cannot start TLS: %s", error->message);
-            return;
-        }
-    } else {
-        transport = Transport::plain(socket);
+    const int64_t now = g_get_monotonic_time();
+    uint64_t oldest = 0; /* room() said there is room: maybe once the oldest is closed */
+    if (intake_.room(now, &oldest) && oldest != 0)
+        evict(oldest);
+    const Intake::Arrival arrival = intake_.arrive(id, peer_text(socket), now);
+    if (arrival.evict != 0)
+        evict(arrival.evict);
+    if (!arrival.keep) {
+        counters_.connections_refused.fetch_add(1, std::memory_order_relaxed);
+        g_socket_close(socket, nullptr);
+        g_object_unref(socket);
+        return;
     }
+    std::unique_ptr<Transport> transport =
+        io_config_.tls_certificate ? Transport::tls(socket, io_config_.tls_certificate.get())
+                                   : Transport::plain(socket);
     auto client = std::make_unique<Connection>(*this, store_, id, std::move(transport), *poller_);
     Connection *raw = client.get();
     raw->live_index = live_.size();
@@ -292,6 +334,7 @@ gboolean Server::Impl::on_reap(gpointer self) {
 }
 
 bool Server::Impl::admit(Connection &client) {
+    start_handshakes(intake_.leave(client.id()));
     const int limit = io_config_.max_clients;
     if (limit >= 0 && counters_.streaming.load() >= size_t(limit)) {
         counters_.clients_refused.fetch_add(1);
@@ -350,6 +393,7 @@ void Server::Impl::finished(Connection &client, RemoveReason reason) {
     auto pending = lookups_.find(client.id());
     if (pending != lookups_.end())
         g_cancellable_cancel(pending->second);
+    const std::vector<uint64_t> turn = intake_.leave(client.id());
     /* Out of live_ by moving the last client into its place (a round in
      * progress may then reach that one in the next round only). */
     Connection *last = live_.back();
@@ -371,6 +415,7 @@ void Server::Impl::finished(Connection &client, RemoveReason reason) {
     }
     if (report && events_)
         events_->client_removed(info, reason);
+    start_handshakes(turn); /* last: one may fail at once and come back here */
 }
 
 Status Server::Impl::set_header(const uint8_t *data, size_t len) {

@@ -56,6 +56,7 @@ public:
     ~PlainTransport() override { g_object_unref(socket_); }
 
     GSocket *socket() const override { return socket_; }
+    bool encrypted() const override { return false; }
     void start(GMainContext *, Handshaken done, void *data) override { done(data, nullptr); }
     gssize receive(char *buffer, size_t size, GError **error) override {
         return g_socket_receive(socket_, buffer, size, nullptr, error);
@@ -82,7 +83,10 @@ public:
         return std::make_unique<PollerWatch>(
             poller.watch(g_socket_get_fd(socket_), writable, ready, data));
     }
-    void shutdown_write() override { g_socket_shutdown(socket_, FALSE, TRUE, nullptr); }
+    bool shutdown_write() override {
+        g_socket_shutdown(socket_, FALSE, TRUE, nullptr);
+        return true;
+    }
     void close() override { g_socket_close(socket_, nullptr); }
 
 private:
@@ -92,21 +96,37 @@ private:
 
 class TlsTransport final : public Transport {
 public:
-    TlsTransport(GSocket *socket, GIOStream *tls) : socket_(socket), tls_(tls) {}
+    TlsTransport(GSocket *socket, GTlsCertificate *certificate)
+        : socket_(socket), certificate_(G_TLS_CERTIFICATE(g_object_ref(certificate))) {}
     ~TlsTransport() override {
         g_cancellable_cancel(cancellable_);
         g_object_unref(cancellable_);
-        g_object_unref(tls_);
+        g_clear_object(&tls_);
+        g_object_unref(certificate_);
         g_object_unref(socket_);
     }
 
     GSocket *socket() const override { return socket_; }
+    bool encrypted() const override { return true; }
+    /* The TLS connection is made here, not at accept: glib-networking imports the
+     * certificate and key for each one, which a silent connection need not cost. It runs
+     * the handshake blocking on a thread of GIO's shared pool, until it ends or
+     * cancellable_ is cancelled. */
     void start(GMainContext *context, Handshaken done, void *data) override {
+        g_autoptr(GError) failure = nullptr;
+        g_autoptr(GSocketConnection) base = g_socket_connection_factory_create_connection(socket_);
+        tls_ = g_tls_server_connection_new(G_IO_STREAM(base), certificate_, &failure);
+        if (!tls_) {
+            done(data, failure);
+            return;
+        }
         g_main_context_push_thread_default(context);
         struct Pending {
+            TlsTransport *transport;
             Handshaken done;
             void *data;
         };
+        handshaking_ = true;
         g_tls_connection_handshake_async(
             G_TLS_CONNECTION(tls_), G_PRIORITY_DEFAULT, cancellable_,
             [](GObject *tls, GAsyncResult *result, gpointer pending) {
@@ -114,10 +134,11 @@ public:
                 g_autoptr(GError) error = nullptr;
                 if (!g_tls_connection_handshake_finish(G_TLS_CONNECTION(tls), result, &error) &&
                     g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                    return; /* the transport is gone */
+                    return; /* the transport is gone, or closed */
+                p->transport->handshaking_ = false;
                 p->done(p->data, error);
             },
-            new Pending{done, data});
+            new Pending{this, done, data});
         g_main_context_pop_thread_default(context);
     }
     gssize receive(char *buffer, size_t size, GError **error) override {
@@ -142,13 +163,25 @@ public:
         g_source_attach(source, poller.context());
         return std::make_unique<SourceWatch>(source);
     }
-    void shutdown_write() override {
-        /* close_notify is sent when the output side closes. */
+    /* close_notify is sent when the output side closes, and glib-networking writes it
+     * blocking (no timeout): only once the socket has room for it, so that the write cannot
+     * wait, with a 1 s socket timeout as the backstop. */
+    bool shutdown_write() override {
+        if (!(g_socket_condition_check(socket_, G_IO_OUT) & (G_IO_OUT | G_IO_ERR | G_IO_HUP)))
+            return false;
+        g_socket_set_timeout(socket_, kCloseTimeoutS);
         g_output_stream_close(g_io_stream_get_output_stream(tls_), nullptr, nullptr);
+        return true;
     }
     void close() override {
         g_cancellable_cancel(cancellable_);
-        g_socket_close(socket_, nullptr);
+        /* A handshake thread may still poll the descriptor: closing it could let a new
+         * connection reuse its number under that thread. Shut down, it wakes and ends, and
+         * the descriptor is closed with the last reference. */
+        if (handshaking_)
+            g_socket_shutdown(socket_, TRUE, TRUE, nullptr);
+        else
+            g_socket_close(socket_, nullptr);
     }
 
 private:
@@ -159,9 +192,14 @@ private:
         return G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(tls_));
     }
 
+    /** The longest a close_notify write may wait, s (it should not wait at all). */
+    static constexpr guint kCloseTimeoutS = 1;
+
     GSocket *socket_;
-    GIOStream *tls_;
+    GTlsCertificate *certificate_;
+    GIOStream *tls_ = nullptr; /* from start() on */
     GCancellable *cancellable_ = g_cancellable_new();
+    bool handshaking_ = false; /* a handshake thread may be using socket_ */
 };
 
 } // namespace
@@ -185,15 +223,8 @@ std::unique_ptr<Transport> Transport::plain(GSocket *socket) {
     return std::make_unique<PlainTransport>(socket);
 }
 
-std::unique_ptr<Transport> Transport::tls(GSocket *socket, GTlsCertificate *certificate,
-                                          GError **error) {
-    g_autoptr(GSocketConnection) connection = g_socket_connection_factory_create_connection(socket);
-    GIOStream *tls = g_tls_server_connection_new(G_IO_STREAM(connection), certificate, error);
-    if (!tls) {
-        g_object_unref(socket);
-        return nullptr;
-    }
-    return std::make_unique<TlsTransport>(socket, tls);
+std::unique_ptr<Transport> Transport::tls(GSocket *socket, GTlsCertificate *certificate) {
+    return std::make_unique<TlsTransport>(socket, certificate);
 }
 
 } // namespace wmstream::server

@@ -33,19 +33,21 @@ public:
     static std::unique_ptr<Transport> plain(GSocket *socket);
     /**
      * TLS over @p socket (takes ownership) with @p certificate (which must
-     * carry its private key). @return null with @p error set when no TLS
-     * backend is installed (glib-networking).
+     * carry its private key, check_tls()). The TLS connection is made by
+     * start(), which reports a failure to make it as a failed handshake.
      */
-    static std::unique_ptr<Transport> tls(GSocket *socket, GTlsCertificate *certificate,
-                                          GError **error);
+    static std::unique_ptr<Transport> tls(GSocket *socket, GTlsCertificate *certificate);
 
     virtual ~Transport() = default;
 
     /** The underlying socket (peer address). */
     virtual GSocket *socket() const = 0;
+    /** True for TLS: start() runs a handshake, on a thread of GIO's shared pool. */
+    virtual bool encrypted() const = 0;
     /**
      * Start the connection in @p context: at once for plain TCP (@p done is
-     * called before this returns), after the handshake for TLS.
+     * called before this returns), after the handshake for TLS (@p done is
+     * called before this returns when the TLS connection cannot be made).
      */
     virtual void start(GMainContext *context, Handshaken done, void *data) = 0;
     /** Bytes read into @p buffer; 0 at end of stream; -1 with @p error (G_IO_ERROR_WOULD_BLOCK =
@@ -72,9 +74,14 @@ public:
      */
     virtual std::unique_ptr<Watch> watch(Poller &poller, bool writable, Ready ready,
                                          void *data) = 0;
-    /** No more bytes will be sent (TLS: close_notify; TCP: shutdown(SHUT_WR)). */
-    virtual void shutdown_write() = 0;
-    /** Close the connection. */
+    /**
+     * No more bytes will be sent (TLS: close_notify; TCP: shutdown(SHUT_WR)),
+     * without waiting. @return false when TLS cannot send close_notify now (the
+     * socket is full): call again once writable, or close() without it.
+     */
+    [[nodiscard]] virtual bool shutdown_write() = 0;
+    /** Close the connection. During a TLS handshake: cancel it and shut the socket down;
+     *  the descriptor is closed once the handshake's thread let go of it. */
     virtual void close() = 0;
 };
 

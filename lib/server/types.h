@@ -113,8 +113,34 @@ struct ServerConfig {
     /** A client that accepts no byte for this long is removed (slow), µs; 0 = never. */
     int64_t timeout_us = 10000000;
     /** A connection must send its complete request within this time, µs
-     *  (slowloris, idle connections). */
+     *  (slowloris, idle connections); a Describe that arrives before the first
+     *  header is closed when it has waited this long since its connection. */
     int64_t request_timeout_us = 10000000;
+    /** A TLS connection must send its ClientHello within this time of its connection, and
+     *  finish its handshake within this time of its start, µs (silent connections, half a
+     *  ClientHello). A handshake waiting its turn (max_handshakes) waits at most
+     *  request_timeout_us from the connection. */
+    int64_t handshake_timeout_us = 3000000;
+    /**
+     * Connections held at once before they are admitted or answered (a TLS
+     * handshake, a request being read, the application being asked, a
+     * Describe waiting for the first header), ≥ 1: each holds a descriptor.
+     * When full, the oldest one older than 0.5 s is closed to make room; while
+     * none is, new connections wait in the listen backlog.
+     */
+    int max_connecting = 512;
+    /** The same per peer address, ≥ 1: over it, the address's oldest connection older than
+     *  0.5 s is closed to make room, or the new one is refused (closed at once). */
+    int max_connecting_per_address = 64;
+    /**
+     * TLS handshakes running at once, ≥ 1: each holds a thread of GIO's
+     * shared pool (10 threads, growing slowly) while it runs; more wait their
+     * turn. A handshake starts only once its ClientHello arrived, so silent
+     * connections take none.
+     */
+    int max_handshakes = 16;
+    /** The same per peer address, ≥ 1. */
+    int max_handshakes_per_address = 4;
     /**
      * New packets are written to clients at most this long after they arrive,
      * µs: packets arriving meanwhile go out together in one vectored send per
@@ -188,9 +214,16 @@ struct ServerStats {
     uint64_t clients_refused = 0;      /**< 503 over max-clients */
     uint64_t clients_forbidden = 0;    /**< refused by address or by the application */
     uint64_t clients_unauthorized = 0; /**< refused for wrong credentials */
-    /** Connections closed because their TLS handshake failed (no request read, not reported
-     *  as clients): plain HTTP to a TLS port, an untrusted certificate, a port scanner. */
+    /** Connections closed because their TLS handshake failed or did not finish within
+     *  handshake_timeout_us (no request read, not reported as clients): plain HTTP to a TLS
+     *  port, an untrusted certificate, a port scanner, a silent connection. */
     uint64_t tls_handshakes_failed = 0;
+    /** Connections refused at accept: their address already had max_connecting_per_address
+     *  connections held, none older than 0.5 s (closed at once, not reported as clients). */
+    uint64_t connections_refused = 0;
+    /** Connections held before admission that were closed to make room for a new one
+     *  (max_connecting or max_connecting_per_address reached; not reported as clients). */
+    uint64_t connections_evicted = 0;
     uint64_t packets_in = 0; /**< data packets pushed */
     uint64_t bytes_in = 0;   /**< data bytes pushed */
 };

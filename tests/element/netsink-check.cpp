@@ -376,6 +376,16 @@ guint num_clients(GstElement *sink) {
     return n;
 }
 
+guint64 server_stat(GstElement *sink, const char *field) {
+    GstStructure *stats = nullptr;
+    g_object_get(sink, "server-stats", &stats, nullptr);
+    fail_unless(stats != nullptr);
+    guint64 value = 0;
+    fail_unless(gst_structure_get_uint64(stats, field, &value), "%s missing", field);
+    gst_structure_free(stats);
+    return value;
+}
+
 /* ---- a live pipeline ---- */
 
 LivePipeline::LivePipeline(const char *sink_properties, GstState state,

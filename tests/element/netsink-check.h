@@ -216,6 +216,8 @@ private:
 gint remove_reason(const char *nick);
 
 guint num_clients(GstElement *sink);
+/** A counter of @p sink's server-stats property (guint64 @p field). */
+guint64 server_stat(GstElement *sink, const char *field);
 
 /* ---- a live pipeline: videotestsrc → avenc_wmv2 → asfmux → wmnetsink ---- */
 

@@ -16,6 +16,7 @@
  */
 #include "interop.h"
 #include "netsink-check.h"
+#include "tls-files.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -394,70 +395,6 @@ private:
     std::string text_; /* Protected by lock_ */
 };
 
-/* ---- TLS material ---- */
-
-/**
- * A self-signed certificate for CN=localhost, IP 127.0.0.1 made with
- * openssl in a private temporary directory (removed at destruction):
- * cert (certificate), both (certificate + key, as tls-certificate-file
- * wants), and other (a second, unrelated certificate: the wrong CA).
- */
-struct TlsFiles {
-    std::string dir;
-    std::string cert;
-    std::string key;
-    std::string both;
-    std::string other;
-    std::string other_key;
-
-    TlsFiles() {
-        g_autoptr(GError) error = nullptr;
-        g_autofree gchar *made = g_dir_make_tmp("wmnetsink-tls-XXXXXX", &error);
-        fail_unless(made != nullptr, "%s", error ? error->message : "");
-        dir = made;
-        cert = dir + "/cert.pem";
-        key = dir + "/key.pem";
-        both = dir + "/cert-and-key.pem";
-        other = dir + "/other.pem";
-        other_key = dir + "/other-key.pem";
-        make_certificate(cert, key);
-        make_certificate(other, other_key);
-        write(both, read(cert) + read(key));
-    }
-    ~TlsFiles() {
-        for (const std::string &file : {cert, key, both, other, other_key})
-            g_remove(file.c_str());
-        g_rmdir(dir.c_str());
-    }
-    TlsFiles(const TlsFiles &) = delete;
-    TlsFiles &operator=(const TlsFiles &) = delete;
-
-    static std::string read(const std::string &file) {
-        g_autofree gchar *contents = nullptr;
-        gsize size = 0;
-        fail_unless(g_file_get_contents(file.c_str(), &contents, &size, nullptr), "%s",
-                    file.c_str());
-        return std::string(contents, size);
-    }
-    static void write(const std::string &file, const std::string &contents) {
-        fail_unless(
-            g_file_set_contents(file.c_str(), contents.c_str(), gssize(contents.size()), nullptr),
-            "%s", file.c_str());
-    }
-
-private:
-    static void make_certificate(const std::string &cert_file, const std::string &key_file) {
-        const std::vector<std::string> argv = {
-            "openssl",  "req",           "-x509",   "-newkey",
-            "rsa:2048", "-nodes",        "-keyout", key_file,
-            "-out",     cert_file,       "-days",   "2",
-            "-subj",    "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"};
-        const interop::Run result = interop::run(argv, kClientLimitS);
-        fail_unless(result.exited && result.status == 0, "%s",
-                    interop::describe(argv, result).c_str());
-    }
-};
-
 /** Longest wait of curl for an answer, s: shorter than kClientLimitS, so that curl says why. */
 constexpr const char *kCurlLimitS = "20";
 /** Bytes of a live stream that curl_stream() reads: the header and the first packets. */
@@ -537,17 +474,6 @@ std::string host_url(GstElement *sink) {
     g_autofree gchar *value = nullptr;
     g_object_get(sink, "host-url", &value, nullptr);
     return value ? value : "";
-}
-
-/* A counter of the sink's server-stats property. */
-guint64 server_stat(GstElement *sink, const char *field) {
-    GstStructure *stats = nullptr;
-    g_object_get(sink, "server-stats", &stats, nullptr);
-    fail_unless(stats != nullptr);
-    guint64 value = 0;
-    fail_unless(gst_structure_get_uint64(stats, field, &value), "%s missing", field);
-    gst_structure_free(stats);
-    return value;
 }
 
 /* A server-stats counter once it reached @minimum, or its value after 10 s. */
