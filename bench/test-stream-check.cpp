@@ -37,6 +37,12 @@ void append(Bytes &out, const void *data, size_t len) {
     out.insert(out.end(), p, p + len);
 }
 
+/* The 12-byte pull header of a $D carrying @p payload_len bytes. */
+void data_header(uint8_t head[proto::framing::kPullHeaderSize], uint32_t location, uint8_t flags,
+                 size_t payload_len) {
+    g_assert_true(proto::framing::write_pull_data_header(head, location, flags, payload_len).ok());
+}
+
 struct Recording {
     Bytes file = test::load_bytes("asfmux-wmv2.asf");
     const uint8_t *header() const { return file.data(); }
@@ -52,7 +58,7 @@ Bytes wmsp_stream(const Recording &r, size_t first, size_t last, uint32_t locati
     append(out, header.data(), header.size());
     for (size_t i = first; i < last; ++i) {
         uint8_t head[proto::framing::kPullHeaderSize];
-        proto::framing::write_pull_data_header(head, location, uint8_t(location), payload_len);
+        data_header(head, location, uint8_t(location), payload_len);
         ++location;
         append(out, head, sizeof head);
         append(out, r.packet(i), payload_len);
@@ -148,7 +154,7 @@ void test_wmsp_gaps() {
     /* Packet 3 numbered 4 (LocationId and AFFlags both skip one), then 5. */
     for (uint32_t location : {4u, 5u}) {
         uint8_t head[proto::framing::kPullHeaderSize];
-        proto::framing::write_pull_data_header(head, location, uint8_t(location), kPacketSize);
+        data_header(head, location, uint8_t(location), kPacketSize);
         append(stream, head, sizeof head);
         append(stream, r.packet(location - 1), kPacketSize);
     }
@@ -174,7 +180,7 @@ void test_wmsp_stripped_padding() {
     g_assert_cmpuint(used, <, kPacketSize);
     Bytes stream = wmsp_stream(r, 0, 0);
     uint8_t head[proto::framing::kPullHeaderSize];
-    proto::framing::write_pull_data_header(head, 0, 0, used);
+    data_header(head, 0, 0, used);
     append(stream, head, sizeof head);
     append(stream, last, used);
     HeaderCache headers;
@@ -275,7 +281,7 @@ void test_errors() {
     Bytes data_first;
     append(data_first, kOkHead, sizeof kOkHead - 1);
     uint8_t head[proto::framing::kPullHeaderSize];
-    proto::framing::write_pull_data_header(head, 0, 0, kPacketSize);
+    data_header(head, 0, 0, kPacketSize);
     append(data_first, head, sizeof head);
     append(data_first, r.packet(0), kPacketSize);
     const std::string first = error_of(StreamKind::Wmsp, data_first);
@@ -295,7 +301,7 @@ void test_errors() {
 
     Bytes mismatch = wmsp_stream(r, 0, 0);
     uint8_t bad[proto::framing::kPullHeaderSize];
-    proto::framing::write_pull_data_header(bad, 0, 0, kPacketSize);
+    data_header(bad, 0, 0, kPacketSize);
     bad[10] ^= 1; /* PacketSize ≠ PacketLength */
     append(mismatch, bad, sizeof bad);
     g_assert_true(error_of(StreamKind::Wmsp, mismatch).rfind("PacketSize", 0) == 0);

@@ -4,6 +4,10 @@
 
     fuzz/make-corpus.py        (re)writes every seed; the output is deterministic
 
+The other files there (named by their SHA-1) are what deep fuzzing campaigns
+found that reaches new code, merged in with -merge=1 (docs/security.md); this
+script leaves them alone.
+
 http-request:  the captured FFmpeg/VLC/curl requests, unchanged, and the curl
                one with the credentials curl -u viewer:pw sends (Basic, and
                Digest answering the nonce fuzz-http-request.cpp's server issues).
@@ -15,12 +19,17 @@ framing:       FFmpeg's asf_stream output cut to $H, three $D and the $E, in pul
                (the input layout is described in fuzz-framing.cpp).
 push-response: push server answers written from [MS-WMHTTP] §4.8 and the
                peercast-yt notes (docs/security.md lists them).
+framing-writers: none written here; the campaigns' corpus only.
+connection:    scripts (the layout is described in fuzz-connection.cpp) in which
+               the captured requests are sent to a connection and the stream
+               flows: Play, Describe, plain GET, before and after the first
+               header, with viewer credentials and the application asked, over
+               TLS, and with a peer that stops reading or leaves.
 """
 import base64
 import hashlib
 import hmac
 import pathlib
-import shutil
 import struct
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -214,16 +223,61 @@ def push_response():
     ))
 
 
+# fuzz-connection.cpp's opcodes and flags.
+SEND, EOF, READ_ERROR, ROOM, WRITE_ERROR, TICK, HEADER, PACKETS, STREAM, ANSWER, ROUND, \
+    HANDSHAKE, ABORT = range(13)
+ASK, CREDENTIALS, FULL, TLS, HAS_HEADER, NO_TIMEOUT = (1 << bit for bit in range(6))
+
+
+def send(data):
+    """Send events for @data, in pieces of at most 255 bytes."""
+    out = b""
+    for pos in range(0, len(data), 255):
+        piece = data[pos : pos + 255]
+        out += bytes([SEND, len(piece)]) + piece
+    return out
+
+
+def script(flags, *events):
+    return bytes([flags]) + b"".join(events)
+
+
+def connection():
+    requests = {path.stem: path.read_bytes() for path in (DATA / "requests").glob("*.http")}
+    room = bytes([ROOM, 255]) * 4
+    stream = bytes([PACKETS, 7]) + room + bytes([PACKETS, 7, ROUND, 0]) + room
+    for name in ("ffmpeg-play", "vlc-play", "curl-get", "ffmpeg-describe", "vlc-describe"):
+        write("connection", name, script(HAS_HEADER, send(requests[name]), room, stream,
+                                         bytes([TICK, 5, EOF])))
+    write("connection", "play-before-header", script(
+        0, send(requests["vlc-play"]), bytes([TICK, 10, HEADER, 1]), room, stream,
+        bytes([HEADER, 0]), room, bytes([STREAM, 0]), room, bytes([EOF])))
+    basic = requests["curl-get"][: -len(b"\r\n")] + (
+        b"Authorization: Basic " + base64.b64encode(b"viewer:pw") + b"\r\n\r\n")
+    write("connection", "credentials-asked", script(
+        HAS_HEADER | CREDENTIALS | ASK, send(basic), bytes([ANSWER, 1]), room, stream,
+        bytes([ABORT])))
+    write("connection", "tls-over-limit", script(
+        HAS_HEADER | TLS | FULL, bytes([HANDSHAKE, 1]), send(requests["ffmpeg-play"]), room,
+        bytes([EOF])))
+    write("connection", "stalled-reader", script(
+        HAS_HEADER, send(requests["ffmpeg-play"]), bytes([ROOM, 20]), stream[:2],
+        bytes([TICK, 129, TICK, 130, WRITE_ERROR, 1])))
+    write("connection", "slow-request", script(
+        HAS_HEADER, send(requests["vlc-play"][:100]), bytes([TICK, 200, READ_ERROR, 0])))
+
+
 def main():
     generators = {
         "http-request": http_request,
         "asf": asf,
         "framing": framing,
         "push-response": push_response,
+        "framing-writers": lambda: None,
+        "connection": connection,
     }
     for target, generate in generators.items():
-        shutil.rmtree(CORPUS / target, ignore_errors=True)
-        (CORPUS / target).mkdir(parents=True)
+        (CORPUS / target).mkdir(parents=True, exist_ok=True)
         generate()
 
 

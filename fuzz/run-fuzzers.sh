@@ -7,10 +7,13 @@
 #
 #   -t SECONDS    time per target (default $FUZZ_SECONDS, else 60)
 #   -b BUILD_DIR  meson build dir (default build/fuzz)
-#   TARGET        http-request, asf, framing, push-response (default: all)
+#   TARGET        http-request, asf, framing, push-response, framing-writers,
+#                 connection (default: all)
 #
 # Per input: -timeout=$FUZZ_TIMEOUT s (default 10), -rss_limit_mb=
-# $FUZZ_RSS_LIMIT_MB (default 2048). A crash, sanitizer report, leak, timeout
+# $FUZZ_RSS_LIMIT_MB (default 2048). ASAN_OPTIONS defaults to
+# quarantine_size_mb=16 (docs/security.md: ASan's 256 MB quarantine makes
+# every input fault in fresh pages; 16 MB still spans many inputs). A crash, sanitizer report, leak, timeout
 # or out-of-memory fails the target; its input is saved as
 # BUILD_DIR/artifacts/<target>-crash-… (replay: BUILD_DIR/fuzz/fuzz-<target>
 # FILE). New coverage-increasing inputs are kept in BUILD_DIR/corpus/<target>/
@@ -22,15 +25,16 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-all_targets=(http-request asf framing push-response)
+all_targets=(http-request asf framing push-response framing-writers connection)
 seconds=${FUZZ_SECONDS:-60}
 timeout=${FUZZ_TIMEOUT:-10}
 rss_limit=${FUZZ_RSS_LIMIT_MB:-2048}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=16}
 build=build/fuzz
 
 # Prints the usage lines of the header above; exits with status $1.
 usage() {
-    sed -n '6,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '6,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit "$1"
 }
 

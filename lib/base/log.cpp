@@ -14,8 +14,9 @@ std::atomic<Sink> installed{nullptr};
 void to_glib(Level level, const char *file, int line, const char *function, const char *message) {
     const GLogLevelFlags flags = level == Level::Warning ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_DEBUG;
     const std::string where = std::to_string(line);
-    g_log_structured("wmstream", flags, "CODE_FILE", file, "CODE_LINE", "%s", where.c_str(),
-                     "CODE_FUNC", function, "MESSAGE", "%s", message);
+    /* Only MESSAGE's value is a format; the other values are plain strings. */
+    g_log_structured("wmstream", flags, "CODE_FILE", file, "CODE_LINE", where.c_str(), "CODE_FUNC",
+                     function, "MESSAGE", "%s", message);
 }
 
 } // namespace

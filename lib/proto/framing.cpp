@@ -40,18 +40,18 @@ uint32_t get_u32(const uint8_t *in) {
            static_cast<uint32_t>(in[2]) << 16 | static_cast<uint32_t>(in[3]) << 24;
 }
 
-/* Framing header: B=0 + '$', PacketID, PacketLength (bytes after this header). */
+/* Framing header: B=0 + '$', PacketID, PacketLength (bytes after this header,
+ * at most kMaxPacketLength: the callers check it). */
 void put_framing_header(uint8_t *out, PacketId id, size_t packet_length) {
-    g_assert(packet_length <= kMaxPacketLength);
     out[0] = kFrame;
     out[1] = static_cast<uint8_t>(id);
     put_u16(out + 2, packet_length);
 }
 
-/* Framing header + MMS data packet header of a pull $H/$D/$M. */
+/* Framing header + MMS data packet header of a pull $H/$D/$M (payload_len at most
+ * kMaxPullPayload: the callers check it). */
 void put_pull_header(uint8_t *out, PacketId id, uint32_t location_id, uint8_t af_flags,
                      size_t payload_len) {
-    g_assert(payload_len <= kMaxPullPayload);
     const size_t packet_size = kMmsHeaderSize + payload_len;
     put_framing_header(out, id, packet_size);
     put_u32(out + 4, location_id);
@@ -113,9 +113,12 @@ size_t extension_size(Reader::Mode mode, PacketId id) {
 
 } // namespace
 
-void write_pull_data_header(uint8_t out[kPullHeaderSize], uint32_t location_id, uint8_t af_flags,
-                            size_t payload_len) {
+Status write_pull_data_header(uint8_t out[kPullHeaderSize], uint32_t location_id, uint8_t af_flags,
+                              size_t payload_len) {
+    if (Status fits = check_pull_packet_size(payload_len); !fits)
+        return fits;
     put_pull_header(out, PacketId::Data, location_id, af_flags, payload_len);
+    return {};
 }
 
 Status check_pull_packet_size(size_t packet_size) {
@@ -153,7 +156,11 @@ std::array<uint8_t, 8> pull_change(uint32_t reason) {
     return reason_packet(PacketId::Change, reason);
 }
 
-std::array<uint8_t, kPushHeaderSize> push_header(PacketId id, size_t payload_len) {
+Result<std::array<uint8_t, kPushHeaderSize>> push_header(PacketId id, size_t payload_len) {
+    if (payload_len > kMaxPacketLength)
+        return make_error(Errc::InvalidData, "a push packet of " + std::to_string(payload_len) +
+                                                 " bytes does not fit PacketLength (at most " +
+                                                 std::to_string(kMaxPacketLength) + ")");
     std::array<uint8_t, kPushHeaderSize> out{};
     put_framing_header(out.data(), id, payload_len);
     return out;

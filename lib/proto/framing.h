@@ -64,10 +64,12 @@ Status check_pull_packet_size(size_t packet_size);
 /**
  * Write the 12-byte pull header of a $D packet carrying @p payload_len bytes.
  * @param location_id packet number in the virtual file; @param af_flags the
- * per-Play $D counter (wraps at 255). Requires payload_len ≤ kMaxPullPayload.
+ * per-Play $D counter (wraps at 255).
+ * @return Errc::InvalidData (check_pull_packet_size) when @p payload_len is over
+ *         kMaxPullPayload; @p out is not written then.
  */
-void write_pull_data_header(uint8_t out[kPullHeaderSize], uint32_t location_id, uint8_t af_flags,
-                            size_t payload_len);
+Status write_pull_data_header(uint8_t out[kPullHeaderSize], uint32_t location_id, uint8_t af_flags,
+                              size_t payload_len);
 
 /**
  * The $H packet(s) for an ASF header (Header Object + 50-byte Data Object
@@ -81,8 +83,11 @@ std::array<uint8_t, 8> pull_end(uint32_t reason);
 /** A pull $C packet (8 bytes) with @p reason; the new $H follows it. */
 std::array<uint8_t, 8> pull_change(uint32_t reason);
 
-/** A push framing header for @p id with @p payload_len bytes after it. */
-std::array<uint8_t, kPushHeaderSize> push_header(PacketId id, size_t payload_len);
+/**
+ * A push framing header for @p id with @p payload_len bytes after it.
+ * @return Errc::InvalidData when @p payload_len is over kMaxPacketLength.
+ */
+Result<std::array<uint8_t, kPushHeaderSize>> push_header(PacketId id, size_t payload_len);
 /** A push $E packet (8 bytes) with @p reason. */
 std::array<uint8_t, 8> push_end(uint32_t reason);
 

@@ -51,18 +51,24 @@ Result<Body::Fit> Body::offer(PacketId id, const uint8_t *reason, const uint8_t 
                               size_t len, size_t max_len, std::vector<uint8_t> &out) {
     if (complete())
         return make_error(Errc::InvalidRequest, "the PushStart body is already complete");
+    if (remaining_ < kMinFiller)
+        return make_error(Errc::InvalidArgument,
+                          "a PushStart body of " + std::to_string(remaining_) +
+                              " bytes cannot be framed: no push packet is under 4 bytes");
     if (id != PacketId::End && (len == 0 || len > max_len))
         return make_error(Errc::InvalidData, std::string("$") + static_cast<char>(id) +
                                                  " payload of " + std::to_string(len) +
                                                  " bytes (1.." + std::to_string(max_len) + ")");
     const size_t extension = reason ? kReasonSize : 0;
+    const auto header = proto::framing::push_header(id, extension + len);
+    if (!header)
+        return header.error();
     const size_t size = kPushHeaderSize + extension + len;
     if (!fits(id, size, remaining_)) {
         fill(out);
         return Fit::Filled;
     }
-    const auto header = proto::framing::push_header(id, extension + len);
-    out.insert(out.end(), header.begin(), header.end());
+    out.insert(out.end(), header->begin(), header->end());
     if (reason)
         out.insert(out.end(), reason, reason + kReasonSize);
     if (len)
@@ -78,8 +84,9 @@ void Body::fill(std::vector<uint8_t> &out) {
         /* Never leave 1..3 bytes: no $F is that small. */
         if (left - size > 0 && left - size < kMinFiller)
             size = left - kMinFiller;
+        /* Cannot fail: the payload is at most kMaxPayload. */
         const auto header = proto::framing::push_header(PacketId::Filler, size - kPushHeaderSize);
-        out.insert(out.end(), header.begin(), header.end());
+        out.insert(out.end(), header->begin(), header->end());
         out.insert(out.end(), size - kPushHeaderSize, 0);
         left -= size;
     }

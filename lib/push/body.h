@@ -52,7 +52,8 @@ public:
                      again in the next PushStart */
     };
 
-    /** A body announced with Content-Length @p content_length. */
+    /** A body announced with Content-Length @p content_length: 0, or at least 4 (no push
+     *  packet is smaller, so 1..3 bytes could never be filled; every offer is then refused). */
     explicit Body(uint32_t content_length = 0) : remaining_(content_length) {}
 
     /** Bytes still owed to the server in this request (Length-Remaining). */
@@ -64,7 +65,8 @@ public:
      * Append $H with the ASF file header (Header Object + 50-byte Data
      * Object head) to @p out. @return Fit, or Errc::InvalidData when the
      * header is empty or longer than kMaxPayload, Errc::InvalidRequest when
-     * the body is already complete.
+     * the body is already complete, Errc::InvalidArgument when it was
+     * announced with 1..3 bytes.
      */
     Result<Fit> header(const uint8_t *asf_header, size_t len, std::vector<uint8_t> &out);
 
@@ -75,7 +77,7 @@ public:
     Result<Fit> change(const uint8_t *asf_header, size_t len, std::vector<uint8_t> &out);
 
     /** Append $E with @p reason (proto::framing::kReasonDone / kReasonNextEntry).
-     *  Errc::InvalidRequest when the body is already complete. */
+     *  Errc::InvalidRequest when the body is already complete, InvalidArgument as header(). */
     Result<Fit> end(uint32_t reason, std::vector<uint8_t> &out);
 
 private:

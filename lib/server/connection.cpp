@@ -41,7 +41,7 @@ Connection::Connection(ConnectionHost &host, const StreamStore &store, uint64_t 
     client_id_ = g_random_int_range(1, G_MAXINT32);
     info_.id = id;
     info_.connected_at_us = g_get_real_time();
-    g_autoptr(GSocketAddress) remote = g_socket_get_remote_address(transport_->socket(), nullptr);
+    g_autoptr(GSocketAddress) remote = transport_->remote_address();
     if (remote && G_IS_INET_SOCKET_ADDRESS(remote)) {
         auto *inet = G_INET_SOCKET_ADDRESS(remote);
         peer_address_ = G_INET_ADDRESS(g_object_ref(g_inet_socket_address_get_address(inet)));
@@ -336,8 +336,14 @@ void Connection::queue_packet(PacketRef packet, bool join) {
     const std::vector<uint8_t> &bytes = thinned ? *thinned : shared;
     if (request_.kind == proto::wmsp::Kind::Play) {
         uint8_t head[proto::framing::kPullHeaderSize];
-        proto::framing::write_pull_data_header(head, data_counter_, uint8_t(data_counter_ & 0xff),
-                                               bytes.size());
+        const Status framed = proto::framing::write_pull_data_header(
+            head, data_counter_, uint8_t(data_counter_ & 0xff), bytes.size());
+        if (!framed) {
+            /* Cannot happen: the store refuses a header whose packets do not fit a $D. */
+            g_warning("client %" G_GUINT64_FORMAT ": packet not sent: %s", id_,
+                      framed.error().message.c_str());
+            return;
+        }
         ++data_counter_;
         queue_inline(head, sizeof head);
     }
@@ -459,7 +465,9 @@ void Connection::continue_flush(int sends, bool more_in_log) {
         GOutputVector vectors[kMaxVectors];
         const size_t count = gather(vectors);
         g_autoptr(GError) error = nullptr;
-        if (!sent(transport_->send(vectors, count, &error), error))
+        /* Two statements: in one call, error could be read before send() sets it. */
+        const gssize n = transport_->send(vectors, count, &error);
+        if (!sent(n, error))
             return;
     }
     /* More to write: come back when the socket is writable, after other clients. */

@@ -219,6 +219,10 @@ Status Transport::check_tls(GTlsCertificate *certificate) {
     return {};
 }
 
+GSocketAddress *Transport::remote_address() const {
+    return g_socket_get_remote_address(socket(), nullptr);
+}
+
 std::unique_ptr<Transport> Transport::plain(GSocket *socket) {
     return std::make_unique<PlainTransport>(socket);
 }

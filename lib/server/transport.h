@@ -45,6 +45,12 @@ public:
     /** True for TLS: start() runs a handshake, on a thread of GIO's shared pool. */
     virtual bool encrypted() const = 0;
     /**
+     * The peer's address (a new reference), or null when unknown. Connection asks this, not
+     * socket(), so that a transport need not have a GSocket (fuzz/fake-transport.h); the
+     * default asks socket().
+     */
+    virtual GSocketAddress *remote_address() const;
+    /**
      * Start the connection in @p context: at once for plain TCP (@p done is
      * called before this returns), after the handshake for TLS (@p done is
      * called before this returns when the TLS connection cannot be made).

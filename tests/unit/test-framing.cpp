@@ -78,12 +78,31 @@ std::string read_error(Reader::Mode mode, const Bytes &stream) {
 
 void test_pull_data_header() {
     uint8_t out[kPullHeaderSize];
-    write_pull_data_header(out, 0x01020304, 7, 3200);
+    g_assert_true(write_pull_data_header(out, 0x01020304, 7, 3200).ok());
     assert_bytes(out, sizeof out,
                  {0x24, 0x44, 0x88, 0x0c, 0x04, 0x03, 0x02, 0x01, 0x00, 0x07, 0x88, 0x0c});
-    write_pull_data_header(out, 0, 0xff, kMaxPullPayload);
+    g_assert_true(write_pull_data_header(out, 0, 0xff, kMaxPullPayload).ok());
     assert_bytes(out, sizeof out,
                  {0x24, 0x44, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff});
+}
+
+/* Issue 16 item 13: a payload over the 16-bit PacketLength was a g_assert (an ASF packet size
+ * of 65,528–65,536, which the header parser accepts, aborted the process); the writers now
+ * refuse it and write nothing. */
+void test_writers_refuse_oversize() {
+    uint8_t out[kPullHeaderSize] = {};
+    for (const size_t len : {kMaxPullPayload + 1, size_t{65536}, size_t{1} << 32}) {
+        const Status refused = write_pull_data_header(out, 1, 1, len);
+        g_assert_false(refused.ok());
+        g_assert_true(refused.error().code == Errc::InvalidData);
+        g_assert_nonnull(strstr(refused.error().message.c_str(), "65527"));
+    }
+    assert_bytes(out, sizeof out, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+
+    g_assert_true(push_header(PacketId::Data, kMaxPacketLength).ok());
+    const auto over = push_header(PacketId::Data, kMaxPacketLength + 1);
+    g_assert_false(over.ok());
+    g_assert_true(over.error().code == Errc::InvalidData);
 }
 
 void test_pull_header_whole() {
@@ -140,11 +159,11 @@ void test_reason_packets() {
 }
 
 void test_push_header() {
-    const auto data = push_header(PacketId::Data, 3200);
+    const auto data = push_header(PacketId::Data, 3200).value();
     assert_bytes(data.data(), data.size(), {0x24, 0x44, 0x80, 0x0c});
-    const auto filler = push_header(PacketId::Filler, 0);
+    const auto filler = push_header(PacketId::Filler, 0).value();
     assert_bytes(filler.data(), filler.size(), {0x24, 0x46, 0x00, 0x00});
-    const auto change = push_header(PacketId::Change, 4 + 717);
+    const auto change = push_header(PacketId::Change, 4 + 717).value();
     assert_bytes(change.data(), change.size(), {0x24, 0x43, 0xd1, 0x02});
 }
 
@@ -154,7 +173,8 @@ void test_reader_pull_stream() {
     for (uint32_t i = 0; i < 3; i++) {
         uint8_t header[kPullHeaderSize];
         const Bytes payload = pattern(100 + i);
-        write_pull_data_header(header, 40 + i, static_cast<uint8_t>(i), payload.size());
+        g_assert_true(
+            write_pull_data_header(header, 40 + i, static_cast<uint8_t>(i), payload.size()).ok());
         stream.insert(stream.end(), header, header + kPullHeaderSize);
         stream.insert(stream.end(), payload.begin(), payload.end());
     }
@@ -187,7 +207,7 @@ void test_reader_push_stream() {
     const Bytes data = pattern(64);
     Bytes stream;
     const auto append_packet = [&stream](PacketId id, const Bytes &payload) {
-        const auto header = push_header(id, payload.size());
+        const auto header = push_header(id, payload.size()).value();
         stream.insert(stream.end(), header.begin(), header.end());
         stream.insert(stream.end(), payload.begin(), payload.end());
     };
@@ -306,7 +326,9 @@ void test_ffmpeg_asf_stream() {
         /* Fixed-size live packets, never padding-stripped by FFmpeg. */
         g_assert_cmpuint(data.payload.size(), ==, packets[1].payload.size());
         uint8_t header[kPullHeaderSize];
-        write_pull_data_header(header, data.location_id, data.af_flags, data.payload.size());
+        g_assert_true(
+            write_pull_data_header(header, data.location_id, data.af_flags, data.payload.size())
+                .ok());
         rebuilt.insert(rebuilt.end(), header, header + kPullHeaderSize);
         rebuilt.insert(rebuilt.end(), data.payload.begin(), data.payload.end());
     }
@@ -330,6 +352,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/framing/pull/header-split", test_pull_header_split);
     g_test_add_func("/framing/reason-packets", test_reason_packets);
     g_test_add_func("/framing/push/header", test_push_header);
+    g_test_add_func("/framing/writers-refuse-oversize", test_writers_refuse_oversize);
     g_test_add_func("/framing/reader/pull-stream", test_reader_pull_stream);
     g_test_add_func("/framing/reader/push-stream", test_reader_push_stream);
     g_test_add_func("/framing/pull-packet-size", test_pull_packet_size);

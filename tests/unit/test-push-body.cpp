@@ -175,6 +175,24 @@ void test_errors() {
     g_assert_true(done.end(0, out).error().code == Errc::InvalidRequest);
 }
 
+/* Found by fuzz-framing-writers (fuzz/corpus/framing-writers/body-content-length-1): a body
+ * announced with 1..3 bytes, which no packet fits, made the $F filler's length underflow
+ * (std::length_error from a 2^64-byte insert). Every offer is now refused and nothing written. */
+void test_unfillable_content_length() {
+    const Bytes packet = filled(100, 1);
+    for (const uint32_t length : {1u, 2u, 3u}) {
+        Body body(length);
+        Bytes out;
+        g_assert_true(body.end(0, out).error().code == Errc::InvalidArgument);
+        g_assert_true(body.data(packet.data(), packet.size(), out).error().code ==
+                      Errc::InvalidArgument);
+        g_assert_true(body.header(packet.data(), packet.size(), out).error().code ==
+                      Errc::InvalidArgument);
+        g_assert_cmpuint(out.size(), ==, 0);
+        g_assert_cmpuint(body.remaining(), ==, length);
+    }
+}
+
 void test_minimum_content_length() {
     using wmstream::push::minimum_content_length;
     /* Three maximum $D. */
@@ -248,6 +266,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/push-body/header-boundary", test_header_boundary);
     g_test_add_func("/push-body/filler-split", test_filler_split);
     g_test_add_func("/push-body/errors", test_errors);
+    g_test_add_func("/push-body/unfillable-content-length", test_unfillable_content_length);
     g_test_add_func("/push-body/minimum-content-length", test_minimum_content_length);
     g_test_add_func("/push-body/random-bodies", test_random_bodies);
     return g_test_run();
