@@ -176,10 +176,15 @@ constexpr guint kJoinAfterS = 3;
 
 /**
  * A client that joins a stream running for kJoinAfterS starts at a key
- * frame some seconds into the stream, and decodes without a warning.
+ * frame some seconds into the stream, and decodes without a warning. With
+ * fast-start=0 it starts at the newest key frame (the default fast start
+ * begins 2.2 s further back; the join matrix covers it).
  */
 void check_late_joiner(bool with_audio) {
-    LivePipeline pipeline(with_audio ? interop::kAudioVideoPipeline : interop::kVideoPipeline);
+    const std::string description =
+        std::string(with_audio ? interop::kAudioVideoPipeline : interop::kVideoPipeline) +
+        " fast-start=0";
+    LivePipeline pipeline(description.c_str());
     play(pipeline, with_audio);
     pipeline.wait_packets(1);
     g_usleep(kJoinAfterS * G_USEC_PER_SEC);
