@@ -890,7 +890,8 @@ GST_START_TEST(test_client_connecting_connected_late) {
     TestClient secret(live.port);
     secret.get(kBrowserAgent, "/secret");
     expect_refusal(secret, 403);
-    fail_unless_equals_string(connecting.wait_call(0).path.c_str(), "/secret");
+    const Connecting::Call asked = connecting.wait_call(0);
+    fail_unless_equals_string(asked.path.c_str(), "/secret");
     wait_removed_with(recorder, "forbidden");
 
     connecting.disconnect(live.sink);

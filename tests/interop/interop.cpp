@@ -180,6 +180,12 @@ std::vector<const char *> vlc_programs() {
     return programs;
 }
 
+double slowdown() {
+    const char *multiplier = g_getenv("CK_TIMEOUT_MULTIPLIER");
+    const double factor = multiplier ? g_ascii_strtod(multiplier, nullptr) : 1.0;
+    return factor >= 1.0 ? factor : 1.0;
+}
+
 std::string describe(const std::vector<std::string> &argv, const Run &result) {
     return join(argv) + "\n  exit " +
            (result.exited ? std::to_string(result.status) : std::string("by signal")) +

@@ -78,6 +78,13 @@ std::vector<std::string> vlc_command(const std::vector<std::string> &args);
 /** The programs vlc_command() needs (for missing()). */
 std::vector<const char *> vlc_programs();
 
+/**
+ * How much slower than a normal build this run may be: CK_TIMEOUT_MULTIPLIER
+ * (tools/sanitize-tests.sh sets 3 for ASan + UBSan, as it scales GstCheck's
+ * own limits), else 1. Time bounds on what the element does scale with it.
+ */
+double slowdown();
+
 /** Printable form of a run for failure messages: status and both outputs. */
 std::string describe(const std::vector<std::string> &argv, const Run &result);
 

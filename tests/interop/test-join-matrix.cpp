@@ -21,7 +21,9 @@
  * began), whose sum is the delay behind live.
  *
  * A join before the first header is timed from the stream's first data
- * packet reaching the sink (the encoder's start is not the server's).
+ * packet reaching the sink (the encoder's start is not the server's). The
+ * limits and the players' run time scale with interop::slowdown() (the
+ * sanitized suite: 3).
  *
  * Environment: WMSTREAM_JOIN_SETTINGS, wmnetsink properties for the run
  * (default: none, the defaults); WMSTREAM_JOIN_POINTS, join points per
@@ -334,6 +336,7 @@ StreamResult run_stream(const Stream &stream, const std::vector<Player> &all, in
 
     Ensemble ensemble;
     interop::VlcHome home;
+    const auto watch = gint64(double(kWatchUs) * interop::slowdown());
     const gint64 now = g_get_monotonic_time();
     const gint64 playing_at = now + kHeaderWaitUs;
     const gint64 first_join = playing_at + kWarmUpUs;
@@ -349,7 +352,7 @@ StreamResult run_stream(const Stream &stream, const std::vector<Player> &all, in
         ensemble.add(
             interop::vlc_command({"-I", "dummy", "--no-dbus", pipeline.url("mmsh"), "--sout",
                                   "#std{access=mmsh,mux=asfh,dst=127.0.0.1:" + port + "}"}),
-            playing_at, first_join + 2 * points * kKeyFrameIntervalUs + kWatchUs, {home.env()});
+            playing_at, first_join + 2 * points * kKeyFrameIntervalUs + watch, {home.env()});
     }
     const auto url = [&](const Player &player) {
         return via_vlc ? relay_url : pipeline.url(player.scheme);
@@ -374,7 +377,7 @@ StreamResult run_stream(const Stream &stream, const std::vector<Player> &all, in
             const std::vector<std::string> env = {home.env()};
             joins.push_back(
                 {&all[p],
-                 ensemble.add(all[p].command(url(all[p]), stream), start, start + kWatchUs, env),
+                 ensemble.add(all[p].command(url(all[p]), stream), start, start + watch, env),
                  start});
             if (p == 0)
                 result.phases_ms.push_back(((start - first_join) % kKeyFrameIntervalUs) / 1000);
@@ -383,7 +386,7 @@ StreamResult run_stream(const Stream &stream, const std::vector<Player> &all, in
         if (!via_vlc)
             joins.push_back({&player,
                              ensemble.add(player.command(url(player), stream), now,
-                                          playing_at + kWatchUs, {home.env()}),
+                                          playing_at + watch, {home.env()}),
                              0});
     ensemble.run();
 
@@ -393,10 +396,11 @@ StreamResult run_stream(const Stream &stream, const std::vector<Player> &all, in
                                      run.started_us < change_at;
         const gint64 from =
             join.from_us ? std::max(join.from_us, run.started_us) : pipeline.first_packet_us();
+        const gint64 limit =
+            gint64(double(join.from_us ? kFirstPictureLimitUs : kFirstPictureBeforeHeaderLimitUs) *
+                   interop::slowdown());
         const Outcome outcome =
-            judge(*join.player, stream, run, from,
-                  join.from_us ? kFirstPictureLimitUs : kFirstPictureBeforeHeaderLimitUs,
-                  ended_by_change ? change_at : 0);
+            judge(*join.player, stream, run, from, limit, ended_by_change ? change_at : 0);
         if (!outcome.ok)
             g_printerr("%s / %s: %s\n%s\n", stream.name, join.player->name, outcome.why.c_str(),
                        run.transcript().c_str());
