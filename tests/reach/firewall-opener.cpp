@@ -15,6 +15,8 @@
  * action=(string)open, result=(string)opened, port=(uint)PORT, zone=(string)public"),
  * with error-message when there is one.
  */
+#include "print-line.h"
+
 #include "reach/firewall.h"
 #include "reach/types.h"
 
@@ -29,14 +31,7 @@
 
 namespace {
 
-std::mutex output_lock;
-
-void print_line(const std::string &line) {
-    std::lock_guard<std::mutex> locker(output_lock);
-    std::fputs(line.c_str(), stdout);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
-}
+using reachtest::print_line;
 
 /* Prints the reports of the Firewall named name. */
 class Printer final : public wmstream::reach::PortEvents {

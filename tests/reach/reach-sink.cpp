@@ -18,6 +18,8 @@
  *   notify::host-url / external-address / external-port.
  * Every line is written whole and flushed.
  */
+#include "print-line.h"
+
 #include <gst/gst.h>
 
 #include <cstdio>
@@ -30,14 +32,7 @@ namespace {
 /** Longest wait for a state change to complete, ns. */
 constexpr GstClockTime kStateTimeout = 10 * GST_SECOND;
 
-std::mutex output_lock;
-
-void print_line(const std::string &line) {
-    std::lock_guard<std::mutex> locker(output_lock);
-    std::fputs(line.c_str(), stdout);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
-}
+using reachtest::print_line;
 
 std::string structure_text(const GstStructure *structure) {
     if (!structure)
