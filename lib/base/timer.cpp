@@ -50,7 +50,8 @@ gboolean Timer::fire(gpointer data) {
      * callback may arm the timer again or destroy it, so self is not touched
      * after it. */
     Callback callback = std::exchange(self->callback_, nullptr);
-    g_autoptr(GMainContext) context = std::exchange(self->context_, nullptr);
+    /* Held until the callback returns: it may destroy the Timer. */
+    [[maybe_unused]] g_autoptr(GMainContext) context = std::exchange(self->context_, nullptr);
     g_clear_pointer(&self->source_, g_source_unref);
     callback();
     return G_SOURCE_REMOVE;
