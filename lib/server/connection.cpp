@@ -305,7 +305,7 @@ void Connection::queue_header() {
     queue_bytes(header_, bytes.data(), bytes.size());
 }
 
-proto::asf::StartFilter Connection::starting_filter(const std::vector<uint8_t> &bytes) {
+proto::asf::PacketFilter Connection::starting_filter(const std::vector<uint8_t> &bytes) {
     auto filter =
         proto::asf::drop_unstarted_payloads(bytes.data(), bytes.size(), header_->info, started_);
     --starting_left_;
@@ -314,7 +314,7 @@ proto::asf::StartFilter Connection::starting_filter(const std::vector<uint8_t> &
             return (s.audio || s.video) && !started_[s.number];
         }))
         starting_left_ = 0;
-    return filter ? std::move(*filter) : proto::asf::StartFilter{}; /* unparsable: as it is */
+    return filter ? std::move(*filter) : proto::asf::PacketFilter{}; /* unparsable: as it is */
 }
 
 void Connection::queue_packet(PacketRef packet, bool join) {
@@ -327,10 +327,10 @@ void Connection::queue_packet(PacketRef packet, bool join) {
     /* The shared packet memory, unless the stream is starting and the packet must be thinned. */
     std::shared_ptr<const std::vector<uint8_t>> thinned;
     if (starting_left_ != 0) {
-        proto::asf::StartFilter filter = starting_filter(shared);
-        if (filter.kept == proto::asf::StartFilter::Kept::None)
+        proto::asf::PacketFilter filter = starting_filter(shared);
+        if (filter.kept == proto::asf::PacketFilter::Kept::None)
             return; /* only payloads of streams not begun yet */
-        if (filter.kept == proto::asf::StartFilter::Kept::Some)
+        if (filter.kept == proto::asf::PacketFilter::Kept::Some)
             thinned = std::make_shared<const std::vector<uint8_t>>(std::move(filter.packet));
     }
     const std::vector<uint8_t> &bytes = thinned ? *thinned : shared;

@@ -177,7 +177,7 @@ private:
     void queue_packet(PacketRef packet, bool join);
     /** While the stream (re)starts: what of @p bytes (a packet) may be sent, and the
      *  streams begun (proto::asf::drop_unstarted_payloads). */
-    proto::asf::StartFilter starting_filter(const std::vector<uint8_t> &bytes);
+    proto::asf::PacketFilter starting_filter(const std::vector<uint8_t> &bytes);
 
     /* Touched by every round, kept together: a round visits every client, and
      * the lines it reads are the per-client cost on top of the send. */

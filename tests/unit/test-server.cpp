@@ -426,7 +426,7 @@ void test_join_begins_every_stream_whole() {
     std::bitset<128> started;
     auto leading =
         proto::asf::drop_unstarted_payloads(packets[4].data(), packets[4].size(), *header, started);
-    g_assert_true(leading->kept == proto::asf::StartFilter::Kept::Some);
+    g_assert_true(leading->kept == proto::asf::PacketFilter::Kept::Some);
 
     Server server(nullptr);
     ServerConfig config = loopback();
@@ -452,7 +452,7 @@ void test_join_begins_every_stream_whole() {
         auto filter =
             proto::asf::drop_unstarted_payloads(packet.data(), packet.size(), *header, started);
         g_assert_true(filter.ok());
-        g_assert_true(filter->kept == proto::asf::StartFilter::Kept::All);
+        g_assert_true(filter->kept == proto::asf::PacketFilter::Kept::All);
     }
 }
 
