@@ -14,6 +14,9 @@ http-request:  the captured FFmpeg/VLC/curl requests, unchanged, and the curl
 asf:           asfmux and FFmpeg output cut to the header and two packets, and
                single packets holding a key-frame start (fuzz-asf.cpp reads a
                bare packet with its fallback header).
+asf-filter:    single asfmux and FFmpeg packets (audio + video, key frames and
+               fragments) behind a selection byte: video, audio, both, video
+               thinned to key frames (the layout is in fuzz-asf-filter.cpp).
 framing:       FFmpeg's asf_stream output cut to $H, three $D and the $E, in pull
                framing and converted to push framing, fed whole and in pieces
                (the input layout is described in fuzz-framing.cpp).
@@ -118,6 +121,17 @@ def asf():
     write("asf", "asfmux-wmv2-wmav2-packet6", packets[6])
     _, packets = ffmpeg_asfs()
     write("asf", "ffmpeg-wmv2-wmav2-packet6", packets[6])
+
+
+def asf_filter():
+    selections = {"video": 0x01, "audio": 0x02, "all": 0x03, "video-key": 0x07}
+    sources = (("asfmux-wmv2-wmav2", asfmux("asfmux-wmv2-wmav2.asf")[1]),
+               ("ffmpeg-wmv2-wmav2", ffmpeg_asfs()[1]))
+    for stem, packets in sources:
+        for index in (1, 3, 6):
+            for name, bits in selections.items():
+                write("asf-filter", f"{stem}-packet{index}-{name}",
+                      bytes([bits]) + packets[index])
 
 
 def framing():
@@ -271,6 +285,7 @@ def main():
     generators = {
         "http-request": http_request,
         "asf": asf,
+        "asf-filter": asf_filter,
         "framing": framing,
         "push-response": push_response,
         "framing-writers": lambda: None,

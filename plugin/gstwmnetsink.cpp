@@ -269,6 +269,8 @@ GType gst_wm_net_sink_remove_reason_get_type(void) {
          "Refused: address not allowed or the application said no", "forbidden"},
         {GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED, "Refused: wrong viewer credentials",
          "unauthorized"},
+        {GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS,
+         "Refused: its stream selection names none of the streams", "no-streams"},
         {0, nullptr, nullptr},
     };
     if (g_once_init_enter(&type))
@@ -307,6 +309,8 @@ static GstWmNetSinkRemoveReason to_gst_reason(server::RemoveReason reason) {
         return GST_WM_NET_SINK_REMOVE_REASON_FORBIDDEN;
     case server::RemoveReason::Unauthorized:
         return GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED;
+    case server::RemoveReason::NoStreams:
+        return GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS;
     case server::RemoveReason::EndOfStream:
         break;
     }
@@ -970,7 +974,10 @@ static void install_signals(GstWmNetSinkClass *klass) {
      * (guint64), packets-sent (guint64), bitrate (guint64, bit/s), lag
      * (gint64, ns behind live), key-frame-skips (guint64), start-lag (gint64,
      * ns behind live its stream began: fast-start and the key-frame interval;
-     * -1 until it began).
+     * -1 until it began), selected-streams (GstValueArray of guint: the ASF
+     * stream numbers it receives, from its Play's stream-switch-entry, MS-WMSP
+     * §3.2.5.6; every stream for plain HTTP; empty until answered), thinning
+     * (guint: 0 those streams whole, 1 some thinned to key frames).
      */
     signals[SIGNAL_GET_STATS] =
         g_signal_new_class_handler("get-stats", type, action, G_CALLBACK(gst_wm_net_sink_get_stats),

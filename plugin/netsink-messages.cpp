@@ -3,9 +3,28 @@
 
 namespace wmstream::plugin::netsink {
 
+namespace {
+
+/* The stream numbers of @p streams, ascending, as a GstValueArray of guint. */
+void set_stream_array(GstStructure *structure, const char *field, const std::bitset<128> &streams) {
+    GValue array = G_VALUE_INIT;
+    gst_value_array_init(&array, 0);
+    for (size_t number = 1; number < streams.size(); ++number) {
+        if (!streams[number])
+            continue;
+        GValue value = G_VALUE_INIT;
+        g_value_init(&value, G_TYPE_UINT);
+        g_value_set_uint(&value, guint(number));
+        gst_value_array_append_and_take_value(&array, &value);
+    }
+    gst_structure_take_value(structure, field, &array);
+}
+
+} // namespace
+
 /* The "wmnetsink-client" structure of get-stats / get-clients. */
 GstStructure *client_structure(const server::ClientInfo &client) {
-    return gst_structure_new(
+    GstStructure *structure = gst_structure_new(
         "wmnetsink-client", "id", G_TYPE_UINT64, static_cast<guint64>(client.id), "address",
         G_TYPE_STRING, client.address.c_str(), "port", G_TYPE_UINT, static_cast<guint>(client.port),
         "dns-name", G_TYPE_STRING, client.dns_name.c_str(), "user-agent", G_TYPE_STRING,
@@ -20,7 +39,9 @@ GstStructure *client_structure(const server::ClientInfo &client) {
         static_cast<guint64>(client.key_frame_skips), "start-lag", G_TYPE_INT64,
         client.start_lag_us < 0 ? gint64(-1)
                                 : static_cast<gint64>(client.start_lag_us) * GST_USECOND,
-        nullptr);
+        "thinning", G_TYPE_UINT, guint(client.thinning), nullptr);
+    set_stream_array(structure, "selected-streams", client.selected_streams);
+    return structure;
 }
 
 /* The "wmnetsink-stats" structure of server-stats. */

@@ -6,6 +6,7 @@
  * is reported as Errc::InvalidData with the name of the field at fault.
  */
 #include "proto/asf.h"
+#include "proto/asf-packet.h"
 
 #include <algorithm>
 #include <array>
@@ -15,6 +16,13 @@
 namespace wmstream::proto::asf {
 
 namespace {
+
+using detail::is_video_stream;
+using detail::keep_payloads;
+using detail::Layout;
+using detail::PayloadSpan;
+using detail::TimeField;
+using detail::walk_packet;
 
 using Guid = std::array<uint8_t, 16>;
 
@@ -232,32 +240,6 @@ private:
     size_t pos_ = 0;
 };
 
-/* A time field rebase_packet_times() rewrites: where it is and how wide. */
-struct TimeField {
-    size_t offset;
-    size_t width;
-    bool send; /* the send time, else a presentation time */
-};
-
-/* One payload of a packet: where it is and whether a client's stream may begin with it. */
-struct PayloadSpan {
-    size_t start = 0;           /* offset of its stream number byte */
-    size_t end = 0;             /* offset after its data */
-    uint8_t stream = 0;         /* stream number, 1..127 */
-    bool starts_object = false; /* offset into its media object 0, or a compressed payload */
-    bool key = false;           /* the key-frame bit */
-};
-
-/* Where a packet's variable parts are, as walk_packet() found them. */
-struct Layout {
-    std::vector<TimeField> times;         /* send time first, then presentation times */
-    std::vector<PayloadSpan> payloads;    /* in packet order */
-    std::optional<size_t> key_payload;    /* index of the first key-frame-start payload */
-    size_t payload_flags_at = 0;          /* 0 for single-payload packets */
-    TimeField packet_length{0, 0, false}; /* width 0 = absent */
-    TimeField padding{0, 0, false};       /* width 0 = absent */
-};
-
 /* Packet-level flags (§5.2.2 Length Type Flags and Property Flags). */
 struct PacketFlags {
     bool multiple = false;
@@ -266,15 +248,6 @@ struct PacketFlags {
     size_t offset_width = 0;
     size_t object_number_width = 0;
 };
-
-bool is_video_stream(const HeaderInfo &header, unsigned number) {
-    for (const StreamInfo &stream : header.streams) {
-        if (stream.number == number) {
-            return stream.video;
-        }
-    }
-    return false;
-}
 
 /* Checks that the data of a compressed payload is a whole sequence of
  * [u8 size][size bytes] sub-payloads (§5.2.3.4). */
@@ -366,6 +339,7 @@ Status parse_payload(const uint8_t *data, PacketReader &reader, const PacketFlag
     }
     if (key_start) {
         info.key_frame_start = true;
+        info.key_frame_streams.set(stream & 0x7f);
     }
     if (compressed || replicated_length >= 8) {
         const size_t at = compressed ? offset_at : replicated_at + 4;
@@ -378,7 +352,21 @@ Status parse_payload(const uint8_t *data, PacketReader &reader, const PacketFlag
         }
     }
     info.payload_count++;
+    info.streams.set(stream & 0x7f);
     return {};
+}
+
+} // namespace
+
+namespace detail {
+
+bool is_video_stream(const HeaderInfo &header, unsigned number) {
+    for (const StreamInfo &stream : header.streams) {
+        if (stream.number == number) {
+            return stream.video;
+        }
+    }
+    return false;
 }
 
 /* Walks a whole data packet (§5.2). When @p layout is given, it receives
@@ -511,44 +499,7 @@ Result<PacketInfo> walk_packet(const uint8_t *data, size_t len, const HeaderInfo
     return info;
 }
 
-/* A copy of a packet that @p layout describes with only the payloads that
- * @p keep (one flag per payload, at least one set) says: they move up in
- * order, the payload count drops, the freed bytes become padding, and an
- * explicit packet length is set to the packet size (ASF §5.2.2: padding, not
- * a short packet length, fills the rest — FFmpeg counts both). Nothing for a
- * single-payload packet, one without a padding length field, or one whose
- * length fields are too narrow for the new values. */
-std::optional<std::vector<uint8_t>> keep_payloads(const uint8_t *data, size_t len,
-                                                  const Layout &layout,
-                                                  const std::vector<bool> &keep) {
-    if (layout.payload_flags_at == 0 || layout.padding.width == 0) {
-        return std::nullopt;
-    }
-    std::vector<uint8_t> out(data, data + layout.payloads.front().start);
-    unsigned count = 0;
-    for (size_t i = 0; i < layout.payloads.size(); ++i) {
-        if (keep[i]) {
-            out.insert(out.end(), data + layout.payloads[i].start, data + layout.payloads[i].end);
-            ++count;
-        }
-    }
-    const uint64_t padding = len - out.size();
-    out.resize(len, 0);
-    const bool length_fits =
-        layout.packet_length.width == 0 || len < (uint64_t(1) << (8 * layout.packet_length.width));
-    if (!length_fits || padding >= (uint64_t(1) << (8 * layout.padding.width))) {
-        return std::nullopt;
-    }
-    uint8_t &payload_flags = out[layout.payload_flags_at];
-    payload_flags = uint8_t((payload_flags & 0xc0) | count);
-    store_le(out.data() + layout.padding.offset, layout.padding.width, padding);
-    if (layout.packet_length.width != 0) {
-        store_le(out.data() + layout.packet_length.offset, layout.packet_length.width, len);
-    }
-    return out;
-}
-
-} // namespace
+} // namespace detail
 
 bool HeaderInfo::has_video() const {
     for (const StreamInfo &stream : streams) {
@@ -640,8 +591,8 @@ Status set_preroll(std::vector<uint8_t> &header, uint64_t preroll_ms) {
     return {};
 }
 
-Result<StartFilter> drop_unstarted_payloads(const uint8_t *data, size_t len,
-                                            const HeaderInfo &header, std::bitset<128> &started) {
+Result<PacketFilter> drop_unstarted_payloads(const uint8_t *data, size_t len,
+                                             const HeaderInfo &header, std::bitset<128> &started) {
     Layout layout;
     Result<PacketInfo> parsed = walk_packet(data, len, header, &layout);
     if (!parsed) {
@@ -659,12 +610,12 @@ Result<StartFilter> drop_unstarted_payloads(const uint8_t *data, size_t len,
         keep.push_back(started[payload.stream]);
         kept += keep.back() ? 1 : 0;
     }
-    StartFilter filter;
+    PacketFilter filter;
     if (kept == 0) {
-        filter.kept = StartFilter::Kept::None;
+        filter.kept = PacketFilter::Kept::None;
     } else if (kept < layout.payloads.size()) {
         if (std::optional<std::vector<uint8_t>> thinned = keep_payloads(data, len, layout, keep)) {
-            filter.kept = StartFilter::Kept::Some;
+            filter.kept = PacketFilter::Kept::Some;
             filter.packet = std::move(*thinned);
         } /* else sent whole: it cannot be thinned */
     }

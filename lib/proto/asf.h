@@ -80,10 +80,14 @@ struct PacketInfo {
     uint32_t send_time_ms = 0;  /**< Payload Parsing Information send time */
     uint16_t duration_ms = 0;   /**< Payload Parsing Information duration */
     unsigned payload_count = 0; /**< payloads (sub-payloads of compressed payloads count once) */
+    std::bitset<128> streams;   /**< the streams with a payload here (bit = stream number) */
     /** True when a join may start here: the packet carries the first
      *  fragment (offset 0) of a key-frame media object of a video stream, or
      *  the header declares no video stream at all. */
     bool key_frame_start = false;
+    /** The video streams (bit = stream number) whose key-frame media object
+     *  starts in this packet (offset 0 or a compressed payload). */
+    std::bitset<128> key_frame_streams;
     /** Presentation time of the first payload that has one, ms. */
     std::optional<uint32_t> first_presentation_ms;
 };
@@ -142,9 +146,9 @@ Status rebase_packet_times(uint8_t *data, size_t len, const HeaderInfo &header, 
  * the same size: the remaining payloads move up, the payload count drops,
  * the padding length grows, and an explicit packet length is set to the
  * packet size (ASF §5.2.2: padding, not a short packet length, fills the
- * rest — FFmpeg counts both). A packet that already starts with the key
- * frame, has no key frame, is single-payload, or has no padding length field
- * comes back unchanged.
+ * rest — FFmpeg counts both; a padding length field is added when there is
+ * none). A packet that already starts with the key frame, has no key frame
+ * or is single-payload comes back unchanged.
  *
  * @return the copy, or Errc::InvalidData as parse_packet().
  */
@@ -162,11 +166,12 @@ Result<std::vector<uint8_t>> trim_to_key_frame(const uint8_t *data, size_t len,
  */
 Status set_preroll(std::vector<uint8_t> &header, uint64_t preroll_ms);
 
-/** What drop_unstarted_payloads() lets through of one packet. */
-struct StartFilter {
+/** What a payload filter (drop_unstarted_payloads(), filter_packet() of
+ *  asf-filter.h) lets through of one packet. */
+struct PacketFilter {
     enum class Kept {
         All,  /**< send the packet as it is */
-        Some, /**< send StartFilter::packet instead */
+        Some, /**< send PacketFilter::packet instead */
         None, /**< send nothing of it */
     };
     Kept kept = Kept::All;
@@ -184,13 +189,12 @@ struct StartFilter {
  * is what VLC hands its decoder as a short frame ("[wmav2] Input packet
  * size too small"). @p started (bit = stream number) records the streams
  * started so far and is updated. A single-payload packet is kept or dropped
- * whole; one that cannot be thinned (no padding length field, or a field
- * too narrow) is kept whole.
+ * whole.
  *
  * @return the verdict, or Errc::InvalidData as parse_packet() (@p started
  *         then unchanged).
  */
-Result<StartFilter> drop_unstarted_payloads(const uint8_t *data, size_t len,
-                                            const HeaderInfo &header, std::bitset<128> &started);
+Result<PacketFilter> drop_unstarted_payloads(const uint8_t *data, size_t len,
+                                             const HeaderInfo &header, std::bitset<128> &started);
 
 } // namespace wmstream::proto::asf

@@ -92,6 +92,22 @@ std::vector<StreamSwitchEntry> parse_stream_switch(std::string_view value, int s
     return entries;
 }
 
+/* NSServer/5.0 and older: MS-WMSP §3.2.5.6 has every stream selected for them. */
+bool is_old_server_agent(std::string_view user_agent) {
+    constexpr std::string_view kPrefix = "NSServer/";
+    if (!starts_with_ignore_case(user_agent, kPrefix))
+        return false;
+    const std::string_view version = user_agent.substr(kPrefix.size());
+    const size_t dot = version.find('.');
+    const auto major = parse_unsigned(version.substr(0, dot), 10, G_MAXUINT32);
+    if (!major || *major != 5)
+        return major && *major < 5;
+    const std::string_view rest =
+        dot == std::string_view::npos ? std::string_view() : version.substr(dot + 1);
+    const auto minor = parse_unsigned(rest.substr(0, rest.find('.')), 10, G_MAXUINT32);
+    return !minor || *minor == 0;
+}
+
 bool is_wmsp_agent(std::string_view user_agent) {
     static constexpr std::array<std::string_view, 3> kPrefixes = {"NSPlayer/", "NSServer/",
                                                                   "WMCacheProxy/"};
@@ -170,6 +186,7 @@ ClientRequest classify(const http::Request &request) {
     if (const std::string *agent = request.find("User-Agent"))
         out.user_agent = *agent;
     out.wmsp_client = is_wmsp_agent(out.user_agent);
+    out.selects_all = is_old_server_agent(out.user_agent);
 
     const Pragma pragma = Pragma::parse(request.find_all("Pragma"));
     out.client_guid = pragma.get("xClientGUID").value_or("");

@@ -70,7 +70,10 @@ enum class Kind {
 struct ClientRequest {
     Kind kind = Kind::NotImplemented;
     bool wmsp_client = false; /**< User-Agent starts with NSPlayer/, NSServer/ or WMCacheProxy/ */
-    std::string user_agent;   /**< as sent, "" when absent */
+    /** User-Agent NSServer/ of version 5.0 or older: every stream counts as selected
+     *  (MS-WMSP §3.2.5.6), whatever stream-switch-entry says. */
+    bool selects_all = false;
+    std::string user_agent;  /**< as sent, "" when absent */
     std::string client_guid; /**< xClientGUID value as sent, never validated (VLC's is malformed) */
     std::optional<uint32_t> client_id;               /**< Pragma client-id, when a valid u32 */
     std::vector<StreamSwitchEntry> stream_selection; /**< parsed stream-switch-entry items */

@@ -4,6 +4,7 @@
 
 #include "base/address.h"
 #include "proto/response.h"
+#include "proto/wmsp-selection.h"
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -219,6 +220,11 @@ void Connection::serve_viewer() {
         finish_then_close(RemoveReason::ClosedByPeer);
         return;
     }
+    /* With the header known, a selection of none is refused before it counts as a client. */
+    if (StreamHeaderRef header = store_.header(); header && !select(*header)) {
+        refuse_without_streams();
+        return;
+    }
     if (request_.kind != proto::wmsp::Kind::Describe) {
         if (!host_.admit(*this)) {
             queue_string(proto::response::error(503));
@@ -264,6 +270,10 @@ void Connection::answer_with_header() {
         finish_then_close(RemoveReason::ClosedByPeer);
         return;
     }
+    if (!select(*header)) {
+        refuse_without_streams();
+        return;
+    }
     state_ = State::Streaming;
     queue_string(request_.kind == proto::wmsp::Kind::Play ? proto::response::play(client_id_)
                                                           : proto::response::raw_asf());
@@ -271,6 +281,37 @@ void Connection::answer_with_header() {
     next_seq_ = store_.join_point();
     need_key_ = true;
     flush();
+}
+
+bool Connection::select(const StreamHeader &header) {
+    auto selection = proto::wmsp::select_streams(request_, header.info);
+    if (!selection) {
+        WMSTREAM_LOG_DEBUG("client %" G_GUINT64_FORMAT ": %s", id_,
+                           selection.error().message.c_str());
+        return false;
+    }
+    selection_ = *selection;
+    filtered_ = !selection_.keeps_all(header.info);
+    key_streams_.reset();
+    for (const proto::asf::StreamInfo &stream : header.info.streams)
+        key_streams_[stream.number] = stream.video && selection_.streams[stream.number];
+    std::lock_guard<std::mutex> locker(info_lock_);
+    info_.selected_streams = selection_.streams;
+    info_.thinning = selection_.thinning();
+    return true;
+}
+
+void Connection::refuse_without_streams() {
+    queue_string(proto::response::error(400));
+    finish_then_close(RemoveReason::NoStreams);
+}
+
+void Connection::end_stream(RemoveReason reason) {
+    if (request_.kind == proto::wmsp::Kind::Play) {
+        const auto end = proto::framing::pull_end(proto::framing::kReasonDone);
+        queue_inline(end.data(), end.size());
+    }
+    finish_then_close(reason);
 }
 
 void Connection::queue_bytes(std::shared_ptr<const void> keep, const uint8_t *data, size_t len,
@@ -305,7 +346,7 @@ void Connection::queue_header() {
     queue_bytes(header_, bytes.data(), bytes.size());
 }
 
-proto::asf::StartFilter Connection::starting_filter(const std::vector<uint8_t> &bytes) {
+proto::asf::PacketFilter Connection::starting_filter(const std::vector<uint8_t> &bytes) {
     auto filter =
         proto::asf::drop_unstarted_payloads(bytes.data(), bytes.size(), header_->info, started_);
     --starting_left_;
@@ -314,7 +355,7 @@ proto::asf::StartFilter Connection::starting_filter(const std::vector<uint8_t> &
             return (s.audio || s.video) && !started_[s.number];
         }))
         starting_left_ = 0;
-    return filter ? std::move(*filter) : proto::asf::StartFilter{}; /* unparsable: as it is */
+    return filter ? std::move(*filter) : proto::asf::PacketFilter{}; /* unparsable: as it is */
 }
 
 void Connection::queue_packet(PacketRef packet, bool join) {
@@ -324,13 +365,22 @@ void Connection::queue_packet(PacketRef packet, bool join) {
     }
     const std::vector<uint8_t> &shared =
         join && !packet->join_data.empty() ? packet->join_data : packet->data;
-    /* The shared packet memory, unless the stream is starting and the packet must be thinned. */
+    /* The shared packet memory, unless the client selected some of the streams or the stream
+     * is starting, and the packet must be thinned. */
     std::shared_ptr<const std::vector<uint8_t>> thinned;
+    if (filtered_) {
+        const PacketVariant variant =
+            &shared == &packet->data ? packet->variants.get(packet->data, header_->info, selection_)
+                                     : PacketVariant::make(shared, header_->info, selection_);
+        if (variant.kept == proto::asf::PacketFilter::Kept::None)
+            return; /* none of its streams: not sent, not numbered */
+        thinned = variant.bytes;
+    }
     if (starting_left_ != 0) {
-        proto::asf::StartFilter filter = starting_filter(shared);
-        if (filter.kept == proto::asf::StartFilter::Kept::None)
+        proto::asf::PacketFilter filter = starting_filter(thinned ? *thinned : shared);
+        if (filter.kept == proto::asf::PacketFilter::Kept::None)
             return; /* only payloads of streams not begun yet */
-        if (filter.kept == proto::asf::StartFilter::Kept::Some)
+        if (filter.kept == proto::asf::PacketFilter::Kept::Some)
             thinned = std::make_shared<const std::vector<uint8_t>>(std::move(filter.packet));
     }
     const std::vector<uint8_t> &bytes = thinned ? *thinned : shared;
@@ -363,6 +413,10 @@ bool Connection::refill() {
             finish_then_close(RemoveReason::EndOfStream);
             return false;
         }
+        if (!select(*header)) {
+            end_stream(RemoveReason::NoStreams);
+            return false;
+        }
         /* MS-WMSP §2.2.3.4: $C, then the new header as $H. */
         const auto change = proto::framing::pull_change(proto::framing::kReasonDone);
         queue_inline(change.data(), change.size());
@@ -371,7 +425,8 @@ bool Connection::refill() {
         need_key_ = true;
     }
 
-    Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, kBatchBytes, fetched_);
+    Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, kBatchBytes, fetched_,
+                               filtered_ && key_streams_.any() ? &key_streams_ : nullptr);
     if (batch.too_slow) {
         finish(RemoveReason::Slow);
         return false;
@@ -389,11 +444,7 @@ bool Connection::refill() {
     fetched_.clear();
     if (batch.end_of_stream && !end_sent_) {
         end_sent_ = true;
-        if (request_.kind == proto::wmsp::Kind::Play) {
-            const auto end = proto::framing::pull_end(proto::framing::kReasonDone);
-            queue_inline(end.data(), end.size());
-        }
-        finish_then_close(RemoveReason::EndOfStream);
+        end_stream(RemoveReason::EndOfStream);
         return false;
     }
     return bytes >= kBatchBytes;

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include "proto/asf-filter.h"
 #include "proto/asf.h"
 #include "proto/framing.h"
 #include "proto/http-request.h"
@@ -175,9 +176,16 @@ private:
     void advance(size_t written);
     void queue_header();
     void queue_packet(PacketRef packet, bool join);
+    /** The streams of @p header it receives (proto::wmsp::select_streams): sets selection_,
+     *  filtered_, key_streams_ and the stats. @return false when it selects none. */
+    bool select(const StreamHeader &header);
+    /** Answer a Play that selects no stream: 400, removed with reason NoStreams. */
+    void refuse_without_streams();
+    /** Send $E (to a Play) and close with @p reason. */
+    void end_stream(RemoveReason reason);
     /** While the stream (re)starts: what of @p bytes (a packet) may be sent, and the
      *  streams begun (proto::asf::drop_unstarted_payloads). */
-    proto::asf::StartFilter starting_filter(const std::vector<uint8_t> &bytes);
+    proto::asf::PacketFilter starting_filter(const std::vector<uint8_t> &bytes);
 
     /* Touched by every round, kept together: a round visits every client, and
      * the lines it reads are the per-client cost on top of the send. */
@@ -188,6 +196,7 @@ private:
     State state_ = State::ReadingRequest;
     bool close_after_flush_ = false;
     bool need_key_ = false;
+    bool filtered_ = false; /**< selection_ leaves out some payloads: packets are variants */
     bool end_sent_ = false;
     bool round_more_in_log_ = false; /**< refill()'s answer between round steps 1 and 3 */
     uint32_t data_counter_ = 0;      /**< $D LocationId / AFFlags sequence of this Play */
@@ -230,6 +239,10 @@ private:
      * others are left out: those packets are copies. */
     StreamHeaderRef header_;   /**< the header queued last, which the packets follow */
     std::bitset<128> started_; /**< streams begun since the last join, by stream number */
+
+    /* The streams it receives (MS-WMSP §3.2.5.6), from its Play and header_. */
+    proto::asf::StreamSelection selection_;
+    std::bitset<128> key_streams_; /**< the video streams of selection_: joins start at theirs */
 
     const int64_t connected_mono_us_;
 

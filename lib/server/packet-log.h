@@ -11,8 +11,10 @@
  */
 #pragma once
 
+#include "server/packet-variants.h"
 #include "server/types.h"
 
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -30,8 +32,12 @@ struct Packet {
      *  a client whose stream starts at this packet; empty otherwise. */
     std::vector<uint8_t> join_data;
     bool key_frame_start = false; /**< a join may start here (proto::asf::PacketInfo) */
-    uint32_t send_time_ms = 0;    /**< rebased send time */
-    int64_t arrival_us = 0;       /**< monotonic time the packet entered the log, µs */
+    /** The video streams whose key frame starts here (proto::asf::PacketInfo). */
+    std::bitset<128> key_frame_streams;
+    uint32_t send_time_ms = 0; /**< rebased send time */
+    int64_t arrival_us = 0;    /**< monotonic time the packet entered the log, µs */
+    /** What clients that select some of the streams receive of @c data (their own lock). */
+    PacketVariants variants;
 };
 using PacketRef = std::shared_ptr<const Packet>;
 

@@ -381,7 +381,7 @@ void Server::Impl::on_resolved(GObject *resolver, GAsyncResult *result, gpointer
 
 void Server::Impl::finished(Connection &client, RemoveReason reason) {
     const bool refusal = reason == RemoveReason::OverLimit || reason == RemoveReason::Forbidden ||
-                         reason == RemoveReason::Unauthorized;
+                         reason == RemoveReason::Unauthorized || reason == RemoveReason::NoStreams;
     const bool report = client.streaming() || (refusal && report_refusal());
     if (reason == RemoveReason::Forbidden)
         counters_.clients_forbidden.fetch_add(1);

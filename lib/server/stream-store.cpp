@@ -82,6 +82,7 @@ Result<Due> StreamStore::push(const uint8_t *data, size_t len, int64_t now_us) {
         !rebased)
         return rebased.error();
     packet->key_frame_start = info->key_frame_start;
+    packet->key_frame_streams = info->key_frame_streams;
     if (info->key_frame_start) {
         auto trimmed = proto::asf::trim_to_key_frame(packet->data.data(), len, header->info);
         if (trimmed && *trimmed != packet->data)
@@ -141,7 +142,8 @@ uint64_t StreamStore::join_point() const {
 }
 
 Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag, size_t max_bytes,
-                         std::vector<PacketRef> &packets) const {
+                         std::vector<PacketRef> &packets,
+                         const std::bitset<128> *key_streams) const {
     Batch batch;
     packets.clear();
     std::lock_guard<std::mutex> locker(lock_);
@@ -174,7 +176,9 @@ Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag,
         }
     }
     if (need_key) {
-        while (next_seq < end && !log_.at(next_seq)->key_frame_start)
+        while (next_seq < end &&
+               !(key_streams ? (log_.at(next_seq)->key_frame_streams & *key_streams).any()
+                             : log_.at(next_seq)->key_frame_start))
             ++next_seq;
         need_key = next_seq == end;
         batch.joined = !need_key;

@@ -19,6 +19,7 @@
 #include "server/types.h"
 
 #include <atomic>
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -157,9 +158,14 @@ public:
      * on a key-frame start): None stays, Latest goes to the newest packet,
      * KeyFrame to the newest key-frame start, SoftLimit to the oldest
      * key-frame start within start_lag + soft_max; never backwards.
+     *
+     * @p key_streams (a client that selected some of the video streams,
+     * MS-WMSP §3.2.5.6): with @p need_key, skip to a packet where a key frame
+     * of one of these streams starts instead of any key-frame start.
      */
     Batch fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag, size_t max_bytes,
-                std::vector<PacketRef> &packets) const;
+                std::vector<PacketRef> &packets,
+                const std::bitset<128> *key_streams = nullptr) const;
 
 private:
     /* A leaf: nothing is called with it held. */

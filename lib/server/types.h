@@ -9,6 +9,7 @@
 
 #include <gio/gio.h>
 
+#include <bitset>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,8 +37,11 @@ enum class RemoveReason {
     EndOfStream,  /**< the stream ended ($E sent) */
     Forbidden,    /**< refused: address not allowed, or the application said no (403) */
     Unauthorized, /**< refused: wrong viewer credentials (401) */
+    NoStreams,    /**< refused: its stream-switch-entry selects none of the header's streams (400,
+                       MS-WMSP §3.2.5.6) */
 };
-/** "closed", "disconnected", "slow", "error", "over-limit", "eos", "forbidden", "unauthorized" */
+/** "closed", "disconnected", "slow", "error", "over-limit", "eos", "forbidden", "unauthorized",
+ *  "no-streams" */
 const char *to_string(RemoveReason reason);
 
 /** A viewer request the application is asked about (ServerConfig::ask_application). */
@@ -67,6 +71,12 @@ struct ClientInfo {
     /** How far behind live its stream began (the join point's age when it joined: fast
      *  start and the key-frame interval), µs; -1 until it began. */
     int64_t start_lag_us = -1;
+    /** The ASF streams it receives (bit = stream number; MS-WMSP §3.2.5.6; every stream
+     *  for plain HTTP clients); none until it is answered. */
+    std::bitset<128> selected_streams;
+    /** The highest thinning level of those streams (MS-WMSP §2.2.1.4.27): 0 whole, 1 some
+     *  thinned to key frames. */
+    unsigned thinning = 0;
 };
 
 /** Where a client past the soft lag limit continues (tcpserversink's recover-policy). */

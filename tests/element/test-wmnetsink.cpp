@@ -727,6 +727,14 @@ GST_START_TEST(test_client_stats) {
                 &connected, "lag", G_TYPE_INT64, &lag, "start-lag", G_TYPE_INT64, &start_lag,
                 nullptr));
             fail_unless(bytes > 0);
+            /* The live pipeline has one stream (video, number 1); both receive it whole. */
+            const GValue *selected = gst_structure_get_value(c, "selected-streams");
+            fail_unless(selected != nullptr && GST_VALUE_HOLDS_ARRAY(selected));
+            fail_unless_equals_int(gst_value_array_get_size(selected), 1);
+            fail_unless_equals_int(g_value_get_uint(gst_value_array_get_value(selected, 0)), 1);
+            guint thinning = 99;
+            fail_unless(gst_structure_get_uint(c, "thinning", &thinning));
+            fail_unless_equals_int(thinning, 0);
             /* Both began at the newest key frame of a stream that had just started. */
             fail_unless(start_lag >= 0 && start_lag < 5 * GST_SECOND, "start-lag %" G_GINT64_FORMAT,
                         start_lag);

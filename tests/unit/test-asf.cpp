@@ -706,18 +706,18 @@ void test_drop_unstarted_payloads() {
             for (size_t i = join; i < stream.packets.size() && i < join + 8; ++i) {
                 const Bytes &packet = stream.packets[i];
                 const std::bitset<128> before = started;
-                Result<StartFilter> filter =
+                Result<PacketFilter> filter =
                     drop_unstarted_payloads(packet.data(), packet.size(), *header, started);
                 g_assert_true(filter.ok());
                 g_assert_true((before & ~started).none()); /* started streams stay started */
-                if (filter->kept == StartFilter::Kept::None) {
+                if (filter->kept == PacketFilter::Kept::None) {
                     ++dropped_packets;
                     g_assert_true(started == before);
                     continue;
                 }
                 const Bytes &sent =
-                    filter->kept == StartFilter::Kept::Some ? filter->packet : packet;
-                if (filter->kept == StartFilter::Kept::Some) {
+                    filter->kept == PacketFilter::Kept::Some ? filter->packet : packet;
+                if (filter->kept == PacketFilter::Kept::Some) {
                     ++thinned_packets;
                     g_assert_cmpuint(sent.size(), ==, packet.size());
                     g_assert_true(sent != packet);
@@ -730,10 +730,10 @@ void test_drop_unstarted_payloads() {
                     g_assert_true(filter->packet.empty());
                 }
                 std::bitset<128> again = before;
-                Result<StartFilter> twice =
+                Result<PacketFilter> twice =
                     drop_unstarted_payloads(sent.data(), sent.size(), *header, again);
                 g_assert_true(twice.ok());
-                g_assert_true(twice->kept == StartFilter::Kept::All);
+                g_assert_true(twice->kept == PacketFilter::Kept::All);
                 g_assert_true(again == started);
             }
         }
@@ -755,19 +755,19 @@ void test_drop_unstarted_video() {
         std::bitset<128> started;
         for (size_t i = join; i <= key + 1; ++i) {
             const Bytes &packet = stream.packets[i];
-            Result<StartFilter> filter =
+            Result<PacketFilter> filter =
                 drop_unstarted_payloads(packet.data(), packet.size(), *header, started);
             g_assert_true(filter.ok());
             if (i < key) {
-                g_assert_true(filter->kept == StartFilter::Kept::None);
+                g_assert_true(filter->kept == PacketFilter::Kept::None);
                 g_assert_true(started.none());
                 continue;
             }
             /* The key frame's packet: whatever precedes the key frame goes, as with
              * trim_to_key_frame(); the packet after it is sent whole. */
             Result<Bytes> trimmed = trim_to_key_frame(packet.data(), packet.size(), *header);
-            const Bytes &sent = filter->kept == StartFilter::Kept::Some ? filter->packet : packet;
-            g_assert_true(i == key ? sent == *trimmed : filter->kept == StartFilter::Kept::All);
+            const Bytes &sent = filter->kept == PacketFilter::Kept::Some ? filter->packet : packet;
+            g_assert_true(i == key ? sent == *trimmed : filter->kept == PacketFilter::Kept::All);
             g_assert_true(started.count() == 1 && started[header->streams.front().number]);
         }
     }

@@ -426,7 +426,7 @@ void test_join_begins_every_stream_whole() {
     std::bitset<128> started;
     auto leading =
         proto::asf::drop_unstarted_payloads(packets[4].data(), packets[4].size(), *header, started);
-    g_assert_true(leading->kept == proto::asf::StartFilter::Kept::Some);
+    g_assert_true(leading->kept == proto::asf::PacketFilter::Kept::Some);
 
     Server server(nullptr);
     ServerConfig config = loopback();
@@ -452,8 +452,93 @@ void test_join_begins_every_stream_whole() {
         auto filter =
             proto::asf::drop_unstarted_payloads(packet.data(), packet.size(), *header, started);
         g_assert_true(filter.ok());
-        g_assert_true(filter->kept == proto::asf::StartFilter::Kept::All);
+        g_assert_true(filter->kept == proto::asf::PacketFilter::Kept::All);
     }
+}
+
+/* A Play from VLC's User-Agent with @p entries as its stream-switch-entry. */
+std::string play_selecting(const char *entries) {
+    return "GET / HTTP/1.0\r\nUser-Agent: NSPlayer/7.10.0.3059\r\nPragma: xPlayStrm=1\r\n"
+           "Pragma: stream-switch-entry=" +
+           std::string(entries) + "\r\n\r\n";
+}
+
+/*
+ * MS-WMSP §3.2.5.6 (issue 13): each client gets the payloads of the streams
+ * its Play selected, in packets of the header's size numbered without gaps;
+ * clients with the same selection get the same bytes; one selecting every
+ * stream gets the packets as pushed. Audio + video fixture (stream 1 video,
+ * 2 audio), the clients connected before the first packet.
+ */
+void test_stream_selection() {
+    const std::vector<uint8_t> file = test::load_bytes("asfmux-wmv2-wmav2.asf");
+    auto header = proto::asf::parse_header(file.data(), file.size());
+    g_assert_true(header.ok());
+    Recorder events;
+    Server server(&events);
+    auto port = server.open(loopback());
+    server.set_accepting(true);
+    g_assert_true(server.set_header(file.data(), header->total_size).ok());
+    TestClient audio(*port, play_selecting("ffff:1:2 ffff:2:0"));
+    TestClient audio_too(*port, play_selecting("ffff:2:0"));
+    TestClient video(*port, play_selecting("ffff:1:0"));
+    TestClient all(*port, kPlay);
+    g_assert_true(events.wait_added(4));
+    /* Answered (their join points taken) before the first packet. */
+    for (TestClient *client : {&audio, &audio_too, &video, &all})
+        client->read_body_at_least(0);
+    const std::bitset<128> audio_only = std::bitset<128>().set(2);
+    g_assert_true(events.added(0).selected_streams == audio_only);
+    g_assert_cmpuint(events.added(0).thinning, ==, 0);
+    g_assert_true(events.added(3).selected_streams == std::bitset<128>().set(1).set(2));
+    for (size_t off = header->total_size; off + header->packet_size <= file.size();
+         off += header->packet_size)
+        g_assert_true(server.push_packet(file.data() + off, header->packet_size).ok());
+    server.end_of_stream();
+
+    std::vector<std::vector<proto::framing::Packet>> received;
+    for (TestClient *client : {&audio, &audio_too, &video, &all}) {
+        client->read_to_end();
+        g_assert_true(client->eof);
+        received.push_back(read_frames(client->body()));
+    }
+    const std::bitset<128> kept[] = {audio_only, audio_only, std::bitset<128>().set(1),
+                                     std::bitset<128>().set(1).set(2)};
+    for (size_t c = 0; c < received.size(); ++c) {
+        const auto &frames = received[c];
+        g_assert_true(frames.back().id == proto::framing::PacketId::End);
+        for (size_t i = 1; i + 1 < frames.size(); ++i) {
+            g_assert_cmpuint(frames[i].location_id, ==, i - 1);
+            g_assert_cmpuint(frames[i].payload.size(), ==, header->packet_size);
+            auto info = proto::asf::parse_packet(frames[i].payload.data(), frames[i].payload.size(),
+                                                 *header);
+            g_assert_true(info.ok());
+            g_assert_true((info->streams & ~kept[c]).none());
+            g_assert_true(info->streams.any());
+            if (c == 2 && i == 1) /* video begins at a key frame */
+                g_assert_true(info->key_frame_streams[1]);
+        }
+    }
+    g_assert_cmpuint(received[3].size(), ==, 12 + 2); /* every packet, $H and $E */
+    g_assert_cmpuint(received[0].size(), <, received[3].size());
+    g_assert_cmpuint(received[0].size(), ==, received[1].size());
+    for (size_t i = 0; i < received[0].size(); ++i)
+        g_assert_true(received[0][i].payload == received[1][i].payload);
+}
+
+/* A Play whose stream-switch-entry names none of the header's streams is
+ * refused with 400 (reason no-streams), never counted as a client. */
+void test_stream_selection_refused() {
+    Recorder events;
+    Server server(&events);
+    auto port = server.open(loopback());
+    serve_fixture(server);
+    TestClient client(*port, play_selecting("ffff:5:0"));
+    client.read_to_end();
+    g_assert_true(g_str_has_prefix(client.data.c_str(), "HTTP/1.0 400"));
+    g_assert_true(events.wait_removed(1));
+    g_assert_true(events.reason(0) == RemoveReason::NoStreams);
+    g_assert_cmpuint(server.stats().clients_served, ==, 0);
 }
 
 void test_describe_waits_for_header() {
@@ -1094,6 +1179,8 @@ int main(int argc, char **argv) {
                     test_http_client_gets_raw_asf_from_key_frame);
     g_test_add_func("/server/wmsp-play-framing-and-eos", test_wmsp_play_framing_and_eos);
     g_test_add_func("/server/join-begins-every-stream-whole", test_join_begins_every_stream_whole);
+    g_test_add_func("/server/stream-selection", test_stream_selection);
+    g_test_add_func("/server/stream-selection-refused", test_stream_selection_refused);
     g_test_add_func("/server/describe-waits-for-header", test_describe_waits_for_header);
     g_test_add_func("/server/max-clients-503", test_max_clients_503);
     g_test_add_func("/server/disconnect-keeps-port", test_disconnect_keeps_port);

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Payload filtering of ASF data packets (see asf-filter.h for the sources)
+ * and the rewriter that keeps a subset of a packet's payloads (asf-packet.h).
+ */
+#include "proto/asf-filter.h"
+#include "proto/asf-packet.h"
+
+#include <initializer_list>
+
+namespace wmstream::proto::asf {
+
+namespace detail {
+
+namespace {
+
+void append_le(std::vector<uint8_t> &out, size_t width, uint64_t value) {
+    for (size_t i = 0; i < width; ++i)
+        out.push_back(uint8_t(value >> (8 * i)));
+}
+
+/* The 2-bit length type of a field @p width bytes wide (ASF §5.2.2). */
+unsigned length_type(size_t width) {
+    return width == 4 ? 3 : unsigned(width);
+}
+
+bool holds(size_t width, uint64_t value) {
+    return width >= 8 || value < (uint64_t(1) << (8 * width));
+}
+
+} // namespace
+
+std::optional<std::vector<uint8_t>> keep_payloads(const uint8_t *data, size_t len,
+                                                  const Layout &layout,
+                                                  const std::vector<bool> &keep) {
+    if (layout.payload_flags_at == 0)
+        return std::nullopt;
+    const size_t flags_at = layout.packet_length.offset - 2;
+    const size_t sequence_at = layout.packet_length.offset + layout.packet_length.width;
+    const size_t sequence_width = layout.padding.offset - sequence_at;
+    const size_t times_at = layout.padding.offset + layout.padding.width;
+    size_t kept_bytes = 0;
+    unsigned count = 0;
+    for (size_t i = 0; i < layout.payloads.size(); ++i) {
+        if (keep[i]) {
+            kept_bytes += layout.payloads[i].end - layout.payloads[i].start;
+            ++count;
+        }
+    }
+    const size_t length_width =
+        holds(layout.packet_length.width, len) ? layout.packet_length.width : 0;
+    /* Everything but the padding length field and the padding. */
+    const size_t used = flags_at + 2 + length_width + sequence_width + 6 + 1 + kept_bytes;
+    for (size_t padding_width : {layout.padding.width, size_t(1), size_t(2), size_t(4)}) {
+        if (padding_width == 0 || used + padding_width > len ||
+            !holds(padding_width, len - used - padding_width))
+            continue;
+        std::vector<uint8_t> out;
+        out.reserve(len);
+        out.assign(data, data + flags_at);
+        out.push_back(uint8_t((data[flags_at] & 0x87) | (length_type(length_width) << 5) |
+                              (length_type(padding_width) << 3)));
+        out.push_back(data[flags_at + 1]);
+        append_le(out, length_width, len);
+        out.insert(out.end(), data + sequence_at, data + sequence_at + sequence_width);
+        append_le(out, padding_width, len - used - padding_width);
+        out.insert(out.end(), data + times_at, data + times_at + 6);
+        out.push_back(uint8_t((data[layout.payload_flags_at] & 0xc0) | count));
+        for (size_t i = 0; i < layout.payloads.size(); ++i) {
+            if (keep[i])
+                out.insert(out.end(), data + layout.payloads[i].start,
+                           data + layout.payloads[i].end);
+        }
+        out.resize(len, 0);
+        return out;
+    }
+    return std::nullopt;
+}
+
+} // namespace detail
+
+StreamSelection StreamSelection::all_of(const HeaderInfo &header) {
+    StreamSelection selection;
+    for (const StreamInfo &stream : header.streams)
+        selection.streams.set(stream.number);
+    return selection;
+}
+
+bool StreamSelection::keeps_all(const HeaderInfo &header) const {
+    if (key_frames_only.any())
+        return false;
+    for (const StreamInfo &stream : header.streams) {
+        if (!streams[stream.number])
+            return false;
+    }
+    return true;
+}
+
+std::string StreamSelection::stream_list() const {
+    std::string list;
+    for (size_t number = 1; number < streams.size(); ++number) {
+        if (!streams[number])
+            continue;
+        if (!list.empty())
+            list += ',';
+        list += std::to_string(number);
+    }
+    return list;
+}
+
+Result<PacketFilter> filter_packet(const uint8_t *data, size_t len, const HeaderInfo &header,
+                                   const StreamSelection &selection) {
+    detail::Layout layout;
+    Result<PacketInfo> parsed = detail::walk_packet(data, len, header, &layout);
+    if (!parsed)
+        return parsed.error();
+    std::vector<bool> keep;
+    keep.reserve(layout.payloads.size());
+    size_t kept = 0;
+    for (const detail::PayloadSpan &payload : layout.payloads) {
+        keep.push_back(selection.streams[payload.stream] &&
+                       (payload.key || !selection.key_frames_only[payload.stream]));
+        kept += keep.back() ? 1 : 0;
+    }
+    PacketFilter filter;
+    if (kept == 0) {
+        filter.kept = PacketFilter::Kept::None;
+    } else if (kept < layout.payloads.size()) {
+        std::optional<std::vector<uint8_t>> rewritten =
+            detail::keep_payloads(data, len, layout, keep);
+        if (!rewritten)
+            return make_error(Errc::InvalidData, "ASF packet: no room to rewrite its lengths");
+        filter.kept = PacketFilter::Kept::Some;
+        filter.packet = std::move(*rewritten);
+    }
+    return filter;
+}
+
+} // namespace wmstream::proto::asf

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Per-client stream selection of ASF data packets (sans-IO): which payloads
+ * of a packet a client that selected some of the streams receives, as a
+ * packet of the same fixed size.
+ *
+ * Source: [MS-WMSP] §2.2.1.4.27 (stream-switch-entry thinning levels: 0 the
+ * stream is sent whole, 1 only its key-frame media objects, 2 none of it),
+ * §3.2.5.6 ("the ASF payloads … MUST be filtered such that only ASF payloads
+ * that belong to streams that have been selected by the client are
+ * included"); ASF Specification §5.2 (data packet layout).
+ */
+#pragma once
+
+#include "base/error.h"
+#include "proto/asf.h"
+
+#include <bitset>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace wmstream::proto::asf {
+
+/** What a client receives of each stream (bit = ASF stream number, 1..127). */
+struct StreamSelection {
+    /** Streams whose payloads are sent (thinning level 0 or 1). */
+    std::bitset<128> streams;
+    /** Of those, the streams thinned to key frames (thinning level 1): only
+     *  their payloads with the key-frame bit (every fragment of a key-frame
+     *  media object carries it, ASF §5.2.3.1) are sent. */
+    std::bitset<128> key_frames_only;
+
+    bool operator==(const StreamSelection &other) const {
+        return streams == other.streams && key_frames_only == other.key_frames_only;
+    }
+    bool operator!=(const StreamSelection &other) const { return !(*this == other); }
+
+    /** Every stream @p header declares, none thinned: what a client that filters nothing
+     *  gets. */
+    static StreamSelection all_of(const HeaderInfo &header);
+    /** True when no payload of a stream @p header declares is dropped. */
+    [[nodiscard]] bool keeps_all(const HeaderInfo &header) const;
+    /** The sent stream numbers, ascending, comma-separated ("1,2"); "" for none. */
+    [[nodiscard]] std::string stream_list() const;
+    /** The highest thinning level of the sent streams: 0 none thinned, 1 some key frames
+     *  only (MS-WMSP §2.2.1.4.27's levels). */
+    [[nodiscard]] unsigned thinning() const { return key_frames_only.any() ? 1 : 0; }
+};
+
+/**
+ * What a client with @p selection receives of one data packet.
+ *
+ * Payloads of streams not selected, and the non-key-frame payloads of
+ * streams thinned to key frames, are dropped; the kept ones stay intact and
+ * in order (fragments of a media object spanning packets included, key-frame
+ * bits, replicated data and compressed payloads as they are). The copy has
+ * the header's fixed packet size (detail::keep_payloads: count, padding and
+ * packet length rewritten; send time, duration and error correction data
+ * kept). A single-payload packet is kept or dropped whole.
+ *
+ * @param header the header the packet belongs to (packet size, streams).
+ * @return PacketFilter::Kept::All (send the packet as it is: nothing
+ *         dropped), Some (send PacketFilter::packet) or None (send nothing of
+ *         it; the caller skips the packet, and the $D LocationIds it numbers
+ *         stay continuous); or Errc::InvalidData as parse_packet().
+ */
+[[nodiscard]] Result<PacketFilter> filter_packet(const uint8_t *data, size_t len,
+                                                 const HeaderInfo &header,
+                                                 const StreamSelection &selection);
+
+} // namespace wmstream::proto::asf

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal to lib/proto: where the parts of one ASF data packet are (ASF
+ * §5.2), as the packet walker of asf.cpp finds them, and the rewriter of
+ * asf-filter.cpp that keeps a subset of its payloads. Not for other layers:
+ * they use asf.h and asf-filter.h.
+ */
+#pragma once
+
+#include "proto/asf.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace wmstream::proto::asf::detail {
+
+/* A time or length field of a packet: where it is and how wide. */
+struct TimeField {
+    size_t offset;
+    size_t width;
+    bool send; /* the send time, else a presentation time */
+};
+
+/* One payload of a packet: where it is and whether a client's stream may begin with it. */
+struct PayloadSpan {
+    size_t start = 0;           /* offset of its stream number byte */
+    size_t end = 0;             /* offset after its data */
+    uint8_t stream = 0;         /* stream number, 1..127 */
+    bool starts_object = false; /* offset into its media object 0, or a compressed payload */
+    bool key = false;           /* the key-frame bit */
+};
+
+/* Where a packet's variable parts are, as walk_packet() found them. The
+ * Payload Parsing Information fields are consecutive (§5.2.2): length type
+ * flags at packet_length.offset - 2, property flags, packet length,
+ * sequence, padding length, send time (4), duration (2), then the payload
+ * flags (multiple payloads) at payload_flags_at. */
+struct Layout {
+    std::vector<TimeField> times;         /* send time first, then presentation times */
+    std::vector<PayloadSpan> payloads;    /* in packet order */
+    std::optional<size_t> key_payload;    /* index of the first key-frame-start payload */
+    size_t payload_flags_at = 0;          /* 0 for single-payload packets */
+    TimeField packet_length{0, 0, false}; /* width 0 = absent */
+    TimeField padding{0, 0, false};       /* width 0 = absent */
+};
+
+/* True when the header declares stream @p number as video. */
+bool is_video_stream(const HeaderInfo &header, unsigned number);
+
+/* Walks a whole data packet (§5.2), as parse_packet() documents. When
+ * @p layout is given, it receives where the time fields, payloads and
+ * length fields are. */
+Result<PacketInfo> walk_packet(const uint8_t *data, size_t len, const HeaderInfo &header,
+                               Layout *layout);
+
+/* A copy of a multiple-payload packet that @p layout describes with only the
+ * payloads @p keep (one flag per payload) says, the same size: they move up
+ * in order, the payload count drops and the freed bytes become padding
+ * (§5.2.2: padding, not a short packet length, fills the rest — FFmpeg
+ * counts both). An explicit packet length is set to the packet size, or
+ * left out when its field is too narrow for it (absent = the fixed size); the
+ * padding length field keeps its width when the padding fits it and is
+ * otherwise the narrowest that holds it (added when absent). Send time,
+ * duration, sequence and error correction data are kept as they are.
+ * Nothing for a single-payload packet, or when the fields do not fit (not
+ * possible when at least one payload is dropped). */
+std::optional<std::vector<uint8_t>>
+keep_payloads(const uint8_t *data, size_t len, const Layout &layout, const std::vector<bool> &keep);
+
+} // namespace wmstream::proto::asf::detail

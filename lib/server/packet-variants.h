@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What clients that select some of the streams (MS-WMSP §3.2.5.6,
+ * proto::asf::filter_packet) receive of one shared packet, made once per
+ * distinct selection and shared by every client with that selection.
+ *
+ * A client that selects every stream never comes here: it sends the shared
+ * packet itself. Each packet of the log carries one PacketVariants; it
+ * holds at most kMaxVariants rewritten copies (the copies live as long as
+ * the packet in the log); clients with further selections get a copy of
+ * their own. Includes proto/ only.
+ */
+#pragma once
+
+#include "proto/asf-filter.h"
+#include "proto/asf.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace wmstream::server {
+
+/** A packet as one selection receives it. */
+struct PacketVariant {
+    /** All: the packet as it is; Some: @c bytes; None: nothing of it. */
+    proto::asf::PacketFilter::Kept kept = proto::asf::PacketFilter::Kept::All;
+    std::shared_ptr<const std::vector<uint8_t>> bytes; /**< with Some */
+
+    /** @p bytes filtered for @p selection, not cached (a packet that does not parse is
+     *  sent as it is: the store parsed it before it was shared). */
+    static PacketVariant make(const std::vector<uint8_t> &bytes,
+                              const proto::asf::HeaderInfo &header,
+                              const proto::asf::StreamSelection &selection);
+};
+
+class PacketVariants {
+public:
+    /** Distinct selections cached per packet. */
+    static constexpr size_t kMaxVariants = 4;
+
+    /**
+     * @p data (the packet these variants belong to, always the same bytes)
+     * as @p selection receives it: the cached variant, else one made now
+     * and cached while fewer than kMaxVariants are.
+     * Any thread: the filtering runs without the lock.
+     */
+    PacketVariant get(const std::vector<uint8_t> &data, const proto::asf::HeaderInfo &header,
+                      const proto::asf::StreamSelection &selection) const;
+
+private:
+    /* A leaf: held only to look up or add an entry. */
+    mutable std::mutex lock_;
+    /* Protected by lock_. */
+    mutable std::vector<std::pair<proto::asf::StreamSelection, PacketVariant>> cache_;
+};
+
+} // namespace wmstream::server

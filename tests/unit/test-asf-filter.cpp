@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of lib/proto/asf-filter: per-client stream selection of ASF
+ * data packets (MS-WMSP §3.2.5.6, thinning levels of §2.2.1.4.27).
+ *
+ * Hand-built packets (ASF §5.2) check the exact bytes of the rewrite: which
+ * payloads stay, the payload count, the padding and packet length fields
+ * (kept, widened, added or left out), error correction data, compressed
+ * payloads and single-payload packets. The fixtures (tests/data/README.md)
+ * check that real asfmux and FFmpeg packets split by stream lose nothing:
+ * the payloads of stream 1 plus those of stream 2 are the packet's payloads.
+ */
+#include "proto/asf-filter.h"
+#include "test-data.h"
+
+#include <glib.h>
+
+#include <initializer_list>
+#include <vector>
+
+using namespace wmstream;
+using namespace wmstream::proto::asf;
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+constexpr uint32_t kSize = 96;
+
+/* Payload headers with property flags 0x5d: byte object number, dword
+ * offset, byte replicated length (8: object size, presentation time), then a
+ * word payload length (payload flags 0x80). */
+Bytes payload(uint8_t stream, uint8_t object, uint32_t offset, const Bytes &data) {
+    Bytes out = {stream, object};
+    for (int i = 0; i < 4; ++i)
+        out.push_back(uint8_t(offset >> (8 * i)));
+    out.insert(out.end(), {0x08, 0x10, 0x00, 0x00, 0x00, 0xE8, 0x03, 0x00, 0x00});
+    out.push_back(uint8_t(data.size()));
+    out.push_back(0x00);
+    out.insert(out.end(), data.begin(), data.end());
+    return out;
+}
+
+/* Video key frame start, audio, video delta frame (streams 1 video, 2 audio). */
+const Bytes kKey = payload(0x81, 7, 0, {'V', 'V', 'V', 'V'});
+const Bytes kAudio = payload(0x02, 3, 0, {'a', 'a'});
+const Bytes kDelta = payload(0x01, 8, 0, {'d', 'd', 'd'});
+
+/* The fields after the padding length: send time 1000, duration 40. */
+const Bytes kTimes = {0xE8, 0x03, 0x00, 0x00, 0x28, 0x00};
+
+/* A multiple-payload packet of @p size: @p prefix (error correction data,
+ * length type flags, property flags, packet length, sequence), the
+ * padding length field of @p padding_width bytes (the padding the packet
+ * leaves), the times, payload flags and @p payloads, zero-padded. */
+Bytes packet(const Bytes &prefix, size_t padding_width, const std::vector<Bytes> &payloads,
+             uint32_t size = kSize) {
+    size_t used = prefix.size() + padding_width + kTimes.size() + 1;
+    for (const Bytes &p : payloads)
+        used += p.size();
+    g_assert_cmpuint(used, <=, size);
+    Bytes out = prefix;
+    for (size_t i = 0; i < padding_width; ++i)
+        out.push_back(uint8_t((size - used) >> (8 * i)));
+    out.insert(out.end(), kTimes.begin(), kTimes.end());
+    out.push_back(uint8_t(0x80 | payloads.size()));
+    for (const Bytes &p : payloads)
+        out.insert(out.end(), p.begin(), p.end());
+    out.resize(size, 0);
+    return out;
+}
+
+HeaderInfo header_of(uint32_t size) {
+    HeaderInfo header;
+    header.packet_size = size;
+    header.streams = {{1, true, false}, {2, false, true}};
+    return header;
+}
+
+StreamSelection selection_of(std::initializer_list<unsigned> streams,
+                             std::initializer_list<unsigned> key_frames_only = {}) {
+    StreamSelection selection;
+    for (unsigned s : streams)
+        selection.streams.set(s);
+    for (unsigned s : key_frames_only)
+        selection.key_frames_only.set(s);
+    return selection;
+}
+
+PacketFilter filter(const Bytes &in, const StreamSelection &selection, uint32_t size = kSize) {
+    Result<PacketFilter> result = filter_packet(in.data(), in.size(), header_of(size), selection);
+    g_assert_true(result.ok());
+    return std::move(*result);
+}
+
+/* @p in filtered by @p selection is exactly @p expected, which parses. */
+void assert_some(const Bytes &in, const StreamSelection &selection, const Bytes &expected,
+                 uint32_t size = kSize) {
+    PacketFilter out = filter(in, selection, size);
+    g_assert_true(out.kept == PacketFilter::Kept::Some);
+    g_assert_cmpmem(out.packet.data(), out.packet.size(), expected.data(), expected.size());
+    g_assert_true(parse_packet(out.packet.data(), out.packet.size(), header_of(size)).ok());
+}
+
+void test_byte_padding() {
+    const Bytes prefix = {0x09, 0x5d}; /* multiple payloads, byte padding length */
+    const Bytes in = packet(prefix, 1, {kKey, kAudio, kDelta});
+    assert_some(in, selection_of({1}), packet(prefix, 1, {kKey, kDelta}));
+    assert_some(in, selection_of({2}), packet(prefix, 1, {kAudio}));
+    assert_some(in, selection_of({1, 2}, {1}), packet(prefix, 1, {kKey, kAudio}));
+    assert_some(in, selection_of({1}, {1}), packet(prefix, 1, {kKey}));
+    g_assert_true(filter(in, selection_of({1, 2})).kept == PacketFilter::Kept::All);
+    g_assert_true(filter(in, selection_of({1, 2, 5})).kept == PacketFilter::Kept::All);
+    g_assert_true(filter(in, selection_of({3})).kept == PacketFilter::Kept::None);
+    g_assert_true(filter(in, selection_of({})).kept == PacketFilter::Kept::None);
+}
+
+void test_padding_field_added() {
+    /* No padding length field: one byte wide is added (length type 1). */
+    const Bytes in = packet({0x01, 0x5d}, 0, {kKey, kAudio, kDelta});
+    assert_some(in, selection_of({2}), packet({0x09, 0x5d}, 1, {kAudio}));
+}
+
+void test_error_correction_and_sequence() {
+    /* Error correction data (2 bytes) and a byte sequence are copied. */
+    const Bytes in = packet({0x82, 0xAB, 0xCD, 0x0B, 0x5d, 0x42}, 1, {kKey, kAudio});
+    assert_some(in, selection_of({1}), packet({0x82, 0xAB, 0xCD, 0x0B, 0x5d, 0x42}, 1, {kKey}));
+}
+
+void test_packet_length_field() {
+    /* Word packet length and padding: the packet length stays the packet size. */
+    const Bytes in = packet({0x51, 0x5d, uint8_t(kSize), 0x00}, 2, {kKey, kAudio, kDelta});
+    assert_some(in, selection_of({1}),
+                packet({0x51, 0x5d, uint8_t(kSize), 0x00}, 2, {kKey, kDelta}));
+
+    /* A byte packet length (short: the rest is implicit padding) cannot hold
+     * a 300-byte packet size: it is left out, and the padding no longer fits
+     * a byte: the field widens to a word. */
+    constexpr uint32_t kLarge = 300;
+    Bytes short_packet = packet({0x29, 0x5d, 0x00}, 1, {kKey, kAudio}, 80);
+    short_packet[2] = 80;
+    short_packet.resize(kLarge, 0);
+    assert_some(short_packet, selection_of({2}), packet({0x11, 0x5d}, 2, {kAudio}, kLarge), kLarge);
+}
+
+/* A compressed payload (replicated length 1) of stream 1 is kept or dropped whole. */
+void test_compressed_payload() {
+    const Bytes compressed = {0x81, 0x07, 0xE8, 0x03, 0x00, 0x00, 0x01, 0x28, 0x07,
+                              0x00, 0x03, 'a',  'b',  'c',  0x02, 'd',  'e'};
+    const Bytes prefix = {0x09, 0x5d};
+    const Bytes in = packet(prefix, 1, {compressed, kAudio});
+    assert_some(in, selection_of({1}), packet(prefix, 1, {compressed}));
+    assert_some(in, selection_of({2}), packet(prefix, 1, {kAudio}));
+    assert_some(in, selection_of({1}, {1}), packet(prefix, 1, {compressed}));
+}
+
+/* A single-payload packet is sent whole or not at all. */
+void test_single_payload() {
+    Bytes in = {0x08, 0x5d, 0x00, 0xE8, 0x03, 0x00, 0x00, 0x28, 0x00,
+                0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00}; /* stream 1 delta, no replicated data */
+    in.resize(kSize, 'x');
+    g_assert_true(filter(in, selection_of({1})).kept == PacketFilter::Kept::All);
+    g_assert_true(filter(in, selection_of({2})).kept == PacketFilter::Kept::None);
+    g_assert_true(filter(in, selection_of({1}, {1})).kept == PacketFilter::Kept::None);
+    in[9] = 0x81; /* a key frame */
+    g_assert_true(filter(in, selection_of({1}, {1})).kept == PacketFilter::Kept::All);
+}
+
+void test_rejects_corrupt() {
+    Bytes in = packet({0x09, 0x5d}, 1, {kKey, kAudio});
+    in[9] = 0x85; /* five payloads: the fourth runs past the end */
+    Result<PacketFilter> result =
+        filter_packet(in.data(), in.size(), header_of(kSize), selection_of({1}));
+    g_assert_false(result.ok());
+    g_assert_true(result.error().code == Errc::InvalidData);
+    result = filter_packet(in.data(), 10, header_of(kSize), selection_of({1}));
+    g_assert_false(result.ok());
+}
+
+/* Splits every packet of a real stream by stream: nothing is lost, nothing
+ * foreign stays, the size, times and key-frame starts of the kept stream are
+ * the original's. */
+void check_split(const Bytes &header_bytes, const std::vector<Bytes> &packets) {
+    Result<HeaderInfo> header = parse_header(header_bytes.data(), header_bytes.size());
+    g_assert_true(header.ok());
+    g_assert_cmpuint(header->streams.size(), ==, 2);
+    unsigned rewritten = 0;
+    for (const Bytes &in : packets) {
+        Result<PacketInfo> original = parse_packet(in.data(), in.size(), *header);
+        g_assert_true(original.ok());
+        unsigned payloads = 0;
+        for (const StreamInfo &stream : header->streams) {
+            const StreamSelection selection = selection_of({stream.number});
+            Result<PacketFilter> out = filter_packet(in.data(), in.size(), *header, selection);
+            g_assert_true(out.ok());
+            if (out->kept == PacketFilter::Kept::None) {
+                g_assert_false(original->streams[stream.number]);
+                continue;
+            }
+            const Bytes &sent = out->kept == PacketFilter::Kept::Some ? out->packet : in;
+            rewritten += out->kept == PacketFilter::Kept::Some ? 1 : 0;
+            g_assert_cmpuint(sent.size(), ==, header->packet_size);
+            Result<PacketInfo> info = parse_packet(sent.data(), sent.size(), *header);
+            g_assert_true(info.ok());
+            g_assert_true((info->streams & ~selection.streams).none());
+            g_assert_cmpuint(info->send_time_ms, ==, original->send_time_ms);
+            g_assert_cmpuint(info->duration_ms, ==, original->duration_ms);
+            g_assert_true(info->key_frame_streams[stream.number] ==
+                          original->key_frame_streams[stream.number]);
+            payloads += info->payload_count;
+        }
+        g_assert_cmpuint(payloads, ==, original->payload_count);
+    }
+    g_assert_cmpuint(rewritten, >, 0);
+}
+
+void test_asfmux_split() {
+    const Bytes file = test::load_bytes("asfmux-wmv2-wmav2.asf");
+    Result<HeaderInfo> header = parse_header(file.data(), file.size());
+    g_assert_true(header.ok());
+    std::vector<Bytes> packets;
+    for (size_t pos = header->total_size; pos + header->packet_size <= file.size();
+         pos += header->packet_size)
+        packets.emplace_back(file.begin() + pos, file.begin() + pos + header->packet_size);
+    g_assert_cmpuint(packets.size(), ==, 12);
+    check_split(Bytes(file.begin(), file.begin() + header->total_size), packets);
+}
+
+/* FFmpeg's asf_stream packets, unframed ($H and $D payloads after the 8-byte MMS header). */
+void test_ffmpeg_split() {
+    const Bytes framed = test::load_bytes("ffmpeg-wmv2-wmav2.asfs");
+    Bytes header;
+    std::vector<Bytes> packets;
+    for (size_t pos = 0; pos + 4 <= framed.size() && framed[pos + 1] != 'E';) {
+        const size_t length = framed[pos + 2] | (framed[pos + 3] << 8);
+        const Bytes body(framed.begin() + pos + 12, framed.begin() + pos + 4 + length);
+        if (framed[pos + 1] == 'H')
+            header.insert(header.end(), body.begin(), body.end());
+        else
+            packets.push_back(body);
+        pos += 4 + length;
+    }
+    g_assert_cmpuint(packets.size(), ==, 18);
+    check_split(header, packets);
+}
+
+void test_selection_helpers() {
+    const HeaderInfo header = header_of(kSize);
+    const StreamSelection all = StreamSelection::all_of(header);
+    g_assert_true(all.keeps_all(header));
+    g_assert_cmpstr(all.stream_list().c_str(), ==, "1,2");
+    g_assert_cmpuint(all.thinning(), ==, 0);
+    g_assert_false(selection_of({2}).keeps_all(header));
+    g_assert_false(selection_of({1, 2}, {1}).keeps_all(header));
+    g_assert_cmpuint(selection_of({1, 2}, {1}).thinning(), ==, 1);
+    g_assert_cmpstr(selection_of({}).stream_list().c_str(), ==, "");
+    g_assert_cmpstr(selection_of({127, 10}).stream_list().c_str(), ==, "10,127");
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    g_test_init(&argc, &argv, nullptr);
+    g_test_add_func("/asf-filter/byte-padding", test_byte_padding);
+    g_test_add_func("/asf-filter/padding-field-added", test_padding_field_added);
+    g_test_add_func("/asf-filter/error-correction", test_error_correction_and_sequence);
+    g_test_add_func("/asf-filter/packet-length", test_packet_length_field);
+    g_test_add_func("/asf-filter/compressed", test_compressed_payload);
+    g_test_add_func("/asf-filter/single-payload", test_single_payload);
+    g_test_add_func("/asf-filter/rejects-corrupt", test_rejects_corrupt);
+    g_test_add_func("/asf-filter/asfmux-split", test_asfmux_split);
+    g_test_add_func("/asf-filter/ffmpeg-split", test_ffmpeg_split);
+    g_test_add_func("/asf-filter/selection", test_selection_helpers);
+    return g_test_run();
+}

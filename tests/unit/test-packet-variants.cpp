@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of lib/server/packet-variants: a packet as a selection of its
+ * streams receives it is made once per distinct selection and shared
+ * (issue 13: no per-client copies), and the cache is bounded.
+ * Fixture: asfmux-wmv2-wmav2.asf (stream 1 video, 2 audio; packet 1 carries
+ * both).
+ */
+#include "server/packet-variants.h"
+#include "test-data.h"
+
+#include <glib.h>
+
+using namespace wmstream;
+using namespace wmstream::server;
+using Kept = proto::asf::PacketFilter::Kept;
+
+namespace {
+
+struct Fixture {
+    proto::asf::HeaderInfo header;
+    std::vector<uint8_t> packet;
+};
+
+Fixture load() {
+    const std::vector<uint8_t> file = test::load_bytes("asfmux-wmv2-wmav2.asf");
+    auto header = proto::asf::parse_header(file.data(), file.size());
+    g_assert_true(header.ok());
+    const size_t at = header->total_size + header->packet_size;
+    return {*header,
+            std::vector<uint8_t>(file.begin() + at, file.begin() + at + header->packet_size)};
+}
+
+proto::asf::StreamSelection streams(std::initializer_list<unsigned> numbers) {
+    proto::asf::StreamSelection selection;
+    for (unsigned n : numbers)
+        selection.streams.set(n);
+    return selection;
+}
+
+void test_shared_per_selection() {
+    const Fixture f = load();
+    PacketVariants variants;
+    const PacketVariant audio = variants.get(f.packet, f.header, streams({2}));
+    g_assert_true(audio.kept == Kept::Some);
+    g_assert_cmpuint(audio.bytes->size(), ==, f.packet.size());
+    /* The same selection again: the same bytes, not a copy. */
+    g_assert_true(variants.get(f.packet, f.header, streams({2})).bytes == audio.bytes);
+    const PacketVariant video = variants.get(f.packet, f.header, streams({1}));
+    g_assert_true(video.kept == Kept::Some);
+    g_assert_true(video.bytes != audio.bytes);
+    g_assert_true(*video.bytes != *audio.bytes);
+    /* Every stream: the packet itself; no stream of it: nothing. */
+    const PacketVariant all = variants.get(f.packet, f.header, streams({1, 2}));
+    g_assert_true(all.kept == Kept::All && !all.bytes);
+    g_assert_true(variants.get(f.packet, f.header, streams({3})).kept == Kept::None);
+}
+
+void test_bounded() {
+    const Fixture f = load();
+    PacketVariants variants;
+    /* Fill the cache with selections that keep the packet whole or drop it. */
+    for (unsigned n = 3; n < 3 + PacketVariants::kMaxVariants; ++n)
+        g_assert_true(variants.get(f.packet, f.header, streams({n})).kept == Kept::None);
+    /* Past the bound: still right, but a copy per call. */
+    const PacketVariant first = variants.get(f.packet, f.header, streams({2}));
+    const PacketVariant second = variants.get(f.packet, f.header, streams({2}));
+    g_assert_true(first.kept == Kept::Some && second.kept == Kept::Some);
+    g_assert_true(first.bytes != second.bytes);
+    g_assert_true(*first.bytes == *second.bytes);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    g_test_init(&argc, &argv, nullptr);
+    g_test_add_func("/packet-variants/shared-per-selection", test_shared_per_selection);
+    g_test_add_func("/packet-variants/bounded", test_bounded);
+    return g_test_run();
+}
