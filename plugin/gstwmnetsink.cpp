@@ -204,6 +204,7 @@ enum {
     SIGNAL_CLIENT_REMOVED,
     SIGNAL_CLIENT_CONNECTING,
     SIGNAL_DISCONNECT,
+    SIGNAL_REMOVE,
     SIGNAL_GET_CLIENTS,
     SIGNAL_GET_STATS,
     N_SIGNALS,
@@ -269,6 +270,7 @@ GType gst_wm_net_sink_remove_reason_get_type(void) {
          "Refused: address not allowed or the application said no", "forbidden"},
         {GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED, "Refused: wrong viewer credentials",
          "unauthorized"},
+        {GST_WM_NET_SINK_REMOVE_REASON_REMOVED, "The application removed it", "removed"},
         {0, nullptr, nullptr},
     };
     if (g_once_init_enter(&type))
@@ -307,6 +309,8 @@ static GstWmNetSinkRemoveReason to_gst_reason(server::RemoveReason reason) {
         return GST_WM_NET_SINK_REMOVE_REASON_FORBIDDEN;
     case server::RemoveReason::Unauthorized:
         return GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED;
+    case server::RemoveReason::Removed:
+        return GST_WM_NET_SINK_REMOVE_REASON_REMOVED;
     case server::RemoveReason::EndOfStream:
         break;
     }
@@ -438,6 +442,13 @@ void GstWmNetSinkState::warning(const wmstream::Error &error) {
 static void gst_wm_net_sink_disconnect(GstWmNetSink *self) {
     GST_INFO_OBJECT(self, "disconnecting every client");
     self->state->broadcast_.server().disconnect_all();
+}
+
+static gboolean gst_wm_net_sink_remove(GstWmNetSink *self, guint64 client_id) {
+    const bool found = self->state->broadcast_.server().remove(client_id);
+    GST_INFO_OBJECT(self, "remove client %" G_GUINT64_FORMAT ": %s", client_id,
+                    found ? "disconnected" : "no such client");
+    return found;
 }
 
 static GstStructure *gst_wm_net_sink_get_clients(GstWmNetSink *self) {
@@ -946,6 +957,23 @@ static void install_signals(GstWmNetSinkClass *klass) {
     signals[SIGNAL_DISCONNECT] = g_signal_new_class_handler(
         "disconnect", type, action, G_CALLBACK(gst_wm_net_sink_disconnect), nullptr, nullptr,
         nullptr, G_TYPE_NONE, 0);
+    /**
+     * GstWmNetSink::remove:
+     * @sink: the sink
+     * @client_id: the client, as #GstWmNetSink::client-added and
+     *   #GstWmNetSink::get-clients give it
+     *
+     * Disconnect this one client at once and keep the others
+     * (tcpserversink's remove). It gets #GstWmNetSink::client-removed with
+     * reason removed. A player may connect again: allow and deny, or a
+     * #GstWmNetSink::client-connecting handler, keep it out.
+     *
+     * Returns: %TRUE when @client_id was a client being served; %FALSE for
+     * an unknown id, a client already gone, or one not admitted yet.
+     */
+    signals[SIGNAL_REMOVE] =
+        g_signal_new_class_handler("remove", type, action, G_CALLBACK(gst_wm_net_sink_remove),
+                                   nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_UINT64);
     /**
      * GstWmNetSink::get-clients:
      * @sink: the sink

@@ -33,6 +33,8 @@ typedef enum {
  * @GST_WM_NET_SINK_REMOVE_REASON_FORBIDDEN: refused: its address is not allowed, or a
  *   #GstWmNetSink::client-connecting handler said no (403)
  * @GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED: refused: wrong viewer credentials (401)
+ * @GST_WM_NET_SINK_REMOVE_REASON_REMOVED: the application removed this client (the
+ *   #GstWmNetSink::remove action)
  *
  * Why a client went away (the client-removed signal).
  */
@@ -45,6 +47,7 @@ typedef enum {
     GST_WM_NET_SINK_REMOVE_REASON_EOS,
     GST_WM_NET_SINK_REMOVE_REASON_FORBIDDEN,
     GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED,
+    GST_WM_NET_SINK_REMOVE_REASON_REMOVED,
 } GstWmNetSinkRemoveReason;
 
 #define GST_TYPE_WM_NET_SINK_PROTOCOL (gst_wm_net_sink_protocol_get_type())

@@ -180,6 +180,20 @@ void Server::Impl::disconnect_all() {
         [this] { for_each_client([](Connection &c) { c.abort(RemoveReason::Disconnected); }); });
 }
 
+bool Server::Impl::remove(uint64_t client_id) {
+    if (!open_)
+        return false;
+    bool found = false;
+    loop_.call([this, client_id, &found] {
+        Connection *client = find(client_id);
+        if (!client || !client->streaming())
+            return;
+        found = true;
+        client->abort(RemoveReason::Removed);
+    });
+    return found;
+}
+
 void Server::Impl::for_each_client(const std::function<void(Connection &)> &fn) {
     std::vector<Connection *> all;
     {
@@ -474,6 +488,9 @@ void Server::set_accepting(bool accepting) {
 }
 void Server::disconnect_all() {
     impl_->disconnect_all();
+}
+bool Server::remove(uint64_t client_id) {
+    return impl_->remove(client_id);
 }
 void Server::close() {
     impl_->close();

@@ -23,6 +23,8 @@ const char *to_string(RemoveReason reason) {
         return "forbidden";
     case RemoveReason::Unauthorized:
         return "unauthorized";
+    case RemoveReason::Removed:
+        return "removed";
     case RemoveReason::EndOfStream:
         break;
     }

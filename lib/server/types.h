@@ -36,8 +36,10 @@ enum class RemoveReason {
     EndOfStream,  /**< the stream ended ($E sent) */
     Forbidden,    /**< refused: address not allowed, or the application said no (403) */
     Unauthorized, /**< refused: wrong viewer credentials (401) */
+    Removed,      /**< the application removed this one client (Server::remove) */
 };
-/** "closed", "disconnected", "slow", "error", "over-limit", "eos", "forbidden", "unauthorized" */
+/** "closed", "disconnected", "slow", "error", "over-limit", "eos", "forbidden", "unauthorized",
+ *  "removed" */
 const char *to_string(RemoveReason reason);
 
 /** A viewer request the application is asked about (ServerConfig::ask_application). */

@@ -192,7 +192,8 @@ GST_START_TEST(test_defaults_and_ranges) {
     g_object_get(sink, "port", &port, nullptr);
     fail_unless_equals_int(port, 8080);
 
-    for (const char *nick : {"closed", "disconnected", "slow", "error", "over-limit", "eos"})
+    for (const char *nick :
+         {"closed", "disconnected", "slow", "error", "over-limit", "eos", "removed"})
         remove_reason(nick);
 
     GstElementFactory *factory = gst_element_get_factory(sink);
@@ -539,6 +540,49 @@ GST_START_TEST(test_client_signals_and_disconnect) {
             fail_unless(std::any_of(events.begin(), events.begin() + i, [&](const ClientEvent &e) {
                 return e.added && e.id == events[i].id;
             }));
+    live.check_no_error();
+}
+GST_END_TEST;
+
+/* remove: one viewer is dropped at once (reason removed, also in the element message), the other
+ * keeps receiving; an unknown or departed id is FALSE. */
+GST_START_TEST(test_remove_one_client) {
+    LivePipeline live;
+    Recorder recorder(live.sink);
+    TestClient kicked(live.port);
+    kicked.get(kBrowserAgent);
+    expect_raw_asf_response(kicked);
+    const ClientEvent kicked_added = recorder.wait_added(0);
+    TestClient player(live.port);
+    player.play();
+    WmspReader reader(player);
+    expect_play_response(player, reader);
+    const ClientEvent player_added = recorder.wait_added(1);
+
+    gboolean found = FALSE;
+    g_signal_emit_by_name(live.sink, "remove", kicked_added.id, &found);
+    fail_unless(found, "remove did not find a served client");
+    fail_unless_equals_int(recorder.wait_removed(kicked_added.id).reason, remove_reason("removed"));
+    fail_unless(kicked.wait_closed(), "the removed client is still connected");
+    GstMessage *message = pop_element_message(live.bus, "wmnetsink-client-removed");
+    fail_unless(message != nullptr);
+    fail_unless_equals_string(
+        gst_structure_get_string(gst_message_get_structure(message), "reason"), "removed");
+    gst_message_unref(message);
+
+    /* The other viewer is untouched: more packets arrive, in sequence. */
+    reader.read_data(5);
+    fail_unless_equals_int(num_clients(live.sink), 1);
+    const std::vector<ClientEvent> events = recorder.events();
+    fail_if(std::any_of(events.begin(), events.end(),
+                        [&](const ClientEvent &e) { return !e.added && e.id == player_added.id; }),
+            "the other client was removed too");
+
+    for (guint64 id : {kicked_added.id, guint64(999999)}) {
+        found = TRUE;
+        g_signal_emit_by_name(live.sink, "remove", id, &found);
+        fail_if(found, "remove found client %" G_GUINT64_FORMAT, id);
+    }
     live.check_no_error();
 }
 GST_END_TEST;
@@ -934,6 +978,7 @@ static Suite *wmnetsink_suite(void) {
     tcase_add_test(data, test_fast_start_and_preroll);
     tcase_add_test(data, test_max_clients);
     tcase_add_test(data, test_client_signals_and_disconnect);
+    tcase_add_test(data, test_remove_one_client);
     tcase_add_test(data, test_pause_keeps_clients);
     tcase_add_test(data, test_ready_disconnects_keeps_port);
     tcase_add_test(data, test_disconnect_during_close);
