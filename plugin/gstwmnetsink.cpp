@@ -169,7 +169,8 @@ broadcast::BroadcastConfig broadcast_config(const Settings &settings) {
  * threads and only hand the event to the relay. */
 struct GstWmNetSinkState final : public wmstream::plugin::Lifecycle<Settings>,
                                  public broadcast::BroadcastEvents {
-    explicit GstWmNetSinkState(GstWmNetSink *sink) : sink_(sink), broadcast_(this) {}
+    explicit GstWmNetSinkState(GstWmNetSink *sink)
+        : Lifecycle(GST_ELEMENT(sink)), sink_(sink), broadcast_(this) {}
 
     void opened(uint16_t port, const std::string &host_url) override;
     void client_added(const server::ClientInfo &client) override;
@@ -532,6 +533,7 @@ bool GstWmNetSinkState::open_core(const Settings &settings) {
     broadcast::BroadcastConfig config = broadcast_config(settings);
     /* Every viewer is offered to client-connecting: a handler connected after open counts. */
     config.server.ask_application = true;
+    config.server.thread_hook = stream_status_.hook();
     const broadcast::OpenResult result = broadcast_.open(config);
     if (result)
         return true;
@@ -603,6 +605,7 @@ static void gst_wm_net_sink_init(GstWmNetSink *self) {
 
 static void gst_wm_net_sink_finalize(GObject *object) {
     GstWmNetSink *self = GST_WM_NET_SINK(object);
+    self->state->stream_status_.detach();
     delete self->state;
     G_OBJECT_CLASS(gst_wm_net_sink_parent_class)->finalize(object);
 }

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "base/thread-hook.h"
+
 #include <gio/gio.h>
 
 #include <cstdint>
@@ -207,6 +209,10 @@ struct ServerConfig {
     bool ask_application = false;
     /** Serve HTTPS with this certificate (with its private key); null = plain HTTP. */
     std::shared_ptr<GTlsCertificate> tls_certificate;
+    /** Told about the I/O thread ("server-io") and the send helpers ("server-sender") as
+     *  open() starts them and close() ends them (base/thread-hook.h); empty = nothing. GIO's
+     *  own threads (name lookups, TLS handshakes) are not the server's and are not told. */
+    ThreadHook thread_hook;
 };
 
 /** Totals since open(). */
