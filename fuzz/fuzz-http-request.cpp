@@ -5,7 +5,8 @@
  * whole input, proto::http::parse_request() (libsoup) on a complete block, the
  * viewer credentials (server::access::Authenticator::check() on the Authorization
  * header: Basic, or Digest parameters through libsoup), then
- * proto::wmsp::classify(), which parses every Pragma header (proto::wmsp::Pragma::parse).
+ * proto::wmsp::classify(), which parses every Pragma header (proto::wmsp::Pragma::parse),
+ * and for an announcement (.asx) the Host header (proto::announcement::authority_of_host).
  *
  * Input: the raw bytes of a request, as received.
  * Seeds: fuzz/corpus/http-request/ (requests captured from FFmpeg 5.1, VLC
@@ -15,8 +16,10 @@
  * Besides the sanitizers, it checks the documented contracts: a complete
  * block ends with an empty line and lies within the cap; parse_request()
  * reports status 200 exactly when it succeeds; credentials are accepted for
- * the configured user only; every Pragma token can be found again by name.
+ * the configured user only; every Pragma token can be found again by name; a Host accepted
+ * for the announcement is returned as sent and holds nothing XML or a URL would interpret.
  */
+#include "proto/announcement.h"
 #include "proto/http-request.h"
 #include "proto/wmsp-request.h"
 #include "server/access.h"
@@ -73,6 +76,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     const proto::wmsp::ClientRequest client = proto::wmsp::classify(*request);
     g_assert_nonnull(proto::wmsp::to_string(client.kind));
+
+    if (const std::string *host = request->find("Host"))
+        if (const auto authority = proto::announcement::authority_of_host(*host)) {
+            g_assert_true(*authority == *host);
+            g_assert_true(authority->find_first_of("\"'<>&@/?#% \t\r\n") == std::string::npos);
+        }
 
     const proto::wmsp::Pragma pragma = proto::wmsp::Pragma::parse(request->find_all("Pragma"));
     for (const auto &token : pragma.tokens())

@@ -169,7 +169,8 @@ broadcast::BroadcastConfig broadcast_config(const Settings &settings) {
  * threads and only hand the event to the relay. */
 struct GstWmNetSinkState final : public wmstream::plugin::Lifecycle<Settings>,
                                  public broadcast::BroadcastEvents {
-    explicit GstWmNetSinkState(GstWmNetSink *sink) : sink_(sink), broadcast_(this) {}
+    explicit GstWmNetSinkState(GstWmNetSink *sink)
+        : Lifecycle(GST_ELEMENT(sink)), sink_(sink), broadcast_(this) {}
 
     void opened(uint16_t port, const std::string &host_url) override;
     void client_added(const server::ClientInfo &client) override;
@@ -204,6 +205,7 @@ enum {
     SIGNAL_CLIENT_REMOVED,
     SIGNAL_CLIENT_CONNECTING,
     SIGNAL_DISCONNECT,
+    SIGNAL_REMOVE,
     SIGNAL_GET_CLIENTS,
     SIGNAL_GET_STATS,
     N_SIGNALS,
@@ -271,6 +273,7 @@ GType gst_wm_net_sink_remove_reason_get_type(void) {
          "unauthorized"},
         {GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS,
          "Refused: its stream selection names none of the streams", "no-streams"},
+        {GST_WM_NET_SINK_REMOVE_REASON_REMOVED, "The application removed it", "removed"},
         {0, nullptr, nullptr},
     };
     if (g_once_init_enter(&type))
@@ -311,6 +314,8 @@ static GstWmNetSinkRemoveReason to_gst_reason(server::RemoveReason reason) {
         return GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED;
     case server::RemoveReason::NoStreams:
         return GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS;
+    case server::RemoveReason::Removed:
+        return GST_WM_NET_SINK_REMOVE_REASON_REMOVED;
     case server::RemoveReason::EndOfStream:
         break;
     }
@@ -444,6 +449,13 @@ static void gst_wm_net_sink_disconnect(GstWmNetSink *self) {
     self->state->broadcast_.server().disconnect_all();
 }
 
+static gboolean gst_wm_net_sink_remove(GstWmNetSink *self, guint64 client_id) {
+    const bool found = self->state->broadcast_.server().remove(client_id);
+    GST_INFO_OBJECT(self, "remove client %" G_GUINT64_FORMAT ": %s", client_id,
+                    found ? "disconnected" : "no such client");
+    return found;
+}
+
 static GstStructure *gst_wm_net_sink_get_clients(GstWmNetSink *self) {
     GValue clients = G_VALUE_INIT;
     g_value_init(&clients, GST_TYPE_ARRAY);
@@ -525,6 +537,7 @@ bool GstWmNetSinkState::open_core(const Settings &settings) {
     broadcast::BroadcastConfig config = broadcast_config(settings);
     /* Every viewer is offered to client-connecting: a handler connected after open counts. */
     config.server.ask_application = true;
+    config.server.thread_hook = stream_status_.hook();
     const broadcast::OpenResult result = broadcast_.open(config);
     if (result)
         return true;
@@ -596,6 +609,7 @@ static void gst_wm_net_sink_init(GstWmNetSink *self) {
 
 static void gst_wm_net_sink_finalize(GObject *object) {
     GstWmNetSink *self = GST_WM_NET_SINK(object);
+    self->state->stream_status_.detach();
     delete self->state;
     G_OBJECT_CLASS(gst_wm_net_sink_parent_class)->finalize(object);
 }
@@ -950,6 +964,23 @@ static void install_signals(GstWmNetSinkClass *klass) {
     signals[SIGNAL_DISCONNECT] = g_signal_new_class_handler(
         "disconnect", type, action, G_CALLBACK(gst_wm_net_sink_disconnect), nullptr, nullptr,
         nullptr, G_TYPE_NONE, 0);
+    /**
+     * GstWmNetSink::remove:
+     * @sink: the sink
+     * @client_id: the client, as #GstWmNetSink::client-added and
+     *   #GstWmNetSink::get-clients give it
+     *
+     * Disconnect this one client at once and keep the others
+     * (tcpserversink's remove). It gets #GstWmNetSink::client-removed with
+     * reason removed. A player may connect again: allow and deny, or a
+     * #GstWmNetSink::client-connecting handler, keep it out.
+     *
+     * Returns: %TRUE when @client_id was a client being served; %FALSE for
+     * an unknown id, a client already gone, or one not admitted yet.
+     */
+    signals[SIGNAL_REMOVE] =
+        g_signal_new_class_handler("remove", type, action, G_CALLBACK(gst_wm_net_sink_remove),
+                                   nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_UINT64);
     /**
      * GstWmNetSink::get-clients:
      * @sink: the sink

@@ -35,6 +35,8 @@ typedef enum {
  * @GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED: refused: wrong viewer credentials (401)
  * @GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS: refused: the stream-switch-entry of its Play
  *   selects none of the header's streams (400; MS-WMSP §3.2.5.6)
+ * @GST_WM_NET_SINK_REMOVE_REASON_REMOVED: the application removed this client (the
+ *   #GstWmNetSink::remove action)
  *
  * Why a client went away (the client-removed signal).
  */
@@ -48,6 +50,7 @@ typedef enum {
     GST_WM_NET_SINK_REMOVE_REASON_FORBIDDEN,
     GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED,
     GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS,
+    GST_WM_NET_SINK_REMOVE_REASON_REMOVED,
 } GstWmNetSinkRemoveReason;
 
 #define GST_TYPE_WM_NET_SINK_PROTOCOL (gst_wm_net_sink_protocol_get_type())

@@ -92,7 +92,8 @@ using wmstream::plugin::Mutability;
  * only hand the event to the relay. */
 struct GstWmPushSinkState final : public wmstream::plugin::Lifecycle<push::ClientConfig>,
                                   public push::ClientEvents {
-    explicit GstWmPushSinkState(GstWmPushSink *sink) : sink_(sink), client_(this) {}
+    explicit GstWmPushSinkState(GstWmPushSink *sink)
+        : Lifecycle(GST_ELEMENT(sink)), sink_(sink), client_(this) {}
 
     void connecting(const std::string &url, bool reconnect) override;
     void connected(const push::ClientStats &stats, bool reconnect) override;
@@ -391,7 +392,9 @@ static gboolean gst_wm_push_sink_unlock_stop(GstBaseSink *bsink) {
 /* NULL→READY: IWMWriterPushSink::Connect (asynchronous: PushSetup at once). */
 bool GstWmPushSinkState::open_core(const push::ClientConfig &config) {
     error_posted_ = false;
-    const wmstream::Status status = client_.start(config);
+    push::ClientConfig with_hook = config;
+    with_hook.thread_hook = stream_status_.hook();
+    const wmstream::Status status = client_.start(with_hook);
     if (!status) {
         const std::string location =
             config.session.location.empty() ? "(none)" : config.session.location;
@@ -494,6 +497,7 @@ static void gst_wm_push_sink_init(GstWmPushSink *self) {
 
 static void gst_wm_push_sink_finalize(GObject *object) {
     GstWmPushSink *self = GST_WM_PUSH_SINK(object);
+    self->state->stream_status_.detach();
     delete self->state;
     G_OBJECT_CLASS(gst_wm_push_sink_parent_class)->finalize(object);
 }

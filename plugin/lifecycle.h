@@ -14,6 +14,7 @@
 
 #include "properties.h"
 #include "relay.h"
+#include "stream-status.h"
 
 #include <gst/gst.h>
 
@@ -49,8 +50,13 @@ class Lifecycle : public LifecycleSteps {
 public:
     /** The property values and whether the sink is open. */
     PropertyStore<Settings> settings_;
+    /** STREAM_STATUS for the relay and the core's threads (the core gets
+     *  stream_status_.hook()); detach() it in finalize. Declared before the relay and the core
+     *  objects, whose threads it reports, so that it outlives them. */
+    StreamStatus stream_status_;
 
 protected:
+    explicit Lifecycle(GstElement *element) : stream_status_(element) {}
     ~Lifecycle() = default;
 
     /** Open the core with @p settings; the relay runs. On failure post the one ERROR
@@ -68,7 +74,7 @@ protected:
 private:
     bool open() final {
         const Settings settings = settings_.open();
-        relay_.start();
+        relay_.start(stream_status_.hook());
         if (open_core(settings))
             return true;
         relay_.stop();

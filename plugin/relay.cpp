@@ -6,11 +6,15 @@
 
 namespace wmstream::plugin {
 
+namespace {
+constexpr const char *kRole = "relay";
+}
+
 Relay::~Relay() {
     stop();
 }
 
-void Relay::start() {
+void Relay::start(const ThreadHook &hook) {
     {
         std::lock_guard<std::mutex> locker(lock_);
         if (running_)
@@ -21,9 +25,13 @@ void Relay::start() {
      * it needs to finish. */
     if (thread_.joinable())
         thread_.join();
-    std::lock_guard<std::mutex> locker(lock_);
-    running_ = true;
-    thread_ = std::thread(&Relay::run, this);
+    {
+        std::lock_guard<std::mutex> locker(lock_);
+        running_ = true;
+    }
+    if (hook)
+        hook(ThreadEvent::Create, kRole);
+    thread_ = std::thread(&Relay::run, this, hook);
 }
 
 void Relay::post(Task task) {
@@ -51,12 +59,14 @@ void Relay::stop() {
     thread_.join();
 }
 
-void Relay::run() {
+void Relay::run(const ThreadHook &hook) {
+    if (hook)
+        hook(ThreadEvent::Enter, kRole);
     std::unique_lock<std::mutex> locker(lock_);
     for (;;) {
         wake_.wait(locker, [this] { return !tasks_.empty() || !running_; });
         if (tasks_.empty())
-            return; /* stopped and drained */
+            break; /* stopped and drained */
         Task task = std::move(tasks_.front());
         tasks_.pop_front();
         /* Never run a task with the lock held: it may post() again. */
@@ -64,6 +74,9 @@ void Relay::run() {
         task();
         locker.lock();
     }
+    locker.unlock();
+    if (hook)
+        hook(ThreadEvent::Leave, kRole);
 }
 
 } // namespace wmstream::plugin

@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include "base/thread-hook.h"
+
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -25,8 +27,9 @@ public:
     Relay(const Relay &) = delete;
     Relay &operator=(const Relay &) = delete;
 
-    /** Start the thread. Does nothing when it is already running. */
-    void start();
+    /** Start the thread; @p hook, when set, hears of it (role "relay"; base/thread-hook.h).
+     *  Does nothing when it is already running. */
+    void start(const ThreadHook &hook = {});
 
     /**
      * Queue @p task to run on the relay thread, after every task posted
@@ -42,7 +45,7 @@ public:
     void stop();
 
 private:
-    void run();
+    void run(const ThreadHook &hook);
 
     /* Only touched by start(), stop() and the destructor (the controlling thread). */
     std::thread thread_;

@@ -20,7 +20,7 @@ packages=(
 )
 test_packages=(
     ffmpeg vlc-bin vlc-plugin-base # interop clients: ffmpeg/ffprobe, cvlc
-    gstreamer1.0-plugins-ugly gstreamer1.0-plugins-base-apps # GStreamer clients: asfdemux, gst-discoverer-1.0
+    gstreamer1.0-plugins-ugly gstreamer1.0-plugins-base-apps # GStreamer clients: asfdemux, gst-play-1.0, gst-discoverer-1.0
     curl clang-format
     util-linux # setpriv
     clang libclang-rt-14-dev # fuzz/run-fuzzers.sh: clang, libFuzzer, ASan/UBSan runtimes

@@ -420,10 +420,12 @@ std::string string_field(const GstStructure *s, const char *name) {
     return value ? value : "";
 }
 
-/* host-url with another scheme: http://host:port/ -> mmsh://host:port/ (IPv6 kept bracketed). */
-std::string with_scheme(const char *scheme, const std::string &host, guint port) {
+/* host-url with another scheme (and path): http://host:port/ -> mmsh://host:port/ (IPv6 kept
+ * bracketed). */
+std::string with_scheme(const char *scheme, const std::string &host, guint port,
+                        const char *path = "/") {
     g_autofree gchar *url = g_uri_join(G_URI_FLAGS_NONE, scheme, nullptr, host.c_str(),
-                                       static_cast<gint>(port), "/", nullptr, nullptr);
+                                       static_cast<gint>(port), path, nullptr, nullptr);
     return url;
 }
 
@@ -432,6 +434,9 @@ void print_urls_for(const std::string &host, guint port) {
     const std::string http = with_scheme("http", host, port);
     g_print("  ffplay %s    vlc %s\n", mmsh.c_str(), mmsh.c_str());
     g_print("  ffplay %s    curl -o stream.asf %s\n", http.c_str(), http.c_str());
+    /* wmnetsink answers any *.asx with the announcement naming mmsh:// (docs/wmnetsink.md). */
+    g_print("  vlc %s    (announcement: an ASX playlist to link from a web page)\n",
+            with_scheme("http", host, port, "/live.asx").c_str());
 }
 
 void print_urls(const App &app, const GstStructure *s) {

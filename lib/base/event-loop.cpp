@@ -43,19 +43,23 @@ EventLoop::~EventLoop() {
     g_main_context_unref(context_);
 }
 
-void EventLoop::start(Task on_start, Task on_exit) {
+void EventLoop::start(Task on_start, Task on_exit, ThreadHook hook, const char *role) {
     g_return_if_fail(!thread_.joinable());
     {
         std::lock_guard<std::mutex> locker(lock_);
         started_ = true;
         quitting_ = false;
     }
-    thread_ = std::thread([this, on_start = std::move(on_start), on_exit = std::move(on_exit)] {
-        run(on_start, on_exit);
-    });
+    if (hook)
+        hook(ThreadEvent::Create, role);
+    thread_ = std::thread([this, on_start = std::move(on_start), on_exit = std::move(on_exit),
+                           hook = std::move(hook), role] { run(on_start, on_exit, hook, role); });
 }
 
-void EventLoop::run(const Task &on_start, const Task &on_exit) {
+void EventLoop::run(const Task &on_start, const Task &on_exit, const ThreadHook &hook,
+                    const char *role) {
+    if (hook)
+        hook(ThreadEvent::Enter, role);
     loop_thread_ = std::this_thread::get_id();
     g_main_context_push_thread_default(context_);
     if (on_start)
@@ -67,6 +71,8 @@ void EventLoop::run(const Task &on_start, const Task &on_exit) {
     g_main_context_pop_thread_default(context_);
     loop_thread_ = std::thread::id();
     drop_tasks(); /* the loop may return with tasks queued (no call() waits for join()) */
+    if (hook)
+        hook(ThreadEvent::Leave, role);
 }
 
 void EventLoop::post(Task task) {

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "base/thread-hook.h"
+
 #include <glib.h>
 
 #include <atomic>
@@ -52,9 +54,13 @@ public:
      * context, @p on_start runs (e.g. to raise its priority, or begin the
      * work), the loop runs until quit(), then @p on_exit runs (context still
      * thread-default, tasks no longer run: finish or cancel what is pending,
-     * iterate_until() helps), and the context is popped. Not when started.
+     * iterate_until() helps), and the context is popped. @p hook, when set,
+     * is told Create on this thread before the loop thread exists, Enter on
+     * it before @p on_start and Leave after everything else, with @p role
+     * (base/thread-hook.h). Not when started.
      */
-    void start(Task on_start = {}, Task on_exit = {});
+    void start(Task on_start = {}, Task on_exit = {}, ThreadHook hook = {},
+               const char *role = "event-loop");
 
     /** Queue @p task for the loop thread (FIFO; from a task too: it runs in a later dispatch). */
     void post(Task task);
@@ -88,7 +94,7 @@ public:
 
 private:
     static gboolean dispatch(GSource *source, GSourceFunc, gpointer);
-    void run(const Task &on_start, const Task &on_exit);
+    void run(const Task &on_start, const Task &on_exit, const ThreadHook &hook, const char *role);
     /* Runs the queued tasks on the loop thread (or drops them after quit()). */
     void run_tasks();
     /* Queues @p task unless quitting (or, with @p started_only, not started); a task not queued

@@ -73,6 +73,15 @@ std::string raw_asf() {
     return finish(std::move(out));
 }
 
+std::string announcement(size_t body_len) {
+    std::string out = status_line(SOUP_STATUS_OK);
+    add_header(out, "Server", kServerToken);
+    add_header(out, "Cache-Control", "no-cache");
+    add_header(out, "Content-Type", "video/x-ms-asf");
+    add_header(out, "Content-Length", std::to_string(body_len));
+    return finish(std::move(out));
+}
+
 std::string empty_ok(uint32_t client_id) {
     std::string out = wmsp_ok_head();
     if (client_id != 0)

@@ -29,6 +29,11 @@ std::string play(uint32_t client_id);
  *  Connection: close; raw ASF (header, then data packets) follows. */
 std::string raw_asf();
 
+/** Announcement answer (proto/announcement.h): 200, Content-Type video/x-ms-asf (what
+ *  Windows Media servers served .asx files as), no-cache, Content-Length @p body_len,
+ *  Connection: close; the ASX document follows. */
+std::string announcement(size_t body_len);
+
 /** Empty 200 answer to KeepAlive/Log/other WMSP POSTs (Content-Length: 0,
  *  Connection: close), echoing @p client_id when non-zero. */
 std::string empty_ok(uint32_t client_id);

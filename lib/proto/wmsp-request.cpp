@@ -7,6 +7,8 @@
  */
 #include "proto/wmsp-request.h"
 
+#include "proto/announcement.h"
+
 #include <glib.h>
 
 #include <algorithm>
@@ -200,7 +202,9 @@ ClientRequest classify(const http::Request &request) {
     /* Method tokens are case-sensitive (RFC 9110 §9.1). */
     const std::string &method = request.method;
     if (method == "GET") {
-        if (!out.wmsp_client)
+        if (announcement::is_announcement(request.path))
+            out.kind = Kind::Announcement;
+        else if (!out.wmsp_client)
             out.kind = Kind::HttpStream;
         else if (pragma.get("xPlayStrm") == "1")
             out.kind = Kind::Play;
@@ -236,6 +240,8 @@ const char *to_string(Kind kind) {
         return "http-stream";
     case Kind::HttpHead:
         return "http-head";
+    case Kind::Announcement:
+        return "announcement";
     case Kind::MethodNotAllowed:
         return "method-not-allowed";
     case Kind::NotImplemented:

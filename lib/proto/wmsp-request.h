@@ -60,6 +60,8 @@ enum class Kind {
                            from a non-WMSP client: empty 200 (405 would contradict our
                            Allow: GET, HEAD, POST) */
     HttpStream,       /**< GET from a non-WMSP client: raw ASF as video/x-ms-asf */
+    Announcement,     /**< GET of a path ending in .asx from any client: the ASX playlist
+                           naming the stream (proto/announcement.h) */
     HttpHead,         /**< HEAD from any client: the headers a GET would get, no body */
     MethodNotAllowed, /**< PUT, DELETE, PATCH, CONNECT or TRACE: 405 */
     NotImplemented,   /**< any other method token (methods are case-sensitive, so "get"
@@ -80,7 +82,8 @@ struct ClientRequest {
 };
 
 /** Classify a parsed request (never fails: unknown things get NotImplemented).
- *  GET from a WMSP client is Play when Pragma xPlayStrm=1, else Describe. */
+ *  GET of a .asx path is Announcement; other GETs from a WMSP client are Play when Pragma
+ *  xPlayStrm=1, else Describe. */
 ClientRequest classify(const http::Request &request);
 
 /** Human-readable name of @p kind, e.g. "play". */

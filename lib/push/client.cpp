@@ -125,7 +125,7 @@ Status Client::Impl::start(const ClientConfig &settings) {
     pump_ = Pump();
     run_id_++;
     wake_pending_ = false;
-    loop_.start([this] { begin_run(); }, [this] { end_run(); });
+    loop_.start([this] { begin_run(); }, [this] { end_run(); }, config.thread_hook, "push-io");
     return {};
 }
 

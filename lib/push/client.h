@@ -37,6 +37,7 @@
 #include "base/backoff.h"
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/thread-hook.h"
 #include "push/body.h"
 #include "push/session.h"
 
@@ -72,6 +73,9 @@ struct ClientConfig {
      *  glib-networking reports share no flag with these. GLib does not promise to report every
      *  problem of a bad certificate, so clearing a flag may let other problems pass. */
     GTlsCertificateFlags tls_validation_flags = G_TLS_CERTIFICATE_VALIDATE_ALL;
+    /** Told about the I/O thread ("push-io") as start() starts it and stop() ends it
+     *  (base/thread-hook.h); empty = nothing. */
+    ThreadHook thread_hook;
 };
 
 /** Counters of one run (start() to stop()). */

@@ -3,6 +3,7 @@
 #include "base/log.h"
 
 #include "base/address.h"
+#include "proto/announcement.h"
 #include "proto/response.h"
 #include "proto/wmsp-selection.h"
 
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 namespace wmstream::server {
 
@@ -25,6 +27,8 @@ constexpr int kMaxSendsPerWake = 8;
 constexpr uint16_t kStartingPackets = 256;
 /** A graceful close waits this long for the peer's EOF, µs. */
 constexpr int64_t kLingerUs = 2 * G_USEC_PER_SEC;
+/** The TITLE of the announcement's playlist and entry. */
+constexpr const char *kAnnouncementTitle = "Live broadcast";
 
 bool peer_gone(const GError *error) {
     return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
@@ -177,7 +181,7 @@ void Connection::read_request() {
     answer(*parsed);
 }
 
-bool Connection::admit_viewer(const proto::http::Request &request) {
+bool Connection::check_credentials(const proto::http::Request &request) {
     if (const access::Authenticator *auth = host_.authenticator()) {
         const int64_t now = g_get_monotonic_time();
         const access::Verdict verdict =
@@ -191,6 +195,12 @@ bool Connection::admit_viewer(const proto::http::Request &request) {
             return false;
         }
     }
+    return true;
+}
+
+bool Connection::admit_viewer(const proto::http::Request &request) {
+    if (!check_credentials(request))
+        return false;
     if (host_.config().ask_application) {
         state_ = State::Authorizing;
         host_.ask(*this, request.path, user_);
@@ -246,6 +256,10 @@ void Connection::answer(const proto::http::Request &request) {
         if (admit_viewer(request))
             serve_viewer();
         return;
+    case proto::wmsp::Kind::Announcement:
+        if (check_credentials(request))
+            announce(request);
+        return;
     case proto::wmsp::Kind::KeepAlive:
     case proto::wmsp::Kind::Log:
     case proto::wmsp::Kind::OtherPost:
@@ -258,6 +272,38 @@ void Connection::answer(const proto::http::Request &request) {
         queue_string(proto::response::error(501));
         break;
     }
+    finish_then_close(RemoveReason::ClosedByPeer);
+}
+
+/* The stream's URL with the authority the viewer used (its Host), so that it works through a
+ * name, an address or a port mapping alike; without a Host (HTTP/1.0), the local address the
+ * connection came to. Not a viewer: not asked about, not counted, not reported. */
+void Connection::announce(const proto::http::Request &request) {
+    namespace announcement = proto::announcement;
+    std::optional<std::string> authority;
+    const std::string *host = request.find("Host");
+    if (host && !host->empty()) {
+        authority = announcement::authority_of_host(*host);
+    } else {
+        g_autoptr(GSocketAddress) local = g_socket_get_local_address(transport_->socket(), nullptr);
+        if (local && G_IS_INET_SOCKET_ADDRESS(local)) {
+            auto *inet = G_INET_SOCKET_ADDRESS(local);
+            authority = announcement::authority_of_address(
+                address_text(g_inet_socket_address_get_address(inet)),
+                g_inet_socket_address_get_port(inet));
+        }
+    }
+    if (!authority) {
+        WMSTREAM_LOG_DEBUG("client %" G_GUINT64_FORMAT ": announcement refused: unusable Host",
+                           id_);
+        queue_string(proto::response::error(400));
+        finish_then_close(RemoveReason::Error);
+        return;
+    }
+    /* Windows Media players and VLC play MS-WMSP from mmsh://; over TLS only https:// works. */
+    const std::string url = (transport_->encrypted() ? "https://" : "mmsh://") + *authority + "/";
+    const std::string body = announcement::document(url, kAnnouncementTitle);
+    queue_string(proto::response::announcement(body.size()) + body);
     finish_then_close(RemoveReason::ClosedByPeer);
 }
 

@@ -144,7 +144,11 @@ private:
 
     void read_request();
     void answer(const proto::http::Request &request);
+    /** The viewer credentials, when set: false when refused (the answer is queued). */
+    bool check_credentials(const proto::http::Request &request);
     bool admit_viewer(const proto::http::Request &request);
+    /** Answer a .asx request with the announcement naming the stream. */
+    void announce(const proto::http::Request &request);
     void serve_viewer();
     void answer_with_header();
     /** Queue the packets the store has for us; @return true when a full batch was queued

@@ -8,12 +8,16 @@ namespace wmstream::server {
 namespace {
 /** Jobs taken at a time: few enough to balance, enough to keep the shared counter cold. */
 constexpr size_t kChunk = 16;
+constexpr const char *kRole = "server-sender";
 } // namespace
 
-ForkJoin::ForkJoin(unsigned helpers) {
+ForkJoin::ForkJoin(unsigned helpers, ThreadHook hook) : hook_(std::move(hook)) {
     threads_.reserve(helpers);
-    for (unsigned i = 0; i < helpers; ++i)
+    for (unsigned i = 0; i < helpers; ++i) {
+        if (hook_)
+            hook_(ThreadEvent::Create, kRole);
         threads_.emplace_back([this] { helper_main(); });
+    }
 }
 
 ForkJoin::~ForkJoin() {
@@ -67,7 +71,16 @@ void ForkJoin::run(size_t count, const std::function<void(size_t)> &job) {
     done_.wait(locker, [this] { return active_ == 0; });
 }
 
+/* The hook is called with lock_ released. */
 void ForkJoin::helper_main() {
+    if (hook_)
+        hook_(ThreadEvent::Enter, kRole);
+    serve_batches();
+    if (hook_)
+        hook_(ThreadEvent::Leave, kRole);
+}
+
+void ForkJoin::serve_batches() {
     uint64_t seen = 0;
     std::unique_lock<std::mutex> locker(lock_);
     for (;;) {

@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include "base/thread-hook.h"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -21,8 +23,9 @@ namespace wmstream::server {
 
 class ForkJoin {
 public:
-    /** Start @p helpers threads besides the caller of run() (0: run() is a plain loop). */
-    explicit ForkJoin(unsigned helpers);
+    /** Start @p helpers threads besides the caller of run() (0: run() is a plain loop);
+     *  @p hook, when set, hears of each (role "server-sender"; base/thread-hook.h). */
+    explicit ForkJoin(unsigned helpers, ThreadHook hook = {});
     /** Stops and joins the helpers; no run() may be in progress. */
     ~ForkJoin();
     ForkJoin(const ForkJoin &) = delete;
@@ -41,9 +44,12 @@ public:
 
 private:
     void helper_main();
+    /** A helper's loop: take batches until stopping_. */
+    void serve_batches();
     /** Take jobs of the current batch until none is left. */
     void work(const std::function<void(size_t)> &job, size_t count);
 
+    const ThreadHook hook_;
     std::vector<std::thread> threads_;
     std::mutex lock_;
     std::condition_variable start_;

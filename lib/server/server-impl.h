@@ -29,7 +29,7 @@ namespace wmstream::server {
 
 /*
  * Threads: the application calls open/close/set_accepting/disconnect_all/
- * authorize, the streaming thread set_header/push_packet/end_of_stream/
+ * remove/authorize, the streaming thread set_header/push_packet/end_of_stream/
  * reset_stream/clear_stream; everything else runs on the I/O thread.
  *
  * Lock order: clients_lock_ before Connection::info_lock_ (clients(),
@@ -46,6 +46,7 @@ public:
     void close();
     void set_accepting(bool accepting);
     void disconnect_all();
+    bool remove(uint64_t client_id);
     Status set_header(const uint8_t *data, size_t len);
     Status push_packet(const uint8_t *data, size_t len);
     void end_of_stream() { serve(store_.end_of_stream()); }

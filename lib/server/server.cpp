@@ -97,7 +97,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
                       [this](const std::string &why) { paused(why); }, [this] { return room(); }});
     poller_ = std::make_unique<Poller>(loop_.context());
     if (io_config_.io_threads > 1)
-        round_.senders = std::make_unique<ForkJoin>(io_config_.io_threads - 1);
+        round_.senders =
+            std::make_unique<ForkJoin>(io_config_.io_threads - 1, io_config_.thread_hook);
     tick_source_ = g_timeout_source_new(tick_interval_ms(config));
     g_source_set_callback(tick_source_, on_tick, this, nullptr);
     g_source_attach(tick_source_, loop_.context());
@@ -108,7 +109,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     waker_.cpu = -1;
     /* At the end, let cancelled name lookups report back so nothing outlives the server. */
     loop_.start(
-        {}, [this] { loop_.iterate_until([this] { return lookups_.empty(); }, kLookupDrainUs); });
+        {}, [this] { loop_.iterate_until([this] { return lookups_.empty(); }, kLookupDrainUs); },
+        io_config_.thread_hook, "server-io");
     open_ = true;
     if (config.io_realtime_priority > 0)
         set_io_priority(config.io_realtime_priority);
@@ -178,6 +180,20 @@ void Server::Impl::disconnect_all() {
         return;
     loop_.call(
         [this] { for_each_client([](Connection &c) { c.abort(RemoveReason::Disconnected); }); });
+}
+
+bool Server::Impl::remove(uint64_t client_id) {
+    if (!open_)
+        return false;
+    bool found = false;
+    loop_.call([this, client_id, &found] {
+        Connection *client = find(client_id);
+        if (!client || !client->streaming())
+            return;
+        found = true;
+        client->abort(RemoveReason::Removed);
+    });
+    return found;
 }
 
 void Server::Impl::for_each_client(const std::function<void(Connection &)> &fn) {
@@ -474,6 +490,9 @@ void Server::set_accepting(bool accepting) {
 }
 void Server::disconnect_all() {
     impl_->disconnect_all();
+}
+bool Server::remove(uint64_t client_id) {
+    return impl_->remove(client_id);
 }
 void Server::close() {
     impl_->close();

@@ -78,6 +78,16 @@ public:
      * (IWMWriterNetworkSink::Disconnect). */
     void disconnect_all();
 
+    /**
+     * Disconnect client @p client_id at once (reason Removed), keep the others
+     * (tcpserversink's remove; IWMClientConnections has no equivalent). The
+     * client is closed without $E, as by disconnect_all().
+     * @return true when @p client_id is a client being served now (an id of
+     *         clients() or ServerEvents::client_added()); false for an unknown
+     *         id, a client already gone, or a connection not admitted yet.
+     */
+    bool remove(uint64_t client_id);
+
     /** Close: disconnect every client, release the port, stop the I/O thread. Idempotent. */
     void close();
 

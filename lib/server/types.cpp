@@ -25,6 +25,8 @@ const char *to_string(RemoveReason reason) {
         return "unauthorized";
     case RemoveReason::NoStreams:
         return "no-streams";
+    case RemoveReason::Removed:
+        return "removed";
     case RemoveReason::EndOfStream:
         break;
     }

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "base/thread-hook.h"
+
 #include <gio/gio.h>
 
 #include <bitset>
@@ -39,9 +41,10 @@ enum class RemoveReason {
     Unauthorized, /**< refused: wrong viewer credentials (401) */
     NoStreams,    /**< refused: its stream-switch-entry selects none of the header's streams (400,
                        MS-WMSP §3.2.5.6) */
+    Removed,      /**< the application removed this one client (Server::remove) */
 };
 /** "closed", "disconnected", "slow", "error", "over-limit", "eos", "forbidden", "unauthorized",
- *  "no-streams" */
+ *  "no-streams", "removed" */
 const char *to_string(RemoveReason reason);
 
 /** A viewer request the application is asked about (ServerConfig::ask_application). */
@@ -215,6 +218,10 @@ struct ServerConfig {
     bool ask_application = false;
     /** Serve HTTPS with this certificate (with its private key); null = plain HTTP. */
     std::shared_ptr<GTlsCertificate> tls_certificate;
+    /** Told about the I/O thread ("server-io") and the send helpers ("server-sender") as
+     *  open() starts them and close() ends them (base/thread-hook.h); empty = nothing. GIO's
+     *  own threads (name lookups, TLS handshakes) are not the server's and are not told. */
+    ThreadHook thread_hook;
 };
 
 /** Totals since open(). */

@@ -192,7 +192,8 @@ GST_START_TEST(test_defaults_and_ranges) {
     g_object_get(sink, "port", &port, nullptr);
     fail_unless_equals_int(port, 8080);
 
-    for (const char *nick : {"closed", "disconnected", "slow", "error", "over-limit", "eos"})
+    for (const char *nick :
+         {"closed", "disconnected", "slow", "error", "over-limit", "eos", "removed"})
         remove_reason(nick);
 
     GstElementFactory *factory = gst_element_get_factory(sink);
@@ -539,6 +540,93 @@ GST_START_TEST(test_client_signals_and_disconnect) {
             fail_unless(std::any_of(events.begin(), events.begin() + i, [&](const ClientEvent &e) {
                 return e.added && e.id == events[i].id;
             }));
+    live.check_no_error();
+}
+GST_END_TEST;
+
+/* remove: one viewer is dropped at once (reason removed, also in the element message), the other
+ * keeps receiving; an unknown or departed id is FALSE. */
+GST_START_TEST(test_remove_one_client) {
+    LivePipeline live;
+    Recorder recorder(live.sink);
+    TestClient kicked(live.port);
+    kicked.get(kBrowserAgent);
+    expect_raw_asf_response(kicked);
+    const ClientEvent kicked_added = recorder.wait_added(0);
+    TestClient player(live.port);
+    player.play();
+    WmspReader reader(player);
+    expect_play_response(player, reader);
+    const ClientEvent player_added = recorder.wait_added(1);
+
+    gboolean found = FALSE;
+    g_signal_emit_by_name(live.sink, "remove", kicked_added.id, &found);
+    fail_unless(found, "remove did not find a served client");
+    fail_unless_equals_int(recorder.wait_removed(kicked_added.id).reason, remove_reason("removed"));
+    fail_unless(kicked.wait_closed(), "the removed client is still connected");
+    GstMessage *message = pop_element_message(live.bus, "wmnetsink-client-removed");
+    fail_unless(message != nullptr);
+    fail_unless_equals_string(
+        gst_structure_get_string(gst_message_get_structure(message), "reason"), "removed");
+    gst_message_unref(message);
+
+    /* The other viewer is untouched: more packets arrive, in sequence. */
+    reader.read_data(5);
+    fail_unless_equals_int(num_clients(live.sink), 1);
+    const std::vector<ClientEvent> events = recorder.events();
+    fail_if(std::any_of(events.begin(), events.end(),
+                        [&](const ClientEvent &e) { return !e.added && e.id == player_added.id; }),
+            "the other client was removed too");
+
+    for (guint64 id : {kicked_added.id, guint64(999999)}) {
+        found = TRUE;
+        g_signal_emit_by_name(live.sink, "remove", id, &found);
+        fail_if(found, "remove found client %" G_GUINT64_FORMAT, id);
+    }
+    live.check_no_error();
+}
+GST_END_TEST;
+
+/* The body of GET @p path with @p host_line ("" = no Host, HTTP/1.0), after asserting @p status. */
+static std::string announcement(guint port, const std::string &host_line, const char *status) {
+    TestClient client(port);
+    client.send("GET /live.asx HTTP/1.0\r\n" + host_line + "User-Agent: " + kBrowserAgent +
+                "\r\n\r\n");
+    fail_unless(client.read_head());
+    fail_unless(starts_with(client.status_line(), status), "%s", client.status_line().c_str());
+    fail_unless(client.wait_closed());
+    return std::string(client.body().begin(), client.body().end());
+}
+
+/* GET *.asx: the ASX naming mmsh:// with the Host the viewer used (or the local address without
+ * one); a hostile Host is refused. Not a viewer: no client-added, not counted. */
+GST_START_TEST(test_announcement) {
+    LivePipeline live;
+    Recorder recorder(live.sink);
+    const std::string authority = "127.0.0.1:" + std::to_string(live.port);
+    for (const std::string &host_line : {"Host: " + authority + "\r\n", std::string()}) {
+        TestClient client(live.port);
+        client.send("GET /live.asx HTTP/1.0\r\n" + host_line + "\r\n");
+        fail_unless(client.read_head());
+        fail_unless(starts_with(client.status_line(), "HTTP/1.0 200"));
+        fail_unless_equals_string(client.header("Content-Type").c_str(), "video/x-ms-asf");
+        fail_unless(client.wait_closed());
+        const std::string body(client.body().begin(), client.body().end());
+        fail_unless_equals_int(std::stoi(client.header("Content-Length")), body.size());
+        fail_unless(starts_with(body, "<ASX VERSION=\"3.0\">"), "%s", body.c_str());
+        fail_unless(body.find("<REF HREF=\"mmsh://" + authority + "/\"/>") != std::string::npos,
+                    "%s", body.c_str());
+    }
+    const std::string named =
+        announcement(live.port, "Host: stream.example:80\r\n", "HTTP/1.0 200");
+    fail_unless(named.find("HREF=\"mmsh://stream.example:80/\"") != std::string::npos);
+    for (const char *hostile : {"Host: x\"/><REF HREF=\"http://evil/\r\n", "Host: a@b\r\n",
+                                "Host: <script>\r\n", "Host: h:99999\r\n"}) {
+        const std::string body = announcement(live.port, hostile, "HTTP/1.0 400");
+        fail_unless(body.find("evil") == std::string::npos);
+    }
+    fail_unless_equals_int(num_clients(live.sink), 0);
+    fail_unless(recorder.events().empty(), "an announcement was reported as a client");
     live.check_no_error();
 }
 GST_END_TEST;
@@ -942,6 +1030,8 @@ static Suite *wmnetsink_suite(void) {
     tcase_add_test(data, test_fast_start_and_preroll);
     tcase_add_test(data, test_max_clients);
     tcase_add_test(data, test_client_signals_and_disconnect);
+    tcase_add_test(data, test_remove_one_client);
+    tcase_add_test(data, test_announcement);
     tcase_add_test(data, test_pause_keeps_clients);
     tcase_add_test(data, test_ready_disconnects_keeps_port);
     tcase_add_test(data, test_disconnect_during_close);

@@ -3,7 +3,8 @@
  * Interop with the real VLC (cvlc, access_mms): VLC plays a live wmnetsink
  * stream over mmsh:// for a few seconds, and its debug log (-vv) must show
  * that its MS-WMSP access took the stream, the ASF demuxer found the
- * streams and the decoder produced a picture, with no protocol error.
+ * streams and the decoder produced a picture, with no protocol error; and
+ * VLC opens the announcement (http://…/live.asx) and plays the stream it names.
  *
  * VLC runs as interop::vlc_command() says, with a private writable HOME.
  */
@@ -117,6 +118,23 @@ GST_START_TEST(test_vlc_audio_video) {
 }
 GST_END_TEST;
 
+/* The announcement (GET *.asx): VLC takes it for an ASX playlist and plays the mmsh:// URL it
+ * names, with the Host VLC sent. */
+GST_START_TEST(test_vlc_announcement) {
+    LivePipeline pipeline(interop::kVideoPipeline);
+    pipeline.set_state(GST_STATE_PLAYING);
+    const std::string log = play(pipeline.url("http") + "live.asx");
+    if (log.find("found valid ASX playlist") == std::string::npos)
+        g_printerr("VLC log:\n%s\n", log.c_str());
+    fail_unless(log.find("found valid ASX playlist") != std::string::npos,
+                "VLC did not take /live.asx for an ASX playlist");
+    assert_played(log, {"video stream(codec:WMV2"});
+    const std::vector<Fields> clients = pipeline.element_messages("wmnetsink-client-added", 1);
+    fail_unless_equals_string(clients.at(0).at("protocol").c_str(), "wmsp");
+    pipeline.assert_no_errors();
+}
+GST_END_TEST;
+
 Suite *vlc_suite() {
     Suite *suite = suite_create("interop-vlc");
     TCase *tcase = tcase_create("vlc");
@@ -124,6 +142,7 @@ Suite *vlc_suite() {
     suite_add_tcase(suite, tcase);
     tcase_add_test(tcase, test_vlc_video);
     tcase_add_test(tcase, test_vlc_audio_video);
+    tcase_add_test(tcase, test_vlc_announcement);
     return suite;
 }
 

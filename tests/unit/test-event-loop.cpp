@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -259,6 +260,38 @@ void test_hooks() {
     g_assert_cmpint(waited_us.load(), >=, 50 * 1000);
 }
 
+/* The thread hook: Create on the starting thread, Enter on the loop thread before on_start,
+ * Leave on it after on_exit, once per start(). */
+void test_thread_hook() {
+    EventLoop loop;
+    std::mutex lock;
+    std::vector<std::pair<std::string, std::thread::id>> steps; /* Protected by lock */
+    const auto record = [&](const std::string &step) {
+        std::lock_guard<std::mutex> locker(lock);
+        steps.emplace_back(step, std::this_thread::get_id());
+    };
+    const char *names[] = {"create", "enter", "leave"};
+    for (int run = 0; run < 2; ++run) {
+        loop.start([&] { record("on_start"); }, [&] { record("on_exit"); },
+                   [&](wmstream::ThreadEvent event, const char *role) {
+                       g_assert_cmpstr(role, ==, "test-loop");
+                       record(names[int(event)]);
+                   },
+                   "test-loop");
+        bounded([&] { loop.stop(); });
+    }
+    g_assert_cmpuint(steps.size(), ==, 10);
+    for (size_t i = 0; i < steps.size(); i += 5) {
+        const char *order[] = {"create", "enter", "on_start", "on_exit", "leave"};
+        for (size_t k = 0; k < 5; ++k)
+            g_assert_cmpstr(steps[i + k].first.c_str(), ==, order[k]);
+        g_assert_true(steps[i].second == std::this_thread::get_id());
+        for (size_t k = 1; k < 5; ++k)
+            g_assert_true(steps[i + k].second == steps[i + 1].second);
+        g_assert_true(steps[i + 1].second != std::this_thread::get_id());
+    }
+}
+
 void test_timer_fires_once() {
     EventLoop loop;
     loop.start();
@@ -382,6 +415,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/event-loop/quit-from-a-task", test_quit_from_a_task);
     g_test_add_func("/event-loop/restart", test_restart);
     g_test_add_func("/event-loop/hooks", test_hooks);
+    g_test_add_func("/event-loop/thread-hook", test_thread_hook);
     g_test_add_func("/timer/fires-once", test_timer_fires_once);
     g_test_add_func("/timer/disarm", test_timer_disarm);
     g_test_add_func("/timer/rearm-from-callback", test_timer_rearm_from_callback);

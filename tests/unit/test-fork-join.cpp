@@ -53,11 +53,49 @@ void test_jobs_spread_over_threads() {
     g_assert_true(threads.count(caller) == 1);
 }
 
+/* The thread hook (base/thread-hook.h): Create on the constructing thread for each helper,
+ * then Enter and Leave on that helper itself, Leave by the time the destructor returns. */
+void test_thread_hook() {
+    const std::thread::id caller = std::this_thread::get_id();
+    std::mutex lock;
+    std::vector<std::pair<wmstream::ThreadEvent, std::thread::id>> events;
+    {
+        ForkJoin pool(2, [&](wmstream::ThreadEvent event, const char *role) {
+            g_assert_cmpstr(role, ==, "server-sender");
+            std::lock_guard<std::mutex> locker(lock);
+            events.emplace_back(event, std::this_thread::get_id());
+        });
+        pool.run(64, [](size_t) {});
+    }
+    std::set<std::thread::id> entered, left;
+    size_t created = 0;
+    for (const auto &[event, thread] : events) {
+        switch (event) {
+        case wmstream::ThreadEvent::Create:
+            g_assert_true(thread == caller);
+            ++created;
+            break;
+        case wmstream::ThreadEvent::Enter:
+            g_assert_true(thread != caller);
+            g_assert_true(entered.insert(thread).second);
+            break;
+        case wmstream::ThreadEvent::Leave:
+            g_assert_true(entered.count(thread) == 1); /* after its Enter */
+            g_assert_true(left.insert(thread).second);
+            break;
+        }
+    }
+    g_assert_cmpuint(created, ==, 2);
+    g_assert_cmpuint(entered.size(), ==, 2);
+    g_assert_true(left == entered);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
     g_test_init(&argc, &argv, nullptr);
     g_test_add_func("/fork-join/every-job-once", test_every_job_once);
     g_test_add_func("/fork-join/jobs-spread-over-threads", test_jobs_spread_over_threads);
+    g_test_add_func("/fork-join/thread-hook", test_thread_hook);
     return g_test_run();
 }
