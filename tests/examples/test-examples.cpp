@@ -229,8 +229,9 @@ void check_obs_wmpushsink(bool silent) {
         fail_unless(eos < 0, "EOS after %.2f s from a server that never answers", eos);
     } else {
         fail_unless(eos >= 0 && eos <= kObsEosTimeoutS, "EOS after %.2f s", eos);
+        /* EndSession happened. (wmpushsink-ended is not awaited: it may reach the bus after the
+         * EOS, and the example stops reading at the EOS.) */
         fail_unless(received.end_reasons() == std::vector<uint32_t>{0}, "no $E(0) received");
-        example.wait_line({"wmpushsink-ended"});
     }
     fail_unless(null <= kObsEosTimeoutS + kNullLimitS * interop::slowdown(), "NULL after %.2f s",
                 null);
