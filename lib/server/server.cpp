@@ -425,7 +425,11 @@ void Server::Impl::finished(Connection &client, RemoveReason reason) {
         }
     }
     if (!reap_.source) {
+        /* At the I/O thread's own priority, not an idle one: under a steady load (a flood of
+         * connects) an idle source never runs, and the dead, each with its TLS connection
+         * (megabytes), piled up until the flood stopped. */
         reap_.source = g_idle_source_new();
+        g_source_set_priority(reap_.source, G_PRIORITY_DEFAULT);
         g_source_set_callback(reap_.source, on_reap, this, nullptr);
         g_source_attach(reap_.source, loop_.context());
     }
