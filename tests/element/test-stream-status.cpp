@@ -66,6 +66,7 @@ GstBusSyncReply on_sync(GstBus *, GstMessage *message, gpointer data) {
     auto *seen = static_cast<Seen *>(data);
     std::lock_guard<std::mutex> locker(seen->lock);
     seen->events.push_back(event);
+    gst_message_unref(message); /* a sync handler that drops a message frees it */
     return GST_BUS_DROP;
 }
 
