@@ -186,6 +186,20 @@ struct ServerConfig {
      */
     int64_t preroll_ms = 1000;
     /**
+     * Which streams of the served header are alternatives of one content at
+     * different bit rates (a multiple-bit-rate broadcast; players choose one
+     * of each group): "" or "auto" = every video stream when there are two or
+     * more; "none" = none; else groups of stream numbers, ';' between groups,
+     * ',' within ("1,2,3"). Written as Bitrate Mutual Exclusion Objects with a
+     * Stream Bitrate Properties Object (proto::asf::add_bitrate_objects);
+     * open() refuses a malformed value (InvalidArgument).
+     */
+    std::string mutual_exclusion;
+    /** Average bit rates written in the served header, "NUMBER:BITS" items separated by
+     *  ','("1:300000,2:700000"), bits/s; streams not named: audio its format's rate, video
+     *  0 (unknown). "" = none. */
+    std::string stream_bitrates;
+    /**
      * Threads that make a round's sends to plain-TCP clients, 0–16: the I/O
      * thread and io_threads − 1 helpers; 0 = automatic: 2 on a machine with
      * two cores or more, else 1 (config() gives the number in use). More
