@@ -138,6 +138,8 @@ server::RecoverPolicy to_core(GstWmNetSinkRecoverPolicy policy) {
         return server::RecoverPolicy::Latest;
     case GST_WM_NET_SINK_RECOVER_POLICY_SOFT_LIMIT:
         return server::RecoverPolicy::SoftLimit;
+    case GST_WM_NET_SINK_RECOVER_POLICY_THIN:
+        return server::RecoverPolicy::Thin;
     case GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME:
         break;
     }
@@ -289,6 +291,10 @@ GType gst_wm_net_sink_recover_policy_get_type(void) {
         {GST_WM_NET_SINK_RECOVER_POLICY_SOFT_LIMIT,
          "Continue at the oldest key frame within units-soft-max", "soft-limit"},
         {GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME, "Continue at the newest key frame", "keyframe"},
+        {GST_WM_NET_SINK_RECOVER_POLICY_THIN,
+         "Stay, with whole audio and only video key frames until caught up (lag at most half "
+         "units-soft-max), then full video from a key frame",
+         "thin"},
         {0, nullptr, nullptr},
     };
     if (g_once_init_enter(&type))

@@ -162,10 +162,12 @@ Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag,
     } else if (next_seq < log_.begin() || (l.max >= 0 && log_.lag(next_seq, l.unit) > l.max)) {
         batch.too_slow = true;
         return batch;
-    } else if (l.soft_max >= 0 && log_.lag(next_seq, l.unit) - start_lag > l.soft_max) {
+    } else if (l.soft_max >= 0 &&
+               (batch.behind = log_.lag(next_seq, l.unit) - start_lag) > l.soft_max) {
         std::optional<uint64_t> to;
         switch (l.recover_policy) {
         case RecoverPolicy::None:
+        case RecoverPolicy::Thin:
             break;
         case RecoverPolicy::Latest:
             to = end - 1;

@@ -46,6 +46,10 @@ struct Batch {
     bool joined = false;        /**< the first packet is where the client's stream (re)starts */
     bool end_of_stream = false; /**< nothing follows: the stream ended */
     int64_t lag_us = 0;         /**< how far behind live the client's next packet is, µs */
+    /** How far behind live its next packet was before the batch beyond where its stream began
+     *  (start_lag), in LagLimits::unit: what the soft limit is compared with; 0 while it
+     *  waits for a key frame. */
+    int64_t behind = 0;
     /** When joined: how far behind live the first packet is, µs (ClientInfo::start_lag_us). */
     int64_t join_lag_us = 0;
 };
@@ -166,7 +170,9 @@ public:
      * began) moves on as recover_policy says (skipped; joined when it lands
      * on a key-frame start): None stays, Latest goes to the newest packet,
      * KeyFrame to the newest key-frame start, SoftLimit to the oldest
-     * key-frame start within start_lag + soft_max; never backwards.
+     * key-frame start within start_lag + soft_max, Thin stays (the
+     * connection thins, server/thinning.h, from Batch::behind); never
+     * backwards.
      *
      * @p key_streams (a client that selected some of the video streams,
      * MS-WMSP §3.2.5.6): with @p need_key, skip to a packet where a key frame

@@ -78,7 +78,7 @@ struct ClientInfo {
      *  for plain HTTP clients); none until it is answered. */
     std::bitset<128> selected_streams;
     /** The highest thinning level of those streams (MS-WMSP §2.2.1.4.27): 0 whole, 1 some
-     *  thinned to key frames. */
+     *  thinned to key frames (by its Play, or now by recover policy Thin). */
     unsigned thinning = 0;
 };
 
@@ -88,6 +88,10 @@ enum class RecoverPolicy {
     Latest,    /**< at the newest packet (its decoder resynchronises at the next key frame) */
     KeyFrame,  /**< at the newest key-frame start: its next picture is clean */
     SoftLimit, /**< at the oldest key-frame start within the soft limit: loses the least */
+    /** Where it is, with its audio whole and only the key frames of its video until it has
+     *  caught up (lag at most half the soft limit), then full video from a key frame
+     *  (server/thinning.h; MS-WMSP thinning level 1, invisible to the client). */
+    Thin,
 };
 
 /** How lag behind live is measured (tcpserversink's unit-format). */
