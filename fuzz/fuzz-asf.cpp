@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: the ASF code that reads the upstream muxer's output
  * (lib/proto/asf.h): parse_header(), make_live_header(), parse_packet(),
- * time_base_for(), rebase_packet_times() and trim_to_key_frame().
+ * time_base_for(), rebase_packet_times() and trim_to_key_frame(); and
+ * add_bitrate_objects() (lib/proto/asf-mbr.h) on the header.
  *
  * Input: when it starts with a parsable streamable ASF header, that header,
  * then data packets of its packet size (the last one may be short). Else
@@ -13,11 +14,14 @@
  * of tests/data/, cut to the header and a few packets, and single packets).
  *
  * Besides the sanitizers, it checks the documented contracts: the live
- * header parses, has the broadcast values and is a fixed point; a packet
+ * header parses, has the broadcast values and is a fixed point; the header
+ * with the MBR objects parses, keeps its streams and packet size and is a
+ * fixed point too; a packet
  * that parses can be rebased (times shifted, nothing else changed) and
  * trimmed (same size, still parses, still starts a key frame); a packet that
  * does not parse is refused by both and left unmodified.
  */
+#include "proto/asf-mbr.h"
 #include "proto/asf.h"
 
 #include <glib.h>
@@ -52,6 +56,28 @@ void check_live_header(const uint8_t *data, size_t size, const HeaderInfo &info)
     Result<Bytes> again = make_live_header(live->data(), live->size());
     g_assert_true(again.ok());
     g_assert_true(*again == *live);
+}
+
+/* The automatic MBR description with a declared rate for stream 1: refused only for a
+ * stream 1 the header lacks (a header already described comes back as it is). */
+void check_bitrate_objects(const uint8_t *data, size_t size, const HeaderInfo &info) {
+    BitrateDescription description;
+    description.bitrates = {{1, 300000}};
+    Result<Bytes> described = add_bitrate_objects(data, size, description);
+    const bool has_stream_1 = std::any_of(info.streams.begin(), info.streams.end(),
+                                          [](const StreamInfo &s) { return s.number == 1; });
+    const bool described_before = info.has_stream_bitrates || !info.exclusion_groups.empty();
+    g_assert_true(described.ok() == (has_stream_1 || described_before));
+    if (!described.ok())
+        return;
+    Result<HeaderInfo> reparsed = parse_header(described->data(), described->size());
+    g_assert_true(reparsed.ok());
+    g_assert_cmpuint(reparsed->total_size, ==, described->size());
+    g_assert_cmpuint(reparsed->packet_size, ==, info.packet_size);
+    g_assert_cmpuint(reparsed->streams.size(), ==, info.streams.size());
+    Result<Bytes> again = add_bitrate_objects(described->data(), described->size(), description);
+    g_assert_true(again.ok());
+    g_assert_true(*again == *described);
 }
 
 /* Rebases and trims a copy of @p packet; checks what the header promises. */
@@ -108,6 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         g_assert_cmpuint(header.packet_size, >=, 1);
         g_assert_cmpuint(header.packet_size, <=, kMaxPacketSize);
         check_live_header(data, size, header);
+        check_bitrate_objects(data, size, header);
         pos = header.total_size;
     } else {
         g_assert_true(parsed.error().code == Errc::InvalidData);

@@ -60,7 +60,8 @@ def frame(packet_id, body):
 def asfmux(name):
     """Header bytes and data packets of an asfmux file (sizes from the fixture notes)."""
     data = (DATA / name).read_bytes()
-    header_size = {"asfmux-wmv2.asf": 451, "asfmux-wmv2-wmav2.asf": 645}[name]
+    header_size = {"asfmux-wmv2.asf": 451, "asfmux-wmv2-wmav2.asf": 645,
+                   "asfmux-mbr.asf": 1087}[name]
     packet_size = 4800
     body = data[header_size:]
     return data[:header_size], [
@@ -108,7 +109,8 @@ def http_request():
 
 def asf():
     for name, stem in (("asfmux-wmv2.asf", "asfmux-wmv2"),
-                       ("asfmux-wmv2-wmav2.asf", "asfmux-wmv2-wmav2")):
+                       ("asfmux-wmv2-wmav2.asf", "asfmux-wmv2-wmav2"),
+                       ("asfmux-mbr.asf", "asfmux-mbr")):
         header, packets = asfmux(name)
         write("asf", stem + "-head", header + packets[0] + packets[1])
     header, packets = ffmpeg_asfs()

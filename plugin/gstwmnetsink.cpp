@@ -138,6 +138,8 @@ server::RecoverPolicy to_core(GstWmNetSinkRecoverPolicy policy) {
         return server::RecoverPolicy::Latest;
     case GST_WM_NET_SINK_RECOVER_POLICY_SOFT_LIMIT:
         return server::RecoverPolicy::SoftLimit;
+    case GST_WM_NET_SINK_RECOVER_POLICY_THIN:
+        return server::RecoverPolicy::Thin;
     case GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME:
         break;
     }
@@ -289,6 +291,10 @@ GType gst_wm_net_sink_recover_policy_get_type(void) {
         {GST_WM_NET_SINK_RECOVER_POLICY_SOFT_LIMIT,
          "Continue at the oldest key frame within units-soft-max", "soft-limit"},
         {GST_WM_NET_SINK_RECOVER_POLICY_KEYFRAME, "Continue at the newest key frame", "keyframe"},
+        {GST_WM_NET_SINK_RECOVER_POLICY_THIN,
+         "Stay, with whole audio and only video key frames until caught up (lag at most half "
+         "units-soft-max), then full video from a key frame",
+         "thin"},
         {0, nullptr, nullptr},
     };
     if (g_once_init_enter(&type))
@@ -819,6 +825,26 @@ static void add_properties() {
         "first viewers wait this long in real time. -1 = the muxer's (asfmux: 5000). Used from "
         "the next open",
         -1, 60000, next_open, [](auto &s) -> auto & { return s.broadcast.server.preroll_ms; });
+    table.add_string(
+        "mutual-exclusion", "Mutual exclusion",
+        "Which streams are one content at different bit rates, for a multiple-bit-rate "
+        "broadcast (several encoders of one source into asfmux's video_%u pads): players "
+        "choose one stream of each group (VLC by bit rate, --mms-maxbitrate) and receive only "
+        "it. Written in the served header as ASF Bitrate Mutual Exclusion Objects with a "
+        "Stream Bitrate Properties Object (see stream-bitrates). NULL or \"auto\" = every "
+        "video stream when there are two or more; \"none\" = no group; else ASF stream "
+        "numbers (asfmux numbers its pads 1, 2, … in the order they were requested), ',' "
+        "within a group, ';' between groups: \"1,2,3\" or \"1,2;4,5\". Used from the next "
+        "open",
+        next_open, [](auto &s) -> auto & { return s.broadcast.server.mutual_exclusion; });
+    table.add_string(
+        "stream-bitrates", "Stream bit rates",
+        "Average bit rate of streams, bits/s, written in the served header's Stream Bitrate "
+        "Properties Object (asfmux writes no video bit rate): NUMBER:BITS items separated by "
+        "',', e.g. \"1:300000,2:700000,3:1500000\". Streams not named: audio its format's "
+        "rate, video 0 (unknown: players cannot choose by rate). NULL = none. Used from the "
+        "next open",
+        next_open, [](auto &s) -> auto & { return s.broadcast.server.stream_bitrates; });
     table.add_duration(
         "timeout", "Timeout",
         "Nanoseconds a client may accept no byte before it is removed as slow; 0 "

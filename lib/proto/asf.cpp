@@ -20,11 +20,15 @@ namespace {
 using detail::is_video_stream;
 using detail::keep_payloads;
 using detail::Layout;
+using detail::load_le;
 using detail::PayloadSpan;
+using detail::store_le;
 using detail::TimeField;
 using detail::walk_packet;
 
-using Guid = std::array<uint8_t, 16>;
+using detail::Guid;
+using detail::kBitrateMutualExclusionGuid;
+using detail::kStreamBitratePropertiesGuid;
 
 /* GUIDs in their on-disk byte order (first three fields little-endian). */
 constexpr Guid kHeaderObjectGuid = {0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11,
@@ -59,31 +63,27 @@ constexpr size_t kFpMaxBitrate = 100;
 constexpr uint32_t kFlagBroadcast = 0x1;
 constexpr uint32_t kFlagSeekable = 0x2;
 
-/* Stream Properties Object (§3.3): stream type GUID at 24, flags u16 at 72
- * (stream number in bits 0-6); the fixed part ends at 78. */
+/* Stream Properties Object (§3.3): stream type GUID at 24, type-specific data length u32 at
+ * 64, flags u16 at 72 (stream number in bits 0-6); the fixed part ends at 78, where the
+ * type-specific data starts (audio: WAVEFORMATEX, nAvgBytesPerSec u32 at its byte 8, §9.1). */
 constexpr size_t kSpStreamType = 24;
+constexpr size_t kSpTypeSpecificLength = 64;
 constexpr size_t kSpFlags = 72;
 constexpr size_t kSpMinSize = 78;
+constexpr size_t kWaveAvgBytesPerSec = 8;
+
+/* Stream Bitrate Properties Object (§3.12): records count u16 at 24, then records of flags
+ * u16 (stream number in bits 0-6) and average bitrate u32. Bitrate Mutual Exclusion Object
+ * (§3.8): exclusion type GUID at 24, stream numbers count u16 at 40, then u16 numbers. */
+constexpr size_t kSbCount = 24;
+constexpr size_t kSbRecordSize = 6;
+constexpr size_t kMeCount = 40;
 
 /* Data Object head fields (§3.1 / asf.h). */
 constexpr size_t kDoSize = 16;
 constexpr size_t kDoTotalDataPackets = 40;
 
 constexpr uint32_t kMaxPacketSize = 65536;
-
-uint64_t load_le(const uint8_t *p, size_t width) {
-    uint64_t value = 0;
-    for (size_t i = width; i-- > 0;) {
-        value = (value << 8) | p[i];
-    }
-    return value;
-}
-
-void store_le(uint8_t *p, size_t width, uint64_t value) {
-    for (size_t i = 0; i < width; ++i) {
-        p[i] = static_cast<uint8_t>(value >> (8 * i));
-    }
-}
 
 bool guid_at(const uint8_t *p, const Guid &guid) {
     return std::memcmp(p, guid.data(), 16) == 0;
@@ -134,7 +134,50 @@ Status parse_stream_properties(const uint8_t *obj, uint64_t size, HeaderInfo &in
     }
     stream.video = guid_at(obj + kSpStreamType, kVideoMediaGuid);
     stream.audio = guid_at(obj + kSpStreamType, kAudioMediaGuid);
+    const uint64_t specific = load_le(obj + kSpTypeSpecificLength, 4);
+    if (stream.audio && specific >= kWaveAvgBytesPerSec + 4 && kSpMinSize + specific <= size)
+        stream.bitrate =
+            static_cast<uint32_t>(load_le(obj + kSpMinSize + kWaveAvgBytesPerSec, 4) * 8);
     info.streams.push_back(stream);
+    return {};
+}
+
+/* A list of @p count records of @p record_size bytes at @p at of an object of @p size bytes,
+ * or an error naming @p object. */
+Status check_records(const char *object, uint64_t size, size_t at, uint64_t count,
+                     size_t record_size) {
+    if (size < at + 2 || (size - at - 2) / record_size < count)
+        return invalid(std::string("ASF header: ") + object + " of " + std::to_string(size) +
+                       " bytes is too short for its " + std::to_string(count) + " records");
+    return {};
+}
+
+/* Stream Bitrate Properties (§3.12): @p bitrates gets (stream number, bits/s) per record. */
+Status parse_stream_bitrates(const uint8_t *obj, uint64_t size,
+                             std::vector<std::pair<uint8_t, uint32_t>> &bitrates) {
+    const uint64_t count = size >= kSbCount + 2 ? load_le(obj + kSbCount, 2) : 0;
+    if (Status fits =
+            check_records("Stream Bitrate Properties Object", size, kSbCount, count, kSbRecordSize);
+        !fits)
+        return fits;
+    for (uint64_t i = 0; i < count; ++i) {
+        const uint8_t *record = obj + kSbCount + 2 + i * kSbRecordSize;
+        bitrates.emplace_back(static_cast<uint8_t>(load_le(record, 2) & 0x7f),
+                              static_cast<uint32_t>(load_le(record + 2, 4)));
+    }
+    return {};
+}
+
+/* Bitrate Mutual Exclusion (§3.8): its stream numbers become one of @p info's groups. */
+Status parse_mutual_exclusion(const uint8_t *obj, uint64_t size, HeaderInfo &info) {
+    const uint64_t count = size >= kMeCount + 2 ? load_le(obj + kMeCount, 2) : 0;
+    if (Status fits = check_records("Bitrate Mutual Exclusion Object", size, kMeCount, count, 2);
+        !fits)
+        return fits;
+    std::vector<uint8_t> group;
+    for (uint64_t i = 0; i < count; ++i)
+        group.push_back(static_cast<uint8_t>(load_le(obj + kMeCount + 2 + i * 2, 2) & 0x7f));
+    info.exclusion_groups.push_back(std::move(group));
     return {};
 }
 
@@ -155,6 +198,7 @@ Result<HeaderLayout> parse_layout(const uint8_t *data, size_t len) {
     }
 
     HeaderLayout layout;
+    std::vector<std::pair<uint8_t, uint32_t>> bitrates;
     bool have_file_properties = false;
     size_t pos = kHeaderObjectHeadSize;
     while (pos < header_size) {
@@ -181,12 +225,23 @@ Result<HeaderLayout> parse_layout(const uint8_t *data, size_t len) {
             if (!status) {
                 return status.error();
             }
+        } else if (guid_at(obj, kStreamBitratePropertiesGuid)) {
+            if (Status status = parse_stream_bitrates(obj, size, bitrates); !status)
+                return status.error();
+            layout.info.has_stream_bitrates = true;
+        } else if (guid_at(obj, kBitrateMutualExclusionGuid)) {
+            if (Status status = parse_mutual_exclusion(obj, size, layout.info); !status)
+                return status.error();
         }
         pos += static_cast<size_t>(size);
     }
     if (!have_file_properties) {
         return invalid("ASF header: no File Properties Object");
     }
+    for (const auto &[number, bitrate] : bitrates)
+        for (StreamInfo &stream : layout.info.streams)
+            if (stream.number == number)
+                stream.bitrate = bitrate;
     if (!guid_at(data + header_size, kDataObjectGuid)) {
         return invalid("ASF header: no Data Object GUID after the Header Object");
     }
@@ -359,6 +414,20 @@ Status parse_payload(const uint8_t *data, PacketReader &reader, const PacketFlag
 } // namespace
 
 namespace detail {
+
+uint64_t load_le(const uint8_t *p, size_t width) {
+    uint64_t value = 0;
+    for (size_t i = width; i-- > 0;) {
+        value = (value << 8) | p[i];
+    }
+    return value;
+}
+
+void store_le(uint8_t *p, size_t width, uint64_t value) {
+    for (size_t i = 0; i < width; ++i) {
+        p[i] = static_cast<uint8_t>(value >> (8 * i));
+    }
+}
 
 bool is_video_stream(const HeaderInfo &header, unsigned number) {
     for (const StreamInfo &stream : header.streams) {

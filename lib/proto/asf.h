@@ -4,6 +4,7 @@
  *
  * Source: Advanced Systems Format (ASF) Specification rev. 01.20.03
  * (§3.1 Header Object, §3.2 File Properties, §3.3 Stream Properties,
+ * §3.8 Bitrate Mutual Exclusion, §3.12 Stream Bitrate Properties,
  * §5.2 data packets: Error Correction Data, Payload Parsing Information,
  * single / multiple payloads, compressed payloads), and MS-WMSP §2.2.3.1
  * / ../shared/reference/ms-wmsp-and-wmhttp.md §2.5 for the live-broadcast
@@ -33,6 +34,9 @@ struct StreamInfo {
     uint8_t number = 0; /**< stream number, 1..127 */
     bool video = false; /**< stream type is ASF_Video_Media */
     bool audio = false; /**< stream type is ASF_Audio_Media */
+    /** Average bit rate, bits/s: the Stream Bitrate Properties Object's record (§3.12), else
+     *  for audio its WAVEFORMATEX nAvgBytesPerSec × 8 (§9.1); 0 = unknown. */
+    uint32_t bitrate = 0;
 };
 
 /** What the server needs to know about a header. */
@@ -44,6 +48,10 @@ struct HeaderInfo {
     uint64_t preroll_ms = 0;       /**< File Properties preroll, milliseconds */
     uint32_t flags = 0;            /**< File Properties flags (0x1 broadcast, 0x2 seekable) */
     std::vector<StreamInfo> streams;
+    /** The header has a Stream Bitrate Properties Object (§3.12). */
+    bool has_stream_bitrates = false;
+    /** The stream numbers of each Bitrate Mutual Exclusion Object (§3.8), in header order. */
+    std::vector<std::vector<uint8_t>> exclusion_groups;
 
     /** True when at least one stream is video (key frames then matter for joins). */
     bool has_video() const;

@@ -341,6 +341,7 @@ bool Connection::select(const StreamHeader &header) {
     key_streams_.reset();
     for (const proto::asf::StreamInfo &stream : header.info.streams)
         key_streams_[stream.number] = stream.video && selection_.streams[stream.number];
+    thin_selection_ = Thinning::thinned(selection_, key_streams_);
     std::lock_guard<std::mutex> locker(info_lock_);
     info_.selected_streams = selection_.streams;
     info_.thinning = selection_.thinning();
@@ -404,20 +405,46 @@ proto::asf::PacketFilter Connection::starting_filter(const std::vector<uint8_t> 
     return filter ? std::move(*filter) : proto::asf::PacketFilter{}; /* unparsable: as it is */
 }
 
+void Connection::update_thinning(int64_t behind) {
+    const Thinning::Mode before = thinning_.mode();
+    if (thinning_.update(behind, host_.config().lag_soft_max) != before)
+        note_thinning();
+}
+
+void Connection::note_thinning() {
+    std::lock_guard<std::mutex> locker(info_lock_);
+    info_.thinning = thinning_.mode() == Thinning::Mode::Full ? selection_.thinning()
+                                                              : thin_selection_.thinning();
+}
+
 void Connection::queue_packet(PacketRef packet, bool join) {
     if (join) {
         started_.reset();
         starting_left_ = kStartingPackets;
+        if (thinning_.mode() != Thinning::Mode::Full) {
+            thinning_.restart();
+            note_thinning();
+        }
+    }
+    /* Recover policy Thin: key frames only while behind; back to full video where one of its
+     * video streams begins a key frame, the payloads of the frames before it left out. */
+    bool thin = thinning_.mode() != Thinning::Mode::Full;
+    if (thin && thinning_.resume_at(packet->key_frame_streams, key_streams_)) {
+        thin = false;
+        started_ &= ~key_streams_;
+        starting_left_ = std::max<uint16_t>(starting_left_, 1);
+        note_thinning();
     }
     const std::vector<uint8_t> &shared =
         join && !packet->join_data.empty() ? packet->join_data : packet->data;
     /* The shared packet memory, unless the client selected some of the streams or the stream
      * is starting, and the packet must be thinned. */
     std::shared_ptr<const std::vector<uint8_t>> thinned;
-    if (filtered_) {
+    if (filtered_ || thin) {
+        const proto::asf::StreamSelection &selection = thin ? thin_selection_ : selection_;
         const PacketVariant variant =
-            &shared == &packet->data ? packet->variants.get(packet->data, header_->info, selection_)
-                                     : PacketVariant::make(shared, header_->info, selection_);
+            &shared == &packet->data ? packet->variants.get(packet->data, header_->info, selection)
+                                     : PacketVariant::make(shared, header_->info, selection);
         if (variant.kept == proto::asf::PacketFilter::Kept::None)
             return; /* none of its streams: not sent, not numbered */
         thinned = variant.bytes;
@@ -482,6 +509,9 @@ bool Connection::refill() {
         start_lag_us_.store(batch.join_lag_us, std::memory_order_relaxed);
     if (batch.skipped)
         skips_.fetch_add(1, std::memory_order_relaxed);
+    if (host_.config().recover_policy == RecoverPolicy::Thin && host_.config().lag_soft_max >= 0 &&
+        !need_key_ && !batch.joined)
+        update_thinning(batch.behind);
     size_t bytes = 0;
     for (size_t i = 0; i < fetched_.size(); ++i) {
         bytes += fetched_[i]->data.size();

@@ -15,6 +15,7 @@
 #include "server/access.h"
 #include "server/packet-log.h"
 #include "server/stream-store.h"
+#include "server/thinning.h"
 #include "server/transport.h"
 #include "server/types.h"
 
@@ -190,6 +191,10 @@ private:
     /** While the stream (re)starts: what of @p bytes (a packet) may be sent, and the
      *  streams begun (proto::asf::drop_unstarted_payloads). */
     proto::asf::PacketFilter starting_filter(const std::vector<uint8_t> &bytes);
+    /** Recover policy Thin, before a batch that lags @p behind (Batch::behind). */
+    void update_thinning(int64_t behind);
+    /** ClientInfo::thinning after thinning_ changed mode. */
+    void note_thinning();
 
     /* Touched by every round, kept together: a round visits every client, and
      * the lines it reads are the per-client cost on top of the send. */
@@ -247,6 +252,10 @@ private:
     /* The streams it receives (MS-WMSP §3.2.5.6), from its Play and header_. */
     proto::asf::StreamSelection selection_;
     std::bitset<128> key_streams_; /**< the video streams of selection_: joins start at theirs */
+    /* Recover policy Thin (server/thinning.h): whether its video is thinned now, and
+     * selection_ with key_streams_ thinned to key frames, what it then receives. */
+    Thinning thinning_;
+    proto::asf::StreamSelection thin_selection_;
 
     const int64_t connected_mono_us_;
 

@@ -59,6 +59,9 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     auto filter = access::AddressFilter::parse(config.allow, config.deny);
     if (!filter)
         return filter.error();
+    auto startup = StartupPolicy::of(config);
+    if (!startup)
+        return startup.error();
     if (config.tls_certificate)
         if (Status tls = Transport::check_tls(config.tls_certificate.get()); !tls)
             return tls.error();
@@ -90,7 +93,7 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     }
     intake_ = Intake(IntakeLimits::of(io_config_));
     store_.set_limits(LagLimits::of(io_config_));
-    store_.set_startup(StartupPolicy::of(io_config_));
+    store_.set_startup(*startup);
     listener_->start(loop_.context(),
                      {[this](GSocket *socket) { accepted(socket); },
                       [this](const std::string &address, uint16_t port) { refused(address, port); },

@@ -11,8 +11,12 @@ LagLimits LagLimits::of(const ServerConfig &config) {
     return {config.lag_unit, config.lag_soft_max, config.lag_max, config.recover_policy};
 }
 
-StartupPolicy StartupPolicy::of(const ServerConfig &config) {
-    return {config.fast_start_ms, config.preroll_ms};
+Result<StartupPolicy> StartupPolicy::of(const ServerConfig &config) {
+    auto bitrates =
+        proto::asf::BitrateDescription::parse(config.mutual_exclusion, config.stream_bitrates);
+    if (!bitrates)
+        return bitrates.error();
+    return StartupPolicy{config.fast_start_ms, config.preroll_ms, std::move(*bitrates)};
 }
 
 void StreamStore::set_limits(const LagLimits &limits) {
@@ -26,12 +30,16 @@ void StreamStore::set_startup(const StartupPolicy &policy) {
 }
 
 Result<Due> StreamStore::set_header(const uint8_t *data, size_t len) {
-    int64_t preroll_ms;
+    StartupPolicy startup;
     {
         std::lock_guard<std::mutex> locker(lock_);
-        preroll_ms = startup_.preroll_ms;
+        startup = startup_;
     }
-    auto fixed = proto::asf::make_live_header(data, len);
+    const int64_t preroll_ms = startup.preroll_ms;
+    auto described = proto::asf::add_bitrate_objects(data, len, startup.bitrates);
+    if (!described)
+        return described.error();
+    auto fixed = proto::asf::make_live_header(described->data(), described->size());
     if (!fixed)
         return fixed.error();
     if (preroll_ms >= 0)
@@ -154,10 +162,12 @@ Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag,
     } else if (next_seq < log_.begin() || (l.max >= 0 && log_.lag(next_seq, l.unit) > l.max)) {
         batch.too_slow = true;
         return batch;
-    } else if (l.soft_max >= 0 && log_.lag(next_seq, l.unit) - start_lag > l.soft_max) {
+    } else if (l.soft_max >= 0 &&
+               (batch.behind = log_.lag(next_seq, l.unit) - start_lag) > l.soft_max) {
         std::optional<uint64_t> to;
         switch (l.recover_policy) {
         case RecoverPolicy::None:
+        case RecoverPolicy::Thin:
             break;
         case RecoverPolicy::Latest:
             to = end - 1;

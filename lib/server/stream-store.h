@@ -14,6 +14,7 @@
 #pragma once
 
 #include "base/error.h"
+#include "proto/asf-mbr.h"
 #include "proto/asf.h"
 #include "server/packet-log.h"
 #include "server/types.h"
@@ -45,6 +46,10 @@ struct Batch {
     bool joined = false;        /**< the first packet is where the client's stream (re)starts */
     bool end_of_stream = false; /**< nothing follows: the stream ended */
     int64_t lag_us = 0;         /**< how far behind live the client's next packet is, µs */
+    /** How far behind live its next packet was before the batch beyond where its stream began
+     *  (start_lag), in LagLimits::unit: what the soft limit is compared with; 0 while it
+     *  waits for a key frame. */
+    int64_t behind = 0;
     /** When joined: how far behind live the first packet is, µs (ClientInfo::start_lag_us). */
     int64_t join_lag_us = 0;
 };
@@ -61,15 +66,19 @@ struct LagLimits {
     static LagLimits of(const ServerConfig &config);
 };
 
-/** How a joiner's playback starts (ServerConfig's fast_start_ms and preroll_ms). */
+/** How a joiner's playback starts and what the served header says (ServerConfig's
+ *  fast_start_ms, preroll_ms, mutual_exclusion and stream_bitrates). */
 struct StartupPolicy {
     /** Join at the newest key frame at least this old, ms; 0 = the newest; -1 = the served
      *  preroll + kFastStartMarginMs. */
     int64_t fast_start_ms = 0;
     int64_t preroll_ms = -1; /**< the served header's preroll, ms; -1 = the muxer's */
+    /** The alternatives and bit rates added to the served header. */
+    proto::asf::BitrateDescription bitrates;
 
-    /** The policy @p config names. */
-    static StartupPolicy of(const ServerConfig &config);
+    /** The policy @p config names, or InvalidArgument when its mutual_exclusion or
+     *  stream_bitrates is malformed (proto::asf::BitrateDescription::parse). */
+    static Result<StartupPolicy> of(const ServerConfig &config);
 };
 
 /** What the clients need after a change to the store. */
@@ -94,13 +103,17 @@ public:
      * A stream header (Header Object + 50-byte Data Object head); the live
      * fields are fixed in the copy kept (proto::asf::make_live_header), and
      * its preroll is StartupPolicy::preroll_ms unless that is -1 (packet
-     * presentation times follow through the time base). A
+     * presentation times follow through the time base); the alternatives and
+     * bit rates of StartupPolicy::bitrates are added
+     * (proto::asf::add_bitrate_objects), so $H, $C and plain HTTP all serve
+     * them. A
      * header that differs from the current one starts a new generation and
      * forgets the packets, the time base and end of stream.
      * @return Wake when it differs, Nothing when it is the current one; or
-     *         InvalidData when it is not an ASF header or its packets do not
-     *         fit a $D (proto::framing::check_pull_packet_size); nothing
-     *         changes then.
+     *         InvalidData when it is not an ASF header, its packets do not
+     *         fit a $D (proto::framing::check_pull_packet_size) or the
+     *         bit-rate description names streams it lacks; nothing changes
+     *         then.
      */
     Result<Due> set_header(const uint8_t *data, size_t len);
 
@@ -157,7 +170,9 @@ public:
      * began) moves on as recover_policy says (skipped; joined when it lands
      * on a key-frame start): None stays, Latest goes to the newest packet,
      * KeyFrame to the newest key-frame start, SoftLimit to the oldest
-     * key-frame start within start_lag + soft_max; never backwards.
+     * key-frame start within start_lag + soft_max, Thin stays (the
+     * connection thins, server/thinning.h, from Batch::behind); never
+     * backwards.
      *
      * @p key_streams (a client that selected some of the video streams,
      * MS-WMSP §3.2.5.6): with @p need_key, skip to a packet where a key frame

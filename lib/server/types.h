@@ -78,7 +78,7 @@ struct ClientInfo {
      *  for plain HTTP clients); none until it is answered. */
     std::bitset<128> selected_streams;
     /** The highest thinning level of those streams (MS-WMSP §2.2.1.4.27): 0 whole, 1 some
-     *  thinned to key frames. */
+     *  thinned to key frames (by its Play, or now by recover policy Thin). */
     unsigned thinning = 0;
 };
 
@@ -88,6 +88,10 @@ enum class RecoverPolicy {
     Latest,    /**< at the newest packet (its decoder resynchronises at the next key frame) */
     KeyFrame,  /**< at the newest key-frame start: its next picture is clean */
     SoftLimit, /**< at the oldest key-frame start within the soft limit: loses the least */
+    /** Where it is, with its audio whole and only the key frames of its video until it has
+     *  caught up (lag at most half the soft limit), then full video from a key frame
+     *  (server/thinning.h; MS-WMSP thinning level 1, invisible to the client). */
+    Thin,
 };
 
 /** How lag behind live is measured (tcpserversink's unit-format). */
@@ -185,6 +189,20 @@ struct ServerConfig {
      * joiners 6 s behind live).
      */
     int64_t preroll_ms = 1000;
+    /**
+     * Which streams of the served header are alternatives of one content at
+     * different bit rates (a multiple-bit-rate broadcast; players choose one
+     * of each group): "" or "auto" = every video stream when there are two or
+     * more; "none" = none; else groups of stream numbers, ';' between groups,
+     * ',' within ("1,2,3"). Written as Bitrate Mutual Exclusion Objects with a
+     * Stream Bitrate Properties Object (proto::asf::add_bitrate_objects);
+     * open() refuses a malformed value (InvalidArgument).
+     */
+    std::string mutual_exclusion;
+    /** Average bit rates written in the served header, "NUMBER:BITS" items separated by
+     *  ','("1:300000,2:700000"), bits/s; streams not named: audio its format's rate, video
+     *  0 (unknown). "" = none. */
+    std::string stream_bitrates;
     /**
      * Threads that make a round's sends to plain-TCP clients, 0–16: the I/O
      * thread and io_threads − 1 helpers; 0 = automatic: 2 on a machine with

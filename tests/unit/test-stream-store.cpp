@@ -677,6 +677,36 @@ void test_preroll() {
     }
 }
 
+/* A multiple-bit-rate header is served with its alternatives and rates (asf-mbr), in the
+ * raw header (plain HTTP) and the $H packets alike; a description naming a stream the header
+ * lacks refuses the header and keeps the current one. */
+void test_bitrate_description() {
+    const AsfFile mbr = load("asfmux-mbr.asf");
+    TestStore store(limits(LagUnit::Time, -1, -1), false);
+    StartupPolicy policy{0, -1, {}};
+    auto description = proto::asf::BitrateDescription::parse("", "1:300000,2:700000,3:1500000");
+    g_assert_true(description.ok());
+    policy.bitrates = *description;
+    store.set_startup(policy);
+    auto due = store.set_header(mbr.header(), mbr.header_size);
+    g_assert_true(due.ok());
+    const StreamHeaderRef header = store.header();
+    g_assert_true(header->info.exclusion_groups == (std::vector<std::vector<uint8_t>>{{1, 2, 3}}));
+    g_assert_cmpuint(header->info.streams[2].bitrate, ==, 1500000);
+    g_assert_cmpuint(header->raw.size(), >, mbr.header_size);
+    /* $H: 4-byte framing header + 8-byte MMS data header, then the raw header. */
+    g_assert_cmpuint(header->pull.size(), ==, header->raw.size() + 12);
+    g_assert_true(std::equal(header->raw.begin(), header->raw.end(), header->pull.begin() + 12));
+
+    policy.bitrates.groups = {{1, 9}};
+    policy.bitrates.exclusion = proto::asf::BitrateDescription::Exclusion::Groups;
+    store.set_startup(policy);
+    auto refused = store.set_header(audio_video().header(), audio_video().header_size);
+    g_assert_false(refused.ok());
+    g_assert_true(refused.error().code == Errc::InvalidData);
+    g_assert_true(store.header() == header);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -705,5 +735,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/stream-store/startup/fast-start-within-soft-limit",
                     test_fast_start_within_soft_limit);
     g_test_add_func("/stream-store/startup/preroll", test_preroll);
+    g_test_add_func("/stream-store/startup/bitrate-description", test_bitrate_description);
     return g_test_run();
 }
