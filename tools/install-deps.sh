@@ -3,6 +3,9 @@
 #
 #   tools/install-deps.sh           build + run the main job (tools/broadcast.sh)
 #   tools/install-deps.sh --tests   also what the tests need (tools/run-tests.sh)
+#   tools/install-deps.sh --package also what building and checking the Debian
+#                                   package needs (tools/check-package.sh); the
+#                                   flags combine
 #
 # Idempotent and silent when everything is present: dpkg-query is asked first,
 # and apt-get (update + install) runs only for the missing packages. Uses sudo
@@ -28,19 +31,24 @@ test_packages=(
     # tests/reach: the real daemons, run in network namespaces by the tests
     firewalld dbus-daemon miniupnpd miniupnpd-nftables miniupnpc nftables iproute2
 )
+# tools/check-package.sh: dpkg-buildpackage, debhelper (the Build-Depends of
+# debian/control are checked there), and the client that plays the stream.
+package_packages=(dpkg-dev debhelper ffmpeg)
 # Daemons the tests start themselves: when installed here they must neither
 # start on the host nor be enabled at boot (firewalld's postinst would start
 # it under systemd and firewall the machine).
 test_daemons=(firewalld miniupnpd)
 
-case "${1:-}" in
-"") ;;
---tests) packages+=("${test_packages[@]}") ;;
-*)
-    echo "usage: $0 [--tests]" >&2
-    exit 2
-    ;;
-esac
+for flag in "$@"; do
+    case "$flag" in
+    --tests) packages+=("${test_packages[@]}") ;;
+    --package) packages+=("${package_packages[@]}") ;;
+    *)
+        echo "usage: $0 [--tests] [--package]" >&2
+        exit 2
+        ;;
+    esac
+done
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds wmstream and runs every test (unit, element, interop) with meson.
 #
-#   tools/run-tests.sh [--security] [MESON TEST ARGS]    e.g. --suite unit, or a test name
+#   tools/run-tests.sh [--security] [--package] [MESON TEST ARGS]    e.g. --suite unit, or a test name
 #
 # Installs what is missing (tools/install-deps.sh --tests), configures build/
 # once, builds, runs `meson test -C build --print-errorlogs`, and always ends
@@ -16,6 +16,12 @@
 # whole suite under ASan + UBSan (tools/sanitize-tests.sh, build/sanitize);
 # each fuzz target and each sanitized test counts as one test in the closing
 # line. See docs/security.md.
+#
+# With --package, or on CI, it last of all builds the Debian package and
+# checks it installed (tools/check-package.sh: needs root or sudo, installs
+# and removes gstreamer1.0-wmstream; the .deb files and the build log stay in
+# build/package/). It counts as one test in the closing line. It runs after
+# every other test, so the installed plugin never meets the build tree's.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,15 +29,22 @@ cd "$root"
 testlog=build/meson-logs/testlog.json
 fuzz_results=build/fuzz/fuzz-results.txt
 sanitize_results=build/sanitize/sanitize-results.txt
+package_results=build/package/package-results.txt
 
 security=false
+package=false
 if [[ "${CI:-}" == true ]]; then
     security=true
+    package=true
 fi
-if [[ "${1:-}" == --security ]]; then
-    security=true
+while (($# > 0)); do
+    case "$1" in
+    --security) security=true ;;
+    --package) package=true ;;
+    *) break ;;
+    esac
     shift
-fi
+done
 
 build() {
     bash tools/install-deps.sh --tests || return
@@ -46,19 +59,21 @@ build() {
 }
 
 # Prints the summary line from the meson test log (and, with --security, the
-# fuzz and sanitizer results); fails when a test failed or none ran. OK and
-# EXPECTEDFAIL count as passed; FAIL, TIMEOUT, ERROR and UNEXPECTEDPASS as
-# failed. A missing fuzz or sanitizer result file counts as one failure.
+# fuzz and sanitizer results, with --package the package check's); fails when
+# a test failed or none ran. OK and EXPECTEDFAIL count as passed; FAIL,
+# TIMEOUT, ERROR and UNEXPECTEDPASS as failed. A missing fuzz, sanitizer or
+# package result file counts as one failure.
 # Each failure is named on a "failed: …" line (a failed meson test with the
 # last 40 lines of its output) just above the summary, so the end of a long
 # CI log still says which test failed and how.
 summarize() {
-    python3 - "$testlog" "$security" "$fuzz_results" "$sanitize_results" "${CI:-}" <<'PY'
+    python3 - "$testlog" "$security" "$fuzz_results" "$sanitize_results" \
+        "$package" "$package_results" "${CI:-}" <<'PY'
 import json
 import pathlib
 import sys
 
-testlog, security, fuzz, sanitize, ci = sys.argv[1:]
+testlog, security, fuzz, sanitize, package, package_results, ci = sys.argv[1:]
 passed = 0
 skips = []  # names of the skipped tests
 failures = []  # (what failed, the last lines of its output)
@@ -76,21 +91,25 @@ if pathlib.Path(testlog).exists():
             else:
                 tail = (test.get("stdout") or "").splitlines()[-40:]
                 failures.append((f"{test.get('name')} ({result})", tail))
+# fuzz: "<target> PASS|FAIL <executions>"; sanitize and package: "PASS|FAIL|SKIP <test>"
+results = []  # (file, column of the verdict, kind)
 if security == "true":
-    # fuzz: "<target> PASS|FAIL <executions>"; sanitize: "PASS|FAIL|SKIP <test>"
-    for path, column, kind in ((fuzz, 1, "fuzz"), (sanitize, 0, "sanitize")):
-        if not pathlib.Path(path).exists():
-            failures.append((f"{kind}: no results ({path})", []))
-            continue
-        for line in pathlib.Path(path).read_text(encoding="utf-8").splitlines():
-            fields = line.split()
-            verdict = fields[column]
-            if verdict == "PASS":
-                passed += 1
-            elif verdict == "SKIP":
-                skips.append(f"{kind}: {fields[1 - column]}")
-            else:
-                failures.append((f"{kind}: {' '.join(fields[:2])}", []))
+    results += [(fuzz, 1, "fuzz"), (sanitize, 0, "sanitize")]
+if package == "true":
+    results.append((package_results, 0, "package"))
+for path, column, kind in results:
+    if not pathlib.Path(path).exists():
+        failures.append((f"{kind}: no results ({path})", []))
+        continue
+    for line in pathlib.Path(path).read_text(encoding="utf-8").splitlines():
+        fields = line.split()
+        verdict = fields[column]
+        if verdict == "PASS":
+            passed += 1
+        elif verdict == "SKIP":
+            skips.append(f"{kind}: {fields[1 - column]}")
+        else:
+            failures.append((f"{kind}: {' '.join(fields[:2])}", []))
 if ci == "true":
     # CI installs every peer: a test that did not run proves nothing.
     failures += [(f"{name} (SKIP: under CI a skip is a failure)", []) for name in skips]
@@ -109,7 +128,7 @@ sys.exit(1 if failed or passed == 0 else 0)
 PY
 }
 
-rm -f "$testlog" "$fuzz_results" "$sanitize_results"
+rm -f "$testlog" "$fuzz_results" "$sanitize_results" "$package_results"
 if build; then
     meson test -C build --print-errorlogs "$@" || true
 else
@@ -118,5 +137,13 @@ fi
 if [[ "$security" == true ]]; then
     bash fuzz/run-fuzzers.sh -b build/fuzz || true
     bash tools/sanitize-tests.sh -b build/sanitize || true
+fi
+if [[ "$package" == true ]]; then
+    verdict=FAIL
+    if bash tools/check-package.sh -o build/package; then
+        verdict=PASS
+    fi
+    mkdir -p build/package
+    echo "$verdict check-package" >"$package_results"
 fi
 summarize
