@@ -13,9 +13,10 @@
 #
 # With --security, or on CI (CI=true), it then also runs every fuzz target
 # for $FUZZ_SECONDS (default 60) s (fuzz/run-fuzzers.sh, build/fuzz) and the
-# whole suite under ASan + UBSan (tools/sanitize-tests.sh, build/sanitize);
-# each fuzz target and each sanitized test counts as one test in the closing
-# line. See docs/security.md.
+# whole suite under ASan + UBSan (tools/sanitize-tests.sh, build/sanitize)
+# and the element tests under GStreamer's leaks tracer (meson test --setup
+# leaks); each fuzz target, sanitized test and leaks-traced test counts as one
+# test in the closing line ("leaks: <name>"). See docs/security.md.
 #
 # With --package, or on CI, it last of all builds the Debian package and
 # checks it installed (tools/check-package.sh: needs root or sudo, installs
@@ -77,20 +78,28 @@ testlog, security, fuzz, sanitize, package, package_results, ci = sys.argv[1:]
 passed = 0
 skips = []  # names of the skipped tests
 failures = []  # (what failed, the last lines of its output)
-if pathlib.Path(testlog).exists():
-    with open(testlog, encoding="utf-8") as log:
+# The plain run's log, and with --security the leaks tracer's (meson test --setup leaks).
+testlogs = [(testlog, "")]
+if security == "true":
+    testlogs.append((testlog.replace("testlog.json", "testlog-leaks.json"), "leaks: "))
+for path, prefix in testlogs:
+    if not pathlib.Path(path).exists():
+        if prefix:
+            failures.append((f"{prefix}no results ({path})", []))
+        continue
+    with open(path, encoding="utf-8") as log:
         for line in log:
             if not line.strip():
                 continue
             test = json.loads(line)
-            result = test.get("result")
+            result, name = test.get("result"), prefix + test.get("name")
             if result in ("OK", "EXPECTEDFAIL"):
                 passed += 1
             elif result == "SKIP":
-                skips.append(test.get("name"))
+                skips.append(name)
             else:
                 tail = (test.get("stdout") or "").splitlines()[-40:]
-                failures.append((f"{test.get('name')} ({result})", tail))
+                failures.append((f"{name} ({result})", tail))
 # fuzz: "<target> PASS|FAIL <executions>"; sanitize and package: "PASS|FAIL|SKIP <test>"
 results = []  # (file, column of the verdict, kind)
 if security == "true":
@@ -128,7 +137,7 @@ sys.exit(1 if failed or passed == 0 else 0)
 PY
 }
 
-rm -f "$testlog" "$fuzz_results" "$sanitize_results" "$package_results"
+rm -f "$testlog" "${testlog%.json}-leaks.json" "$fuzz_results" "$sanitize_results" "$package_results"
 if build; then
     meson test -C build --print-errorlogs "$@" || true
 else
@@ -137,6 +146,8 @@ fi
 if [[ "$security" == true ]]; then
     bash fuzz/run-fuzzers.sh -b build/fuzz || true
     bash tools/sanitize-tests.sh -b build/sanitize || true
+    # The element tests once more under the leaks tracer (tests/meson.build).
+    meson test -C build --setup leaks --suite element --suite push --print-errorlogs || true
 fi
 if [[ "$package" == true ]]; then
     verdict=FAIL
