@@ -113,6 +113,9 @@ private:
     void evict(uint64_t id);
     /** Begin the handshakes of these connections, whose turn came. */
     void start_handshakes(const std::vector<uint64_t> &ids);
+    /** A connection left the intake: after a burst, once none is held, the heap its
+     *  connections grew (TLS above all) is given back (release_free_heap()). */
+    void left_intake(const std::vector<uint64_t> &turn);
     static gboolean on_tick(gpointer self);
     static gboolean on_reap(gpointer self);
     static void on_resolved(GObject *resolver, GAsyncResult *result, gpointer data);
@@ -232,6 +235,10 @@ private:
     std::vector<Connection *>
         live_;      /* every connected client, in no order (Connection::live_index) */
     Intake intake_; /* connections not yet admitted or answered */
+    /** Connections accepted since the heap was last given back (I/O thread). */
+    size_t accepted_since_release_ = 0;
+    /** How many connections make a burst worth a release_free_heap(). */
+    static constexpr size_t kReleaseAfterAccepted = 64;
     Round round_;
     Reap reap_;
     std::unordered_map<uint64_t, GCancellable *> lookups_;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "server/server.h"
+
 #include "base/log.h"
+#include "base/memory.h"
 
 #include "base/random.h"
 #include "server/server-impl.h"
@@ -228,9 +230,18 @@ void Server::Impl::start_handshakes(const std::vector<uint64_t> &ids) {
             client->begin_handshake();
 }
 
+void Server::Impl::left_intake(const std::vector<uint64_t> &turn) {
+    if (turn.empty() && intake_.size() == 0 && accepted_since_release_ >= kReleaseAfterAccepted) {
+        accepted_since_release_ = 0;
+        release_free_heap();
+    }
+    start_handshakes(turn);
+}
+
 /* Held by the intake from here until admitted, answered or closed. */
 void Server::Impl::accepted(GSocket *socket) {
     const uint64_t id = next_id_++;
+    accepted_since_release_++;
     const int64_t now = g_get_monotonic_time();
     uint64_t oldest = 0; /* room() said there is room: maybe once the oldest is closed */
     if (intake_.room(now, &oldest) && oldest != 0)
@@ -353,7 +364,7 @@ gboolean Server::Impl::on_reap(gpointer self) {
 }
 
 bool Server::Impl::admit(Connection &client) {
-    start_handshakes(intake_.leave(client.id()));
+    left_intake(intake_.leave(client.id()));
     const int limit = io_config_.max_clients;
     if (limit >= 0 && counters_.streaming.load() >= size_t(limit)) {
         counters_.clients_refused.fetch_add(1);
@@ -438,7 +449,7 @@ void Server::Impl::finished(Connection &client, RemoveReason reason) {
     }
     if (report && events_)
         events_->client_removed(info, reason);
-    start_handshakes(turn); /* last: one may fail at once and come back here */
+    left_intake(turn); /* last: one may fail at once and come back here */
 }
 
 Status Server::Impl::set_header(const uint8_t *data, size_t len) {
