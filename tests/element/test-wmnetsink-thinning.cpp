@@ -23,8 +23,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <optional>
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
