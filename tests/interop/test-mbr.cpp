@@ -5,9 +5,10 @@
  * sizes and rates (kRenditions) plus one WMA2 stream, into asfmux and
  * wmnetsink with `stream-bitrates` declaring the video rates.
  *   - VLC with a low --mms-maxbitrate selects the lowest video and the audio
- *     (get-clients), is sent about that much (the bytes wmnetsink sent it
- *     over a measured interval against the bytes those encoders made in it,
- *     and well under every stream's bytes), and decodes pictures of that
+ *     (get-clients), is sent at least their rate and well under every
+ *     stream's (the bytes wmnetsink sent it over a measured interval against
+ *     the bytes the encoders made in it; fixed-size packets keep it above
+ *     its streams' rate, see check_vlc()), and decodes pictures of that
  *     size; with a high one, the same for the highest video.
  *   - FFmpeg (mmsh://, which selects every stream) decodes all four.
  * A client selecting only the audio gets no video payload: see
