@@ -56,6 +56,11 @@ constexpr Rendition kRenditions[] = {
 };
 /* WMA2 at 128 kbit/s is the usual "good stereo" Windows Media audio rate. */
 constexpr int kAudioBitrate = 128000;
+/* --mbr of an input without sound (the default clip has none): one audio stream beside the three
+ * video streams, as a multiple-bit-rate broadcast has, from a test signal: a short tick every
+ * second (audiotestsrc wave=ticks), live, printed as such among the streams. No installed
+ * package ships a longer piece of real audio to loop. */
+constexpr const char *kTestAudioName = "audio: test ticks, the input has no sound";
 /* One key frame every 2 s: wmnetsink starts every new client at the newest key frame and moves a
  * lagging client forward to one, so this bounds both how old the first picture of a late joiner
  * is and how much a skipping client misses, while keeping most frames cheap delta frames. */
@@ -156,7 +161,8 @@ bool parse_options(int &argc, char **&argv, Options &options) {
          "Seconds between statistics lines (default: 15; 0 = none)", "SECONDS"},
         {"mbr", 0, 0, G_OPTION_ARG_NONE, &mbr,
          "Multiple bit rates: the video at 320x180 0.3 Mbit/s, 480x270 0.7 Mbit/s and 720x405 "
-         "1.5 Mbit/s in one stream; each player receives the one it selects",
+         "1.5 Mbit/s in one stream; each player receives the one it selects (with test ticks as "
+         "the audio when the input has none)",
          nullptr},
         {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
     };
@@ -307,6 +313,11 @@ std::string mbr_bitrates() {
     return list;
 }
 
+/* --mbr of a file without sound gets the test audio stream (kTestAudioName). */
+bool test_audio(const Options &options, const InputInfo &info) {
+    return options.mbr && !options.capture && info.has_video && !info.has_audio;
+}
+
 std::string sink_description(const Options &options) {
     std::string sink = "asfmux name=mux streamable=true ! wmnetsink name=sink port=" +
                        std::to_string(options.port) +
@@ -348,6 +359,10 @@ std::string build_description(const Options &options, const InputInfo &info) {
     if (info.has_audio)
         description += " dec. ! audio/x-raw ! queue ! audioconvert ! audioresample ! clocksync ! "
                        "avenc_wmav2 name=aenc bitrate=" +
+                       std::to_string(kAudioBitrate) + " ! mux.";
+    else if (test_audio(options, info))
+        description += " audiotestsrc is-live=true wave=ticks ! audioconvert ! "
+                       "audio/x-raw,rate=44100,channels=2 ! avenc_wmav2 name=aenc bitrate=" +
                        std::to_string(kAudioBitrate) + " ! mux.";
     return description + " " + sink_description(options);
 }
@@ -794,6 +809,8 @@ void name_streams(App &app, const InputInfo &info) {
     }
     if (info.has_audio)
         app.stream_names[number] = "audio";
+    else if (test_audio(app.options, info))
+        app.stream_names[number] = kTestAudioName;
     if (app.options.mbr) {
         g_print("Multiple bit rates: players choose one video stream by its declared rate:\n");
         for (const auto &[stream, name] : app.stream_names)
