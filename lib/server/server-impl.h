@@ -113,11 +113,9 @@ private:
     void evict(uint64_t id);
     /** Begin the handshakes of these connections, whose turn came. */
     void start_handshakes(const std::vector<uint64_t> &ids);
-    /** A connection left the intake: after a burst, once none is held, the heap its
-     *  connections grew (TLS above all) is given back (release_free_heap()). */
-    void left_intake(const std::vector<uint64_t> &turn);
     static gboolean on_tick(gpointer self);
     static gboolean on_reap(gpointer self);
+    static gboolean on_release(gpointer self);
     static void on_resolved(GObject *resolver, GAsyncResult *result, gpointer data);
 
     /* rounds.cpp */
@@ -174,6 +172,7 @@ private:
     struct Reap {
         GSource *source = nullptr;
         std::vector<std::unique_ptr<Connection>> dead;
+        GSource *release = nullptr; /* release_free_heap() once a burst has been over a while */
     };
     /** The counters behind num_clients() and stats(), updated from any thread. */
     struct Counters {
@@ -235,10 +234,13 @@ private:
     std::vector<Connection *>
         live_;      /* every connected client, in no order (Connection::live_index) */
     Intake intake_; /* connections not yet admitted or answered */
-    /** Connections accepted since the heap was last given back (I/O thread). */
-    size_t accepted_since_release_ = 0;
-    /** How many connections make a burst worth a release_free_heap(). */
-    static constexpr size_t kReleaseAfterAccepted = 64;
+    /** Connections destroyed since the heap was last given back (I/O thread). */
+    size_t reaped_since_release_ = 0;
+    /** How many make a burst worth a release_free_heap() (milliseconds of work). */
+    static constexpr size_t kReleaseAfterReaped = 32;
+    /** How long no connection must have been held before, ms: GIO's pool threads let go of
+     *  a TLS connection's state a little after the connection is destroyed. */
+    static constexpr guint kReleaseQuietMs = 1000;
     Round round_;
     Reap reap_;
     std::unordered_map<uint64_t, GCancellable *> lookups_;

@@ -159,10 +159,11 @@ void Server::Impl::close() {
     }
     poller_.reset(); /* after the clients, whose watches it holds */
     round_.senders.reset();
-    if (reap_.source) {
-        g_source_destroy(reap_.source);
-        g_clear_pointer(&reap_.source, g_source_unref);
-    }
+    for (GSource **source : {&reap_.source, &reap_.release})
+        if (*source) {
+            g_source_destroy(*source);
+            g_clear_pointer(source, g_source_unref);
+        }
     g_source_destroy(tick_source_);
     g_clear_pointer(&tick_source_, g_source_unref);
     {
@@ -230,18 +231,9 @@ void Server::Impl::start_handshakes(const std::vector<uint64_t> &ids) {
             client->begin_handshake();
 }
 
-void Server::Impl::left_intake(const std::vector<uint64_t> &turn) {
-    if (turn.empty() && intake_.size() == 0 && accepted_since_release_ >= kReleaseAfterAccepted) {
-        accepted_since_release_ = 0;
-        release_free_heap();
-    }
-    start_handshakes(turn);
-}
-
 /* Held by the intake from here until admitted, answered or closed. */
 void Server::Impl::accepted(GSocket *socket) {
     const uint64_t id = next_id_++;
-    accepted_since_release_++;
     const int64_t now = g_get_monotonic_time();
     uint64_t oldest = 0; /* room() said there is room: maybe once the oldest is closed */
     if (intake_.room(now, &oldest) && oldest != 0)
@@ -358,13 +350,33 @@ gboolean Server::Impl::on_tick(gpointer self) {
 
 gboolean Server::Impl::on_reap(gpointer self) {
     auto *impl = static_cast<Impl *>(self);
+    impl->reaped_since_release_ += impl->reap_.dead.size();
     impl->reap_.dead.clear();
     g_clear_pointer(&impl->reap_.source, g_source_unref);
+    /* After a burst, once no connection has been held for a while, the heap it grew is given
+     * back: TLS connections above all, whose state (megabytes each, made on GIO's pool
+     * threads) stays in those threads' malloc arenas when freed. */
+    if (impl->intake_.size() == 0 && impl->reaped_since_release_ >= kReleaseAfterReaped &&
+        !impl->reap_.release) {
+        impl->reap_.release = g_timeout_source_new(kReleaseQuietMs);
+        g_source_set_callback(impl->reap_.release, on_release, impl, nullptr);
+        g_source_attach(impl->reap_.release, impl->loop_.context());
+    }
+    return G_SOURCE_REMOVE;
+}
+
+gboolean Server::Impl::on_release(gpointer self) {
+    auto *impl = static_cast<Impl *>(self);
+    g_clear_pointer(&impl->reap_.release, g_source_unref);
+    if (impl->intake_.size() == 0) { /* else the next reap of a burst tries again */
+        impl->reaped_since_release_ = 0;
+        release_free_heap();
+    }
     return G_SOURCE_REMOVE;
 }
 
 bool Server::Impl::admit(Connection &client) {
-    left_intake(intake_.leave(client.id()));
+    start_handshakes(intake_.leave(client.id()));
     const int limit = io_config_.max_clients;
     if (limit >= 0 && counters_.streaming.load() >= size_t(limit)) {
         counters_.clients_refused.fetch_add(1);
@@ -449,7 +461,7 @@ void Server::Impl::finished(Connection &client, RemoveReason reason) {
     }
     if (report && events_)
         events_->client_removed(info, reason);
-    left_intake(turn); /* last: one may fail at once and come back here */
+    start_handshakes(turn); /* last: one may fail at once and come back here */
 }
 
 Status Server::Impl::set_header(const uint8_t *data, size_t len) {
