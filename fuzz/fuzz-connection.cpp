@@ -199,7 +199,9 @@ public:
         : host_(make_config(flags), flags & 2 ? &authenticator() : nullptr, flags & 4),
           store_(LagLimits::of(host_.config())),
           peer_(flags & 8, [this](const uint8_t *data, size_t len) { output_.write(data, len); }) {
-        store_.set_startup(StartupPolicy::of(host_.config()));
+        /* The fuzzer's config names no MBR groups or bit rates: the policy is always valid. */
+        if (auto startup = StartupPolicy::of(host_.config()))
+            store_.set_startup(*startup);
         if (flags & 16)
             set_header(0);
         connection_ = std::make_unique<Connection>(host_, store_, 1, peer_.transport(), poller());
