@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
         {"address", 0, 0, G_OPTION_ARG_STRING, &address, "bind address (default: all)", "ADDR"},
         {"interval", 0, 0, G_OPTION_ARG_INT, &interval, "seconds between client lists", "S"},
         {"duration", 0, 0, G_OPTION_ARG_INT, &duration, "stop after this many seconds", "S"},
-        {NULL},
+        G_OPTION_ENTRY_NULL,
     };
     GOptionContext *context = g_option_context_new("- broadcast a test picture with wmnetsink");
     g_option_context_add_main_entries(context, entries, NULL);

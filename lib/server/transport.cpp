@@ -108,23 +108,38 @@ public:
 
     GSocket *socket() const override { return socket_; }
     bool encrypted() const override { return true; }
-    /* The TLS connection is made here, not at accept, and on a thread of GIO's shared pool
-     * with its handshake, not on the I/O thread: glib-networking imports the certificate and
-     * its key for each connection (tens of milliseconds of CPU, megabytes of ASN.1), which a
-     * silent connection need not cost and the viewers being served must not wait for. The
-     * thread blocks in the handshake until it ends or cancellable_ is cancelled. */
+    /* The TLS connection is made here, not at accept: glib-networking imports the
+     * certificate and key for each one, which a silent connection need not cost. It runs
+     * the handshake blocking on a thread of GIO's shared pool, until it ends or
+     * cancellable_ is cancelled. */
     void start(GMainContext *context, Handshaken done, void *data) override {
-        g_main_context_push_thread_default(context); /* where the task calls back */
-        GTask *task =
-            g_task_new(nullptr, cancellable_, on_handshaken, new Pending{this, done, data});
-        g_main_context_pop_thread_default(context);
-        g_task_set_task_data(task,
-                             new Work{G_SOCKET(g_object_ref(socket_)),
-                                      G_TLS_CERTIFICATE(g_object_ref(certificate_))},
-                             Work::free);
+        g_autoptr(GError) failure = nullptr;
+        g_autoptr(GSocketConnection) base = g_socket_connection_factory_create_connection(socket_);
+        tls_ = g_tls_server_connection_new(G_IO_STREAM(base), certificate_, &failure);
+        if (!tls_) {
+            done(data, failure);
+            return;
+        }
+        g_main_context_push_thread_default(context);
+        struct Pending {
+            TlsTransport *transport;
+            Handshaken done;
+            void *data;
+        };
         handshaking_ = true;
-        g_task_run_in_thread(task, handshake);
-        g_object_unref(task);
+        g_tls_connection_handshake_async(
+            G_TLS_CONNECTION(tls_), G_PRIORITY_DEFAULT, cancellable_,
+            [](GObject *tls, GAsyncResult *result, gpointer pending) {
+                std::unique_ptr<Pending> p(static_cast<Pending *>(pending));
+                g_autoptr(GError) error = nullptr;
+                if (!g_tls_connection_handshake_finish(G_TLS_CONNECTION(tls), result, &error) &&
+                    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                    return; /* the transport is gone, or closed */
+                p->transport->handshaking_ = false;
+                p->done(p->data, error);
+            },
+            new Pending{this, done, data});
+        g_main_context_pop_thread_default(context);
     }
     gssize receive(char *buffer, size_t size, GError **error) override {
         return g_pollable_input_stream_read_nonblocking(input(), buffer, size, nullptr, error);
@@ -170,48 +185,6 @@ public:
     }
 
 private:
-    /** What the handshake thread uses: its own references, as the transport may go first. */
-    struct Work {
-        GSocket *socket;
-        GTlsCertificate *certificate;
-        static void free(gpointer work) {
-            auto *w = static_cast<Work *>(work);
-            g_object_unref(w->socket);
-            g_object_unref(w->certificate);
-            delete w;
-        }
-    };
-    /** Who to tell on the I/O thread. */
-    struct Pending {
-        TlsTransport *transport; /* valid unless the task was cancelled */
-        Handshaken done;
-        void *data;
-    };
-
-    static void handshake(GTask *task, gpointer, gpointer work, GCancellable *cancellable) {
-        const auto *w = static_cast<const Work *>(work);
-        g_autoptr(GError) error = nullptr;
-        g_autoptr(GSocketConnection) base =
-            g_socket_connection_factory_create_connection(w->socket);
-        GIOStream *tls = g_tls_server_connection_new(G_IO_STREAM(base), w->certificate, &error);
-        if (tls && !g_tls_connection_handshake(G_TLS_CONNECTION(tls), cancellable, &error))
-            g_clear_object(&tls);
-        if (tls)
-            g_task_return_pointer(task, tls, g_object_unref);
-        else
-            g_task_return_error(task, g_steal_pointer(&error));
-    }
-    static void on_handshaken(GObject *, GAsyncResult *result, gpointer pending) {
-        std::unique_ptr<Pending> p(static_cast<Pending *>(pending));
-        g_autoptr(GError) error = nullptr;
-        auto *tls = static_cast<GIOStream *>(g_task_propagate_pointer(G_TASK(result), &error));
-        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            return; /* the transport is gone, or closed */
-        p->transport->tls_ = tls;
-        p->transport->handshaking_ = false;
-        p->done(p->data, error);
-    }
-
     GPollableInputStream *input() const {
         return G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(tls_));
     }

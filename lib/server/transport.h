@@ -52,10 +52,8 @@ public:
     virtual GSocketAddress *remote_address() const;
     /**
      * Start the connection in @p context: at once for plain TCP (@p done is
-     * called before this returns); for TLS, @p done is called in @p context
-     * once the TLS connection is made and its handshake ended, either way (on
-     * a thread of GIO's shared pool meanwhile), unless the transport was
-     * closed or destroyed first.
+     * called before this returns), after the handshake for TLS (@p done is
+     * called before this returns when the TLS connection cannot be made).
      */
     virtual void start(GMainContext *context, Handshaken done, void *data) = 0;
     /** Bytes read into @p buffer; 0 at end of stream; -1 with @p error (G_IO_ERROR_WOULD_BLOCK =
