@@ -138,7 +138,9 @@ GST_START_TEST(test_audio_only_client_beside_ffmpeg) {
     client.close();
 
     ffmpeg.join();
-    fail_unless_equals_string(interop::last_value(ffmpeg_out, "progress").c_str(), "end");
+    const std::string progress =
+        interop::last_value(ffmpeg_out, "progress"); /* outlives the macro */
+    fail_unless_equals_string(progress.c_str(), "end");
     const guint frames =
         guint(g_ascii_strtoull(interop::last_value(ffmpeg_out, "frame").c_str(), nullptr, 10));
     fail_unless(frames >= 50, "ffmpeg decoded %u video frames", frames);
