@@ -248,13 +248,16 @@ void test_selection_helpers() {
     const HeaderInfo header = header_of(kSize);
     const StreamSelection all = StreamSelection::all_of(header);
     g_assert_true(all.keeps_all(header));
-    g_assert_cmpstr(all.stream_list().c_str(), ==, "1,2");
+    const std::string all_list = all.stream_list(); /* outlives the check */
+    g_assert_cmpstr(all_list.c_str(), ==, "1,2");
     g_assert_cmpuint(all.thinning(), ==, 0);
     g_assert_false(selection_of({2}).keeps_all(header));
     g_assert_false(selection_of({1, 2}, {1}).keeps_all(header));
     g_assert_cmpuint(selection_of({1, 2}, {1}).thinning(), ==, 1);
-    g_assert_cmpstr(selection_of({}).stream_list().c_str(), ==, "");
-    g_assert_cmpstr(selection_of({127, 10}).stream_list().c_str(), ==, "10,127");
+    const std::string none_list = selection_of({}).stream_list();
+    const std::string two_list = selection_of({127, 10}).stream_list();
+    g_assert_cmpstr(none_list.c_str(), ==, "");
+    g_assert_cmpstr(two_list.c_str(), ==, "10,127");
 }
 
 } // namespace

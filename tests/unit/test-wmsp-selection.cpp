@@ -53,10 +53,12 @@ void assert_selects(const wmsp::ClientRequest &request, const char *streams,
     Result<asf::StreamSelection> selection = wmsp::select_streams(request, header);
     if (!selection)
         g_error("refused: %s", selection.error().message.c_str());
-    g_assert_cmpstr(selection->stream_list().c_str(), ==, streams);
+    const std::string selected = selection->stream_list(); /* outlives the check */
+    g_assert_cmpstr(selected.c_str(), ==, streams);
     asf::StreamSelection thinned;
     thinned.streams = selection->key_frames_only;
-    g_assert_cmpstr(thinned.stream_list().c_str(), ==, key_only);
+    const std::string thinned_list = thinned.stream_list();
+    g_assert_cmpstr(thinned_list.c_str(), ==, key_only);
 }
 
 void assert_refused(const wmsp::ClientRequest &request,
