@@ -675,6 +675,9 @@ void Connection::tick(int64_t now_us) {
     switch (state_) {
     case State::ReadingRequest:
         if (!handshaken_ && now_us > handshake_deadline_us_) {
+            WMSTREAM_LOG_DEBUG("client %" G_GUINT64_FORMAT
+                               ": no TLS handshake within %" G_GINT64_FORMAT " ms",
+                               id_, host_.config().handshake_timeout_us / 1000);
             host_.count_tls_failure();
             finish(RemoveReason::Error);
         } else if (now_us - connected_mono_us_ > host_.config().request_timeout_us) {

@@ -25,8 +25,10 @@ public:
 
     /**
      * Whether tls() can serve with @p certificate: GIO has a TLS backend
-     * (glib-networking) and the certificate carries its private key.
-     * @return InvalidArgument saying which is missing.
+     * (glib-networking), the certificate carries its private key and a TLS
+     * server connection can be made with it (which also loads the backend's
+     * process-wide state, so the first viewer's handshake does not).
+     * @return InvalidArgument saying which is missing or what failed.
      */
     static Status check_tls(GTlsCertificate *certificate);
     /** Plain TCP over @p socket (takes ownership). */

@@ -134,7 +134,8 @@ GST_START_TEST(test_silent_connections_leave_handshakes) {
                                                "%{http_code} %{time_appconnect}",
                                                url};
         const interop::Run run = interop::run(argv, 30);
-        fail_unless(run.exited && run.status == 0, "%s", interop::describe(argv, run).c_str());
+        fail_unless(run.exited && run.status == 0, "%s\n%s", interop::describe(argv, run).c_str(),
+                    stats_text(live.sink).c_str());
         g_print("curl --cacert -I with %d silent connections: %s (status, handshake s)\n",
                 silent.connected, run.out.c_str());
         const double handshake_s = g_ascii_strtod(run.out.c_str() + 4, nullptr);

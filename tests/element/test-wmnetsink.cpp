@@ -609,7 +609,8 @@ GST_START_TEST(test_announcement) {
         client.send("GET /live.asx HTTP/1.0\r\n" + host_line + "\r\n");
         fail_unless(client.read_head());
         fail_unless(starts_with(client.status_line(), "HTTP/1.0 200"));
-        fail_unless_equals_string(client.header("Content-Type").c_str(), "video/x-ms-asf");
+        const std::string type = client.header("Content-Type");
+        fail_unless_equals_string(type.c_str(), "video/x-ms-asf");
         fail_unless(client.wait_closed());
         const std::string body(client.body().begin(), client.body().end());
         fail_unless_equals_int(std::stoi(client.header("Content-Length")), body.size());
