@@ -137,17 +137,30 @@ sys.exit(1 if failed or passed == 0 else 0)
 PY
 }
 
+# "name seconds" of each phase, printed above the closing line (CI keeps the end of the output).
+timings=()
+phase_start=$SECONDS
+phase_done() {
+    timings+=("$1 $((SECONDS - phase_start)) s")
+    phase_start=$SECONDS
+}
+
 rm -f "$testlog" "${testlog%.json}-leaks.json" "$fuzz_results" "$sanitize_results" "$package_results"
 if build; then
+    phase_done build
     meson test -C build --print-errorlogs "$@" || true
+    phase_done tests
 else
     echo "run-tests: the build failed; no test ran" >&2
 fi
 if [[ "$security" == true ]]; then
     bash fuzz/run-fuzzers.sh -b build/fuzz || true
+    phase_done fuzz
     bash tools/sanitize-tests.sh -b build/sanitize || true
+    phase_done sanitize
     # The element tests once more under the leaks tracer (tests/meson.build).
     meson test -C build --setup leaks --suite element --suite push --print-errorlogs || true
+    phase_done leaks
 fi
 if [[ "$package" == true ]]; then
     verdict=FAIL
@@ -156,5 +169,7 @@ if [[ "$package" == true ]]; then
     fi
     mkdir -p build/package
     echo "$verdict check-package" >"$package_results"
+    phase_done package
 fi
+(IFS=,; echo "run-tests: phases: ${timings[*]} (${SECONDS} s in all)")
 summarize
