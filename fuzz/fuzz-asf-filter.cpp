@@ -15,7 +15,9 @@
  * payload of an unselected stream is in it, or rewritten to the same size,
  * parsing, with the same send time and duration, fewer payloads and only
  * selected streams (and filtering it again keeps it whole), or not at all
- * only when no payload of a stream sent unthinned is in it.
+ * only when no payload of a stream sent unthinned is in it. What is sent
+ * without its padding (strip_padding()) is shorter and, padded with zeros
+ * back to the packet size, parses with the same payloads and times.
  */
 #include "proto/asf-filter.h"
 
@@ -23,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 using namespace wmstream;
 using namespace wmstream::proto::asf;
@@ -30,6 +33,25 @@ using namespace wmstream::proto::asf;
 namespace {
 
 constexpr size_t kMaxPacketSize = 65536;
+
+/* The contract of strip_padding() on @p sent, a packet that parses as @p info. */
+void check_stripped(const std::vector<uint8_t> &sent, const HeaderInfo &header,
+                    const PacketInfo &info) {
+    const Result<PacketFilter> bare = strip_padding(sent.data(), sent.size(), header);
+    g_assert_true(bare.ok());
+    if (bare->kept != PacketFilter::Kept::Some)
+        return;
+    g_assert_cmpuint(bare->packet.size(), <, sent.size());
+    std::vector<uint8_t> repadded = bare->packet;
+    repadded.resize(sent.size(), 0);
+    const Result<PacketInfo> again = parse_packet(repadded.data(), repadded.size(), header);
+    g_assert_true(again.ok());
+    g_assert_cmpuint(again->payload_count, ==, info.payload_count);
+    g_assert_true(again->streams == info.streams);
+    g_assert_true(again->key_frame_streams == info.key_frame_streams);
+    g_assert_cmpuint(again->send_time_ms, ==, info.send_time_ms);
+    g_assert_cmpuint(again->duration_ms, ==, info.duration_ms);
+}
 
 StreamSelection selection_of(uint8_t bits) {
     StreamSelection selection;
@@ -66,6 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     switch (filtered->kept) {
     case PacketFilter::Kept::All:
         g_assert_true((info->streams & ~selection.streams).none());
+        check_stripped(std::vector<uint8_t>(packet, packet + len), header, *info);
         break;
     case PacketFilter::Kept::None:
         g_assert_true((info->streams & selection.streams & ~selection.key_frames_only).none());
@@ -82,6 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const Result<PacketFilter> again = filter_packet(out.data(), out.size(), header, selection);
         g_assert_true(again.ok());
         g_assert_true(again->kept == PacketFilter::Kept::All);
+        check_stripped(out, header, *reparsed);
         break;
     }
     }

@@ -32,8 +32,9 @@ bool holds(size_t width, uint64_t value) {
 
 std::optional<std::vector<uint8_t>> keep_payloads(const uint8_t *data, size_t len,
                                                   const Layout &layout,
-                                                  const std::vector<bool> &keep) {
-    if (layout.payload_flags_at == 0)
+                                                  const std::vector<bool> &keep, bool strip) {
+    const bool multiple = layout.payload_flags_at != 0;
+    if (!multiple && !strip)
         return std::nullopt;
     const size_t flags_at = layout.packet_length.offset - 2;
     const size_t sequence_at = layout.packet_length.offset + layout.packet_length.width;
@@ -47,32 +48,50 @@ std::optional<std::vector<uint8_t>> keep_payloads(const uint8_t *data, size_t le
             ++count;
         }
     }
-    const size_t length_width =
-        holds(layout.packet_length.width, len) ? layout.packet_length.width : 0;
-    /* Everything but the padding length field and the padding. */
-    const size_t used = flags_at + 2 + length_width + sequence_width + 6 + 1 + kept_bytes;
-    for (size_t padding_width : {layout.padding.width, size_t(1), size_t(2), size_t(4)}) {
-        if (padding_width == 0 || used + padding_width > len ||
-            !holds(padding_width, len - used - padding_width))
-            continue;
+    /* Everything but the packet length and padding length fields and the padding. */
+    const size_t used = flags_at + 2 + sequence_width + 6 + (multiple ? 1 : 0) + kept_bytes;
+    /* The packet with those two fields @p length_width and @p padding_width wide, saying
+     * @p packet_length and @p padding, @p size bytes long (zeros after the payloads). */
+    const auto assemble = [&](size_t length_width, size_t packet_length, size_t padding_width,
+                              size_t padding, size_t size) {
         std::vector<uint8_t> out;
-        out.reserve(len);
+        out.reserve(size);
         out.assign(data, data + flags_at);
         out.push_back(uint8_t((data[flags_at] & 0x87) | (length_type(length_width) << 5) |
                               (length_type(padding_width) << 3)));
         out.push_back(data[flags_at + 1]);
-        append_le(out, length_width, len);
+        append_le(out, length_width, packet_length);
         out.insert(out.end(), data + sequence_at, data + sequence_at + sequence_width);
-        append_le(out, padding_width, len - used - padding_width);
+        append_le(out, padding_width, padding);
         out.insert(out.end(), data + times_at, data + times_at + 6);
-        out.push_back(uint8_t((data[layout.payload_flags_at] & 0xc0) | count));
+        if (multiple)
+            out.push_back(uint8_t((data[layout.payload_flags_at] & 0xc0) | count));
         for (size_t i = 0; i < layout.payloads.size(); ++i) {
             if (keep[i])
                 out.insert(out.end(), data + layout.payloads[i].start,
                            data + layout.payloads[i].end);
         }
-        out.resize(len, 0);
+        out.resize(size, 0);
         return out;
+    };
+    if (strip) {
+        for (size_t length_width : {layout.packet_length.width, size_t(2), size_t(4)}) {
+            const size_t total = used + length_width;
+            if (length_width == 0 || !holds(length_width, total))
+                continue;
+            if (total >= len)
+                return std::nullopt;
+            return assemble(length_width, total, 0, 0, total);
+        }
+        return std::nullopt;
+    }
+    const size_t length_width =
+        holds(layout.packet_length.width, len) ? layout.packet_length.width : 0;
+    for (size_t padding_width : {layout.padding.width, size_t(1), size_t(2), size_t(4)}) {
+        const size_t fixed = used + length_width + padding_width;
+        if (padding_width == 0 || fixed > len || !holds(padding_width, len - fixed))
+            continue;
+        return assemble(length_width, len, padding_width, len - fixed, len);
     }
     return std::nullopt;
 }
@@ -132,6 +151,21 @@ Result<PacketFilter> filter_packet(const uint8_t *data, size_t len, const Header
             return make_error(Errc::InvalidData, "ASF packet: no room to rewrite its lengths");
         filter.kept = PacketFilter::Kept::Some;
         filter.packet = std::move(*rewritten);
+    }
+    return filter;
+}
+
+Result<PacketFilter> strip_padding(const uint8_t *data, size_t len, const HeaderInfo &header) {
+    detail::Layout layout;
+    Result<PacketInfo> parsed = detail::walk_packet(data, len, header, &layout);
+    if (!parsed)
+        return parsed.error();
+    PacketFilter filter;
+    const std::vector<bool> keep(layout.payloads.size(), true);
+    if (std::optional<std::vector<uint8_t>> stripped =
+            detail::keep_payloads(data, len, layout, keep, true)) {
+        filter.kept = PacketFilter::Kept::Some;
+        filter.packet = std::move(*stripped);
     }
     return filter;
 }

@@ -2,13 +2,15 @@
 /*
  * Per-client stream selection of ASF data packets (sans-IO): which payloads
  * of a packet a client that selected some of the streams receives, as a
- * packet of the same fixed size.
+ * packet of the same fixed size, and that packet without its padding for a
+ * `$D`.
  *
  * Source: [MS-WMSP] §2.2.1.4.27 (stream-switch-entry thinning levels: 0 the
  * stream is sent whole, 1 only its key-frame media objects, 2 none of it),
  * §3.2.5.6 ("the ASF payloads … MUST be filtered such that only ASF payloads
  * that belong to streams that have been selected by the client are
- * included"); ASF Specification §5.2 (data packet layout).
+ * included"), §2.2.3.3 (padding removed from `$D` packets); ASF
+ * Specification §5.2 (data packet layout).
  */
 #pragma once
 
@@ -68,5 +70,20 @@ struct StreamSelection {
 [[nodiscard]] Result<PacketFilter> filter_packet(const uint8_t *data, size_t len,
                                                  const HeaderInfo &header,
                                                  const StreamSelection &selection);
+
+/**
+ * One data packet of the header's fixed size without its padding, for a
+ * `$D` (MS-WMSP §2.2.3.3: the server SHOULD remove the padding of the ASF
+ * data packets it sends; FFmpeg and VLC pad a short `$D` with zeros back to
+ * the packet size). The payloads and the other fields stay as they are; an
+ * explicit Packet Length (ASF §5.2.2) says how many bytes remain, so that a
+ * reader counts the zeros up to the fixed size as padding; the padding
+ * length field is left out.
+ *
+ * @return Kept::Some with the shorter packet, Kept::All when there is no
+ *         padding to remove, or Errc::InvalidData as parse_packet().
+ */
+[[nodiscard]] Result<PacketFilter> strip_padding(const uint8_t *data, size_t len,
+                                                 const HeaderInfo &header);
 
 } // namespace wmstream::proto::asf

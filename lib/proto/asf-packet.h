@@ -86,8 +86,14 @@ Result<PacketInfo> walk_packet(const uint8_t *data, size_t len, const HeaderInfo
  * otherwise the narrowest that holds it (added when absent). Send time,
  * duration, sequence and error correction data are kept as they are.
  * Nothing for a single-payload packet, or when the fields do not fit (not
- * possible when at least one payload is dropped). */
-std::optional<std::vector<uint8_t>>
-keep_payloads(const uint8_t *data, size_t len, const Layout &layout, const std::vector<bool> &keep);
+ * possible when at least one payload is dropped).
+ * With @p strip, the copy ends after its last payload instead: an explicit
+ * packet length (its field's width when it holds it, else a word or dword)
+ * says how long it is and the padding length field is left out; single-
+ * payload packets too; nothing when that saves no byte. */
+std::optional<std::vector<uint8_t>> keep_payloads(const uint8_t *data, size_t len,
+                                                  const Layout &layout,
+                                                  const std::vector<bool> &keep,
+                                                  bool strip = false);
 
 } // namespace wmstream::proto::asf::detail

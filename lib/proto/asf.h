@@ -184,7 +184,8 @@ struct PacketFilter {
     };
     Kept kept = Kept::All;
     /** With Some: the packet without the dropped payloads, the same size (the kept payloads
-     *  move up, the payload count drops, the padding grows, as trim_to_key_frame()). */
+     *  move up, the payload count drops, the padding grows, as trim_to_key_frame()); from
+     *  strip_padding() of asf-filter.h, shorter. */
     std::vector<uint8_t> packet;
 };
 

@@ -438,13 +438,17 @@ void Connection::queue_packet(PacketRef packet, bool join) {
     const std::vector<uint8_t> &shared =
         join && !packet->join_data.empty() ? packet->join_data : packet->data;
     /* The shared packet memory, unless the client selected some of the streams or the stream
-     * is starting, and the packet must be thinned. */
+     * is starting, and the packet must be thinned. A $D of a rewritten packet goes without
+     * its padding (MS-WMSP §2.2.3.3), once its stream has started (the start filter takes
+     * whole packets). */
     std::shared_ptr<const std::vector<uint8_t>> thinned;
     if (filtered_ || thin) {
         const proto::asf::StreamSelection &selection = thin ? thin_selection_ : selection_;
+        const bool strip = request_.kind == proto::wmsp::Kind::Play && starting_left_ == 0;
         const PacketVariant variant =
-            &shared == &packet->data ? packet->variants.get(packet->data, header_->info, selection)
-                                     : PacketVariant::make(shared, header_->info, selection);
+            &shared == &packet->data
+                ? packet->variants.get(packet->data, header_->info, selection, strip)
+                : PacketVariant::make(shared, header_->info, selection, strip);
         if (variant.kept == proto::asf::PacketFilter::Kept::None)
             return; /* none of its streams: not sent, not numbered */
         thinned = variant.bytes;

@@ -2,7 +2,8 @@
 /*
  * What clients that select some of the streams (MS-WMSP §3.2.5.6,
  * proto::asf::filter_packet) receive of one shared packet, made once per
- * distinct selection and shared by every client with that selection.
+ * distinct selection and form (the header's fixed size, or without padding
+ * for a `$D`, §2.2.3.3) and shared by every client with that selection.
  *
  * A client that selects every stream never comes here: it sends the shared
  * packet itself. Each packet of the log carries one PacketVariants; it
@@ -30,11 +31,12 @@ struct PacketVariant {
     proto::asf::PacketFilter::Kept kept = proto::asf::PacketFilter::Kept::All;
     std::shared_ptr<const std::vector<uint8_t>> bytes; /**< with Some */
 
-    /** @p bytes filtered for @p selection, not cached (a packet that does not parse is
+    /** @p bytes filtered for @p selection and, with @p strip, without padding
+     *  (proto::asf::strip_padding: for a `$D`), not cached (a packet that does not parse is
      *  sent as it is: the store parsed it before it was shared). */
     static PacketVariant make(const std::vector<uint8_t> &bytes,
                               const proto::asf::HeaderInfo &header,
-                              const proto::asf::StreamSelection &selection);
+                              const proto::asf::StreamSelection &selection, bool strip);
 };
 
 class PacketVariants {
@@ -44,18 +46,24 @@ public:
 
     /**
      * @p data (the packet these variants belong to, always the same bytes)
-     * as @p selection receives it: the cached variant, else one made now
-     * and cached while fewer than kMaxVariants are.
+     * as @p selection receives it, with @p strip without padding
+     * (PacketVariant::make): the cached variant, else one made now and
+     * cached while fewer than kMaxVariants are.
      * Any thread: the filtering runs without the lock.
      */
     PacketVariant get(const std::vector<uint8_t> &data, const proto::asf::HeaderInfo &header,
-                      const proto::asf::StreamSelection &selection) const;
+                      const proto::asf::StreamSelection &selection, bool strip) const;
 
 private:
+    struct Entry {
+        proto::asf::StreamSelection selection;
+        bool strip;
+        PacketVariant variant;
+    };
     /* A leaf: held only to look up or add an entry. */
     mutable std::mutex lock_;
     /* Protected by lock_. */
-    mutable std::vector<std::pair<proto::asf::StreamSelection, PacketVariant>> cache_;
+    mutable std::vector<Entry> cache_;
 };
 
 } // namespace wmstream::server

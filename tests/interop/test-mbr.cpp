@@ -5,11 +5,11 @@
  * sizes and rates (kRenditions) plus one WMA2 stream, into asfmux and
  * wmnetsink with `stream-bitrates` declaring the video rates.
  *   - VLC with a low --mms-maxbitrate selects the lowest video and the audio
- *     (get-clients), is sent at least their rate and well under every
- *     stream's (the bytes wmnetsink sent it over a measured interval against
- *     the bytes the encoders made in it; fixed-size packets keep it above
- *     its streams' rate, see check_vlc()), and decodes pictures of that
- *     size; with a high one, the same for the highest video.
+ *     (get-clients), is sent about their rate (the bytes wmnetsink sent it
+ *     over a measured interval against the bytes the encoders made in it:
+ *     its $D packets go without padding, see check_vlc()), and decodes
+ *     pictures of that size; with a high one, the same for the highest
+ *     video.
  *   - FFmpeg (mmsh://, which selects every stream) decodes all four.
  * A client selecting only the audio gets no video payload: see
  * tests/element/test-wmnetsink-selection.cpp.
@@ -53,6 +53,9 @@ constexpr guint kVlcLimitS = 30;
 /** From VLC's Play until the first sample (its start burst: fast start, key frame wait). */
 constexpr double kSettleSeconds = 2.0;
 constexpr double kMeasureSeconds = 3.0;
+/** What a filtered client may be sent over its streams' rate: packet, payload and $D headers,
+ *  and the sampling of a bursty encoder over kMeasureSeconds. */
+constexpr double kMaxSentOverSelected = 1.4;
 constexpr guint kToolLimitS = 30;
 constexpr guint kDecodeSeconds = 3;
 
@@ -205,11 +208,10 @@ void check_vlc(int max_bitrate, guint video) {
                   "selected " + std::to_string(player.selected.size()) + " streams, not " +
                       std::to_string(video) + " and " + std::to_string(kAudioStream));
 
-    /* Sent: at least the selected streams' rate, and well under every stream's. Filtered
-     * packets keep the header's fixed packet size (the dropped payloads become padding), so a
-     * client of the lowest video is sent about 3.5 times its streams' rate and one of the
-     * highest about 1.5 times (docs/protocol.md, "Multiple bit rates"); the second is bounded
-     * (twice), the first only against every stream's rate. */
+    /* Sent: about the selected streams' rate. Its $D packets go without padding (MS-WMSP
+     * §2.2.3.3), so what is sent is their payloads plus packet and payload headers; with the
+     * padding (the header's fixed size) a client of the lowest video was sent 3.6 times its
+     * streams' rate (docs/protocol.md, "Multiple bit rates"). */
     const double sent = rate(first.sent, last.sent, first, last);
     const double selected =
         rate(first.made[video - 1], last.made[video - 1], first, last) +
@@ -219,13 +221,8 @@ void check_vlc(int max_bitrate, guint video) {
         all += rate(first.made[number - 1], last.made[number - 1], first, last);
     g_print("VLC --mms-maxbitrate=%d: sent %.0f bit/s; streams %u+%u made %.0f bit/s, all %.0f\n",
             max_bitrate, sent, video, kAudioStream, selected, all);
-    fail_unless(sent >= 0.5 * selected, "sent %.0f bit/s for streams making %.0f bit/s", sent,
-                selected);
-    if (video == kVideoStreams)
-        fail_unless(sent <= 2.0 * selected, "sent %.0f bit/s for streams making %.0f bit/s", sent,
-                    selected);
-    else
-        fail_unless(sent < 0.5 * all, "sent %.0f bit/s of all streams' %.0f", sent, all);
+    fail_unless(sent >= 0.5 * selected && sent <= kMaxSentOverSelected * selected,
+                "sent %.0f bit/s for streams making %.0f bit/s", sent, selected);
 
     /* Decoded: that stream's picture size. */
     const Rendition &r = kRenditions[video - 1];

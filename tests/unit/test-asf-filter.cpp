@@ -6,8 +6,9 @@
  * Hand-built packets (ASF §5.2) check the exact bytes of the rewrite: which
  * payloads stay, the payload count, the padding and packet length fields
  * (kept, widened, added or left out), error correction data, compressed
- * payloads and single-payload packets. The fixtures (tests/data/README.md)
- * check that real asfmux and FFmpeg packets split by stream lose nothing:
+ * payloads and single-payload packets; and strip_padding() (MS-WMSP
+ * §2.2.3.3), whose packets re-padded with zeros parse as before. The fixtures
+ * (tests/data/README.md) check that real asfmux and FFmpeg packets split by stream lose nothing:
  * the payloads of stream 1 plus those of stream 2 are the packet's payloads.
  */
 #include "proto/asf-filter.h"
@@ -166,6 +167,65 @@ void test_single_payload() {
     g_assert_true(filter(in, selection_of({1}, {1})).kept == PacketFilter::Kept::All);
 }
 
+/* strip_padding() of @p in is Some and exactly @p expected; padded with zeros back to the
+ * packet size (as FFmpeg and VLC do with a short $D) it parses with the payloads of @p in. */
+void assert_stripped(const Bytes &in, const Bytes &expected) {
+    Result<PacketFilter> out = strip_padding(in.data(), in.size(), header_of(kSize));
+    g_assert_true(out.ok());
+    g_assert_true(out->kept == PacketFilter::Kept::Some);
+    g_assert_cmpmem(out->packet.data(), out->packet.size(), expected.data(), expected.size());
+    Bytes repadded = out->packet;
+    repadded.resize(kSize, 0);
+    Result<PacketInfo> before = parse_packet(in.data(), in.size(), header_of(kSize));
+    Result<PacketInfo> after = parse_packet(repadded.data(), repadded.size(), header_of(kSize));
+    g_assert_true(before.ok() && after.ok());
+    g_assert_cmpuint(after->payload_count, ==, before->payload_count);
+    g_assert_true(after->streams == before->streams);
+    g_assert_true(after->key_frame_streams == before->key_frame_streams);
+}
+
+/* The packet strip_padding() makes of payloads @p payloads: word packet length (the bytes
+ * sent), no padding length field, @p prefix before the length type flags (error correction). */
+Bytes stripped(const std::vector<Bytes> &payloads, uint8_t flags = 0x41, const Bytes &prefix = {}) {
+    Bytes out = prefix;
+    out.insert(out.end(), {flags, 0x5d, 0x00, 0x00});
+    out.insert(out.end(), kTimes.begin(), kTimes.end());
+    if (flags & 0x01)
+        out.push_back(uint8_t(0x80 | payloads.size()));
+    for (const Bytes &p : payloads)
+        out.insert(out.end(), p.begin(), p.end());
+    out[prefix.size() + 2] = uint8_t(out.size());
+    out[prefix.size() + 3] = uint8_t(out.size() >> 8);
+    return out;
+}
+
+void test_strip_padding() {
+    /* Byte padding length: a word packet length takes its place. */
+    assert_stripped(packet({0x09, 0x5d}, 1, {kKey, kAudio, kDelta}),
+                    stripped({kKey, kAudio, kDelta}));
+    /* A word packet length already there (asfmux) says the bytes sent; error correction data
+     * is copied. */
+    assert_stripped(packet({0x82, 0xAB, 0xCD, 0x51, 0x5d, uint8_t(kSize), 0x00}, 2, {kAudio}),
+                    stripped({kAudio}, 0x41, {0x82, 0xAB, 0xCD}));
+    /* A filtered packet: what filter_packet() kept, without the padding it left. */
+    const Bytes in = packet({0x09, 0x5d}, 1, {kKey, kAudio, kDelta});
+    const PacketFilter audio = filter(in, selection_of({2}));
+    assert_stripped(audio.packet, stripped({kAudio}));
+    /* A single-payload packet: its payload runs to the packet length. */
+    Bytes single = {0x08, 0x5d, 0x00, 0xE8, 0x03, 0x00, 0x00, 0x28, 0x00,
+                    0x81, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 'k',  'k'};
+    const Bytes single_payload(single.begin() + 9, single.end());
+    single[2] = uint8_t(kSize - single.size());
+    single.resize(kSize, 0);
+    assert_stripped(single, stripped({single_payload}, 0x40));
+    /* No padding: nothing to strip (a packet length field would cost more than it saves). */
+    const auto exact_size = uint32_t(2 + 1 + kTimes.size() + 1 + kKey.size() + kAudio.size());
+    const Bytes exact = packet({0x09, 0x5d}, 1, {kKey, kAudio}, exact_size);
+    Result<PacketFilter> none = strip_padding(exact.data(), exact.size(), header_of(exact_size));
+    g_assert_true(none.ok());
+    g_assert_true(none->kept == PacketFilter::Kept::All);
+}
+
 void test_rejects_corrupt() {
     Bytes in = packet({0x09, 0x5d}, 1, {kKey, kAudio});
     in[9] = 0x85; /* five payloads: the fourth runs past the end */
@@ -208,6 +268,19 @@ void check_split(const Bytes &header_bytes, const std::vector<Bytes> &packets) {
             g_assert_true(info->key_frame_streams[stream.number] ==
                           original->key_frame_streams[stream.number]);
             payloads += info->payload_count;
+            /* Without padding for a $D, re-padded: the same payloads. */
+            Result<PacketFilter> bare = strip_padding(sent.data(), sent.size(), *header);
+            g_assert_true(bare.ok());
+            if (bare->kept == PacketFilter::Kept::Some) {
+                g_assert_cmpuint(bare->packet.size(), <, header->packet_size);
+                Bytes repadded = bare->packet;
+                repadded.resize(header->packet_size, 0);
+                Result<PacketInfo> again = parse_packet(repadded.data(), repadded.size(), *header);
+                g_assert_true(again.ok());
+                g_assert_cmpuint(again->payload_count, ==, info->payload_count);
+                g_assert_true(again->streams == info->streams);
+                g_assert_cmpuint(again->send_time_ms, ==, info->send_time_ms);
+            }
         }
         g_assert_cmpuint(payloads, ==, original->payload_count);
     }
@@ -270,6 +343,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/asf-filter/packet-length", test_packet_length_field);
     g_test_add_func("/asf-filter/compressed", test_compressed_payload);
     g_test_add_func("/asf-filter/single-payload", test_single_payload);
+    g_test_add_func("/asf-filter/strip-padding", test_strip_padding);
     g_test_add_func("/asf-filter/rejects-corrupt", test_rejects_corrupt);
     g_test_add_func("/asf-filter/asfmux-split", test_asfmux_split);
     g_test_add_func("/asf-filter/ffmpeg-split", test_ffmpeg_split);
