@@ -182,7 +182,11 @@ private:
         }
     }
 
-    bool walk(const std::vector<guint8> &packet) {
+    /* A $D of a thinned packet comes without its padding (MS-WMSP §2.2.3.3): padded back with
+     * zeros as players do. */
+    bool walk(std::vector<guint8> packet) {
+        if (packet.size() < header_.packet_size)
+            packet.resize(header_.packet_size, 0);
         asf::detail::Layout layout;
         auto info = asf::detail::walk_packet(packet.data(), packet.size(), header_, &layout);
         if (!info) {
