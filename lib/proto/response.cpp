@@ -44,6 +44,8 @@ std::string stream_head(uint32_t client_id, const char *content_type) {
     std::string out = wmsp_ok_head();
     add_client_id(out, client_id);
     add_header(out, "Pragma", "features=\"broadcast\"");
+    /* SelectStream is served (§2.2.1.7.4; §3.2.5.7). */
+    add_header(out, "Supported", "com.microsoft.wm.sswitch");
     add_header(out, "Content-Type", content_type);
     return out;
 }

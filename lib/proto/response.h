@@ -2,7 +2,8 @@
 /*
  * HTTP response headers of the network sink (sans-IO).
  * Source: [MS-WMSP] §3.2.5.2 (common rules: Server: Rex/…, Pragma no-cache,
- * client-id, features), §2.2.2.1 / §4.11 (Describe), §3.2.5.6 (Play), and
+ * client-id, features), §2.2.1.7.4 (Supported: com.microsoft.wm.sswitch, as
+ * SelectStream is served), §2.2.2.1 / §4.11 (Describe), §3.2.5.6 (Play), and
  * ../shared/reference/ms-wmsp-and-wmhttp.md §1.4–1.6.
  */
 #pragma once

@@ -147,6 +147,8 @@ Kind classify_post(const http::Request &request, const Pragma &pragma, bool wmsp
         return Kind::KeepAlive;
     if (pragma.has("log-line") || has_content_type(request, "application/x-wms-LogStats"))
         return Kind::Log;
+    if (pragma.has("stream-switch-entry"))
+        return Kind::SelectStream;
     return Kind::OtherPost;
 }
 
@@ -234,6 +236,8 @@ const char *to_string(Kind kind) {
         return "keepalive";
     case Kind::Log:
         return "log";
+    case Kind::SelectStream:
+        return "select-stream";
     case Kind::OtherPost:
         return "other-post";
     case Kind::HttpStream:

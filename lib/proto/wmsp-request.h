@@ -56,7 +56,9 @@ enum class Kind {
     KeepAlive,        /**< WMSP POST with xKeepAliveInPause=1, or OPTIONS from anyone (§2.2.2.3) */
     Log,              /**< WMSP POST with log-line= or Content-Type application/x-wms-LogStats
                            (§2.2.2.4) */
-    OtherPost,        /**< any other WMSP POST (SelectStream, Stop, SendEvent, …), and every POST
+    SelectStream,     /**< WMSP POST with stream-switch-entry, for the playing client named by
+                           its Pragma client-id (non-pipelined, §2.2.2.8) */
+    OtherPost,        /**< any other WMSP POST (Stop, SendEvent, …), and every POST
                            from a non-WMSP client: empty 200 (405 would contradict our
                            Allow: GET, HEAD, POST) */
     HttpStream,       /**< GET from a non-WMSP client: raw ASF as video/x-ms-asf */

@@ -21,15 +21,13 @@ std::string describe_entries(const std::vector<StreamSwitchEntry> &entries) {
     return text;
 }
 
-} // namespace
-
-Result<asf::StreamSelection> select_streams(const ClientRequest &request,
-                                            const asf::HeaderInfo &header) {
+/* @p selection changed by @p entries in order; InvalidData when none of the header's streams
+ * is left selected. */
+Result<asf::StreamSelection> apply_entries(asf::StreamSelection selection,
+                                           const std::vector<StreamSwitchEntry> &entries,
+                                           const asf::HeaderInfo &header) {
     const asf::StreamSelection all = asf::StreamSelection::all_of(header);
-    if (request.kind != Kind::Play || request.selects_all || request.stream_selection.empty())
-        return all;
-    asf::StreamSelection selection;
-    for (const StreamSwitchEntry &entry : request.stream_selection) {
+    for (const StreamSwitchEntry &entry : entries) {
         if (entry.source != kNoStream && entry.source < selection.streams.size()) {
             selection.streams.reset(entry.source);
             selection.key_frames_only.reset(entry.source);
@@ -39,12 +37,29 @@ Result<asf::StreamSelection> select_streams(const ClientRequest &request,
         selection.streams[entry.stream] = entry.thinning < 2;
         selection.key_frames_only[entry.stream] = entry.thinning == 1;
     }
-    if (selection.streams.none())
+    if ((selection.streams & all.streams).none())
         return make_error(Errc::InvalidData,
-                          "stream-switch-entry (" + describe_entries(request.stream_selection) +
+                          "stream-switch-entry (" + describe_entries(entries) +
                               ", decimal) selects none of the header's streams (" +
                               all.stream_list() + ")");
     return selection;
+}
+
+} // namespace
+
+Result<asf::StreamSelection> select_streams(const ClientRequest &request,
+                                            const asf::HeaderInfo &header) {
+    if (request.kind != Kind::Play || request.selects_all || request.stream_selection.empty())
+        return asf::StreamSelection::all_of(header);
+    return apply_entries(asf::StreamSelection(), request.stream_selection, header);
+}
+
+Result<asf::StreamSelection> switch_streams(const asf::StreamSelection &current,
+                                            const std::vector<StreamSwitchEntry> &entries,
+                                            const asf::HeaderInfo &header) {
+    if (entries.empty())
+        return make_error(Errc::InvalidData, "SelectStream without stream-switch-entry");
+    return apply_entries(current, entries, header);
 }
 
 } // namespace wmstream::proto::wmsp

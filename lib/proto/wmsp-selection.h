@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Which streams a client receives (sans-IO): the stream-switch-entry items
- * of its Play request applied to the header's streams.
+ * of its Play request applied to the header's streams, and of a SelectStream
+ * request to what it receives.
  *
  * Source: [MS-WMSP] §2.2.1.4.27 (src:dst:thin; src "ffff" = no stream is
  * replaced; thinning 0 all, 1 key frames only, 2 off), §3.2.5.6 (the server
  * MUST filter the ASF payloads to the selected streams; NSServer ≤ 5.0 has
- * every stream selected). What FFmpeg and VLC send:
+ * every stream selected), §2.2.2.8 and §3.2.5.7 (SelectStream). What FFmpeg
+ * and VLC send:
  * ../shared/reference/wm-features.md §1.1.
  */
 #pragma once
@@ -39,5 +41,22 @@ namespace wmstream::proto::wmsp {
  */
 [[nodiscard]] Result<asf::StreamSelection> select_streams(const ClientRequest &request,
                                                           const asf::HeaderInfo &header);
+
+/**
+ * The streams of @p header a playing client receives after a SelectStream
+ * request (MS-WMSP §2.2.2.8, §3.2.5.7) whose stream-switch-entry items are
+ * @p entries, @p current being what it receives now: the entries applied in
+ * order to @p current, as select_streams() applies a Play's to nothing
+ * (source deselected, destination at its thinning level); the streams no
+ * entry names keep theirs. When the switch happens (at the new streams' key
+ * frames) is the server's business.
+ *
+ * @return the new selection, or Errc::InvalidData when @p entries is empty
+ *         or leaves none of the header's streams selected (the client keeps
+ *         @p current).
+ */
+[[nodiscard]] Result<asf::StreamSelection>
+switch_streams(const asf::StreamSelection &current, const std::vector<StreamSwitchEntry> &entries,
+               const asf::HeaderInfo &header);
 
 } // namespace wmstream::proto::wmsp

@@ -260,6 +260,15 @@ void Connection::answer(const proto::http::Request &request) {
         if (check_credentials(request))
             announce(request);
         return;
+    case proto::wmsp::Kind::SelectStream:
+        /* Non-pipelined (§2.2.2.8): answered on its own connection, which then closes. */
+        if (request_.client_id &&
+            host_.switch_streams(*this, *request_.client_id, request_.stream_selection) ==
+                SwitchOutcome::Switched)
+            queue_string(proto::response::empty_ok(*request_.client_id));
+        else
+            queue_string(proto::response::error(400));
+        break;
     case proto::wmsp::Kind::KeepAlive:
     case proto::wmsp::Kind::Log:
     case proto::wmsp::Kind::OtherPost:
@@ -336,16 +345,56 @@ bool Connection::select(const StreamHeader &header) {
                            selection.error().message.c_str());
         return false;
     }
-    selection_ = *selection;
-    filtered_ = !selection_.keeps_all(header.info);
+    switch_.reset();
+    apply_selection(*selection, header.info);
+    return true;
+}
+
+void Connection::apply_selection(const proto::asf::StreamSelection &selection,
+                                 const proto::asf::HeaderInfo &header) {
+    selection_ = selection;
+    filtered_ = !selection_.keeps_all(header);
     key_streams_.reset();
-    for (const proto::asf::StreamInfo &stream : header.info.streams)
+    for (const proto::asf::StreamInfo &stream : header.streams)
         key_streams_[stream.number] = stream.video && selection_.streams[stream.number];
     thin_selection_ = Thinning::thinned(selection_, key_streams_);
     std::lock_guard<std::mutex> locker(info_lock_);
     info_.selected_streams = selection_.streams;
     info_.thinning = selection_.thinning();
-    return true;
+}
+
+bool Connection::playing() const {
+    return request_.kind == proto::wmsp::Kind::Play && state_ == State::Streaming && header_;
+}
+
+/* From now on both selections, the new streams held back by the start filter until each
+ * begins with a key frame (settle_switch() ends it); the entries are kept with the Play's,
+ * so that select() makes the same selection of a later header. */
+SwitchOutcome
+Connection::switch_streams(const std::vector<proto::wmsp::StreamSwitchEntry> &entries) {
+    const proto::asf::StreamSelection &current = switch_ ? switch_->target() : selection_;
+    auto target = proto::wmsp::switch_streams(current, entries, header_->info);
+    if (!target) {
+        WMSTREAM_LOG_DEBUG("client %" G_GUINT64_FORMAT ": SelectStream refused: %s", id_,
+                           target.error().message.c_str());
+        return SwitchOutcome::NoStreams;
+    }
+    const proto::asf::StreamSelection from = selection_;
+    switch_.emplace(from, *target);
+    request_.stream_selection.insert(request_.stream_selection.end(), entries.begin(),
+                                     entries.end());
+    apply_selection(switch_->during(), header_->info);
+    started_ &= ~switch_->waiting();
+    starting_left_ = kStartingPackets;
+    settle_switch();
+    return SwitchOutcome::Switched;
+}
+
+void Connection::settle_switch() {
+    if (switch_ && (switch_->done(started_) || starting_left_ == 0)) {
+        apply_selection(switch_->target(), header_->info);
+        switch_.reset();
+    }
 }
 
 void Connection::refuse_without_streams() {
@@ -399,7 +448,7 @@ proto::asf::PacketFilter Connection::starting_filter(const std::vector<uint8_t> 
     --starting_left_;
     const auto &streams = header_->info.streams;
     if (std::none_of(streams.begin(), streams.end(), [this](const proto::asf::StreamInfo &s) {
-            return (s.audio || s.video) && !started_[s.number];
+            return (s.audio || s.video) && selection_.streams[s.number] && !started_[s.number];
         }))
         starting_left_ = 0;
     return filter ? std::move(*filter) : proto::asf::PacketFilter{}; /* unparsable: as it is */
@@ -455,6 +504,7 @@ void Connection::queue_packet(PacketRef packet, bool join) {
     }
     if (starting_left_ != 0) {
         proto::asf::PacketFilter filter = starting_filter(thinned ? *thinned : shared);
+        settle_switch();
         if (filter.kept == proto::asf::PacketFilter::Kept::None)
             return; /* only payloads of streams not begun yet */
         if (filter.kept == proto::asf::PacketFilter::Kept::Some)

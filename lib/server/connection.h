@@ -15,6 +15,7 @@
 #include "server/access.h"
 #include "server/packet-log.h"
 #include "server/stream-store.h"
+#include "server/stream-switch.h"
 #include "server/thinning.h"
 #include "server/transport.h"
 #include "server/types.h"
@@ -27,12 +28,20 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace wmstream::server {
 
 class Connection;
+
+/** What became of a SelectStream request (MS-WMSP §2.2.2.8). */
+enum class SwitchOutcome {
+    Switched,  /**< the client switches at the new streams' key frames */
+    NoStreams, /**< its entries leave none of the header's streams: nothing changed */
+    NoSession, /**< no Play being served has that client-id (from that address) */
+};
 
 /** What a client needs from its server besides the stream; implemented by Server::Impl,
  *  called on the I/O thread. */
@@ -60,6 +69,11 @@ public:
     /** Ask the application about @p client (ServerConfig::ask_application);
      *  the answer comes as Connection::authorized(). */
     virtual void ask(Connection &client, const std::string &path, const std::string &user) = 0;
+    /** A SelectStream from @p from for the playing client given Pragma client-id
+     *  @p client_id from the same address (Connection::switch_streams()). */
+    virtual SwitchOutcome
+    switch_streams(const Connection &from, uint32_t client_id,
+                   const std::vector<proto::wmsp::StreamSwitchEntry> &entries) = 0;
 };
 
 class Connection {
@@ -114,6 +128,19 @@ public:
     void tick(int64_t now_us);
     /** Close at once with @p reason (application disconnect, server close). */
     void abort(RemoveReason reason);
+
+    /** The Pragma client-id it was given (MS-WMSP §3.2.5.2). */
+    uint32_t wmsp_client_id() const { return client_id_; }
+    /** True for a Play whose stream is being sent. */
+    bool playing() const;
+    /**
+     * SelectStream (MS-WMSP §2.2.2.8, §3.2.5.7) for this client, which must
+     * be playing(): @p entries applied to what it receives
+     * (proto::wmsp::switch_streams()), the switch made as StreamSwitch says;
+     * a later header ($C) keeps the switched selection. On the I/O thread.
+     * @return Switched, or NoStreams (nothing changed).
+     */
+    SwitchOutcome switch_streams(const std::vector<proto::wmsp::StreamSwitchEntry> &entries);
 
     /** Snapshot for get-stats; safe from any thread. */
     ClientInfo info() const;
@@ -181,9 +208,16 @@ private:
     void advance(size_t written);
     void queue_header();
     void queue_packet(PacketRef packet, bool join);
-    /** The streams of @p header it receives (proto::wmsp::select_streams): sets selection_,
-     *  filtered_, key_streams_ and the stats. @return false when it selects none. */
+    /** The streams of @p header it receives (proto::wmsp::select_streams), through
+     *  apply_selection(); a switch in progress ends. @return false when it selects none. */
     bool select(const StreamHeader &header);
+    /** Receive @p selection of @p header's streams: sets selection_, filtered_,
+     *  key_streams_, thin_selection_ and the stats. */
+    void apply_selection(const proto::asf::StreamSelection &selection,
+                         const proto::asf::HeaderInfo &header);
+    /** After a packet is queued: a switch whose new streams have all begun (or whose start
+     *  filter gave up, starting_left_ 0) ends with its target alone. */
+    void settle_switch();
     /** Answer a Play that selects no stream: 400, removed with reason NoStreams. */
     void refuse_without_streams();
     /** Send $E (to a Play) and close with @p reason. */
@@ -256,6 +290,8 @@ private:
      * selection_ with key_streams_ thinned to key frames, what it then receives. */
     Thinning thinning_;
     proto::asf::StreamSelection thin_selection_;
+    /** A SelectStream in progress: selection_ is its during() until it is done. */
+    std::optional<StreamSwitch> switch_;
 
     const int64_t connected_mono_us_;
 

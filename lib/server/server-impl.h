@@ -82,6 +82,9 @@ public:
     const ServerConfig &config() const override { return io_config_; }
     const access::Authenticator *authenticator() const override { return authenticator_.get(); }
     void ask(Connection &client, const std::string &path, const std::string &user) override;
+    SwitchOutcome
+    switch_streams(const Connection &from, uint32_t client_id,
+                   const std::vector<proto::wmsp::StreamSwitchEntry> &entries) override;
 
 private:
     /** Rounds due within this of their first packet may find the streaming thread still

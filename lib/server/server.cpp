@@ -304,6 +304,23 @@ Connection *Server::Impl::find(uint64_t id) {
     return found == clients_.end() ? nullptr : found->second.get();
 }
 
+/* The session is found by its client-id (random, MS-WMSP §3.2.5.2) and must come from the
+ * playing client's address: another viewer cannot switch its streams. */
+SwitchOutcome
+Server::Impl::switch_streams(const Connection &from, uint32_t client_id,
+                             const std::vector<proto::wmsp::StreamSwitchEntry> &entries) {
+    for (Connection *client : live_) {
+        if (client->wmsp_client_id() != client_id || !client->playing())
+            continue;
+        if (!from.peer_address() || !client->peer_address() ||
+            !g_inet_address_equal(from.peer_address(), client->peer_address()))
+            break;
+        return client->switch_streams(entries);
+    }
+    WMSTREAM_LOG_DEBUG("SelectStream for client-id %u: no Play being served has it", client_id);
+    return SwitchOutcome::NoSession;
+}
+
 void Server::Impl::ask(Connection &client, const std::string &path, const std::string &user) {
     if (!events_) {
         client.authorized(true);

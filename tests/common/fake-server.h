@@ -108,6 +108,12 @@ public:
     const server::ServerConfig &config() const override { return config_; }
     const server::access::Authenticator *authenticator() const override { return auth_; }
     void ask(server::Connection &, const std::string &, const std::string &) override {}
+    /** A connection alone has no other client to switch. */
+    server::SwitchOutcome
+    switch_streams(const server::Connection &, uint32_t,
+                   const std::vector<proto::wmsp::StreamSwitchEntry> &) override {
+        return server::SwitchOutcome::NoSession;
+    }
 
     /** How often finished() was called, and its last reason. */
     int finished_count() const { return finished_; }

@@ -79,6 +79,7 @@ void test_describe() {
                     "Pragma: no-cache\r\n"
                     "Pragma: client-id=1543854732\r\n"
                     "Pragma: features=\"broadcast\"\r\n"
+                    "Supported: com.microsoft.wm.sswitch\r\n"
                     "Content-Type: application/vnd.ms.wms-hdr.asfv1\r\n"
                     "Content-Length: 2680\r\n"
                     "Connection: close\r\n"
@@ -99,6 +100,7 @@ void test_play() {
                     "Pragma: no-cache\r\n"
                     "Pragma: client-id=4294967295\r\n"
                     "Pragma: features=\"broadcast\"\r\n"
+                    "Supported: com.microsoft.wm.sswitch\r\n"
                     "Content-Type: application/x-mms-framed\r\n"
                     "Connection: close\r\n"
                     "\r\n");

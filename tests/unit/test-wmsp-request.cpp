@@ -249,11 +249,16 @@ void test_posts() {
                                           "Content-Type: Application/X-WMS-LogStats; charset=UTF-8",
                                           "Content-Length: 0"})),
                 Kind::Log);
-    /* SelectStream-like POST. */
-    assert_kind(classify_text(make_request(
-                    "POST", {"User-Agent: NSPlayer/12.0", "Pragma: stream-switch-count=1",
-                             "Pragma: stream-switch-entry=ffff:1:0", "Content-Length: 0"})),
-                Kind::OtherPost);
+    /* SelectStream (non-pipelined, §2.2.2.8): the entries and the session's client-id. */
+    const ClientRequest select = classify_text(
+        make_request("POST", {"User-Agent: NSPlayer/12.0", "Pragma: client-id=77",
+                              "Pragma: stream-switch-count=1", "Pragma: stream-switch-entry=1:2:0",
+                              "Content-Length: 0"}));
+    assert_kind(select, Kind::SelectStream);
+    g_assert_cmpuint(*select.client_id, ==, 77);
+    g_assert_cmpuint(select.stream_selection.size(), ==, 1);
+    g_assert_cmpuint(select.stream_selection[0].source, ==, 1);
+    g_assert_cmpuint(select.stream_selection[0].stream, ==, 2);
     /* Non-WMSP POSTs get the empty answer whatever their Pragma says. */
     const ClientRequest browser = classify_text(make_request(
         "POST", {"User-Agent: curl/7.88.1", "Pragma: xKeepAliveInPause=1", "Content-Length: 0"}));

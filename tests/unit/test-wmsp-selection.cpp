@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Unit tests of lib/proto/wmsp-selection: which streams a Play request
- * selects (MS-WMSP §2.2.1.4.27, §3.2.5.6), from the requests FFmpeg 5.1 and
+ * selects (MS-WMSP §2.2.1.4.27, §3.2.5.6) and a SelectStream switches to
+ * (§2.2.2.8), from the requests FFmpeg 5.1 and
  * VLC 3.0 really sent (tests/data/requests/) and from the spec's forms.
  */
 #include "proto/http-request.h"
@@ -117,6 +118,30 @@ void test_old_servers_select_all() {
     assert_selects(play("NSServer/9.01.01.3814", "ffff:1:0"), "1");
 }
 
+/* A SelectStream's entries applied to what the client receives (§2.2.2.8). */
+void test_switch() {
+    const asf::HeaderInfo header = header_of({1, 2, 3});
+    asf::StreamSelection current;
+    current.streams.set(1);
+    current.streams.set(3);
+    const auto switched = [&](const char *entries) {
+        const wmsp::ClientRequest request = play("NSPlayer/12.0.0.1", entries);
+        auto selection = wmsp::switch_streams(current, request.stream_selection, header);
+        if (!selection)
+            return "refused: " + selection.error().message;
+        asf::StreamSelection thinned;
+        thinned.streams = selection->key_frames_only;
+        return selection->stream_list() + "|" + thinned.stream_list();
+    };
+    /* Replace 1 by 2; streams no entry names (3) stay. */
+    g_assert_cmpstr(switched("1:2:0").c_str(), ==, "2,3|");
+    /* Thin 3 to key frames, turn 1 off, add one the header lacks (ignored). */
+    g_assert_cmpstr(switched("ffff:3:1 ffff:1:2 ffff:9:0").c_str(), ==, "3|3");
+    /* None left, or no entry at all: refused. */
+    g_assert_true(g_str_has_prefix(switched("ffff:1:2 ffff:3:2").c_str(), "refused: "));
+    g_assert_false(wmsp::switch_streams(current, {}, header).ok());
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -127,5 +152,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/wmsp-selection/refused", test_refused);
     g_test_add_func("/wmsp-selection/stream-number-bases", test_stream_number_bases);
     g_test_add_func("/wmsp-selection/old-servers", test_old_servers_select_all);
+    g_test_add_func("/wmsp-selection/switch", test_switch);
     return g_test_run();
 }
