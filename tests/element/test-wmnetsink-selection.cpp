@@ -21,6 +21,10 @@
 #include "netsink-check.h"
 #include "proto/asf.h"
 
+#include <glib/gstdio.h>
+
+#include <cstring>
+#include <initializer_list>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,11 +41,24 @@ namespace {
 /** $D packets the scripted client checks (a few seconds of the audio stream). */
 constexpr size_t kDataPackets = 20;
 
-/** Start @p pipeline (both encoders rebased) and read its header with a Describe, as a
- *  player does before its Play. */
-wmstream::proto::asf::HeaderInfo start_and_describe(LivePipeline &pipeline) {
-    pipeline.rebase("venc");
-    pipeline.rebase("aenc");
+/** Two renditions of one source (ASF stream 1 at 160x120, 2 at 320x240, a key frame a
+ *  second each) and audio (stream 3): an MBR stream to switch in. */
+const char *const kTwoRatesPipeline =
+    "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=25/1 ! tee name=vt "
+    "vt. ! queue ! videoscale ! video/x-raw,width=160,height=120 ! "
+    "avenc_wmv2 name=venc0 gop-size=25 ! mux.video_0 "
+    "vt. ! queue ! avenc_wmv2 name=venc1 gop-size=25 ! mux.video_1 "
+    "audiotestsrc is-live=true ! audioconvert ! audio/x-raw,rate=44100,channels=2 ! "
+    "avenc_wmav2 name=aenc bitrate=64000 ! mux.audio_0 "
+    "asfmux name=mux streamable=true ! wmnetsink name=sink port=0 address=127.0.0.1";
+
+/** Start @p pipeline (@p encoders rebased) and read its header with a Describe, as a player
+ *  does before its Play. */
+wmstream::proto::asf::HeaderInfo start_and_describe(LivePipeline &pipeline,
+                                                    std::initializer_list<const char *> encoders = {
+                                                        "venc", "aenc"}) {
+    for (const char *encoder : encoders)
+        pipeline.rebase(encoder);
     pipeline.set_state(GST_STATE_PLAYING);
     TestClient client(pipeline.port());
     client.send(std::string("GET / HTTP/1.0\r\nUser-Agent: ") + kPlayerAgent +
@@ -174,12 +191,120 @@ GST_START_TEST(test_no_stream_selected_is_refused) {
 }
 GST_END_TEST;
 
+/** A $D's packet as players make it of a $D without padding: zeros up to the packet size. */
+std::vector<uint8_t> repad(const wmstream::proto::framing::Packet &packet,
+                           const wmstream::proto::asf::HeaderInfo &header) {
+    std::vector<uint8_t> whole = packet.payload;
+    fail_unless(whole.size() <= header.packet_size, "a $D of %zu bytes", whole.size());
+    whole.resize(header.packet_size, 0);
+    return whole;
+}
+
+/* The spec's SelectStream exchange (MS-WMSP §4.10, non-pipelined): a Play receives video
+ * stream 1 and the audio; a SelectStream POST on a connection of its own, naming the Play's
+ * client-id, replaces stream 1 by stream 2 (entry 1:2:0). The Play's $D packets, numbered on
+ * without a gap, go on carrying stream 1 until stream 2 begins, with a key frame (§3.2.5.7),
+ * and none of stream 1 after it; the audio never stops. FFmpeg decodes what the client
+ * received (saved as an ASF file) without an error, both video streams, and get-clients
+ * reports streams 2 and 3. A SelectStream naming an unknown client-id: 400. */
+GST_START_TEST(test_select_stream_switches_at_key_frame) {
+    using wmstream::proto::framing::PacketId;
+    LivePipeline pipeline(kTwoRatesPipeline);
+    const auto header = start_and_describe(pipeline, {"venc0", "venc1", "aenc"});
+    fail_unless_equals_int(header.streams.size(), 3);
+
+    TestClient client(pipeline.port());
+    client.send(play_request("ffff:1:0 ffff:2:2 ffff:3:0", 3));
+    WmspReader reader(client);
+    fail_unless(client.read_head());
+    fail_unless(starts_with(client.status_line(), "HTTP/1.0 200"), "%s",
+                client.status_line().c_str());
+    fail_unless(client.header("Supported").find("com.microsoft.wm.sswitch") != std::string::npos);
+    std::string client_id;
+    for (const std::string &pragma : client.headers("Pragma"))
+        if (starts_with(pragma, "client-id="))
+            client_id = pragma.substr(std::strlen("client-id="));
+    fail_if(client_id.empty(), "no Pragma client-id in the Play response");
+    const wmstream::proto::framing::Packet head = reader.next();
+    fail_unless(head.id == PacketId::Header);
+    std::vector<uint8_t> received(head.payload.begin(), head.payload.end());
+
+    guint32 expected_location = 0;
+    const auto next_packet = [&]() {
+        const wmstream::proto::framing::Packet packet = reader.next();
+        fail_unless(packet.id == PacketId::Data, "packet '%c'", char(packet.id));
+        fail_unless_equals_int(packet.location_id, expected_location++);
+        const std::vector<uint8_t> whole = repad(packet, header);
+        received.insert(received.end(), whole.begin(), whole.end());
+        auto info = wmstream::proto::asf::parse_packet(whole.data(), whole.size(), header);
+        fail_unless(info.ok(), "%s", info ? "" : info.error().message.c_str());
+        return *info;
+    };
+    for (size_t i = 0; i < kDataPackets; ++i)
+        fail_if(next_packet().streams[2], "stream 2 before the SelectStream");
+
+    const gint64 asked_at = g_get_monotonic_time();
+    TestClient select(pipeline.port());
+    select.send(std::string("POST / HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: ") + kPlayerAgent +
+                "\r\nPragma: client-id=" + client_id +
+                "\r\nPragma: xClientGUID={3300AD50-2C39-46c0-AE0A-3D7E5BA2B1F2}\r\n"
+                "Pragma: stream-switch-count=1\r\nPragma: stream-switch-entry=1:2:0\r\n"
+                "Content-Length: 0\r\nConnection: Close\r\n\r\n");
+    fail_unless(select.read_head());
+    fail_unless(starts_with(select.status_line(), "HTTP/1.0 200"), "%s",
+                select.status_line().c_str());
+    fail_unless(select.wait_closed());
+
+    /* Until stream 2 begins: stream 1 and the audio (bounded: a few key-frame intervals). */
+    size_t before = 0;
+    wmstream::proto::asf::PacketInfo info = next_packet();
+    for (; !info.streams[2]; info = next_packet(), ++before) {
+        fail_unless(g_get_monotonic_time() - asked_at <
+                        gint64(5 * G_USEC_PER_SEC) * gint64(interop::slowdown()),
+                    "stream 2 never began");
+    }
+    fail_unless(info.key_frame_streams[2], "stream 2 began without a key frame");
+    size_t audio = info.streams[3] ? 1 : 0;
+    for (size_t i = 0; i < kDataPackets; ++i) {
+        const wmstream::proto::asf::PacketInfo after = next_packet();
+        fail_if(after.streams[1], "stream 1 after stream 2 began");
+        audio += after.streams[3] ? 1 : 0;
+    }
+    fail_unless(audio > 0, "no audio after the switch");
+    fail_unless(selected_streams(pipeline.sink(), kPlayerAgent) == std::vector<guint>({2, 3}));
+    g_print("SelectStream 1:2:0: stream 2 began with a key frame %zu packets later\n", before);
+    client.close();
+
+    /* What the client received, as a file: FFmpeg decodes both video streams cleanly. */
+    g_autofree gchar *dir = g_dir_make_tmp("wmnetsink-switch-XXXXXX", nullptr);
+    fail_unless(dir != nullptr);
+    const std::string path = std::string(dir) + "/switched.asf";
+    fail_unless(g_file_set_contents(path.c_str(), reinterpret_cast<const char *>(received.data()),
+                                    gssize(received.size()), nullptr));
+    interop::run_clean({"ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0", "-map",
+                        "0:v:1", "-f", "null", "-"},
+                       guint(30 * interop::slowdown()));
+    g_unlink(path.c_str());
+    g_rmdir(dir);
+
+    TestClient stranger(pipeline.port());
+    stranger.send(std::string("POST / HTTP/1.0\r\nUser-Agent: ") + kPlayerAgent +
+                  "\r\nPragma: client-id=1\r\nPragma: stream-switch-count=1\r\n"
+                  "Pragma: stream-switch-entry=ffff:2:0\r\nContent-Length: 0\r\n\r\n");
+    fail_unless(stranger.read_head());
+    fail_unless(starts_with(stranger.status_line(), "HTTP/1.0 400"), "%s",
+                stranger.status_line().c_str());
+    pipeline.assert_no_errors();
+}
+GST_END_TEST;
+
 Suite *selection_suite() {
     Suite *suite = suite_create("wmnetsink-selection");
     TCase *tcase = tcase_create("selection");
     tcase_set_timeout(tcase, 120);
     tcase_add_test(tcase, test_audio_only_client_beside_ffmpeg);
     tcase_add_test(tcase, test_no_stream_selected_is_refused);
+    tcase_add_test(tcase, test_select_stream_switches_at_key_frame);
     suite_add_tcase(suite, tcase);
     return suite;
 }
@@ -189,5 +314,6 @@ Suite *selection_suite() {
 int main(int argc, char **argv) {
     return interop::main_with_requirements(
         argc, argv, "wmnetsink-selection", selection_suite, {"ffmpeg", "timeout"},
-        {"videotestsrc", "audiotestsrc", "audioconvert", "avenc_wmv2", "avenc_wmav2", "asfmux"});
+        {"videotestsrc", "audiotestsrc", "audioconvert", "avenc_wmv2", "avenc_wmav2", "asfmux",
+         "tee", "queue", "videoscale"});
 }
