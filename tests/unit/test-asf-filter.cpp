@@ -12,6 +12,7 @@
  * the payloads of stream 1 plus those of stream 2 are the packet's payloads.
  */
 #include "proto/asf-filter.h"
+#include "stream-numbers.h"
 #include "test-data.h"
 
 #include <glib.h>
@@ -21,6 +22,7 @@
 
 using namespace wmstream;
 using namespace wmstream::proto::asf;
+using wmstream::test::selection_of;
 
 namespace {
 
@@ -76,16 +78,6 @@ HeaderInfo header_of(uint32_t size) {
     header.packet_size = size;
     header.streams = {{1, true, false}, {2, false, true}};
     return header;
-}
-
-StreamSelection selection_of(std::initializer_list<unsigned> streams,
-                             std::initializer_list<unsigned> key_frames_only = {}) {
-    StreamSelection selection;
-    for (unsigned s : streams)
-        selection.streams.set(s);
-    for (unsigned s : key_frames_only)
-        selection.key_frames_only.set(s);
-    return selection;
 }
 
 PacketFilter filter(const Bytes &in, const StreamSelection &selection, uint32_t size = kSize) {

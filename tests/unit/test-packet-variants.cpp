@@ -8,6 +8,7 @@
  * both).
  */
 #include "server/packet-variants.h"
+#include "stream-numbers.h"
 #include "test-data.h"
 
 #include <glib.h>
@@ -15,6 +16,7 @@
 using namespace wmstream;
 using namespace wmstream::server;
 using Kept = proto::asf::PacketFilter::Kept;
+using wmstream::test::selection_of;
 
 namespace {
 
@@ -32,29 +34,22 @@ Fixture load() {
             std::vector<uint8_t>(file.begin() + at, file.begin() + at + header->packet_size)};
 }
 
-proto::asf::StreamSelection streams(std::initializer_list<unsigned> numbers) {
-    proto::asf::StreamSelection selection;
-    for (unsigned n : numbers)
-        selection.streams.set(n);
-    return selection;
-}
-
 void test_shared_per_selection() {
     const Fixture f = load();
     PacketVariants variants;
-    const PacketVariant audio = variants.get(f.packet, f.header, streams({2}), false);
+    const PacketVariant audio = variants.get(f.packet, f.header, selection_of({2}), false);
     g_assert_true(audio.kept == Kept::Some);
     g_assert_cmpuint(audio.bytes->size(), ==, f.packet.size());
     /* The same selection again: the same bytes, not a copy. */
-    g_assert_true(variants.get(f.packet, f.header, streams({2}), false).bytes == audio.bytes);
-    const PacketVariant video = variants.get(f.packet, f.header, streams({1}), false);
+    g_assert_true(variants.get(f.packet, f.header, selection_of({2}), false).bytes == audio.bytes);
+    const PacketVariant video = variants.get(f.packet, f.header, selection_of({1}), false);
     g_assert_true(video.kept == Kept::Some);
     g_assert_true(video.bytes != audio.bytes);
     g_assert_true(*video.bytes != *audio.bytes);
     /* Every stream: the packet itself; no stream of it: nothing. */
-    const PacketVariant all = variants.get(f.packet, f.header, streams({1, 2}), false);
+    const PacketVariant all = variants.get(f.packet, f.header, selection_of({1, 2}), false);
     g_assert_true(all.kept == Kept::All && !all.bytes);
-    g_assert_true(variants.get(f.packet, f.header, streams({3}), false).kept == Kept::None);
+    g_assert_true(variants.get(f.packet, f.header, selection_of({3}), false).kept == Kept::None);
 }
 
 /* The packet @p bytes padded with zeros back to the header's size, as FFmpeg and VLC do with a
@@ -70,20 +65,20 @@ proto::asf::PacketInfo repadded(const Fixture &f, const std::vector<uint8_t> &by
 void test_stripped_for_wmsp() {
     const Fixture f = load();
     PacketVariants variants;
-    const PacketVariant fixed = variants.get(f.packet, f.header, streams({2}), false);
-    const PacketVariant audio = variants.get(f.packet, f.header, streams({2}), true);
+    const PacketVariant fixed = variants.get(f.packet, f.header, selection_of({2}), false);
+    const PacketVariant audio = variants.get(f.packet, f.header, selection_of({2}), true);
     g_assert_true(audio.kept == Kept::Some);
     g_assert_cmpuint(audio.bytes->size(), <, f.packet.size());
     /* Its own entry: shared by the next client with that selection and form. */
-    g_assert_true(variants.get(f.packet, f.header, streams({2}), true).bytes == audio.bytes);
-    g_assert_true(variants.get(f.packet, f.header, streams({2}), false).bytes == fixed.bytes);
+    g_assert_true(variants.get(f.packet, f.header, selection_of({2}), true).bytes == audio.bytes);
+    g_assert_true(variants.get(f.packet, f.header, selection_of({2}), false).bytes == fixed.bytes);
     const proto::asf::PacketInfo a = repadded(f, *audio.bytes);
     const proto::asf::PacketInfo b = repadded(f, *fixed.bytes);
     g_assert_true(a.streams == b.streams);
     g_assert_cmpuint(a.payload_count, ==, b.payload_count);
     g_assert_cmpuint(a.send_time_ms, ==, b.send_time_ms);
     /* Every stream, stripped: all its payloads in fewer bytes. */
-    const PacketVariant all = variants.get(f.packet, f.header, streams({1, 2}), true);
+    const PacketVariant all = variants.get(f.packet, f.header, selection_of({1, 2}), true);
     g_assert_true(all.kept == Kept::Some);
     g_assert_cmpuint(all.bytes->size(), <, f.packet.size());
     auto original = proto::asf::parse_packet(f.packet.data(), f.packet.size(), f.header);
@@ -96,10 +91,11 @@ void test_bounded() {
     PacketVariants variants;
     /* Fill the cache with selections that keep the packet whole or drop it. */
     for (unsigned n = 3; n < 3 + PacketVariants::kMaxVariants; ++n)
-        g_assert_true(variants.get(f.packet, f.header, streams({n}), false).kept == Kept::None);
+        g_assert_true(variants.get(f.packet, f.header, selection_of({n}), false).kept ==
+                      Kept::None);
     /* Past the bound: still right, but a copy per call. */
-    const PacketVariant first = variants.get(f.packet, f.header, streams({2}), false);
-    const PacketVariant second = variants.get(f.packet, f.header, streams({2}), false);
+    const PacketVariant first = variants.get(f.packet, f.header, selection_of({2}), false);
+    const PacketVariant second = variants.get(f.packet, f.header, selection_of({2}), false);
     g_assert_true(first.kept == Kept::Some && second.kept == Kept::Some);
     g_assert_true(first.bytes != second.bytes);
     g_assert_true(*first.bytes == *second.bytes);

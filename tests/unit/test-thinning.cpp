@@ -8,6 +8,7 @@
  */
 #include "server/stream-store.h"
 #include "server/thinning.h"
+#include "stream-numbers.h"
 #include "test-data.h"
 
 #include <glib.h>
@@ -17,20 +18,14 @@
 using namespace wmstream;
 using namespace wmstream::server;
 using Mode = Thinning::Mode;
+using wmstream::test::stream_bits;
 
 namespace {
-
-std::bitset<128> streams(std::initializer_list<unsigned> numbers) {
-    std::bitset<128> set;
-    for (unsigned n : numbers)
-        set.set(n);
-    return set;
-}
 
 /* Soft limit 100: thinned past it, caught up at 50 or less, back to full at a key frame. */
 void test_modes() {
     Thinning thinning;
-    const auto video = streams({1});
+    const auto video = stream_bits({1});
     g_assert_true(thinning.update(100, 100) == Mode::Full);
     g_assert_false(thinning.resume_at(video, video));
     g_assert_true(thinning.update(101, 100) == Mode::Thinned);
@@ -41,10 +36,10 @@ void test_modes() {
     /* Behind again before a key frame came: thinned, the same episode. */
     g_assert_true(thinning.update(150, 100) == Mode::Thinned);
     g_assert_true(thinning.update(20, 100) == Mode::Resuming);
-    g_assert_true(thinning.update(70, 100) == Mode::Resuming); /* under the limit: waits */
-    g_assert_false(thinning.resume_at(streams({}), video));    /* no key frame */
-    g_assert_false(thinning.resume_at(streams({3}), video));   /* another stream's */
-    g_assert_true(thinning.resume_at(streams({1, 3}), video));
+    g_assert_true(thinning.update(70, 100) == Mode::Resuming);   /* under the limit: waits */
+    g_assert_false(thinning.resume_at(stream_bits({}), video));  /* no key frame */
+    g_assert_false(thinning.resume_at(stream_bits({3}), video)); /* another stream's */
+    g_assert_true(thinning.resume_at(stream_bits({1, 3}), video));
     g_assert_true(thinning.mode() == Mode::Full);
     g_assert_cmpuint(thinning.episodes(), ==, 1);
     g_assert_true(thinning.update(101, 100) == Mode::Thinned);
@@ -58,10 +53,10 @@ void test_modes() {
 /* Only the selected video streams are thinned; audio and unselected streams keep theirs. */
 void test_thinned_selection() {
     proto::asf::StreamSelection selection;
-    selection.streams = streams({1, 3, 4});
-    const proto::asf::StreamSelection thin = Thinning::thinned(selection, streams({1, 2}));
+    selection.streams = stream_bits({1, 3, 4});
+    const proto::asf::StreamSelection thin = Thinning::thinned(selection, stream_bits({1, 2}));
     g_assert_true(thin.streams == selection.streams);
-    g_assert_true(thin.key_frames_only == streams({1}));
+    g_assert_true(thin.key_frames_only == stream_bits({1}));
     g_assert_cmpuint(thin.thinning(), ==, 1);
 }
 
@@ -95,7 +90,7 @@ void test_store_lag() {
     for (size_t i = 1; i <= 6; ++i)
         push(i);
     Thinning thinning;
-    const auto video = streams({1});
+    const auto video = stream_bits({1});
     const struct {
         int64_t behind;
         Mode mode;
