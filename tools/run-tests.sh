@@ -12,7 +12,7 @@
 # when no test passed (none ran, or all skipped), or when the build failed.
 #
 # With --security, or on CI (CI=true), it then also runs every fuzz target
-# for $FUZZ_SECONDS (default 60) s (fuzz/run-fuzzers.sh, build/fuzz) and the
+# for $FUZZ_SECONDS (here default 30) s (fuzz/run-fuzzers.sh, build/fuzz) and the
 # whole suite under ASan + UBSan (tools/sanitize-tests.sh, build/sanitize)
 # and the element tests under GStreamer's leaks tracer (meson test --setup
 # leaks); each fuzz target, sanitized test and leaks-traced test counts as one
@@ -154,7 +154,7 @@ else
     echo "run-tests: the build failed; no test ran" >&2
 fi
 if [[ "$security" == true ]]; then
-    bash fuzz/run-fuzzers.sh -b build/fuzz || true
+    FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash fuzz/run-fuzzers.sh -b build/fuzz || true
     phase_done fuzz
     bash tools/sanitize-tests.sh -b build/sanitize || true
     phase_done sanitize
