@@ -25,6 +25,7 @@ test_packages=(
     ffmpeg vlc-bin vlc-plugin-base # interop clients: ffmpeg/ffprobe, cvlc
     gstreamer1.0-plugins-ugly gstreamer1.0-plugins-base-apps # GStreamer clients: asfdemux, gst-play-1.0, gst-discoverer-1.0
     curl clang-format
+    xvfb # the main job's --screen, under an X server the test starts
     python3-gi gir1.2-gstreamer-1.0 # examples/python, examples/obs (PyGObject), run by the tests
     util-linux # setpriv
     clang libclang-rt-14-dev # fuzz/run-fuzzers.sh: clang, libFuzzer, ASan/UBSan runtimes

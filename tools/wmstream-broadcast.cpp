@@ -2,12 +2,14 @@
 /*
  * wmstream-broadcast: the main job. Broadcasts real media live with wmnetsink.
  *
- * A media file (looped seamlessly) or a V4L2 capture device is decoded, paced in real time,
- * transcoded to WMV2 (+ WMA2 when the input has audio) in streamable ASF and served to Windows
- * Media clients (MS-WMSP, `mmsh://`) and plain HTTP clients by wmnetsink. The program prints the
- * URLs to open, one statistics line every --stats-interval seconds, and a line per client that
- * joins or leaves. SIGINT/SIGTERM end the stream with EOS (clients get the end-of-stream
- * notice), then the program exits with status 0; a pipeline error exits with status 1.
+ * A media file (looped seamlessly), a V4L2 capture device or the X desktop is decoded, paced in
+ * real time, transcoded to WMV2 (+ WMA2 when the input has audio) in streamable ASF and served to
+ * Windows Media clients (MS-WMSP, `mmsh://`) and plain HTTP clients by wmnetsink; the same ASF
+ * can also be recorded to a file (--archive) and pushed to a publishing point (--push,
+ * wmpushsink). The program prints the URLs to open, one statistics line every --stats-interval
+ * seconds, and a line per client that joins or leaves. SIGINT/SIGTERM end the stream with EOS
+ * (clients get the end-of-stream notice), then the program exits with status 0; a pipeline error
+ * exits with status 1.
  */
 
 #include "base/text.h"
@@ -65,7 +67,8 @@ constexpr const char *kTestAudioName = "audio: test ticks, the input has no soun
  * lagging client forward to one, so this bounds both how old the first picture of a late joiner
  * is and how much a skipping client misses, while keeping most frames cheap delta frames. */
 constexpr double kKeyFrameIntervalSeconds = 2.0;
-/* Capture is converted to a fixed rate so the key-frame interval (counted in frames) is exact. */
+/* Capture and the screen are converted to a fixed rate so the key-frame interval (counted in
+ * frames) is exact. */
 constexpr int kCaptureFramerate = 25;
 /* How long the end of the stream (Ctrl-C or end of input) may take: the EOS travels to the sink,
  * which sends every client the end-of-stream notice and removes it. */
@@ -75,6 +78,9 @@ struct Options {
     std::string input;
     bool capture = false;
     std::string capture_device = "/dev/video0";
+    bool screen = false;  /* the X desktop ($DISPLAY) instead of a file */
+    std::string archive;  /* also record the ASF to this file ("" = no) */
+    std::string push_url; /* also push the ASF to this publishing point ("" = no) */
     int port = 8080;
     std::string address;
     /* Windows Media's own default is 5 clients (IWMWriterNetworkSink). For a demo that is too
@@ -85,6 +91,9 @@ struct Options {
     bool loop = true;
     int stats_interval = 15;
     bool mbr = false; /* three video rates (kRenditions) instead of one */
+
+    /* A live source (camera or screen): already real time, never looped. */
+    bool live() const { return capture || screen; }
 };
 
 /* What the input holds, learnt with GstDiscoverer before the pipeline is built, so the pipeline
@@ -135,7 +144,10 @@ bool parse_options(int &argc, char **&argv, Options &options) {
     g_autofree gchar *input = nullptr;
     g_autofree gchar *device = nullptr;
     g_autofree gchar *address = nullptr;
+    g_autofree gchar *archive = nullptr;
+    g_autofree gchar *push_url = nullptr;
     gboolean capture = FALSE;
+    gboolean screen = FALSE;
     gboolean no_loop = FALSE;
     gboolean mbr = FALSE;
     int port = options.port;
@@ -149,6 +161,14 @@ bool parse_options(int &argc, char **&argv, Options &options) {
          "Broadcast a V4L2 capture device instead of a file", nullptr},
         {"capture-device", 0, 0, G_OPTION_ARG_FILENAME, &device,
          "Capture device (default: /dev/video0)", "DEVICE"},
+        {"screen", 0, 0, G_OPTION_ARG_NONE, &screen,
+         "Broadcast the desktop (the X display $DISPLAY, ximagesrc) instead of a file", nullptr},
+        {"archive", 0, 0, G_OPTION_ARG_FILENAME, &archive,
+         "Also record the broadcast to this ASF file (overwritten; playable after Ctrl-C)", "FILE"},
+        {"push", 0, 0, G_OPTION_ARG_STRING, &push_url,
+         "Also push the broadcast to this Windows Media publishing point (wmpushsink), e.g. "
+         "http://server:8080/live",
+         "URL"},
         {"port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port to serve on (default: 8080; 0 = any)",
          "N"},
         {"address", 'a', 0, G_OPTION_ARG_STRING, &address,
@@ -180,8 +200,8 @@ bool parse_options(int &argc, char **&argv, Options &options) {
         g_printerr("wmstream-broadcast: unexpected argument '%s' (see --help)\n", argv[1]);
         return false;
     }
-    if (capture && input) {
-        g_printerr("wmstream-broadcast: --input and --capture exclude each other\n");
+    if ((input != nullptr) + capture + screen > 1) {
+        g_printerr("wmstream-broadcast: --input, --capture and --screen exclude each other\n");
         return false;
     }
     if (port < 0 || port > 65535) {
@@ -199,13 +219,18 @@ bool parse_options(int &argc, char **&argv, Options &options) {
 
     options.input = input ? input : kDefaultInput;
     options.capture = capture;
+    options.screen = screen;
+    if (archive)
+        options.archive = archive;
+    if (push_url)
+        options.push_url = push_url;
     if (device)
         options.capture_device = device;
     if (address)
         options.address = address;
     options.port = port;
     options.max_clients = max_clients;
-    options.loop = !no_loop && !capture;
+    options.loop = !no_loop && !options.live();
     options.stats_interval = stats_interval;
     options.mbr = mbr;
     return true;
@@ -315,18 +340,37 @@ std::string mbr_bitrates() {
 
 /* --mbr of a file without sound gets the test audio stream (kTestAudioName). */
 bool test_audio(const Options &options, const InputInfo &info) {
-    return options.mbr && !options.capture && info.has_video && !info.has_audio;
+    return options.mbr && !options.live() && info.has_video && !info.has_audio;
 }
 
+/* asfmux into wmnetsink; with --archive or --push a tee after asfmux also feeds a filesink and
+ * a wmpushsink, each behind its own queue (thread), so that neither holds back the others. */
 std::string sink_description(const Options &options) {
-    std::string sink = "asfmux name=mux streamable=true ! wmnetsink name=sink port=" +
-                       std::to_string(options.port) +
+    const bool tee = !options.archive.empty() || !options.push_url.empty();
+    std::string sink = std::string("asfmux name=mux streamable=true ! ") +
+                       (tee ? "tee name=asf ! queue ! " : "") +
+                       "wmnetsink name=sink port=" + std::to_string(options.port) +
                        " max-clients=" + std::to_string(options.max_clients);
     if (options.mbr)
         sink += " stream-bitrates=" + quoted(mbr_bitrates());
     if (!options.address.empty())
         sink += " address=" + quoted(options.address);
+    if (!options.archive.empty())
+        sink += " asf. ! queue ! filesink name=archive location=" + quoted(options.archive);
+    if (!options.push_url.empty())
+        sink += " asf. ! queue ! wmpushsink name=push location=" + quoted(options.push_url);
     return sink;
+}
+
+/* A live source, converted to kCaptureFramerate: a V4L2 device (decodebin for MJPEG cameras) or
+ * the X desktop (ximagesrc; use-damage=false grabs each frame whole instead of patching the
+ * changed regions into the previous one). */
+std::string live_source(const Options &options) {
+    const std::string source = options.screen ? "ximagesrc use-damage=false ! queue"
+                                              : "v4l2src device=" + quoted(options.capture_device) +
+                                                    " ! decodebin ! queue";
+    return source + " ! videoconvert ! videorate ! video/x-raw,framerate=" +
+           std::to_string(kCaptureFramerate) + "/1";
 }
 
 /* The pipeline in gst-launch-1.0 syntax.
@@ -335,14 +379,10 @@ std::string sink_description(const Options &options) {
  * stream. Each branch gets its own thread (queue) and a clocksync right before its encoder: the
  * file decodes much faster than real time, and clocksync holds every frame until its running
  * time, so the encoders and the network see a live, real-time stream.
- * Capture: the source is live and already real time; videorate fixes the frame rate. */
+ * Capture and screen: the source is live and already real time; videorate fixes the frame rate. */
 std::string build_description(const Options &options, const InputInfo &info) {
-    if (options.capture) {
-        const std::string rate = std::to_string(kCaptureFramerate);
-        const std::string source = "v4l2src device=" + quoted(options.capture_device) +
-                                   " ! decodebin ! queue ! videoconvert ! videorate ! "
-                                   "video/x-raw,framerate=" +
-                                   rate + "/1";
+    if (options.live()) {
+        const std::string source = live_source(options);
         if (options.mbr)
             return source + mbr_video({true, false, kCaptureFramerate, 1}) + " " +
                    sink_description(options);
@@ -712,8 +752,25 @@ gboolean on_signal(gpointer user_data) {
     return G_SOURCE_CONTINUE;
 }
 
+/* --push: one line each time wmpushsink's session to the publishing point starts (again), and
+ * when it ends (docs/wmpushsink.md, messages). */
+void print_push_message(const App &app, const GstStructure *s) {
+    guint64 packets = 0;
+    guint reconnects = 0;
+    gst_structure_get_uint64(s, "packets-sent", &packets);
+    gst_structure_get_uint(s, "reconnects", &reconnects);
+    if (gst_structure_has_name(s, "wmpushsink-connected"))
+        g_print("[%s] pushing to %s (push-id %s, reconnects %u)\n", uptime(app).c_str(),
+                string_field(s, "url").c_str(), string_field(s, "push-id").c_str(), reconnects);
+    else if (gst_structure_has_name(s, "wmpushsink-ended"))
+        g_print("[%s] push to %s ended: %" G_GUINT64_FORMAT " packets sent\n", uptime(app).c_str(),
+                string_field(s, "url").c_str(), packets);
+}
+
 void on_element_message(App &app, GstMessage *message) {
     const GstStructure *s = gst_message_get_structure(message);
+    if (s && g_str_has_prefix(gst_structure_get_name(s), "wmpushsink-"))
+        print_push_message(app, s);
     if (GST_MESSAGE_SRC(message) != GST_OBJECT(app.sink) || !s)
         return;
     if (gst_structure_has_name(s, "wmnetsink-open"))
@@ -799,12 +856,12 @@ bool build_pipeline(App &app, const std::string &description) {
  * (one, or one per rendition), then the audio. */
 void name_streams(App &app, const InputInfo &info) {
     guint number = 1;
-    if (app.options.mbr && (info.has_video || app.options.capture)) {
+    if (app.options.mbr && (info.has_video || app.options.live())) {
         for (const Rendition &r : kRenditions)
             app.stream_names[number++] = "video " + std::to_string(r.width) + "x" +
                                          std::to_string(r.height) + ", " +
                                          format_bitrate(r.bitrate);
-    } else if (info.has_video || app.options.capture) {
+    } else if (info.has_video || app.options.live()) {
         app.stream_names[number++] = "video";
     }
     if (info.has_audio)
@@ -827,6 +884,11 @@ int run(App &app) {
                        app.options.capture_device.c_str());
             return 1;
         }
+    } else if (app.options.screen) {
+        if (!g_getenv("DISPLAY")) {
+            g_printerr("wmstream-broadcast: --screen needs an X display, and DISPLAY is not set\n");
+            return 1;
+        }
     } else if (!discover_input(app.options.input, info)) {
         return 1;
     }
@@ -837,6 +899,8 @@ int run(App &app) {
             description.c_str());
     if (!build_pipeline(app, description))
         return 1;
+    if (!app.options.archive.empty())
+        g_print("Recording the broadcast to %s\n", app.options.archive.c_str());
 
     app.loop = g_main_loop_new(nullptr, FALSE);
     g_unix_signal_add(SIGINT, on_signal, &app);

@@ -12,14 +12,10 @@
  * MODE one of python, c, obs-wmnetsink, obs-wmpushsink, obs-wmpushsink-silent.
  */
 #include "interop.h"
+#include "program.h"
 #include "receiver.h"
 
-#include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <signal.h>
-
-#include <mutex>
-#include <thread>
 
 namespace {
 
@@ -40,116 +36,24 @@ std::vector<std::string> g_command; /* PROGRAM [SCRIPT] */
 /* The examples' own plugin registry (GST_REGISTRY): the user's is left alone. */
 std::string g_registry;
 
-/** A running example: its output (stderr merged) is collected line by line by a thread. */
-class Example {
+/** The example with the extra arguments @p args, on the examples' own registry. */
+class Example : public interop::Program {
 public:
-    explicit Example(const std::vector<std::string> &args) {
-        std::vector<const char *> argv;
-        for (const std::string &arg : g_command)
-            argv.push_back(arg.c_str());
-        for (const std::string &arg : args)
-            argv.push_back(arg.c_str());
-        argv.push_back(nullptr);
-        GError *error = nullptr;
-        GSubprocessLauncher *launcher = g_subprocess_launcher_new(static_cast<GSubprocessFlags>(
-            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE));
-        g_subprocess_launcher_setenv(launcher, "GST_REGISTRY", g_registry.c_str(), TRUE);
-        process_ = g_subprocess_launcher_spawnv(launcher, argv.data(), &error);
-        g_object_unref(launcher);
-        fail_unless(process_ != nullptr, "cannot start %s: %s", argv[0],
-                    error ? error->message : "?");
-        reader_ = std::thread([this] { read_lines(); });
-    }
-
-    ~Example() {
-        if (g_subprocess_get_identifier(process_))
-            g_subprocess_force_exit(process_);
-        reader_.join(); /* the pipe closes when the process is gone */
-        g_object_unref(process_);
-    }
-    Example(const Example &) = delete;
-    Example &operator=(const Example &) = delete;
-
-    /** The first line holding every one of @p parts, waiting for it (bounded). */
-    std::string wait_line(const std::vector<std::string> &parts) {
-        const gint64 end = g_get_monotonic_time() + gint64(interop::kWaitUs * interop::slowdown());
-        do {
-            for (const std::string &line : lines()) {
-                bool all = true;
-                for (const std::string &part : parts)
-                    all = all && line.find(part) != std::string::npos;
-                if (all)
-                    return line;
-            }
-            g_usleep(50 * 1000);
-        } while (g_get_monotonic_time() < end);
-        std::string wanted;
-        for (const std::string &part : parts)
-            wanted += " '" + part + "'";
-        fail("no line of the example holds%s; it printed:\n%s", wanted.c_str(), output().c_str());
-        return "";
-    }
-
-    /** SIGINT, then the exit status, which must come within @p limit_s. */
-    int interrupt_and_wait(double limit_s) {
-        g_subprocess_send_signal(process_, SIGINT);
-        const gint64 end = g_get_monotonic_time() + gint64(limit_s * interop::slowdown() * 1e6);
-        /* GLib's worker thread reaps the child; the identifier is NULL from then on. */
-        while (g_subprocess_get_identifier(process_) && g_get_monotonic_time() < end)
-            g_usleep(20 * 1000);
-        fail_if(g_subprocess_get_identifier(process_), "still running %.1f s after SIGINT:\n%s",
-                limit_s, output().c_str());
-        fail_unless(g_subprocess_get_if_exited(process_), "killed by a signal:\n%s",
-                    output().c_str());
-        return g_subprocess_get_exit_status(process_);
-    }
-
-    std::string output() {
-        std::string text;
-        for (const std::string &line : lines())
-            text += line + "\n";
-        return text;
-    }
+    explicit Example(const std::vector<std::string> &args)
+        : Program(command(args), {{"GST_REGISTRY", g_registry}}) {}
 
 private:
-    std::vector<std::string> lines() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return lines_;
+    static std::vector<std::string> command(const std::vector<std::string> &args) {
+        std::vector<std::string> argv = g_command;
+        argv.insert(argv.end(), args.begin(), args.end());
+        return argv;
     }
-
-    void read_lines() {
-        GDataInputStream *input = g_data_input_stream_new(g_subprocess_get_stdout_pipe(process_));
-        while (gchar *line = g_data_input_stream_read_line_utf8(input, nullptr, nullptr, nullptr)) {
-            g_printerr("example: %s\n", line);
-            std::lock_guard<std::mutex> lock(mutex_);
-            lines_.emplace_back(line);
-            g_free(line);
-        }
-        g_object_unref(input);
-    }
-
-    GSubprocess *process_ = nullptr;
-    std::thread reader_;
-    std::mutex mutex_;
-    std::vector<std::string> lines_; /* guarded by mutex_ */
 };
-
-/** The number after @p key in @p line ("port 123", "port=(uint)123"). */
-guint number_after(const std::string &line, const std::string &key) {
-    const size_t at = line.find(key);
-    fail_if(at == std::string::npos, "no '%s' in '%s'", key.c_str(), line.c_str());
-    return guint(g_ascii_strtoull(line.c_str() + at + key.size(), nullptr, 10));
-}
 
 /** FFmpeg decodes kDecodeSeconds of mmsh://127.0.0.1:@p port/ with no error. */
 void decode(guint port) {
     const std::string url = "mmsh://127.0.0.1:" + std::to_string(port) + "/";
-    const std::string out = interop::run_clean({"ffmpeg", "-nostdin", "-v", "error", "-i", url,
-                                                "-t", std::to_string(kDecodeSeconds), "-f", "null",
-                                                "-", "-progress", "pipe:1"},
-                                               kToolLimitS);
-    const guint frames =
-        guint(g_ascii_strtoull(interop::last_value(out, "frame").c_str(), nullptr, 10));
+    const guint frames = interop::decoded_frames(url, kDecodeSeconds, kToolLimitS);
     fail_unless(frames >= kMinFrames, "FFmpeg decoded %u frames of %s", frames, url.c_str());
 }
 
@@ -165,9 +69,10 @@ double stop_time(Example &example, const char *what) {
 /** The Python or the C broadcaster: the same options, the same output. */
 GST_START_TEST(test_broadcaster) {
     Example example({"--port", "0", "--address", "127.0.0.1", "--interval", "1"});
-    const guint port = number_after(example.wait_line({"Serving on port "}), "Serving on port ");
+    const guint port =
+        interop::number_after(example.wait_line({"Serving on port "}), "Serving on port ");
     decode(port);
-    const guint id = number_after(example.wait_line({"client-added: "}), "client-added: ");
+    const guint id = interop::number_after(example.wait_line({"client-added: "}), "client-added: ");
     const std::string client = "  " + std::to_string(id) + " 127.0.0.1 wmsp \"NSPlayer/";
     example.wait_line({client}); /* listed by get-clients while it played */
     example.wait_line({"client-removed: " + std::to_string(id) + " (closed)"});
@@ -186,7 +91,7 @@ std::string obs_pipeline(const std::string &sink) {
 /** The OBS-style output into wmnetsink: FFmpeg plays it, the stop is OBS's. */
 GST_START_TEST(test_obs_wmnetsink) {
     Example example({obs_pipeline("wmnetsink port=0 address=127.0.0.1")});
-    const guint port = number_after(example.wait_line({"wmnetsink-open"}), "port=(uint)");
+    const guint port = interop::number_after(example.wait_line({"wmnetsink-open"}), "port=(uint)");
     decode(port);
     example.wait_line({"wmnetsink-client-added", "address=(string)127.0.0.1", "NSPlayer/"});
     fail_unless_equals_int(example.interrupt_and_wait(kExitLimitS), 0);

@@ -207,6 +207,14 @@ std::string run_clean(const std::vector<std::string> &argv, guint limit_s,
     return result.out;
 }
 
+guint decoded_frames(const std::string &url, guint seconds, guint limit_s) {
+    const std::string out =
+        run_clean({"ffmpeg", "-nostdin", "-v", "error", "-i", url, "-t", std::to_string(seconds),
+                   "-f", "null", "-", "-progress", "pipe:1"},
+                  limit_s);
+    return guint(g_ascii_strtoull(last_value(out, "frame").c_str(), nullptr, 10));
+}
+
 std::vector<std::string> lines(const std::string &text) {
     std::vector<std::string> found;
     size_t start = 0;

@@ -97,6 +97,12 @@ std::string describe(const std::vector<std::string> &argv, const Run &result);
 std::string run_clean(const std::vector<std::string> &argv, guint limit_s,
                       const std::vector<std::string> &tolerated = {});
 
+/**
+ * FFmpeg decodes the first @p seconds of @p url to nothing, quietly (run_clean() at log level
+ * error, within @p limit_s). @return the video frames it decoded (its -progress count).
+ */
+guint decoded_frames(const std::string &url, guint seconds, guint limit_s);
+
 /** @p text split at '\n' (without the '\n'). */
 std::vector<std::string> lines(const std::string &text);
 
