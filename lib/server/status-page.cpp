@@ -104,6 +104,16 @@ std::string client_row(const ClientInfo &client) {
                   double(client.lag_us) / G_USEC_PER_SEC, client.bytes_sent);
 }
 
+void add_int(JsonBuilder *builder, const char *name, gint64 value) {
+    json_builder_set_member_name(builder, name);
+    json_builder_add_int_value(builder, value);
+}
+
+void add_string(JsonBuilder *builder, const char *name, const char *value) {
+    json_builder_set_member_name(builder, name);
+    json_builder_add_string_value(builder, value);
+}
+
 } // namespace
 
 void RateHistory::record(int64_t now_us, uint64_t bytes_in, uint64_t bytes_out) {
@@ -162,34 +172,23 @@ std::string json(const Snapshot &snapshot) {
     json_builder_begin_array(builder);
     for (const ClientInfo &client : snapshot.clients) {
         json_builder_begin_object(builder);
-        json_builder_set_member_name(builder, "id");
-        json_builder_add_int_value(builder, gint64(client.id));
-        json_builder_set_member_name(builder, "address");
-        json_builder_add_string_value(builder, client.address.c_str());
-        json_builder_set_member_name(builder, "port");
-        json_builder_add_int_value(builder, client.port);
-        json_builder_set_member_name(builder, "dns-name");
-        json_builder_add_string_value(builder, client.dns_name.c_str());
-        json_builder_set_member_name(builder, "user-agent");
-        json_builder_add_string_value(builder, client.user_agent.c_str());
-        json_builder_set_member_name(builder, "protocol");
-        json_builder_add_string_value(builder, to_string(client.protocol));
+        add_int(builder, "id", gint64(client.id));
+        add_string(builder, "address", client.address.c_str());
+        add_int(builder, "port", client.port);
+        add_string(builder, "dns-name", client.dns_name.c_str());
+        add_string(builder, "user-agent", client.user_agent.c_str());
+        add_string(builder, "protocol", to_string(client.protocol));
         json_builder_set_member_name(builder, "selected-streams");
         json_builder_begin_array(builder);
         for (size_t n = 0; n < client.selected_streams.size(); ++n)
             if (client.selected_streams.test(n))
                 json_builder_add_int_value(builder, gint64(n));
         json_builder_end_array(builder);
-        json_builder_set_member_name(builder, "connected-for-us");
-        json_builder_add_int_value(builder, client.connected_for_us);
-        json_builder_set_member_name(builder, "bitrate-bps");
-        json_builder_add_int_value(builder, gint64(client.bitrate_bps));
-        json_builder_set_member_name(builder, "lag-us");
-        json_builder_add_int_value(builder, client.lag_us);
-        json_builder_set_member_name(builder, "bytes-sent");
-        json_builder_add_int_value(builder, gint64(client.bytes_sent));
-        json_builder_set_member_name(builder, "packets-sent");
-        json_builder_add_int_value(builder, gint64(client.packets_sent));
+        add_int(builder, "connected-for-us", client.connected_for_us);
+        add_int(builder, "bitrate-bps", gint64(client.bitrate_bps));
+        add_int(builder, "lag-us", client.lag_us);
+        add_int(builder, "bytes-sent", gint64(client.bytes_sent));
+        add_int(builder, "packets-sent", gint64(client.packets_sent));
         json_builder_end_object(builder);
     }
     json_builder_end_array(builder);
@@ -197,21 +196,15 @@ std::string json(const Snapshot &snapshot) {
     json_builder_begin_array(builder);
     for (const RateSample &sample : snapshot.rates) {
         json_builder_begin_object(builder);
-        json_builder_set_member_name(builder, "seconds-ago");
-        json_builder_add_double_value(builder, seconds_ago(sample, snapshot.now_us));
-        json_builder_set_member_name(builder, "in-bps");
-        json_builder_add_int_value(builder, gint64(sample.in_bps));
-        json_builder_set_member_name(builder, "out-bps");
-        json_builder_add_int_value(builder, gint64(sample.out_bps));
+        add_int(builder, "age-ms", std::max<int64_t>(snapshot.now_us - sample.at_us, 0) / 1000);
+        add_int(builder, "in-bps", gint64(sample.in_bps));
+        add_int(builder, "out-bps", gint64(sample.out_bps));
         json_builder_end_object(builder);
     }
     json_builder_end_array(builder);
-    json_builder_set_member_name(builder, "bytes-in");
-    json_builder_add_int_value(builder, gint64(snapshot.totals.bytes_in));
-    json_builder_set_member_name(builder, "bytes-sent");
-    json_builder_add_int_value(builder, gint64(snapshot.totals.bytes_sent));
-    json_builder_set_member_name(builder, "clients-served");
-    json_builder_add_int_value(builder, gint64(snapshot.totals.clients_served));
+    add_int(builder, "bytes-in", gint64(snapshot.totals.bytes_in));
+    add_int(builder, "bytes-sent", gint64(snapshot.totals.bytes_sent));
+    add_int(builder, "clients-served", gint64(snapshot.totals.clients_served));
     json_builder_end_object(builder);
 
     g_autoptr(JsonNode) root = json_builder_get_root(builder);

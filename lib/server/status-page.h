@@ -78,7 +78,7 @@ std::string html(const Snapshot &snapshot, const std::string &json_path);
  * "port", "dns-name", "user-agent", "protocol" ("wmsp"/"http"),
  * "selected-streams" (array of stream numbers), "connected-for-us",
  * "bitrate-bps", "lag-us", "bytes-sent", "packets-sent"), "rates" (array of
- * {"seconds-ago", "in-bps", "out-bps"}, oldest first), "bytes-in",
+ * {"age-ms" (how long ago the second ended), "in-bps", "out-bps"}, oldest first), "bytes-in",
  * "bytes-sent", "clients-served".
  */
 std::string json(const Snapshot &snapshot);

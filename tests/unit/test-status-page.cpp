@@ -158,7 +158,7 @@ void test_json() {
     JsonArray *rates = json_object_get_array_member(root, "rates");
     g_assert_cmpuint(json_array_get_length(rates), ==, 2);
     JsonObject *oldest = json_array_get_object_element(rates, 0);
-    g_assert_cmpfloat(json_object_get_double_member(oldest, "seconds-ago"), ==, 2.0);
+    g_assert_cmpint(json_object_get_int_member(oldest, "age-ms"), ==, 2000);
     g_assert_cmpint(json_object_get_int_member(oldest, "in-bps"), ==, 800000);
     g_assert_cmpint(json_object_get_int_member(oldest, "out-bps"), ==, 1600000);
 }
