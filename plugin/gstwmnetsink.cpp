@@ -726,6 +726,28 @@ static void add_properties() {
         "Password for user-id. Write-only, never logged or posted. Refused while "
         "open",
         fixed, [](auto &s) -> auto & { return s.broadcast.server.password; }, true);
+    table.add_string(
+        "status-path", "Status view path",
+        "Serve the operator's status view on the same port: GET of this path (e.g. "
+        "\"/status\") answers an HTML page of the viewers and the in/out bit rate of the last "
+        "5 minutes, reloading itself every 5 s; this path + \".json\" the same as JSON. Not "
+        "viewers: not counted, no client-added. Needs status-user-id and status-user-pw, or "
+        "status-open (else NULL->READY fails). NULL = off. Refused while open",
+        fixed, [](auto &s) -> auto & { return s.broadcast.server.status_path; });
+    table.add_string(
+        "status-user-id", "Status view user name",
+        "With status-user-pw: the status view asks for these credentials (HTTP Digest or "
+        "Basic), whatever user-id says. NULL = none. Refused while open",
+        fixed, [](auto &s) -> auto & { return s.broadcast.server.status_user; });
+    table.add_string(
+        "status-user-pw", "Status view password",
+        "Password for status-user-id. Write-only, never logged or posted. Refused while open",
+        fixed, [](auto &s) -> auto & { return s.broadcast.server.status_password; }, true);
+    table.add_boolean(
+        "status-open", "Status view open to anyone",
+        "Serve status-path without credentials when status-user-id is not set: anyone who "
+        "can connect sees the viewers' addresses and user agents. Refused while open",
+        fixed, [](auto &s) -> auto & { return s.broadcast.server.status_open; });
     table.add(
         g_param_spec_object("tls-certificate", "TLS certificate",
                             "Serve HTTPS with this certificate, which must carry its private key "

@@ -14,7 +14,7 @@ set -euo pipefail
 
 packages=(
     meson ninja-build pkg-config g++
-    libglib2.0-dev libsoup-3.0-dev
+    libglib2.0-dev libsoup-3.0-dev libjson-glib-dev # json-glib: wmnetsink status-path JSON
     libminiupnpc-dev libnatpmp-dev # wmnetsink port-mapping (UPnP IGD, NAT-PMP)
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
@@ -26,6 +26,7 @@ test_packages=(
     gstreamer1.0-plugins-ugly gstreamer1.0-plugins-base-apps # GStreamer clients: asfdemux, gst-play-1.0, gst-discoverer-1.0
     curl clang-format
     xvfb # the main job's --screen, under an X server the test starts
+    chromium # tests/element/test-netsink-status: the status page in a real browser
     python3-gi gir1.2-gstreamer-1.0 # examples/python, examples/obs (PyGObject), run by the tests
     util-linux # setpriv
     clang libclang-rt-14-dev # fuzz/run-fuzzers.sh: clang, libFuzzer, ASan/UBSan runtimes

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstring>
 #include <iterator>
 #include <map>
 #include <string>
@@ -73,6 +74,8 @@ constexpr int kCaptureFramerate = 25;
 /* How long the end of the stream (Ctrl-C or end of input) may take: the EOS travels to the sink,
  * which sends every client the end-of-stream notice and removes it. */
 constexpr guint kStopTimeoutSeconds = 3;
+/* Where --status serves the operator's page (wmnetsink status-path; its JSON at + ".json"). */
+constexpr const char *kStatusPath = "/status";
 
 struct Options {
     std::string input;
@@ -91,6 +94,10 @@ struct Options {
     bool loop = true;
     int stats_interval = 15;
     bool mbr = false; /* three video rates (kRenditions) instead of one */
+    /* --status USER:PASSWORD: wmnetsink's status view at kStatusPath behind these credentials;
+     * empty = off. */
+    std::string status_user;
+    std::string status_password;
 
     /* A live source (camera or screen): already real time, never looped. */
     bool live() const { return capture || screen; }
@@ -146,6 +153,7 @@ bool parse_options(int &argc, char **&argv, Options &options) {
     g_autofree gchar *address = nullptr;
     g_autofree gchar *archive = nullptr;
     g_autofree gchar *push_url = nullptr;
+    g_autofree gchar *status = nullptr;
     gboolean capture = FALSE;
     gboolean screen = FALSE;
     gboolean no_loop = FALSE;
@@ -184,6 +192,10 @@ bool parse_options(int &argc, char **&argv, Options &options) {
          "1.5 Mbit/s in one stream; each player receives the one it selects (with test ticks as "
          "the audio when the input has none)",
          nullptr},
+        {"status", 0, 0, G_OPTION_ARG_STRING, &status,
+         "Serve the operator's status page (viewers, bit rate chart) at /status, and its JSON at "
+         "/status.json, behind these credentials",
+         "USER:PASSWORD"},
         {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
     };
 
@@ -215,6 +227,16 @@ bool parse_options(int &argc, char **&argv, Options &options) {
     if (stats_interval < 0) {
         g_printerr("wmstream-broadcast: --stats-interval must be 0 (off) or more\n");
         return false;
+    }
+
+    if (status) {
+        const char *colon = strchr(status, ':');
+        if (!colon || colon == status || !colon[1]) {
+            g_printerr("wmstream-broadcast: --status needs USER:PASSWORD, both not empty\n");
+            return false;
+        }
+        options.status_user.assign(status, size_t(colon - status));
+        options.status_password = colon + 1;
     }
 
     options.input = input ? input : kDefaultInput;
@@ -594,6 +616,11 @@ void print_urls(const App &app, const GstStructure *s) {
     print_urls_for(host, port);
     if (local != host)
         print_urls_for(local, port);
+    if (!app.options.status_user.empty())
+        g_print(
+            "Status page (user %s): %s    JSON: %s\n", app.options.status_user.c_str(),
+            with_scheme("http", host, port, kStatusPath).c_str(),
+            with_scheme("http", host, port, (std::string(kStatusPath) + ".json").c_str()).c_str());
     g_print("Press Ctrl-C to stop.\n\n");
 }
 
@@ -835,6 +862,11 @@ bool build_pipeline(App &app, const std::string &description) {
         return false;
     }
     app.sink = gst_bin_get_by_name(GST_BIN(app.pipeline), "sink");
+    /* Set here, not in the description: the password stays out of any printed pipeline. */
+    if (!app.options.status_user.empty())
+        g_object_set(app.sink, "status-path", kStatusPath, "status-user-id",
+                     app.options.status_user.c_str(), "status-user-pw",
+                     app.options.status_password.c_str(), nullptr);
     app.decoder = gst_bin_get_by_name(GST_BIN(app.pipeline), "dec");
 
     for (const std::string &name : encoder_names(app.options))

@@ -84,6 +84,16 @@ std::string announcement(size_t body_len) {
     return finish(std::move(out));
 }
 
+std::string status(bool json, size_t body_len) {
+    std::string out = status_line(SOUP_STATUS_OK);
+    add_header(out, "Server", kServerToken);
+    add_header(out, "Cache-Control", "no-store");
+    add_header(out, "Content-Type",
+               json ? "application/json; charset=utf-8" : "text/html; charset=utf-8");
+    add_header(out, "Content-Length", std::to_string(body_len));
+    return finish(std::move(out));
+}
+
 std::string empty_ok(uint32_t client_id) {
     std::string out = wmsp_ok_head();
     if (client_id != 0)

@@ -35,6 +35,11 @@ std::string raw_asf();
  *  Connection: close; the ASX document follows. */
 std::string announcement(size_t body_len);
 
+/** Status view answer (server/status-page.h): 200, Content-Type text/html or with @p json
+ *  application/json (UTF-8), Cache-Control: no-store, Content-Length @p body_len,
+ *  Connection: close; the document follows. */
+std::string status(bool json, size_t body_len);
+
 /** Empty 200 answer to KeepAlive/Log/other WMSP POSTs (Content-Length: 0,
  *  Connection: close), echoing @p client_id when non-zero. */
 std::string empty_ok(uint32_t client_id);

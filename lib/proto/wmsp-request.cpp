@@ -185,7 +185,7 @@ std::optional<std::string> Pragma::get(std::string_view name) const {
     return std::nullopt;
 }
 
-ClientRequest classify(const http::Request &request) {
+ClientRequest classify(const http::Request &request, std::string_view status_path) {
     ClientRequest out;
     if (const std::string *agent = request.find("User-Agent"))
         out.user_agent = *agent;
@@ -204,7 +204,15 @@ ClientRequest classify(const http::Request &request) {
     /* Method tokens are case-sensitive (RFC 9110 §9.1). */
     const std::string &method = request.method;
     if (method == "GET") {
-        if (announcement::is_announcement(request.path))
+        const std::string_view path =
+            std::string_view(request.path).substr(0, request.path.find_first_of("?#"));
+        if (!status_path.empty() && path == status_path)
+            out.kind = Kind::StatusPage;
+        else if (!status_path.empty() && path.size() == status_path.size() + 5 &&
+                 path.substr(0, status_path.size()) == status_path &&
+                 path.substr(status_path.size()) == ".json")
+            out.kind = Kind::StatusData;
+        else if (announcement::is_announcement(request.path))
             out.kind = Kind::Announcement;
         else if (!out.wmsp_client)
             out.kind = Kind::HttpStream;
@@ -246,6 +254,10 @@ const char *to_string(Kind kind) {
         return "http-head";
     case Kind::Announcement:
         return "announcement";
+    case Kind::StatusPage:
+        return "status-page";
+    case Kind::StatusData:
+        return "status-data";
     case Kind::MethodNotAllowed:
         return "method-not-allowed";
     case Kind::NotImplemented:

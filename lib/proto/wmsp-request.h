@@ -64,6 +64,9 @@ enum class Kind {
     HttpStream,       /**< GET from a non-WMSP client: raw ASF as video/x-ms-asf */
     Announcement,     /**< GET of a path ending in .asx from any client: the ASX playlist
                            naming the stream (proto/announcement.h) */
+    StatusPage,       /**< GET of the status path (classify()'s @p status_path): the
+                           operator's HTML page (server/status-page.h) */
+    StatusData,       /**< GET of the status path + ".json": the same as JSON */
     HttpHead,         /**< HEAD from any client: the headers a GET would get, no body */
     MethodNotAllowed, /**< PUT, DELETE, PATCH, CONNECT or TRACE: 405 */
     NotImplemented,   /**< any other method token (methods are case-sensitive, so "get"
@@ -84,9 +87,11 @@ struct ClientRequest {
 };
 
 /** Classify a parsed request (never fails: unknown things get NotImplemented).
- *  GET of a .asx path is Announcement; other GETs from a WMSP client are Play when Pragma
- *  xPlayStrm=1, else Describe. */
-ClientRequest classify(const http::Request &request);
+ *  GET of @p status_path (when not empty; compared with the path before any '?', exactly)
+ *  is StatusPage, of @p status_path + ".json" StatusData; GET of a .asx path is
+ *  Announcement; other GETs from a WMSP client are Play when Pragma xPlayStrm=1, else
+ *  Describe. */
+ClientRequest classify(const http::Request &request, std::string_view status_path = {});
 
 /** Human-readable name of @p kind, e.g. "play". */
 const char *to_string(Kind kind);

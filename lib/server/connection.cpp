@@ -3,7 +3,6 @@
 #include "base/log.h"
 
 #include "base/address.h"
-#include "proto/announcement.h"
 #include "proto/response.h"
 #include "proto/wmsp-selection.h"
 
@@ -27,8 +26,6 @@ constexpr int kMaxSendsPerWake = 8;
 constexpr uint16_t kStartingPackets = 256;
 /** A graceful close waits this long for the peer's EOF, µs. */
 constexpr int64_t kLingerUs = 2 * G_USEC_PER_SEC;
-/** The TITLE of the announcement's playlist and entry. */
-constexpr const char *kAnnouncementTitle = "Live broadcast";
 
 bool peer_gone(const GError *error) {
     return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
@@ -171,7 +168,7 @@ void Connection::read_request() {
         finish_then_close(RemoveReason::Error);
         return;
     }
-    request_ = proto::wmsp::classify(*parsed);
+    request_ = proto::wmsp::classify(*parsed, host_.config().status_path);
     {
         std::lock_guard<std::mutex> locker(info_lock_);
         info_.user_agent = request_.user_agent;
@@ -181,8 +178,9 @@ void Connection::read_request() {
     answer(*parsed);
 }
 
-bool Connection::check_credentials(const proto::http::Request &request) {
-    if (const access::Authenticator *auth = host_.authenticator()) {
+bool Connection::check_credentials(const proto::http::Request &request,
+                                   const access::Authenticator *auth) {
+    if (auth) {
         const int64_t now = g_get_monotonic_time();
         const access::Verdict verdict =
             auth->check(request.method, request.path, request.find("Authorization"), now, &user_);
@@ -199,7 +197,7 @@ bool Connection::check_credentials(const proto::http::Request &request) {
 }
 
 bool Connection::admit_viewer(const proto::http::Request &request) {
-    if (!check_credentials(request))
+    if (!check_credentials(request, host_.authenticator()))
         return false;
     if (host_.config().ask_application) {
         state_ = State::Authorizing;
@@ -257,8 +255,12 @@ void Connection::answer(const proto::http::Request &request) {
             serve_viewer();
         return;
     case proto::wmsp::Kind::Announcement:
-        if (check_credentials(request))
+        if (check_credentials(request, host_.authenticator()))
             announce(request);
+        return;
+    case proto::wmsp::Kind::StatusPage:
+    case proto::wmsp::Kind::StatusData:
+        serve_status(request);
         return;
     case proto::wmsp::Kind::SelectStream:
         /* Non-pipelined (§2.2.2.8): answered on its own connection, which then closes. */
@@ -281,38 +283,6 @@ void Connection::answer(const proto::http::Request &request) {
         queue_string(proto::response::error(501));
         break;
     }
-    finish_then_close(RemoveReason::ClosedByPeer);
-}
-
-/* The stream's URL with the authority the viewer used (its Host), so that it works through a
- * name, an address or a port mapping alike; without a Host (HTTP/1.0), the local address the
- * connection came to. Not a viewer: not asked about, not counted, not reported. */
-void Connection::announce(const proto::http::Request &request) {
-    namespace announcement = proto::announcement;
-    std::optional<std::string> authority;
-    const std::string *host = request.find("Host");
-    if (host && !host->empty()) {
-        authority = announcement::authority_of_host(*host);
-    } else {
-        g_autoptr(GSocketAddress) local = g_socket_get_local_address(transport_->socket(), nullptr);
-        if (local && G_IS_INET_SOCKET_ADDRESS(local)) {
-            auto *inet = G_INET_SOCKET_ADDRESS(local);
-            authority = announcement::authority_of_address(
-                address_text(g_inet_socket_address_get_address(inet)),
-                g_inet_socket_address_get_port(inet));
-        }
-    }
-    if (!authority) {
-        WMSTREAM_LOG_DEBUG("client %" G_GUINT64_FORMAT ": announcement refused: unusable Host",
-                           id_);
-        queue_string(proto::response::error(400));
-        finish_then_close(RemoveReason::Error);
-        return;
-    }
-    /* Windows Media players and VLC play MS-WMSP from mmsh://; over TLS only https:// works. */
-    const std::string url = (transport_->encrypted() ? "https://" : "mmsh://") + *authority + "/";
-    const std::string body = announcement::document(url, kAnnouncementTitle);
-    queue_string(proto::response::announcement(body.size()) + body);
     finish_then_close(RemoveReason::ClosedByPeer);
 }
 

@@ -66,6 +66,11 @@ public:
     virtual const ServerConfig &config() const = 0;
     /** The credentials checker, or null when no viewer credentials are set. */
     virtual const access::Authenticator *authenticator() const = 0;
+    /** The status view's credentials checker, or null when it is open to anyone. */
+    virtual const access::Authenticator *status_authenticator() const = 0;
+    /** The status view (ServerConfig::status_path) now: the HTML page, or with @p json its
+     *  JSON (server/status-page.h). */
+    virtual std::string status_document(bool json) const = 0;
     /** Ask the application about @p client (ServerConfig::ask_application);
      *  the answer comes as Connection::authorized(). */
     virtual void ask(Connection &client, const std::string &path, const std::string &user) = 0;
@@ -172,11 +177,14 @@ private:
 
     void read_request();
     void answer(const proto::http::Request &request);
-    /** The viewer credentials, when set: false when refused (the answer is queued). */
-    bool check_credentials(const proto::http::Request &request);
+    /** The credentials @p auth checks, when not null: false when refused (the answer is
+     *  queued). */
+    bool check_credentials(const proto::http::Request &request, const access::Authenticator *auth);
     bool admit_viewer(const proto::http::Request &request);
     /** Answer a .asx request with the announcement naming the stream. */
     void announce(const proto::http::Request &request);
+    /** Answer a status request (StatusPage, StatusData) behind the status credentials. */
+    void serve_status(const proto::http::Request &request);
     void serve_viewer();
     void answer_with_header();
     /** Queue the packets the store has for us; @return true when a full batch was queued

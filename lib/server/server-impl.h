@@ -16,6 +16,7 @@
 #include "server/poller.h"
 #include "server/report-budget.h"
 #include "server/server.h"
+#include "server/status-page.h"
 #include "server/stream-store.h"
 
 #include <gio/gio.h>
@@ -81,6 +82,10 @@ public:
     void answered(Connection &client) override { start_handshakes(intake_.leave(client.id())); }
     const ServerConfig &config() const override { return io_config_; }
     const access::Authenticator *authenticator() const override { return authenticator_.get(); }
+    const access::Authenticator *status_authenticator() const override {
+        return status_authenticator_.get();
+    }
+    std::string status_document(bool json) const override;
     void ask(Connection &client, const std::string &path, const std::string &user) override;
     SwitchOutcome
     switch_streams(const Connection &from, uint32_t client_id,
@@ -234,6 +239,9 @@ private:
     /* The I/O thread's own state. */
     ServerConfig io_config_; /* copy of config_, written before the thread starts */
     std::unique_ptr<access::Authenticator> authenticator_; /* null without credentials */
+    /* The status view's: null when it is off or open to anyone. */
+    std::unique_ptr<access::Authenticator> status_authenticator_;
+    status::RateHistory rates_; /* recorded by on_tick */
     std::vector<Connection *>
         live_;      /* every connected client, in no order (Connection::live_index) */
     Intake intake_; /* connections not yet admitted or answered */

@@ -36,6 +36,19 @@ std::string peer_text(GSocket *socket) {
     return address_text(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)));
 }
 
+/** The checker of @p user's credentials (Digest nonces signed with fresh random bytes), or
+ *  null when @p user is empty (no credentials asked). */
+Result<std::unique_ptr<access::Authenticator>>
+make_authenticator(const std::string &realm, const std::string &user, const std::string &password) {
+    if (user.empty())
+        return std::unique_ptr<access::Authenticator>();
+    guint8 secret[32]; /* signs the Digest nonces */
+    if (Status random = random_bytes(secret, sizeof secret); !random)
+        return random.error();
+    return std::make_unique<access::Authenticator>(
+        realm, user, password, std::string(reinterpret_cast<const char *>(secret), sizeof secret));
+}
+
 } // namespace
 
 Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
@@ -67,15 +80,23 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     if (config.tls_certificate)
         if (Status tls = Transport::check_tls(config.tls_certificate.get()); !tls)
             return tls.error();
-    authenticator_.reset();
-    if (!config.user.empty()) {
-        guint8 secret[32]; /* signs the Digest nonces */
-        if (Status random = random_bytes(secret, sizeof secret); !random)
-            return random.error();
-        authenticator_ = std::make_unique<access::Authenticator>(
-            config.realm, config.user, config.password,
-            std::string(reinterpret_cast<const char *>(secret), sizeof secret));
-    }
+    if (!config.status_path.empty() && config.status_path.front() != '/')
+        return make_error(Errc::InvalidArgument, "status-path must start with '/'");
+    if (!config.status_path.empty() && config.status_user.empty() && !config.status_open)
+        return make_error(Errc::InvalidArgument,
+                          "status-path needs status-user-id and status-user-pw, or "
+                          "status-open=true to serve the status view to anyone");
+    auto viewers = make_authenticator(config.realm, config.user, config.password);
+    if (!viewers)
+        return viewers.error();
+    auto status = make_authenticator(config.realm + " status",
+                                     config.status_path.empty() ? "" : config.status_user,
+                                     config.status_password);
+    if (!status)
+        return status.error();
+    authenticator_ = std::move(*viewers);
+    status_authenticator_ = std::move(*status);
+    rates_ = status::RateHistory();
     auto listener = Listener::bind(config, std::move(*filter));
     if (!listener)
         return listener.error();
@@ -355,6 +376,8 @@ void Server::Impl::authorize(uint64_t client_id, bool allowed) {
 gboolean Server::Impl::on_tick(gpointer self) {
     auto *impl = static_cast<Impl *>(self);
     const int64_t now = g_get_monotonic_time();
+    impl->rates_.record(now, impl->counters_.bytes_in.load(std::memory_order_relaxed),
+                        impl->counters_.bytes_sent.load(std::memory_order_relaxed));
     /* live_ itself, not a copy: a tick may remove its client (its place then holds another). */
     for (size_t i = 0; i < impl->live_.size();) {
         Connection *client = impl->live_[i];
@@ -506,6 +529,15 @@ std::vector<ClientInfo> Server::Impl::clients() const {
         if (entry.second->streaming())
             all.push_back(entry.second->info());
     return all;
+}
+
+std::string Server::Impl::status_document(bool json) const {
+    status::Snapshot snapshot;
+    snapshot.clients = clients();
+    snapshot.rates.assign(rates_.samples().begin(), rates_.samples().end());
+    snapshot.totals = stats();
+    snapshot.now_us = g_get_monotonic_time();
+    return json ? status::json(snapshot) : status::html(snapshot, io_config_.status_path + ".json");
 }
 
 std::optional<ClientInfo> Server::Impl::client(uint64_t id) const {

@@ -234,6 +234,19 @@ struct ServerConfig {
     std::string realm = "wmstream";
     /** Ask ServerEvents::authorize() about every viewer request (after the credentials). */
     bool ask_application = false;
+    /**
+     * The operator's status view (server/status-page.h): GET of this path
+     * answers the HTML page, of this path + ".json" the same as JSON; neither
+     * is a viewer (not counted, not reported, not asked about). "" = off.
+     * Must start with '/'. open() refuses it (InvalidArgument) without
+     * status_user unless status_open is set.
+     */
+    std::string status_path;
+    /** Credentials of the status view (Digest or Basic, realm `realm` + " status"). */
+    std::string status_user;
+    std::string status_password;
+    /** Serve the status view to anyone, without credentials (an explicit opt-out). */
+    bool status_open = false;
     /** Serve HTTPS with this certificate (with its private key); null = plain HTTP. */
     std::shared_ptr<GTlsCertificate> tls_certificate;
     /** Told about the I/O thread ("server-io") and the send helpers ("server-sender") as

@@ -107,6 +107,8 @@ public:
     void answered(server::Connection &) override {}
     const server::ServerConfig &config() const override { return config_; }
     const server::access::Authenticator *authenticator() const override { return auth_; }
+    const server::access::Authenticator *status_authenticator() const override { return auth_; }
+    std::string status_document(bool json) const override { return json ? "{}" : "<p></p>"; }
     void ask(server::Connection &, const std::string &, const std::string &) override {}
     /** A connection alone has no other client to switch. */
     server::SwitchOutcome
