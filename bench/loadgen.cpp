@@ -4,9 +4,10 @@
  * machine and measures what each receives (see docs/performance.md).
  *
  * Clients connect on a schedule (a ramp of --ramp clients/s, or all at
- * once), speak MS-WMSP Play (User-Agent NSPlayer + Pragma xPlayStrm=1),
- * plain HTTP GET, or nothing (raw TCP, tcpserversink), and are read by
- * --threads epoll loops with one large buffer each; stream-check.h
+ * once), speak MS-WMSP Play (User-Agent NSPlayer + Pragma xPlayStrm=1,
+ * selecting stream 1 or the --select streams: request.h), plain HTTP
+ * GET, or nothing (raw TCP, tcpserversink), and are read by --threads
+ * epoll loops with one large buffer each; stream-check.h
  * validates the framing and finds the data packets. After the last
  * scheduled connect and --warmup seconds, a measurement window of
  * --duration seconds starts; per-client figures (throughput, longest stall,
@@ -18,6 +19,7 @@
  * Output: one JSON object on one stdout line, and a human summary on stderr.
  */
 #include "proc-stat.h"
+#include "request.h"
 #include "stats.h"
 #include "stream-check.h"
 #include "timing-channel.h"
@@ -64,9 +66,7 @@ constexpr double kAtRate = 0.95;
 constexpr uint64_t kMinMediaMs = 2000;
 
 struct Options {
-    std::string host = "127.0.0.1";
-    int port = 0;
-    std::string path = "/";
+    RequestTarget target; /**< address, path and (MS-WMSP) the streams selected */
     StreamKind kind = StreamKind::Wmsp;
     int clients = 100;
     double ramp = 500;    /**< connects per second; 0 = all at once */
@@ -117,22 +117,6 @@ const char *kind_name(StreamKind kind) {
     return "raw";
 }
 
-/** The request a client sends: VLC 3.0's mmsh Play (broadcast case) or a plain GET. */
-std::string request_for(const Options &o) {
-    const std::string host = o.host + ":" + std::to_string(o.port);
-    if (o.kind == StreamKind::Wmsp)
-        return "GET " + o.path + " HTTP/1.0\r\nHost: " + host +
-               "\r\nAccept: */*\r\nUser-Agent: NSPlayer/7.10.0.3059\r\n"
-               "Pragma: no-cache,rate=1.000000,request-context=2\r\nPragma: xPlayStrm=1\r\n"
-               "Pragma: xClientGUID={c77e7400-738a-11d2-9add-0020af0a3278}\r\n"
-               "Pragma: stream-switch-count=1\r\nPragma: stream-switch-entry=ffff:1:0 \r\n"
-               "Connection: Close\r\n\r\n";
-    if (o.kind == StreamKind::Http)
-        return "GET " + o.path + " HTTP/1.0\r\nHost: " + host +
-               "\r\nUser-Agent: wmstream-loadgen/1.0\r\nAccept: */*\r\n\r\n";
-    return {};
-}
-
 /** The schedule every thread follows. */
 struct Plan {
     int64_t start_us = 0;
@@ -176,7 +160,7 @@ public:
     Worker(const Options &options, const Plan &plan, const TimingReader *timing, int first,
            int stride)
         : options_(options), plan_(plan), timing_(timing), first_(first), stride_(stride),
-          request_(request_for(options)) {
+          request_(request_for(options.kind, options.target)) {
         for (int i = first; i < options.clients; i += stride)
             clients_.emplace_back(options.kind, headers_);
         buffer_.reset(new uint8_t[kReadBuffer]);
@@ -390,8 +374,8 @@ void Worker::run() {
         return;
     }
     address_.sin_family = AF_INET;
-    address_.sin_port = htons(uint16_t(options_.port));
-    inet_pton(AF_INET, options_.host.c_str(), &address_.sin_addr);
+    address_.sin_port = htons(uint16_t(options_.target.port));
+    inet_pton(AF_INET, options_.target.host.c_str(), &address_.sin_addr);
 
     epoll_event events[kMaxEvents];
     size_t next = 0;
@@ -537,6 +521,7 @@ void usage() {
                  "  --host ADDR         server address (127.0.0.1)\n"
                  "  --path PATH         request path (/)\n"
                  "  --protocol P        wmsp | http | raw (wmsp)\n"
+                 "  --select LIST       wmsp: the stream numbers selected, e.g. 1,4 (1)\n"
                  "  --clients N         clients (100)\n"
                  "  --ramp R            connects per second, 0 = all at once (500)\n"
                  "  --warmup S          seconds after the last scheduled connect (3)\n"
@@ -563,6 +548,7 @@ bool parse_options(int argc, char **argv, Options &o) {
         {"timing", required_argument, nullptr, 'T'},
         {"server-pid", required_argument, nullptr, 's'},
         {"label", required_argument, nullptr, 'l'},
+        {"select", required_argument, nullptr, 'S'},
         {"help", no_argument, nullptr, '?'},
         {nullptr, 0, nullptr, 0},
     };
@@ -570,13 +556,13 @@ bool parse_options(int argc, char **argv, Options &o) {
     while ((opt = getopt_long(argc, argv, "", longs, nullptr)) != -1) {
         switch (opt) {
         case 'h':
-            o.host = optarg;
+            o.target.host = optarg;
             break;
         case 'p':
-            o.port = std::atoi(optarg);
+            o.target.port = std::atoi(optarg);
             break;
         case 'P':
-            o.path = optarg;
+            o.target.path = optarg;
             break;
         case 'k':
             if (std::strcmp(optarg, "wmsp") == 0)
@@ -615,12 +601,21 @@ bool parse_options(int argc, char **argv, Options &o) {
         case 'l':
             o.label = optarg;
             break;
+        case 'S': {
+            auto streams = parse_stream_list(optarg);
+            if (!streams) {
+                std::fprintf(stderr, "loadgen: --select: %s\n", streams.error().message.c_str());
+                return false;
+            }
+            o.target.select = std::move(*streams);
+            break;
+        }
         default:
             return false;
         }
     }
-    return o.port > 0 && o.port < 65536 && o.clients > 0 && o.threads > 0 && o.threads <= 64 &&
-           o.duration > 0 && o.warmup >= 0 && o.ramp >= 0;
+    return o.target.port > 0 && o.target.port < 65536 && o.clients > 0 && o.threads > 0 &&
+           o.threads <= 64 && o.duration > 0 && o.warmup >= 0 && o.ramp >= 0;
 }
 
 int run(const Options &o) {
@@ -758,6 +753,10 @@ int run(const Options &o) {
     json.open();
     json.key("label").str(o.label);
     json.key("protocol").str(kind_name(o.kind));
+    std::string selected;
+    for (unsigned stream : o.target.select)
+        selected += (selected.empty() ? "" : ",") + std::to_string(stream);
+    json.key("select").str(o.kind == StreamKind::Wmsp ? selected : "");
     json.key("clients").num(o.clients);
     json.key("ramp_per_s").num(o.ramp);
     json.key("threads").num(o.threads);

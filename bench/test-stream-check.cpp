@@ -6,15 +6,22 @@
  * lib/framing's writers, and taken from real FFmpeg output
  * (tests/data/ffmpeg-asf-stream.framed: LocationIds shared by $H and $D,
  * AFFlags 0 on every $D). Each stream is fed in several read sizes.
+ * And bench/request: the load generator's Play (`--select`), read by the
+ * server's own parsers against tests/data/asfmux-mbr.asf (three video
+ * streams 1-3 and an audio stream 4).
  */
 #include "proto/asf.h"
 #include "proto/framing.h"
+#include "proto/http-request.h"
+#include "proto/wmsp-selection.h"
+#include "request.h"
 #include "stream-check.h"
 #include "test-data.h"
 
 #include <glib.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -322,6 +329,67 @@ void test_header_cache_shares() {
     g_assert_null(headers.get(r.packet(0), kHeaderSize));
 }
 
+/* The server selects @p expected ("1,4") of asfmux-mbr.asf for the loadgen's Play of @p select. */
+void assert_served(const std::vector<unsigned> &select, const char *expected) {
+    RequestTarget target;
+    target.port = 8080;
+    target.select = select;
+    const std::string text = request_for(StreamKind::Wmsp, target);
+    const proto::http::Scan scan = proto::http::scan_header_block(text.data(), text.size());
+    g_assert_true(scan.state == proto::http::Scan::State::Complete);
+    g_assert_cmpuint(scan.block_size, ==, text.size());
+    auto request = proto::http::parse_request(text.data(), scan.block_size);
+    g_assert_true(request.ok());
+    const proto::wmsp::ClientRequest play = proto::wmsp::classify(*request);
+    g_assert_true(play.kind == proto::wmsp::Kind::Play);
+    const Bytes file = test::load_bytes("asfmux-mbr.asf");
+    auto header = proto::asf::parse_header(file.data(), file.size());
+    g_assert_true(header.ok());
+    auto selection = proto::wmsp::select_streams(play, *header);
+    g_assert_true(selection.ok());
+    const std::string served = selection->stream_list(); /* outlives the check */
+    g_assert_cmpstr(served.c_str(), ==, expected);
+}
+
+void test_request_select() {
+    /* VLC's form: every stream up to the largest selected one listed, the others off. */
+    RequestTarget target;
+    target.select = {1, 4};
+    const std::string low = request_for(StreamKind::Wmsp, target);
+    g_assert_nonnull(strstr(low.c_str(), "\r\nPragma: stream-switch-count=4\r\n"));
+    g_assert_nonnull(strstr(
+        low.c_str(), "\r\nPragma: stream-switch-entry=ffff:1:0 ffff:2:2 ffff:3:2 ffff:4:0 \r\n"));
+
+    assert_served({1, 4}, "1,4");
+    assert_served({1, 2, 3, 4}, "1,2,3,4");
+    assert_served({2}, "2");
+    assert_served(RequestTarget{}.select, "1");
+
+    /* Stream numbers above 9 go in hex, as the spec and VLC write them. */
+    target.select = {12};
+    g_assert_nonnull(
+        strstr(request_for(StreamKind::Wmsp, target).c_str(), "ffff:b:2 ffff:c:0 \r\n"));
+    /* No selection for the other kinds. */
+    g_assert_null(strstr(request_for(StreamKind::Http, target).c_str(), "stream-switch"));
+    g_assert_true(request_for(StreamKind::Raw, target).empty());
+}
+
+void test_parse_stream_list() {
+    auto ok = parse_stream_list("4,1");
+    g_assert_true(ok.ok());
+    g_assert_true(*ok == (std::vector<unsigned>{1, 4}));
+    auto all = parse_stream_list("1,2,3,127");
+    g_assert_true(all.ok());
+    g_assert_cmpuint(all->size(), ==, 4);
+    for (const char *bad : {"", "1,", ",1", "0", "128", "1,x", "1;4", "-1", "1,1", "0001"}) {
+        auto refused = parse_stream_list(bad);
+        g_assert_false(refused.ok());
+        g_assert_true(refused.error().code == Errc::InvalidArgument);
+    }
+    const auto twice = parse_stream_list("1,4,1"); /* outlives the check */
+    g_assert_cmpstr(twice.error().message.c_str(), ==, "stream list '1,4,1': stream 1 given twice");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -335,5 +403,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/stream-check/parse-on-request-only", test_parse_on_request_only);
     g_test_add_func("/stream-check/errors", test_errors);
     g_test_add_func("/stream-check/header-cache", test_header_cache_shares);
+    g_test_add_func("/request/select", test_request_select);
+    g_test_add_func("/request/parse-stream-list", test_parse_stream_list);
     return g_test_run();
 }
