@@ -952,6 +952,8 @@ int run(App &app) {
 } // namespace
 
 int main(int argc, char **argv) {
+    /* Its lines are read as they come (a terminal, a log, a test): no block buffering in a pipe. */
+    setvbuf(stdout, nullptr, _IOLBF, 0);
     App app;
     if (!parse_options(argc, argv, app.options))
         return 2;

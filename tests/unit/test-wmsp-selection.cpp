@@ -134,11 +134,11 @@ void test_switch() {
         return selection->stream_list() + "|" + thinned.stream_list();
     };
     /* Replace 1 by 2; streams no entry names (3) stay. */
-    g_assert_cmpstr(switched("1:2:0").c_str(), ==, "2,3|");
+    g_assert_true(switched("1:2:0") == "2,3|");
     /* Thin 3 to key frames, turn 1 off, add one the header lacks (ignored). */
-    g_assert_cmpstr(switched("ffff:3:1 ffff:1:2 ffff:9:0").c_str(), ==, "3|3");
+    g_assert_true(switched("ffff:3:1 ffff:1:2 ffff:9:0") == "3|3");
     /* None left, or no entry at all: refused. */
-    g_assert_true(g_str_has_prefix(switched("ffff:1:2 ffff:3:2").c_str(), "refused: "));
+    g_assert_true(switched("ffff:1:2 ffff:3:2").rfind("refused: ", 0) == 0);
     g_assert_false(wmsp::switch_streams(current, {}, header).ok());
 }
 
