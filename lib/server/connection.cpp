@@ -338,8 +338,8 @@ bool Connection::playing() const {
 }
 
 /* From now on both selections, the new streams held back by the start filter until each
- * begins with a key frame (settle_switch() ends it); the entries are kept with the Play's,
- * so that select() makes the same selection of a later header. */
+ * begins with a key frame (settle_switch() ends it); the Play's entries are rewritten to the
+ * target, so that select() makes the same selection of a later header. */
 SwitchOutcome
 Connection::switch_streams(const std::vector<proto::wmsp::StreamSwitchEntry> &entries) {
     const proto::asf::StreamSelection &current = switch_ ? switch_->target() : selection_;
@@ -351,8 +351,15 @@ Connection::switch_streams(const std::vector<proto::wmsp::StreamSwitchEntry> &en
     }
     const proto::asf::StreamSelection from = selection_;
     switch_.emplace(from, *target);
-    request_.stream_selection.insert(request_.stream_selection.end(), entries.begin(),
-                                     entries.end());
+    /* The Play's entries become those of the target, one per stream of the header: bounded
+     * however many switches a client sends, and a Play that had none keeps what it switched to. */
+    request_.stream_selection.clear();
+    for (const proto::asf::StreamInfo &stream : header_->info.streams)
+        request_.stream_selection.push_back(
+            {0xffff, stream.number,
+             uint8_t(!target->streams[stream.number]          ? 2
+                     : target->key_frames_only[stream.number] ? 1
+                                                              : 0)});
     apply_selection(switch_->during(), header_->info);
     started_ &= ~switch_->waiting();
     starting_left_ = kStartingPackets;
