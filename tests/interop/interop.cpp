@@ -180,6 +180,16 @@ std::vector<const char *> vlc_programs() {
     return programs;
 }
 
+guint16 free_port() {
+    g_autoptr(GSocket) socket =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
+    g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) any = g_inet_socket_address_new(loopback, 0);
+    fail_unless(socket && g_socket_bind(socket, any, TRUE, nullptr));
+    g_autoptr(GSocketAddress) bound = g_socket_get_local_address(socket, nullptr);
+    return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+}
+
 double slowdown() {
     const char *multiplier = g_getenv("CK_TIMEOUT_MULTIPLIER");
     const double factor = multiplier ? g_ascii_strtod(multiplier, nullptr) : 1.0;

@@ -75,6 +75,12 @@ private:
  */
 std::vector<std::string> vlc_command(const std::vector<std::string> &args);
 
+/**
+ * A free TCP port on 127.0.0.1, for a server that cannot bind port 0 itself and report it (VLC's
+ * outputs): the kernel picks it, the socket is closed, and the server binds it next.
+ */
+guint16 free_port();
+
 /** The programs vlc_command() needs (for missing()). */
 std::vector<const char *> vlc_programs();
 

@@ -332,17 +332,6 @@ struct StreamResult {
     std::vector<gint64> phases_ms; /**< join point k's place in the key-frame interval */
 };
 
-/** A free TCP port on 127.0.0.1 for a server that cannot bind port 0 itself (VLC). */
-guint16 free_port() {
-    g_autoptr(GSocket) socket =
-        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
-    g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    g_autoptr(GSocketAddress) any = g_inet_socket_address_new(loopback, 0);
-    fail_unless(socket && g_socket_bind(socket, any, TRUE, nullptr));
-    g_autoptr(GSocketAddress) bound = g_socket_get_local_address(socket, nullptr);
-    return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
-}
-
 /**
  * With @p via_vlc the players do not join wmnetsink but VLC's own MS-WMSP
  * server (its mmsh output) relaying the stream, for comparison.
@@ -372,7 +361,7 @@ StreamResult run_stream(const Stream &stream, const std::vector<Player> &all, in
     ensemble.at(playing_at, [&] { pipeline.set_state(GST_STATE_PLAYING); });
     std::string relay_url;
     if (via_vlc) {
-        const std::string port = std::to_string(free_port());
+        const std::string port = std::to_string(interop::free_port());
         relay_url = "mmsh://127.0.0.1:" + port + "/";
         ensemble.add(
             interop::vlc_command({"-I", "dummy", "--no-dbus", pipeline.url("mmsh"), "--sout",
