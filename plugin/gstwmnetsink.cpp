@@ -776,16 +776,28 @@ static void add_properties() {
         fixed, [](auto &s) -> auto & { return s.broadcast.tls_certificate_file; });
     table.add_number(
         "max-clients", "Maximum clients",
-        "Streaming clients served at once, more get 503; -1 = unlimited. Refused "
-        "while open",
+        "Streaming viewers served at once, more get 503 (relays are counted apart, see "
+        "max-relays); -1 = unlimited. Refused while open",
         -1, G_MAXINT, fixed, [](auto &s) -> auto & { return s.broadcast.server.max_clients; });
+    table.add_number(
+        "max-relays", "Maximum relays",
+        "Distribution servers streamed at once (User-Agent NSServer/ or WMCacheProxy/, or any "
+        "request with a Via header; MS-WMSP 4.11, 4.12), apart from max-clients: more get "
+        "503. -1 = unlimited, 0 = none. Refused while open",
+        -1, G_MAXINT, fixed, [](auto &s) -> auto & { return s.broadcast.server.max_relays; });
+    table.add_string(
+        "via-name", "Via name",
+        "This server's name in the Via header of its answers to relays (\"Via: 1.1 NAME\", "
+        "RFC 9110 7.6.3). NULL = the host name and the bound port (\"host:8080\"). Refused "
+        "while open",
+        fixed, [](auto &s) -> auto & { return s.broadcast.server.via_name; });
     table.add_enum(
         "protocol", "Protocol", "Network protocol; only http (WMT_PROTOCOL_HTTP)",
         GST_TYPE_WM_NET_SINK_PROTOCOL, Mutability::Any,
         [](auto &s) -> auto & { return s.protocol; });
     num_clients_spec = table.add_live(
-        g_param_spec_uint("num-clients", "Number of clients", "Clients being served now", 0,
-                          G_MAXUINT, 0, ro),
+        g_param_spec_uint("num-clients", "Number of clients",
+                          "Clients being served now, relays included", 0, G_MAXUINT, 0, ro),
         [](GObject *object, GValue *value) {
             g_value_set_uint(value,
                              static_cast<guint>(broadcast_of(object).server().num_clients()));
@@ -936,8 +948,9 @@ static void add_properties() {
     table.add_live(
         g_param_spec_boxed(
             "server-stats", "Server statistics",
-            "Totals since the sink opened, as a wmnetsink-stats structure: num-clients (guint), "
-            "bytes-sent, clients-served, clients-refused (503 over max-clients), "
+            "Totals since the sink opened, as a wmnetsink-stats structure: num-clients (guint, "
+            "relays included), num-relays (guint), bytes-sent, clients-served, clients-refused "
+            "(503 over max-clients or max-relays), "
             "clients-forbidden (address or client-connecting refusals), clients-unauthorized "
             "(wrong credentials), tls-handshakes-failed (connections closed in the TLS "
             "handshake or at handshake-timeout), connections-refused (over "
@@ -1048,7 +1061,8 @@ static void install_signals(GstWmNetSinkClass *klass) {
      * Returns: (transfer full) (nullable): a "wmnetsink-client" structure, or
      * %NULL for an unknown client. Fields: id (guint64), address (string),
      * port (guint), dns-name (string, "" until resolved), user-agent
-     * (string), protocol (string, "wmsp" or "http"), connected-time (gint64,
+     * (string), protocol (string, "wmsp" or "http"), relay (gboolean: a
+     * distribution server, counted against max-relays), connected-time (gint64,
      * µs since the epoch), connect-duration (guint64, ns), bytes-sent
      * (guint64), packets-sent (guint64), bitrate (guint64, bit/s), lag
      * (gint64, ns behind live), key-frame-skips (guint64), start-lag (gint64,

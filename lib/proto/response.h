@@ -18,13 +18,25 @@ namespace wmstream::proto::response {
 /** The Server header value we send: an encoder must use the Rex token. */
 constexpr const char *kServerToken = "Rex/9.0.0.2980";
 
+/** The Cache-Control value of answers to distribution servers: a broadcast they may split
+ *  to many clients but not cache ([MS-WMSP] §2.2.1.1.11, §2.2.1.1.12, §4.12.1.2). */
+constexpr const char *kRelayCacheControl =
+    "no-cache, x-wms-stream-type=\"broadcast\", x-wms-proxy-split";
+
 /** Describe answer: 200, Content-Type application/vnd.ms.wms-hdr.asfv1,
- *  Content-Length @p body_len (the $H bytes), Connection: close. */
-std::string describe(uint32_t client_id, size_t body_len);
+ *  Content-Length @p body_len (the $H bytes), Connection: close. With @p via (not empty:
+ *  the client is a distribution server) Cache-Control is kRelayCacheControl and
+ *  `Via: 1.1 <via>` names this server (RFC 9110 §7.6.3). */
+std::string describe(uint32_t client_id, size_t body_len, const std::string &via = {});
 
 /** Play answer: 200, Content-Type application/x-mms-framed, no Content-Length,
- *  Connection: close; the body ($H, $D…, $E) follows until close. */
-std::string play(uint32_t client_id);
+ *  Connection: close; the body ($H, $D…, $E) follows until close. @p via as describe(). */
+std::string play(uint32_t client_id, const std::string &via = {});
+
+/** GetContentInfo answer ([MS-WMSP] §2.2.2.2, §3.2.5.3): 200, Cache-Control
+ *  kRelayCacheControl, Pragma no-cache (and client-id when non-zero), Content-Length: 0;
+ *  @p via as describe(). */
+std::string get_content_info(uint32_t client_id, const std::string &via);
 
 /** Plain-HTTP answer: 200, Content-Type video/x-ms-asf, no Content-Length,
  *  Connection: close; raw ASF (header, then data packets) follows. */

@@ -58,6 +58,9 @@ enum class Kind {
                            (§2.2.2.4) */
     SelectStream,     /**< WMSP POST with stream-switch-entry, for the playing client named by
                            its Pragma client-id (non-pipelined, §2.2.2.8) */
+    GetContentInfo,   /**< WMSP POST with Content-Type application/x-wms-getcontentinfo (a
+                           cache/proxy server asking how it may cache, §2.2.2.2): 200 with the
+                           broadcast Cache-Control directives, no body (§3.2.5.3) */
     OtherPost,        /**< any other WMSP POST (Stop, SendEvent, …), and every POST
                            from a non-WMSP client: empty 200 (405 would contradict our
                            Allow: GET, HEAD, POST) */
@@ -77,6 +80,9 @@ enum class Kind {
 struct ClientRequest {
     Kind kind = Kind::NotImplemented;
     bool wmsp_client = false; /**< User-Agent starts with NSPlayer/, NSServer/ or WMCacheProxy/ */
+    /** A distribution server (MS-WMSP §4.11, §4.12): User-Agent NSServer/ or WMCacheProxy/,
+     *  or any request with a Via header (RFC 9110 §7.6.3: something relays it). */
+    bool relay = false;
     /** User-Agent NSServer/ of version 5.0 or older: every stream counts as selected
      *  (MS-WMSP §3.2.5.6), whatever stream-switch-entry says. */
     bool selects_all = false;

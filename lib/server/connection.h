@@ -92,6 +92,9 @@ public:
     Connection &operator=(const Connection &) = delete;
 
     uint64_t id() const { return id_; }
+    /** True for a distribution server (proto::wmsp::ClientRequest::relay), once its request
+     *  is read. */
+    bool relay() const { return request_.relay; }
     /** True once admitted as a streaming client (counted against max-clients). */
     bool streaming() const { return streaming_.load(std::memory_order_relaxed); }
     /** True while the request is still being read (not yet answered). */
@@ -219,6 +222,8 @@ private:
     /** The streams of @p header it receives (proto::wmsp::select_streams), through
      *  apply_selection(); a switch in progress ends. @return false when it selects none. */
     bool select(const StreamHeader &header);
+    /** ServerConfig::via_name for a relay's answers, "" for a viewer's. */
+    std::string relay_via() const;
     /** Receive @p selection of @p header's streams: sets selection_, filtered_,
      *  key_streams_, thin_selection_ and the stats. */
     void apply_selection(const proto::asf::StreamSelection &selection,

@@ -9,6 +9,7 @@
 
 #include "base/event-loop.h"
 #include "server/access.h"
+#include "server/admission.h"
 #include "server/connection.h"
 #include "server/fork-join.h"
 #include "server/intake.h"
@@ -60,6 +61,7 @@ public:
     bool is_open() const { return open_.load(); }
     uint16_t port() const { return port_.load(); }
     size_t num_clients() const { return counters_.streaming.load(); }
+    size_t num_relays() const { return counters_.relays.load(); }
     ServerStats stats() const { return counters_.totals(); }
     ServerConfig config_copy() const {
         std::lock_guard<std::mutex> locker(lock_);
@@ -184,7 +186,8 @@ private:
     };
     /** The counters behind num_clients() and stats(), updated from any thread. */
     struct Counters {
-        std::atomic<size_t> streaming{0}; /* clients being served now */
+        std::atomic<size_t> streaming{0}; /* clients being served now, relays included */
+        std::atomic<size_t> relays{0};    /* relays being served now */
         /* ServerStats' totals, zeroed by open(). */
         std::atomic<uint64_t> bytes_sent{0};
         std::atomic<uint64_t> clients_served{0};
@@ -245,6 +248,7 @@ private:
     std::vector<Connection *>
         live_;      /* every connected client, in no order (Connection::live_index) */
     Intake intake_; /* connections not yet admitted or answered */
+    Admission admission_{ServerConfig{}};
     /** Connections destroyed since the heap was last given back (I/O thread). */
     size_t reaped_since_release_ = 0;
     /** How many make a burst worth a release_free_heap() (milliseconds of work). */

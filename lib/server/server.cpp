@@ -107,6 +107,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         std::lock_guard<std::mutex> locker(lock_);
         config_ = config;
         config_.port = port_;
+        if (config_.via_name.empty())
+            config_.via_name = std::string(g_get_host_name()) + ":" + std::to_string(port_);
         if (config_.io_threads == 0)
             config_.io_threads = std::min(2u, std::max(1u, g_get_num_processors()));
         io_config_ = config_;
@@ -115,6 +117,7 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         g_source_attach(schedule_.wake_source, loop_.context());
     }
     intake_ = Intake(IntakeLimits::of(io_config_));
+    admission_ = Admission(io_config_);
     store_.set_limits(LagLimits::of(io_config_));
     store_.set_startup(*startup);
     listener_->start(loop_.context(),
@@ -417,11 +420,14 @@ gboolean Server::Impl::on_release(gpointer self) {
 
 bool Server::Impl::admit(Connection &client) {
     start_handshakes(intake_.leave(client.id()));
-    const int limit = io_config_.max_clients;
-    if (limit >= 0 && counters_.streaming.load() >= size_t(limit)) {
+    const size_t relays = counters_.relays.load();
+    if (admission_.decide(client.relay(), counters_.streaming.load() - relays, relays) !=
+        Verdict::Admit) {
         counters_.clients_refused.fetch_add(1);
         return false;
     }
+    if (client.relay())
+        counters_.relays.fetch_add(1);
     counters_.streaming.fetch_add(1);
     counters_.clients_served.fetch_add(1);
     if (events_)
@@ -470,8 +476,11 @@ void Server::Impl::finished(Connection &client, RemoveReason reason) {
     else if (reason == RemoveReason::Unauthorized)
         counters_.clients_unauthorized.fetch_add(1);
     const ClientInfo info = client.info();
-    if (client.streaming())
+    if (client.streaming()) {
+        if (client.relay())
+            counters_.relays.fetch_sub(1);
         counters_.streaming.fetch_sub(1);
+    }
     auto pending = lookups_.find(client.id());
     if (pending != lookups_.end())
         g_cancellable_cancel(pending->second);
@@ -593,6 +602,9 @@ void Server::clear_stream() {
 }
 size_t Server::num_clients() const {
     return impl_->num_clients();
+}
+size_t Server::num_relays() const {
+    return impl_->num_relays();
 }
 std::vector<ClientInfo> Server::clients() const {
     return impl_->clients();
