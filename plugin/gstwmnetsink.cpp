@@ -276,6 +276,8 @@ GType gst_wm_net_sink_remove_reason_get_type(void) {
         {GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS,
          "Refused: its stream selection names none of the streams", "no-streams"},
         {GST_WM_NET_SINK_REMOVE_REASON_REMOVED, "The application removed it", "removed"},
+        {GST_WM_NET_SINK_REMOVE_REASON_LOOP,
+         "Refused: a loop of relays (its Via names this server, or Max-Forwards 0)", "loop"},
         {0, nullptr, nullptr},
     };
     if (g_once_init_enter(&type))
@@ -322,6 +324,8 @@ static GstWmNetSinkRemoveReason to_gst_reason(server::RemoveReason reason) {
         return GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS;
     case server::RemoveReason::Removed:
         return GST_WM_NET_SINK_REMOVE_REASON_REMOVED;
+    case server::RemoveReason::Loop:
+        return GST_WM_NET_SINK_REMOVE_REASON_LOOP;
     case server::RemoveReason::EndOfStream:
         break;
     }
@@ -788,8 +792,9 @@ static void add_properties() {
     table.add_string(
         "via-name", "Via name",
         "This server's name in the Via header of its answers to relays (\"Via: 1.1 NAME\", "
-        "RFC 9110 7.6.3). NULL = the host name and the bound port (\"host:8080\"). Refused "
-        "while open",
+        "RFC 9110 7.6.3); a request whose Via names it again has come round a loop of relays "
+        "and is refused (508). NULL = the host name and the bound port (\"host:8080\"). "
+        "Refused while open",
         fixed, [](auto &s) -> auto & { return s.broadcast.server.via_name; });
     table.add_enum(
         "protocol", "Protocol", "Network protocol; only http (WMT_PROTOCOL_HTTP)",
@@ -952,7 +957,8 @@ static void add_properties() {
             "relays included), num-relays (guint), bytes-sent, clients-served, clients-refused "
             "(503 over max-clients or max-relays), "
             "clients-forbidden (address or client-connecting refusals), clients-unauthorized "
-            "(wrong credentials), tls-handshakes-failed (connections closed in the TLS "
+            "(wrong credentials), loops-refused (relay loops refused with 508, see via-name), "
+            "tls-handshakes-failed (connections closed in the TLS "
             "handshake or at handshake-timeout), connections-refused (over "
             "max-connecting-per-address), connections-evicted (closed to make room under "
             "max-connecting or max-connecting-per-address), packets-in, bytes-in (guint64). "

@@ -18,8 +18,13 @@ namespace {
 
 constexpr const char *kCrlf = "\r\n";
 
+/* libsoup knows no 508 (RFC 5842 §7.2). */
+const char *phrase(unsigned status) {
+    return status == 508 ? "Loop Detected" : soup_status_get_phrase(status);
+}
+
 std::string status_line(unsigned status) {
-    return "HTTP/1.0 " + std::to_string(status) + " " + soup_status_get_phrase(status) + kCrlf;
+    return "HTTP/1.0 " + std::to_string(status) + " " + phrase(status) + kCrlf;
 }
 
 void add_header(std::string &out, const char *name, const std::string &value) {
@@ -122,7 +127,7 @@ namespace {
 
 std::string error_with(unsigned status, const char *extra_name,
                        const std::vector<std::string> &extra_values) {
-    const std::string body = std::to_string(status) + " " + soup_status_get_phrase(status) + "\n";
+    const std::string body = std::to_string(status) + " " + phrase(status) + "\n";
     std::string out = status_line(status);
     add_header(out, "Server", kServerToken);
     add_header(out, "Cache-Control", "no-cache");

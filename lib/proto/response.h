@@ -56,7 +56,11 @@ std::string status(bool json, size_t body_len);
  *  Connection: close), echoing @p client_id when non-zero. */
 std::string empty_ok(uint32_t client_id);
 
-/** An error answer (400, 405, 501, 503, …) with the Rex Server header, a
+/** The status of a refused loop: 508 Loop Detected (RFC 5842 §7.2, the one HTTP status for
+ *  a loop; HTTP has none for used-up hops: 483 Too Many Hops is SIP's, RFC 3261 §21.4.21). */
+constexpr unsigned kLoopStatus = 508;
+
+/** An error answer (400, 405, 501, 503, 508, …) with the Rex Server header, a
  *  short text/plain body, Connection: close; 405 carries Allow: GET, HEAD, POST. */
 std::string error(unsigned status);
 

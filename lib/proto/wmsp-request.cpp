@@ -201,6 +201,9 @@ ClientRequest classify(const http::Request &request, std::string_view status_pat
     out.wmsp_client = is_wmsp_agent(out.user_agent);
     out.selects_all = is_old_server_agent(out.user_agent);
     out.relay = is_relay_agent(out.user_agent) || request.find("Via") != nullptr;
+    out.via = http::via_received_by(request);
+    if (const std::string *hops = request.find("Max-Forwards"))
+        out.max_forwards = parse_unsigned(*hops, 10, G_MAXUINT32);
 
     const Pragma pragma = Pragma::parse(request.find_all("Pragma"));
     out.client_guid = pragma.get("xClientGUID").value_or("");
@@ -242,6 +245,14 @@ ClientRequest classify(const http::Request &request, std::string_view status_pat
         out.kind = Kind::NotImplemented;
     }
     return out;
+}
+
+bool is_loop(const ClientRequest &request, std::string_view via_name) {
+    if (request.max_forwards == 0u)
+        return true;
+    return std::any_of(request.via.begin(), request.via.end(), [via_name](const std::string &name) {
+        return equals_ignore_case(name, via_name);
+    });
 }
 
 const char *to_string(Kind kind) {

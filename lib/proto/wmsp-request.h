@@ -90,7 +90,18 @@ struct ClientRequest {
     std::string client_guid; /**< xClientGUID value as sent, never validated (VLC's is malformed) */
     std::optional<uint32_t> client_id;               /**< Pragma client-id, when a valid u32 */
     std::vector<StreamSwitchEntry> stream_selection; /**< parsed stream-switch-entry items */
+    /** The servers it passed through: the received-by of its Via entries
+     *  (http::via_received_by()). */
+    std::vector<std::string> via;
+    /** Max-Forwards (RFC 9110 §7.6.2), when a valid number; relays send 9 and count down
+     *  (MS-WMSP §4.11, §2.2.2.2). */
+    std::optional<uint32_t> max_forwards;
 };
+
+/** True when @p request has come round a loop of relays: its Via names @p via_name (this
+ *  server's pseudonym, compared case-insensitively), or its Max-Forwards is 0 (the hops its
+ *  first relay allowed are used up). */
+bool is_loop(const ClientRequest &request, std::string_view via_name);
 
 /** Classify a parsed request (never fails: unknown things get NotImplemented).
  *  GET of @p status_path (when not empty; compared with the path before any '?', exactly)

@@ -247,6 +247,8 @@ void Connection::serve_viewer() {
 }
 
 void Connection::answer(const proto::http::Request &request) {
+    if (refuse_loop())
+        return;
     switch (request_.kind) {
     case proto::wmsp::Kind::Describe:
     case proto::wmsp::Kind::Play:
@@ -312,10 +314,6 @@ void Connection::answer_with_header() {
     next_seq_ = store_.join_point();
     need_key_ = true;
     flush();
-}
-
-std::string Connection::relay_via() const {
-    return request_.relay ? host_.config().via_name : std::string();
 }
 
 bool Connection::select(const StreamHeader &header) {

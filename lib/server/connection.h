@@ -224,6 +224,9 @@ private:
     bool select(const StreamHeader &header);
     /** ServerConfig::via_name for a relay's answers, "" for a viewer's. */
     std::string relay_via() const;
+    /** A request that came round a loop of relays (proto::wmsp::is_loop) is answered 508
+     *  and closed (reason Loop): true. */
+    bool refuse_loop();
     /** Receive @p selection of @p header's streams: sets selection_, filtered_,
      *  key_streams_, thin_selection_ and the stats. */
     void apply_selection(const proto::asf::StreamSelection &selection,

@@ -194,6 +194,7 @@ private:
         std::atomic<uint64_t> clients_refused{0};
         std::atomic<uint64_t> clients_forbidden{0};
         std::atomic<uint64_t> clients_unauthorized{0};
+        std::atomic<uint64_t> loops_refused{0};
         std::atomic<uint64_t> tls_failures{0};
         std::atomic<uint64_t> connections_refused{0};
         std::atomic<uint64_t> connections_evicted{0};
@@ -202,8 +203,8 @@ private:
 
         void zero_totals() {
             bytes_sent = clients_served = clients_refused = clients_forbidden =
-                clients_unauthorized = tls_failures = connections_refused = connections_evicted =
-                    packets_in = bytes_in = 0;
+                clients_unauthorized = loops_refused = tls_failures = connections_refused =
+                    connections_evicted = packets_in = bytes_in = 0;
         }
         ServerStats totals() const {
             ServerStats s;
@@ -212,6 +213,7 @@ private:
             s.clients_refused = clients_refused.load();
             s.clients_forbidden = clients_forbidden.load();
             s.clients_unauthorized = clients_unauthorized.load();
+            s.loops_refused = loops_refused.load();
             s.tls_handshakes_failed = tls_failures.load();
             s.connections_refused = connections_refused.load();
             s.connections_evicted = connections_evicted.load();

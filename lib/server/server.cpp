@@ -469,12 +469,15 @@ void Server::Impl::on_resolved(GObject *resolver, GAsyncResult *result, gpointer
 
 void Server::Impl::finished(Connection &client, RemoveReason reason) {
     const bool refusal = reason == RemoveReason::OverLimit || reason == RemoveReason::Forbidden ||
-                         reason == RemoveReason::Unauthorized || reason == RemoveReason::NoStreams;
+                         reason == RemoveReason::Unauthorized ||
+                         reason == RemoveReason::NoStreams || reason == RemoveReason::Loop;
     const bool report = client.streaming() || (refusal && report_refusal());
     if (reason == RemoveReason::Forbidden)
         counters_.clients_forbidden.fetch_add(1);
     else if (reason == RemoveReason::Unauthorized)
         counters_.clients_unauthorized.fetch_add(1);
+    else if (reason == RemoveReason::Loop)
+        counters_.loops_refused.fetch_add(1);
     const ClientInfo info = client.info();
     if (client.streaming()) {
         if (client.relay())

@@ -42,9 +42,11 @@ enum class RemoveReason {
     NoStreams,    /**< refused: its stream-switch-entry selects none of the header's streams (400,
                        MS-WMSP §3.2.5.6) */
     Removed,      /**< the application removed this one client (Server::remove) */
+    Loop,         /**< refused: a relay loop, its Via names this server or its Max-Forwards
+                       is 0 (508, proto::wmsp::is_loop) */
 };
 /** "closed", "disconnected", "slow", "error", "over-limit", "eos", "forbidden", "unauthorized",
- *  "no-streams", "removed" */
+ *  "no-streams", "removed", "loop" */
 const char *to_string(RemoveReason reason);
 
 /** A viewer request the application is asked about (ServerConfig::ask_application). */
@@ -273,6 +275,7 @@ struct ServerStats {
     uint64_t clients_refused = 0;      /**< 503 over max-clients or max-relays */
     uint64_t clients_forbidden = 0;    /**< refused by address or by the application */
     uint64_t clients_unauthorized = 0; /**< refused for wrong credentials */
+    uint64_t loops_refused = 0;        /**< requests refused as relay loops (508) */
     /** Connections closed because their TLS handshake failed or did not finish within
      *  handshake_timeout_us (no request read, not reported as clients): plain HTTP to a TLS
      *  port, an untrusted certificate, a port scanner, a silent connection. */

@@ -38,13 +38,15 @@ std::string server_play(const std::string &extra = "") {
            extra + "Connection: Close\r\n\r\n";
 }
 
-/** The Windows Media cache/proxy's GetContentInfo (MS-WMSP §2.2.2.2 example). */
-std::string get_content_info(const std::string &extra = "") {
-    return "POST / HTTP/1.1\r\nUser-Agent: WMCacheProxy/9.5.6001.1\r\n"
-           "Via: HTTP/1.1 WMCacheProxy (WMCacheProxy/9.5.6001.1)\r\nMax-Forwards: 9\r\n"
-           "Pragma: xClientGUID={00000000-0000-0000-0000-000000000000}\r\n"
-           "Content-Type: application/x-wms-getcontentinfo\r\nHost: 127.0.0.1\r\n" +
-           extra + "Content-Length: 1\r\nConnection: Keep-Alive\r\n\r\n1";
+/** The Windows Media cache/proxy's GetContentInfo (MS-WMSP §2.2.2.2 example) with
+ *  Max-Forwards @p hops. */
+std::string get_content_info(const char *hops = "9") {
+    return std::string("POST / HTTP/1.1\r\nUser-Agent: WMCacheProxy/9.5.6001.1\r\n"
+                       "Via: HTTP/1.1 WMCacheProxy (WMCacheProxy/9.5.6001.1)\r\nMax-Forwards: ") +
+           hops +
+           "\r\nPragma: xClientGUID={00000000-0000-0000-0000-000000000000}\r\n"
+           "Content-Type: application/x-wms-getcontentinfo\r\nHost: 127.0.0.1\r\n"
+           "Content-Length: 1\r\nConnection: Keep-Alive\r\n\r\n1";
 }
 
 void expect_status(TestClient &client, const char *code) {
@@ -76,6 +78,16 @@ std::string client_kinds(GstElement *sink) {
     gst_structure_free(clients);
     std::sort(kinds.begin(), kinds.end());
     return kinds;
+}
+
+/** server-stats @p field (guint64) once it is @p expected, or (failing) after kWaitUs: the
+ *  counters move once the server is done with a connection, a little after its peer saw
+ *  the close. */
+void wait_stat(GstElement *sink, const char *field, guint64 expected) {
+    const gint64 end = deadline();
+    while (server_stat(sink, field) != expected && g_get_monotonic_time() < end)
+        g_usleep(10000);
+    fail_unless_equals_uint64(server_stat(sink, field), expected);
 }
 
 guint stat_uint(GstElement *sink, const char *field) {
@@ -119,7 +131,7 @@ GST_START_TEST(test_relays_counted_apart) {
     over.play("Via: 1.1 edge.test\r\n");
     expect_status(over, "503");
     fail_unless(over.wait_closed());
-    fail_unless_equals_uint64(server_stat(live.sink, "clients-refused"), refused_before + 1);
+    wait_stat(live.sink, "clients-refused", refused_before + 1);
 
     /* A Describe from a relay is not counted, and carries the directives too. */
     TestClient describe(live.port);
@@ -182,6 +194,35 @@ GST_START_TEST(test_properties) {
 }
 GST_END_TEST;
 
+/* A request whose Via names this server, or that has no hops left, is refused with 508 and
+ * counted; a Via naming other servers is just a relay. */
+GST_START_TEST(test_loops_refused) {
+    LivePipeline live("via-name=origin.test");
+    Recorder recorder(live.sink);
+    const gint loop = remove_reason("loop");
+
+    TestClient named(live.port);
+    named.send(server_play("Via: 1.1 edge.test, 1.1 Origin.Test\r\n"));
+    expect_status(named, "508");
+    fail_unless(named.wait_closed());
+    recorder.wait_match([loop](const ClientEvent &e) { return !e.added && e.reason == loop; });
+
+    TestClient spent(live.port);
+    spent.send(get_content_info("0"));
+    expect_status(spent, "508");
+    fail_unless(spent.wait_closed());
+    wait_stat(live.sink, "loops-refused", 2);
+
+    TestClient other(live.port);
+    other.send(server_play("Via: 1.1 edge.test\r\n"));
+    WmspReader reader(other);
+    expect_play_response(other, reader);
+    reader.read_data(2);
+    fail_unless_equals_uint64(server_stat(live.sink, "loops-refused"), 2);
+    fail_unless_equals_int(num_clients(live.sink), 1);
+}
+GST_END_TEST;
+
 static Suite *relays_suite() {
     Suite *suite = suite_create("wmnetsink-relays");
     TCase *tc = tcase_create("relays");
@@ -189,6 +230,7 @@ static Suite *relays_suite() {
     suite_add_tcase(suite, tc);
     tcase_add_test(tc, test_relays_counted_apart);
     tcase_add_test(tc, test_get_content_info);
+    tcase_add_test(tc, test_loops_refused);
     tcase_add_test(tc, test_properties);
     return suite;
 }

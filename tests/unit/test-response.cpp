@@ -190,7 +190,8 @@ void test_errors() {
         const char *reason;
     } cases[] = {{400, "Bad Request"},         {404, "Not Found"},
                  {405, "Method Not Allowed"},  {501, "Not Implemented"},
-                 {503, "Service Unavailable"}, {505, "HTTP Version Not Supported"}};
+                 {503, "Service Unavailable"}, {505, "HTTP Version Not Supported"},
+                 {508, "Loop Detected"}};
     for (const auto &c : cases) {
         const std::string text = response::error(c.status);
         const std::string expected_line =

@@ -305,6 +305,30 @@ void test_relays() {
         Kind::OtherPost);
 }
 
+/* A loop: our own name in its Via (any entry, any case), or no hops left (Max-Forwards 0). */
+void test_loops() {
+    using wmstream::proto::wmsp::is_loop;
+    const ClientRequest looped = classify_text(
+        make_request("GET", {"User-Agent: NSServer/9.0.0.3171",
+                             "Via: 1.1 edge.test, 1.1 ORIGIN.test:8080", "Max-Forwards: 7"}));
+    g_assert_true(is_loop(looped, "origin.test:8080"));
+    g_assert_false(is_loop(looped, "origin.test"));
+    g_assert_false(is_loop(looped, "edge"));
+    g_assert_cmpuint(*looped.max_forwards, ==, 7);
+
+    const ClientRequest spent =
+        classify_text(make_request("GET", {"User-Agent: NSServer/9.0.0.3171", "Max-Forwards: 0"}));
+    g_assert_true(is_loop(spent, "origin.test"));
+    const ClientRequest fresh = classify_text(make_request("GET", {"User-Agent: NSPlayer/12.0"}));
+    g_assert_false(fresh.max_forwards.has_value());
+    g_assert_false(is_loop(fresh, "origin.test"));
+    /* A garbled Max-Forwards is no number, not 0. */
+    const ClientRequest garbled = classify_text(
+        make_request("GET", {"User-Agent: NSServer/9.0.0.3171", "Max-Forwards: zero"}));
+    g_assert_false(garbled.max_forwards.has_value());
+    g_assert_false(is_loop(garbled, "origin.test"));
+}
+
 void test_other_methods() {
     assert_kind(classify_text(make_request("OPTIONS", {"User-Agent: NSPlayer/12.0"})),
                 Kind::KeepAlive);
@@ -384,6 +408,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/wmsp-request/classify/nsserver", test_nsserver_and_cache_proxy);
     g_test_add_func("/wmsp-request/classify/posts", test_posts);
     g_test_add_func("/wmsp-request/classify/relays", test_relays);
+    g_test_add_func("/wmsp-request/classify/loops", test_loops);
     g_test_add_func("/wmsp-request/classify/other-methods", test_other_methods);
     g_test_add_func("/wmsp-request/classify/client-id", test_client_id_validation);
     g_test_add_func("/wmsp-request/wire/lf-only-and-split-feeds", test_lf_only_and_split_feeds);
