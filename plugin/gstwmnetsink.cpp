@@ -118,10 +118,12 @@ struct Settings {
     /* Access control, as set (lists split by broadcast_config()). */
     std::string allow;
     std::string deny;
+    /* Overflow redirect targets, as set (split by broadcast_config()). */
+    std::string edges;
 };
 
-/* "10.0.0.0/8, 192.168.1.0/24" → its ranges (commas and/or white space separate them). */
-std::vector<std::string> split_ranges(const std::string &list) {
+/* "10.0.0.0/8, 192.168.1.0/24" → its items (commas and/or white space separate them). */
+std::vector<std::string> split_list(const std::string &list) {
     std::vector<std::string> ranges;
     g_auto(GStrv) parts = g_strsplit_set(list.c_str(), ", \t\n", -1);
     for (char **part = parts; *part; ++part)
@@ -159,8 +161,9 @@ broadcast::BroadcastConfig broadcast_config(const Settings &settings) {
     config.server.lag_max = units(settings.units_max);
     config.server.lag_soft_max = units(settings.units_soft_max);
     config.server.recover_policy = to_core(settings.recover_policy);
-    config.server.allow = split_ranges(settings.allow);
-    config.server.deny = split_ranges(settings.deny);
+    config.server.allow = split_list(settings.allow);
+    config.server.deny = split_list(settings.deny);
+    config.server.edges = split_list(settings.edges);
     return config;
 }
 
@@ -278,6 +281,7 @@ GType gst_wm_net_sink_remove_reason_get_type(void) {
         {GST_WM_NET_SINK_REMOVE_REASON_REMOVED, "The application removed it", "removed"},
         {GST_WM_NET_SINK_REMOVE_REASON_LOOP,
          "Refused: a loop of relays (its Via names this server, or Max-Forwards 0)", "loop"},
+        {GST_WM_NET_SINK_REMOVE_REASON_REDIRECTED, "Sent to an edge (302)", "redirected"},
         {0, nullptr, nullptr},
     };
     if (g_once_init_enter(&type))
@@ -326,6 +330,8 @@ static GstWmNetSinkRemoveReason to_gst_reason(server::RemoveReason reason) {
         return GST_WM_NET_SINK_REMOVE_REASON_REMOVED;
     case server::RemoveReason::Loop:
         return GST_WM_NET_SINK_REMOVE_REASON_LOOP;
+    case server::RemoveReason::Redirected:
+        return GST_WM_NET_SINK_REMOVE_REASON_REDIRECTED;
     case server::RemoveReason::EndOfStream:
         break;
     }
@@ -790,6 +796,14 @@ static void add_properties() {
         "503. -1 = unlimited, 0 = none. Refused while open",
         -1, G_MAXINT, fixed, [](auto &s) -> auto & { return s.broadcast.server.max_relays; });
     table.add_string(
+        "edges", "Edges",
+        "Other servers' URLs (http:// or https://, separated by commas or spaces), e.g. "
+        "\"http://edge1:8080/, http://edge2:8080/\": when max-clients viewers are served, a "
+        "new viewer gets 302 Found to the next one in turn (its Location the URL as given) "
+        "instead of 503, and so does its Describe (client-removed reason redirected, counted "
+        "in clients-redirected). NULL = refuse with 503. Refused while open",
+        fixed, [](auto &s) -> auto & { return s.edges; });
+    table.add_string(
         "via-name", "Via name",
         "This server's name in the Via header of its answers to relays (\"Via: 1.1 NAME\", "
         "RFC 9110 7.6.3); a request whose Via names it again has come round a loop of relays "
@@ -958,6 +972,7 @@ static void add_properties() {
             "(503 over max-clients or max-relays), "
             "clients-forbidden (address or client-connecting refusals), clients-unauthorized "
             "(wrong credentials), loops-refused (relay loops refused with 508, see via-name), "
+            "clients-redirected (302 to one of edges), "
             "tls-handshakes-failed (connections closed in the TLS "
             "handshake or at handshake-timeout), connections-refused (over "
             "max-connecting-per-address), connections-evicted (closed to make room under "

@@ -39,6 +39,8 @@ typedef enum {
  *   #GstWmNetSink::remove action)
  * @GST_WM_NET_SINK_REMOVE_REASON_LOOP: refused: a loop of relays, its Via names this
  *   server (via-name) or its Max-Forwards is 0 (508 Loop Detected)
+ * @GST_WM_NET_SINK_REMOVE_REASON_REDIRECTED: sent to an edge instead (302; the edges
+ *   property)
  *
  * Why a client went away (the client-removed signal).
  */
@@ -54,6 +56,7 @@ typedef enum {
     GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS,
     GST_WM_NET_SINK_REMOVE_REASON_REMOVED,
     GST_WM_NET_SINK_REMOVE_REASON_LOOP,
+    GST_WM_NET_SINK_REMOVE_REASON_REDIRECTED,
 } GstWmNetSinkRemoveReason;
 
 #define GST_TYPE_WM_NET_SINK_PROTOCOL (gst_wm_net_sink_protocol_get_type())

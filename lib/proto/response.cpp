@@ -146,6 +146,10 @@ std::string error(unsigned status) {
     return error_with(status, nullptr, {});
 }
 
+std::string redirect(const std::string &location) {
+    return error_with(SOUP_STATUS_FOUND, "Location", {location});
+}
+
 std::string unauthorized(const std::vector<std::string> &challenges) {
     return error_with(SOUP_STATUS_UNAUTHORIZED, "WWW-Authenticate", challenges);
 }

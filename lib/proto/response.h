@@ -64,6 +64,10 @@ constexpr unsigned kLoopStatus = 508;
  *  short text/plain body, Connection: close; 405 carries Allow: GET, HEAD, POST. */
 std::string error(unsigned status);
 
+/** 302 Found to @p location (RFC 9110 §15.4.3), as error(302) with a Location header: the
+ *  overflow redirect to an edge. */
+std::string redirect(const std::string &location);
+
 /** 401 Unauthorized as error(401), with one WWW-Authenticate header per
  *  @p challenges value (RFC 9110 §11.6.1). */
 std::string unauthorized(const std::vector<std::string> &challenges);

@@ -234,14 +234,10 @@ void Connection::serve_viewer() {
         refuse_without_streams();
         return;
     }
-    if (request_.kind != proto::wmsp::Kind::Describe) {
-        if (!host_.admit(*this)) {
-            queue_string(proto::response::error(503));
-            finish_then_close(RemoveReason::OverLimit);
-            return;
-        }
+    if (!admitted(host_.admit(*this)))
+        return;
+    if (!describe())
         streaming_.store(true, std::memory_order_relaxed);
-    }
     if (store_.header())
         answer_with_header(); /* else wait in WaitingHeader until wake() */
 }

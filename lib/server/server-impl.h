@@ -69,7 +69,7 @@ public:
     }
 
     /* ConnectionHost, called on the I/O thread. */
-    bool admit(Connection &client) override;
+    Decision admit(Connection &client) override;
     void finished(Connection &client, RemoveReason reason) override;
     void count_sent(size_t bytes) override {
         counters_.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
@@ -195,6 +195,7 @@ private:
         std::atomic<uint64_t> clients_forbidden{0};
         std::atomic<uint64_t> clients_unauthorized{0};
         std::atomic<uint64_t> loops_refused{0};
+        std::atomic<uint64_t> clients_redirected{0};
         std::atomic<uint64_t> tls_failures{0};
         std::atomic<uint64_t> connections_refused{0};
         std::atomic<uint64_t> connections_evicted{0};
@@ -203,8 +204,8 @@ private:
 
         void zero_totals() {
             bytes_sent = clients_served = clients_refused = clients_forbidden =
-                clients_unauthorized = loops_refused = tls_failures = connections_refused =
-                    connections_evicted = packets_in = bytes_in = 0;
+                clients_unauthorized = loops_refused = clients_redirected = tls_failures =
+                    connections_refused = connections_evicted = packets_in = bytes_in = 0;
         }
         ServerStats totals() const {
             ServerStats s;
@@ -214,6 +215,7 @@ private:
             s.clients_forbidden = clients_forbidden.load();
             s.clients_unauthorized = clients_unauthorized.load();
             s.loops_refused = loops_refused.load();
+            s.clients_redirected = clients_redirected.load();
             s.tls_handshakes_failed = tls_failures.load();
             s.connections_refused = connections_refused.load();
             s.connections_evicted = connections_evicted.load();

@@ -71,6 +71,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     if (config.handshake_timeout_us <= 0 || config.request_timeout_us <= 0)
         return make_error(Errc::InvalidArgument,
                           "handshake-timeout and request-timeout must be positive");
+    if (Status edges = Admission::check(config); !edges)
+        return edges.error();
     auto filter = access::AddressFilter::parse(config.allow, config.deny);
     if (!filter)
         return filter.error();
@@ -418,14 +420,19 @@ gboolean Server::Impl::on_release(gpointer self) {
     return G_SOURCE_REMOVE;
 }
 
-bool Server::Impl::admit(Connection &client) {
-    start_handshakes(intake_.leave(client.id()));
+Decision Server::Impl::admit(Connection &client) {
+    const bool describe = client.describe();
+    if (!describe)
+        start_handshakes(intake_.leave(client.id()));
     const size_t relays = counters_.relays.load();
-    if (admission_.decide(client.relay(), counters_.streaming.load() - relays, relays) !=
-        Verdict::Admit) {
+    Decision decision =
+        admission_.decide(client.relay(), describe, counters_.streaming.load() - relays, relays);
+    if (decision.verdict == Verdict::Redirect)
+        counters_.clients_redirected.fetch_add(1);
+    else if (decision.verdict == Verdict::Refuse)
         counters_.clients_refused.fetch_add(1);
-        return false;
-    }
+    if (describe || decision.verdict != Verdict::Admit)
+        return decision;
     if (client.relay())
         counters_.relays.fetch_add(1);
     counters_.streaming.fetch_add(1);
@@ -433,7 +440,7 @@ bool Server::Impl::admit(Connection &client) {
     if (events_)
         events_->client_added(client.info());
     resolve(client);
-    return true;
+    return decision;
 }
 
 void Server::Impl::resolve(Connection &client) {
@@ -470,7 +477,8 @@ void Server::Impl::on_resolved(GObject *resolver, GAsyncResult *result, gpointer
 void Server::Impl::finished(Connection &client, RemoveReason reason) {
     const bool refusal = reason == RemoveReason::OverLimit || reason == RemoveReason::Forbidden ||
                          reason == RemoveReason::Unauthorized ||
-                         reason == RemoveReason::NoStreams || reason == RemoveReason::Loop;
+                         reason == RemoveReason::NoStreams || reason == RemoveReason::Loop ||
+                         reason == RemoveReason::Redirected;
     const bool report = client.streaming() || (refusal && report_refusal());
     if (reason == RemoveReason::Forbidden)
         counters_.clients_forbidden.fetch_add(1);

@@ -42,11 +42,12 @@ enum class RemoveReason {
     NoStreams,    /**< refused: its stream-switch-entry selects none of the header's streams (400,
                        MS-WMSP §3.2.5.6) */
     Removed,      /**< the application removed this one client (Server::remove) */
+    Redirected,   /**< sent to an edge instead (302; ServerConfig::edges) */
     Loop,         /**< refused: a relay loop, its Via names this server or its Max-Forwards
                        is 0 (508, proto::wmsp::is_loop) */
 };
 /** "closed", "disconnected", "slow", "error", "over-limit", "eos", "forbidden", "unauthorized",
- *  "no-streams", "removed", "loop" */
+ *  "no-streams", "removed", "redirected", "loop" */
 const char *to_string(RemoveReason reason);
 
 /** A viewer request the application is asked about (ServerConfig::ask_application). */
@@ -127,6 +128,11 @@ struct ServerConfig {
      *  of its answers to relays; "" = automatic: the host name and the bound port
      *  ("host:8080"); config() gives the one in use. */
     std::string via_name;
+    /** Other servers' URLs (absolute http:// or https://; open() refuses others,
+     *  InvalidArgument): when max_clients viewers are served, a new viewer gets `302 Found`
+     *  to the next one in turn, its Location the URL as given, instead of 503. Empty =
+     *  refuse (503). */
+    std::vector<std::string> edges;
     /** How lag behind live is measured for the two limits below (unit-format). */
     LagUnit lag_unit = LagUnit::Time;
     /** Soft limit (units-soft-max): a client further behind live than this
@@ -276,6 +282,7 @@ struct ServerStats {
     uint64_t clients_forbidden = 0;    /**< refused by address or by the application */
     uint64_t clients_unauthorized = 0; /**< refused for wrong credentials */
     uint64_t loops_refused = 0;        /**< requests refused as relay loops (508) */
+    uint64_t clients_redirected = 0;   /**< 302 answers sent to an edge (ServerConfig::edges) */
     /** Connections closed because their TLS handshake failed or did not finish within
      *  handshake_timeout_us (no request read, not reported as clients): plain HTTP to a TLS
      *  port, an untrusted certificate, a port scanner, a silent connection. */

@@ -4,9 +4,9 @@
  * issue 14): relays (User-Agent NSServer/ or WMCacheProxy/, or a Via header)
  * counted against max-relays apart from max-clients and answered with the
  * broadcast Cache-Control directives (MS-WMSP §2.2.1.1.11–12, §2.2.2.2,
- * §4.12). A live pipeline (videotestsrc → avenc_wmv2 → asfmux → wmnetsink)
- * on port 0 of 127.0.0.1, raw TCP clients speaking as Windows Media
- * Services' pullers do (§4.11, §2.2.2.2 examples); every wait is bounded.
+ * §4.12); relay loops refused (508); edges that are no URL refused. A live pipeline (videotestsrc →
+ * avenc_wmv2 → asfmux → wmnetsink) on port 0 of 127.0.0.1, raw TCP clients speaking as Windows
+ * Media Services' pullers do (§4.11, §2.2.2.2 examples); every wait is bounded.
  */
 #include "netsink-check.h"
 
@@ -223,6 +223,14 @@ GST_START_TEST(test_loops_refused) {
 }
 GST_END_TEST;
 
+/* An edge that is no http:// or https:// URL fails Open: RESOURCE/SETTINGS, E_INVALIDARG. */
+GST_START_TEST(test_bad_edge_fails_ready) {
+    LoneSink lone;
+    g_object_set(lone.sink, "edges", "http://127.0.0.1:9/, mmsh://edge.test/", nullptr);
+    lone.assert_ready_fails(GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG", 0x80070057u);
+}
+GST_END_TEST;
+
 static Suite *relays_suite() {
     Suite *suite = suite_create("wmnetsink-relays");
     TCase *tc = tcase_create("relays");
@@ -231,6 +239,7 @@ static Suite *relays_suite() {
     tcase_add_test(tc, test_relays_counted_apart);
     tcase_add_test(tc, test_get_content_info);
     tcase_add_test(tc, test_loops_refused);
+    tcase_add_test(tc, test_bad_edge_fails_ready);
     tcase_add_test(tc, test_properties);
     return suite;
 }

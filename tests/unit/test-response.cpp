@@ -157,6 +157,18 @@ void test_relay_answers() {
     g_assert_null(parse_back(response::play(7)).get("Via"));
 }
 
+/* The overflow redirect: 302 Found to the edge (RFC 9110 §15.4.3), which FFmpeg's and VLC's
+ * HTTP layers follow. */
+void test_redirect() {
+    const Parsed parsed = parse_back(response::redirect("http://edge.test:8080/"));
+    g_assert_cmpuint(parsed.status, ==, 302);
+    g_assert_cmpstr(parsed.reason.c_str(), ==, "Found");
+    g_assert_cmpstr(parsed.get("Location"), ==, "http://edge.test:8080/");
+    g_assert_cmpstr(parsed.get("Server"), ==, response::kServerToken);
+    g_assert_cmpint(soup_message_headers_get_content_length(parsed.headers.get()), ==,
+                    static_cast<goffset>(parsed.body.size()));
+}
+
 void test_raw_asf() {
     const std::string text = response::raw_asf();
     g_assert_cmpstr(text.c_str(), ==,
@@ -223,6 +235,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/response/describe", test_describe);
     g_test_add_func("/response/play", test_play);
     g_test_add_func("/response/relay-answers", test_relay_answers);
+    g_test_add_func("/response/redirect", test_redirect);
     g_test_add_func("/response/raw-asf", test_raw_asf);
     g_test_add_func("/response/empty-ok", test_empty_ok);
     g_test_add_func("/response/errors", test_errors);
