@@ -118,10 +118,12 @@ struct Settings {
     /* Access control, as set (lists split by broadcast_config()). */
     std::string allow;
     std::string deny;
+    /* Overflow redirect targets, as set (split by broadcast_config()). */
+    std::string edges;
 };
 
-/* "10.0.0.0/8, 192.168.1.0/24" → its ranges (commas and/or white space separate them). */
-std::vector<std::string> split_ranges(const std::string &list) {
+/* "10.0.0.0/8, 192.168.1.0/24" → its items (commas and/or white space separate them). */
+std::vector<std::string> split_list(const std::string &list) {
     std::vector<std::string> ranges;
     g_auto(GStrv) parts = g_strsplit_set(list.c_str(), ", \t\n", -1);
     for (char **part = parts; *part; ++part)
@@ -159,8 +161,9 @@ broadcast::BroadcastConfig broadcast_config(const Settings &settings) {
     config.server.lag_max = units(settings.units_max);
     config.server.lag_soft_max = units(settings.units_soft_max);
     config.server.recover_policy = to_core(settings.recover_policy);
-    config.server.allow = split_ranges(settings.allow);
-    config.server.deny = split_ranges(settings.deny);
+    config.server.allow = split_list(settings.allow);
+    config.server.deny = split_list(settings.deny);
+    config.server.edges = split_list(settings.edges);
     return config;
 }
 
@@ -276,6 +279,9 @@ GType gst_wm_net_sink_remove_reason_get_type(void) {
         {GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS,
          "Refused: its stream selection names none of the streams", "no-streams"},
         {GST_WM_NET_SINK_REMOVE_REASON_REMOVED, "The application removed it", "removed"},
+        {GST_WM_NET_SINK_REMOVE_REASON_LOOP,
+         "Refused: a loop of relays (its Via names this server, or Max-Forwards 0)", "loop"},
+        {GST_WM_NET_SINK_REMOVE_REASON_REDIRECTED, "Sent to an edge (302)", "redirected"},
         {0, nullptr, nullptr},
     };
     if (g_once_init_enter(&type))
@@ -322,6 +328,10 @@ static GstWmNetSinkRemoveReason to_gst_reason(server::RemoveReason reason) {
         return GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS;
     case server::RemoveReason::Removed:
         return GST_WM_NET_SINK_REMOVE_REASON_REMOVED;
+    case server::RemoveReason::Loop:
+        return GST_WM_NET_SINK_REMOVE_REASON_LOOP;
+    case server::RemoveReason::Redirected:
+        return GST_WM_NET_SINK_REMOVE_REASON_REDIRECTED;
     case server::RemoveReason::EndOfStream:
         break;
     }
@@ -776,16 +786,37 @@ static void add_properties() {
         fixed, [](auto &s) -> auto & { return s.broadcast.tls_certificate_file; });
     table.add_number(
         "max-clients", "Maximum clients",
-        "Streaming clients served at once, more get 503; -1 = unlimited. Refused "
-        "while open",
+        "Streaming viewers served at once, more get 503 (relays are counted apart, see "
+        "max-relays); -1 = unlimited. Refused while open",
         -1, G_MAXINT, fixed, [](auto &s) -> auto & { return s.broadcast.server.max_clients; });
+    table.add_number(
+        "max-relays", "Maximum relays",
+        "Distribution servers streamed at once (User-Agent NSServer/ or WMCacheProxy/, or any "
+        "request with a Via header; MS-WMSP 4.11, 4.12), apart from max-clients: more get "
+        "503. -1 = unlimited, 0 = none. Refused while open",
+        -1, G_MAXINT, fixed, [](auto &s) -> auto & { return s.broadcast.server.max_relays; });
+    table.add_string(
+        "edges", "Edges",
+        "Other servers' URLs (http:// or https://, separated by commas or spaces), e.g. "
+        "\"http://edge1:8080/, http://edge2:8080/\": when max-clients viewers are served, a "
+        "new viewer gets 302 Found to the next one in turn (its Location the URL as given) "
+        "instead of 503, and so does its Describe (client-removed reason redirected, counted "
+        "in clients-redirected). NULL = refuse with 503. Refused while open",
+        fixed, [](auto &s) -> auto & { return s.edges; });
+    table.add_string(
+        "via-name", "Via name",
+        "This server's name in the Via header of its answers to relays (\"Via: 1.1 NAME\", "
+        "RFC 9110 7.6.3); a request whose Via names it again has come round a loop of relays "
+        "and is refused (508). NULL = the host name and the bound port (\"host:8080\"). "
+        "Refused while open",
+        fixed, [](auto &s) -> auto & { return s.broadcast.server.via_name; });
     table.add_enum(
         "protocol", "Protocol", "Network protocol; only http (WMT_PROTOCOL_HTTP)",
         GST_TYPE_WM_NET_SINK_PROTOCOL, Mutability::Any,
         [](auto &s) -> auto & { return s.protocol; });
     num_clients_spec = table.add_live(
-        g_param_spec_uint("num-clients", "Number of clients", "Clients being served now", 0,
-                          G_MAXUINT, 0, ro),
+        g_param_spec_uint("num-clients", "Number of clients",
+                          "Clients being served now, relays included", 0, G_MAXUINT, 0, ro),
         [](GObject *object, GValue *value) {
             g_value_set_uint(value,
                              static_cast<guint>(broadcast_of(object).server().num_clients()));
@@ -936,10 +967,13 @@ static void add_properties() {
     table.add_live(
         g_param_spec_boxed(
             "server-stats", "Server statistics",
-            "Totals since the sink opened, as a wmnetsink-stats structure: num-clients (guint), "
-            "bytes-sent, clients-served, clients-refused (503 over max-clients), "
+            "Totals since the sink opened, as a wmnetsink-stats structure: num-clients (guint, "
+            "relays included), num-relays (guint), bytes-sent, clients-served, clients-refused "
+            "(503 over max-clients or max-relays), "
             "clients-forbidden (address or client-connecting refusals), clients-unauthorized "
-            "(wrong credentials), tls-handshakes-failed (connections closed in the TLS "
+            "(wrong credentials), loops-refused (relay loops refused with 508, see via-name), "
+            "clients-redirected (302 to one of edges), "
+            "tls-handshakes-failed (connections closed in the TLS "
             "handshake or at handshake-timeout), connections-refused (over "
             "max-connecting-per-address), connections-evicted (closed to make room under "
             "max-connecting or max-connecting-per-address), packets-in, bytes-in (guint64). "
@@ -1048,7 +1082,8 @@ static void install_signals(GstWmNetSinkClass *klass) {
      * Returns: (transfer full) (nullable): a "wmnetsink-client" structure, or
      * %NULL for an unknown client. Fields: id (guint64), address (string),
      * port (guint), dns-name (string, "" until resolved), user-agent
-     * (string), protocol (string, "wmsp" or "http"), connected-time (gint64,
+     * (string), protocol (string, "wmsp" or "http"), relay (gboolean: a
+     * distribution server, counted against max-relays), connected-time (gint64,
      * µs since the epoch), connect-duration (guint64, ns), bytes-sent
      * (guint64), packets-sent (guint64), bitrate (guint64, bit/s), lag
      * (gint64, ns behind live), key-frame-skips (guint64), start-lag (gint64,

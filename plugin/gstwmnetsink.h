@@ -37,6 +37,10 @@ typedef enum {
  *   selects none of the header's streams (400; MS-WMSP §3.2.5.6)
  * @GST_WM_NET_SINK_REMOVE_REASON_REMOVED: the application removed this client (the
  *   #GstWmNetSink::remove action)
+ * @GST_WM_NET_SINK_REMOVE_REASON_LOOP: refused: a loop of relays, its Via names this
+ *   server (via-name) or its Max-Forwards is 0 (508 Loop Detected)
+ * @GST_WM_NET_SINK_REMOVE_REASON_REDIRECTED: sent to an edge instead (302; the edges
+ *   property)
  *
  * Why a client went away (the client-removed signal).
  */
@@ -51,6 +55,8 @@ typedef enum {
     GST_WM_NET_SINK_REMOVE_REASON_UNAUTHORIZED,
     GST_WM_NET_SINK_REMOVE_REASON_NO_STREAMS,
     GST_WM_NET_SINK_REMOVE_REASON_REMOVED,
+    GST_WM_NET_SINK_REMOVE_REASON_LOOP,
+    GST_WM_NET_SINK_REMOVE_REASON_REDIRECTED,
 } GstWmNetSinkRemoveReason;
 
 #define GST_TYPE_WM_NET_SINK_PROTOCOL (gst_wm_net_sink_protocol_get_type())

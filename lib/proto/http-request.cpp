@@ -14,6 +14,49 @@
 
 namespace wmstream::proto::http {
 
+namespace {
+
+/* @value's entries: split at commas outside parenthesised comments (a comment may hold
+ * commas, RFC 9110 §5.6.5). */
+std::vector<std::string_view> via_entries(std::string_view value) {
+    std::vector<std::string_view> entries;
+    int depth = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= value.size(); i++) {
+        const char c = i < value.size() ? value[i] : ',';
+        if (c == '(')
+            ++depth;
+        else if (c == ')' && depth > 0)
+            --depth;
+        else if (c == ',' && depth == 0) {
+            entries.push_back(value.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    return entries;
+}
+
+} // namespace
+
+std::vector<std::string> via_received_by(const Request &request) {
+    std::vector<std::string> names;
+    for (const std::string &value : request.find_all("Via")) {
+        for (const std::string_view entry : via_entries(value)) {
+            /* Two words: the protocol, then received-by. */
+            const size_t protocol = entry.find_first_not_of(" \t");
+            const size_t gap = entry.find_first_of(" \t", protocol);
+            const size_t name = entry.find_first_not_of(" \t", gap);
+            if (protocol == std::string_view::npos || name == std::string_view::npos ||
+                entry[name] == '(')
+                continue;
+            const size_t end = entry.find_first_of(" \t(", name);
+            names.emplace_back(
+                entry.substr(name, end == std::string_view::npos ? end : end - name));
+        }
+    }
+    return names;
+}
+
 bool equals_ignore_case(std::string_view a, std::string_view b) {
     return a.size() == b.size() && g_ascii_strncasecmp(a.data(), b.data(), a.size()) == 0;
 }

@@ -43,6 +43,11 @@ struct Request {
  *  (values already trimmed of surrounding whitespace). */
 std::vector<std::pair<std::string, std::string>> header_fields(SoupMessageHeaders *headers);
 
+/** The received-by of every entry of every Via header of @p request, in order (RFC 9110
+ *  §7.6.3: `[protocol-name "/"] protocol-version RWS received-by [RWS comment]`, entries
+ *  separated by commas outside comments); an entry without a received-by is skipped. */
+std::vector<std::string> via_received_by(const Request &request);
+
 /** ASCII case-insensitive equality, for field names and tokens (RFC 9110 §5.1). */
 bool equals_ignore_case(std::string_view a, std::string_view b);
 

@@ -18,13 +18,25 @@ namespace wmstream::proto::response {
 /** The Server header value we send: an encoder must use the Rex token. */
 constexpr const char *kServerToken = "Rex/9.0.0.2980";
 
+/** The Cache-Control value of answers to distribution servers: a broadcast they may split
+ *  to many clients but not cache ([MS-WMSP] §2.2.1.1.11, §2.2.1.1.12, §4.12.1.2). */
+constexpr const char *kRelayCacheControl =
+    "no-cache, x-wms-stream-type=\"broadcast\", x-wms-proxy-split";
+
 /** Describe answer: 200, Content-Type application/vnd.ms.wms-hdr.asfv1,
- *  Content-Length @p body_len (the $H bytes), Connection: close. */
-std::string describe(uint32_t client_id, size_t body_len);
+ *  Content-Length @p body_len (the $H bytes), Connection: close. With @p via (not empty:
+ *  the client is a distribution server) Cache-Control is kRelayCacheControl and
+ *  `Via: 1.1 <via>` names this server (RFC 9110 §7.6.3). */
+std::string describe(uint32_t client_id, size_t body_len, const std::string &via = {});
 
 /** Play answer: 200, Content-Type application/x-mms-framed, no Content-Length,
- *  Connection: close; the body ($H, $D…, $E) follows until close. */
-std::string play(uint32_t client_id);
+ *  Connection: close; the body ($H, $D…, $E) follows until close. @p via as describe(). */
+std::string play(uint32_t client_id, const std::string &via = {});
+
+/** GetContentInfo answer ([MS-WMSP] §2.2.2.2, §3.2.5.3): 200, Cache-Control
+ *  kRelayCacheControl, Pragma no-cache (and client-id when non-zero), Content-Length: 0;
+ *  @p via as describe(). */
+std::string get_content_info(uint32_t client_id, const std::string &via);
 
 /** Plain-HTTP answer: 200, Content-Type video/x-ms-asf, no Content-Length,
  *  Connection: close; raw ASF (header, then data packets) follows. */
@@ -44,9 +56,17 @@ std::string status(bool json, size_t body_len);
  *  Connection: close), echoing @p client_id when non-zero. */
 std::string empty_ok(uint32_t client_id);
 
-/** An error answer (400, 405, 501, 503, …) with the Rex Server header, a
+/** The status of a refused loop: 508 Loop Detected (RFC 5842 §7.2, the one HTTP status for
+ *  a loop; HTTP has none for used-up hops: 483 Too Many Hops is SIP's, RFC 3261 §21.4.21). */
+constexpr unsigned kLoopStatus = 508;
+
+/** An error answer (400, 405, 501, 503, 508, …) with the Rex Server header, a
  *  short text/plain body, Connection: close; 405 carries Allow: GET, HEAD, POST. */
 std::string error(unsigned status);
+
+/** 302 Found to @p location (RFC 9110 §15.4.3), as error(302) with a Location header: the
+ *  overflow redirect to an edge. */
+std::string redirect(const std::string &location);
 
 /** 401 Unauthorized as error(401), with one WWW-Authenticate header per
  *  @p challenges value (RFC 9110 §11.6.1). */

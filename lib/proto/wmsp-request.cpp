@@ -110,6 +110,13 @@ bool is_old_server_agent(std::string_view user_agent) {
     return !minor || *minor == 0;
 }
 
+/* The agents of distribution servers: WMS pulling from an encoder (§4.11) and the WMS
+ * cache/proxy (§4.12). */
+bool is_relay_agent(std::string_view user_agent) {
+    return starts_with_ignore_case(user_agent, "NSServer/") ||
+           starts_with_ignore_case(user_agent, "WMCacheProxy/");
+}
+
 bool is_wmsp_agent(std::string_view user_agent) {
     static constexpr std::array<std::string_view, 3> kPrefixes = {"NSPlayer/", "NSServer/",
                                                                   "WMCacheProxy/"};
@@ -149,6 +156,8 @@ Kind classify_post(const http::Request &request, const Pragma &pragma, bool wmsp
         return Kind::Log;
     if (pragma.has("stream-switch-entry"))
         return Kind::SelectStream;
+    if (has_content_type(request, "application/x-wms-getcontentinfo"))
+        return Kind::GetContentInfo;
     return Kind::OtherPost;
 }
 
@@ -191,6 +200,10 @@ ClientRequest classify(const http::Request &request, std::string_view status_pat
         out.user_agent = *agent;
     out.wmsp_client = is_wmsp_agent(out.user_agent);
     out.selects_all = is_old_server_agent(out.user_agent);
+    out.relay = is_relay_agent(out.user_agent) || request.find("Via") != nullptr;
+    out.via = http::via_received_by(request);
+    if (const std::string *hops = request.find("Max-Forwards"))
+        out.max_forwards = parse_unsigned(*hops, 10, G_MAXUINT32);
 
     const Pragma pragma = Pragma::parse(request.find_all("Pragma"));
     out.client_guid = pragma.get("xClientGUID").value_or("");
@@ -234,6 +247,14 @@ ClientRequest classify(const http::Request &request, std::string_view status_pat
     return out;
 }
 
+bool is_loop(const ClientRequest &request, std::string_view via_name) {
+    if (request.max_forwards == 0u)
+        return true;
+    return std::any_of(request.via.begin(), request.via.end(), [via_name](const std::string &name) {
+        return equals_ignore_case(name, via_name);
+    });
+}
+
 const char *to_string(Kind kind) {
     switch (kind) {
     case Kind::Describe:
@@ -246,6 +267,8 @@ const char *to_string(Kind kind) {
         return "log";
     case Kind::SelectStream:
         return "select-stream";
+    case Kind::GetContentInfo:
+        return "get-content-info";
     case Kind::OtherPost:
         return "other-post";
     case Kind::HttpStream:

@@ -58,6 +58,9 @@ enum class Kind {
                            (§2.2.2.4) */
     SelectStream,     /**< WMSP POST with stream-switch-entry, for the playing client named by
                            its Pragma client-id (non-pipelined, §2.2.2.8) */
+    GetContentInfo,   /**< WMSP POST with Content-Type application/x-wms-getcontentinfo (a
+                           cache/proxy server asking how it may cache, §2.2.2.2): 200 with the
+                           broadcast Cache-Control directives, no body (§3.2.5.3) */
     OtherPost,        /**< any other WMSP POST (Stop, SendEvent, …), and every POST
                            from a non-WMSP client: empty 200 (405 would contradict our
                            Allow: GET, HEAD, POST) */
@@ -77,6 +80,9 @@ enum class Kind {
 struct ClientRequest {
     Kind kind = Kind::NotImplemented;
     bool wmsp_client = false; /**< User-Agent starts with NSPlayer/, NSServer/ or WMCacheProxy/ */
+    /** A distribution server (MS-WMSP §4.11, §4.12): User-Agent NSServer/ or WMCacheProxy/,
+     *  or any request with a Via header (RFC 9110 §7.6.3: something relays it). */
+    bool relay = false;
     /** User-Agent NSServer/ of version 5.0 or older: every stream counts as selected
      *  (MS-WMSP §3.2.5.6), whatever stream-switch-entry says. */
     bool selects_all = false;
@@ -84,7 +90,18 @@ struct ClientRequest {
     std::string client_guid; /**< xClientGUID value as sent, never validated (VLC's is malformed) */
     std::optional<uint32_t> client_id;               /**< Pragma client-id, when a valid u32 */
     std::vector<StreamSwitchEntry> stream_selection; /**< parsed stream-switch-entry items */
+    /** The servers it passed through: the received-by of its Via entries
+     *  (http::via_received_by()). */
+    std::vector<std::string> via;
+    /** Max-Forwards (RFC 9110 §7.6.2), when a valid number; relays send 9 and count down
+     *  (MS-WMSP §4.11, §2.2.2.2). */
+    std::optional<uint32_t> max_forwards;
 };
+
+/** True when @p request has come round a loop of relays: its Via names @p via_name (this
+ *  server's pseudonym, compared case-insensitively), or its Max-Forwards is 0 (the hops its
+ *  first relay allowed are used up). */
+bool is_loop(const ClientRequest &request, std::string_view via_name);
 
 /** Classify a parsed request (never fails: unknown things get NotImplemented).
  *  GET of @p status_path (when not empty; compared with the path before any '?', exactly)

@@ -172,6 +172,7 @@ void Connection::read_request() {
     {
         std::lock_guard<std::mutex> locker(info_lock_);
         info_.user_agent = request_.user_agent;
+        info_.relay = request_.relay;
         info_.protocol =
             request_.kind == proto::wmsp::Kind::Play ? ClientProtocol::Wmsp : ClientProtocol::Http;
     }
@@ -233,19 +234,17 @@ void Connection::serve_viewer() {
         refuse_without_streams();
         return;
     }
-    if (request_.kind != proto::wmsp::Kind::Describe) {
-        if (!host_.admit(*this)) {
-            queue_string(proto::response::error(503));
-            finish_then_close(RemoveReason::OverLimit);
-            return;
-        }
+    if (!admitted(host_.admit(*this)))
+        return;
+    if (!describe())
         streaming_.store(true, std::memory_order_relaxed);
-    }
     if (store_.header())
         answer_with_header(); /* else wait in WaitingHeader until wake() */
 }
 
 void Connection::answer(const proto::http::Request &request) {
+    if (refuse_loop())
+        return;
     switch (request_.kind) {
     case proto::wmsp::Kind::Describe:
     case proto::wmsp::Kind::Play:
@@ -271,6 +270,10 @@ void Connection::answer(const proto::http::Request &request) {
         else
             queue_string(proto::response::error(400));
         break;
+    case proto::wmsp::Kind::GetContentInfo:
+        queue_string(
+            proto::response::get_content_info(request_.client_id.value_or(0), relay_via()));
+        break;
     case proto::wmsp::Kind::KeepAlive:
     case proto::wmsp::Kind::Log:
     case proto::wmsp::Kind::OtherPost:
@@ -290,7 +293,7 @@ void Connection::answer_with_header() {
     StreamHeaderRef header = store_.header();
     header_generation_ = header->generation;
     if (request_.kind == proto::wmsp::Kind::Describe) {
-        queue_string(proto::response::describe(client_id_, header->pull.size()));
+        queue_string(proto::response::describe(client_id_, header->pull.size(), relay_via()));
         queue_header();
         finish_then_close(RemoveReason::ClosedByPeer);
         return;
@@ -300,8 +303,9 @@ void Connection::answer_with_header() {
         return;
     }
     state_ = State::Streaming;
-    queue_string(request_.kind == proto::wmsp::Kind::Play ? proto::response::play(client_id_)
-                                                          : proto::response::raw_asf());
+    queue_string(request_.kind == proto::wmsp::Kind::Play
+                     ? proto::response::play(client_id_, relay_via())
+                     : proto::response::raw_asf());
     queue_header();
     next_seq_ = store_.join_point();
     need_key_ = true;

@@ -13,6 +13,7 @@
 #include "proto/http-request.h"
 #include "proto/wmsp-request.h"
 #include "server/access.h"
+#include "server/admission.h"
 #include "server/packet-log.h"
 #include "server/stream-store.h"
 #include "server/stream-switch.h"
@@ -48,8 +49,9 @@ enum class SwitchOutcome {
 class ConnectionHost {
 public:
     virtual ~ConnectionHost() = default;
-    /** Admit a streaming client: false when max-clients is reached. */
-    virtual bool admit(Connection &client) = 0;
+    /** Admit a client (server/admission.h): a streaming one is counted when admitted; a
+     *  Describe (Connection::describe()) is never counted, nor refused. */
+    virtual Decision admit(Connection &client) = 0;
     /** The client is done; the host destroys it later on the I/O thread. */
     virtual void finished(Connection &client, RemoveReason reason) = 0;
     /** Bytes written by any client (totals). */
@@ -92,6 +94,11 @@ public:
     Connection &operator=(const Connection &) = delete;
 
     uint64_t id() const { return id_; }
+    /** True for a distribution server (proto::wmsp::ClientRequest::relay), once its request
+     *  is read. */
+    bool relay() const { return request_.relay; }
+    /** True for a Describe (answered with the header only, never counted). */
+    bool describe() const { return request_.kind == proto::wmsp::Kind::Describe; }
     /** True once admitted as a streaming client (counted against max-clients). */
     bool streaming() const { return streaming_.load(std::memory_order_relaxed); }
     /** True while the request is still being read (not yet answered). */
@@ -219,6 +226,14 @@ private:
     /** The streams of @p header it receives (proto::wmsp::select_streams), through
      *  apply_selection(); a switch in progress ends. @return false when it selects none. */
     bool select(const StreamHeader &header);
+    /** ServerConfig::via_name for a relay's answers, "" for a viewer's. */
+    std::string relay_via() const;
+    /** A request that came round a loop of relays (proto::wmsp::is_loop) is answered 508
+     *  and closed (reason Loop): true. */
+    bool refuse_loop();
+    /** True for Verdict::Admit; else the answer (503, or 302 to the edge) is queued and the
+     *  connection closes (reason OverLimit or Redirected). */
+    bool admitted(const Decision &decision);
     /** Receive @p selection of @p header's streams: sets selection_, filtered_,
      *  key_streams_, thin_selection_ and the stats. */
     void apply_selection(const proto::asf::StreamSelection &selection,

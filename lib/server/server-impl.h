@@ -9,6 +9,7 @@
 
 #include "base/event-loop.h"
 #include "server/access.h"
+#include "server/admission.h"
 #include "server/connection.h"
 #include "server/fork-join.h"
 #include "server/intake.h"
@@ -60,6 +61,7 @@ public:
     bool is_open() const { return open_.load(); }
     uint16_t port() const { return port_.load(); }
     size_t num_clients() const { return counters_.streaming.load(); }
+    size_t num_relays() const { return counters_.relays.load(); }
     ServerStats stats() const { return counters_.totals(); }
     ServerConfig config_copy() const {
         std::lock_guard<std::mutex> locker(lock_);
@@ -67,7 +69,7 @@ public:
     }
 
     /* ConnectionHost, called on the I/O thread. */
-    bool admit(Connection &client) override;
+    Decision admit(Connection &client) override;
     void finished(Connection &client, RemoveReason reason) override;
     void count_sent(size_t bytes) override {
         counters_.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
@@ -184,13 +186,16 @@ private:
     };
     /** The counters behind num_clients() and stats(), updated from any thread. */
     struct Counters {
-        std::atomic<size_t> streaming{0}; /* clients being served now */
+        std::atomic<size_t> streaming{0}; /* clients being served now, relays included */
+        std::atomic<size_t> relays{0};    /* relays being served now */
         /* ServerStats' totals, zeroed by open(). */
         std::atomic<uint64_t> bytes_sent{0};
         std::atomic<uint64_t> clients_served{0};
         std::atomic<uint64_t> clients_refused{0};
         std::atomic<uint64_t> clients_forbidden{0};
         std::atomic<uint64_t> clients_unauthorized{0};
+        std::atomic<uint64_t> loops_refused{0};
+        std::atomic<uint64_t> clients_redirected{0};
         std::atomic<uint64_t> tls_failures{0};
         std::atomic<uint64_t> connections_refused{0};
         std::atomic<uint64_t> connections_evicted{0};
@@ -199,8 +204,8 @@ private:
 
         void zero_totals() {
             bytes_sent = clients_served = clients_refused = clients_forbidden =
-                clients_unauthorized = tls_failures = connections_refused = connections_evicted =
-                    packets_in = bytes_in = 0;
+                clients_unauthorized = loops_refused = clients_redirected = tls_failures =
+                    connections_refused = connections_evicted = packets_in = bytes_in = 0;
         }
         ServerStats totals() const {
             ServerStats s;
@@ -209,6 +214,8 @@ private:
             s.clients_refused = clients_refused.load();
             s.clients_forbidden = clients_forbidden.load();
             s.clients_unauthorized = clients_unauthorized.load();
+            s.loops_refused = loops_refused.load();
+            s.clients_redirected = clients_redirected.load();
             s.tls_handshakes_failed = tls_failures.load();
             s.connections_refused = connections_refused.load();
             s.connections_evicted = connections_evicted.load();
@@ -245,6 +252,7 @@ private:
     std::vector<Connection *>
         live_;      /* every connected client, in no order (Connection::live_index) */
     Intake intake_; /* connections not yet admitted or answered */
+    Admission admission_{ServerConfig{}};
     /** Connections destroyed since the heap was last given back (I/O thread). */
     size_t reaped_since_release_ = 0;
     /** How many make a burst worth a release_free_heap() (milliseconds of work). */

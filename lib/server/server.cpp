@@ -71,6 +71,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
     if (config.handshake_timeout_us <= 0 || config.request_timeout_us <= 0)
         return make_error(Errc::InvalidArgument,
                           "handshake-timeout and request-timeout must be positive");
+    if (Status edges = Admission::check(config); !edges)
+        return edges.error();
     auto filter = access::AddressFilter::parse(config.allow, config.deny);
     if (!filter)
         return filter.error();
@@ -107,6 +109,8 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         std::lock_guard<std::mutex> locker(lock_);
         config_ = config;
         config_.port = port_;
+        if (config_.via_name.empty())
+            config_.via_name = std::string(g_get_host_name()) + ":" + std::to_string(port_);
         if (config_.io_threads == 0)
             config_.io_threads = std::min(2u, std::max(1u, g_get_num_processors()));
         io_config_ = config_;
@@ -115,6 +119,7 @@ Result<uint16_t> Server::Impl::open(const ServerConfig &config) {
         g_source_attach(schedule_.wake_source, loop_.context());
     }
     intake_ = Intake(IntakeLimits::of(io_config_));
+    admission_ = Admission(io_config_);
     store_.set_limits(LagLimits::of(io_config_));
     store_.set_startup(*startup);
     listener_->start(loop_.context(),
@@ -415,19 +420,27 @@ gboolean Server::Impl::on_release(gpointer self) {
     return G_SOURCE_REMOVE;
 }
 
-bool Server::Impl::admit(Connection &client) {
-    start_handshakes(intake_.leave(client.id()));
-    const int limit = io_config_.max_clients;
-    if (limit >= 0 && counters_.streaming.load() >= size_t(limit)) {
+Decision Server::Impl::admit(Connection &client) {
+    const bool describe = client.describe();
+    if (!describe)
+        start_handshakes(intake_.leave(client.id()));
+    const size_t relays = counters_.relays.load();
+    Decision decision =
+        admission_.decide(client.relay(), describe, counters_.streaming.load() - relays, relays);
+    if (decision.verdict == Verdict::Redirect)
+        counters_.clients_redirected.fetch_add(1);
+    else if (decision.verdict == Verdict::Refuse)
         counters_.clients_refused.fetch_add(1);
-        return false;
-    }
+    if (describe || decision.verdict != Verdict::Admit)
+        return decision;
+    if (client.relay())
+        counters_.relays.fetch_add(1);
     counters_.streaming.fetch_add(1);
     counters_.clients_served.fetch_add(1);
     if (events_)
         events_->client_added(client.info());
     resolve(client);
-    return true;
+    return decision;
 }
 
 void Server::Impl::resolve(Connection &client) {
@@ -463,15 +476,22 @@ void Server::Impl::on_resolved(GObject *resolver, GAsyncResult *result, gpointer
 
 void Server::Impl::finished(Connection &client, RemoveReason reason) {
     const bool refusal = reason == RemoveReason::OverLimit || reason == RemoveReason::Forbidden ||
-                         reason == RemoveReason::Unauthorized || reason == RemoveReason::NoStreams;
+                         reason == RemoveReason::Unauthorized ||
+                         reason == RemoveReason::NoStreams || reason == RemoveReason::Loop ||
+                         reason == RemoveReason::Redirected;
     const bool report = client.streaming() || (refusal && report_refusal());
     if (reason == RemoveReason::Forbidden)
         counters_.clients_forbidden.fetch_add(1);
     else if (reason == RemoveReason::Unauthorized)
         counters_.clients_unauthorized.fetch_add(1);
+    else if (reason == RemoveReason::Loop)
+        counters_.loops_refused.fetch_add(1);
     const ClientInfo info = client.info();
-    if (client.streaming())
+    if (client.streaming()) {
+        if (client.relay())
+            counters_.relays.fetch_sub(1);
         counters_.streaming.fetch_sub(1);
+    }
     auto pending = lookups_.find(client.id());
     if (pending != lookups_.end())
         g_cancellable_cancel(pending->second);
@@ -593,6 +613,9 @@ void Server::clear_stream() {
 }
 size_t Server::num_clients() const {
     return impl_->num_clients();
+}
+size_t Server::num_relays() const {
+    return impl_->num_relays();
 }
 std::vector<ClientInfo> Server::clients() const {
     return impl_->clients();

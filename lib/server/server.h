@@ -124,8 +124,10 @@ public:
      *  viewer, or refuse it with 403 (reason Forbidden). Unknown ids are ignored. */
     void authorize(uint64_t client_id, bool allowed);
 
-    /** Clients being served now. */
+    /** Clients being served now, relays included. */
     size_t num_clients() const;
+    /** Relays (ClientInfo::relay) being served now. */
+    size_t num_relays() const;
     /** Snapshots of every served client. */
     std::vector<ClientInfo> clients() const;
     /** Snapshot of client @p id, or nullopt (IWMClientConnections NS_E_INVALID_CLIENT). */

@@ -27,6 +27,10 @@ const char *to_string(RemoveReason reason) {
         return "no-streams";
     case RemoveReason::Removed:
         return "removed";
+    case RemoveReason::Redirected:
+        return "redirected";
+    case RemoveReason::Loop:
+        return "loop";
     case RemoveReason::EndOfStream:
         break;
     }

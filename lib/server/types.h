@@ -42,9 +42,12 @@ enum class RemoveReason {
     NoStreams,    /**< refused: its stream-switch-entry selects none of the header's streams (400,
                        MS-WMSP §3.2.5.6) */
     Removed,      /**< the application removed this one client (Server::remove) */
+    Redirected,   /**< sent to an edge instead (302; ServerConfig::edges) */
+    Loop,         /**< refused: a relay loop, its Via names this server or its Max-Forwards
+                       is 0 (508, proto::wmsp::is_loop) */
 };
 /** "closed", "disconnected", "slow", "error", "over-limit", "eos", "forbidden", "unauthorized",
- *  "no-streams", "removed" */
+ *  "no-streams", "removed", "redirected", "loop" */
 const char *to_string(RemoveReason reason);
 
 /** A viewer request the application is asked about (ServerConfig::ask_application). */
@@ -64,6 +67,9 @@ struct ClientInfo {
     std::string dns_name;   /**< reverse lookup, "" until resolved (asynchronous) */
     std::string user_agent; /**< User-Agent as sent */
     ClientProtocol protocol = ClientProtocol::Http;
+    /** A distribution server (proto::wmsp::ClientRequest::relay), counted against
+     *  ServerConfig::max_relays instead of max_clients. */
+    bool relay = false;
     int64_t connected_at_us = 0;  /**< wall-clock time of connection, µs since the epoch */
     int64_t connected_for_us = 0; /**< how long it has been connected, µs */
     uint64_t bytes_sent = 0;      /**< bytes written to the socket, HTTP headers included */
@@ -113,7 +119,20 @@ struct ServerConfig {
     std::string address;  /**< bind address; "" = all interfaces, IPv4 and IPv6 (dual-stack) */
     uint16_t port = 8080; /**< 0 = pick a free port */
     int backlog = 1024;   /**< listen(2) backlog: room for a burst of connects */
-    int max_clients = 5;  /**< streaming clients served at once; -1 = unlimited; over it → 503 */
+    int max_clients = 5;  /**< streaming viewers served at once; -1 = unlimited; over it → 503 */
+    /** Distribution servers (User-Agent NSServer/ or WMCacheProxy/, or a Via header; MS-WMSP
+     *  §4.11, §4.12) streamed at once, apart from max_clients; -1 = unlimited, 0 = none;
+     *  over it → 503. */
+    int max_relays = 4;
+    /** The pseudonym (RFC 9110 §7.6.3 received-by) of this server in the `Via: 1.1 <name>`
+     *  of its answers to relays; "" = automatic: the host name and the bound port
+     *  ("host:8080"); config() gives the one in use. */
+    std::string via_name;
+    /** Other servers' URLs (absolute http:// or https://; open() refuses others,
+     *  InvalidArgument): when max_clients viewers are served, a new viewer gets `302 Found`
+     *  to the next one in turn, its Location the URL as given, instead of 503. Empty =
+     *  refuse (503). */
+    std::vector<std::string> edges;
     /** How lag behind live is measured for the two limits below (unit-format). */
     LagUnit lag_unit = LagUnit::Time;
     /** Soft limit (units-soft-max): a client further behind live than this
@@ -259,9 +278,11 @@ struct ServerConfig {
 struct ServerStats {
     uint64_t bytes_sent = 0;           /**< all clients, all bytes */
     uint64_t clients_served = 0;       /**< clients admitted */
-    uint64_t clients_refused = 0;      /**< 503 over max-clients */
+    uint64_t clients_refused = 0;      /**< 503 over max-clients or max-relays */
     uint64_t clients_forbidden = 0;    /**< refused by address or by the application */
     uint64_t clients_unauthorized = 0; /**< refused for wrong credentials */
+    uint64_t loops_refused = 0;        /**< requests refused as relay loops (508) */
+    uint64_t clients_redirected = 0;   /**< 302 answers sent to an edge (ServerConfig::edges) */
     /** Connections closed because their TLS handshake failed or did not finish within
      *  handshake_timeout_us (no request read, not reported as clients): plain HTTP to a TLS
      *  port, an untrusted certificate, a port scanner, a silent connection. */

@@ -95,7 +95,9 @@ public:
     FakeHost(server::ServerConfig config, const server::access::Authenticator *auth, bool full)
         : config_(std::move(config)), auth_(auth), full_(full) {}
 
-    bool admit(server::Connection &) override { return !full_; }
+    server::Decision admit(server::Connection &client) override {
+        return {full_ && !client.describe() ? server::Verdict::Refuse : server::Verdict::Admit, {}};
+    }
     void finished(server::Connection &, server::RemoveReason reason) override {
         ++finished_;
         reason_ = reason;

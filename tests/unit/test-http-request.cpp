@@ -268,6 +268,25 @@ void test_parse_content_length() {
         expect_parse_error(head + invalid + "\r\n", 400);
 }
 
+/* Via (RFC 9110 §7.6.3): the received-by of each entry, across headers, comments (with their
+ * commas) skipped; entries without a received-by are skipped. */
+void test_via() {
+    const Request request = parse_whole(
+        "GET / HTTP/1.1\r\n"
+        "Via: HTTP/1.1 WMCacheProxy (WMCacheProxy/9.5.6001.1, a comment, with commas)\r\n"
+        "Via: 1.0 fred, 1.1 p.example.net:8080 (Apache/1.1)\r\n"
+        "Via: 1.1\t edge.test ,  ,1.1\r\n"
+        "\r\n");
+    const auto names = wmstream::proto::http::via_received_by(request);
+    g_assert_cmpuint(names.size(), ==, 4);
+    g_assert_cmpstr(names[0].c_str(), ==, "WMCacheProxy");
+    g_assert_cmpstr(names[1].c_str(), ==, "fred");
+    g_assert_cmpstr(names[2].c_str(), ==, "p.example.net:8080");
+    g_assert_cmpstr(names[3].c_str(), ==, "edge.test");
+    g_assert_true(
+        wmstream::proto::http::via_received_by(parse_whole("GET / HTTP/1.1\r\n\r\n")).empty());
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -286,5 +305,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/http-request/parse/unknown-method", test_parse_unknown_method_is_syntax_ok);
     g_test_add_func("/http-request/parse/errors", test_parse_errors);
     g_test_add_func("/http-request/parse/content-length", test_parse_content_length);
+    g_test_add_func("/http-request/parse/via", test_via);
     return g_test_run();
 }

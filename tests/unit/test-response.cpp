@@ -110,6 +110,65 @@ void test_play() {
     g_assert_cmpstr(parsed.get("Server"), ==, response::kServerToken);
 }
 
+/* To a distribution server: the broadcast may be split, not cached (§2.2.1.1.11–12, as
+ * Windows Media Services answers), and our Via token names this server (RFC 9110 §7.6.3). */
+void test_relay_answers() {
+    const std::string text = response::describe(7, 100, "origin:8080");
+    g_assert_cmpstr(
+        text.c_str(), ==,
+        "HTTP/1.0 200 OK\r\n"
+        "Server: Rex/9.0.0.2980\r\n"
+        "Cache-Control: no-cache, x-wms-stream-type=\"broadcast\", x-wms-proxy-split\r\n"
+        "Via: 1.1 origin:8080\r\n"
+        "Pragma: no-cache\r\n"
+        "Pragma: client-id=7\r\n"
+        "Pragma: features=\"broadcast\"\r\n"
+        "Supported: com.microsoft.wm.sswitch\r\n"
+        "Content-Type: application/vnd.ms.wms-hdr.asfv1\r\n"
+        "Content-Length: 100\r\n"
+        "Connection: close\r\n"
+        "\r\n");
+    const Parsed play = parse_back(response::play(7, "origin:8080"));
+    g_assert_cmpstr(play.get("Cache-Control"), ==, response::kRelayCacheControl);
+    g_assert_cmpstr(play.get("Via"), ==, "1.1 origin:8080");
+    /* libsoup reads the directives back one by one. */
+    g_autoptr(GHashTable) directives = soup_header_parse_param_list(play.get("Cache-Control"));
+    g_assert_true(g_hash_table_contains(directives, "no-cache"));
+    g_assert_true(g_hash_table_contains(directives, "x-wms-proxy-split"));
+    g_assert_cmpstr(static_cast<const char *>(g_hash_table_lookup(directives, "x-wms-stream-type")),
+                    ==, "broadcast");
+
+    /* GetContentInfo (§2.2.2.2): Cache-Control and Server required, Pragma no-cache, no body;
+     * the directives whoever asks. */
+    for (const char *via : {"origin:8080", ""}) {
+        const Parsed info = parse_back(response::get_content_info(5, via));
+        g_assert_cmpuint(info.status, ==, 200);
+        g_assert_cmpstr(info.get("Cache-Control"), ==, response::kRelayCacheControl);
+        g_assert_cmpstr(info.get("Server"), ==, response::kServerToken);
+        assert_values(info, "Pragma", "no-cache | client-id=5");
+        g_assert_cmpstr(info.get("Content-Length"), ==, "0");
+        g_assert_true(info.body.empty());
+        if (*via)
+            g_assert_cmpstr(info.get("Via"), ==, "1.1 origin:8080");
+        else
+            g_assert_null(info.get("Via"));
+    }
+    /* Viewers' answers are unchanged. */
+    g_assert_null(parse_back(response::play(7)).get("Via"));
+}
+
+/* The overflow redirect: 302 Found to the edge (RFC 9110 §15.4.3), which FFmpeg's and VLC's
+ * HTTP layers follow. */
+void test_redirect() {
+    const Parsed parsed = parse_back(response::redirect("http://edge.test:8080/"));
+    g_assert_cmpuint(parsed.status, ==, 302);
+    g_assert_cmpstr(parsed.reason.c_str(), ==, "Found");
+    g_assert_cmpstr(parsed.get("Location"), ==, "http://edge.test:8080/");
+    g_assert_cmpstr(parsed.get("Server"), ==, response::kServerToken);
+    g_assert_cmpint(soup_message_headers_get_content_length(parsed.headers.get()), ==,
+                    static_cast<goffset>(parsed.body.size()));
+}
+
 void test_raw_asf() {
     const std::string text = response::raw_asf();
     g_assert_cmpstr(text.c_str(), ==,
@@ -143,7 +202,8 @@ void test_errors() {
         const char *reason;
     } cases[] = {{400, "Bad Request"},         {404, "Not Found"},
                  {405, "Method Not Allowed"},  {501, "Not Implemented"},
-                 {503, "Service Unavailable"}, {505, "HTTP Version Not Supported"}};
+                 {503, "Service Unavailable"}, {505, "HTTP Version Not Supported"},
+                 {508, "Loop Detected"}};
     for (const auto &c : cases) {
         const std::string text = response::error(c.status);
         const std::string expected_line =
@@ -174,6 +234,8 @@ int main(int argc, char **argv) {
     g_test_init(&argc, &argv, nullptr);
     g_test_add_func("/response/describe", test_describe);
     g_test_add_func("/response/play", test_play);
+    g_test_add_func("/response/relay-answers", test_relay_answers);
+    g_test_add_func("/response/redirect", test_redirect);
     g_test_add_func("/response/raw-asf", test_raw_asf);
     g_test_add_func("/response/empty-ok", test_empty_ok);
     g_test_add_func("/response/errors", test_errors);

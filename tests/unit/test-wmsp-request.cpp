@@ -266,6 +266,69 @@ void test_posts() {
     g_assert_false(browser.wmsp_client);
 }
 
+/* Distribution servers (§4.11, §4.12): by their agents, or by a Via header from anyone; the
+ * cache/proxy's GetContentInfo POST (§2.2.2.2, its example request verbatim). */
+void test_relays() {
+    const ClientRequest proxy = classify_text(make_request(
+        "POST", {"User-Agent: WMCacheProxy/9.5.6001.1",
+                 "Via: HTTP/1.1 WMCacheProxy (WMCacheProxy/9.5.6001.1)", "Max-Forwards: 9",
+                 "Accept-Charset: UTF-8, *;q=0.1",
+                 "Pragma: xClientGUID={00000000-0000-0000-0000-000000000000}",
+                 "X-Accept-Authentication: Negotiate, NTLM, Digest",
+                 "Content-Type: application/x-wms-getcontentinfo", "Host: SampleServer",
+                 "Content-Length: 1", "Connection: Keep-Alive"}));
+    assert_kind(proxy, Kind::GetContentInfo);
+    g_assert_true(proxy.relay);
+    /* WMS pulling from an encoder (§4.11): a Describe, then a Play, from a relay. */
+    const ClientRequest puller = classify_text(
+        make_request("GET", {"User-Agent: NSServer/9.0.0.3171", "Max-Forwards: 9",
+                             "Pragma: LinkBW=2147483647, BurstBW=3500000, BurstDuration=5000",
+                             "Pragma: xPlayStrm=1"}));
+    assert_kind(puller, Kind::Play);
+    g_assert_true(puller.relay);
+    g_assert_true(
+        classify_text(make_request("GET", {"User-Agent: nsserver/1.0,Flumotion/0.0"})).relay);
+    /* Any agent behind a Via is relayed; a player without one is a viewer. */
+    const ClientRequest behind = classify_text(
+        make_request("GET", {"User-Agent: NSPlayer/12.0.7680.0", "Via: 1.1 edge.example"}));
+    assert_kind(behind, Kind::Describe);
+    g_assert_true(behind.relay);
+    g_assert_true(
+        classify_text(make_request("GET", {"User-Agent: VLC/3.0.18", "Via: 1.0 squid"})).relay);
+    g_assert_false(classify_text(make_request("GET", {"User-Agent: NSPlayer/12.0.7680.0"})).relay);
+    g_assert_false(classify_text(make_request("GET", {"User-Agent: NSPlayer/4.1.0.3856"})).relay);
+    /* GetContentInfo is a WMSP POST: from a browser it is just a POST. */
+    assert_kind(
+        classify_text(make_request("POST", {"User-Agent: curl/7.88.1",
+                                            "Content-Type: application/x-wms-getcontentinfo",
+                                            "Content-Length: 1"})),
+        Kind::OtherPost);
+}
+
+/* A loop: our own name in its Via (any entry, any case), or no hops left (Max-Forwards 0). */
+void test_loops() {
+    using wmstream::proto::wmsp::is_loop;
+    const ClientRequest looped = classify_text(
+        make_request("GET", {"User-Agent: NSServer/9.0.0.3171",
+                             "Via: 1.1 edge.test, 1.1 ORIGIN.test:8080", "Max-Forwards: 7"}));
+    g_assert_true(is_loop(looped, "origin.test:8080"));
+    g_assert_false(is_loop(looped, "origin.test"));
+    g_assert_false(is_loop(looped, "edge"));
+    g_assert_cmpuint(*looped.max_forwards, ==, 7);
+
+    const ClientRequest spent =
+        classify_text(make_request("GET", {"User-Agent: NSServer/9.0.0.3171", "Max-Forwards: 0"}));
+    g_assert_true(is_loop(spent, "origin.test"));
+    const ClientRequest fresh = classify_text(make_request("GET", {"User-Agent: NSPlayer/12.0"}));
+    g_assert_false(fresh.max_forwards.has_value());
+    g_assert_false(is_loop(fresh, "origin.test"));
+    /* A garbled Max-Forwards is no number, not 0. */
+    const ClientRequest garbled = classify_text(
+        make_request("GET", {"User-Agent: NSServer/9.0.0.3171", "Max-Forwards: zero"}));
+    g_assert_false(garbled.max_forwards.has_value());
+    g_assert_false(is_loop(garbled, "origin.test"));
+}
+
 void test_other_methods() {
     assert_kind(classify_text(make_request("OPTIONS", {"User-Agent: NSPlayer/12.0"})),
                 Kind::KeepAlive);
@@ -344,6 +407,8 @@ int main(int argc, char **argv) {
     g_test_add_func("/wmsp-request/classify/stream-number-base", test_stream_number_base);
     g_test_add_func("/wmsp-request/classify/nsserver", test_nsserver_and_cache_proxy);
     g_test_add_func("/wmsp-request/classify/posts", test_posts);
+    g_test_add_func("/wmsp-request/classify/relays", test_relays);
+    g_test_add_func("/wmsp-request/classify/loops", test_loops);
     g_test_add_func("/wmsp-request/classify/other-methods", test_other_methods);
     g_test_add_func("/wmsp-request/classify/client-id", test_client_id_validation);
     g_test_add_func("/wmsp-request/wire/lf-only-and-split-feeds", test_lf_only_and_split_feeds);
