@@ -47,11 +47,15 @@ void add_client_id(std::string &out, uint32_t client_id) {
     add_header(out, "Pragma", "client-id=" + std::to_string(client_id));
 }
 
-/* A 200 answer to Describe/Play: the common fields, client-id, features, Content-Type. */
-std::string stream_head(uint32_t client_id, const char *content_type, const std::string &via) {
+/* A 200 answer to Describe/Play: the common fields, client-id, features, the Pragma line
+ * @pragma when not empty, Content-Type. */
+std::string stream_head(uint32_t client_id, const char *content_type, const std::string &via,
+                        const std::string &pragma = {}) {
     std::string out = wmsp_ok_head(!via.empty(), via);
     add_client_id(out, client_id);
     add_header(out, "Pragma", "features=\"broadcast\"");
+    if (!pragma.empty())
+        add_header(out, "Pragma", pragma);
     /* SelectStream is served (§2.2.1.7.4; §3.2.5.7). */
     add_header(out, "Supported", "com.microsoft.wm.sswitch");
     add_header(out, "Content-Type", content_type);
@@ -71,8 +75,8 @@ std::string describe(uint32_t client_id, size_t body_len, const std::string &via
     return finish(std::move(out));
 }
 
-std::string play(uint32_t client_id, const std::string &via) {
-    return finish(stream_head(client_id, "application/x-mms-framed", via));
+std::string play(uint32_t client_id, const std::string &via, const std::string &fast_start) {
+    return finish(stream_head(client_id, "application/x-mms-framed", via, fast_start));
 }
 
 std::string raw_asf() {

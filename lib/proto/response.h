@@ -30,8 +30,12 @@ constexpr const char *kRelayCacheControl =
 std::string describe(uint32_t client_id, size_t body_len, const std::string &via = {});
 
 /** Play answer: 200, Content-Type application/x-mms-framed, no Content-Length,
- *  Connection: close; the body ($H, $D…, $E) follows until close. @p via as describe(). */
-std::string play(uint32_t client_id, const std::string &via = {});
+ *  Connection: close; the body ($H, $D…, $E) follows until close. @p via as describe().
+ *  @p fast_start (not empty: the fast start being honoured) is echoed as a Pragma line,
+ *  e.g. "BurstBW=3500000, BurstDuration=5000" ([MS-WMSP] §2.2.1.4.1–4: echo only what is
+ *  honoured). */
+std::string play(uint32_t client_id, const std::string &via = {},
+                 const std::string &fast_start = {});
 
 /** GetContentInfo answer ([MS-WMSP] §2.2.2.2, §3.2.5.3): 200, Cache-Control
  *  kRelayCacheControl, Pragma no-cache (and client-id when non-zero), Content-Length: 0;

@@ -194,6 +194,30 @@ std::optional<std::string> Pragma::get(std::string_view name) const {
     return std::nullopt;
 }
 
+std::string FastStart::echo() const {
+    const char *prefix = accel ? "Accel" : "Burst";
+    return std::string(prefix) + "BW=" + std::to_string(bandwidth_bps) + ", " + prefix +
+           "Duration=" + std::to_string(duration_ms);
+}
+
+namespace {
+
+/* The pair <prefix>BW, <prefix>Duration of @pragma, when both are valid and not 0. */
+std::optional<FastStart> fast_start(const Pragma &pragma, bool accel) {
+    const std::string prefix = accel ? "Accel" : "Burst";
+    const auto bandwidth = pragma.get(prefix + "BW");
+    const auto duration = pragma.get(prefix + "Duration");
+    if (!bandwidth || !duration)
+        return std::nullopt;
+    const auto bps = parse_unsigned(*bandwidth, 10, G_MAXUINT32);
+    const auto ms = parse_unsigned(*duration, 10, G_MAXUINT32);
+    if (!bps || !ms || *bps == 0 || *ms == 0)
+        return std::nullopt;
+    return FastStart{accel, *bps, *ms};
+}
+
+} // namespace
+
 ClientRequest classify(const http::Request &request, std::string_view status_path) {
     ClientRequest out;
     if (const std::string *agent = request.find("User-Agent"))
@@ -213,6 +237,9 @@ ClientRequest classify(const http::Request &request, std::string_view status_pat
         const int base = out.user_agent == kDecimalStreamAgent ? 10 : 16;
         out.stream_selection = parse_stream_switch(*entries, base);
     }
+    out.fast_start = fast_start(pragma, false);
+    if (!out.fast_start)
+        out.fast_start = fast_start(pragma, true);
 
     /* Method tokens are case-sensitive (RFC 9110 §9.1). */
     const std::string &method = request.method;

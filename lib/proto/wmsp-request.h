@@ -49,6 +49,18 @@ struct StreamSwitchEntry {
     uint8_t thinning = 0;     /**< 0 all, 1 key frames only, 2 off */
 };
 
+/** A fast start a Play asks for (MS-WMSP §2.2.1.4.1–4): its first @c duration_ms of media
+ *  at no more than @c bandwidth_bps. Distribution servers send BurstBW/BurstDuration
+ *  (≥ 9.0), players AccelBW/AccelDuration (≥ 8.0); a request with both gets the burst. */
+struct FastStart {
+    bool accel = false;         /**< the AccelBW pair (else BurstBW) */
+    uint32_t bandwidth_bps = 0; /**< bits per second, > 0 */
+    uint32_t duration_ms = 0;   /**< milliseconds of media, > 0 */
+
+    /** The Pragma tokens that echo it in a response: "BurstBW=…, BurstDuration=…". */
+    std::string echo() const;
+};
+
 /** What a request asks for. */
 enum class Kind {
     Describe,         /**< WMSP GET without xPlayStrm=1: answer the header only (§2.2.2.1) */
@@ -96,6 +108,9 @@ struct ClientRequest {
     /** Max-Forwards (RFC 9110 §7.6.2), when a valid number; relays send 9 and count down
      *  (MS-WMSP §4.11, §2.2.2.2). */
     std::optional<uint32_t> max_forwards;
+    /** BurstBW/BurstDuration, else AccelBW/AccelDuration, when both tokens of the pair are
+     *  numbers from 1 to 4,294,967,295 (0 means ignore the token, §2.2.1.4.2). */
+    std::optional<FastStart> fast_start;
 };
 
 /** True when @p request has come round a loop of relays: its Via names @p via_name (this

@@ -303,8 +303,13 @@ void Connection::answer_with_header() {
         return;
     }
     state_ = State::Streaming;
+    std::string fast_start;
+    if (request_.kind == proto::wmsp::Kind::Play && request_.fast_start) {
+        pacer_.emplace(request_.fast_start->bandwidth_bps, g_get_monotonic_time());
+        fast_start = request_.fast_start->echo();
+    }
     queue_string(request_.kind == proto::wmsp::Kind::Play
-                     ? proto::response::play(client_id_, relay_via())
+                     ? proto::response::play(client_id_, relay_via(), fast_start)
                      : proto::response::raw_asf());
     queue_header();
     next_seq_ = store_.join_point();
@@ -533,7 +538,13 @@ bool Connection::refill() {
         need_key_ = true;
     }
 
-    Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, kBatchBytes, fetched_,
+    /* A fast start is paced: nothing is fetched while its tokens are spent (a round or
+     * tick() wakes it again). */
+    const size_t allowed =
+        pacer_ ? std::min(kBatchBytes, pacer_->allowance(g_get_monotonic_time())) : kBatchBytes;
+    if (allowed == 0)
+        return false;
+    Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, allowed, fetched_,
                                filtered_ && key_streams_.any() ? &key_streams_ : nullptr);
     if (batch.too_slow) {
         finish(RemoveReason::Slow);
@@ -553,6 +564,11 @@ bool Connection::refill() {
         queue_packet(std::move(fetched_[i]), i == 0 && batch.joined);
     }
     fetched_.clear();
+    if (pacer_) {
+        pacer_->spend(bytes);
+        if (bytes > 0 && batch.lag_us == 0)
+            pacer_.reset(); /* caught up with live: the stream paces it now */
+    }
     if (batch.end_of_stream && !end_sent_) {
         end_sent_ = true;
         end_stream(RemoveReason::EndOfStream);
@@ -734,6 +750,8 @@ void Connection::tick(int64_t now_us) {
         const bool pending = !out_.empty() || write_watch_ != nullptr;
         if (timeout > 0 && pending && now_us - last_progress_us_ > timeout)
             finish(RemoveReason::Slow);
+        else if (pacer_ && state_ == State::Streaming && !pending)
+            flush(); /* a paced fast start goes on even when no new packet wakes it */
         break;
     }
     case State::Closing:

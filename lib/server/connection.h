@@ -14,6 +14,7 @@
 #include "proto/wmsp-request.h"
 #include "server/access.h"
 #include "server/admission.h"
+#include "server/fast-start-pacer.h"
 #include "server/packet-log.h"
 #include "server/stream-store.h"
 #include "server/stream-switch.h"
@@ -315,6 +316,8 @@ private:
     proto::asf::StreamSelection thin_selection_;
     /** A SelectStream in progress: selection_ is its during() until it is done. */
     std::optional<StreamSwitch> switch_;
+    /** Its Play's fast start (proto::wmsp::FastStart), until it has caught up with live. */
+    std::optional<FastStartPacer> pacer_;
 
     const int64_t connected_mono_us_;
 

@@ -15,7 +15,9 @@
 #include <gst/gst.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 using namespace netsinktest;
 
@@ -25,13 +27,18 @@ constexpr const char *kServerAgent = "NSServer/9.0.0.3171";
 constexpr const char *kRelayCacheControl =
     "no-cache, x-wms-stream-type=\"broadcast\", x-wms-proxy-split";
 
-/** A Play as Windows Media Services pulling from an encoder sends it (MS-WMSP §4.11). */
-std::string server_play(const std::string &extra = "") {
+constexpr const char *kBurst = "LinkBW=2147483647, BurstBW=3500000, BurstDuration=5000";
+
+/** A Play as Windows Media Services pulling from an encoder sends it (MS-WMSP §4.11), with
+ *  the bandwidth Pragma @p burst. */
+std::string server_play(const std::string &extra = "", const std::string &burst = kBurst) {
     return std::string("GET / HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: ") + kServerAgent +
            "\r\nMax-Forwards: 9\r\n"
            "Pragma: no-cache,rate=1.000000,request-context=2\r\n"
            "Pragma: xClientGUID={00000000-0000-0000-0000-000000000000}\r\n"
-           "Pragma: LinkBW=2147483647, BurstBW=3500000, BurstDuration=5000\r\n"
+           "Pragma: " +
+           burst +
+           "\r\n"
            "Pragma: xPlayStrm=1\r\n"
            "Pragma: stream-switch-count=1\r\n"
            "Pragma: stream-switch-entry=ffff:1:0 \r\n" +
@@ -223,6 +230,56 @@ GST_START_TEST(test_loops_refused) {
 }
 GST_END_TEST;
 
+/* Bytes @p client has received (head and body) by monotonic @p until_us. */
+static size_t received_by(TestClient &client, gint64 until_us) {
+    client.read_body(SIZE_MAX, until_us);
+    return client.received();
+}
+
+/* A relay's BurstBW (MS-WMSP §2.2.1.4.3–4) paces its join backlog (2 s of stream, fast-start)
+ * and is echoed; without one the backlog comes at once. Over every span from the answer,
+ * the paced relay gets no more than BurstBW (twice the stream's rate), FastStartPacer's
+ * 100 ms bank and a packet, yet keeps to that pace while it catches up. */
+GST_START_TEST(test_burst_paced) {
+    LivePipeline live("fast-start=2000 preroll=1000");
+    g_usleep(guint64(2.5 * G_USEC_PER_SEC)); /* a backlog of 2 s at least */
+    constexpr size_t kSlack = 4096;          /* one packet, the answer's head */
+
+    TestClient unpaced(live.port);
+    unpaced.send(server_play("", "LinkBW=2147483647"));
+    fail_unless(unpaced.read_head());
+    fail_unless(unpaced.headers("Pragma").size() == 3, "a fast start echoed, none asked");
+    const size_t backlog = received_by(unpaced, g_get_monotonic_time() + 300000);
+    /* The backlog is 2 s of stream, at least. */
+    const uint32_t burst_bps = uint32_t(double(backlog) * 8 / 2.0 * 2);
+    const double limit_at_once = burst_bps / 8e6 * (300000 + 100000) + kSlack;
+    fail_unless(double(backlog) > limit_at_once, "backlog %zu: too small to tell", backlog);
+
+    TestClient paced(live.port);
+    const std::string burst = "BurstBW=" + std::to_string(burst_bps) + ", BurstDuration=5000";
+    paced.send(server_play("", "LinkBW=2147483647, " + burst));
+    fail_unless(paced.read_head());
+    const std::vector<std::string> pragmas = paced.headers("Pragma");
+    fail_unless(std::find(pragmas.begin(), pragmas.end(), burst) != pragmas.end(),
+                "the burst is not echoed");
+    const gint64 start = g_get_monotonic_time();
+    size_t received = 0;
+    for (gint64 span = 50000; span <= 1500000; span += 50000) {
+        received = received_by(paced, start + span);
+        const gint64 now = g_get_monotonic_time(); /* a late wake-up widens the span */
+        const double limit = burst_bps / 8e6 * double(now - start + 100000) + kSlack;
+        fail_unless(double(received) <= limit,
+                    "%zu bytes by %" G_GINT64_FORMAT " µs (limit %.0f, backlog %zu)", received,
+                    now - start, limit, backlog);
+    }
+    /* Still catching up at 1.5 s, at about the pace asked: not stalled. */
+    const double expected = burst_bps / 8e6 * 1500000;
+    fail_unless(double(received) > 0.5 * expected, "%zu bytes in 1.5 s, %.0f expected", received,
+                expected);
+    live.check_no_error();
+}
+GST_END_TEST;
+
 /* An edge that is no http:// or https:// URL fails Open: RESOURCE/SETTINGS, E_INVALIDARG. */
 GST_START_TEST(test_bad_edge_fails_ready) {
     LoneSink lone;
@@ -238,6 +295,7 @@ static Suite *relays_suite() {
     suite_add_tcase(suite, tc);
     tcase_add_test(tc, test_relays_counted_apart);
     tcase_add_test(tc, test_get_content_info);
+    tcase_add_test(tc, test_burst_paced);
     tcase_add_test(tc, test_loops_refused);
     tcase_add_test(tc, test_bad_edge_fails_ready);
     tcase_add_test(tc, test_properties);

@@ -6,6 +6,7 @@
  */
 #include "proto/response.h"
 
+#include <cstring>
 #include <glib.h>
 #include <libsoup/soup.h>
 
@@ -157,6 +158,20 @@ void test_relay_answers() {
     g_assert_null(parse_back(response::play(7)).get("Via"));
 }
 
+/* A fast start honoured is echoed on its own Pragma line, before Content-Type (§2.2.1.4.1–4);
+ * none when not honoured. */
+void test_fast_start_echo() {
+    const std::string text = response::play(7, {}, "BurstBW=3500000, BurstDuration=5000");
+    g_assert_nonnull(strstr(text.c_str(), "Pragma: features=\"broadcast\"\r\n"
+                                          "Pragma: BurstBW=3500000, BurstDuration=5000\r\n"));
+    g_assert_cmpuint(text.find("BurstBW"), <, text.find("Content-Type"));
+    const Parsed parsed = parse_back(text);
+    assert_values(parsed, "Pragma",
+                  "no-cache | client-id=7 | features=\"broadcast\" | BurstBW=3500000, "
+                  "BurstDuration=5000");
+    g_assert_true(response::play(7).find("BurstBW") == std::string::npos);
+}
+
 /* The overflow redirect: 302 Found to the edge (RFC 9110 §15.4.3), which FFmpeg's and VLC's
  * HTTP layers follow. */
 void test_redirect() {
@@ -236,6 +251,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/response/play", test_play);
     g_test_add_func("/response/relay-answers", test_relay_answers);
     g_test_add_func("/response/redirect", test_redirect);
+    g_test_add_func("/response/play/fast-start-echo", test_fast_start_echo);
     g_test_add_func("/response/raw-asf", test_raw_asf);
     g_test_add_func("/response/empty-ok", test_empty_ok);
     g_test_add_func("/response/errors", test_errors);

@@ -305,6 +305,43 @@ void test_relays() {
         Kind::OtherPost);
 }
 
+/* Fast start (§2.2.1.4.1–4): BurstBW/BurstDuration first, else AccelBW/AccelDuration; both
+ * tokens of a pair, numbers, not 0 (0 = ignore). */
+void test_fast_start() {
+    using wmstream::proto::wmsp::FastStart;
+    const auto fast_start = [](std::initializer_list<const char *> pragmas) {
+        std::string text = make_request("GET", {"User-Agent: NSServer/9.0.0.3171"});
+        text.resize(text.size() - 2); /* the blank line: the Pragma lines follow */
+        for (const char *line : pragmas)
+            text += std::string(line) + "\r\n";
+        return classify_text(text + "\r\n").fast_start;
+    };
+    const std::optional<FastStart> burst =
+        fast_start({"Pragma: LinkBW=2147483647, BurstBW=3500000, BurstDuration=5000",
+                    "Pragma: AccelBW=1048576, AccelDuration=3000", "Pragma: xPlayStrm=1"});
+    g_assert_true(burst.has_value());
+    g_assert_false(burst->accel);
+    g_assert_cmpuint(burst->bandwidth_bps, ==, 3500000);
+    g_assert_cmpuint(burst->duration_ms, ==, 5000);
+    g_assert_true(burst->echo() == "BurstBW=3500000, BurstDuration=5000");
+
+    const std::optional<FastStart> accel =
+        fast_start({"Pragma: LinkBW=2147483647, AccelBW=1048576, AccelDuration=5000"});
+    g_assert_true(accel.has_value());
+    g_assert_true(accel->accel);
+    g_assert_true(accel->echo() == "AccelBW=1048576, AccelDuration=5000");
+
+    g_assert_false(fast_start({"Pragma: BurstBW=3500000"}).has_value()); /* no duration */
+    g_assert_false(fast_start({"Pragma: BurstBW=0, BurstDuration=5000"}).has_value());
+    g_assert_false(fast_start({"Pragma: BurstBW=3500000, BurstDuration=0"}).has_value());
+    g_assert_false(fast_start({"Pragma: BurstBW=fast, BurstDuration=5000"}).has_value());
+    g_assert_false(fast_start({"Pragma: BurstBW=4294967296, BurstDuration=5000"}).has_value());
+    /* A bad burst pair leaves a good accel pair. */
+    g_assert_true(
+        fast_start({"Pragma: BurstBW=x, BurstDuration=1, AccelBW=8000, AccelDuration=1"})->accel);
+    g_assert_false(fast_start({"Pragma: LinkBW=2147483647"}).has_value());
+}
+
 /* A loop: our own name in its Via (any entry, any case), or no hops left (Max-Forwards 0). */
 void test_loops() {
     using wmstream::proto::wmsp::is_loop;
@@ -409,6 +446,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/wmsp-request/classify/posts", test_posts);
     g_test_add_func("/wmsp-request/classify/relays", test_relays);
     g_test_add_func("/wmsp-request/classify/loops", test_loops);
+    g_test_add_func("/wmsp-request/classify/fast-start", test_fast_start);
     g_test_add_func("/wmsp-request/classify/other-methods", test_other_methods);
     g_test_add_func("/wmsp-request/classify/client-id", test_client_id_validation);
     g_test_add_func("/wmsp-request/wire/lf-only-and-split-feeds", test_lf_only_and_split_feeds);
