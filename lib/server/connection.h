@@ -166,6 +166,9 @@ private:
     enum class State { ReadingRequest, Authorizing, WaitingHeader, Streaming, Closing, Done };
 
     static constexpr size_t kInlineSize = 16;
+    /** After a join, packets are filtered for leading fragments at most this many
+     *  packets long: a stream that never begins must not make every packet a copy. */
+    static constexpr uint16_t kStartingPackets = 256;
 
     /** Bytes queued for writing; either small inline bytes or a shared buffer. */
     struct Segment {
