@@ -25,7 +25,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-all_targets=(http-request asf asf-filter framing push-response framing-writers connection)
+all_targets=(http-request asf asf-filter framing push-response framing-writers connection
+             pull-session)
 seconds=${FUZZ_SECONDS:-60}
 timeout=${FUZZ_TIMEOUT:-10}
 rss_limit=${FUZZ_RSS_LIMIT_MB:-2048}
