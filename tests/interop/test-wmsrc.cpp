@@ -14,7 +14,8 @@
  * - the origin stopped and restarted on its port (tier (3)): wmsrc posts
  *   WARNINGs and "reconnect" progress, resumes with the header again and
  *   data within retry-delay + one key-frame interval; with the origin gone
- *   for good an ERROR once the retries ran out;
+ *   for good an ERROR once the retries ran out; a silent server fails the
+ *   attempt after the timeout;
  * - VLC's mmsh output (run as interop::vlc_command() says) read by wmsrc and
  *   decoded by FFmpeg after the relay through wmnetsink.
  */
@@ -360,6 +361,35 @@ GST_START_TEST(test_error_when_retries_run_out) {
 }
 GST_END_TEST;
 
+/* A server that accepts and never answers: the attempt fails after timeout (1 s); with
+ * retries=0 that is the ERROR, without a WARNING before it. */
+GST_START_TEST(test_silent_server_times_out) {
+    GSocketListener *listener = g_socket_listener_new();
+    GInetAddress *loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *any_port = g_inet_socket_address_new(loopback, 0);
+    GSocketAddress *bound_address = nullptr;
+    fail_unless(g_socket_listener_add_address(listener, any_port, G_SOCKET_TYPE_STREAM,
+                                              G_SOCKET_PROTOCOL_TCP, nullptr, &bound_address,
+                                              nullptr));
+    const guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound_address));
+    const gint64 started = g_get_monotonic_time();
+    {
+        Receiver receiver("mmsh://127.0.0.1:" + std::to_string(port) + "/",
+                          "retries=0 timeout=1000000000", "queue");
+        const std::string error = receiver.wait_error(10 * G_USEC_PER_SEC);
+        fail_unless(error.find("nothing received from http://127.0.0.1:") != std::string::npos,
+                    "%s", error.c_str());
+        fail_unless(receiver.warnings().empty());
+    }
+    fail_unless(g_get_monotonic_time() - started >= G_USEC_PER_SEC, "no timeout waited");
+    g_object_unref(bound_address);
+    g_object_unref(any_port);
+    g_object_unref(loopback);
+    g_socket_listener_close(listener);
+    g_object_unref(listener);
+}
+GST_END_TEST;
+
 /* VLC's mmsh output read by wmsrc, relayed by wmnetsink, decoded by FFmpeg. */
 GST_START_TEST(test_reads_vlc) {
     LivePipeline origin(interop::kVideoPipeline);
@@ -410,6 +440,7 @@ Suite *wmsrc_suite() {
     tcase_add_test(tcase, test_edge_relays_to_ffmpeg);
     tcase_add_test(tcase, test_reconnects);
     tcase_add_test(tcase, test_error_when_retries_run_out);
+    tcase_add_test(tcase, test_silent_server_times_out);
     tcase_add_test(tcase, test_reads_vlc);
     return suite;
 }
