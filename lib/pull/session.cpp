@@ -197,6 +197,7 @@ Verdict Session::on_answer(const http::Response &response) {
     }
     skipped_before_ += stream_.skipped();
     stream_ = Stream();
+    stream_.select(config_.streams);
     Verdict result;
     result.action = Verdict::Action::Proceed;
     result.status = status;

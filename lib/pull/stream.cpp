@@ -5,6 +5,7 @@
  */
 #include "pull/stream.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -21,6 +22,15 @@ using Next = Result<std::optional<Event>>;
 Next Stream::fail(std::string message) {
     error_ = make_error(Errc::InvalidData, std::move(message));
     return *error_;
+}
+
+bool Stream::receives_video() const {
+    return std::any_of(header_->streams.begin(), header_->streams.end(),
+                       [this](const proto::asf::StreamInfo &stream) {
+                           return stream.video &&
+                                  (streams_.empty() || std::find(streams_.begin(), streams_.end(),
+                                                                 stream.number) != streams_.end());
+                       });
 }
 
 Next Stream::next() {
@@ -100,7 +110,7 @@ Next Stream::on_data(framing::Packet &packet) {
         return fail("$D packet " + std::to_string(packet.location_id) +
                     " is no ASF data packet: " + info.error().message);
     Event event;
-    if (!key_frame_seen_) {
+    if (!key_frame_seen_ && receives_video()) {
         if (!info->key_frame_start) {
             skipped_++;
             return Next(std::nullopt);

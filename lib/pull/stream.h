@@ -20,6 +20,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace wmstream::pull {
@@ -51,7 +53,8 @@ struct Event {
  *
  * The data packets before the first key frame of each header are skipped
  * (counted): a stream starts, or resumes after a reconnect, at a key frame
- * ([MS-WMSP] §3.2.5.7), whatever the server starts with. $M (metadata),
+ * ([MS-WMSP] §3.2.5.7), whatever the server starts with; when no video
+ * stream is received (select()), at the first packet. $M (metadata),
  * $P and $T packets are skipped. Errors are sticky Errc::InvalidData: a
  * framing error, a $D before any header, a payload longer than the packet
  * size or that does not parse as an ASF data packet, a header that does not
@@ -60,6 +63,10 @@ struct Event {
 class Stream {
 public:
     Stream() : reader_(proto::framing::Reader::Mode::Pull) {}
+
+    /** The stream numbers the client asked for (empty = every stream): only a received video
+     *  stream makes the stream wait for a key frame. */
+    void select(std::vector<uint8_t> streams) { streams_ = std::move(streams); }
 
     /** Append @p len bytes of the body. */
     void feed(const uint8_t *data, size_t len) { reader_.feed(data, len); }
@@ -77,11 +84,14 @@ private:
     Result<std::optional<Event>> on_header(proto::framing::Packet &packet);
     Result<std::optional<Event>> on_data(proto::framing::Packet &packet);
     Result<std::optional<Event>> fail(std::string message);
+    /** Whether the header has a video stream among those selected. */
+    bool receives_video() const;
 
     proto::framing::Reader reader_;
     std::vector<uint8_t> joining_; /**< $H payloads of the header being joined */
     std::optional<proto::asf::HeaderInfo> header_;
-    bool key_frame_seen_ = false; /**< since the last header */
+    std::vector<uint8_t> streams_; /**< select()ed; empty = every stream */
+    bool key_frame_seen_ = false;  /**< since the last header */
     uint64_t skipped_ = 0;
     std::optional<Error> error_;
 };

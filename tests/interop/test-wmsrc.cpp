@@ -7,6 +7,7 @@
  * - what wmsrc outputs: caps with the header as streamheader, the header
  *   first as a HEADER buffer, then data packets of the header's packet size
  *   with rising timestamps; a live source whose latency is the preroll;
+ * - streams=2 from an audio + video origin: only the audio stream's payloads;
  * - wmsrc ! asfdemux ! avdec_wmv2 decodes frames;
  * - an edge (distribution tier (2) of docs/distribution.md):
  *   `wmsrc user-agent=NSServer/… ! wmnetsink` pulls from the origin, which
@@ -241,6 +242,36 @@ GST_START_TEST(test_reads_wmnetsink) {
 }
 GST_END_TEST;
 
+/* streams=2 against an audio + video origin: wmnetsink sends the audio stream only (MS-WMSP
+ * §3.2.5.6, stream-switch-entry ffff:1:2 ffff:2:0), and the stream starts without waiting for
+ * a video key frame. */
+GST_START_TEST(test_selects_streams) {
+    LivePipeline origin(interop::kAudioVideoPipeline);
+    origin.rebase("venc");
+    origin.rebase("aenc");
+    origin.set_state(GST_STATE_PLAYING);
+    origin.wait_packets(1);
+
+    Receiver receiver(origin.url("mmsh"), "streams=2", "queue");
+    GstSample *opening = receiver.pull();
+    const wmstream::proto::asf::HeaderInfo info = expect_header(opening);
+    gst_sample_unref(opening);
+    fail_unless_equals_int(info.streams.size(), 2);
+    for (int i = 0; i < 20; i++) {
+        GstSample *sample = receiver.pull();
+        GstMapInfo map;
+        fail_unless(gst_buffer_map(gst_sample_get_buffer(sample), &map, GST_MAP_READ));
+        auto packet = wmstream::proto::asf::parse_packet(map.data, map.size, info);
+        fail_unless(packet.ok(), "%s", packet.error().message.c_str());
+        fail_unless(packet->streams.test(2) && packet->streams.count() == 1,
+                    "packet %d carries streams %s", i, packet->streams.to_string().c_str());
+        gst_buffer_unmap(gst_sample_get_buffer(sample), &map);
+        gst_sample_unref(sample);
+    }
+    origin.assert_no_errors();
+}
+GST_END_TEST;
+
 /* wmsrc ! asfdemux ! avdec_wmv2 decodes: a second of frames (mms:// rolls over to HTTP). */
 GST_START_TEST(test_asfdemux_decodes) {
     LivePipeline origin(interop::kVideoPipeline);
@@ -436,6 +467,7 @@ Suite *wmsrc_suite() {
     tcase_set_timeout(tcase, 120);
     suite_add_tcase(suite, tcase);
     tcase_add_test(tcase, test_reads_wmnetsink);
+    tcase_add_test(tcase, test_selects_streams);
     tcase_add_test(tcase, test_asfdemux_decodes);
     tcase_add_test(tcase, test_edge_relays_to_ffmpeg);
     tcase_add_test(tcase, test_reconnects);
@@ -450,7 +482,8 @@ Suite *wmsrc_suite() {
 int main(int argc, char **argv) {
     std::vector<const char *> programs = interop::vlc_programs();
     programs.push_back("ffmpeg");
-    return interop::main_with_requirements(
-        argc, argv, "interop-wmsrc", wmsrc_suite, programs,
-        {"videotestsrc", "avenc_wmv2", "asfmux", "asfdemux", "avdec_wmv2", "appsink"});
+    return interop::main_with_requirements(argc, argv, "interop-wmsrc", wmsrc_suite, programs,
+                                           {"videotestsrc", "audiotestsrc", "avenc_wmv2",
+                                            "avenc_wmav2", "asfmux", "asfdemux", "avdec_wmv2",
+                                            "appsink"});
 }

@@ -227,6 +227,22 @@ void test_selection() {
     assert_contains(play, "Pragma: stream-switch-entry=ffff:1:2 ffff:2:0 \r\n");
     g_assert_null(strstr(play.c_str(), "client-id")); /* none was given */
 
+    /* Without video the stream starts at once (packet 1 starts no video key frame). */
+    const auto first_data = [&](std::vector<uint8_t> streams) {
+        Session session = play_after_describe(std::move(streams));
+        g_assert_true(session.next().ok());
+        (void)session.request();
+        g_assert_true(session.on_answer(response("HTTP/1.0 200 OK\r\n\r\n")).action ==
+                      Verdict::Action::Proceed);
+        Bytes body = framed;
+        append(body, data_packet(Bytes(file.begin() + info.total_size + info.packet_size,
+                                       file.begin() + info.total_size + 2 * info.packet_size),
+                                 1));
+        return events(session, body).size();
+    };
+    g_assert_cmpuint(first_data({2}), ==, 2);
+    g_assert_cmpuint(first_data({}), ==, 1);
+
     Session none = play_after_describe({5});
     auto refused = none.next();
     g_assert_false(refused.ok());
