@@ -149,6 +149,7 @@ Status Client::read_describe() {
 
 Status Client::open_stream() {
     session_.begin_attempt();
+    refused_ = false;
     events_.connecting(session_.url().to_string(), ever_streamed_);
     for (;;) {
         last_status_ = 0;
@@ -167,6 +168,8 @@ Status Client::open_stream() {
         case Verdict::Action::Redirect:
             continue;
         case Verdict::Action::Refused:
+            refused_ = true;
+            return verdict.error;
         case Verdict::Action::Reconnect:
             return verdict.error;
         case Verdict::Action::Proceed:
@@ -222,9 +225,11 @@ Result<Event> Client::next() {
         if (!streaming_) {
             const Status opened = open_stream();
             if (!opened) {
+                /* Not worth retrying: what the server refused, an unknown host, a selection
+                 * the header does not offer. */
                 const Errc code = opened.error().code;
-                const bool retryable = code == Errc::ConnectionFailure ||
-                                       code == Errc::InvalidData || code == Errc::NoConnection;
+                const bool retryable =
+                    !refused_ && (code == Errc::ConnectionFailure || code == Errc::InvalidData);
                 const Status waited = retry_after(opened.error(), last_status_, retryable);
                 if (!waited)
                     return waited.error();

@@ -133,7 +133,8 @@ private:
     GSocketConnection *connection_ = nullptr;
     bool streaming_ = false; /**< the Play answer came on connection_ */
     bool ever_streamed_ = false;
-    unsigned last_status_ = 0;
+    unsigned last_status_ = 0; /**< of the last answer of the attempt, 0 = none */
+    bool refused_ = false;     /**< the attempt ended with a Verdict::Action::Refused */
     std::optional<Failure> failure_;
     std::vector<uint8_t> buffer_;
     std::string body_start_; /**< what came with the last answer head */
