@@ -239,8 +239,10 @@ static GstFlowReturn output_header(GstWmSrc *self, pull::Event &event, GstBuffer
                     gst_buffer_get_size(header), stats.reconnects);
     state->discont_ = true;
     state->anchor_running_ = GST_CLOCK_TIME_NONE;
-    if (client.header())
-        state->preroll_ns_ = client.header()->preroll_ms * GST_MSECOND;
+    /* The latency changes with the preroll of a new header. */
+    const guint64 preroll = client.header() ? client.header()->preroll_ms * GST_MSECOND : 0;
+    if (state->preroll_ns_.exchange(preroll) != preroll)
+        gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
     *out = header;
     return GST_FLOW_OK;
 }
@@ -281,11 +283,8 @@ static GstFlowReturn gst_wm_src_create(GstPushSrc *psrc, GstBuffer **out) {
         return GST_FLOW_ERROR;
     }
     switch (event->kind) {
-    case pull::Event::Kind::Header: {
-        const GstFlowReturn ret = output_header(self, *event, out);
-        gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
-        return ret;
-    }
+    case pull::Event::Kind::Header:
+        return output_header(self, *event, out);
     case pull::Event::Kind::Data:
         *out = data_buffer(self, *event);
         return GST_FLOW_OK;
