@@ -147,6 +147,7 @@ public:
     const std::vector<std::string> &warnings() const { return warnings_; }
     const std::vector<std::string> &progress() const { return progress_; }
     GstElement *src() const { return src_; }
+    GstElement *pipeline() const { return pipeline_; }
 
 private:
     GstElement *pipeline_ = nullptr;
@@ -393,7 +394,8 @@ GST_START_TEST(test_error_when_retries_run_out) {
 GST_END_TEST;
 
 /* A server that accepts and never answers: the attempt fails after timeout (1 s); with
- * retries=0 that is the ERROR, without a WARNING before it. */
+ * retries=0 that is the ERROR, without a WARNING before it. A source waiting on it stops at
+ * once, without an error. */
 GST_START_TEST(test_silent_server_times_out) {
     GSocketListener *listener = g_socket_listener_new();
     GInetAddress *loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
@@ -413,6 +415,19 @@ GST_START_TEST(test_silent_server_times_out) {
         fail_unless(receiver.warnings().empty());
     }
     fail_unless(g_get_monotonic_time() - started >= G_USEC_PER_SEC, "no timeout waited");
+    /* Stopping cancels the wait at once (unlock), and that is no error. */
+    {
+        Receiver waiting("mmsh://127.0.0.1:" + std::to_string(port) + "/", "timeout=30000000000",
+                         "queue");
+        g_usleep(300 * 1000);
+        const gint64 stopping = g_get_monotonic_time();
+        fail_unless_equals_int(gst_element_set_state(waiting.pipeline(), GST_STATE_NULL),
+                               GST_STATE_CHANGE_SUCCESS);
+        fail_unless(g_get_monotonic_time() - stopping < bound(G_USEC_PER_SEC),
+                    "stopping took %d ms", int((g_get_monotonic_time() - stopping) / 1000));
+        waiting.assert_no_error();
+        fail_unless(waiting.warnings().empty());
+    }
     g_object_unref(bound_address);
     g_object_unref(any_port);
     g_object_unref(loopback);
