@@ -92,7 +92,8 @@ struct GstWmSrcState final : public wmstream::plugin::LifecycleSteps, public pul
     std::unique_ptr<pull::Client> client_;
 
     /* Streaming thread only. */
-    bool discont_ = true;                               /* the next buffer follows a gap */
+    bool reconnecting_ = false; /* the attempt under way follows a stream received */
+    bool discont_ = true;       /* the next buffer follows a gap */
     GstClockTime anchor_running_ = GST_CLOCK_TIME_NONE; /* running time of anchor_send_ms_ */
     uint32_t anchor_send_ms_ = 0;
     /* The current header's preroll, for the LATENCY query (any thread). */
@@ -138,6 +139,7 @@ static GstStructure *failure_context(const pull::Failure &failure, int retries) 
 /* Client events (streaming thread) */
 
 void GstWmSrcState::connecting(const std::string &url, bool reconnect) {
+    reconnecting_ = reconnect;
     GST_INFO_OBJECT(src_, "%s to %s", reconnect ? "reconnecting" : "connecting", url.c_str());
     post_progress(src_, GST_PROGRESS_TYPE_START, reconnect,
                   (reconnect ? "Reconnecting to " : "Connecting to ") + url);
@@ -151,7 +153,7 @@ void GstWmSrcState::connected(const std::string &url, bool reconnect) {
 void GstWmSrcState::attempt_failed(const pull::Failure &failure, int64_t retry_in_us) {
     GST_WARNING_OBJECT(src_, "attempt %u failed: %s; next in %" G_GINT64_FORMAT " us",
                        failure.attempt, failure.error.message.c_str(), retry_in_us);
-    post_progress(src_, GST_PROGRESS_TYPE_ERROR, true,
+    post_progress(src_, GST_PROGRESS_TYPE_ERROR, reconnecting_,
                   "Attempt " + std::to_string(failure.attempt) + " failed");
     GstStructure *context = failure_context(failure, retries_);
     gst_structure_set(context, "retry-in", G_TYPE_UINT64,
@@ -167,7 +169,7 @@ void GstWmSrcState::attempt_failed(const pull::Failure &failure, int64_t retry_i
 
 static void post_failure(GstWmSrc *self, const pull::Failure &failure, int retries) {
     GST_ERROR_OBJECT(self, "giving up: %s", failure.error.message.c_str());
-    post_progress(self, GST_PROGRESS_TYPE_ERROR, false,
+    post_progress(self, GST_PROGRESS_TYPE_ERROR, self->state->reconnecting_,
                   "Receiving from " + failure.url + " failed");
     std::string text;
     switch (failure.error.code) {
