@@ -38,7 +38,7 @@ Result<Url> url_from(GUri *uri, std::string_view text) {
                 return invalid("the host name has characters a host name cannot have");
     }
     if (g_uri_get_userinfo(uri))
-        return invalid("user information in the URL (set user-id and user-pw instead)");
+        return invalid("user information in the URL (credentials are properties, never in URLs)");
     url.host = host;
     const gint port = g_uri_get_port(uri);
     if (port == 0)
