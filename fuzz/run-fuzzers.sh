@@ -8,7 +8,7 @@
 #   -t SECONDS    time per target (default $FUZZ_SECONDS, else 60)
 #   -b BUILD_DIR  meson build dir (default build/fuzz)
 #   TARGET        http-request, asf, asf-filter, framing, push-response, framing-writers,
-#                 connection (default: all)
+#                 connection, pull-session (default: all)
 #
 # Per input: -timeout=$FUZZ_TIMEOUT s (default 10), -rss_limit_mb=
 # $FUZZ_RSS_LIMIT_MB (default 2048). ASAN_OPTIONS defaults to
