@@ -184,6 +184,14 @@ wmstream::proto::asf::HeaderInfo expect_header(GstSample *sample) {
     return *info;
 }
 
+/** The next sample of @p receiver, which must be the header (expect_header()). */
+wmstream::proto::asf::HeaderInfo pull_header(Receiver &receiver) {
+    GstSample *sample = receiver.pull();
+    const wmstream::proto::asf::HeaderInfo info = expect_header(sample);
+    gst_sample_unref(sample);
+    return info;
+}
+
 /** Pull data samples until one is a HEADER again or @p count data samples came; checks each
  *  is @p packet_size bytes with a timestamp not before the previous one. */
 void expect_packets(Receiver &receiver, guint count, uint32_t packet_size) {
@@ -221,9 +229,7 @@ GST_START_TEST(test_reads_wmnetsink) {
     origin.wait_packets(1);
 
     Receiver receiver(origin.url("mmsh"), "", "queue");
-    GstSample *opening = receiver.pull();
-    const wmstream::proto::asf::HeaderInfo info = expect_header(opening);
-    gst_sample_unref(opening);
+    const wmstream::proto::asf::HeaderInfo info = pull_header(receiver);
     expect_packets(receiver, 50, info.packet_size);
 
     fail_if(only_client_is_relay(origin.sink()), "a player counted as a relay");
@@ -254,9 +260,7 @@ GST_START_TEST(test_selects_streams) {
     origin.wait_packets(1);
 
     Receiver receiver(origin.url("mmsh"), "streams=2", "queue");
-    GstSample *opening = receiver.pull();
-    const wmstream::proto::asf::HeaderInfo info = expect_header(opening);
-    gst_sample_unref(opening);
+    const wmstream::proto::asf::HeaderInfo info = pull_header(receiver);
     fail_unless_equals_int(info.streams.size(), 2);
     for (int i = 0; i < 20; i++) {
         GstSample *sample = receiver.pull();
@@ -332,9 +336,7 @@ GST_START_TEST(test_reconnects) {
                       "retries=20 retry-delay=" + delay + " max-retry-delay=" + delay +
                           " timeout=2000000000",
                       "queue");
-    GstSample *opening = receiver.pull();
-    const uint32_t packet_size = expect_header(opening).packet_size;
-    gst_sample_unref(opening);
+    const uint32_t packet_size = pull_header(receiver).packet_size;
     expect_packets(receiver, 25, packet_size);
 
     origin.reset();
@@ -454,9 +456,7 @@ GST_START_TEST(test_reads_vlc) {
     {
         Receiver probe(vlc_url, "retries=-1 retry-delay=500000000 max-retry-delay=500000000",
                        "queue");
-        GstSample *header = probe.pull();
-        expect_header(header);
-        gst_sample_unref(header);
+        (void)pull_header(probe);
     }
     const std::string description = "wmsrc location=" + vlc_url +
                                     " ! wmnetsink name=sink port=0 address=127.0.0.1 "
