@@ -2,7 +2,7 @@
 /*
  * libFuzzer target: what wmpushsink does with a push server's answers
  * (lib/push/client.cpp, process_input): proto::http::scan_header_block() finds each
- * response head, push::parse_response() (libsoup) parses it, 1xx heads are
+ * response head, proto::http::parse_response() (libsoup) parses it, 1xx heads are
  * skipped, and push::Session judges the others (on_setup_response() while
  * waiting for the PushSetup answer, on_start_response() after it), which
  * reads Set-Cookie (soup_cookie_parse), Location (GUri, relative to the
@@ -81,7 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const proto::http::Scan scan = proto::http::scan_header_block(input.data(), input.size());
         if (scan.state != proto::http::Scan::State::Complete)
             break;
-        const Result<Response> response = parse_response(input.data(), scan.block_size);
+        const Result<Response> response =
+            proto::http::parse_response(input.data(), scan.block_size);
         input.erase(0, scan.block_size);
         if (!response) {
             g_assert_true(response.error().code == Errc::InvalidData);

@@ -23,6 +23,10 @@ framing:       FFmpeg's asf_stream output cut to $H, three $D and the $E, in pul
 push-response: push server answers written from [MS-WMHTTP] §4.8 and the
                peercast-yt notes (docs/security.md lists them).
 framing-writers: none written here; the campaigns' corpus only.
+pull-session:  answers of wmnetsink (Describe, then Play with $H, $D… and $E) and
+               of VLC's mmsh output around the asfmux and FFmpeg fixtures' streams,
+               a redirect, a $C with a new header, padding removed (the layout is in
+               fuzz-pull-session.cpp).
 connection:    scripts (the layout is described in fuzz-connection.cpp) in which
                the captured requests are sent to a connection and the stream
                flows: Play, Describe, plain GET, before and after the first
@@ -283,6 +287,47 @@ def connection():
         HAS_HEADER, send(requests["vlc-play"][:100]), bytes([TICK, 200, READ_ERROR, 0])))
 
 
+def pull_data(packet, location):
+    body = struct.pack("<IBBH", location, 0, location & 0xFF, len(packet) + PULL_MMS_HEADER)
+    return frame(b"D", body + packet)
+
+
+def pull_headers(header):
+    return frame(b"H", struct.pack("<IBBH", 0, 0, 0x0C, len(header) + PULL_MMS_HEADER) + header)
+
+
+def pull_session():
+    wmnetsink = ("HTTP/1.0 200 OK", "Server: Rex/9.0.0.2980", "Cache-Control: no-cache",
+                 "Pragma: no-cache", "Pragma: client-id=1543854732",
+                 'Pragma: features="broadcast"')
+    vlc = ("HTTP/1.0 200 OK", "Content-type: application/octet-stream",
+           "Server: Cougar 4.1.0.3921", "Cache-Control: no-cache", 'Pragma: features="broadcast"',
+           "Connection: close")
+    end = frame(b"E", struct.pack("<I", 0))
+
+    def seed(describe, play):
+        return struct.pack("<H", len(describe)) + describe + play
+
+    for stem, (header, packets) in (("asfmux", asfmux("asfmux-wmv2-wmav2.asf")),
+                                    ("ffmpeg", ffmpeg_asfs())):
+        data = b"".join(pull_data(p, i) for i, p in enumerate(packets[:4]))
+        write("pull-session", f"wmnetsink-{stem}", seed(
+            head(*wmnetsink, "Content-Type: application/vnd.ms.wms-hdr.asfv1",
+                 f"Content-Length: {len(header) + 12}") + pull_headers(header),
+            head(*wmnetsink, "Content-Type: application/x-mms-framed") + pull_headers(header)
+            + data + end))
+        write("pull-session", f"vlc-{stem}", seed(
+            head(*vlc) + pull_headers(header),
+            head(*vlc) + pull_headers(header) + data))
+    header, packets = asfmux("asfmux-wmv2.asf")
+    stripped = b"".join(pull_data(p.rstrip(b"\0"), i) for i, p in enumerate(packets[6:9]))
+    change = frame(b"E", struct.pack("<I", 1)) + frame(b"C", struct.pack("<I", 0))
+    write("pull-session", "redirect-change-stripped", seed(
+        head("HTTP/1.1 302 Found", "Location: /edge?x=1", "Content-Length: 0"),
+        head(*wmnetsink) + pull_headers(header) + stripped + change + pull_headers(header)
+        + stripped + end))
+
+
 def main():
     generators = {
         "http-request": http_request,
@@ -292,6 +337,7 @@ def main():
         "push-response": push_response,
         "framing-writers": lambda: None,
         "connection": connection,
+        "pull-session": pull_session,
     }
     for target, generate in generators.items():
         (CORPUS / target).mkdir(parents=True, exist_ok=True)

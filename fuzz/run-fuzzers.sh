@@ -8,7 +8,7 @@
 #   -t SECONDS    time per target (default $FUZZ_SECONDS, else 60)
 #   -b BUILD_DIR  meson build dir (default build/fuzz)
 #   TARGET        http-request, asf, asf-filter, framing, push-response, framing-writers,
-#                 connection (default: all)
+#                 connection, pull-session (default: all)
 #
 # Per input: -timeout=$FUZZ_TIMEOUT s (default 10), -rss_limit_mb=
 # $FUZZ_RSS_LIMIT_MB (default 2048). ASAN_OPTIONS defaults to
@@ -25,7 +25,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-all_targets=(http-request asf asf-filter framing push-response framing-writers connection)
+all_targets=(http-request asf asf-filter framing push-response framing-writers connection
+             pull-session)
 seconds=${FUZZ_SECONDS:-60}
 timeout=${FUZZ_TIMEOUT:-10}
 rss_limit=${FUZZ_RSS_LIMIT_MB:-2048}

@@ -34,7 +34,15 @@ void post_error_message(GstElement *element, GstMessageType type, const Error &e
                         const char *function, int line) {
     g_return_if_fail(type == GST_MESSAGE_ERROR || type == GST_MESSAGE_WARNING);
 
-    const GstErrorCode gst_code = gst_error_code(error.code);
+    GstErrorCode gst_code = gst_error_code(error.code);
+    /* A source opens and reads what a sink opens and writes. */
+    if (GST_OBJECT_FLAG_IS_SET(element, GST_ELEMENT_FLAG_SOURCE) &&
+        gst_code.domain == GST_RESOURCE_ERROR) {
+        if (gst_code.code == GST_RESOURCE_ERROR_OPEN_WRITE)
+            gst_code.code = GST_RESOURCE_ERROR_OPEN_READ;
+        else if (gst_code.code == GST_RESOURCE_ERROR_WRITE)
+            gst_code.code = GST_RESOURCE_ERROR_READ;
+    }
     const Condition cond = condition(error.code);
 
     GstStructure *details = context ? context : gst_structure_new_empty("details");

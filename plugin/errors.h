@@ -33,7 +33,8 @@ GstErrorCode gst_error_code(Errc code);
 /**
  * Post an ERROR or WARNING message for @p error from @p element.
  *
- * The GError is gst_error_code(error.code) with @p user_text as its message;
+ * The GError is gst_error_code(error.code) (OPEN_READ and READ instead of
+ * OPEN_WRITE and WRITE from a source element) with @p user_text as its message;
  * the debug text is error.message. The details structure (named "details")
  * holds "condition" (string, e.g. "NS_E_NETWORK_RESOURCE_FAILURE") and
  * "hresult" (guint, e.g. 0xC00D0028) from wmstream::condition(), plus every

@@ -76,6 +76,7 @@
 #include "lifecycle.h"
 #include "properties.h"
 #include "push/client.h"
+#include "uri-location.h"
 
 #include <atomic>
 #include <string>
@@ -463,21 +464,11 @@ static gchar *gst_wm_push_sink_uri_get_uri(GstURIHandler *handler) {
 
 static gboolean gst_wm_push_sink_uri_set_uri(GstURIHandler *handler, const gchar *uri,
                                              GError **error) {
-    GstWmPushSink *self = GST_WM_PUSH_SINK(handler);
-    GstWmPushSinkState *state = self->state;
-    const wmstream::Result<push::Url> url = push::parse_url(uri ? uri : "");
-    if (!url) {
-        g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "%s", url.error().message.c_str());
-        return FALSE;
-    }
-    if (!state->settings_.write_unless_open(
-            [uri](push::ClientConfig &config) { config.session.location = uri; })) {
-        g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
-                    "Cannot change the URI while the sink is open");
-        return FALSE;
-    }
-    g_object_notify_by_pspec(G_OBJECT(self), location_spec);
-    return TRUE;
+    const wmstream::Result<push::Url> url = push::parse_push_url(uri ? uri : "");
+    return wmstream::plugin::set_uri_location(
+        GST_WM_PUSH_SINK(handler)->state->settings_, G_OBJECT(handler), location_spec, uri,
+        url ? wmstream::Status() : wmstream::Status(url.error()),
+        [](push::ClientConfig & config) -> auto & { return config.session.location; }, error);
 }
 
 static void gst_wm_push_sink_uri_handler_init(gpointer iface, gpointer) {

@@ -5,12 +5,14 @@
 #include "core-log.h"
 #include "gstwmnetsink.h"
 #include "gstwmpushsink.h"
+#include "gstwmsrc.h"
 
 #include <gst/gst.h>
 
 static gboolean plugin_init(GstPlugin *plugin) {
     wmstream::plugin::route_core_log();
-    return GST_ELEMENT_REGISTER(wmnetsink, plugin) && GST_ELEMENT_REGISTER(wmpushsink, plugin);
+    return GST_ELEMENT_REGISTER(wmnetsink, plugin) && GST_ELEMENT_REGISTER(wmpushsink, plugin) &&
+           GST_ELEMENT_REGISTER(wmsrc, plugin);
 }
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, wmstream,

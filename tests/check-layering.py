@@ -21,6 +21,7 @@ ALLOWED = {
     "proto": {"base"},
     "server": {"proto", "base"},
     "push": {"proto", "base"},
+    "pull": {"proto", "base"},
     "reach": {"base"},
     "broadcast": {"server", "reach", "proto", "base"},
 }

@@ -11,9 +11,9 @@
 #      Build-Depends of debian/control (apt-get build-dep) if any is unmet;
 #   3. dpkg-buildpackage -b -us -uc, with DEB_BUILD_OPTIONS="nocheck parallel=2";
 #   4. checks the .deb: the plugin in GStreamer's plugin directory and nothing
-#      else but docs, and the GStreamer-Elements field naming both elements;
+#      else but docs, and the GStreamer-Elements field naming the three elements;
 #   5. apt-get install ./gstreamer1.0-wmstream_*.deb; with no GST_PLUGIN_PATH
-#      and a fresh registry, gst-inspect-1.0 finds wmnetsink and wmpushsink in
+#      and a fresh registry, gst-inspect-1.0 finds wmnetsink, wmpushsink and wmsrc in
 #      the packaged file, and the main job's pipeline (README, "The main job")
 #      serves FFmpeg over MS-WMSP;
 #   6. apt-get remove: the plugin file is gone and GStreamer no longer finds
@@ -166,7 +166,7 @@ grep -qxF "$plugin" <<<"$contents" || fail "the package has no $plugin"
 others=$(grep -v -e '/$' -e '^/usr/share/doc/' -e "^$plugin\$" <<<"$contents" || true)
 [[ -z "$others" ]] || fail "the package ships more than the plugin: $others"
 elements=$(dpkg-deb -f "$deb" GStreamer-Elements)
-for element in wmnetsink wmpushsink; do
+for element in wmnetsink wmpushsink wmsrc; do
     [[ ", $elements, " == *", $element, "* ]] ||
         fail "GStreamer-Elements ('$elements') does not name $element"
 done
@@ -184,8 +184,8 @@ installed=true
 [[ -f "$plugin" ]] || fail "installed, but $plugin is missing"
 step_done
 
-step "gst-inspect-1.0 finds both elements in the packaged plugin (no GST_PLUGIN_PATH)"
-for element in wmnetsink wmpushsink; do
+step "gst-inspect-1.0 finds the elements in the packaged plugin (no GST_PLUGIN_PATH)"
+for element in wmnetsink wmpushsink wmsrc; do
     file=$(element_file "$work/registry-installed.bin" "$element") ||
         fail "gst-inspect-1.0 $element: not found"
     # /lib is /usr/lib (merged /usr): GStreamer may name either.

@@ -5,6 +5,12 @@
 
 namespace wmstream {
 
+RetryPolicy bounded(RetryPolicy policy, int64_t max_us) {
+    policy.initial_delay_us = std::clamp(policy.initial_delay_us, kMinRetryDelayUs, max_us);
+    policy.max_delay_us = std::clamp(policy.max_delay_us, policy.initial_delay_us, max_us);
+    return policy;
+}
+
 std::optional<int64_t> Backoff::next_delay() {
     failures_++;
     if (policy_.retries >= 0 && failures_ > static_cast<unsigned>(policy_.retries))

@@ -20,6 +20,14 @@ struct RetryPolicy {
     int64_t max_delay_us = 30000000;    /**< cap of the delay, µs (≥ initial_delay_us) */
 };
 
+/** Shortest retry delay a client uses: a smaller initial_delay_us or max_delay_us is taken as
+ *  this, so a dead server is not hammered in a loop. */
+constexpr int64_t kMinRetryDelayUs = 100000;
+
+/** @p policy with its delays within kMinRetryDelayUs – @p max_us, and max_delay_us at least
+ *  initial_delay_us. */
+RetryPolicy bounded(RetryPolicy policy, int64_t max_us);
+
 class Backoff {
 public:
     explicit Backoff(RetryPolicy policy = {}) : policy_(policy) {}

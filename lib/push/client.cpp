@@ -57,8 +57,7 @@ ClientConfig bounded(ClientConfig config) {
     const auto clamp = [](int64_t &us, int64_t low) { us = std::clamp(us, low, kMaxDurationUs); };
     clamp(config.timeout_us, 0);
     clamp(config.max_buffer_time_us, 0);
-    clamp(config.retry.initial_delay_us, kMinRetryDelayUs);
-    clamp(config.retry.max_delay_us, config.retry.initial_delay_us);
+    config.retry = bounded(config.retry, kMaxDurationUs);
     return config;
 }
 

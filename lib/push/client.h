@@ -25,7 +25,7 @@
  * a plain web server are fatal at once, as is a spent retry budget.
  *
  * Hostile servers: every answer head is read within 16 KiB and 100 lines
- * (push::AnswerReader), so a server that sends endless or oversized heads,
+ * (proto::http::AnswerReader), so a server that sends endless or oversized heads,
  * garbage status lines or a huge Set-Cookie costs at most that much memory
  * and fails the attempt (retried); a server that stops reading makes the
  * write time out (an attempt failure) while the buffer keeps at most
@@ -51,9 +51,8 @@
 
 namespace wmstream::push {
 
-/** Shortest retry delay: a smaller initial_delay_us or max_delay_us is taken as this, so a
- *  dead server is not hammered in a loop. */
-constexpr int64_t kMinRetryDelayUs = 100000;
+/** Shortest retry delay (base/backoff.h). */
+using wmstream::kMinRetryDelayUs;
 /** Longest duration of any setting: 2^32 − 1 ms (49.7 days, the range of ASF's 32-bit send
  *  times); a longer one is taken as this, so no conversion of it can overflow. */
 constexpr int64_t kMaxDurationUs = int64_t{UINT32_MAX} * 1000;

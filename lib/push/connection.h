@@ -87,8 +87,8 @@ public:
     bool peer_closed() const { return peer_closed_; }
 
     /** What was received and not yet consumed. */
-    AnswerReader &answers() { return answers_; }
-    const AnswerReader &answers() const { return answers_; }
+    proto::http::AnswerReader &answers() { return answers_; }
+    const proto::http::AnswerReader &answers() const { return answers_; }
     /** What glib-networking found wrong with the server's certificate (accept-certificate). */
     GTlsCertificateFlags tls_errors() const { return tls_errors_; }
 
@@ -104,7 +104,7 @@ private:
     GIOStream *stream_ = nullptr;  /* from the connect's success to close() */
     GCancellable *cancellable_;
     std::array<char, 16 * 1024> in_{}; /* one read */
-    AnswerReader answers_;
+    proto::http::AnswerReader answers_;
     std::vector<uint8_t> pending_; /* framed, not yet handed to a write */
     std::vector<uint8_t> out_;     /* being written */
     uint64_t release_seq_ = 0;     /* the tag of the write in flight */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * MS-WMHTTP client session: URLs (GUri), request text, response heads
- * (soup_headers_parse_response, soup_cookie_parse) and the client rules for
- * PushSetup and PushStart answers [MS-WMHTTP §3.1.5].
+ * MS-WMHTTP client session: push URLs, request text, cookies
+ * (soup_cookie_parse) and the client rules for PushSetup and PushStart
+ * answers [MS-WMHTTP §3.1.5]. URLs and response heads are proto/http-url.h's
+ * and proto/http-response.h's.
  */
 #include "push/session.h"
 
@@ -12,53 +13,15 @@
 #include <glib.h>
 #include <libsoup/soup.h>
 
-#include <algorithm>
-#include <climits>
 #include <cstdlib>
+#include <cstring>
 
 namespace wmstream::push {
 
 namespace {
 
-constexpr GUriFlags kUriFlags = static_cast<GUriFlags>(
-    G_URI_FLAGS_ENCODED_PATH | G_URI_FLAGS_ENCODED_QUERY | G_URI_FLAGS_SCHEME_NORMALIZE);
 /* Characters kept as they are in a Template-URL path (RFC 3986 pchar + "/"). */
 constexpr const char *kPathChars = "/!$&'()*+,;=:@";
-
-Result<Url> url_from(GUri *uri, std::string_view text) {
-    const auto invalid = [&](const char *why) {
-        return make_error(Errc::InvalidName,
-                          "'" + std::string(text) + "' is not a push URL: " + why);
-    };
-    const char *scheme = g_uri_get_scheme(uri);
-    Url url;
-    if (g_ascii_strcasecmp(scheme, "https") == 0)
-        url.tls = true;
-    else if (g_ascii_strcasecmp(scheme, "http") != 0)
-        return invalid("the scheme must be http or https");
-    const char *host = g_uri_get_host(uri);
-    if (!host || !*host)
-        return invalid("no host");
-    /* GUri decodes %xx in the host: a redirect's Location could otherwise put
-     * spaces or CR LF into our next request line and Host header. */
-    if (!g_hostname_is_ip_address(host)) {
-        for (const char *c = host; *c; ++c)
-            if (!g_ascii_isalnum(*c) && *c != '-' && *c != '.' && *c != '_')
-                return invalid("the host name has characters a host name cannot have");
-    }
-    if (g_uri_get_userinfo(uri))
-        return invalid("user information in the URL (set user-id and user-pw instead)");
-    url.host = host;
-    const gint port = g_uri_get_port(uri);
-    if (port == 0)
-        return invalid("port 0");
-    url.port = port > 0 ? static_cast<uint16_t>(port) : (url.tls ? 443 : 80);
-    const char *path = g_uri_get_path(uri);
-    url.path = path && *path ? path : "/";
-    if (const char *query = g_uri_get_query(uri))
-        url.path += std::string("?") + query;
-    return url;
-}
 
 /* "/a b" → "/a%20b"; already escaped text stays the same. */
 std::string escape_path(const std::string &path) {
@@ -96,7 +59,7 @@ Verdict resubmit() {
 
 /* @text for a message: printable ASCII, other bytes as \xNN, at most kMaxQuotedText characters. */
 std::string quoted(std::string_view text) {
-    return printable(text, kMaxQuotedText);
+    return printable(text, proto::http::kMaxQuotedText);
 }
 
 std::string status_text(const Response &response) {
@@ -105,136 +68,11 @@ std::string status_text(const Response &response) {
 
 } // namespace
 
-std::string Url::authority() const {
-    std::string text = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    if (port != (tls ? 443 : 80))
-        text += ":" + std::to_string(port);
-    return text;
-}
-
-std::string Url::origin() const {
-    return std::string(tls ? "https://" : "http://") + authority();
-}
-
-std::string Url::to_string() const {
-    return origin() + path;
-}
-
-bool Url::same_origin(const Url &other) const {
-    return tls == other.tls && port == other.port &&
-           g_ascii_strcasecmp(host.c_str(), other.host.c_str()) == 0;
-}
-
-Result<Url> parse_url(std::string_view text) {
-    std::string copy(text);
-    if (g_ascii_strncasecmp(copy.c_str(), kUriSchemePrefix, strlen(kUriSchemePrefix)) == 0)
-        copy.erase(0, strlen(kUriSchemePrefix));
-    g_autoptr(GError) error = nullptr;
-    g_autoptr(GUri) uri = g_uri_parse(copy.c_str(), kUriFlags, &error);
-    if (!uri)
-        return make_error(Errc::InvalidName, "'" + copy + "' is not a push URL: " +
-                                                 (error ? error->message : "unparsable"));
-    return url_from(uri, text);
-}
-
-const std::string *Response::find(std::string_view name) const {
-    for (const auto &[key, value] : headers) {
-        if (proto::http::equals_ignore_case(key, name))
-            return &value;
-    }
-    return nullptr;
-}
-
-std::vector<std::string> Response::find_all(std::string_view name) const {
-    std::vector<std::string> values;
-    for (const auto &[key, value] : headers) {
-        if (proto::http::equals_ignore_case(key, name))
-            values.push_back(value);
-    }
-    return values;
-}
-
-bool Response::keeps_alive() const {
-    const std::string *connection = find("Connection");
-    if (version_minor >= 1)
-        return !connection || !soup_header_contains(connection->c_str(), "close");
-    return connection && soup_header_contains(connection->c_str(), "keep-alive");
-}
-
-bool Response::has_body() const {
-    if (status < 200 || status == 204 || status == 304)
-        return false;
-    if (find("Transfer-Encoding"))
-        return true;
-    const std::string *length = find("Content-Length");
-    return !length || g_ascii_strtoull(length->c_str(), nullptr, 10) != 0;
-}
-
-Result<Response> parse_response(const char *data, size_t len) {
-    const std::string_view text(data, len);
-    const std::string_view line = text.substr(0, std::min(text.find_first_of("\r\n"), len));
-    const auto invalid = [&](const char *why) {
-        return make_error(Errc::InvalidData,
-                          std::string(why) + ": status line '" + quoted(line) + "'");
-    };
-    if (len > INT_MAX)
-        return make_error(Errc::InvalidData, "response head too large");
-    /* libsoup also takes Shoutcast's "ICY 200 OK" as HTTP/1.0: not a Windows Media server. */
-    if (line.compare(0, 7, "HTTP/1.") != 0)
-        return invalid("not an HTTP/1.x response");
-    g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
-    SoupHTTPVersion version = SOUP_HTTP_1_0;
-    guint status = 0;
-    g_autofree char *reason = nullptr;
-    if (!soup_headers_parse_response(data, static_cast<int>(len), headers, &version, &status,
-                                     &reason))
-        return invalid("malformed HTTP response");
-    if (status < 100 || status > 599)
-        return invalid("status code outside 100-599");
-    Response response;
-    response.status = status;
-    response.reason = quoted(reason ? reason : "");
-    response.version_minor = version == SOUP_HTTP_1_1 ? 1 : 0;
-    response.headers = proto::http::header_fields(headers);
-    return response;
-}
-
-Result<std::optional<Response>> AnswerReader::next() {
-    for (;;) {
-        const proto::http::Scan scan = proto::http::scan_header_block(input_.data(), input_.size());
-        if (scan.state == proto::http::Scan::State::Incomplete)
-            return std::optional<Response>();
-        if (scan.state == proto::http::Scan::State::TooLarge) {
-            const size_t scanned = std::min(input_.size(), proto::http::kMaxHeaderBytes);
-            const bool lines =
-                static_cast<size_t>(std::count(input_.begin(), input_.begin() + scanned, '\n')) >=
-                proto::http::kMaxHeaderLines;
-            return make_error(Errc::InvalidData,
-                              lines ? "answer head of more than " +
-                                          std::to_string(proto::http::kMaxHeaderLines) + " lines"
-                                    : "answer head longer than " +
-                                          std::to_string(proto::http::kMaxHeaderBytes) + " bytes");
-        }
-        Result<Response> response = parse_response(input_.data(), scan.block_size);
-        input_.erase(0, scan.block_size);
-        if (!response)
-            return response.error();
-        if (response->status < 200) {
-            if (++interim_ > kMaxInterimAnswers)
-                return make_error(Errc::InvalidData, "more than " +
-                                                         std::to_string(kMaxInterimAnswers) +
-                                                         " interim (1xx) answers in a row");
-            continue;
-        }
-        interim_ = 0;
-        input_.clear();
-        return std::optional<Response>(std::move(*response));
-    }
-}
-
-void AnswerReader::reset() {
-    input_.clear();
-    interim_ = 0;
+Result<Url> parse_push_url(std::string_view text) {
+    if (g_ascii_strncasecmp(std::string(text).c_str(), kUriSchemePrefix,
+                            strlen(kUriSchemePrefix)) == 0)
+        text.remove_prefix(strlen(kUriSchemePrefix));
+    return proto::http::parse_url(text);
 }
 
 bool is_media_server(std::string_view server) {
@@ -284,7 +122,7 @@ Session::Session(SessionConfig config, Url url, std::string template_path)
       url_(std::move(url)) {}
 
 Result<Session> Session::create(SessionConfig config) {
-    Result<Url> url = parse_url(config.location);
+    Result<Url> url = parse_push_url(config.location);
     if (!url)
         return url.error();
     if (config.user_agent.empty())
@@ -295,7 +133,7 @@ Result<Session> Session::create(SessionConfig config) {
         if (config.template_url[0] == '/') {
             template_path = config.template_url;
         } else {
-            Result<Url> other = parse_url(config.template_url);
+            Result<Url> other = parse_push_url(config.template_url);
             if (!other)
                 return make_error(Errc::InvalidArgument,
                                   "template URL '" + config.template_url +
@@ -395,13 +233,7 @@ Verdict Session::redirect(const Response &response) {
         return fail(Errc::ConnectionFailure,
                     "more than " + std::to_string(config_.max_redirects) + " redirects", false);
 
-    g_autoptr(GUri) base = g_uri_parse(url_.to_string().c_str(), kUriFlags, nullptr);
-    g_autoptr(GError) error = nullptr;
-    g_autoptr(GUri) target =
-        base ? g_uri_parse_relative(base, location->c_str(), kUriFlags, &error) : nullptr;
-    if (!target)
-        return fail(Errc::InvalidName, "unusable redirect to '" + quoted(*location) + "'", false);
-    Result<Url> url = url_from(target, quoted(*location));
+    Result<Url> url = proto::http::resolve_url(url_, *location);
     if (!url)
         return fail(url.error().code, url.error().message, false);
     const std::string what = url_.to_string() + " answered " + status_text(response) + " to " +

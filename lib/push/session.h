@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The MS-WMHTTP push session, client side (sans-IO): push URLs, the text of
- * the PushSetup and PushStart requests, the parsing of the server's answers
- * (libsoup's soup_headers_parse_response) and what each answer means for
- * the client [MS-WMHTTP §2.2.1–§2.2.2, §3.1.4.1–§3.1.5.2].
+ * the PushSetup and PushStart requests and what each of the server's
+ * answers (proto::http::Response) means for the client [MS-WMHTTP
+ * §2.2.1–§2.2.2, §3.1.4.1–§3.1.5.2]. URLs and answers are the generic HTTP
+ * client pieces of proto/http-url.h and proto/http-response.h (push::Url and
+ * push::Response name them here).
  *
  * The session keeps what outlives a connection: the push-id cookie, the
  * current target after redirects, and the authentication state. The I/O
@@ -13,6 +15,8 @@
 #pragma once
 
 #include "base/error.h"
+#include "proto/http-response.h"
+#include "proto/http-url.h"
 #include "push/auth.h"
 
 #include <cstddef>
@@ -25,26 +29,12 @@
 
 namespace wmstream::push {
 
+using proto::http::Response;
+using proto::http::Url;
+
 /** Default User-Agent: MS-WMHTTP §2.2.1.8 requires WMEncoder/<9|10|11|12>.0; servers refuse others.
  */
 constexpr const char *kDefaultUserAgent = "WMEncoder/12.0.0.0 wmstream/0.1";
-
-/** An http:// or https:// push URL. */
-struct Url {
-    bool tls = false;   /**< https */
-    std::string host;   /**< name or address, IPv6 without brackets */
-    uint16_t port = 80; /**< 80 / 443 when the URL has none */
-    std::string path;   /**< request target: path and query, at least "/" */
-
-    /** "http://host[:port]/path" (port only when not the default). */
-    std::string to_string() const;
-    /** The Host header value: host[:port], IPv6 in brackets. */
-    std::string authority() const;
-    /** "http(s)://host[:port]": the origin (RFC 6454) as text. */
-    std::string origin() const;
-    /** The same origin: scheme, host (without case) and port. */
-    bool same_origin(const Url &other) const;
-};
 
 /**
  * What turns an http(s) push URL into the element's own URI scheme
@@ -54,87 +44,17 @@ struct Url {
 constexpr const char *kUriSchemePrefix = "wmpush+";
 
 /**
- * Parse a push URL (IWMWriterPushSink::Connect pszURL): http or https (or
- * the same with kUriSchemePrefix), a host, an optional port, a path (empty = "/").
+ * Parse a push URL (IWMWriterPushSink::Connect pszURL): an HTTP URL
+ * (proto::http::parse_url()), or the same with kUriSchemePrefix.
  * @return Errc::InvalidName (NS_E_INVALID_NAME) when it is not such a URL.
  */
-Result<Url> parse_url(std::string_view text);
+Result<proto::http::Url> parse_push_url(std::string_view text);
 
 /** Longest push-id cookie value a server may assign [MS-WMHTTP §3.2.3: 1 to 255 characters]. */
 constexpr size_t kMaxPushIdLength = 255;
-/** Interim (1xx) answers accepted in a row before the server's answers count as hostile. */
-constexpr unsigned kMaxInterimAnswers = 16;
-/** Longest excerpt of server text (reason phrase, status line, header value) kept for messages. */
-constexpr size_t kMaxQuotedText = 128;
 /** Digest challenges with stale=true answered again per attempt (counted since the attempt
  *  began or the last PushStart the server accepted); one more fails the attempt. */
 constexpr unsigned kMaxStaleRenewals = 2;
-
-/** A response head: status line and header fields. */
-struct Response {
-    unsigned status = 0;   /**< 100–599 */
-    std::string reason;    /**< printable ASCII: other bytes as \xNN, at most kMaxQuotedText */
-    int version_minor = 1; /**< HTTP/1.0 or HTTP/1.1 */
-    std::vector<std::pair<std::string, std::string>> headers; /**< in arrival order */
-
-    /** First value of header @p name (case-insensitive), or nullptr. */
-    const std::string *find(std::string_view name) const;
-    /** Every value of header @p name, in order. */
-    std::vector<std::string> find_all(std::string_view name) const;
-    /** Whether the connection stays open after this response (HTTP/1.1
-     *  without "Connection: close", HTTP/1.0 with "Connection: keep-alive"). */
-    bool keeps_alive() const;
-    /** Whether a body follows (non-zero or absent Content-Length, except 1xx/204/304). */
-    bool has_body() const;
-};
-
-/**
- * Parse a complete response head (as delimited by
- * proto::http::scan_header_block()) with soup_headers_parse_response().
- * @return Errc::InvalidData when it is not an HTTP/1.x response: a status
- * line that does not begin with "HTTP/1." (libsoup alone would take
- * Shoutcast's "ICY 200 OK"), a status outside 100–599, binary or
- * malformed lines; the message quotes the status line (escaped, at most
- * kMaxQuotedText characters).
- */
-Result<Response> parse_response(const char *data, size_t len);
-
-/**
- * The server's answers on one connection, from the bytes received
- * (sans-IO), with bounded memory and work whatever the server sends: each
- * head must end within proto::http::kMaxHeaderBytes (16 KiB) and
- * proto::http::kMaxHeaderLines (100 lines), the caps wmnetsink puts on requests;
- * it is parsed by parse_response(); at most kMaxInterimAnswers 1xx answers
- * in a row are skipped. What follows a final answer in the bytes received
- * (its body, anything else) is discarded: the client never reads a body.
- *
- * Time is not bounded here: the client's answer timeout is.
- */
-class AnswerReader {
-public:
-    /** Append @p len bytes received. Call next() after each feed: it keeps
-     *  what is held below the caps (or fails). */
-    void feed(const char *data, size_t len) { input_.append(data, len); }
-
-    /**
-     * The next final answer, or nullopt while its head is incomplete.
-     * @return Errc::InvalidData when the head exceeds 16 KiB or 100 lines,
-     * is not an HTTP/1.x response (parse_response()), or comes after more
-     * than kMaxInterimAnswers interim answers; the connection is then of no
-     * use and the reader must be reset().
-     */
-    Result<std::optional<Response>> next();
-
-    /** Bytes received and not yet consumed. */
-    size_t buffered() const { return input_.size(); }
-
-    /** Forget what was received (a new connection). */
-    void reset();
-
-private:
-    std::string input_;
-    unsigned interim_ = 0; /**< 1xx answers since the last final one */
-};
 
 /**
  * Whether @p server is a Server header value of a Windows Media server:

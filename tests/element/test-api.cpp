@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The elements' public surface against what is committed and documented:
- * every property of wmnetsink and wmpushsink (name, type, flags, default,
+ * every property of wmnetsink, wmpushsink and wmsrc (name, type, flags, default,
  * range or values, blurb), signal (arguments, return, flags) and pad
  * template is dumped as text and compared with tests/data/api/ELEMENT.txt,
  * so that no change to it goes unnoticed; and the property, signal and
@@ -224,12 +224,18 @@ GST_START_TEST(test_wmpushsink_api) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_wmsrc_api) {
+    check_element("wmsrc", {});
+}
+GST_END_TEST;
+
 Suite *api_suite() {
     Suite *suite = suite_create("api");
     TCase *tcase = tcase_create("api");
     suite_add_tcase(suite, tcase);
     tcase_add_test(tcase, test_wmnetsink_api);
     tcase_add_test(tcase, test_wmpushsink_api);
+    tcase_add_test(tcase, test_wmsrc_api);
     return suite;
 }
 

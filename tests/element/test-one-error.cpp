@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * One failure, one ERROR: both sinks open in NULL→READY through the
+ * One failure, one ERROR: the elements open in NULL→READY through the
  * plugin's one lifecycle (plugin/lifecycle.h), and a failed open posts the
- * sink's own ERROR and nothing else (no GstBaseSink "Failed to start").
- * Covers a bad wmpushsink location, a wmnetsink port in use, an unreadable
- * TLS certificate file, and open-firewall / port-mapping in a build without
- * port reachability (WMSTREAM_REACH=0: RESOURCE/SETTINGS naming -Dreach).
+ * element's own ERROR and nothing else (no GstBaseSink "Failed to start").
+ * Covers a bad wmpushsink and wmsrc location, bad wmsrc streams, a wmnetsink port in use, an
+ * unreadable TLS certificate file, and open-firewall / port-mapping in a build without port
+ * reachability (WMSTREAM_REACH=0: RESOURCE/SETTINGS naming -Dreach).
  */
 #include "error-check.h"
 
@@ -22,10 +22,12 @@ namespace {
 constexpr GstClockTime kWait = 5 * GST_SECOND;
 constexpr GstClockTime kLateError = 500 * GST_MSECOND;
 
-/** Runs `fakesrc ! @p sink_description` to PLAYING, expects the state change to fail, and
- *  returns every ERROR posted (the bus is drained until kLateError passes without one). */
-std::vector<GstMessage *> errors_of(const std::string &sink_description) {
-    const std::string description = "fakesrc num-buffers=1 ! " + sink_description;
+/** Runs `fakesrc ! @p element_description` (or `@p element_description ! fakesink` for a
+ *  @p source) to PLAYING, expects the state change to fail, and returns every ERROR posted
+ *  (the bus is drained until kLateError passes without one). */
+std::vector<GstMessage *> errors_of(const std::string &element_description, bool source = false) {
+    const std::string description = source ? element_description + " ! fakesink"
+                                           : "fakesrc num-buffers=1 ! " + element_description;
     GError *error = nullptr;
     GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
     fail_unless(pipeline != nullptr && error == nullptr, "%s", description.c_str());
@@ -73,6 +75,14 @@ GST_START_TEST(test_push_bad_location) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_src_bad_settings) {
+    assert_one_error(errors_of("wmsrc location=rtsp://host/", true), GST_RESOURCE_ERROR_NOT_FOUND,
+                     "NS_E_INVALID_NAME", 0xC00D001Cu, "rtsp://host/");
+    assert_one_error(errors_of("wmsrc location=mmsh://host/ streams=1,x", true),
+                     GST_RESOURCE_ERROR_SETTINGS, "E_INVALIDARG", 0x80070057u, "'x'");
+}
+GST_END_TEST;
+
 GST_START_TEST(test_net_port_in_use) {
     gint port = 0;
     GstElement *first = listening_sink(&port);
@@ -116,6 +126,7 @@ static Suite *one_error_suite() {
     TCase *cases = tcase_create("open");
     suite_add_tcase(suite, cases);
     tcase_add_test(cases, test_push_bad_location);
+    tcase_add_test(cases, test_src_bad_settings);
     tcase_add_test(cases, test_net_port_in_use);
     tcase_add_test(cases, test_net_certificate_file);
     tcase_add_test(cases, test_net_reach_request);

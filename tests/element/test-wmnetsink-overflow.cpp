@@ -6,9 +6,9 @@
  * and VLC (mmsh://) opened at the origin must be sent to the edge with
  * 302 Found, be served there (the edge's client-added with the user agent
  * the player has there) and decode pictures, while the origin still serves its one
- * viewer. Two live pipelines (videotestsrc → avenc_wmv2 → asfmux →
- * wmnetsink) on port 0 of 127.0.0.1; every wait and every player is
- * bounded. A missing ffmpeg or cvlc skips (fails under CI=true).
+ * viewer; wmsrc (issue 14) follows the same way. Two live pipelines (videotestsrc → avenc_wmv2 →
+ * asfmux → wmnetsink) on port 0 of 127.0.0.1; every wait and every player is bounded. A missing
+ * ffmpeg or cvlc skips (fails under CI=true).
  */
 #include "interop.h"
 #include "netsink-check.h"
@@ -118,6 +118,32 @@ GST_START_TEST(test_vlc_mmsh_follows) {
 }
 GST_END_TEST;
 
+/* wmsrc: its Describe is redirected and it follows to the edge, where it sends its Play and
+ * receives the stream (the redirect's target holds for the rest of the attempt). */
+GST_START_TEST(test_wmsrc_follows) {
+    Overflow overflow;
+    const std::string description =
+        "wmsrc name=src location=" + overflow.origin_url("mmsh") + " ! fakesink";
+    GstElement *pipeline = gst_parse_launch(description.c_str(), nullptr);
+    fail_unless(pipeline != nullptr);
+    GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    fail_unless(served_agent(overflow.edge.bus, "NSPlayer/12.0"), "the edge never served wmsrc");
+    guint64 packets = 0;
+    const gint64 end = g_get_monotonic_time() + interop::kWaitUs;
+    while (packets < 25 && g_get_monotonic_time() < end) {
+        g_usleep(50 * 1000);
+        g_object_get(src, "packets-received", &packets, nullptr);
+    }
+    fail_unless(packets >= 25, "wmsrc received %" G_GUINT64_FORMAT " packets from the edge",
+                packets);
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(src);
+    gst_object_unref(pipeline);
+    overflow.check_origin(1);
+}
+GST_END_TEST;
+
 static Suite *overflow_suite() {
     Suite *suite = suite_create("wmnetsink-overflow");
     TCase *tc = tcase_create("overflow");
@@ -126,6 +152,7 @@ static Suite *overflow_suite() {
     tcase_add_test(tc, test_ffmpeg_mmsh_follows);
     tcase_add_test(tc, test_ffmpeg_http_follows);
     tcase_add_test(tc, test_vlc_mmsh_follows);
+    tcase_add_test(tc, test_wmsrc_follows);
     return suite;
 }
 
