@@ -119,7 +119,9 @@ G_DEFINE_TYPE_WITH_CODE(GstWmSrc, gst_wm_src, GST_TYPE_PUSH_SRC,
                         G_IMPLEMENT_INTERFACE(GST_TYPE_URI_HANDLER, gst_wm_src_uri_handler_init);
                         GST_DEBUG_CATEGORY_INIT(gst_wm_src_debug, "wmsrc", 0,
                                                 "Windows Media (MS-WMSP) source"))
-GST_ELEMENT_REGISTER_DEFINE(wmsrc, "wmsrc", GST_RANK_NONE, GST_TYPE_WM_SRC)
+/* Secondary: uridecodebin (playbin) picks it for mmsh:// and mms://, which no other
+ * element of GStreamer 1.22 handles. */
+GST_ELEMENT_REGISTER_DEFINE(wmsrc, "wmsrc", GST_RANK_SECONDARY, GST_TYPE_WM_SRC)
 
 static void post_progress(GstWmSrc *self, GstProgressType type, bool reconnect,
                           const std::string &text) {
