@@ -19,6 +19,8 @@
 
 #include <glib.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -71,8 +73,10 @@ Bytes data_packet(const Bytes &payload, uint32_t location) {
     uint8_t head[framing::kPullHeaderSize];
     g_assert_true(
         framing::write_pull_data_header(head, location, uint8_t(location), payload.size()).ok());
-    Bytes out(head, head + sizeof head);
-    out.insert(out.end(), payload.begin(), payload.end());
+    /* Sized first: GCC 12 at -O3 sees an out-of-bounds copy in a vector grown by insert(). */
+    Bytes out(sizeof head + payload.size());
+    std::copy(head, head + sizeof head, out.begin());
+    std::copy(payload.begin(), payload.end(), out.begin() + sizeof head);
     return out;
 }
 
