@@ -291,6 +291,19 @@ void Client::Impl::on_setup_answer(const Response &response) {
         std::lock_guard<std::mutex> locker(lock_);
         ever_set_up_ = true;
     }
+        /* A connection NTLM/Negotiate authenticated that the server does not keep: every new
+         * one would need a PushSetup again, for ever. */
+        if (!verdict.reuse_connection && session_->setup_per_connection()) {
+            fail_attempt(make_failure(make_error(Errc::ConnectionFailure,
+                                                 session_->url().to_string() +
+                                                     " closes the connection after PushSetup: "
+                                                     "no PushStart can use the " +
+                                                     session_->auth_scheme() +
+                                                     " authentication of that connection"),
+                                      response.status),
+                         false);
+            break;
+        }
         start_next(verdict.reuse_connection);
         break;
     case Verdict::Action::Resubmit:

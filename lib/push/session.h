@@ -144,6 +144,8 @@ public:
      *  authentication is bound to the connection (NTLM and Negotiate are not used on
      *  PushStart [MS-WMHTTP §3.2.5.2]). */
     bool setup_per_connection() const { return auth_.connection_based(); }
+    /** The server's authentication scheme in use, "" = none. */
+    std::string auth_scheme() const { return auth_.scheme(); }
 
     /** The PushSetup request: head and body [MS-WMHTTP §2.2.2.1, §3.1.4.1.1]. */
     std::string setup_request() const;

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * wmpushsink through a real HTTP forward proxy, tinyproxy (Debian's),
+ * started by the test on a free loopback port: the requests go to the
+ * proxy with the absolute URL and reach the strict receiver (the proxy's
+ * log names them), each PushStart announces about 60 s of the stream
+ * [MS-WMHTTP §3.1.4.2.1] (rate measured from the fixture's send times), a
+ * small content-length makes several PushStarts pass through the proxy,
+ * the proxy's 407 (BasicAuth) is answered with proxy-id / proxy-pw, and a
+ * wrong proxy password is one ERROR (RESOURCE NOT_AUTHORIZED, http-status
+ * 407) with nothing reaching the server.
+ *
+ * Needs tinyproxy: without it the test is skipped, and fails under CI
+ * (interop::skip).
+ */
+#include "interop.h"
+#include "proto/asf.h"
+#include "push-check.h"
+
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+
+#include <csignal>
+#include <string>
+
+using namespace pushtest;
+
+namespace {
+
+constexpr guint kHResultAccessDenied = 0x80070005;
+constexpr const char *kProxyUser = "relay";
+constexpr const char *kProxyPassword = "pr0xy-Pa55";
+
+/* A free TCP port on 127.0.0.1 (bound, then released for the proxy). */
+uint16_t free_port() {
+    g_autoptr(GSocket) socket =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
+    g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
+    fail_unless(g_socket_bind(socket, address, TRUE, nullptr));
+    g_autoptr(GSocketAddress) local = g_socket_get_local_address(socket, nullptr);
+    return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+}
+
+/* tinyproxy in the foreground (-d) on 127.0.0.1, logging to a file; killed at the end. */
+class Tinyproxy {
+public:
+    /** @p basic_auth: require "BasicAuth kProxyUser kProxyPassword". */
+    explicit Tinyproxy(bool basic_auth) {
+        dir_ = g_dir_make_tmp("wmpushsink-proxy-XXXXXX", nullptr);
+        fail_unless(dir_ != nullptr);
+        g_autofree char *config = g_build_filename(dir_, "tinyproxy.conf", nullptr);
+        g_autofree char *log = g_build_filename(dir_, "tinyproxy.log", nullptr);
+        log_path_ = log;
+        config_path_ = config;
+        port_ = free_port();
+        std::string text = "Port " + std::to_string(port_) +
+                           "\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\nMaxClients 20\n"
+                           "LogLevel Connect\nLogFile \"" +
+                           log_path_ + "\"\n";
+        if (basic_auth)
+            text += std::string("BasicAuth ") + kProxyUser + " " + kProxyPassword + "\n";
+        fail_unless(g_file_set_contents(config, text.c_str(), -1, nullptr));
+        GError *error = nullptr;
+        process_ = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, "tinyproxy", "-d",
+                                    "-c", config, nullptr);
+        fail_unless(process_ != nullptr, "tinyproxy: %s", error ? error->message : "?");
+        /* Ready when it accepts a connection. */
+        g_autoptr(GSocketClient) client = g_socket_client_new();
+        const gint64 end =
+            g_get_monotonic_time() + gint64(5 * G_USEC_PER_SEC * interop::slowdown());
+        for (;;) {
+            g_autoptr(GSocketConnection) connection =
+                g_socket_client_connect_to_host(client, "127.0.0.1", port_, nullptr, nullptr);
+            if (connection)
+                break;
+            fail_unless(g_get_monotonic_time() < end, "tinyproxy did not listen on port %u",
+                        port_);
+            g_usleep(20000);
+        }
+    }
+
+    ~Tinyproxy() {
+        const pid_t pid = static_cast<pid_t>(atoi(g_subprocess_get_identifier(process_)));
+        g_subprocess_send_signal(process_, SIGTERM);
+        for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
+            g_usleep(20000);
+        g_subprocess_force_exit(process_);
+        g_subprocess_wait(process_, nullptr, nullptr);
+        g_object_unref(process_);
+        g_unlink(log_path_.c_str());
+        g_unlink(config_path_.c_str());
+        g_rmdir(dir_);
+        g_free(dir_);
+    }
+    Tinyproxy(const Tinyproxy &) = delete;
+    Tinyproxy &operator=(const Tinyproxy &) = delete;
+
+    /** "proxy=http://127.0.0.1:port " for a launch line. */
+    std::string property() const {
+        return "proxy=http://127.0.0.1:" + std::to_string(port_) + " ";
+    }
+    /** Its log so far. */
+    std::string log() const {
+        g_autofree char *text = nullptr;
+        g_file_get_contents(log_path_.c_str(), &text, nullptr, nullptr);
+        return text ? text : "";
+    }
+
+private:
+    char *dir_ = nullptr;
+    std::string config_path_;
+    std::string log_path_;
+    uint16_t port_ = 0;
+    GSubprocess *process_ = nullptr;
+};
+
+/* The fixture's rate, bits per second of send time (the last packet's bytes left out: they
+ * go after its send time), and the Length-Remaining of 60 s of it with the $D framing. */
+uint64_t sixty_seconds_of(const Stream &stream) {
+    auto header = wmstream::proto::asf::parse_header(stream.header.data(), stream.header.size());
+    fail_unless(static_cast<bool>(header));
+    auto first = wmstream::proto::asf::parse_packet(stream.packets.front().data(),
+                                                    stream.packets.front().size(), *header);
+    auto last = wmstream::proto::asf::parse_packet(stream.packets.back().data(),
+                                                   stream.packets.back().size(), *header);
+    fail_unless(first && last);
+    const uint64_t span_ms = last->send_time_ms - first->send_time_ms;
+    fail_unless(span_ms >= 1000, "fixture spans %" G_GUINT64_FORMAT " ms", span_ms);
+    const uint64_t bytes = (stream.packets.size() - 1) * stream.packets[0].size();
+    const uint64_t bytes_per_second = bytes * 1000 / span_ms;
+    return 60 * bytes_per_second * (stream.packets[0].size() + 4) / stream.packets[0].size();
+}
+
+/* Push the fixture through @p proxy with @p properties; wait for EOS (clean). */
+Snapshot push_through(const Receiver &receiver, const Tinyproxy &proxy,
+                      const std::string &properties, const Stream &stream) {
+    AppPipeline pipeline(location(receiver) + proxy.property() + properties);
+    pipeline.play(stream.header);
+    pipeline.push_all(stream, 0, stream.packets.size());
+    pipeline.end_of_stream();
+    fail_unless(pipeline.messages().wait_type(GST_MESSAGE_EOS) != nullptr);
+    pipeline.messages().assert_clean();
+    const Snapshot snapshot = receiver.snapshot();
+    assert_no_violations(snapshot);
+    fail_unless(data_of(snapshot) == stream.packets);
+    return snapshot;
+}
+
+GST_START_TEST(test_through_proxy) {
+    Receiver receiver;
+    receiver.start();
+    Tinyproxy proxy(false);
+    const Stream stream = load_stream("asfmux-wmv2.asf");
+    const Snapshot snapshot = push_through(receiver, proxy, "", stream);
+    /* The proxy carried the requests, with the absolute URL. */
+    const std::string log = proxy.log();
+    fail_unless(log.find("POST " + receiver.url("/live")) != std::string::npos, "%s", log.c_str());
+    fail_unless(snapshot.setups().at(0)->find("Via") != nullptr);
+    /* About 60 s of the stream per PushStart [MS-WMHTTP §3.1.4.2.1]. */
+    const uint64_t expected = sixty_seconds_of(stream);
+    const uint64_t announced =
+        g_ascii_strtoull(snapshot.starts().at(0)->find("Content-Length")->c_str(), nullptr, 10);
+    fail_unless(announced >= expected * 99 / 100 && announced <= expected * 101 / 100,
+                "Content-Length %" G_GUINT64_FORMAT ", 60 s = %" G_GUINT64_FORMAT, announced,
+                expected);
+}
+GST_END_TEST;
+
+/* Bodies used up through the proxy: $F, then a new PushStart, every packet delivered. */
+GST_START_TEST(test_bodies_through_proxy) {
+    Receiver receiver;
+    receiver.start();
+    Tinyproxy proxy(false);
+    const Stream stream = load_stream("asfmux-wmv2.asf");
+    const Snapshot snapshot = push_through(receiver, proxy, "content-length=20000", stream);
+    fail_unless(snapshot.starts().size() >= 4, "%zu PushStarts", snapshot.starts().size());
+    fail_unless(snapshot.count('F') >= 3);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_proxy_auth) {
+    Receiver receiver;
+    receiver.start();
+    Tinyproxy proxy(true);
+    const Stream stream = load_stream("asfmux-wmv2.asf");
+    const Snapshot snapshot = push_through(
+        receiver, proxy,
+        std::string("proxy-id=") + kProxyUser + " proxy-pw=" + kProxyPassword + " ", stream);
+    /* The proxy's credentials end at the proxy. */
+    for (const RequestRecord &request : snapshot.requests)
+        fail_unless(request.find("Proxy-Authorization") == nullptr);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_proxy_wrong_password) {
+    Receiver receiver;
+    receiver.start();
+    Tinyproxy proxy(true);
+    const Stream stream = load_stream("asfmux-wmv2.asf");
+    AppPipeline pipeline(location(receiver) + proxy.property() + "proxy-id=" + kProxyUser +
+                         " proxy-pw=wrong-Pa55 " + kFastRetries);
+    pipeline.play(stream.header);
+    GstMessage *error = pipeline.messages().wait(is_error);
+    const GstStructure *details =
+        assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "E_ACCESSDENIED",
+                     kHResultAccessDenied);
+    guint status = 0;
+    fail_unless(gst_structure_get_uint(details, "http-status", &status));
+    fail_unless_equals_int(status, 407);
+    const std::string text = debug_text(error);
+    fail_unless(text.find("proxy") != std::string::npos, "%s", text.c_str());
+    fail_unless(text.find("wrong-Pa55") == std::string::npos);
+    g_usleep(200000);
+    fail_unless(receiver.snapshot().requests.empty());
+    fail_unless_equals_int(pipeline.messages().count(GST_MESSAGE_WARNING), 0);
+}
+GST_END_TEST;
+
+Suite *wmpushsink_proxy_suite() {
+    Suite *suite = suite_create("wmpushsink-proxy");
+    TCase *tcase = tcase_create("tinyproxy");
+    tcase_add_test(tcase, test_through_proxy);
+    tcase_add_test(tcase, test_bodies_through_proxy);
+    tcase_add_test(tcase, test_proxy_auth);
+    tcase_add_test(tcase, test_proxy_wrong_password);
+    suite_add_tcase(suite, tcase);
+    return suite;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    return interop::main_with_requirements(argc, argv, "wmpushsink-proxy",
+                                           wmpushsink_proxy_suite, {"tinyproxy"}, {"appsrc"});
+}
