@@ -286,16 +286,23 @@ Verdict Session::authenticate(const Response &response) {
                     url_.to_string() + " answered " + status_text(response) +
                         ": the credentials of user '" + config_.credentials.user +
                         "' are sent only to " + configured_url_.origin() +
-                        " (the location) on a direct connection, not after a redirect " +
+                        " (the location), directly or through the configured proxy, not after "
+                        "a redirect " +
                         (proxy_ ? "to the proxy " + proxy_->origin() : "to " + url_.origin()) +
                         " (allow-redirect-credentials)",
                     false);
     const bool renewal = !auth_.scheme().empty() && !auth_.connection_based();
     const Status status = auth_.challenge(response.find_all(auth_.challenge_header()), "POST",
                                           url_.to_string(), config_.credentials);
-    if (!status)
-        return fail(status.error().code,
-                    status.error().message + " (" + status_text(response) + ")", false);
+    if (!status) {
+        std::string message = status.error().message + " (" + status_text(response) + ")";
+        /* Some proxies (tinyproxy) refuse a wrong proxy password with 401, not 407. */
+        if (proxy_ && !proxy_auth_.scheme().empty())
+            message += "; the request went through the proxy " + proxy_->origin() +
+                       " with the credentials of proxy-id '" + config_.proxy_credentials.user +
+                       "', which it may have refused";
+        return fail(status.error().code, message, false);
+    }
     if (auth_.connection_based()) {
         /* Every leg of NTLM and Negotiate on the connection of the previous one. */
         Verdict verdict = resubmit();
