@@ -119,6 +119,10 @@ Authenticator::~Authenticator() = default;
 Authenticator::Authenticator(Authenticator &&) noexcept = default;
 Authenticator &Authenticator::operator=(Authenticator &&) noexcept = default;
 
+const char *Authenticator::accepted_schemes() {
+    return GssContext::ntlm_available() ? "Negotiate, NTLM, Digest, Basic" : "Digest, Basic";
+}
+
 const char *Authenticator::challenge_header() const {
     return impl_->target == Target::Server ? "WWW-Authenticate" : "Proxy-Authenticate";
 }

@@ -42,8 +42,10 @@ public:
     Authenticator(const Authenticator &) = delete;
     Authenticator &operator=(const Authenticator &) = delete;
 
-    /** The schemes offered in X-Accept-Authentication, strongest first [MS-WMHTTP §2.2.1.9]. */
-    static const char *accepted_schemes() { return "Negotiate, NTLM, Digest, Basic"; }
+    /** The schemes offered in X-Accept-Authentication, strongest first [MS-WMHTTP §2.2.1.9]:
+     *  "Negotiate, NTLM, Digest, Basic", without the first two when GSSAPI has no NTLM
+     *  mechanism (GssContext::ntlm_available()). */
+    static const char *accepted_schemes();
 
     /** "WWW-Authenticate" or "Proxy-Authenticate": where the challenges are. */
     const char *challenge_header() const;

@@ -68,6 +68,20 @@ GssContext::GssContext(GssContext &&) noexcept = default;
 GssContext &GssContext::operator=(GssContext &&) noexcept = default;
 GssContext::~GssContext() = default;
 
+bool GssContext::ntlm_available() {
+    static const bool available = [] {
+        OM_uint32 minor = 0;
+        gss_OID_set mechanisms = GSS_C_NO_OID_SET;
+        if (GSS_ERROR(gss_indicate_mechs(&minor, &mechanisms)))
+            return false;
+        int present = 0;
+        gss_test_oid_set_member(&minor, &kNtlmOid, mechanisms, &present);
+        gss_release_oid_set(&minor, &mechanisms);
+        return present != 0;
+    }();
+    return available;
+}
+
 const char *GssContext::scheme() const {
     return mechanism_ == Mechanism::Ntlm ? "NTLM" : "Negotiate";
 }

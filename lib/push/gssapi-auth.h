@@ -30,6 +30,9 @@ public:
         Negotiate, /**< HTTP "Negotiate": SPNEGO tokens, NTLMSSP the mechanism negotiated */
     };
 
+    /** GSSAPI offers the NTLMSSP mechanism (gss-ntlmssp is installed); asked once. */
+    static bool ntlm_available();
+
     /**
      * Acquire initiator credentials for @p user ("DOMAIN\user" or "user",
      * GSS_C_NT_USER_NAME) with @p password, for a server at @p host (the

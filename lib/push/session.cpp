@@ -329,11 +329,15 @@ Verdict Session::authenticate(const Response &response) {
 }
 
 Verdict Session::authenticate_proxy(const Response &response) {
-    const Url &proxy = proxy_ ? *proxy_ : url_;
-    const std::string what = proxy.origin() + " (proxy) answered " + status_text(response);
     if (!proxy_ || !configured_route())
         return fail(Errc::AccessDenied,
-                    what + ": proxy credentials are sent only to the configured proxy", false);
+                    url_.to_string() + " answered " + status_text(response) +
+                        (proxy_ ? " from the proxy " + proxy_->origin() +
+                                      " a 305 named: proxy credentials go to the configured "
+                                      "proxy only"
+                                : " on a direct connection (no proxy configured)"),
+                    false);
+    const std::string what = proxy_->origin() + " (proxy) answered " + status_text(response);
     const Status status =
         proxy_auth_.challenge(response.find_all(proxy_auth_.challenge_header()), "POST",
                               url_.to_string(), config_.proxy_credentials);

@@ -22,17 +22,6 @@ gss_OID_desc kSpnego = {6, const_cast<char *>("\x2b\x06\x01\x05\x05\x02")};
 
 } // namespace
 
-bool gss_ntlmssp_available() {
-    OM_uint32 minor = 0;
-    gss_OID_set mechanisms = GSS_C_NO_OID_SET;
-    if (GSS_ERROR(gss_indicate_mechs(&minor, &mechanisms)))
-        return false;
-    int present = 0;
-    gss_test_oid_set_member(&minor, &kNtlm, mechanisms, &present);
-    gss_release_oid_set(&minor, &mechanisms);
-    return present != 0;
-}
-
 struct GssAcceptor::Handles {
     gss_cred_id_t credential = GSS_C_NO_CREDENTIAL;
     gss_ctx_id_t context = GSS_C_NO_CONTEXT;

@@ -14,9 +14,6 @@
 
 namespace pushtest {
 
-/** GSSAPI offers the NTLM mechanism (gss-ntlmssp installed)? */
-bool gss_ntlmssp_available();
-
 class GssAcceptor {
 public:
     /** @p scheme: "NTLM" (NTLMSSP tokens) or "Negotiate" (SPNEGO offering NTLMSSP). */

@@ -17,6 +17,7 @@
 #include "gss-acceptor.h"
 #include "interop.h"
 #include "push-check.h"
+#include "push/gssapi-auth.h"
 
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
@@ -205,7 +206,7 @@ Suite *wmpushsink_auth_suite() {
 
 int main(int argc, char **argv) {
     gst_check_init(&argc, &argv);
-    if (!gss_ntlmssp_available())
+    if (!wmstream::push::GssContext::ntlm_available())
         return interop::skip("wmpushsink-auth", "gss-ntlmssp (the GSSAPI NTLM mechanism)");
     /* The acceptor's users [gss-ntlmssp: NTLM_USER_FILE, DOMAIN:user:password lines]. */
     g_autofree char *dir = g_dir_make_tmp("wmpushsink-auth-XXXXXX", nullptr);
