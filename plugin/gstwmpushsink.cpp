@@ -553,7 +553,7 @@ static void add_properties() {
     table.add_boolean(
         "allow-redirect-credentials", "Allow redirect credentials",
         "Send user-id and user-pw to wherever a redirect or a 305 proxy leads; else only to the "
-        "scheme, host and port of location on a direct connection",
+        "scheme, host and port of location, directly or through the proxy property's proxy",
         fixed, [](auto &c) -> auto & { return c.session.allow_redirect_credentials; });
     table.add_boolean(
         "allow-use-proxy", "Allow Use Proxy",
@@ -567,7 +567,8 @@ static void add_properties() {
         fixed, [](auto &c) -> auto & { return c.session.proxy; });
     table.add_string(
         "proxy-id", "Proxy user ID",
-        "User name answering the proxy's 407 (Basic or Digest); sent to proxy only. NULL = none",
+        "User name answering the 407 of the proxy property's proxy (Basic or Digest), sent to "
+        "that proxy only; NULL = none",
         fixed, [](auto &c) -> auto & { return c.session.proxy_credentials.user; });
     table.add_string(
         "proxy-pw", "Proxy password", "Password of proxy-id; write-only and never logged", fixed,
