@@ -25,8 +25,8 @@ namespace {
 
 struct SchemeType {
     const char *name;
-    GType (*type)();                   /**< SoupAuth type; null for the GSSAPI schemes */
-    GssContext::Mechanism mechanism;   /**< the GSSAPI schemes */
+    GType (*type)();                 /**< SoupAuth type; null for the GSSAPI schemes */
+    GssContext::Mechanism mechanism; /**< the GSSAPI schemes */
 };
 
 /* Strongest first. */
@@ -86,10 +86,10 @@ std::vector<uint8_t> unbase64(const std::string &text) {
 
 struct Authenticator::Impl {
     Target target;
-    SoupAuth *auth = nullptr;        /* Digest, Basic */
-    std::optional<GssContext> gss;   /* NTLM, Negotiate */
-    std::string pending;             /* GSSAPI token (base64) for the next request, "" = none */
-    bool received = false;           /* the handshake took a server token */
+    SoupAuth *auth = nullptr;      /* Digest, Basic */
+    std::optional<GssContext> gss; /* NTLM, Negotiate */
+    std::string pending;           /* GSSAPI token (base64) for the next request, "" = none */
+    bool received = false;         /* the handshake took a server token */
 
     explicit Impl(Target t) : target(t) {}
     ~Impl() { g_clear_object(&auth); }
@@ -171,8 +171,8 @@ Status Authenticator::challenge(const std::vector<std::string> &challenges,
     Impl &self = *impl_;
     if (credentials.user.empty())
         return make_error(Errc::AccessDenied, std::string("the ") + self.peer() +
-                                                  " requires authentication and no " +
-                                                  self.who() + " is set");
+                                                  " requires authentication and no " + self.who() +
+                                                  " is set");
     const std::string refused = std::string("the ") + self.peer() +
                                 " refused the credentials of user '" + credentials.user + "' (";
 
@@ -248,8 +248,8 @@ Status Authenticator::challenge(const std::vector<std::string> &challenges,
 
 std::string Authenticator::authorization(const std::string &method, const std::string &url) const {
     if (impl_->gss)
-        return impl_->pending.empty() ? "" : std::string(impl_->gss->scheme()) + " " +
-                                                 impl_->pending;
+        return impl_->pending.empty() ? ""
+                                      : std::string(impl_->gss->scheme()) + " " + impl_->pending;
     if (!impl_->auth)
         return {};
     g_autoptr(SoupMessage) message = soup_message_new(method.c_str(), url.c_str());

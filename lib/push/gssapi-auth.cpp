@@ -107,8 +107,7 @@ Result<GssContext> GssContext::create(Mechanism mechanism, const std::string &us
     gss_release_name(&ignored, &name);
     if (GSS_ERROR(major))
         return gss_error(std::string("GSSAPI has no ") + (oid == &kNtlmOid ? "NTLM" : "Negotiate") +
-                             " credentials for user '" + user +
-                             "' (is gss-ntlmssp installed?)",
+                             " credentials for user '" + user + "' (is gss-ntlmssp installed?)",
                          major, minor, oid);
     if (mechanism == Mechanism::Negotiate) {
         /* SPNEGO offers only NTLMSSP: Kerberos would need a ticket, not a password. */
@@ -133,8 +132,8 @@ Result<std::vector<uint8_t>> GssContext::step(const std::vector<uint8_t> &input)
     OM_uint32 minor = 0;
     const OM_uint32 major = gss_init_sec_context(
         &minor, handles_->credential, &handles_->context, handles_->target, oid, 0,
-        GSS_C_INDEFINITE, GSS_C_NO_CHANNEL_BINDINGS, input.empty() ? GSS_C_NO_BUFFER : &in,
-        nullptr, &out, nullptr, nullptr);
+        GSS_C_INDEFINITE, GSS_C_NO_CHANNEL_BINDINGS, input.empty() ? GSS_C_NO_BUFFER : &in, nullptr,
+        &out, nullptr, nullptr);
     std::vector<uint8_t> token(static_cast<const uint8_t *>(out.value),
                                static_cast<const uint8_t *>(out.value) + out.length);
     OM_uint32 ignored = 0;

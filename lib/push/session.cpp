@@ -117,8 +117,7 @@ bool is_media_server(std::string_view server) {
     return false;
 }
 
-Session::Session(SessionConfig config, Url url, std::string template_path,
-                 std::optional<Url> proxy)
+Session::Session(SessionConfig config, Url url, std::string template_path, std::optional<Url> proxy)
     : config_(std::move(config)), configured_url_(url), template_path_(std::move(template_path)),
       url_(std::move(url)), configured_proxy_(proxy), proxy_(std::move(proxy)) {}
 

@@ -60,13 +60,12 @@ GssAcceptor::Leg GssAcceptor::step(const std::string &token) {
     gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
     gss_name_t source = GSS_C_NO_NAME;
     OM_uint32 minor = 0;
-    const OM_uint32 major =
-        gss_accept_sec_context(&minor, &handles_->context, handles_->credential, &in,
-                               GSS_C_NO_CHANNEL_BINDINGS, &source, nullptr, &out, nullptr,
-                               nullptr, nullptr);
+    const OM_uint32 major = gss_accept_sec_context(&minor, &handles_->context, handles_->credential,
+                                                   &in, GSS_C_NO_CHANNEL_BINDINGS, &source, nullptr,
+                                                   &out, nullptr, nullptr, nullptr);
     if (out.length > 0) {
-        g_autofree char *encoded = g_base64_encode(static_cast<const guchar *>(out.value),
-                                                   out.length);
+        g_autofree char *encoded =
+            g_base64_encode(static_cast<const guchar *>(out.value), out.length);
         leg.token = encoded;
     }
     gss_release_buffer(&minor, &out);

@@ -152,7 +152,7 @@ private:
         int id = 0;
         GIOStream *stream = nullptr;
         GCancellable *cancellable = g_cancellable_new();
-        std::string input; /* read, not yet consumed */
+        std::string input;                /* read, not yet consumed */
         std::unique_ptr<GssAcceptor> gss; /* NTLM/Negotiate handshake of this connection */
         bool authenticated = false;       /* … completed */
         ~Conn() {
@@ -729,7 +729,7 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
     const std::string *length = request.find("Content-Length");
     uint64_t remaining = length ? g_ascii_strtoull(length->c_str(), nullptr, 10) : 0;
     if (is_connection_scheme(current_options().auth_scheme) ? !conn.authenticated
-                                                             : !check_auth(request)) {
+                                                            : !check_auth(request)) {
         violation("PushStart without valid authorization");
         write(conn, answer(401, "", true));
         set_answer(conn.id, 401);

@@ -63,15 +63,15 @@ struct Options {
     bool keep_alive = true;        /**< keep the connection after the PushSetup answer */
     unsigned success_status = 204; /**< 204 or 200 */
     std::vector<unsigned>
-        setup_statuses;             /**< answers to the next PushSetups, in order (then 204) */
-    bool plain_web_server = false;  /**< answer everything 200 text/html, Server: Apache */
-    int64_t answer_delay_us = 0;    /**< wait this long before answering a PushSetup */
-    int delayed_answers = 0;        /**< how many PushSetups are answered late (−1 = all) */
-    size_t close_after_packets = 0; /**< close the connection after this many $D of the next
-                                         PushStart (0 = never; one-shot) */
-    std::string auth_scheme; /**< "Digest" or "Basic" required on every request, "NTLM" or
-                                  "Negotiate" once per connection (on PushSetup; users from
-                                  NTLM_USER_FILE); "" = none */
+        setup_statuses;              /**< answers to the next PushSetups, in order (then 204) */
+    bool plain_web_server = false;   /**< answer everything 200 text/html, Server: Apache */
+    int64_t answer_delay_us = 0;     /**< wait this long before answering a PushSetup */
+    int delayed_answers = 0;         /**< how many PushSetups are answered late (−1 = all) */
+    size_t close_after_packets = 0;  /**< close the connection after this many $D of the next
+                                          PushStart (0 = never; one-shot) */
+    std::string auth_scheme;         /**< "Digest" or "Basic" required on every request, "NTLM" or
+                                          "Negotiate" once per connection (on PushSetup; users from
+                                          NTLM_USER_FILE); "" = none */
     bool close_on_challenge = false; /**< NTLM/Negotiate: the first 401 (no token yet) closes
                                           the connection (the legs after it keep it) */
     std::string user;
@@ -115,12 +115,12 @@ struct Snapshot {
     std::vector<RequestRecord> requests;
     std::vector<PacketRecord> packets;
     std::vector<std::string> violations;
-    std::vector<std::string> push_ids; /**< issued, in order */
-    int connections = 0;               /**< accepted */
-    uint64_t bytes = 0;                /**< every byte read (heads and bodies) */
-    uint64_t hostile_bytes = 0;        /**< bytes of hostile answers written */
-    int hostile_answers = 0;           /**< hostile answers begun */
-    int stalled = 0;                   /**< PushStart bodies left unread */
+    std::vector<std::string> push_ids;      /**< issued, in order */
+    int connections = 0;                    /**< accepted */
+    uint64_t bytes = 0;                     /**< every byte read (heads and bodies) */
+    uint64_t hostile_bytes = 0;             /**< bytes of hostile answers written */
+    int hostile_answers = 0;                /**< hostile answers begun */
+    int stalled = 0;                        /**< PushStart bodies left unread */
     std::vector<std::string> authenticated; /**< NTLM/Negotiate: the user of each connection
                                                  authenticated, in order */
     int refused = 0;                        /**< NTLM/Negotiate handshakes refused */

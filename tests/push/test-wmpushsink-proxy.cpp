@@ -75,8 +75,7 @@ public:
                 g_socket_client_connect_to_host(client, "127.0.0.1", port_, nullptr, nullptr);
             if (connection)
                 break;
-            fail_unless(g_get_monotonic_time() < end, "tinyproxy did not listen on port %u",
-                        port_);
+            fail_unless(g_get_monotonic_time() < end, "tinyproxy did not listen on port %u", port_);
             g_usleep(20000);
         }
     }
@@ -98,9 +97,7 @@ public:
     Tinyproxy &operator=(const Tinyproxy &) = delete;
 
     /** "proxy=http://127.0.0.1:port " for a launch line. */
-    std::string property() const {
-        return "proxy=http://127.0.0.1:" + std::to_string(port_) + " ";
-    }
+    std::string property() const { return "proxy=http://127.0.0.1:" + std::to_string(port_) + " "; }
     /** Its log so far. */
     std::string log() const {
         g_autofree char *text = nullptr;
@@ -234,6 +231,6 @@ Suite *wmpushsink_proxy_suite() {
 } // namespace
 
 int main(int argc, char **argv) {
-    return interop::main_with_requirements(argc, argv, "wmpushsink-proxy",
-                                           wmpushsink_proxy_suite, {"tinyproxy"}, {"appsrc"});
+    return interop::main_with_requirements(argc, argv, "wmpushsink-proxy", wmpushsink_proxy_suite,
+                                           {"tinyproxy"}, {"appsrc"});
 }

@@ -146,8 +146,7 @@ void test_negotiate() {
     if (!have_ntlm())
         return;
     Authenticator auth;
-    g_assert_true(
-        auth.challenge({"NTLM", "Negotiate", kDigest}, "POST", kUrl, kCredentials).ok());
+    g_assert_true(auth.challenge({"NTLM", "Negotiate", kDigest}, "POST", kUrl, kCredentials).ok());
     assert_text(auth.scheme(), "Negotiate");
     const std::string header = auth.authorization("POST", kUrl);
     g_assert_true(g_str_has_prefix(header.c_str(), "Negotiate "));

@@ -406,8 +406,8 @@ void test_proxy() {
     const std::string challenge = "Proxy-Authenticate: Basic realm=\"p\"\r\n";
     g_assert_true(s.on_setup_response(answer(407, challenge)).action == Action::Resubmit);
     g_autofree char *basic = g_base64_encode(reinterpret_cast<const guchar *>("relay:pr0xy"), 11);
-    g_assert_nonnull(
-        strstr(s.setup_request().c_str(), (std::string("Proxy-Authorization: Basic ") + basic).c_str()));
+    g_assert_nonnull(strstr(s.setup_request().c_str(),
+                            (std::string("Proxy-Authorization: Basic ") + basic).c_str()));
     g_assert_null(strstr(s.setup_request().c_str(), "\r\nAuthorization"));
     /* The server's 401 through the configured proxy: the server's credentials. */
     g_assert_true(s.on_setup_response(answer(401, kBasicChallenge)).action == Action::Resubmit);
