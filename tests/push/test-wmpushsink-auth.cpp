@@ -23,27 +23,15 @@
 #include <gst/check/gstcheck.h>
 
 #include <algorithm>
-#include <mutex>
+#include <memory>
 #include <string>
 
 using namespace pushtest;
 
 namespace {
 
-constexpr guint kHResultAccessDenied = 0x80070005;
 constexpr const char *kUser = "WMTEST\\encoder";
 constexpr const char *kPassword = "s3cr3t-Pa55";
-
-/* Every debug log line, to prove the password is never logged. */
-std::mutex log_lock;
-std::string log_text;
-
-void capture_log(GstDebugCategory *, GstDebugLevel, const gchar *, const gchar *, gint, GObject *,
-                 GstDebugMessage *message, gpointer) {
-    std::lock_guard<std::mutex> locker(log_lock);
-    log_text += gst_debug_message_get(message);
-    log_text += "\n";
-}
 
 /* A receiver requiring @p scheme. */
 void require(Receiver &receiver, const char *scheme, bool close_on_challenge = false) {
@@ -54,20 +42,20 @@ void require(Receiver &receiver, const char *scheme, bool close_on_challenge = f
     receiver.set_options(options);
 }
 
-/* Push the fixture stream with @p password; wait for EOS (clean). */
-Snapshot push_stream(Receiver &receiver, const char *password) {
+/* A pipeline pushing to @p receiver as kUser with @p password, started with @p stream's
+ * header. */
+std::unique_ptr<AppPipeline> start_as_user(const Receiver &receiver, const char *password,
+                                           const Stream &stream) {
+    auto pipeline = std::make_unique<AppPipeline>(location(receiver) + kFastRetries);
+    g_object_set(pipeline->sink(), "user-id", kUser, "user-pw", password, nullptr);
+    pipeline->play(stream.header);
+    return pipeline;
+}
+
+/* Push the fixture stream with the right password; wait for EOS (clean). */
+Snapshot push_stream(const Receiver &receiver) {
     const Stream stream = load_stream("asfmux-wmv2.asf");
-    AppPipeline pipeline(location(receiver));
-    g_object_set(pipeline.sink(), "user-id", kUser, "user-pw", password, nullptr);
-    pipeline.play(stream.header);
-    pipeline.push_all(stream, 0, stream.packets.size());
-    pipeline.end_of_stream();
-    fail_unless(pipeline.messages().wait_type(GST_MESSAGE_EOS) != nullptr);
-    pipeline.messages().assert_clean();
-    const Snapshot snapshot = receiver.snapshot();
-    assert_no_violations(snapshot);
-    fail_unless(data_of(snapshot) == stream.packets);
-    return snapshot;
+    return deliver(*start_as_user(receiver, kPassword, stream), receiver, stream);
 }
 
 /* The handshake on one connection: 401 (challenge), 401 (the server's token), 204; then the
@@ -94,25 +82,20 @@ void assert_one_connection_handshake(const Snapshot &snapshot, const char *schem
 GST_START_TEST(test_ntlm) {
     Receiver receiver;
     require(receiver, "NTLM");
-    gst_debug_set_active(TRUE);
-    gst_debug_set_threshold_for_name("wmpushsink", GST_LEVEL_MEMDUMP);
-    gst_debug_add_log_function(capture_log, nullptr, nullptr);
-    const Snapshot snapshot = push_stream(receiver, kPassword);
-    gst_debug_remove_log_function(capture_log);
+    const LogCapture log;
+    const Snapshot snapshot = push_stream(receiver);
     assert_one_connection_handshake(snapshot, "NTLM ");
     /* Offered strongest first [MS-WMHTTP §2.2.1.9]. */
     fail_unless_equals_string(snapshot.setups()[0]->find("X-Accept-Authentication")->c_str(),
                               "Negotiate, NTLM, Digest, Basic");
-    std::lock_guard<std::mutex> locker(log_lock);
-    fail_unless(log_text.find("pushing to") != std::string::npos, "log capture did not work");
-    fail_unless(log_text.find(kPassword) == std::string::npos, "the password was logged");
+    log.assert_not_logged(kPassword);
 }
 GST_END_TEST;
 
 GST_START_TEST(test_negotiate) {
     Receiver receiver;
     require(receiver, "Negotiate");
-    assert_one_connection_handshake(push_stream(receiver, kPassword), "Negotiate ");
+    assert_one_connection_handshake(push_stream(receiver), "Negotiate ");
 }
 GST_END_TEST;
 
@@ -121,7 +104,7 @@ GST_END_TEST;
 GST_START_TEST(test_ntlm_challenge_closes) {
     Receiver receiver;
     require(receiver, "NTLM", true);
-    const Snapshot snapshot = push_stream(receiver, kPassword);
+    const Snapshot snapshot = push_stream(receiver);
     const auto setups = snapshot.setups();
     fail_unless_equals_int(setups.size(), 3);
     fail_unless(setups[0]->find("Authorization") == nullptr);
@@ -139,9 +122,8 @@ GST_START_TEST(test_ntlm_reconnect) {
     Receiver receiver;
     require(receiver, "NTLM");
     const Stream stream = load_stream("asfmux-wmv2.asf");
-    AppPipeline pipeline(location(receiver) + kFastRetries);
-    g_object_set(pipeline.sink(), "user-id", kUser, "user-pw", kPassword, nullptr);
-    pipeline.play(stream.header);
+    const std::unique_ptr<AppPipeline> started = start_as_user(receiver, kPassword, stream);
+    AppPipeline &pipeline = *started;
     pipeline.push_all(stream, 0, 5);
     fail_unless(receiver.wait_for([](const Snapshot &s) { return s.count('D') >= 5; }));
     receiver.drop_connections();
@@ -166,17 +148,10 @@ GST_END_TEST;
 GST_START_TEST(test_ntlm_wrong_password) {
     Receiver receiver;
     require(receiver, "NTLM");
-    const Stream stream = load_stream("asfmux-wmv2.asf");
-    AppPipeline pipeline(location(receiver) + kFastRetries);
-    g_object_set(pipeline.sink(), "user-id", kUser, "user-pw", "wrong-Pa55", nullptr);
-    pipeline.play(stream.header);
-    GstMessage *error = pipeline.messages().wait(is_error);
-    const GstStructure *details =
-        assert_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "E_ACCESSDENIED",
-                     kHResultAccessDenied);
-    guint status = 0;
-    fail_unless(gst_structure_get_uint(details, "http-status", &status));
-    fail_unless_equals_int(status, 401);
+    const std::unique_ptr<AppPipeline> pipeline =
+        start_as_user(receiver, "wrong-Pa55", load_stream("asfmux-wmv2.asf"));
+    GstMessage *error = pipeline->messages().wait(is_error);
+    assert_not_authorized(error, 401);
     fail_unless(debug_text(error).find("wrong-Pa55") == std::string::npos);
     fail_unless(debug_text(error).find("NTLM") != std::string::npos, "%s",
                 debug_text(error).c_str());
@@ -185,7 +160,7 @@ GST_START_TEST(test_ntlm_wrong_password) {
     fail_unless_equals_int(snapshot.setups().size(), 3);
     fail_unless_equals_int(snapshot.refused, 1);
     fail_unless(snapshot.authenticated.empty());
-    fail_unless_equals_int(pipeline.messages().count(GST_MESSAGE_WARNING), 0);
+    fail_unless_equals_int(pipeline->messages().count(GST_MESSAGE_WARNING), 0);
     assert_no_violations(snapshot);
 }
 GST_END_TEST;
