@@ -153,6 +153,8 @@ bool Authenticator::mid_handshake() const {
 }
 
 void Authenticator::accepted() {
+    /* Negotiate's last server token (in the 2xx) is not needed: no mutual authentication is
+     * asked for. */
     impl_->pending.clear();
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * GSSAPI initiator for NTLM and Negotiate (see gssapi-auth.h): MIT krb5's
- * mechglue with the gss-ntlmssp mechanism (/etc/gss/mech.d/ntlmssp.conf).
+ * mechglue with the gss-ntlmssp mechanism (/etc/gss/mech.d/mech.ntlmssp.conf).
  */
 #include "push/gssapi-auth.h"
 
@@ -37,7 +37,7 @@ Error gss_error(const std::string &what, OM_uint32 major, OM_uint32 minor, gss_O
     std::string text = what + ": " + status_text(major, GSS_C_GSS_CODE, GSS_C_NO_OID);
     if (minor != 0)
         text += " (" + status_text(minor, GSS_C_MECH_CODE, mechanism) + ")";
-    return Error{Errc::AccessDenied, text};
+    return make_error(Errc::AccessDenied, text);
 }
 
 gss_buffer_desc buffer_of(const std::string &text) {

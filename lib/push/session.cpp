@@ -190,6 +190,9 @@ std::string Session::request_head(const char *content_type, size_t content_lengt
     head += "Cache-Control: no-cache\r\n";
     head += "Cookie: push-id=" + push_id_ + "\r\n";
     for (const Authenticator *auth : {&auth_, &proxy_auth_}) {
+        /* The proxy credentials go to the configured proxy only, not to one a 305 named. */
+        if (auth == &proxy_auth_ && !(proxy_ && configured_route()))
+            continue;
         const std::string value = auth->authorization("POST", url_.to_string());
         if (!value.empty())
             head += std::string(auth->authorization_header()) + ": " + value + "\r\n";

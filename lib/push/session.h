@@ -69,9 +69,8 @@ bool is_media_server(std::string_view server);
 struct [[nodiscard]] Verdict {
     enum class Action {
         Proceed,  /**< PushSetup: send PushStart; PushStart: body done, send the next PushStart */
-        Resubmit, /**< send PushSetup again, on a new connection unless reuse_connection
-                       (redirect, credentials,
-                       fresh push-id); not a failed attempt */
+        Resubmit, /**< send PushSetup again (redirect, credentials, fresh push-id), on a new
+                       connection unless reuse_connection; not a failed attempt */
         Fail,     /**< the attempt failed: see error and retryable */
     };
     Action action = Action::Fail;

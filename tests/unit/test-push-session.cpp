@@ -417,6 +417,18 @@ void test_proxy() {
     g_assert_true(s.on_setup_response(answer(302, "Location: /other\r\n")).action ==
                   Action::Resubmit);
     assert_text(s.connect_target().host, "proxy");
+    /* Not to a proxy a 305 names. */
+    SessionConfig use_proxy = config;
+    use_proxy.allow_use_proxy = true;
+    Session named = create(use_proxy);
+    g_assert_true(named.on_setup_response(answer(407, challenge)).action == Action::Resubmit);
+    g_assert_nonnull(strstr(named.setup_request().c_str(), "Proxy-Authorization"));
+    g_assert_true(
+        named.on_setup_response(answer(305, "Location: http://other-proxy:8080/\r\n")).action ==
+        Action::Resubmit);
+    assert_text(named.connect_target().host, "other-proxy");
+    g_assert_null(strstr(named.setup_request().c_str(), "Proxy-Authorization"));
+    g_assert_true(named.on_setup_response(answer(407, challenge)).action == Action::Fail);
 
     const Verdict again = s.on_setup_response(answer(407, challenge));
     g_assert_true(again.action == Action::Fail);
