@@ -247,6 +247,8 @@ void Client::Impl::process_input() {
         }
         if (!answer->has_value())
             return;
+        /* No body is read: a page (a 401's) is passed over, the connection may go on. */
+        connection_->answers().skip_body((*answer)->body_length().value_or(0));
         on_answer(**answer);
     }
 }

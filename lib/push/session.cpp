@@ -306,9 +306,10 @@ Verdict Session::authenticate(const Response &response) {
         return fail(status.error().code, message, false);
     }
     if (auth_.connection_based()) {
-        /* Every leg of NTLM and Negotiate on the connection of the previous one. */
+        /* Every leg of NTLM and Negotiate on the connection of the previous one (past the
+         * 401's page, when it has a length). */
         Verdict verdict = resubmit();
-        verdict.reuse_connection = response.keeps_alive() && !response.has_body();
+        verdict.reuse_connection = response.keeps_alive() && response.body_length().has_value();
         if (auth_.mid_handshake() && !verdict.reuse_connection)
             return fail(Errc::AccessDenied,
                         url_.to_string() + " answered " + status_text(response) +

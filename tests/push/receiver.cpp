@@ -596,7 +596,16 @@ bool Receiver::Impl::authenticate_connection(Conn &conn, const RequestRecord &re
         violation("Authorization '" + value->substr(0, value->find(' ')) + "' instead of " +
                   scheme);
     }
-    write(conn, answer(401, "", !keep, challenge));
+    const std::string &page = options.challenge_page;
+    std::string head = answer(401, "", !keep, challenge);
+    const std::string length = "Content-Length: " + std::to_string(page.size()) + "\r\n";
+    head.replace(head.find("Content-Length: 0\r\n"), strlen("Content-Length: 0\r\n"), length);
+    /* The page in two writes: the client reads past it across reads. */
+    write(conn, head + page.substr(0, page.size() / 2));
+    if (!page.empty()) {
+        sleep_cancellable(conn, 50000);
+        write(conn, page.substr(page.size() / 2));
+    }
     set_answer(conn.id, 401);
     return false;
 }

@@ -74,6 +74,8 @@ struct Options {
                                           NTLM_USER_FILE); "" = none */
     bool close_on_challenge = false; /**< NTLM/Negotiate: the first 401 (no token yet) closes
                                           the connection (the legs after it keep it) */
+    std::string challenge_page;      /**< NTLM/Negotiate: the body of every 401 (Content-Length),
+                                          its second half written 50 ms after the rest */
     std::string user;
     std::string password;
     std::string redirect_path; /**< PushSetup to this path is answered with … */

@@ -5,8 +5,9 @@
  * receiver with a real GSSAPI acceptor (gss-acceptor.h: MIT krb5 with
  * gss-ntlmssp, the users in a file named by NTLM_USER_FILE): the right
  * password pushes the whole stream with every leg of the handshake on one
- * connection and the PushStart on that connection without a header; a
- * server that closes after its first challenge gets the handshake on the
+ * connection (past 401 pages that arrive in pieces) and the PushStart on
+ * that connection without a header; a server that closes after its first
+ * challenge gets the handshake on the
  * next connection; a lost connection is authenticated again; a wrong
  * password is one ERROR (RESOURCE NOT_AUTHORIZED, E_ACCESSDENIED), no
  * retry loop, the password in no message or log line.
@@ -34,11 +35,13 @@ constexpr const char *kUser = "WMTEST\\encoder";
 constexpr const char *kPassword = "s3cr3t-Pa55";
 
 /* A receiver requiring @p scheme. */
-void require(Receiver &receiver, const char *scheme, bool close_on_challenge = false) {
+void require(Receiver &receiver, const char *scheme, bool close_on_challenge = false,
+             const std::string &challenge_page = "") {
     receiver.start();
     Options options;
     options.auth_scheme = scheme;
     options.close_on_challenge = close_on_challenge;
+    options.challenge_page = challenge_page;
     receiver.set_options(options);
 }
 
@@ -116,6 +119,15 @@ GST_START_TEST(test_ntlm_challenge_closes) {
 }
 GST_END_TEST;
 
+/* 401s with a page (as IIS sends): the legs still stay on the connection, past the page. */
+GST_START_TEST(test_ntlm_challenge_page) {
+    Receiver receiver;
+    require(receiver, "NTLM", false,
+            "<html><body><h1>401 Unauthorized</h1>" + std::string(3000, ' ') + "</body></html>");
+    assert_one_connection_handshake(push_stream(receiver), "NTLM ");
+}
+GST_END_TEST;
+
 /* A lost connection: the next one is authenticated again through PushSetup (the same
  * session), then the stream resumes with $H. */
 GST_START_TEST(test_ntlm_reconnect) {
@@ -171,6 +183,7 @@ Suite *wmpushsink_auth_suite() {
     tcase_add_test(tcase, test_ntlm);
     tcase_add_test(tcase, test_negotiate);
     tcase_add_test(tcase, test_ntlm_challenge_closes);
+    tcase_add_test(tcase, test_ntlm_challenge_page);
     tcase_add_test(tcase, test_ntlm_reconnect);
     tcase_add_test(tcase, test_ntlm_wrong_password);
     suite_add_tcase(suite, tcase);
