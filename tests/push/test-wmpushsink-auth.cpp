@@ -157,15 +157,15 @@ GST_START_TEST(test_ntlm_reconnect) {
 GST_END_TEST;
 
 /* A wrong password: one ERROR, no retry loop, the password nowhere. */
-GST_START_TEST(test_ntlm_wrong_password) {
+void run_wrong_password(const char *scheme) {
     Receiver receiver;
-    require(receiver, "NTLM");
+    require(receiver, scheme);
     const std::unique_ptr<AppPipeline> pipeline =
         start_as_user(receiver, "wrong-Pa55", load_stream("asfmux-wmv2.asf"));
     GstMessage *error = pipeline->messages().wait(is_error);
     assert_not_authorized(error, 401);
     fail_unless(debug_text(error).find("wrong-Pa55") == std::string::npos);
-    fail_unless(debug_text(error).find("NTLM") != std::string::npos, "%s",
+    fail_unless(debug_text(error).find(scheme) != std::string::npos, "%s",
                 debug_text(error).c_str());
     g_usleep(200000);
     const Snapshot snapshot = receiver.snapshot();
@@ -174,6 +174,15 @@ GST_START_TEST(test_ntlm_wrong_password) {
     fail_unless(snapshot.authenticated.empty());
     fail_unless_equals_int(pipeline->messages().count(GST_MESSAGE_WARNING), 0);
     assert_no_violations(snapshot);
+}
+
+GST_START_TEST(test_ntlm_wrong_password) {
+    run_wrong_password("NTLM");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_negotiate_wrong_password) {
+    run_wrong_password("Negotiate");
 }
 GST_END_TEST;
 
@@ -186,6 +195,7 @@ Suite *wmpushsink_auth_suite() {
     tcase_add_test(tcase, test_ntlm_challenge_page);
     tcase_add_test(tcase, test_ntlm_reconnect);
     tcase_add_test(tcase, test_ntlm_wrong_password);
+    tcase_add_test(tcase, test_negotiate_wrong_password);
     suite_add_tcase(suite, tcase);
     return suite;
 }
