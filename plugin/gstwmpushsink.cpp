@@ -32,8 +32,9 @@
  * plain web server, it posts an ERROR. Connection progress is posted as
  * GST_MESSAGE_PROGRESS ("connect" / "reconnect"); the element messages
  * `wmpushsink-connected`, `wmpushsink-dropped`, `wmpushsink-disconnected`
- * and `wmpushsink-ended` carry the push-id, the bytes and packets sent, the
- * packets dropped and the reconnection count.
+ * and `wmpushsink-ended` carry the push-id, the proxy and authentication
+ * scheme in use, the bytes and packets sent, the packets dropped and the
+ * reconnection count.
  *
  * The server is not trusted: its answer heads are read within 16 KiB and
  * 100 lines, garbage or oversized answers fail the attempt (WARNING, then
@@ -181,9 +182,11 @@ static void post_progress(GstWmPushSink *self, GstProgressType type, bool reconn
 static GstStructure *stats_structure(const char *name, const push::ClientStats &stats) {
     return gst_structure_new(
         name, "url", G_TYPE_STRING, stats.url.c_str(), "push-id", G_TYPE_STRING,
-        stats.push_id.c_str(), "bytes-sent", G_TYPE_UINT64, static_cast<guint64>(stats.bytes_sent),
-        "packets-sent", G_TYPE_UINT64, static_cast<guint64>(stats.packets_sent), "packets-dropped",
-        G_TYPE_UINT64, static_cast<guint64>(stats.packets_dropped), "reconnects", G_TYPE_UINT,
+        stats.push_id.c_str(), "proxy", G_TYPE_STRING, stats.proxy.c_str(), "auth-scheme",
+        G_TYPE_STRING, stats.auth_scheme.c_str(), "bytes-sent", G_TYPE_UINT64,
+        static_cast<guint64>(stats.bytes_sent), "packets-sent", G_TYPE_UINT64,
+        static_cast<guint64>(stats.packets_sent), "packets-dropped", G_TYPE_UINT64,
+        static_cast<guint64>(stats.packets_dropped), "reconnects", G_TYPE_UINT,
         static_cast<guint>(stats.reconnects), nullptr);
 }
 

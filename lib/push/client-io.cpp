@@ -287,6 +287,8 @@ void Client::Impl::on_setup_answer(const Response &response) {
     update_stats([this](ClientStats &stats) {
         stats.push_id = session_->push_id();
         stats.url = session_->url().to_string();
+        stats.proxy = session_->proxy() ? session_->proxy()->origin() : "";
+        stats.auth_scheme = session_->auth_scheme();
     });
     switch (verdict.action) {
     case Verdict::Action::Proceed: {

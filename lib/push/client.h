@@ -87,6 +87,9 @@ struct ClientConfig {
 struct ClientStats {
     std::string url;              /**< the publishing point now (after redirects) */
     std::string push_id;          /**< "0" until the server assigns one */
+    std::string proxy;            /**< the proxy the connections go through, "" = direct */
+    std::string auth_scheme;      /**< the scheme the server's 401 was answered in ("NTLM",
+                                       "Digest", …), "" = none */
     bool streaming = false;       /**< a PushStart body is open now */
     uint64_t bytes_sent = 0;      /**< every byte written: request heads and bodies */
     uint64_t packets_sent = 0;    /**< $D packets written completely */

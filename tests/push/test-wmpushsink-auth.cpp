@@ -55,10 +55,16 @@ std::unique_ptr<AppPipeline> start_as_user(const Receiver &receiver, const char 
     return pipeline;
 }
 
-/* Push the fixture stream with the right password; wait for EOS (clean). */
-Snapshot push_stream(const Receiver &receiver) {
+/* Push the fixture stream with the right password; wait for EOS (clean); the connected
+ * message names @p scheme. */
+Snapshot push_stream(const Receiver &receiver, const char *scheme = "NTLM") {
     const Stream stream = load_stream("asfmux-wmv2.asf");
-    return deliver(*start_as_user(receiver, kPassword, stream), receiver, stream);
+    const std::unique_ptr<AppPipeline> pipeline = start_as_user(receiver, kPassword, stream);
+    const Snapshot snapshot = deliver(*pipeline, receiver, stream);
+    const GstStructure *connected =
+        gst_message_get_structure(pipeline->messages().wait_element("wmpushsink-connected"));
+    fail_unless_equals_string(gst_structure_get_string(connected, "auth-scheme"), scheme);
+    return snapshot;
 }
 
 /* The handshake on one connection: 401 (challenge), 401 (the server's token), 204; then the
@@ -98,7 +104,7 @@ GST_END_TEST;
 GST_START_TEST(test_negotiate) {
     Receiver receiver;
     require(receiver, "Negotiate");
-    assert_one_connection_handshake(push_stream(receiver), "Negotiate ");
+    assert_one_connection_handshake(push_stream(receiver, "Negotiate"), "Negotiate ");
 }
 GST_END_TEST;
 

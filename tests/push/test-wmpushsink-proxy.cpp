@@ -98,8 +98,10 @@ public:
     Tinyproxy(const Tinyproxy &) = delete;
     Tinyproxy &operator=(const Tinyproxy &) = delete;
 
+    /** "http://127.0.0.1:port". */
+    std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
     /** "proxy=http://127.0.0.1:port " for a launch line. */
-    std::string property() const { return "proxy=http://127.0.0.1:" + std::to_string(port_) + " "; }
+    std::string property() const { return "proxy=" + origin() + " "; }
     /** Its log so far. */
     std::string log() const {
         g_autofree char *text = nullptr;
@@ -151,7 +153,12 @@ struct Setup {
     Snapshot push(const std::string &properties) {
         AppPipeline pipeline(location(receiver) + proxy.property() + properties);
         pipeline.play(stream.header);
-        return deliver(pipeline, receiver, stream);
+        const Snapshot snapshot = deliver(pipeline, receiver, stream);
+        const GstStructure *connected =
+            gst_message_get_structure(pipeline.messages().wait_element("wmpushsink-connected"));
+        const std::string origin = proxy.origin();
+        fail_unless_equals_string(gst_structure_get_string(connected, "proxy"), origin.c_str());
+        return snapshot;
     }
     Receiver receiver;
     Tinyproxy proxy;
