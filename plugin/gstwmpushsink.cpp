@@ -32,8 +32,9 @@
  * plain web server, it posts an ERROR. Connection progress is posted as
  * GST_MESSAGE_PROGRESS ("connect" / "reconnect"); the element messages
  * `wmpushsink-connected`, `wmpushsink-dropped`, `wmpushsink-disconnected`
- * and `wmpushsink-ended` carry the push-id, the bytes and packets sent, the
- * packets dropped and the reconnection count.
+ * and `wmpushsink-ended` carry the push-id, the proxy and authentication
+ * scheme in use, the bytes and packets sent, the packets dropped and the
+ * reconnection count.
  *
  * The server is not trusted: its answer heads are read within 16 KiB and
  * 100 lines, garbage or oversized answers fail the attempt (WARNING, then
@@ -48,13 +49,25 @@
  * ERROR, a `305 Use Proxy` is an ERROR unless
  * #GstWmPushSink:allow-use-proxy is set, and the credentials
  * (#GstWmPushSink:user-id, #GstWmPushSink:user-pw) are sent only to the
- * origin (scheme, host, port) of #GstWmPushSink:location on a direct
- * connection: a 401 from anywhere a redirect led is an ERROR unless
+ * origin (scheme, host, port) of #GstWmPushSink:location, directly or
+ * through the configured proxy: a 401 from anywhere a redirect led is an ERROR unless
  * #GstWmPushSink:allow-redirect-credentials is set. A Digest nonce the
  * server calls stale is renewed at most twice per attempt; a server that
  * keeps calling it stale fails the attempt, which is retried after the
  * backoff like any other. The durations are taken within 100 ms (the
  * retry delays) and 2^32 − 1 ms (every one).
+ *
+ * Authentication follows the server's 401 with the strongest scheme it
+ * offers, as Windows Media Services expects (MS-WMHTTP §3.1.5.1):
+ * Negotiate and NTLM through GSSAPI (MIT krb5 with the gss-ntlmssp
+ * mechanism; Negotiate offers NTLM, not Kerberos), whose legs stay on one
+ * connection, then Digest and Basic. A refused password is an ERROR
+ * (RESOURCE NOT_AUTHORIZED). #GstWmPushSink:proxy sends every request
+ * through an HTTP forward proxy; its 407 is answered with
+ * #GstWmPushSink:proxy-id and #GstWmPushSink:proxy-pw (Basic or Digest),
+ * and each PushStart then announces about 60 s of stream (the header's bit
+ * rate, else the rate measured over the first second), after which a new
+ * PushStart follows.
  *
  * ## Example launch lines
  * |[
@@ -169,9 +182,11 @@ static void post_progress(GstWmPushSink *self, GstProgressType type, bool reconn
 static GstStructure *stats_structure(const char *name, const push::ClientStats &stats) {
     return gst_structure_new(
         name, "url", G_TYPE_STRING, stats.url.c_str(), "push-id", G_TYPE_STRING,
-        stats.push_id.c_str(), "bytes-sent", G_TYPE_UINT64, static_cast<guint64>(stats.bytes_sent),
-        "packets-sent", G_TYPE_UINT64, static_cast<guint64>(stats.packets_sent), "packets-dropped",
-        G_TYPE_UINT64, static_cast<guint64>(stats.packets_dropped), "reconnects", G_TYPE_UINT,
+        stats.push_id.c_str(), "proxy", G_TYPE_STRING, stats.proxy.c_str(), "auth-scheme",
+        G_TYPE_STRING, stats.auth_scheme.c_str(), "bytes-sent", G_TYPE_UINT64,
+        static_cast<guint64>(stats.bytes_sent), "packets-sent", G_TYPE_UINT64,
+        static_cast<guint64>(stats.packets_sent), "packets-dropped", G_TYPE_UINT64,
+        static_cast<guint64>(stats.packets_dropped), "reconnects", G_TYPE_UINT,
         static_cast<guint>(stats.reconnects), nullptr);
 }
 
@@ -530,7 +545,10 @@ static void add_properties() {
         "(AutoDestroy)",
         fixed, [](auto &c) -> auto & { return c.session.auto_destroy; });
     table.add_string(
-        "user-id", "User ID", "User name for HTTP Digest or Basic authentication; NULL = none",
+        "user-id", "User ID",
+        "User name for the server's HTTP authentication: Negotiate or NTLM (\"DOMAIN\\user\" or "
+        "\"user\"; GSSAPI with gss-ntlmssp), Digest or Basic, the strongest the server offers; "
+        "NULL = none",
         fixed, [](auto &c) -> auto & { return c.session.credentials.user; });
     table.add_string(
         "user-pw", "User password", "Password of user-id; write-only and never logged", fixed,
@@ -538,13 +556,26 @@ static void add_properties() {
     table.add_boolean(
         "allow-redirect-credentials", "Allow redirect credentials",
         "Send user-id and user-pw to wherever a redirect or a 305 proxy leads; else only to the "
-        "scheme, host and port of location on a direct connection",
+        "scheme, host and port of location, directly or through the proxy property's proxy",
         fixed, [](auto &c) -> auto & { return c.session.allow_redirect_credentials; });
     table.add_boolean(
         "allow-use-proxy", "Allow Use Proxy",
         "Follow a 305 Use Proxy answer (the proxy the server names sees the whole stream); "
         "else it is an ERROR",
         fixed, [](auto &c) -> auto & { return c.session.allow_use_proxy; });
+    table.add_string(
+        "proxy", "Proxy",
+        "HTTP forward proxy every connection goes through, http://host:port; PushStart then "
+        "announces about 60 s of data per request (MS-WMHTTP §3.1.4.2.1). NULL = direct",
+        fixed, [](auto &c) -> auto & { return c.session.proxy; });
+    table.add_string(
+        "proxy-id", "Proxy user ID",
+        "User name answering the 407 of the proxy property's proxy (Basic or Digest), sent to "
+        "that proxy only; NULL = none",
+        fixed, [](auto &c) -> auto & { return c.session.proxy_credentials.user; });
+    table.add_string(
+        "proxy-pw", "Proxy password", "Password of proxy-id; write-only and never logged", fixed,
+        [](auto &c) -> auto & { return c.session.proxy_credentials.password; }, true);
     table.add_string(
         "user-agent", "User agent",
         "User-Agent of the requests; Windows Media servers require "
@@ -578,8 +609,8 @@ static void add_properties() {
     table.add_number(
         "content-length", "Content length",
         "Content-Length of each PushStart request (Length-Remaining), in bytes; "
-        "when it is used up the sink sends $F filler and a new PushStart. Raised to "
-        "the protocol minimum of three data packets",
+        "when it is used up the sink sends $F filler and a new PushStart. Behind a proxy at "
+        "most about 60 s of data. Raised to the protocol minimum of three data packets",
         1u, push::kMaxContentLength, fixed, [](auto &c) -> auto & { return c.content_length; });
     table.add_string(
         "ca-file", "CA file",

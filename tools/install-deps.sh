@@ -16,6 +16,7 @@ packages=(
     meson ninja-build pkg-config g++
     libglib2.0-dev libsoup-3.0-dev libjson-glib-dev # json-glib: wmnetsink status-path JSON
     libminiupnpc-dev libnatpmp-dev # wmnetsink port-mapping (UPnP IGD, NAT-PMP)
+    libkrb5-dev gss-ntlmssp # wmpushsink NTLM and Negotiate: GSSAPI and its NTLM mechanism
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
     gstreamer1.0-plugins-bad gstreamer1.0-libav
@@ -32,6 +33,7 @@ test_packages=(
     clang libclang-rt-14-dev # fuzz/run-fuzzers.sh: clang, libFuzzer, ASan/UBSan runtimes
     # tests/reach: the real daemons, run in network namespaces by the tests
     firewalld dbus-daemon miniupnpd miniupnpd-nftables miniupnpc nftables iproute2
+    tinyproxy # tests/push/test-wmpushsink-proxy: the forward proxy the test starts
 )
 # tools/check-package.sh: dpkg-buildpackage, debhelper (the Build-Depends of
 # debian/control are checked there), and the client that plays the stream.
@@ -39,7 +41,7 @@ package_packages=(dpkg-dev debhelper ffmpeg)
 # Daemons the tests start themselves: when installed here they must neither
 # start on the host nor be enabled at boot (firewalld's postinst would start
 # it under systemd and firewall the machine).
-test_daemons=(firewalld miniupnpd)
+test_daemons=(firewalld miniupnpd tinyproxy)
 
 for flag in "$@"; do
     case "$flag" in

@@ -9,7 +9,7 @@
 #
 # A test fails when it fails, or when a sanitizer report (ASan, LSan, UBSan)
 # appears in its output, or in that of a process it started, even if the test
-# passed. LSan suppressions (tests/lsan.supp) cover GLib/GStreamer internals
+# passed. LSan suppressions (tests/lsan.supp) cover GLib/GStreamer and GSSAPI internals
 # only. Prints "sanitize: N passed, N failed" and writes one line per test,
 # "PASS|FAIL|SKIP <name>", to BUILD_DIR/sanitize-results.txt. Exits non-zero
 # when a test failed, none passed, or the build failed.

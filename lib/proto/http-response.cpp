@@ -49,6 +49,16 @@ bool Response::has_body() const {
     return !length || g_ascii_strtoull(length->c_str(), nullptr, 10) != 0;
 }
 
+std::optional<uint64_t> Response::body_length() const {
+    if (!has_body())
+        return uint64_t{0};
+    const std::string *length = find("Content-Length");
+    if (find("Transfer-Encoding") || !length || length->empty() ||
+        length->find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    return g_ascii_strtoull(length->c_str(), nullptr, 10);
+}
+
 Result<Response> parse_response(const char *data, size_t len) {
     const std::string_view text(data, len);
     const std::string_view line = text.substr(0, std::min(text.find_first_of("\r\n"), len));
@@ -111,10 +121,22 @@ Result<std::optional<Response>> AnswerReader::next() {
     }
 }
 
+void AnswerReader::feed(const char *data, size_t len) {
+    const size_t skipped = static_cast<size_t>(std::min<uint64_t>(skip_, len));
+    skip_ -= skipped;
+    input_.append(data + skipped, len - skipped);
+}
+
+void AnswerReader::skip_body(uint64_t length) {
+    skip_ = length > body_.size() ? length - body_.size() : 0;
+    body_.clear();
+}
+
 void AnswerReader::reset() {
     input_.clear();
     body_.clear();
     interim_ = 0;
+    skip_ = 0;
 }
 
 } // namespace wmstream::proto::http

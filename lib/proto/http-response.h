@@ -12,6 +12,7 @@
 #include "base/error.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,9 @@ struct Response {
     bool keeps_alive() const;
     /** Whether a body follows (non-zero or absent Content-Length, except 1xx/204/304). */
     bool has_body() const;
+    /** The bytes of the body that follows: 0 without one, Content-Length's value, nullopt when
+     *  its end is the connection's (no Content-Length, or Transfer-Encoding). */
+    std::optional<uint64_t> body_length() const;
 };
 
 /**
@@ -67,9 +71,9 @@ Result<Response> parse_response(const char *data, size_t len);
  */
 class AnswerReader {
 public:
-    /** Append @p len bytes received. Call next() after each feed: it keeps
-     *  what is held below the caps (or fails). */
-    void feed(const char *data, size_t len) { input_.append(data, len); }
+    /** Append @p len bytes received (past what skip_body() still skips). Call next() after
+     *  each feed: it keeps what is held below the caps (or fails). */
+    void feed(const char *data, size_t len);
 
     /**
      * The next final answer, or nullopt while its head is incomplete.
@@ -87,6 +91,15 @@ public:
      *  start of its body), handed over once; "" before an answer. */
     std::string take_body() { return std::exchange(body_, std::string()); }
 
+    /**
+     * Discard the last final answer's body, @p length bytes in all: what
+     * take_body() would hand over and what is still to come, so that the
+     * next answer on the connection can be read (the push client, which
+     * reads no body, past a 401's page while an NTLM handshake keeps the
+     * connection).
+     */
+    void skip_body(uint64_t length);
+
     /** Forget what was received (a new connection). */
     void reset();
 
@@ -94,6 +107,7 @@ private:
     std::string input_;
     std::string body_;     /**< after the last final answer, until take_body() */
     unsigned interim_ = 0; /**< 1xx answers since the last final one */
+    uint64_t skip_ = 0;    /**< body bytes still to come that skip_body() discards */
 };
 
 } // namespace wmstream::proto::http

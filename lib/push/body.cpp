@@ -47,6 +47,12 @@ uint32_t minimum_content_length(size_t header_len, size_t packet_size) {
     return static_cast<uint32_t>(std::min<size_t>(std::max(data, header), kMaxContentLength));
 }
 
+uint32_t proxy_content_length(uint64_t bits_per_second, size_t packet_size) {
+    const uint64_t data = bits_per_second / 8 * kProxyBodySeconds;
+    const uint64_t framing = packet_size ? data / packet_size * kPushHeaderSize : 0;
+    return static_cast<uint32_t>(std::min<uint64_t>(data + framing, kMaxContentLength));
+}
+
 Result<Body::Fit> Body::offer(PacketId id, const uint8_t *reason, const uint8_t *payload,
                               size_t len, size_t max_len, std::vector<uint8_t> &out) {
     if (complete())

@@ -35,6 +35,19 @@ constexpr size_t kMaxChangeHeader = kMaxPayload - 4;
 /** Largest $D payload: what PacketLength (u16) can express [MS-WMHTTP §2.2.3.1.1]. */
 constexpr size_t kMaxDataPayload = proto::framing::kMaxPacketLength;
 
+/** Stream time a PushStart body carries behind a proxy, seconds [MS-WMHTTP §3.1.4.2.1]. */
+constexpr uint32_t kProxyBodySeconds = 60;
+/** Send time the client measures before it estimates a stream's rate without a bit rate in
+ *  its header (asfmux writes none), ms. */
+constexpr uint32_t kRateSpanMs = 1000;
+
+/**
+ * Length-Remaining behind a proxy: about kProxyBodySeconds of a stream of
+ * @p bits_per_second in data packets of @p packet_size bytes, their $D
+ * framing included [MS-WMHTTP §3.1.4.2.1]; at most kMaxContentLength.
+ */
+uint32_t proxy_content_length(uint64_t bits_per_second, size_t packet_size);
+
 /**
  * The smallest Length-Remaining the client may announce for a stream whose
  * header is @p header_len bytes and whose data packets are @p packet_size

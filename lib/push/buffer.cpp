@@ -25,7 +25,20 @@ size_t StreamBuffer::drop_front(size_t count) {
     return count;
 }
 
+std::optional<uint64_t> StreamBuffer::bitrate(uint32_t min_span_ms) const {
+    /* The bytes of the last packet were sent after its send time: leave them out. */
+    const uint32_t span = last_send_ms_ - first_send_ms_;
+    if (pushed_bytes_ == 0 || span == 0 || span < min_span_ms)
+        return std::nullopt;
+    return (pushed_bytes_ - last_bytes_) * 8 * 1000 / span;
+}
+
 size_t StreamBuffer::push(BufferedPacket packet) {
+    if (pushed_bytes_ == 0)
+        first_send_ms_ = packet.send_time_ms;
+    last_send_ms_ = packet.send_time_ms;
+    last_bytes_ = packet.data->size();
+    pushed_bytes_ += last_bytes_;
     if (need_key_ && !packet.key_frame_start) {
         dropped_++;
         next_seq_++;
@@ -63,6 +76,8 @@ void StreamBuffer::clear() {
     packets_.clear();
     bytes_ = 0;
     need_key_ = false;
+    pushed_bytes_ = 0;
+    last_bytes_ = 0;
 }
 
 } // namespace wmstream::push

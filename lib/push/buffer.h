@@ -26,6 +26,7 @@
 #include <deque>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace wmstream::push {
@@ -64,6 +65,12 @@ public:
     void release(uint64_t seq);
     /** Stream time held, ms (newest send time − oldest). */
     uint32_t span_ms() const;
+    /**
+     * The stream's rate, bits per second of send time, over every packet
+     * pushed since construction or clear() (released and dropped ones
+     * included), once they span at least @p min_span_ms; nullopt before.
+     */
+    std::optional<uint64_t> bitrate(uint32_t min_span_ms) const;
     /** Packets dropped since construction or clear(). */
     uint64_t dropped() const { return dropped_; }
     /** True after everything was dropped, until a key frame start arrives. */
@@ -81,6 +88,11 @@ private:
     uint64_t next_seq_ = 0;
     uint64_t dropped_ = 0;
     bool need_key_ = false;
+    /* Every packet pushed, for bitrate(). */
+    uint64_t pushed_bytes_ = 0;
+    uint32_t first_send_ms_ = 0;
+    uint32_t last_send_ms_ = 0;
+    uint64_t last_bytes_ = 0;
 };
 
 } // namespace wmstream::push

@@ -45,7 +45,8 @@ enum class Phase {
     ConnectForSetup, /* TCP (+TLS) connect in flight; then PushSetup */
     ConnectForStart, /* TCP (+TLS) connect in flight; then PushStart */
     AwaitSetup,      /* PushSetup sent, waiting for the answer */
-    AwaitHeader,     /* PushSetup accepted, no stream header yet */
+    AwaitHeader,     /* PushSetup accepted, no stream header yet (behind a proxy without the
+                        header's bit rate: nor kRateSpanMs of stream to measure it) */
     Streaming,       /* PushStart body open */
     FillWrite,       /* Streaming, and the write in flight completes the body with $F */
     EndWrite,        /* Streaming, and the write in flight holds $E(0) */
@@ -103,6 +104,8 @@ private:
     bool connecting() const {
         return phase_ == Phase::ConnectForSetup || phase_ == Phase::ConnectForStart;
     }
+    /** Send PushSetup on the connection, then wait for its answer. */
+    void send_setup();
     void send(const std::string &text);
     void flush();
     void process_input();

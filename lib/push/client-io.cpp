@@ -79,6 +79,11 @@ void Client::Impl::close_connection() {
 
 void Client::Impl::open_connection(Phase next) {
     close_connection();
+    const Status auth = session_->connection_opened();
+    if (!auth) {
+        fail_fatal(make_failure(auth.error()));
+        return;
+    }
     connection_ = connector_->open(*this, session_->connect_target());
     phase_ = next;
 }
@@ -116,16 +121,19 @@ void Client::Impl::on_connected() {
     if (!connecting())
         return;
     connection_->read();
-    if (phase_ == Phase::ConnectForSetup) {
-        phase_ = Phase::AwaitSetup;
-        send(session_->setup_request());
-        answer_timer_.arm(loop_.context(), config_.timeout_us, [this] {
-            retry_connection(session_->url().to_string() + " did not answer the PushSetup within " +
-                             seconds(config_.timeout_us) + unfinished_answer());
-        });
-    } else {
+    if (phase_ == Phase::ConnectForSetup)
+        send_setup();
+    else
         start_push();
-    }
+}
+
+void Client::Impl::send_setup() {
+    phase_ = Phase::AwaitSetup;
+    send(session_->setup_request());
+    answer_timer_.arm(loop_.context(), config_.timeout_us, [this] {
+        retry_connection(session_->url().to_string() + " did not answer the PushSetup within " +
+                         seconds(config_.timeout_us) + unfinished_answer());
+    });
 }
 
 void Client::Impl::send(const std::string &text) {
@@ -239,6 +247,8 @@ void Client::Impl::process_input() {
         }
         if (!answer->has_value())
             return;
+        /* No body is read: a page (a 401's) is passed over, the connection may go on. */
+        connection_->answers().skip_body((*answer)->body_length().value_or(0));
         on_answer(**answer);
     }
 }
@@ -277,16 +287,35 @@ void Client::Impl::on_setup_answer(const Response &response) {
     update_stats([this](ClientStats &stats) {
         stats.push_id = session_->push_id();
         stats.url = session_->url().to_string();
+        stats.proxy = session_->proxy() ? session_->proxy()->origin() : "";
+        stats.auth_scheme = session_->auth_scheme();
     });
     switch (verdict.action) {
     case Verdict::Action::Proceed: {
         std::lock_guard<std::mutex> locker(lock_);
         ever_set_up_ = true;
     }
+        /* A connection NTLM/Negotiate authenticated that the server does not keep: every new
+         * one would need a PushSetup again, for ever. */
+        if (!verdict.reuse_connection && session_->setup_per_connection()) {
+            fail_attempt(make_failure(make_error(Errc::ConnectionFailure,
+                                                 session_->url().to_string() +
+                                                     " closes the connection after PushSetup: "
+                                                     "no PushStart can use the " +
+                                                     session_->auth_scheme() +
+                                                     " authentication of that connection"),
+                                      response.status),
+                         false);
+            break;
+        }
         start_next(verdict.reuse_connection);
         break;
     case Verdict::Action::Resubmit:
-        open_connection(Phase::ConnectForSetup);
+        /* The next leg of an NTLM/Negotiate handshake stays on this connection. */
+        if (verdict.reuse_connection)
+            send_setup();
+        else
+            open_connection(Phase::ConnectForSetup);
         break;
     case Verdict::Action::Fail:
         fail_attempt(make_failure(verdict.error, response.status), verdict.retryable);
@@ -297,6 +326,13 @@ void Client::Impl::on_setup_answer(const Response &response) {
 void Client::Impl::start_next(bool reuse_connection) {
     if (reuse_connection) {
         start_push();
+        return;
+    }
+    /* NTLM and Negotiate authenticate a connection through PushSetup only [MS-WMHTTP
+     * §3.2.5.2]: a new connection begins with PushSetup (same push-id), then $H again. */
+    if (session_->setup_per_connection()) {
+        pump_.need_header();
+        open_connection(Phase::ConnectForSetup);
         return;
     }
     open_connection(Phase::ConnectForStart);
@@ -349,11 +385,22 @@ void Client::Impl::start_push() {
         /* The header of the first packet to send, else the newest one. */
         const BufferedPacket *first = buffer_.find(std::max(pump_.next_seq(), buffer_.begin_seq()));
         header = first ? first->header : header_;
+        uint32_t wanted = config_.content_length;
+        if (header && session_->proxy()) {
+            /* About 60 s of data behind a proxy [MS-WMHTTP §3.1.4.2.1]: the header's bit rate,
+             * else the rate measured over a second of stream (the end may come sooner). */
+            uint64_t rate = header_info_.max_bitrate;
+            if (rate == 0)
+                rate = buffer_.bitrate(kRateSpanMs).value_or(0);
+            if (rate > 0)
+                wanted = std::min(wanted, proxy_content_length(rate, header_info_.packet_size));
+            else if (!end_requested_)
+                header = nullptr;
+        }
         if (header)
             content_length =
-                std::max(config_.content_length,
-                         minimum_content_length(std::max(header->size(), header_->size()),
-                                                header_info_.packet_size));
+                std::max(wanted, minimum_content_length(std::max(header->size(), header_->size()),
+                                                        header_info_.packet_size));
     }
     if (!header) {
         phase_ = Phase::AwaitHeader;

@@ -24,6 +24,12 @@
  * an unknown host, a refused authorization, a missing publishing point or
  * a plain web server are fatal at once, as is a spent retry budget.
  *
+ * Authentication (push/auth.h): a 401 is answered in the strongest scheme
+ * offered, NTLM and Negotiate (GSSAPI) with every leg on the connection of
+ * the previous one and a new handshake (through PushSetup) on every new
+ * connection; a configured forward proxy gets every connection, its 407
+ * the proxy credentials, and each PushStart about 60 s of data.
+ *
  * Hostile servers: every answer head is read within 16 KiB and 100 lines
  * (proto::http::AnswerReader), so a server that sends endless or oversized heads,
  * garbage status lines or a huge Set-Cookie costs at most that much memory
@@ -81,6 +87,9 @@ struct ClientConfig {
 struct ClientStats {
     std::string url;              /**< the publishing point now (after redirects) */
     std::string push_id;          /**< "0" until the server assigns one */
+    std::string proxy;            /**< the proxy the connections go through, "" = direct */
+    std::string auth_scheme;      /**< the scheme the server's 401 was answered in ("NTLM",
+                                       "Digest", …), "" = none */
     bool streaming = false;       /**< a PushStart body is open now */
     uint64_t bytes_sent = 0;      /**< every byte written: request heads and bodies */
     uint64_t packets_sent = 0;    /**< $D packets written completely */
@@ -140,7 +149,7 @@ public:
      * on the same location ended without EndSession, its push-id is asked
      * for first.
      * @return InvalidName (bad location), InvalidArgument (template URL,
-     * user agent, unreadable ca_file), InvalidRequest (already started).
+     * user agent, proxy, unreadable ca_file), InvalidRequest (already started).
      */
     Status start(const ClientConfig &config);
 

@@ -117,9 +117,9 @@ bool is_media_server(std::string_view server) {
     return false;
 }
 
-Session::Session(SessionConfig config, Url url, std::string template_path)
+Session::Session(SessionConfig config, Url url, std::string template_path, std::optional<Url> proxy)
     : config_(std::move(config)), configured_url_(url), template_path_(std::move(template_path)),
-      url_(std::move(url)) {}
+      url_(std::move(url)), configured_proxy_(proxy), proxy_(std::move(proxy)) {}
 
 Result<Session> Session::create(SessionConfig config) {
     Result<Url> url = parse_push_url(config.location);
@@ -142,18 +142,37 @@ Result<Session> Session::create(SessionConfig config) {
         }
         template_path = escape_path(template_path);
     }
-    return Session(std::move(config), std::move(*url), std::move(template_path));
+    std::optional<Url> proxy;
+    if (!config.proxy.empty()) {
+        Result<Url> parsed = proto::http::parse_url(config.proxy);
+        if (!parsed || parsed->tls || parsed->path != "/")
+            return make_error(Errc::InvalidArgument,
+                              "proxy '" + config.proxy + "' is not an http://host[:port] URL");
+        proxy = std::move(*parsed);
+    }
+    return Session(std::move(config), std::move(*url), std::move(template_path), std::move(proxy));
 }
 
 void Session::begin_attempt() {
     url_ = configured_url_;
-    proxy_.reset();
+    proxy_ = configured_proxy_;
     redirects_ = 0;
     stale_renewals_ = 0;
 }
 
+Status Session::connection_opened() {
+    return auth_.new_connection(url_.to_string(), config_.credentials);
+}
+
+bool Session::configured_route() const {
+    if (!proxy_ || !configured_proxy_)
+        return !proxy_ && !configured_proxy_;
+    return proxy_->same_origin(*configured_proxy_);
+}
+
 bool Session::credentials_allowed() const {
-    return config_.allow_redirect_credentials || (!proxy_ && url_.same_origin(configured_url_));
+    return config_.allow_redirect_credentials ||
+           (configured_route() && url_.same_origin(configured_url_));
 }
 
 std::string Session::request_target() const {
@@ -170,9 +189,14 @@ std::string Session::request_head(const char *content_type, size_t content_lengt
     head += "Content-Length: " + std::to_string(content_length) + "\r\n";
     head += "Cache-Control: no-cache\r\n";
     head += "Cookie: push-id=" + push_id_ + "\r\n";
-    const std::string authorization = auth_.authorization("POST", url_.to_string());
-    if (!authorization.empty())
-        head += "Authorization: " + authorization + "\r\n";
+    for (const Authenticator *auth : {&auth_, &proxy_auth_}) {
+        /* The proxy credentials go to the configured proxy only, not to one a 305 named. */
+        if (auth == &proxy_auth_ && !(proxy_ && configured_route()))
+            continue;
+        const std::string value = auth->authorization("POST", url_.to_string());
+        if (!value.empty())
+            head += std::string(auth->authorization_header()) + ": " + value + "\r\n";
+    }
     head += "\r\n";
     return head;
 }
@@ -218,6 +242,7 @@ Verdict Session::accept_success(const Response &response) {
                         false);
         push_id_ = id;
     }
+    auth_.accepted();
     Verdict verdict;
     verdict.action = Verdict::Action::Proceed;
     verdict.reuse_connection = response.keeps_alive() && !response.has_body();
@@ -251,7 +276,7 @@ Verdict Session::redirect(const Response &response) {
         proxy_ = *url;
     } else {
         url_ = *url;
-        proxy_.reset();
+        proxy_ = configured_proxy_;
     }
     auth_.reset();
     return resubmit();
@@ -263,16 +288,36 @@ Verdict Session::authenticate(const Response &response) {
                     url_.to_string() + " answered " + status_text(response) +
                         ": the credentials of user '" + config_.credentials.user +
                         "' are sent only to " + configured_url_.origin() +
-                        " (the location) on a direct connection, not after a redirect " +
+                        " (the location), directly or through the configured proxy, not after "
+                        "a redirect " +
                         (proxy_ ? "to the proxy " + proxy_->origin() : "to " + url_.origin()) +
                         " (allow-redirect-credentials)",
                     false);
-    const bool renewal = !auth_.scheme().empty();
-    const Status status = auth_.challenge(response.find_all("WWW-Authenticate"), "POST",
+    const bool renewal = !auth_.scheme().empty() && !auth_.connection_based();
+    const Status status = auth_.challenge(response.find_all(auth_.challenge_header()), "POST",
                                           url_.to_string(), config_.credentials);
-    if (!status)
-        return fail(status.error().code,
-                    status.error().message + " (" + status_text(response) + ")", false);
+    if (!status) {
+        std::string message = status.error().message + " (" + status_text(response) + ")";
+        /* Some proxies (tinyproxy) refuse a wrong proxy password with 401, not 407. */
+        if (proxy_ && !proxy_auth_.scheme().empty())
+            message += "; the request went through the proxy " + proxy_->origin() +
+                       " with the credentials of proxy-id '" + config_.proxy_credentials.user +
+                       "', which it may have refused";
+        return fail(status.error().code, message, false);
+    }
+    if (auth_.connection_based()) {
+        /* Every leg of NTLM and Negotiate on the connection of the previous one (past the
+         * 401's page, when it has a length). */
+        Verdict verdict = resubmit();
+        verdict.reuse_connection = response.keeps_alive() && response.body_length().has_value();
+        if (auth_.mid_handshake() && !verdict.reuse_connection)
+            return fail(Errc::AccessDenied,
+                        url_.to_string() + " answered " + status_text(response) +
+                            " and ended the connection in the middle of the " + auth_.scheme() +
+                            " handshake, which must stay on one connection",
+                        false);
+        return verdict;
+    }
     /* Only a stale nonce is answered again (Authenticator): a server that calls every nonce
      * stale would otherwise be asked again at once, for ever. The attempt fails instead, and
      * the next one waits for the backoff. */
@@ -286,11 +331,28 @@ Verdict Session::authenticate(const Response &response) {
     return resubmit();
 }
 
+Verdict Session::authenticate_proxy(const Response &response) {
+    if (!proxy_ || !configured_route())
+        return fail(Errc::AccessDenied,
+                    url_.to_string() + " answered " + status_text(response) +
+                        (proxy_ ? " from the proxy " + proxy_->origin() +
+                                      " a 305 named: proxy credentials go to the configured "
+                                      "proxy only"
+                                : " on a direct connection (no proxy configured)"),
+                    false);
+    const std::string what = proxy_->origin() + " (proxy) answered " + status_text(response);
+    const Status status =
+        proxy_auth_.challenge(response.find_all(proxy_auth_.challenge_header()), "POST",
+                              url_.to_string(), config_.proxy_credentials);
+    if (!status)
+        return fail(status.error().code, what + ": " + status.error().message, false);
+    return resubmit();
+}
+
 Verdict Session::refuse(const Response &response) const {
     const std::string what = url_.to_string() + " answered " + status_text(response);
     switch (response.status) {
     case 403:
-    case 407:
         return fail(Errc::AccessDenied, what, false);
     case 404:
     case 410:
@@ -311,9 +373,11 @@ Verdict Session::on_setup_response(const Response &response) {
         return redirect(response);
     if (status == 401)
         return authenticate(response);
+    if (status == 407)
+        return authenticate_proxy(response);
     /* The server must refuse a push-id it does not know [MS-WMHTTP §3.2.5.1]
      * (it restarted, or the session timed out): ask for a new session. */
-    if (status >= 400 && status != 403 && status != 407 && push_id_ != "0") {
+    if (status >= 400 && status != 403 && push_id_ != "0") {
         forget_push_id();
         return resubmit();
     }
@@ -328,9 +392,11 @@ Verdict Session::on_start_response(const Response &response) {
     }
     if (status == 401)
         return authenticate(response);
+    if (status == 407)
+        return authenticate_proxy(response);
     Verdict verdict = refuse(response);
     /* Anything but an authorization or addressing failure ends this connection only. */
-    if (status != 403 && status != 404 && status != 407 && status != 410)
+    if (status != 403 && status != 404 && status != 410)
         verdict.retryable = true;
     return verdict;
 }

@@ -69,12 +69,13 @@ bool is_media_server(std::string_view server);
 struct [[nodiscard]] Verdict {
     enum class Action {
         Proceed,  /**< PushSetup: send PushStart; PushStart: body done, send the next PushStart */
-        Resubmit, /**< send PushSetup again on a new connection (redirect, credentials,
-                       fresh push-id); not a failed attempt */
+        Resubmit, /**< send PushSetup again (redirect, credentials, fresh push-id), on a new
+                       connection unless reuse_connection; not a failed attempt */
         Fail,     /**< the attempt failed: see error and retryable */
     };
     Action action = Action::Fail;
-    bool reuse_connection = false; /**< Proceed: the next request may use this connection */
+    bool reuse_connection = false; /**< Proceed, Resubmit: the next request may (Resubmit: must)
+                                        use this connection */
     bool retryable = false;        /**< Fail: worth another attempt after a backoff */
     Error error;                   /**< Fail: what went wrong (message has status and reason) */
 };
@@ -92,20 +93,27 @@ struct SessionConfig {
     bool allow_redirect_credentials = false;
     /** Follow a 305 Use Proxy; else it fails the attempt. */
     bool allow_use_proxy = false;
+    /** A forward proxy every connection goes through, "http://host[:port]"; "" = direct.
+     *  Requests then carry the absolute URL, and PushStart announces about 60 s of data
+     *  [MS-WMHTTP §3.1.4.2.1]. */
+    std::string proxy;
+    /** For the proxy's 407 (Basic or Digest); sent to the configured proxy only. */
+    Credentials proxy_credentials;
 };
 
 class Session {
 public:
     /**
      * Check @p config: Errc::InvalidName for a bad location, InvalidArgument
-     * for a template URL that is not a path (or URL) on the server or an
-     * empty user agent.
+     * for a template URL that is not a path (or URL) on the server, an
+     * empty user agent, or a proxy that is not an http://host[:port] URL.
      */
     static Result<Session> create(SessionConfig config);
 
     /** The publishing point URL the requests go to now (after redirects). */
     const Url &url() const { return url_; }
-    /** The proxy to connect to instead (after a 305), if any. */
+    /** The proxy to connect to instead (configured, or named by a 305), if any: the
+     *  UsingProxy flag of MS-WMHTTP §3.1.1. */
     const std::optional<Url> &proxy() const { return proxy_; }
     /** Host and port to connect to: the proxy's or the URL's. */
     const Url &connect_target() const { return proxy_ ? *proxy_ : url_; }
@@ -118,11 +126,25 @@ public:
     void resume(std::string push_id) { push_id_ = push_id.empty() ? "0" : std::move(push_id); }
 
     /**
-     * A new connection attempt after a failure: back to the configured URL,
-     * no proxy, redirects and stale renewals counted from zero. The push-id
+     * A new connection attempt after a failure: back to the configured URL
+     * and proxy, redirects and stale renewals counted from zero. The push-id
      * and the authentication are kept (the same session is asked for first).
      */
     void begin_attempt();
+
+    /**
+     * The next request goes on a new connection: an NTLM/Negotiate
+     * authentication begins a new handshake there. @return its GSSAPI
+     * failure (the scheme is then forgotten: the server's next 401 starts
+     * over).
+     */
+    Status connection_opened();
+    /** Whether a new connection must begin with PushSetup, not PushStart: the
+     *  authentication is bound to the connection (NTLM and Negotiate are not used on
+     *  PushStart [MS-WMHTTP §3.2.5.2]). */
+    bool setup_per_connection() const { return auth_.connection_based(); }
+    /** The server's authentication scheme in use, "" = none. */
+    std::string auth_scheme() const { return auth_.scheme(); }
 
     /** The PushSetup request: head and body [MS-WMHTTP §2.2.2.1, §3.1.4.1.1]. */
     std::string setup_request() const;
@@ -131,19 +153,24 @@ public:
     std::string start_request(uint32_t content_length) const;
 
     /** Evaluate the answer to PushSetup [MS-WMHTTP §3.1.5.1]; updates push-id,
-     *  URL (3xx), proxy (305) and authentication. */
+     *  URL (3xx), proxy (305) and authentication (401, 407). A Resubmit with
+     *  reuse_connection continues an NTLM/Negotiate handshake on this connection. */
     Verdict on_setup_response(const Response &response);
     /** Evaluate the answer to PushStart [MS-WMHTTP §3.1.5.2]. */
     Verdict on_start_response(const Response &response);
 
 private:
-    explicit Session(SessionConfig config, Url url, std::string template_path);
+    explicit Session(SessionConfig config, Url url, std::string template_path,
+                     std::optional<Url> proxy);
+    /** Whether proxy_ is the configured proxy (or both are none). */
+    bool configured_route() const;
 
     std::string request_head(const char *content_type, size_t content_length) const;
     std::string request_target() const;
     Verdict accept_success(const Response &response);
     Verdict redirect(const Response &response);
     Verdict authenticate(const Response &response);
+    Verdict authenticate_proxy(const Response &response);
     Verdict refuse(const Response &response) const;
     /** Whether the credentials may go where the requests go now. */
     bool credentials_allowed() const;
@@ -152,11 +179,13 @@ private:
     Url configured_url_;
     std::string template_path_;
     Url url_;
+    std::optional<Url> configured_proxy_;
     std::optional<Url> proxy_;
     std::string push_id_ = "0";
     int redirects_ = 0;
     unsigned stale_renewals_ = 0;
     Authenticator auth_;
+    Authenticator proxy_auth_{Authenticator::Target::Proxy};
 };
 
 } // namespace wmstream::push

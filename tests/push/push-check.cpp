@@ -362,4 +362,48 @@ guint get_uint(GstElement *sink, const char *property) {
     return value;
 }
 
+Snapshot deliver(AppPipeline &pipeline, const Receiver &receiver, const Stream &stream) {
+    pipeline.push_all(stream, 0, stream.packets.size());
+    pipeline.end_of_stream();
+    fail_unless(pipeline.messages().wait_type(GST_MESSAGE_EOS) != nullptr);
+    pipeline.messages().assert_clean();
+    Snapshot snapshot = receiver.snapshot();
+    assert_no_violations(snapshot);
+    fail_unless(data_of(snapshot) == stream.packets);
+    return snapshot;
+}
+
+const GstStructure *assert_not_authorized(GstMessage *error, guint http_status) {
+    const GstStructure *details = assert_error(
+        error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "E_ACCESSDENIED", 0x80070005);
+    guint status = 0;
+    fail_unless(gst_structure_get_uint(details, "http-status", &status));
+    fail_unless_equals_int(status, http_status);
+    return details;
+}
+
+LogCapture::LogCapture() {
+    gst_debug_set_active(TRUE);
+    gst_debug_set_threshold_for_name("wmpushsink", GST_LEVEL_MEMDUMP);
+    gst_debug_add_log_function(on_log, this, nullptr);
+}
+
+LogCapture::~LogCapture() {
+    gst_debug_remove_log_function_by_data(this);
+}
+
+void LogCapture::on_log(GstDebugCategory *, GstDebugLevel, const gchar *, const gchar *, gint,
+                        GObject *, GstDebugMessage *message, gpointer self) {
+    auto *capture = static_cast<LogCapture *>(self);
+    std::lock_guard<std::mutex> locker(capture->lock_);
+    capture->text_ += gst_debug_message_get(message);
+    capture->text_ += "\n";
+}
+
+void LogCapture::assert_not_logged(const std::string &secret) const {
+    std::lock_guard<std::mutex> locker(lock_);
+    fail_unless(text_.find("pushing to") != std::string::npos, "log capture did not work");
+    fail_unless(text_.find(secret) == std::string::npos, "the secret was logged");
+}
+
 } // namespace pushtest

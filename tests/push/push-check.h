@@ -170,6 +170,34 @@ void teardown_src_pad_sink(GstElement *sink, GstBus *bus);
 /** The packets the wmpushsink-dropped messages recorded so far report, in all. */
 guint64 reported_drops(const Recorder &messages);
 
+/** Push every packet of @p stream through @p pipeline (started with its header) and end the
+ *  stream; wait for EOS and assert a clean delivery: no ERROR or WARNING, no receiver
+ *  violation, every data packet received once, in order. @return the receiver's snapshot. */
+Snapshot deliver(AppPipeline &pipeline, const Receiver &receiver, const Stream &stream);
+
+/** Assert @p error is the ERROR of refused credentials (RESOURCE NOT_AUTHORIZED,
+ *  E_ACCESSDENIED) with http-status @p http_status. @return its details (borrowed). */
+const GstStructure *assert_not_authorized(GstMessage *error, guint http_status);
+
+/** Every line the sink logs (wmpushsink at MEMDUMP) while it lives, to prove a secret is never
+ *  logged. */
+class LogCapture {
+public:
+    LogCapture();
+    ~LogCapture();
+    LogCapture(const LogCapture &) = delete;
+    LogCapture &operator=(const LogCapture &) = delete;
+    /** Fail unless the sink logged its target ("pushing to": the capture works) and no line
+     *  holds @p secret. */
+    void assert_not_logged(const std::string &secret) const;
+
+private:
+    static void on_log(GstDebugCategory *, GstDebugLevel, const gchar *, const gchar *, gint,
+                       GObject *, GstDebugMessage *message, gpointer self);
+    mutable std::mutex lock_;
+    std::string text_; /* Protected by lock_ */
+};
+
 /** Fail the test on any receiver violation (printing them). */
 void assert_no_violations(const Snapshot &snapshot);
 /** Wait for EOS, then assert a clean delivery: no ERROR or WARNING, no receiver violation,

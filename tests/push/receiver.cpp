@@ -7,6 +7,8 @@
  */
 #include "receiver.h"
 
+#include "gss-acceptor.h"
+
 #include "proto/asf.h"
 #include "proto/framing.h"
 #include "proto/http-request.h"
@@ -28,6 +30,10 @@ constexpr const char *kRealm = "wmstream-test";
 constexpr const char *kSupported =
     "com.microsoft.wm.srvppair, com.microsoft.wm.sswitch, com.microsoft.wm.predstrm, "
     "com.microsoft.wm.fastcache, com.microsoft.wm.startupprofile";
+
+bool is_connection_scheme(const std::string &scheme) {
+    return scheme == "NTLM" || scheme == "Negotiate";
+}
 
 std::string md5(const std::string &text) {
     g_autofree char *digest = g_compute_checksum_for_string(G_CHECKSUM_MD5, text.c_str(), -1);
@@ -146,7 +152,9 @@ private:
         int id = 0;
         GIOStream *stream = nullptr;
         GCancellable *cancellable = g_cancellable_new();
-        std::string input; /* read, not yet consumed */
+        std::string input;                /* read, not yet consumed */
+        std::unique_ptr<GssAcceptor> gss; /* NTLM/Negotiate handshake of this connection */
+        bool authenticated = false;       /* … completed */
         ~Conn() {
             g_clear_object(&stream);
             g_object_unref(cancellable);
@@ -164,6 +172,8 @@ private:
     bool serve_setup(Conn &conn, RequestRecord &request);
     bool serve_start(Conn &conn, RequestRecord &request);
     bool check_auth(const RequestRecord &request);
+    bool authenticate_connection(Conn &conn, const RequestRecord &request, const Options &options,
+                                 bool &keep);
     void violation(const std::string &text);
     std::string answer(unsigned status, const std::string &push_id, bool close,
                        const std::string &extra = "");
@@ -548,6 +558,58 @@ bool Receiver::Impl::check_auth(const RequestRecord &request) {
     return ok;
 }
 
+/* NTLM or Negotiate on PushSetup [MS-WMHTTP §3.2.5.1–2; MS-NTHT]: one leg of the connection's
+ * handshake. @return true when the connection is authenticated; else the 401 is written and
+ * @keep says whether the connection stays open for the next leg. */
+bool Receiver::Impl::authenticate_connection(Conn &conn, const RequestRecord &request,
+                                             const Options &options, bool &keep) {
+    if (conn.authenticated)
+        return true;
+    const std::string &scheme = options.auth_scheme;
+    const std::string *value = request.find("Authorization");
+    const std::string prefix = scheme + " ";
+    std::string challenge = "WWW-Authenticate: " + scheme + "\r\n";
+    keep = !options.close_on_challenge;
+    if (value && g_str_has_prefix(value->c_str(), prefix.c_str())) {
+        if (!conn.gss)
+            conn.gss = std::make_unique<GssAcceptor>(scheme);
+        const GssAcceptor::Leg leg = conn.gss->step(value->substr(prefix.size()));
+        if (leg.state == GssAcceptor::State::Complete) {
+            conn.authenticated = true;
+            std::lock_guard<std::mutex> locker(lock_);
+            record_.authenticated.push_back(leg.user);
+            changed_.notify_all();
+            return true;
+        }
+        if (leg.state == GssAcceptor::State::Continue) {
+            challenge = "WWW-Authenticate: " + scheme + " " + leg.token + "\r\n";
+            keep = true;
+        } else {
+            /* Refused: a new handshake needs a new connection. */
+            conn.gss.reset();
+            keep = false;
+            std::lock_guard<std::mutex> locker(lock_);
+            record_.refused++;
+            changed_.notify_all();
+        }
+    } else if (value) {
+        violation("Authorization '" + value->substr(0, value->find(' ')) + "' instead of " +
+                  scheme);
+    }
+    const std::string &page = options.challenge_page;
+    std::string head = answer(401, "", !keep, challenge);
+    const std::string length = "Content-Length: " + std::to_string(page.size()) + "\r\n";
+    head.replace(head.find("Content-Length: 0\r\n"), strlen("Content-Length: 0\r\n"), length);
+    /* The page in two writes: the client reads past it across reads. */
+    write(conn, head + page.substr(0, page.size() / 2));
+    if (!page.empty()) {
+        sleep_cancellable(conn, 50000);
+        write(conn, page.substr(page.size() / 2));
+    }
+    set_answer(conn.id, 401);
+    return false;
+}
+
 bool Receiver::Impl::serve_setup(Conn &conn, RequestRecord &request) {
     const std::string *length = request.find("Content-Length");
     const size_t body_len =
@@ -617,7 +679,11 @@ bool Receiver::Impl::serve_setup(Conn &conn, RequestRecord &request) {
         set_answer(conn.id, options.redirect_status);
         return false;
     }
-    if (!check_auth(request)) {
+    if (is_connection_scheme(options.auth_scheme)) {
+        bool keep = false;
+        if (!authenticate_connection(conn, request, options, keep))
+            return keep;
+    } else if (!check_auth(request)) {
         const std::string challenge =
             options.auth_scheme == "Basic"
                 ? std::string("WWW-Authenticate: Basic realm=\"") + kRealm + "\"\r\n"
@@ -671,7 +737,8 @@ bool Receiver::Impl::serve_start(Conn &conn, RequestRecord &request) {
     record_request(request);
     const std::string *length = request.find("Content-Length");
     uint64_t remaining = length ? g_ascii_strtoull(length->c_str(), nullptr, 10) : 0;
-    if (!check_auth(request)) {
+    if (is_connection_scheme(current_options().auth_scheme) ? !conn.authenticated
+                                                            : !check_auth(request)) {
         violation("PushStart without valid authorization");
         write(conn, answer(401, "", true));
         set_answer(conn.id, 401);

@@ -20,7 +20,8 @@
  * Tests drive it to misbehave through Options: refuse connections (stop()),
  * restart on the same port with or without its sessions, close a
  * connection in the middle of a PushStart body, answer slowly, answer with
- * given error statuses, require Digest or Basic authentication, redirect,
+ * given error statuses, require Digest or Basic authentication or NTLM or
+ * Negotiate (a real GSSAPI acceptor per connection, gss-acceptor.h), redirect,
  * or answer as a plain web server. It can speak TLS, with any of the test
  * certificates. As a hostile server it answers PushSetup with arbitrary
  * bytes (garbage status lines, endless or oversized heads, a 10 MB
@@ -62,13 +63,19 @@ struct Options {
     bool keep_alive = true;        /**< keep the connection after the PushSetup answer */
     unsigned success_status = 204; /**< 204 or 200 */
     std::vector<unsigned>
-        setup_statuses;             /**< answers to the next PushSetups, in order (then 204) */
-    bool plain_web_server = false;  /**< answer everything 200 text/html, Server: Apache */
-    int64_t answer_delay_us = 0;    /**< wait this long before answering a PushSetup */
-    int delayed_answers = 0;        /**< how many PushSetups are answered late (−1 = all) */
-    size_t close_after_packets = 0; /**< close the connection after this many $D of the next
-                                         PushStart (0 = never; one-shot) */
-    std::string auth_scheme;        /**< "Digest" or "Basic" required on every request; "" = none */
+        setup_statuses;              /**< answers to the next PushSetups, in order (then 204) */
+    bool plain_web_server = false;   /**< answer everything 200 text/html, Server: Apache */
+    int64_t answer_delay_us = 0;     /**< wait this long before answering a PushSetup */
+    int delayed_answers = 0;         /**< how many PushSetups are answered late (−1 = all) */
+    size_t close_after_packets = 0;  /**< close the connection after this many $D of the next
+                                          PushStart (0 = never; one-shot) */
+    std::string auth_scheme;         /**< "Digest" or "Basic" required on every request, "NTLM" or
+                                          "Negotiate" once per connection (on PushSetup; users from
+                                          NTLM_USER_FILE); "" = none */
+    bool close_on_challenge = false; /**< NTLM/Negotiate: the first 401 (no token yet) closes
+                                          the connection (the legs after it keep it) */
+    std::string challenge_page;      /**< NTLM/Negotiate: the body of every 401 (Content-Length),
+                                          its second half written 50 ms after the rest */
     std::string user;
     std::string password;
     std::string redirect_path; /**< PushSetup to this path is answered with … */
@@ -110,12 +117,15 @@ struct Snapshot {
     std::vector<RequestRecord> requests;
     std::vector<PacketRecord> packets;
     std::vector<std::string> violations;
-    std::vector<std::string> push_ids; /**< issued, in order */
-    int connections = 0;               /**< accepted */
-    uint64_t bytes = 0;                /**< every byte read (heads and bodies) */
-    uint64_t hostile_bytes = 0;        /**< bytes of hostile answers written */
-    int hostile_answers = 0;           /**< hostile answers begun */
-    int stalled = 0;                   /**< PushStart bodies left unread */
+    std::vector<std::string> push_ids;      /**< issued, in order */
+    int connections = 0;                    /**< accepted */
+    uint64_t bytes = 0;                     /**< every byte read (heads and bodies) */
+    uint64_t hostile_bytes = 0;             /**< bytes of hostile answers written */
+    int hostile_answers = 0;                /**< hostile answers begun */
+    int stalled = 0;                        /**< PushStart bodies left unread */
+    std::vector<std::string> authenticated; /**< NTLM/Negotiate: the user of each connection
+                                                 authenticated, in order */
+    int refused = 0;                        /**< NTLM/Negotiate handshakes refused */
 
     size_t count(char id) const;
     std::vector<const RequestRecord *> setups() const;

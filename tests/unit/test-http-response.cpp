@@ -135,6 +135,26 @@ void test_answer_reader() {
     assert_text(body.take_body(), "$H\x10");
     assert_text(body.take_body(), "");
 
+    /* A 401 whose page comes later, in pieces: skipped up to its Content-Length, then the next
+     * answer on the same connection. */
+    AnswerReader paged;
+    const std::string page = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 20\r\n\r\n0123";
+    paged.feed(page.data(), page.size());
+    answer = paged.next();
+    g_assert_true(answer.ok() && answer->has_value());
+    g_assert_cmpuint((*answer)->body_length().value_or(99), ==, 20);
+    paged.skip_body(20);
+    answer = read_in_pieces(paged, "456789abcdefghij" + ok, 5);
+    g_assert_true(answer.ok() && answer->has_value());
+    g_assert_cmpuint((*answer)->status, ==, 204);
+    g_assert_false(response("HTTP/1.1 401 No\r\n\r\n").body_length().has_value());
+    g_assert_false(
+        response("HTTP/1.1 401 No\r\nContent-Length: 20\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .body_length()
+            .has_value());
+    g_assert_cmpuint(response("HTTP/1.1 204 No\r\nContent-Length: 5\r\n\r\n").body_length().value(),
+                     ==, 0);
+
     /* Exactly 16 interim answers in a row are fine, the 17th is hostile. */
     std::string interim;
     for (unsigned i = 0; i < kMaxInterimAnswers; i++)

@@ -202,6 +202,14 @@ void test_minimum_content_length() {
     g_assert_cmpuint(minimum_content_length(1000, 1000000000), ==, 2147483647u);
 }
 
+/* Behind a proxy: 60 s of the stream and the $D framing of its packets, within 2^31 - 1. */
+void test_proxy_content_length() {
+    using wmstream::push::proxy_content_length;
+    /* 1 Mbit/s: 7,500,000 bytes in 60 s, 1562 packets of 4800 bytes, 4 framing bytes each. */
+    g_assert_cmpuint(proxy_content_length(1000000, 4800), ==, 7500000 + 1562 * 4);
+    g_assert_cmpuint(proxy_content_length(1000000000000ull, 4800), ==, 2147483647u);
+}
+
 /*
  * Random packets into bodies of random Content-Length: each body, read back,
  * is made of valid push packets whose sizes add up to exactly its
@@ -268,6 +276,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/push-body/errors", test_errors);
     g_test_add_func("/push-body/unfillable-content-length", test_unfillable_content_length);
     g_test_add_func("/push-body/minimum-content-length", test_minimum_content_length);
+    g_test_add_func("/push-body/proxy-content-length", test_proxy_content_length);
     g_test_add_func("/push-body/random-bodies", test_random_bodies);
     return g_test_run();
 }

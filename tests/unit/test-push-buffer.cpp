@@ -159,6 +159,30 @@ void test_bytes() {
     g_assert_cmpuint(buffer.bytes(), ==, 0);
 }
 
+/* The rate over every packet pushed (released ones too), once they span enough send time; the
+ * last packet's bytes are left out (they go after its send time). */
+void test_bitrate() {
+    StreamBuffer buffer(10000000);
+    const auto sized = [](uint32_t send_time_ms) {
+        BufferedPacket p;
+        p.data = std::make_shared<const std::vector<uint8_t>>(1000, 0);
+        p.send_time_ms = send_time_ms;
+        p.key_frame_start = true;
+        return p;
+    };
+    g_assert_false(buffer.bitrate(0).has_value());
+    buffer.push(sized(500));
+    g_assert_false(buffer.bitrate(0).has_value());
+    buffer.push(sized(1000));
+    buffer.push(sized(1500));
+    g_assert_false(buffer.bitrate(1001).has_value());
+    g_assert_cmpuint(*buffer.bitrate(1000), ==, 2000 * 8);
+    buffer.release(buffer.end_seq());
+    g_assert_cmpuint(*buffer.bitrate(1000), ==, 2000 * 8);
+    buffer.clear();
+    g_assert_false(buffer.bitrate(0).has_value());
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -172,5 +196,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/push-buffer/wrap-around", test_wrap_around);
     g_test_add_func("/push-buffer/sequence-and-release", test_sequence_and_release);
     g_test_add_func("/push-buffer/bytes", test_bytes);
+    g_test_add_func("/push-buffer/bitrate", test_bitrate);
     return g_test_run();
 }

@@ -9,7 +9,8 @@
  * redirects (relative, 305 proxy, too many; never from https to http, 305
  * only when allowed, credentials only to the configured origin),
  * authentication (Digest answered once, stale nonces renewed a bounded
- * number of times, no credentials), 403/404/5xx, an unknown push-id answered
+ * number of times, no credentials), a configured forward proxy (absolute
+ * URL, 407 answered with the proxy credentials once), 403/404/5xx, an unknown push-id answered
  * by asking for a new session, and PushStart answers. Hostile answers:
  * escaped and truncated server text and oversized push-ids (accept_success).
  */
@@ -105,7 +106,7 @@ void test_setup_request() {
     const std::string body = "Template-URL: \"/template%20dir\"\r\nAutoDestroy: 0\r\n";
     const std::string expected = "POST /pub HTTP/1.1\r\n"
                                  "Content-Type: application/x-wms-pushsetup\r\n"
-                                 "X-Accept-Authentication: Digest, Basic\r\n"
+                                 "X-Accept-Authentication: Negotiate, NTLM, Digest, Basic\r\n"
                                  "User-Agent: WMEncoder/12.0.0.0 wmstream/0.1\r\n"
                                  "Host: server:8080\r\n"
                                  "Content-Length: " +
@@ -380,6 +381,71 @@ void test_authentication() {
     g_assert_nonnull(strstr(verdict.error.message.c_str(), "401"));
 }
 
+/* A configured forward proxy: connections go to it, the request line carries the absolute URL
+ * and Host the server's; it stays across attempts and redirects; its 407 is answered once with
+ * the proxy credentials (Proxy-Authorization), the server's credentials still go to the
+ * server through it; no proxy-id or a second 407 fail, naming the proxy. */
+void test_proxy() {
+    SessionConfig config;
+    config.location = "http://server:8080/pub";
+    for (const char *bad : {"https://proxy:3128", "http://proxy:3128/path", "proxy:3128"}) {
+        config.proxy = bad;
+        g_assert_true(Session::create(config).error().code == Errc::InvalidArgument);
+    }
+    config.proxy = "http://proxy:3128";
+    config.credentials = {"encoder", "secret"};
+    config.proxy_credentials = {"relay", "pr0xy"};
+    Session s = create(config);
+    g_assert_true(s.proxy().has_value());
+    assert_text(s.connect_target().host, "proxy");
+    g_assert_cmpuint(s.connect_target().port, ==, 3128);
+    const std::string request = s.setup_request();
+    g_assert_true(g_str_has_prefix(request.c_str(), "POST http://server:8080/pub HTTP/1.1\r\n"));
+    g_assert_nonnull(strstr(request.c_str(), "Host: server:8080\r\n"));
+
+    const std::string challenge = "Proxy-Authenticate: Basic realm=\"p\"\r\n";
+    g_assert_true(s.on_setup_response(answer(407, challenge)).action == Action::Resubmit);
+    g_autofree char *basic = g_base64_encode(reinterpret_cast<const guchar *>("relay:pr0xy"), 11);
+    g_assert_nonnull(strstr(s.setup_request().c_str(),
+                            (std::string("Proxy-Authorization: Basic ") + basic).c_str()));
+    g_assert_null(strstr(s.setup_request().c_str(), "\r\nAuthorization"));
+    /* The server's 401 through the configured proxy: the server's credentials. */
+    g_assert_true(s.on_setup_response(answer(401, kBasicChallenge)).action == Action::Resubmit);
+    g_assert_nonnull(strstr(s.setup_request().c_str(), "\r\nAuthorization: Basic "));
+    s.begin_attempt();
+    g_assert_true(s.proxy().has_value());
+    g_assert_true(s.on_setup_response(answer(302, "Location: /other\r\n")).action ==
+                  Action::Resubmit);
+    assert_text(s.connect_target().host, "proxy");
+    /* Not to a proxy a 305 names. */
+    SessionConfig use_proxy = config;
+    use_proxy.allow_use_proxy = true;
+    Session named = create(use_proxy);
+    g_assert_true(named.on_setup_response(answer(407, challenge)).action == Action::Resubmit);
+    g_assert_nonnull(strstr(named.setup_request().c_str(), "Proxy-Authorization"));
+    g_assert_true(
+        named.on_setup_response(answer(305, "Location: http://other-proxy:8080/\r\n")).action ==
+        Action::Resubmit);
+    assert_text(named.connect_target().host, "other-proxy");
+    g_assert_null(strstr(named.setup_request().c_str(), "Proxy-Authorization"));
+    g_assert_true(named.on_setup_response(answer(407, challenge)).action == Action::Fail);
+
+    const Verdict again = s.on_setup_response(answer(407, challenge));
+    g_assert_true(again.action == Action::Fail);
+    g_assert_true(again.error.code == Errc::AccessDenied);
+    g_assert_nonnull(strstr(again.error.message.c_str(), "proxy"));
+    g_assert_nonnull(strstr(again.error.message.c_str(), "relay"));
+    g_assert_null(strstr(again.error.message.c_str(), "pr0xy"));
+
+    config.proxy_credentials = {};
+    Session anonymous = create(config);
+    const Verdict none = anonymous.on_setup_response(answer(407, challenge));
+    g_assert_true(none.action == Action::Fail);
+    g_assert_nonnull(strstr(none.error.message.c_str(), "proxy-id"));
+    /* A 407 on a direct connection. */
+    g_assert_true(session().on_setup_response(answer(407, challenge)).action == Action::Fail);
+}
+
 void test_statuses() {
     struct Case {
         unsigned status;
@@ -482,6 +548,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/push-session/redirect-credentials", test_redirect_credentials);
     g_test_add_func("/push-session/stale-renewals", test_stale_renewals);
     g_test_add_func("/push-session/authentication", test_authentication);
+    g_test_add_func("/push-session/proxy", test_proxy);
     g_test_add_func("/push-session/statuses", test_statuses);
     g_test_add_func("/push-session/unknown-push-id", test_unknown_push_id);
     g_test_add_func("/push-session/start-response", test_start_response);
