@@ -37,8 +37,9 @@ bool peer_gone(const GError *error) {
 
 Connection::Connection(ConnectionHost &host, const StreamStore &store, uint64_t id,
                        std::unique_ptr<Transport> transport, Poller &poller)
-    : host_(host), store_(store), transport_(std::move(transport)), id_(id), poller_(poller),
-      connected_mono_us_(g_get_monotonic_time()) {
+    : host_(host), store_(store), transport_(std::move(transport)),
+      coalescing_(host.config().max_write_delay_us, host.config().flush_interval_us), id_(id),
+      poller_(poller), connected_mono_us_(g_get_monotonic_time()) {
     last_progress_us_ = connected_mono_us_;
     client_id_ = g_random_int_range(1, G_MAXINT32);
     info_.id = id;
@@ -447,7 +448,7 @@ void Connection::note_thinning() {
                                                               : thin_selection_.thinning();
 }
 
-void Connection::queue_packet(PacketRef packet, bool join) {
+size_t Connection::queue_packet(PacketRef packet, bool join) {
     if (join) {
         started_.reset();
         starting_left_ = kStartingPackets;
@@ -480,14 +481,14 @@ void Connection::queue_packet(PacketRef packet, bool join) {
                 ? packet->variants.get(packet->data, header_->info, selection, strip)
                 : PacketVariant::make(shared, header_->info, selection, strip);
         if (variant.kept == proto::asf::PacketFilter::Kept::None)
-            return; /* none of its streams: not sent, not numbered */
+            return 0; /* none of its streams: not sent, not numbered */
         thinned = variant.bytes;
     }
     if (starting_left_ != 0) {
         proto::asf::PacketFilter filter = starting_filter(thinned ? *thinned : shared);
         settle_switch();
         if (filter.kept == proto::asf::PacketFilter::Kept::None)
-            return; /* only payloads of streams not begun yet */
+            return 0; /* only payloads of streams not begun yet */
         if (filter.kept == proto::asf::PacketFilter::Kept::Some)
             thinned = std::make_shared<const std::vector<uint8_t>>(std::move(filter.packet));
     }
@@ -500,15 +501,17 @@ void Connection::queue_packet(PacketRef packet, bool join) {
             /* Cannot happen: the store refuses a header whose packets do not fit a $D. */
             g_warning("client %" G_GUINT64_FORMAT ": packet not sent: %s", id_,
                       framed.error().message.c_str());
-            return;
+            return 0;
         }
         ++data_counter_;
         queue_inline(head, sizeof head);
     }
+    const size_t size = bytes.size();
     if (thinned)
-        queue_bytes(std::move(thinned), bytes.data(), bytes.size(), true);
+        queue_bytes(std::move(thinned), bytes.data(), size, true);
     else
-        queue_bytes(std::move(packet), bytes.data(), bytes.size(), true);
+        queue_bytes(std::move(packet), bytes.data(), size, true);
+    return size;
 }
 
 bool Connection::refill() {
@@ -533,8 +536,13 @@ bool Connection::refill() {
         need_key_ = true;
     }
 
-    Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, kBatchBytes, fetched_,
-                               filtered_ && key_streams_.any() ? &key_streams_ : nullptr);
+    /* A client that receives a share fetches up to two batches of its own bytes: a write that
+     * waited for one (WriteCoalescing::kMinBytes) then takes what is pending in one refill. */
+    const size_t batch_bytes =
+        filtered_ && coalescing_.enabled() ? coalescing_.fetch_bytes(2 * kBatchBytes) : kBatchBytes;
+    Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, batch_bytes, fetched_,
+                               filtered_ && key_streams_.any() ? &key_streams_ : nullptr,
+                               filtered_ ? &selection_.streams : nullptr);
     if (batch.too_slow) {
         finish(RemoveReason::Slow);
         return false;
@@ -547,18 +555,17 @@ bool Connection::refill() {
     if (host_.config().recover_policy == RecoverPolicy::Thin && host_.config().lag_soft_max >= 0 &&
         !need_key_ && !batch.joined)
         update_thinning(batch.behind);
-    size_t bytes = 0;
-    for (size_t i = 0; i < fetched_.size(); ++i) {
-        bytes += fetched_[i]->data.size();
-        queue_packet(std::move(fetched_[i]), i == 0 && batch.joined);
-    }
+    size_t kept = 0;
+    for (size_t i = 0; i < fetched_.size(); ++i)
+        kept += queue_packet(std::move(fetched_[i]), i == 0 && batch.joined);
     fetched_.clear();
+    coalescing_.taken(batch.bytes, kept);
     if (batch.end_of_stream && !end_sent_) {
         end_sent_ = true;
         end_stream(RemoveReason::EndOfStream);
         return false;
     }
-    return bytes >= kBatchBytes;
+    return batch.bytes >= batch_bytes;
 }
 
 void Connection::advance(size_t written) {
@@ -656,6 +663,19 @@ gssize Connection::round_send(const GOutputVector *vectors, size_t count, GError
 void Connection::complete_round_send(gssize n, const GError *error) {
     if (state_ != State::Done && sent(n, error))
         continue_flush(1, round_more_in_log_);
+}
+
+std::optional<int64_t> Connection::deferred(int64_t now_us) const {
+    if (!filtered_ || !coalescing_.enabled() || state_ != State::Streaming || close_after_flush_ ||
+        write_watch_ || !out_.empty() || need_key_ || starting_left_ != 0 || switch_ ||
+        thinning_.mode() != Thinning::Mode::Full ||
+        store_.header_generation() != header_generation_)
+        return std::nullopt;
+    const WriteCoalescing::Decision decision =
+        coalescing_.decide(store_.pending(next_seq_, start_lag_units_), now_us);
+    if (decision.write)
+        return std::nullopt;
+    return decision.due_us;
 }
 
 void Connection::wake() {
