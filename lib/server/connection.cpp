@@ -540,7 +540,11 @@ bool Connection::refill() {
      * waited for one (WriteCoalescing::kMinBytes) then takes what is pending in one refill. */
     const size_t batch_bytes =
         filtered_ && coalescing_.enabled() ? coalescing_.fetch_bytes(2 * kBatchBytes) : kBatchBytes;
-    Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, batch_bytes, fetched_,
+    /* Scratch kept for its capacity, one per thread (the I/O thread's serves every client: a
+     * client's own would keep up to a few KiB per client). Emptied before anything below
+     * could refill again. */
+    static thread_local std::vector<PacketRef> fetched;
+    Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, batch_bytes, fetched,
                                filtered_ && key_streams_.any() ? &key_streams_ : nullptr,
                                filtered_ ? &selection_.streams : nullptr);
     if (batch.too_slow) {
@@ -556,9 +560,9 @@ bool Connection::refill() {
         !need_key_ && !batch.joined)
         update_thinning(batch.behind);
     size_t kept = 0;
-    for (size_t i = 0; i < fetched_.size(); ++i)
-        kept += queue_packet(std::move(fetched_[i]), i == 0 && batch.joined);
-    fetched_.clear();
+    for (size_t i = 0; i < fetched.size(); ++i)
+        kept += queue_packet(std::move(fetched[i]), i == 0 && batch.joined);
+    fetched.clear();
     coalescing_.taken(batch.bytes, kept);
     if (batch.end_of_stream && !end_sent_) {
         end_sent_ = true;

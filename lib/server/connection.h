@@ -287,8 +287,7 @@ private:
     int64_t start_lag_units_ = 0; /**< StreamStore::fetch()'s start_lag */
     uint64_t header_generation_ = 0;
     std::deque<Segment> out_;
-    std::vector<PacketRef> fetched_; /**< refill()'s scratch, kept for its capacity */
-    WriteCoalescing coalescing_;     /**< when it writes, with filtered_ (deferred()) */
+    WriteCoalescing coalescing_; /**< when it writes, with filtered_ (deferred()) */
     std::atomic<uint64_t> bytes_sent_{0};
     std::atomic<uint64_t> packets_sent_{0};
     std::atomic<int64_t> lag_us_{0};
