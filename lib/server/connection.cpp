@@ -33,8 +33,9 @@ bool peer_gone(const GError *error) {
 
 Connection::Connection(ConnectionHost &host, const StreamStore &store, uint64_t id,
                        std::unique_ptr<Transport> transport, Poller &poller)
-    : host_(host), store_(store), transport_(std::move(transport)), id_(id), poller_(poller),
-      connected_mono_us_(g_get_monotonic_time()) {
+    : host_(host), store_(store), transport_(std::move(transport)),
+      coalescing_(host.config().max_write_delay_us, host.config().flush_interval_us), id_(id),
+      poller_(poller), connected_mono_us_(g_get_monotonic_time()) {
     last_progress_us_ = connected_mono_us_;
     client_id_ = g_random_int_range(1, G_MAXINT32);
     info_.id = id;
@@ -381,7 +382,7 @@ void Connection::note_thinning() {
                                                               : thin_selection_.thinning();
 }
 
-void Connection::queue_packet(PacketRef packet, bool join) {
+size_t Connection::queue_packet(PacketRef packet, bool join) {
     if (join) {
         started_.reset();
         starting_left_ = kStartingPackets;
@@ -414,14 +415,14 @@ void Connection::queue_packet(PacketRef packet, bool join) {
                 ? packet->variants.get(packet->data, header_->info, selection, strip)
                 : PacketVariant::make(shared, header_->info, selection, strip);
         if (variant.kept == proto::asf::PacketFilter::Kept::None)
-            return; /* none of its streams: not sent, not numbered */
+            return 0; /* none of its streams: not sent, not numbered */
         thinned = variant.bytes;
     }
     if (starting_left_ != 0) {
         proto::asf::PacketFilter filter = starting_filter(thinned ? *thinned : shared);
         settle_switch();
         if (filter.kept == proto::asf::PacketFilter::Kept::None)
-            return; /* only payloads of streams not begun yet */
+            return 0; /* only payloads of streams not begun yet */
         if (filter.kept == proto::asf::PacketFilter::Kept::Some)
             thinned = std::make_shared<const std::vector<uint8_t>>(std::move(filter.packet));
     }
@@ -434,15 +435,17 @@ void Connection::queue_packet(PacketRef packet, bool join) {
             /* Cannot happen: the store refuses a header whose packets do not fit a $D. */
             g_warning("client %" G_GUINT64_FORMAT ": packet not sent: %s", id_,
                       framed.error().message.c_str());
-            return;
+            return 0;
         }
         ++data_counter_;
         queue_inline(head, sizeof head);
     }
+    const size_t size = bytes.size();
     if (thinned)
-        queue_bytes(std::move(thinned), bytes.data(), bytes.size(), true);
+        queue_bytes(std::move(thinned), bytes.data(), size, true);
     else
-        queue_bytes(std::move(packet), bytes.data(), bytes.size(), true);
+        queue_bytes(std::move(packet), bytes.data(), size, true);
+    return size;
 }
 
 bool Connection::refill() {
@@ -467,14 +470,24 @@ bool Connection::refill() {
         need_key_ = true;
     }
 
+    /* A client that receives a share fetches up to two batches of its own bytes: a write that
+     * waited for one (WriteCoalescing::kMinBytes) then takes what is pending in one refill. */
+    size_t batch_bytes =
+        filtered_ && coalescing_.enabled() ? coalescing_.fetch_bytes(2 * kBatchBytes) : kBatchBytes;
     /* A fast start is paced: nothing is fetched while its tokens are spent (a round or
      * tick() wakes it again). */
-    const size_t allowed =
-        pacer_ ? std::min(kBatchBytes, pacer_->allowance(g_get_monotonic_time())) : kBatchBytes;
-    if (allowed == 0)
-        return false;
-    Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, allowed, fetched_,
-                               filtered_ && key_streams_.any() ? &key_streams_ : nullptr);
+    if (pacer_) {
+        batch_bytes = std::min(batch_bytes, pacer_->allowance(g_get_monotonic_time()));
+        if (batch_bytes == 0)
+            return false;
+    }
+    /* Scratch kept for its capacity, one per thread (the I/O thread's serves every client: a
+     * client's own would keep up to a few KiB per client). Emptied before anything below
+     * could refill again. */
+    static thread_local std::vector<PacketRef> fetched;
+    Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, batch_bytes, fetched,
+                               filtered_ && key_streams_.any() ? &key_streams_ : nullptr,
+                               filtered_ ? &selection_.streams : nullptr);
     if (batch.too_slow) {
         finish(RemoveReason::Slow);
         return false;
@@ -487,15 +500,14 @@ bool Connection::refill() {
     if (host_.config().recover_policy == RecoverPolicy::Thin && host_.config().lag_soft_max >= 0 &&
         !need_key_ && !batch.joined)
         update_thinning(batch.behind);
-    size_t bytes = 0;
-    for (size_t i = 0; i < fetched_.size(); ++i) {
-        bytes += fetched_[i]->data.size();
-        queue_packet(std::move(fetched_[i]), i == 0 && batch.joined);
-    }
-    fetched_.clear();
+    size_t kept = 0;
+    for (size_t i = 0; i < fetched.size(); ++i)
+        kept += queue_packet(std::move(fetched[i]), i == 0 && batch.joined);
+    fetched.clear();
+    coalescing_.taken(batch.bytes, kept);
     if (pacer_) {
-        pacer_->spend(bytes);
-        if (bytes > 0 && batch.lag_us == 0)
+        pacer_->spend(kept);
+        if (kept > 0 && batch.lag_us == 0)
             pacer_.reset(); /* caught up with live: the stream paces it now */
     }
     if (batch.end_of_stream && !end_sent_) {
@@ -503,7 +515,7 @@ bool Connection::refill() {
         end_stream(RemoveReason::EndOfStream);
         return false;
     }
-    return bytes >= kBatchBytes;
+    return batch.bytes >= batch_bytes;
 }
 
 void Connection::advance(size_t written) {
@@ -579,28 +591,6 @@ void Connection::continue_flush(int sends, bool more_in_log) {
     }
     /* More to write: come back when the socket is writable, after other clients. */
     watch_writable(true);
-}
-
-size_t Connection::prepare_round_send(GOutputVector *vectors) {
-    if (state_ != State::Streaming || write_watch_ || !transport_->send_from_any_thread()) {
-        wake();
-        return 0;
-    }
-    round_more_in_log_ = true;
-    return ready_to_send(round_more_in_log_) ? gather(vectors) : 0;
-}
-
-gssize Connection::round_send(const GOutputVector *vectors, size_t count, GError **error) {
-    if (state_ == State::Done) {
-        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CLOSED, "client already removed");
-        return -1;
-    }
-    return transport_->send(vectors, count, error);
-}
-
-void Connection::complete_round_send(gssize n, const GError *error) {
-    if (state_ != State::Done && sent(n, error))
-        continue_flush(1, round_more_in_log_);
 }
 
 void Connection::wake() {

@@ -21,6 +21,7 @@
 #include "server/thinning.h"
 #include "server/transport.h"
 #include "server/types.h"
+#include "server/write-coalescing.h"
 
 #include <gio/gio.h>
 
@@ -120,8 +121,9 @@ public:
     void authorized(bool allowed);
     /* A round served by several threads (ServerConfig::io_threads > 1) does
      * what wake() does in three steps, so that only the sends run in parallel. */
-    /** Up to this many vectors per prepared send. */
-    static constexpr size_t kMaxVectors = 128;
+    /** Up to this many vectors per send: a batch of a client that receives some of the
+     *  streams is ~64 KiB in packets of a few hundred bytes, each with its $D head. */
+    static constexpr size_t kMaxVectors = 256;
     /**
      * Step 1, on the I/O thread: queue what is new and put the first send's
      * buffers into @p vectors (kMaxVectors). @return their count; 0 when
@@ -136,6 +138,16 @@ public:
     gssize round_send(const GOutputVector *vectors, size_t count, GError **error);
     /** Step 3, on the I/O thread: the send's result; goes on as wake() would. */
     void complete_round_send(gssize n, const GError *error);
+    /**
+     * In a round at @p now_us (monotonic), before wake() or prepare_round_send(): whether
+     * its new packets wait in the log (ServerConfig::max_write_delay_us,
+     * server/write-coalescing.h), for a client that receives some of the streams and
+     * streams steadily (not joining or starting, switching, thinned, closing, with bytes
+     * queued or a new header to send). Reads the store, changes nothing.
+     * @return when a round must come back to it at the latest, monotonic µs (INT64_MAX:
+     *         nothing waits), or nullopt: serve it now.
+     */
+    [[nodiscard]] std::optional<int64_t> deferred(int64_t now_us) const;
     /** Periodic check (a quarter of the shortest timeout, 20 ms – 1 s): request timeout,
      *  write timeout, end of the linger after a graceful close. */
     void tick(int64_t now_us);
@@ -226,7 +238,8 @@ private:
     void half_close();
     void advance(size_t written);
     void queue_header();
-    void queue_packet(PacketRef packet, bool join);
+    /** @return the bytes queued of it (0: none of it is sent). */
+    size_t queue_packet(PacketRef packet, bool join);
     /** The streams of @p header it receives (proto::wmsp::select_streams), through
      *  apply_selection(); a switch in progress ends. @return false when it selects none. */
     bool select(const StreamHeader &header);
@@ -278,7 +291,7 @@ private:
     int64_t start_lag_units_ = 0; /**< StreamStore::fetch()'s start_lag */
     uint64_t header_generation_ = 0;
     std::deque<Segment> out_;
-    std::vector<PacketRef> fetched_; /**< refill()'s scratch, kept for its capacity */
+    WriteCoalescing coalescing_; /**< when it writes, with filtered_ (deferred()) */
     std::atomic<uint64_t> bytes_sent_{0};
     std::atomic<uint64_t> packets_sent_{0};
     std::atomic<int64_t> lag_us_{0};

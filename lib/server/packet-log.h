@@ -34,6 +34,8 @@ struct Packet {
     bool key_frame_start = false; /**< a join may start here (proto::asf::PacketInfo) */
     /** The video streams whose key frame starts here (proto::asf::PacketInfo). */
     std::bitset<128> key_frame_streams;
+    /** The streams with a payload here (proto::asf::PacketInfo). */
+    std::bitset<128> streams;
     uint32_t send_time_ms = 0; /**< rebased send time */
     int64_t arrival_us = 0;    /**< monotonic time the packet entered the log, µs */
     /** What clients that select some of the streams receive of @c data (their own lock). */

@@ -10,6 +10,10 @@
 
 #include <sched.h>
 
+#include <algorithm>
+#include <climits>
+#include <optional>
+
 namespace wmstream::server {
 
 namespace {
@@ -68,11 +72,20 @@ void Server::Impl::schedule_flush() {
         waker_.cpu.store(sched_getcpu(), std::memory_order_relaxed);
     schedule_.due_us = g_get_monotonic_time() + io_config_.flush_interval_us;
     if (!schedule_.in_round)
-        g_source_set_ready_time(schedule_.wake_source, schedule_.due_us);
+        g_source_set_ready_time(schedule_.wake_source, next_round_us());
+}
+
+/* A write that waits is due a flush interval before its bound (WriteCoalescing), so the
+ * round a new packet brings within that interval is in time for it: rounds for writes that
+ * wait come only while no packet arrives, and at most one per interval. */
+int64_t Server::Impl::next_round_us() const {
+    return schedule_.pending ? schedule_.due_us : schedule_.deferred_us;
 }
 
 /* One round serves every client, kClientsPerDispatch at a time so that
- * accepts and other sources run in between at 10,000 clients. */
+ * accepts and other sources run in between at 10,000 clients. A client whose
+ * writes wait (Connection::deferred) is skipped; when no packet brings a round,
+ * one comes for the earliest of their due times (next_round_us()). */
 gboolean Server::Impl::on_wake(gpointer self) {
     auto *impl = static_cast<Impl *>(self);
     bool starting = false;
@@ -82,10 +95,13 @@ gboolean Server::Impl::on_wake(gpointer self) {
         if (!impl->schedule_.in_round) {
             starting = impl->schedule_.in_round = true;
             impl->schedule_.pending = false;
+            impl->schedule_.deferred_us = INT64_MAX;
         }
     }
     if (starting) {
         impl->round_.next = 0;
+        impl->round_.now_us = g_get_monotonic_time();
+        impl->round_.deferred_due_us = INT64_MAX;
         /* Woken on the core of the streaming thread, a real-time I/O thread would hold it off
          * for the whole round, and the rest of a key frame's packets (handed over one by one)
          * would wait for the next round: let it go on, from the other core. */
@@ -102,8 +118,14 @@ gboolean Server::Impl::on_wake(gpointer self) {
         g_source_set_ready_time(impl->schedule_.wake_source, 0);
     } else {
         impl->schedule_.in_round = false;
-        if (impl->schedule_.pending)
-            g_source_set_ready_time(impl->schedule_.wake_source, impl->schedule_.due_us);
+        const Round &round = impl->round_;
+        impl->schedule_.deferred_us =
+            round.deferred_due_us == INT64_MAX
+                ? INT64_MAX
+                : std::max(round.deferred_due_us,
+                           round.now_us + impl->io_config_.flush_interval_us);
+        if (impl->schedule_.pending || impl->schedule_.deferred_us != INT64_MAX)
+            g_source_set_ready_time(impl->schedule_.wake_source, impl->next_round_us());
     }
     return G_SOURCE_CONTINUE;
 }
@@ -112,10 +134,18 @@ gboolean Server::Impl::on_wake(gpointer self) {
 void Server::Impl::serve_slice() {
     for (size_t served = 0; served < kClientsPerDispatch && round_.next < live_.size(); ++served) {
         Connection *client = live_[round_.next];
-        client->wake();
+        if (!deferred(*client))
+            client->wake();
         if (round_.next < live_.size() && live_[round_.next] == client)
             ++round_.next;
     }
+}
+
+bool Server::Impl::deferred(const Connection &client) {
+    const std::optional<int64_t> due = client.deferred(round_.now_us);
+    if (due)
+        round_.deferred_due_us = std::min(round_.deferred_due_us, *due);
+    return due.has_value();
 }
 
 /* Prepared on this thread, sent in parallel, completed here in order. A
@@ -123,12 +153,17 @@ void Server::Impl::serve_slice() {
  * round_send() and complete_round_send() do nothing. */
 void Server::Impl::serve_slice_parallel() {
     round_.sends.clear();
-    round_.vectors.resize(kClientsPerDispatch * Connection::kMaxVectors);
+    size_t used = 0; /* vectors taken by the sends prepared so far, packed */
     for (size_t served = 0; served < kClientsPerDispatch && round_.next < live_.size(); ++served) {
         Connection *client = live_[round_.next];
-        const size_t first = round_.sends.size() * Connection::kMaxVectors;
-        if (const size_t count = client->prepare_round_send(&round_.vectors[first]))
-            round_.sends.push_back({client, first, count, 0, nullptr});
+        if (round_.vectors.size() < used + Connection::kMaxVectors)
+            round_.vectors.resize(used + Connection::kMaxVectors);
+        if (deferred(*client)) {
+            /* its writes wait */
+        } else if (const size_t count = client->prepare_round_send(&round_.vectors[used])) {
+            round_.sends.push_back({client, used, count, 0, nullptr});
+            used += count;
+        }
         if (round_.next < live_.size() && live_[round_.next] == client)
             ++round_.next;
     }

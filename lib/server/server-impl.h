@@ -23,6 +23,7 @@
 #include <gio/gio.h>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <unordered_map>
@@ -142,6 +143,11 @@ private:
     void serve_slice();
     /** The same, with the sends spread over round_.senders. */
     void serve_slice_parallel();
+    /** True when @p client's writes wait this round (Connection::deferred()); its due time
+     *  then counts in round_.deferred_due_us. */
+    bool deferred(const Connection &client);
+    /** When the next round is due (schedule_: a flush or a deferred write); lock_ held. */
+    int64_t next_round_us() const;
 
     /** A pending reverse lookup: which client it is for. */
     struct Lookup {
@@ -154,6 +160,9 @@ private:
         bool pending = false;           /* a round is due at due_us */
         int64_t due_us = 0;
         bool in_round = false; /* a round is being served in slices */
+        /* A round is due then for writes that wait (Connection::deferred), unless a packet
+         * brings one (pending); INT64_MAX = none. */
+        int64_t deferred_us = INT64_MAX;
     };
     /** Who made the next round due (see on_wake). */
     struct Waker {
@@ -173,10 +182,12 @@ private:
     };
     /** The round being served. */
     struct Round {
-        size_t next = 0;                   /* the next of live_ it reaches */
-        std::unique_ptr<ForkJoin> senders; /* with io_threads > 1: its helpers */
+        size_t next = 0;                     /* the next of live_ it reaches */
+        int64_t now_us = 0;                  /* when it started, monotonic */
+        int64_t deferred_due_us = INT64_MAX; /* the earliest due time of those it deferred */
+        std::unique_ptr<ForkJoin> senders;   /* with io_threads > 1: its helpers */
         std::vector<RoundSend> sends;
-        std::vector<GOutputVector> vectors;
+        std::vector<GOutputVector> vectors; /* the sends' buffers, packed; grows as needed */
     };
     /** Removed connections, destroyed once the I/O thread is back in its main loop. */
     struct Reap {

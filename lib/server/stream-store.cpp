@@ -91,6 +91,7 @@ Result<Due> StreamStore::push(const uint8_t *data, size_t len, int64_t now_us) {
         return rebased.error();
     packet->key_frame_start = info->key_frame_start;
     packet->key_frame_streams = info->key_frame_streams;
+    packet->streams = info->streams;
     if (info->key_frame_start) {
         auto trimmed = proto::asf::trim_to_key_frame(packet->data.data(), len, header->info);
         if (trimmed && *trimmed != packet->data)
@@ -149,9 +150,27 @@ uint64_t StreamStore::join_point() const {
     return log_.key_frame_within(join, l.unit, l.soft_max).value_or(log_.join_point());
 }
 
+Pending StreamStore::pending(uint64_t next_seq, int64_t start_lag) const {
+    Pending pending;
+    std::lock_guard<std::mutex> locker(lock_);
+    if (eos_ || next_seq < log_.begin()) {
+        pending.urgent = true;
+        return pending;
+    }
+    if (next_seq >= log_.end())
+        return pending;
+    pending.bytes = uint64_t(log_.lag(next_seq, LagUnit::Bytes));
+    pending.oldest_us = log_.at(next_seq)->arrival_us;
+    const LagLimits &l = limits_;
+    const int64_t lag = log_.lag(next_seq, l.unit);
+    pending.urgent =
+        (l.max >= 0 && lag > l.max / 2) || (l.soft_max >= 0 && lag - start_lag > l.soft_max / 2);
+    return pending;
+}
+
 Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag, size_t max_bytes,
-                         std::vector<PacketRef> &packets,
-                         const std::bitset<128> *key_streams) const {
+                         std::vector<PacketRef> &packets, const std::bitset<128> *key_streams,
+                         const std::bitset<128> *streams) const {
     Batch batch;
     packets.clear();
     std::lock_guard<std::mutex> locker(lock_);
@@ -201,8 +220,10 @@ Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag,
     while (!need_key && next_seq < end && bytes < max_bytes) {
         const PacketRef &packet = log_.at(next_seq++);
         bytes += packet->data.size();
-        packets.push_back(packet);
+        if (!streams || (packet->streams & *streams).any())
+            packets.push_back(packet);
     }
+    batch.bytes = bytes;
     if (next_seq < end)
         batch.lag_us = log_.at(end - 1)->arrival_us - log_.at(next_seq)->arrival_us;
     batch.end_of_stream = eos_ && next_seq >= end;

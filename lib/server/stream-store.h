@@ -18,6 +18,7 @@
 #include "proto/asf.h"
 #include "server/packet-log.h"
 #include "server/types.h"
+#include "server/write-coalescing.h"
 
 #include <atomic>
 #include <bitset>
@@ -45,6 +46,7 @@ struct Batch {
     bool too_slow = false;      /**< past the hard lag limit: remove it (reason slow) */
     bool joined = false;        /**< the first packet is where the client's stream (re)starts */
     bool end_of_stream = false; /**< nothing follows: the stream ended */
+    size_t bytes = 0;           /**< stored bytes of the packets it moved past (every stream) */
     int64_t lag_us = 0;         /**< how far behind live the client's next packet is, µs */
     /** How far behind live its next packet was before the batch beyond where its stream began
      *  (start_lag), in LagLimits::unit: what the soft limit is compared with; 0 while it
@@ -177,10 +179,23 @@ public:
      * @p key_streams (a client that selected some of the video streams,
      * MS-WMSP §3.2.5.6): with @p need_key, skip to a packet where a key frame
      * of one of these streams starts instead of any key-frame start.
+     * @p streams (a client that selected some of the streams): only the
+     * packets with a payload of one of them are put in @p packets; the others
+     * are passed over (counted in @p max_bytes), so that a client receiving a
+     * share of the stream does not touch the rest.
      */
     Batch fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag, size_t max_bytes,
-                std::vector<PacketRef> &packets,
-                const std::bitset<128> *key_streams = nullptr) const;
+                std::vector<PacketRef> &packets, const std::bitset<128> *key_streams = nullptr,
+                const std::bitset<128> *streams = nullptr) const;
+
+    /**
+     * What waits in the log for a client whose next packet is @p next_seq and whose stream
+     * began @p start_lag behind live (fetch()'s arguments), without taking it: the stored
+     * bytes from @p next_seq on and the arrival of that packet; urgent when the next fetch()
+     * acts on it: end of stream, its next packet gone, or its lag past half a lag limit
+     * (the hard one, or the soft one beyond @p start_lag).
+     */
+    Pending pending(uint64_t next_seq, int64_t start_lag) const;
 
 private:
     /* A leaf: nothing is called with it held. */

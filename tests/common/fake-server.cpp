@@ -82,6 +82,7 @@ public:
             peer_.room_ -= n;
             written += n;
         }
+        ++peer_.sends_;
         return gssize(written);
     }
     bool send_from_any_thread() const override { return !peer_.tls_; }

@@ -61,6 +61,8 @@ public:
     void deliver_writable(int times);
 
     bool closed() const { return closed_; }
+    /** Sends that wrote something (each one vectored write). */
+    size_t sends() const { return sends_; }
     bool watched(bool writable) const { return (writable ? write_ : read_).ready != nullptr; }
 
 private:
@@ -79,6 +81,7 @@ private:
     GIOErrorEnum read_error_ = G_IO_ERROR_WOULD_BLOCK; /* WOULD_BLOCK: none */
     GIOErrorEnum write_error_ = G_IO_ERROR_WOULD_BLOCK;
     size_t room_ = 0;
+    size_t sends_ = 0;
     bool closed_ = false;
     bool shut_down_ = false;
     Slot read_;

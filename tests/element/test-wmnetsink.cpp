@@ -124,7 +124,7 @@ GST_START_TEST(test_defaults_and_ranges) {
     gboolean sync = TRUE;
     gchar *address = nullptr, *host_url = nullptr;
     guint clients = 1, io_threads = 0;
-    guint64 timeout = 0, flush_interval = 0, bytes_served = 1;
+    guint64 timeout = 0, flush_interval = 0, max_write_delay = 0, bytes_served = 1;
     gint64 units_max = 0, units_soft_max = 0;
     GstFormat unit_format = GST_FORMAT_UNDEFINED;
     gint recover_policy = -1, io_realtime_priority = -1;
@@ -133,8 +133,8 @@ GST_START_TEST(test_defaults_and_ranges) {
                  "host-url", &host_url, "num-clients", &clients, "units-max", &units_max,
                  "units-soft-max", &units_soft_max, "unit-format", &unit_format, "recover-policy",
                  &recover_policy, "timeout", &timeout, "flush-interval", &flush_interval,
-                 "bytes-served", &bytes_served, "io-threads", &io_threads, "io-realtime-priority",
-                 &io_realtime_priority, nullptr);
+                 "max-write-delay", &max_write_delay, "bytes-served", &bytes_served, "io-threads",
+                 &io_threads, "io-realtime-priority", &io_realtime_priority, nullptr);
     fail_unless_equals_int(port, 8080);
     fail_unless_equals_int(io_threads, 0);           /* automatic */
     fail_unless_equals_int(io_realtime_priority, 0); /* the normal scheduler */
@@ -158,6 +158,7 @@ GST_START_TEST(test_defaults_and_ranges) {
         "keyframe");
     fail_unless_equals_uint64(timeout, 10 * GST_SECOND);
     fail_unless_equals_uint64(flush_interval, 125 * GST_MSECOND);
+    fail_unless_equals_uint64(max_write_delay, GST_SECOND);
     fail_unless_equals_uint64(bytes_served, 0);
 
     GObjectClass *klass = G_OBJECT_GET_CLASS(sink);

@@ -14,6 +14,7 @@
 
 #include <glib.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,19 +24,28 @@ using namespace wmstream::server;
 
 namespace {
 
-/** One connection, its peer and the stream, with what it wrote in written. */
+/** One connection, its peer and the stream (@p fixture's header), with what it wrote in
+ *  written. */
 struct Client {
-    explicit Client(bool full)
-        : host(ServerConfig{}, nullptr, full), store(LagLimits::of(host.config())),
-          peer(false, [this](const uint8_t *data, size_t len) {
-              written.append(reinterpret_cast<const char *>(data), len);
-          }) {
-        const std::vector<uint8_t> file = test::load_bytes("asfmux-wmv2.asf");
+    explicit Client(bool full, ServerConfig config = {}, const char *fixture = "asfmux-wmv2.asf")
+        : host(std::move(config), nullptr, full), store(LagLimits::of(host.config())),
+          peer(false,
+               [this](const uint8_t *data, size_t len) {
+                   written.append(reinterpret_cast<const char *>(data), len);
+               }),
+          file(test::load_bytes(fixture)) {
         const auto info = proto::asf::parse_header(file.data(), file.size());
         g_assert_true(info.ok());
+        header = *info;
         g_assert_true(store.set_header(file.data(), info->total_size).ok());
         connection = std::make_unique<Connection>(host, store, 1, peer.transport(), poller);
         connection->start();
+    }
+
+    /** Packet @p i of the fixture into the store, arrived at @p now_us. */
+    void push(size_t i, int64_t now_us) {
+        const uint8_t *packet = file.data() + header.total_size + i * header.packet_size;
+        g_assert_true(store.push(packet, header.packet_size, now_us).ok());
     }
 
     /** The peer sends tests/data/requests/@p name; nothing can be written yet. */
@@ -64,6 +74,8 @@ struct Client {
     StreamStore store;
     std::string written;
     test::FakePeer peer;
+    std::vector<uint8_t> file;
+    proto::asf::HeaderInfo header;
     std::unique_ptr<Connection> connection;
 };
 
@@ -110,6 +122,67 @@ void test_refused_stays_refused() {
     g_assert_cmpuint(client.count("\x30\x26\xb2\x75"), ==, 0);
 }
 
+/** What a client that receives the audio alone wrote after its answer: its sends, and the
+ *  stream ($H, $D…). */
+struct Served {
+    size_t sends = 0;
+    std::string stream;
+};
+
+/* The audio alone of asfmux-wmv2-wmav2.asf (stream 2), its 12 packets arriving one per 100 ms,
+ * served as the server's rounds do, one every 125 ms: deferred(), else wake(). A round that
+ * skips the client leaves no packet in the log older than max-write-delay (or a round). */
+Served serve_audio_alone(int64_t max_write_delay_us) {
+    constexpr int64_t kRoundUs = 125000;
+    constexpr int64_t kPacketGapUs = 100000;
+    constexpr size_t kPackets = 12;
+    ServerConfig config;
+    config.max_write_delay_us = max_write_delay_us;
+    Client client(false, config, "asfmux-wmv2-wmav2.asf");
+    std::string play = test::load_text("requests/ffmpeg-play.http");
+    const std::string every = "ffff:1:0 ffff:2:0";
+    play.replace(play.find(every), every.size(), "ffff:1:2 ffff:2:0");
+    client.peer.make_room(size_t(1) << 24);
+    client.peer.send(play.data(), play.size());
+    client.peer.deliver_readable(4);
+    const size_t answered = client.peer.sends(); /* the answer and $H */
+    g_assert_cmpuint(answered, >, 0);
+    const int64_t t0 = g_get_monotonic_time();
+    size_t pushed = 0;
+    int64_t waiting_since = -1; /* arrival of the oldest packet the client has not taken */
+    for (int64_t now = t0; now <= t0 + int64_t(kPackets) * kPacketGapUs + 1200000;
+         now += kRoundUs) {
+        for (; pushed < kPackets && t0 + int64_t(pushed) * kPacketGapUs <= now; ++pushed) {
+            client.push(pushed, t0 + int64_t(pushed) * kPacketGapUs);
+            if (waiting_since < 0)
+                waiting_since = t0 + int64_t(pushed) * kPacketGapUs;
+        }
+        if (client.connection->deferred(now)) {
+            if (waiting_since >= 0)
+                g_assert_cmpint(now - waiting_since, <, std::max(max_write_delay_us, kRoundUs));
+        } else {
+            client.connection->wake();
+            waiting_since = -1;
+        }
+    }
+    g_assert_cmpint(client.host.finished_count(), ==, 0);
+    const size_t body = client.written.find("\r\n\r\n");
+    g_assert_cmpuint(body, !=, std::string::npos);
+    return {client.peer.sends() - answered, client.written.substr(body)};
+}
+
+/* Issue 13: with max-write-delay 1 s, a client that receives a share of the stream writes a
+ * few times instead of once a round (max-write-delay 0), none of its packets waits longer
+ * than the bound, and it receives the same bytes. */
+void test_share_writes_coalesced() {
+    const Served every_round = serve_audio_alone(0);
+    const Served coalesced = serve_audio_alone(1000000);
+    g_assert_cmpuint(every_round.sends, >=, 8);
+    g_assert_cmpuint(coalesced.sends, <=, every_round.sends / 3);
+    g_assert_cmpuint(coalesced.stream.size(), >, 12 * 100);
+    g_assert_true(coalesced.stream == every_round.stream);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -117,5 +190,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/connection/full-socket-waits", test_full_socket_waits);
     g_test_add_func("/connection/describe-answered-once", test_describe_answered_once);
     g_test_add_func("/connection/refused-stays-refused", test_refused_stays_refused);
+    g_test_add_func("/connection/share-writes-coalesced", test_share_writes_coalesced);
     return g_test_run();
 }

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * When a client that receives a fraction of the stream writes (sans-IO).
+ *
+ * A send costs about the same whatever it carries (the system call, the
+ * loopback or NIC path, the walk over the client's packets), so a client
+ * that selected a low-rate stream of a multiple-bit-rate broadcast (MS-WMSP
+ * §3.2.5.6) and wrote every round would pay as much per write as one that
+ * receives everything, for a ninth of the bytes. Its new packets instead
+ * wait in the shared packet log (nothing is copied or queued for it) until
+ * it has about as much to write as one refill of a full client
+ * (kMinBytes), or until the oldest of them would otherwise wait longer
+ * than the delay bound (ServerConfig::max_write_delay_us), whichever comes
+ * first; then they go out in one vectored write.
+ *
+ * What it receives of the log is estimated from what it received of the
+ * packets it took before (taken()): the share of stored bytes it kept,
+ * weighted towards the recent packets. Includes nothing of the project.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace wmstream::server {
+
+/** What waits for one client in the packet log (StreamStore::pending()). */
+struct Pending {
+    /** Bytes of the stored packets it has not taken yet, as stored (every stream). */
+    uint64_t bytes = 0;
+    /** Monotonic arrival time of the oldest of them, µs; meaningless with bytes 0. */
+    int64_t oldest_us = 0;
+    /** The store acts on it at its next fetch (end of stream, its next packet gone from the
+     *  log, its lag past half a lag limit): it must be served now. */
+    bool urgent = false;
+};
+
+class WriteCoalescing {
+public:
+    /** A client writes once it has about this much to write, bytes (a full client's
+     *  refill, Connection's batch). */
+    static constexpr uint64_t kMinBytes = 64 * 1024;
+    /** At most this many stored bytes are fetched for one write: a client that receives
+     *  almost nothing of the stream does not take the whole log at once. */
+    static constexpr uint64_t kMaxFetchBytes = 16 * kMinBytes;
+
+    /**
+     * Its packets wait at most @p max_delay_us after they arrive (≤ 0: never: every round
+     * writes what is new); rounds come every @p round_interval_us while packets arrive
+     * (ServerConfig::flush_interval_us), so a write is due one interval before the bound:
+     * the next round would be too late.
+     */
+    WriteCoalescing(int64_t max_delay_us, int64_t round_interval_us);
+
+    /** It took @p stored bytes of packets (as stored) and received @p kept bytes of them. */
+    void taken(uint64_t stored, uint64_t kept);
+
+    /** What decide() says. */
+    struct Decision {
+        bool write = true;  /**< write now */
+        int64_t due_us = 0; /**< without write: when it is due at the latest, monotonic µs */
+    };
+
+    /**
+     * Whether a client with @p pending, at @p now_us (monotonic, µs), writes now: when
+     * coalescing is off, @p pending is urgent, its estimated bytes reach kMinBytes (before it
+     * took any packet: any bytes) or its oldest packet is due. Nothing pending: no write, due
+     * never (INT64_MAX).
+     */
+    [[nodiscard]] Decision decide(const Pending &pending, int64_t now_us) const;
+
+    /** Stored bytes to fetch so that it receives about @p bytes: @p bytes over its share,
+     *  within [@p bytes, kMaxFetchBytes]. */
+    [[nodiscard]] uint64_t fetch_bytes(uint64_t bytes) const;
+
+    bool enabled() const { return lead_us_ > 0; }
+
+private:
+    /** Past this many stored bytes, both totals are halved: recent packets weigh more. */
+    static constexpr uint64_t kHistoryBytes = 4 * 1024 * 1024;
+
+    /** How long its oldest packet may wait before the round that writes it, µs; ≤ 0: off. */
+    int64_t lead_us_;
+    /* Its share of the stream: kept_ of stored_ bytes (none taken yet: all). */
+    uint64_t stored_ = 0;
+    uint64_t kept_ = 0;
+};
+
+} // namespace wmstream::server
