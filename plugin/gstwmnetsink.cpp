@@ -910,16 +910,17 @@ static void add_properties() {
         "latency). Joins and headers are never delayed. Used from the next open",
         0, GST_SECOND, next_open,
         [](auto &s) -> auto & { return s.broadcast.server.flush_interval_us; });
-    table.add_duration(
+    table.add_duration_or_auto(
         "max-write-delay", "Maximum write delay",
         "Nanoseconds new packets may wait for a client that receives some of the streams (a "
         "low-rate stream of a multiple-bit-rate broadcast), so that it writes about 64 KiB at "
         "once instead of a little every flush-interval: a write costs about the same whatever "
         "it carries. Its packets go out once it has 64 KiB or when the oldest has waited this "
-        "long. 0 (or at most flush-interval) = every flush-interval, as clients that receive "
-        "every stream, which are never delayed. Joins, headers, stream switches and clients "
-        "behind live are never delayed. Used from the next open",
-        0, 10 * GST_SECOND, next_open,
+        "long. -1 = automatic: 8 flush-intervals (1 s at the default; none with "
+        "flush-interval=0). 0 (or at most flush-interval) = every flush-interval, as clients "
+        "that receive every stream, which are never delayed. Joins, headers, stream switches "
+        "and clients behind live are never delayed. Used from the next open",
+        gint64(10 * GST_SECOND), next_open,
         [](auto &s) -> auto & { return s.broadcast.server.max_write_delay_us; });
     table.add_number(
         "io-threads", "I/O threads",

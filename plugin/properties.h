@@ -152,6 +152,25 @@ public:
             });
     }
 
+    /** A duration in nanoseconds or −1 (gint64: "automatic", as GstBaseSink's max-lateness
+     *  uses it) on a field in microseconds (int64_t) where −1 means the same. */
+    template <typename Access>
+    GParamSpec *add_duration_or_auto(const char *name, const char *nick, const char *blurb,
+                                     gint64 max_ns, Mutability mutability, Access access) {
+        const auto to_ns = [](int64_t us) { return us < 0 ? gint64(-1) : gint64(us) * 1000; };
+        return add(
+            g_param_spec_int64(name, nick, blurb, -1, max_ns, to_ns(access(defaults())),
+                               param_flags(mutability)),
+            mutability,
+            [access](Settings &settings, const GValue *value) {
+                const gint64 ns = g_value_get_int64(value);
+                return assign(access(settings), ns < 0 ? int64_t(-1) : int64_t(ns / 1000));
+            },
+            [access, to_ns](const Settings &settings, GValue *value) {
+                g_value_set_int64(value, to_ns(access(settings)));
+            });
+    }
+
     template <typename Access>
     GParamSpec *add_boolean(const char *name, const char *nick, const char *blurb,
                             Mutability mutability, Access access) {

@@ -191,12 +191,14 @@ struct ServerConfig {
      * packets once it has about WriteCoalescing::kMinBytes (64 KiB) to write,
      * or when the oldest of them has waited this long, µs, whichever comes
      * first (server/write-coalescing.h): a send costs about the same whatever
-     * it carries. 0 (or not more than flush_interval_us) = every round, as
-     * clients that receive every stream, which are never delayed. Joins,
-     * headers, end of stream, stream switches and clients past half a lag
-     * limit are never delayed either.
+     * it carries. −1 = automatic: WriteCoalescing::kAutoRounds (8) rounds,
+     * 1 s at the default flush_interval_us, none with flush_interval_us 0.
+     * 0 (or not more than flush_interval_us) = every round, as clients that
+     * receive every stream, which are never delayed. Joins, headers, end of
+     * stream, stream switches and clients past half a lag limit are never
+     * delayed either.
      */
-    int64_t max_write_delay_us = 1000000;
+    int64_t max_write_delay_us = -1;
     /**
      * Fast start (issue 17; Windows Media's fast start, MS-WMSP §2.2.1.4):
      * a client that joins starts at the newest key-frame start at least this

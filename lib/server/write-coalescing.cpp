@@ -6,8 +6,19 @@
 
 namespace wmstream::server {
 
+namespace {
+
+int64_t delay_bound(int64_t max_delay_us, int64_t round_interval_us) {
+    return max_delay_us < 0 ? WriteCoalescing::kAutoRounds * round_interval_us : max_delay_us;
+}
+
+} // namespace
+
 WriteCoalescing::WriteCoalescing(int64_t max_delay_us, int64_t round_interval_us)
-    : lead_us_(max_delay_us > 0 ? max_delay_us - std::max<int64_t>(round_interval_us, 0) : 0) {}
+    : lead_us_(
+          std::max<int64_t>(delay_bound(max_delay_us, std::max<int64_t>(round_interval_us, 0)) -
+                                std::max<int64_t>(round_interval_us, 0),
+                            0)) {}
 
 void WriteCoalescing::taken(uint64_t stored, uint64_t kept) {
     stored_ += stored;

@@ -44,11 +44,15 @@ public:
      *  almost nothing of the stream does not take the whole log at once. */
     static constexpr uint64_t kMaxFetchBytes = 16 * kMinBytes;
 
+    /** The automatic bound (max_delay_us < 0): this many round intervals, 1 s at the
+     *  default flush-interval of 125 ms; none when every packet makes a round (0). */
+    static constexpr int64_t kAutoRounds = 8;
+
     /**
-     * Its packets wait at most @p max_delay_us after they arrive (≤ 0: never: every round
-     * writes what is new); rounds come every @p round_interval_us while packets arrive
-     * (ServerConfig::flush_interval_us), so a write is due one interval before the bound:
-     * the next round would be too late.
+     * Its packets wait at most @p max_delay_us after they arrive (0: never: every round
+     * writes what is new; < 0: kAutoRounds × @p round_interval_us); rounds come every
+     * @p round_interval_us while packets arrive (ServerConfig::flush_interval_us), so a
+     * write is due one interval before the bound: the next round would be too late.
      */
     WriteCoalescing(int64_t max_delay_us, int64_t round_interval_us);
 

@@ -49,7 +49,7 @@ void test_decide() {
 
 /* A bound of 0, or not longer than a round: every round writes what is new. */
 void test_off() {
-    for (const int64_t bound : {int64_t(0), int64_t(-1), 125 * kMs, 100 * kMs}) {
+    for (const int64_t bound : {int64_t(0), 125 * kMs, 100 * kMs}) {
         WriteCoalescing policy(bound, 125 * kMs);
         g_assert_false(policy.enabled());
         policy.taken(900000, 1000);
@@ -59,6 +59,18 @@ void test_off() {
     WriteCoalescing policy(200 * kMs, 0);
     policy.taken(900000, 100000);
     g_assert_cmpint(policy.decide({1, 0, false}, 0).due_us, ==, 200 * kMs);
+}
+
+/* Automatic (−1): 8 rounds; none when every packet makes a round (flush interval 0). */
+void test_automatic() {
+    WriteCoalescing policy(-1, 125 * kMs);
+    g_assert_true(policy.enabled());
+    policy.taken(900000, 100000);
+    /* Due one round before the 1 s bound, as test_decide()'s explicit 1 s. */
+    g_assert_cmpint(policy.decide({1, 0, false}, 0).due_us, ==, 875 * kMs);
+    WriteCoalescing immediate(-1, 0);
+    g_assert_false(immediate.enabled());
+    g_assert_true(immediate.decide({1, 0, false}, 0).write);
 }
 
 /* A client that receives nothing of the stream (it waits for a stream that is absent): only
@@ -126,6 +138,7 @@ int main(int argc, char **argv) {
     g_test_init(&argc, &argv, nullptr);
     g_test_add_func("/write-coalescing/decide", test_decide);
     g_test_add_func("/write-coalescing/off", test_off);
+    g_test_add_func("/write-coalescing/automatic", test_automatic);
     g_test_add_func("/write-coalescing/share", test_share);
     g_test_add_func("/write-coalescing/fetch-bytes", test_fetch_bytes);
     g_test_add_func("/write-coalescing/low-rate-client", test_low_rate_client);
