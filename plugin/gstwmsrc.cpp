@@ -27,8 +27,13 @@
  * refuses for now (5xx), goes silent for #GstWmSrc:timeout or closes the
  * stream, it posts a WARNING and a progress message ("reconnect") and
  * connects again after #GstWmSrc:retry-delay, doubling up to
- * #GstWmSrc:max-retry-delay; the stream resumes with the header (new caps
- * and HEADER buffer, DISCONT) at the next key frame. After
+ * #GstWmSrc:max-retry-delay; the stream resumes at the next key frame. When
+ * the server's new header describes the same streams (a restarted encoder
+ * or origin writes a new File ID, nothing a decoder depends on), the caps
+ * and header stay and the packets' send times and timestamps continue
+ * across the gap (the first buffer after it is DISCONT): downstream, e.g. an
+ * edge's wmnetsink and its viewers, sees one stream. Otherwise it resumes
+ * with the new header (new caps and HEADER buffer, DISCONT). After
  * #GstWmSrc:retries failed attempts in a row, or at once for an unknown
  * host, a missing stream (404) or a refused authorization, it posts an
  * ERROR. Memory is bounded: one packet and one header at a time.
@@ -252,7 +257,8 @@ static GstFlowReturn output_header(GstWmSrc *self, pull::Event &event, GstBuffer
 }
 
 /* A data packet timestamped by its send time, anchored at the running time the first packet
- * after a header arrived. */
+ * after a header arrived (send times continue across a seamless reconnection, and so do the
+ * timestamps). */
 static GstBuffer *data_buffer(GstWmSrc *self, pull::Event &event) {
     GstWmSrcState *state = self->state;
     const uint32_t send_ms = event.send_time_ms;
@@ -267,7 +273,7 @@ static GstBuffer *data_buffer(GstWmSrc *self, pull::Event &event) {
     }
     if (!event.key_frame)
         GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-    if (state->discont_)
+    if (state->discont_ || event.discont)
         GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
     state->discont_ = false;
     return buffer;

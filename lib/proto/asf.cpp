@@ -138,7 +138,8 @@ Status parse_stream_properties(const uint8_t *obj, uint64_t size, HeaderInfo &in
     if (stream.audio && specific >= kWaveAvgBytesPerSec + 4 && kSpMinSize + specific <= size)
         stream.bitrate =
             static_cast<uint32_t>(load_le(obj + kSpMinSize + kWaveAvgBytesPerSec, 4) * 8);
-    info.streams.push_back(stream);
+    stream.properties.assign(obj, obj + size);
+    info.streams.push_back(std::move(stream));
     return {};
 }
 
@@ -585,6 +586,15 @@ Result<HeaderInfo> parse_header(const uint8_t *data, size_t len) {
         return layout.error();
     }
     return std::move(layout->info);
+}
+
+bool same_streams(const HeaderInfo &a, const HeaderInfo &b) {
+    const auto same = [](const StreamInfo &x, const StreamInfo &y) {
+        return x.number == y.number && x.bitrate == y.bitrate && x.properties == y.properties;
+    };
+    return a.packet_size == b.packet_size && a.preroll_ms == b.preroll_ms &&
+           a.exclusion_groups == b.exclusion_groups &&
+           std::equal(a.streams.begin(), a.streams.end(), b.streams.begin(), b.streams.end(), same);
 }
 
 Result<std::vector<uint8_t>> make_live_header(const uint8_t *data, size_t len) {

@@ -37,6 +37,9 @@ struct StreamInfo {
     /** Average bit rate, bits/s: the Stream Bitrate Properties Object's record (§3.12), else
      *  for audio its WAVEFORMATEX nAvgBytesPerSec × 8 (§9.1); 0 = unknown. */
     uint32_t bitrate = 0;
+    /** The Stream Properties Object's bytes (§3.3): stream type, stream number, the
+     *  type-specific (codec) data and error correction data. */
+    std::vector<uint8_t> properties;
 };
 
 /** What the server needs to know about a header. */
@@ -70,6 +73,16 @@ struct HeaderInfo {
  *         or missing/short Data Object head).
  */
 Result<HeaderInfo> parse_header(const uint8_t *data, size_t len);
+
+/**
+ * Whether two headers describe the same streams to a decoder and to a server's stream
+ * filtering: the same packet size and preroll, the same Stream Properties Objects byte for
+ * byte in the same order (numbers, types, codec data), the same stream bitrates and Bitrate
+ * Mutual Exclusion groups. What may differ: the File ID, creation date, the max bitrate and
+ * any other object (§3.2: a restarted encoder writes a new File ID). Packets of one then read
+ * correctly under the other.
+ */
+bool same_streams(const HeaderInfo &a, const HeaderInfo &b);
 
 /**
  * Copy of a header with the live-broadcast fields fixed (reference §2.5):

@@ -178,6 +178,7 @@ Status Client::open_stream() {
         session_.feed(reinterpret_cast<const uint8_t *>(body_start_.data()), body_start_.size());
         if (!describing) {
             streaming_ = true;
+            after_loss_ = ever_streamed_;
             if (ever_streamed_)
                 reconnects_++;
             events_.connected(session_.url().to_string(), ever_streamed_);
@@ -240,6 +241,10 @@ Result<Event> Client::next() {
         if (event && event->has_value()) {
             Event &ready = **event;
             if (ready.kind == Event::Kind::Data) {
+                const Status continued =
+                    resume_.on_data(ready, *session_.header(), g_get_monotonic_time());
+                if (!continued)
+                    return continued.error(); /* Stream parsed it: not expected */
                 backoff_.reset();
                 packets_received_++;
                 skipped_ = session_.skipped();
@@ -253,9 +258,11 @@ Result<Event> Client::next() {
                 event = make_error(Errc::ConnectionFailure, session_.url().to_string() +
                                                                 " ended the stream with reason " +
                                                                 std::to_string(ready.reason));
-            else if (ready.kind == Event::Kind::Header)
-                return std::move(ready);
-            else
+            else if (ready.kind == Event::Kind::Header) {
+                if (resume_.on_header(*session_.header(), std::exchange(after_loss_, false)))
+                    return std::move(ready);
+                continue; /* the same streams: the header output stays */
+            } else
                 continue; /* $C, $E(1): the new header follows */
         }
         Error lost;

@@ -7,12 +7,15 @@
  * every wait bounded by a timeout and cancellable (GCancellable). When the
  * server refuses for now, cannot be reached, goes silent or closes the
  * stream, it reconnects after the push sink's backoff (base/backoff.h) and
- * the stream resumes with the header at a key frame (pull/stream.h).
+ * the stream resumes at a key frame (pull/stream.h): under the header
+ * already output when the streams are the same (pull/resume.h), else with
+ * the new header.
  */
 #pragma once
 
 #include "base/backoff.h"
 #include "base/error.h"
+#include "pull/resume.h"
 #include "pull/session.h"
 
 #include <gio/gio.h>
@@ -81,8 +84,9 @@ public:
     Client &operator=(const Client &) = delete;
 
     /**
-     * Block until the next event of the stream: Header (the first one and
-     * again after each reconnect or $C), Data, or End with reason 0 (the
+     * Block until the next event of the stream: Header (the first one, after
+     * each $C, and after a reconnect whose header describes other streams),
+     * Data (times continued across a reconnect, pull/resume.h), or End with reason 0 (the
      * stream is over; the connection is closed). Connects on the first call
      * and whenever the stream was lost, reporting to ClientEvents.
      * @return the event, or the last failure (failure()) when it was not
@@ -133,6 +137,8 @@ private:
     GSocketConnection *connection_ = nullptr;
     bool streaming_ = false; /**< the Play answer came on connection_ */
     bool ever_streamed_ = false;
+    bool after_loss_ = false; /**< the next header is the first after a lost connection */
+    Resume resume_;
     unsigned last_status_ = 0; /**< of the last answer of the attempt, 0 = none */
     bool refused_ = false;     /**< the attempt ended with a Verdict::Action::Refused */
     std::optional<Failure> failure_;

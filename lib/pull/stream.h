@@ -42,7 +42,10 @@ struct Event {
     uint32_t send_time_ms = 0; /**< Data: the packet's send time ([MS-ASF] §5.2.2) */
     bool key_frame = false;   /**< Data: a join may start here (asf::PacketInfo::key_frame_start) */
     uint32_t location_id = 0; /**< Data: the packet number the server gave */
-    uint32_t reason = 0;      /**< Change, End: the HRESULT the server sent */
+    /** Data: the first packet after a lost connection, resumed under the same header
+     *  (pull/resume.h): a gap in the stream before it. */
+    bool discont = false;
+    uint32_t reason = 0; /**< Change, End: the HRESULT the server sent */
 };
 
 /**

@@ -800,6 +800,43 @@ void test_set_preroll() {
     g_assert_true(short_header == kept);
 }
 
+/* A restarted encoder's header (new File ID) describes the same streams; a change in a
+ * stream's codec data, the packet size, the preroll or the streams does not. */
+void test_same_streams() {
+    const Bytes header = load_asfmux("asfmux-wmv2-wmav2.asf").header;
+    const HeaderInfo info = *parse_header(header.data(), header.size());
+    const auto parsed = [](const Bytes &bytes) {
+        return *parse_header(bytes.data(), bytes.size());
+    };
+    g_assert_true(same_streams(info, info));
+
+    Bytes restarted = header;
+    restarted[kFileProperties + 24] ^= 0xff; /* File ID (§3.2) */
+    put_le(restarted, kFileProperties + 100, 4, info.max_bitrate + 1000);
+    g_assert_true(restarted != header);
+    g_assert_true(same_streams(info, parsed(restarted)));
+
+    Bytes preroll = header;
+    g_assert_true(set_preroll(preroll, info.preroll_ms + 1000).ok());
+    g_assert_false(same_streams(info, parsed(preroll)));
+
+    Bytes packet_size = header;
+    put_le(packet_size, kMinPacket, 4, info.packet_size + 1);
+    put_le(packet_size, kMaxPacket, 4, info.packet_size + 1);
+    g_assert_false(same_streams(info, parsed(packet_size)));
+
+    /* The last byte of the last Stream Properties Object: its codec data. */
+    HeaderInfo codec = info;
+    codec.streams.back().properties.back() ^= 1;
+    g_assert_false(same_streams(info, codec));
+    HeaderInfo fewer = info;
+    fewer.streams.pop_back();
+    g_assert_false(same_streams(info, fewer));
+    HeaderInfo renumbered = info;
+    renumbered.streams.back().number = 9;
+    g_assert_false(same_streams(info, renumbered));
+}
+
 /* Every call must either succeed or fail with InvalidData; a failed rebase
  * leaves the bytes as they were. Buffers are exact-size heap copies so that
  * sanitizers and valgrind catch any read past len. */
@@ -923,6 +960,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/asf/join/drop-unstarted-payloads", test_drop_unstarted_payloads);
     g_test_add_func("/asf/join/drop-unstarted-video", test_drop_unstarted_video);
     g_test_add_func("/asf/join/set-preroll", test_set_preroll);
+    g_test_add_func("/asf/same-streams", test_same_streams);
     g_test_add_func("/asf/robust/truncation", test_truncation);
     g_test_add_func("/asf/robust/random-corruption", test_random_corruption);
     return g_test_run();
