@@ -225,6 +225,26 @@ guint decoded_frames(const std::string &url, guint seconds, guint limit_s) {
     return guint(g_ascii_strtoull(last_value(out, "frame").c_str(), nullptr, 10));
 }
 
+Run vlc_view(const std::string &url, guint seconds, guint limit_s) {
+    VlcHome home;
+    return run(vlc_command({"-I", "dummy", "-vv", "--play-and-exit", "--vout=dummy", "--aout=dummy",
+                            "--no-dbus", "--run-time=" + std::to_string(seconds), url}),
+               limit_s, {home.env()});
+}
+
+void assert_vlc_decoded(const Run &result) {
+    fail_unless(result.exited && result.status == 0, "VLC viewer: exit %d\n%s", result.status,
+                result.err.c_str());
+    const std::string log = result.out + result.err;
+    for (const char *text :
+         {"using access module \"access_mms\"", "main decoder debug: Received first picture"}) {
+        if (log.find(text) == std::string::npos)
+            g_printerr("VLC viewer's log:\n%s\n", log.c_str());
+        fail_unless(log.find(text) != std::string::npos, "the VLC viewer never logged \"%s\"",
+                    text);
+    }
+}
+
 std::vector<std::string> lines(const std::string &text) {
     std::vector<std::string> found;
     size_t start = 0;

@@ -109,6 +109,16 @@ std::string run_clean(const std::vector<std::string> &argv, guint limit_s,
  */
 guint decoded_frames(const std::string &url, guint seconds, guint limit_s);
 
+/**
+ * cvlc (as vlc_command() runs it, with its own VlcHome) plays @p url for @p seconds with dummy
+ * outputs and its debug log (-vv), within @p limit_s. @return the run; the log is out + err.
+ */
+Run vlc_view(const std::string &url, guint seconds, guint limit_s);
+
+/** Fail the test, showing the log, unless the vlc_view() @p result exited 0 and its log shows
+ *  the MS-WMSP access and a decoded picture. */
+void assert_vlc_decoded(const Run &result);
+
 /** @p text split at '\n' (without the '\n'). */
 std::vector<std::string> lines(const std::string &text);
 

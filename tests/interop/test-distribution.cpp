@@ -68,24 +68,6 @@ void assert_ffmpeg_decodes(const std::string &url) {
                 kMinFrames);
 }
 
-/** cvlc plays @p url for kViewSeconds: its log must show the MS-WMSP access and a picture. */
-void assert_vlc_decodes(const std::string &url) {
-    interop::VlcHome home;
-    const std::vector<std::string> argv = interop::vlc_command(
-        {"-I", "dummy", "-vv", "--play-and-exit", "--vout=dummy", "--aout=dummy", "--no-dbus",
-         "--run-time=" + std::to_string(kViewSeconds), url});
-    const Run result = interop::run(argv, kToolLimitS, {home.env()});
-    fail_unless(result.exited && result.status == 0, "%s", interop::describe(argv, result).c_str());
-    const std::string log = result.out + result.err;
-    for (const char *text :
-         {"using access module \"access_mms\"", "main decoder debug: Received first picture"}) {
-        if (log.find(text) == std::string::npos)
-            g_printerr("VLC viewer's log:\n%s\n", log.c_str());
-        fail_unless(log.find(text) != std::string::npos, "the VLC viewer never logged \"%s\"",
-                    text);
-    }
-}
-
 GST_START_TEST(test_vlc_relays_origin) {
     LivePipeline origin(interop::kVideoPipeline);
     origin.set_state(GST_STATE_PLAYING);
@@ -103,7 +85,7 @@ GST_START_TEST(test_vlc_relays_origin) {
     wait_until_served(relay_url);
 
     assert_ffmpeg_decodes(relay_url);
-    assert_vlc_decodes(relay_url);
+    interop::assert_vlc_decoded(interop::vlc_view(relay_url, kViewSeconds, kToolLimitS));
 
     /* Every viewer was the relay's: the origin admitted one client, VLC's pull, and none since. */
     fail_unless_equals_string(pulled.at(0).at("user-agent").c_str(), "NSPlayer/7.10.0.3059");
