@@ -10,7 +10,9 @@
  *    API find both streams without an error; GStreamer decodes every frame.
  *  - The relay a publishing point performs: wmpushsink → receiver → the
  *    same header and packets fed to wmnetsink in a second pipeline →
- *    `ffmpeg -i mmsh://…` decodes without a message.
+ *    `ffmpeg -i mmsh://…` decodes without a message; and an edge
+ *    (`wmsrc ! wmnetsink`) pulling that re-served stream, whose viewer
+ *    FFmpeg decodes without a message too.
  */
 #include "interop.h"
 #include "push-check.h"
@@ -183,7 +185,7 @@ GST_START_TEST(test_relay_to_wmnetsink) {
     receiver.start();
     Relay relay(receiver);
     LivePipeline pusher(
-        "videotestsrc is-live=true num-buffers=250 ! video/x-raw,width=320,height=240,"
+        "videotestsrc is-live=true num-buffers=375 ! video/x-raw,width=320,height=240,"
         "framerate=25/1 ! avenc_wmv2 bitrate=500000 gop-size=25 ! asfmux streamable=true ! "
         "wmpushsink name=sink location=" +
         receiver.url());
@@ -193,6 +195,20 @@ GST_START_TEST(test_relay_to_wmnetsink) {
     /* A Windows Media client of the relaying server decodes 3 s without a message. */
     const guint frames = ffmpeg_decode({"-i", relay.pipeline().url("mmsh"), "-t", "3"});
     fail_unless(frames >= 60, "%u frames decoded", frames);
+    {
+        /* An edge pulls the re-served stream with wmsrc and serves it again: FFmpeg decodes it
+         * there too (issue 14: the strict receiver's re-served stream). */
+        const std::string edge_description =
+            "wmsrc location=" + relay.pipeline().url("mmsh") +
+            " user-agent=NSServer/9.0.0.3171 ! wmnetsink name=sink port=0 address=127.0.0.1 "
+            "max-clients=-1";
+        interop::LivePipeline edge(edge_description.c_str());
+        edge.set_state(GST_STATE_PLAYING);
+        edge.wait_packets(10);
+        const guint edge_frames = ffmpeg_decode({"-i", edge.url("mmsh"), "-t", "3"});
+        fail_unless(edge_frames >= 60, "%u frames decoded from the edge", edge_frames);
+        edge.assert_no_errors();
+    }
 
     pusher.end();
     pusher.wait_eos();
@@ -218,8 +234,8 @@ Suite *push_interop_suite() {
 } // namespace
 
 int main(int argc, char **argv) {
-    return interop::main_with_requirements(argc, argv, "push-interop", push_interop_suite,
-                                           {"ffmpeg", "gst-discoverer-1.0", "timeout"},
-                                           {"avenc_wmv2", "avenc_wmav2", "asfmux", "asfdemux",
-                                            "videotestsrc", "audiotestsrc", "appsrc", "decodebin"});
+    return interop::main_with_requirements(
+        argc, argv, "push-interop", push_interop_suite, {"ffmpeg", "gst-discoverer-1.0", "timeout"},
+        {"avenc_wmv2", "avenc_wmav2", "asfmux", "asfdemux", "videotestsrc", "audiotestsrc",
+         "appsrc", "decodebin", "wmsrc"});
 }
