@@ -525,6 +525,17 @@ static void add_properties() {
             std::lock_guard<std::mutex> locker(state->client_lock_);
             g_value_set_uint(value, state->client_ ? state->client_->stats().reconnects : 0);
         });
+    table.add_live(
+        g_param_spec_uint("seamless-reconnects", "Seamless reconnects",
+                          "Of the reconnects, those whose new header had the same streams: the "
+                          "caps and header stayed and the times went on",
+                          0, G_MAXUINT, 0, wmstream::plugin::param_flags(Mutability::ReadOnly)),
+        [](GObject *object, GValue *value) {
+            GstWmSrcState *state = GST_WM_SRC(object)->state;
+            std::lock_guard<std::mutex> locker(state->client_lock_);
+            g_value_set_uint(value,
+                             state->client_ ? state->client_->stats().seamless_reconnects : 0);
+        });
 }
 
 static void gst_wm_src_class_init(GstWmSrcClass *klass) {

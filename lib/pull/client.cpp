@@ -53,6 +53,7 @@ ClientStats Client::stats() const {
     stats.packets_received = packets_received_;
     stats.packets_skipped = skipped_;
     stats.reconnects = reconnects_;
+    stats.seamless_reconnects = seamless_reconnects_;
     return stats;
 }
 
@@ -261,6 +262,7 @@ Result<Event> Client::next() {
             else if (ready.kind == Event::Kind::Header) {
                 if (resume_.on_header(*session_.header(), std::exchange(after_loss_, false)))
                     return std::move(ready);
+                seamless_reconnects_++;
                 continue; /* the same streams: the header output stays */
             } else
                 continue; /* $C, $E(1): the new header follows */

@@ -59,6 +59,8 @@ struct ClientStats {
     uint64_t packets_received = 0; /**< data packets handed out */
     uint64_t packets_skipped = 0;  /**< data packets skipped waiting for a key frame */
     unsigned reconnects = 0;       /**< streams resumed on a new connection */
+    /** Of those, resumed under the header already output (pull/resume.h). */
+    unsigned seamless_reconnects = 0;
 };
 
 /** What the client reports while next() runs, on the thread calling next(). */
@@ -148,6 +150,7 @@ private:
     std::atomic<uint64_t> bytes_received_{0};
     std::atomic<uint64_t> packets_received_{0};
     std::atomic<unsigned> reconnects_{0};
+    std::atomic<unsigned> seamless_reconnects_{0};
     std::atomic<uint64_t> skipped_{0};
 };
 

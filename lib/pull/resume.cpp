@@ -9,7 +9,6 @@ namespace wmstream::pull {
 bool Resume::on_header(const proto::asf::HeaderInfo &header, bool after_loss) {
     if (after_loss && output_ && proto::asf::same_streams(*output_, header)) {
         resuming_ = true;
-        seamless_++;
         return false;
     }
     output_ = header;

@@ -52,16 +52,12 @@ public:
      */
     Status on_data(Event &event, const proto::asf::HeaderInfo &header, int64_t now_us);
 
-    /** Connections resumed under the header already output. */
-    unsigned seamless() const { return seamless_; }
-
 private:
     std::optional<proto::asf::HeaderInfo> output_; /**< the header downstream has */
     bool resuming_ = false;      /**< a header was dropped; its first packet is next */
     proto::asf::TimeBase shift_; /**< subtracted from the times of this connection's packets */
     std::optional<uint32_t> last_send_ms_; /**< of the last packet output under output_ */
     int64_t last_us_ = 0;                  /**< when it was handed out */
-    unsigned seamless_ = 0;
 };
 
 } // namespace wmstream::pull

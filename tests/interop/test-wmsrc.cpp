@@ -395,6 +395,8 @@ GST_START_TEST(test_reconnects) {
     guint reconnects = 0;
     g_object_get(receiver.src(), "reconnects", &reconnects, nullptr);
     fail_unless_equals_int(reconnects, 1);
+    g_object_get(receiver.src(), "seamless-reconnects", &reconnects, nullptr);
+    fail_unless_equals_int(reconnects, 1);
     expect_packets(receiver, 10, packet_size);
 }
 GST_END_TEST;
