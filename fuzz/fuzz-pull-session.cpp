@@ -8,7 +8,10 @@
  * start at a key frame, $C, $E), for the Describe answer and then for the
  * Play answer. After each answer the next request is written, so what the
  * server sent (a Location, a client-id, a header's streams) is checked not
- * to break the request text.
+ * to break the request text. The Play answer's events also go through
+ * pull::Resume as after a lost connection: every header compared with the
+ * one output, the data packets' times continued across the header's return,
+ * which must not fail on a packet the stream parsed.
  *
  * Input: u16 LE n, then n bytes the server sends on the Describe connection,
  * then the rest, sent on the Play connection (each fed in pieces of 977 bytes).
@@ -16,6 +19,7 @@
  * answers with the asfmux and FFmpeg fixtures' streams, a redirect, a $C).
  */
 #include "proto/http-request.h"
+#include "pull/resume.h"
 #include "pull/session.h"
 
 #include <glib.h>
@@ -46,7 +50,8 @@ void check_request(const std::string &head) {
 }
 
 /* One connection: the request, then @p received as the answer. */
-void connection(pull::Session &session, const uint8_t *received, size_t size) {
+void connection(pull::Session &session, pull::Resume &resume, const uint8_t *received,
+                size_t size) {
     const bool describing = session.phase() == pull::Session::Phase::Describe;
     check_request(session.request());
     proto::http::AnswerReader reader;
@@ -86,13 +91,21 @@ void connection(pull::Session &session, const uint8_t *received, size_t size) {
         }
         if (++events > kMaxEvents)
             return;
-        const pull::Event &got = **event;
-        if (got.kind == pull::Event::Kind::Data)
+        pull::Event &got = **event;
+        if (got.kind == pull::Event::Kind::Data) {
             g_assert_cmpuint(got.bytes.size(), ==, session.header()->packet_size);
+            g_assert_true(resume.on_data(got, *session.header(), events * 40000).ok());
+            g_assert_cmpuint(got.bytes.size(), ==, session.header()->packet_size);
+            const Result<proto::asf::PacketInfo> packet =
+                proto::asf::parse_packet(got.bytes.data(), got.bytes.size(), *session.header());
+            g_assert_true(packet.ok());
+            g_assert_cmpuint(packet->send_time_ms, ==, got.send_time_ms);
+        }
         if (got.kind == pull::Event::Kind::Header) {
             g_assert_true(proto::asf::parse_header(got.bytes.data(), got.bytes.size()).ok());
             if (describing)
                 return; /* the Describe is over: the client closes the connection */
+            (void)resume.on_header(*session.header(), true);
         }
     }
 }
@@ -109,7 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     Result<pull::Session> created = pull::Session::create(config);
     g_assert_true(created.ok());
     pull::Session &session = *created;
-    connection(session, data + 2, describe);
-    connection(session, data + 2 + describe, size - 2 - describe);
+    pull::Resume resume;
+    connection(session, resume, data + 2, describe);
+    connection(session, resume, data + 2 + describe, size - 2 - describe);
     return 0;
 }
