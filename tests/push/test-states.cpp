@@ -6,10 +6,13 @@
  * in one jump, with no data, several times, and no change fails (a sink
  * without data stays ASYNC into PAUSED, as upstream's test allows). wmnetsink
  * binds port 0 on 127.0.0.1; wmpushsink opens its session with the strict
- * receiver (tests/push/receiver.h), which records no violation.
+ * receiver (tests/push/receiver.h), which records no violation; wmsrc asks a
+ * listener on 127.0.0.1 that never answers, so every change down cancels a
+ * request in flight.
  */
 #include "receiver.h"
 
+#include <gio/gio.h>
 #include <gst/check/gstcheck.h>
 
 #include <string>
@@ -45,9 +48,29 @@ void change(GstElement *element, GstState state) {
         fail_unless_equals_int(current, state);
 }
 
+/** A listening socket on 127.0.0.1 that never accepts: connects complete in the kernel's
+ *  backlog, requests are never answered. @return its port. */
+guint16 silent_listener(GSocketListener *listener) {
+    GInetAddress *loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *address = g_inet_socket_address_new(loopback, 0);
+    GSocketAddress *bound = nullptr;
+    GError *error = nullptr;
+    fail_unless(g_socket_listener_add_address(listener, address, G_SOCKET_TYPE_STREAM,
+                                              G_SOCKET_PROTOCOL_TCP, nullptr, &bound, &error),
+                "%s", error ? error->message : "");
+    const guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+    g_object_unref(bound);
+    g_object_unref(address);
+    g_object_unref(loopback);
+    return port;
+}
+
 GST_START_TEST(test_states) {
     pushtest::Receiver receiver;
     receiver.start();
+    GSocketListener *silent = g_socket_listener_new();
+    const std::string silent_url =
+        "mmsh://127.0.0.1:" + std::to_string(silent_listener(silent)) + "/";
     const std::vector<std::string> names = plugin_elements();
     fail_unless(names.size() >= 2, "the wmstream plugin has %zu elements", names.size());
     for (const std::string &name : names) {
@@ -56,8 +79,10 @@ GST_START_TEST(test_states) {
         GObjectClass *klass = G_OBJECT_GET_CLASS(element);
         if (g_object_class_find_property(klass, "port"))
             g_object_set(element, "port", 0, "address", "127.0.0.1", nullptr);
+        const bool source = GST_OBJECT_FLAG_IS_SET(element, GST_ELEMENT_FLAG_SOURCE);
         if (g_object_class_find_property(klass, "location"))
-            g_object_set(element, "location", receiver.url().c_str(), nullptr);
+            g_object_set(element, "location", source ? silent_url.c_str() : receiver.url().c_str(),
+                         nullptr);
         GstElement *pipeline = gst_pipeline_new(nullptr);
         gst_bin_add(GST_BIN(pipeline), element);
         for (int round = 0; round < 3; ++round) {
@@ -69,6 +94,7 @@ GST_START_TEST(test_states) {
         }
         gst_object_unref(pipeline);
     }
+    g_object_unref(silent);
     const pushtest::Snapshot seen = receiver.snapshot();
     fail_unless(seen.violations.empty(), "%s", seen.violations.front().c_str());
 }
