@@ -21,6 +21,7 @@
  *   {"event":"listening","port":P,"pid":…,"rate_bps":…,"packet_size":…,…}
  * and runs until SIGINT/SIGTERM or --duration.
  */
+#include "asf-caps.h"
 #include "floor-server.h"
 #include "replay.h"
 #include "timing-channel.h"
@@ -196,14 +197,9 @@ GstElement *make_sink(const Options &options) {
 GstCaps *make_caps(const Recording &recording) {
     GstBuffer *header = gst_buffer_new_memdup(recording.header.data(), recording.header.size());
     GST_BUFFER_FLAG_SET(header, GST_BUFFER_FLAG_HEADER);
-    GValue array = G_VALUE_INIT;
-    GValue value = G_VALUE_INIT;
-    g_value_init(&array, GST_TYPE_ARRAY);
-    g_value_init(&value, GST_TYPE_BUFFER);
-    g_value_take_boxed(&value, header);
-    gst_value_array_append_and_take_value(&array, &value);
-    GstCaps *caps = gst_caps_new_simple("video/x-ms-asf", "parsed", G_TYPE_BOOLEAN, TRUE, nullptr);
-    gst_structure_take_value(gst_caps_get_structure(caps, 0), "streamheader", &array);
+    GstCaps *caps = wmstream::plugin::asf_caps_with_header(header);
+    gst_buffer_unref(header);
+    gst_caps_set_simple(caps, "parsed", G_TYPE_BOOLEAN, TRUE, nullptr);
     return caps;
 }
 

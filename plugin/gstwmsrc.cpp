@@ -50,6 +50,7 @@
  */
 #include "gstwmsrc.h"
 
+#include "asf-caps.h"
 #include "errors.h"
 #include "lifecycle.h"
 #include "properties.h"
@@ -228,15 +229,7 @@ static GstFlowReturn output_header(GstWmSrc *self, pull::Event &event, GstBuffer
     GstBuffer *header = buffer_from(std::move(event.bytes));
     GST_BUFFER_FLAG_SET(header, GST_BUFFER_FLAG_HEADER);
     GST_BUFFER_FLAG_SET(header, GST_BUFFER_FLAG_DISCONT);
-    GValue array = G_VALUE_INIT;
-    GValue value = G_VALUE_INIT;
-    g_value_init(&array, GST_TYPE_ARRAY);
-    g_value_init(&value, GST_TYPE_BUFFER);
-    gst_value_set_buffer(&value, header);
-    gst_value_array_append_and_take_value(&array, &value);
-    GstCaps *caps = gst_caps_new_empty_simple("video/x-ms-asf");
-    gst_caps_set_value(caps, "streamheader", &array);
-    g_value_unset(&array);
+    GstCaps *caps = wmstream::plugin::asf_caps_with_header(header);
     const bool set = gst_base_src_set_caps(GST_BASE_SRC(self), caps);
     gst_caps_unref(caps);
     if (!set) {

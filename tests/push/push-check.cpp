@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "push-check.h"
 
+#include "asf-caps.h"
+
 #include <gst/app/gstappsrc.h>
 
 namespace pushtest {
@@ -170,16 +172,8 @@ static GstBuffer *buffer_of(const Bytes &bytes) {
 GstCaps *caps_with_header(const Bytes &header) {
     GstBuffer *buffer = buffer_of(header);
     GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_HEADER);
-    GValue array = G_VALUE_INIT;
-    GValue value = G_VALUE_INIT;
-    g_value_init(&array, GST_TYPE_ARRAY);
-    g_value_init(&value, GST_TYPE_BUFFER);
-    gst_value_set_buffer(&value, buffer);
+    GstCaps *caps = wmstream::plugin::asf_caps_with_header(buffer);
     gst_buffer_unref(buffer);
-    gst_value_array_append_and_take_value(&array, &value);
-    GstCaps *caps = gst_caps_new_empty_simple("video/x-ms-asf");
-    gst_caps_set_value(caps, "streamheader", &array);
-    g_value_unset(&array);
     return caps;
 }
 
