@@ -327,12 +327,12 @@ void Connection::end_stream(RemoveReason reason) {
 }
 
 void Connection::queue_bytes(std::shared_ptr<const void> keep, const uint8_t *data, size_t len,
-                             bool ends_packet) {
+                             uint32_t packets) {
     Segment segment;
     segment.keep = std::move(keep);
     segment.data = data;
     segment.len = uint32_t(len);
-    segment.ends_packet = ends_packet;
+    segment.packets = packets;
     out_.push_back(std::move(segment));
 }
 
@@ -382,7 +382,7 @@ void Connection::note_thinning() {
                                                               : thin_selection_.thinning();
 }
 
-size_t Connection::queue_packet(PacketRef packet, bool join) {
+size_t Connection::queue_packet(PacketRef packet, bool join, PackedWrite *packed) {
     if (join) {
         started_.reset();
         starting_left_ = kStartingPackets;
@@ -405,32 +405,40 @@ size_t Connection::queue_packet(PacketRef packet, bool join) {
     /* The shared packet memory, unless the client selected some of the streams or the stream
      * is starting, and the packet must be thinned. A $D of a rewritten packet goes without
      * its padding (MS-WMSP §2.2.3.3), once its stream has started (the start filter takes
-     * whole packets). */
-    std::shared_ptr<const std::vector<uint8_t>> thinned;
+     * whole packets). A variant cached with the packet lives as long as it: @c own holds
+     * only bytes made for this client. */
+    const std::vector<uint8_t> *bytes = &shared;
+    std::shared_ptr<const std::vector<uint8_t>> own;
     if (filtered_ || thin) {
         const proto::asf::StreamSelection &selection = thin ? thin_selection_ : selection_;
         const bool strip = request_.kind == proto::wmsp::Kind::Play && starting_left_ == 0;
-        const PacketVariant variant =
+        PacketVariant made;
+        const PacketVariant &variant =
             &shared == &packet->data
-                ? packet->variants.get(packet->data, header_->info, selection, strip)
-                : PacketVariant::make(shared, header_->info, selection, strip);
+                ? packet->variants.get(packet->data, header_->info, selection, strip, made)
+                : (made = PacketVariant::make(shared, header_->info, selection, strip));
         if (variant.kept == proto::asf::PacketFilter::Kept::None)
             return 0; /* none of its streams: not sent, not numbered */
-        thinned = variant.bytes;
+        if (variant.bytes)
+            bytes = variant.bytes.get();
+        if (&variant == &made)
+            own = std::move(made.bytes);
     }
     if (starting_left_ != 0) {
-        proto::asf::PacketFilter filter = starting_filter(thinned ? *thinned : shared);
+        proto::asf::PacketFilter filter = starting_filter(*bytes);
         settle_switch();
         if (filter.kept == proto::asf::PacketFilter::Kept::None)
             return 0; /* only payloads of streams not begun yet */
-        if (filter.kept == proto::asf::PacketFilter::Kept::Some)
-            thinned = std::make_shared<const std::vector<uint8_t>>(std::move(filter.packet));
+        if (filter.kept == proto::asf::PacketFilter::Kept::Some) {
+            own = std::make_shared<const std::vector<uint8_t>>(std::move(filter.packet));
+            bytes = own.get();
+        }
     }
-    const std::vector<uint8_t> &bytes = thinned ? *thinned : shared;
+    uint8_t head[proto::framing::kPullHeaderSize];
+    size_t head_len = 0;
     if (request_.kind == proto::wmsp::Kind::Play) {
-        uint8_t head[proto::framing::kPullHeaderSize];
         const Status framed = proto::framing::write_pull_data_header(
-            head, data_counter_, uint8_t(data_counter_ & 0xff), bytes.size());
+            head, data_counter_, uint8_t(data_counter_ & 0xff), bytes->size());
         if (!framed) {
             /* Cannot happen: the store refuses a header whose packets do not fit a $D. */
             g_warning("client %" G_GUINT64_FORMAT ": packet not sent: %s", id_,
@@ -438,13 +446,18 @@ size_t Connection::queue_packet(PacketRef packet, bool join) {
             return 0;
         }
         ++data_counter_;
-        queue_inline(head, sizeof head);
+        head_len = sizeof head;
     }
-    const size_t size = bytes.size();
-    if (thinned)
-        queue_bytes(std::move(thinned), bytes.data(), size, true);
-    else
-        queue_bytes(std::move(packet), bytes.data(), size, true);
+    const size_t size = bytes->size();
+    std::shared_ptr<const void> keep = own ? std::shared_ptr<const void>(std::move(own))
+                                           : std::shared_ptr<const void>(std::move(packet));
+    if (packed) {
+        packed->add(head, head_len, bytes->data(), size, std::move(keep));
+    } else {
+        if (head_len != 0)
+            queue_inline(head, head_len);
+        queue_bytes(std::move(keep), bytes->data(), size, 1);
+    }
     return size;
 }
 
@@ -500,10 +513,18 @@ bool Connection::refill() {
     if (host_.config().recover_policy == RecoverPolicy::Thin && host_.config().lag_soft_max >= 0 &&
         !need_key_ && !batch.joined)
         update_thinning(batch.behind);
+    /* A client that receives a share writes its packets from one buffer (PackedWrite); the
+     * scratch is per thread, like fetched. */
+    static thread_local PackedWrite packed;
+    PackedWrite *packing = filtered_ ? &packed : nullptr;
     size_t kept = 0;
     for (size_t i = 0; i < fetched.size(); ++i)
-        kept += queue_packet(std::move(fetched[i]), i == 0 && batch.joined);
+        kept += queue_packet(std::move(fetched[i]), i == 0 && batch.joined, packing);
     fetched.clear();
+    if (!packed.empty()) {
+        PackedWrite::Buffer buffer = packed.take();
+        queue_bytes(std::move(buffer.keep), buffer.data, buffer.size, uint32_t(buffer.packets));
+    }
     coalescing_.taken(batch.bytes, kept);
     if (pacer_) {
         pacer_->spend(kept);
@@ -527,8 +548,8 @@ void Connection::advance(size_t written) {
             return;
         }
         written -= left;
-        if (front.ends_packet)
-            packets_sent_.fetch_add(1, std::memory_order_relaxed);
+        if (front.packets != 0)
+            packets_sent_.fetch_add(front.packets, std::memory_order_relaxed);
         out_.pop_front();
         out_offset_ = 0;
     }

@@ -15,6 +15,7 @@
 #include "server/access.h"
 #include "server/admission.h"
 #include "server/fast-start-pacer.h"
+#include "server/packed-write.h"
 #include "server/packet-log.h"
 #include "server/stream-store.h"
 #include "server/stream-switch.h"
@@ -189,7 +190,7 @@ private:
         uint32_t len = 0;
         uint8_t inline_bytes[kInlineSize] = {};
         bool is_inline = false;
-        bool ends_packet = false; /**< completing it completes one ASF data packet */
+        uint32_t packets = 0; /**< ASF data packets completed when it is written whole */
         const uint8_t *ptr() const { return is_inline ? inline_bytes : data; }
     };
 
@@ -230,7 +231,7 @@ private:
     void watch_writable(bool on);
 
     void queue_bytes(std::shared_ptr<const void> keep, const uint8_t *data, size_t len,
-                     bool ends_packet = false);
+                     uint32_t packets = 0);
     void queue_string(std::string text);
     void queue_inline(const uint8_t *data, size_t len);
     void begin_closing();
@@ -238,8 +239,10 @@ private:
     void half_close();
     void advance(size_t written);
     void queue_header();
-    /** @return the bytes queued of it (0: none of it is sent). */
-    size_t queue_packet(PacketRef packet, bool join);
+    /** Queue what it receives of @p packet: into @p packed when not null (a client that
+     *  receives a share: server/packed-write.h), else as segments of its own.
+     *  @return the bytes queued of it (0: none of it is sent). */
+    size_t queue_packet(PacketRef packet, bool join, PackedWrite *packed);
     /** The streams of @p header it receives (proto::wmsp::select_streams), through
      *  apply_selection(); a switch in progress ends. @return false when it selects none. */
     bool select(const StreamHeader &header);

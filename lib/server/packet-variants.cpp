@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "server/packet-variants.h"
 
+#include <utility>
+
 namespace wmstream::server {
 
 using proto::asf::PacketFilter;
@@ -31,21 +33,33 @@ PacketVariant PacketVariant::make(const std::vector<uint8_t> &bytes,
     return variant;
 }
 
-PacketVariant PacketVariants::get(const std::vector<uint8_t> &data,
-                                  const proto::asf::HeaderInfo &header,
-                                  const proto::asf::StreamSelection &selection, bool strip) const {
-    {
-        std::lock_guard<std::mutex> locker(lock_);
-        for (const Entry &entry : cache_) {
-            if (entry.selection == selection && entry.strip == strip)
-                return entry.variant;
-        }
+const PacketVariants::Entry *
+PacketVariants::find(size_t count, const proto::asf::StreamSelection &selection, bool strip) const {
+    for (size_t i = 0; i < count; ++i) {
+        const Entry &entry = entries_[i];
+        if (entry.strip == strip && entry.selection == selection)
+            return &entry;
     }
-    PacketVariant variant = PacketVariant::make(data, header, selection, strip);
+    return nullptr;
+}
+
+const PacketVariant &PacketVariants::get(const std::vector<uint8_t> &data,
+                                         const proto::asf::HeaderInfo &header,
+                                         const proto::asf::StreamSelection &selection, bool strip,
+                                         PacketVariant &own) const {
+    if (const Entry *cached = find(count_.load(std::memory_order_acquire), selection, strip))
+        return cached->variant;
+    own = PacketVariant::make(data, header, selection, strip);
     std::lock_guard<std::mutex> locker(lock_);
-    if (cache_.size() < kMaxVariants)
-        cache_.push_back({selection, strip, variant});
-    return variant;
+    const size_t count = count_.load(std::memory_order_relaxed);
+    /* Another thread may have cached it meanwhile: one entry per selection. */
+    if (const Entry *cached = find(count, selection, strip))
+        return cached->variant;
+    if (count == kMaxVariants)
+        return own;
+    entries_[count] = {selection, strip, std::move(own)};
+    count_.store(count + 1, std::memory_order_release);
+    return entries_[count].variant;
 }
 
 } // namespace wmstream::server

@@ -16,11 +16,12 @@
 #include "proto/asf-filter.h"
 #include "proto/asf.h"
 
+#include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <utility>
 #include <vector>
 
 namespace wmstream::server {
@@ -48,22 +49,34 @@ public:
      * @p data (the packet these variants belong to, always the same bytes)
      * as @p selection receives it, with @p strip without padding
      * (PacketVariant::make): the cached variant, else one made now and
-     * cached while fewer than kMaxVariants are.
-     * Any thread: the filtering runs without the lock.
+     * cached while fewer than kMaxVariants are; past that, @p own filled
+     * with one made now, and returned.
+     *
+     * A cached variant never moves or changes: the reference and its bytes
+     * stay valid as long as this object, so a client holding the packet
+     * needs no reference of its own to them. Any thread; a lookup of a
+     * cached variant takes no lock (each one costs a client per packet);
+     * the filtering runs without the lock.
      */
-    PacketVariant get(const std::vector<uint8_t> &data, const proto::asf::HeaderInfo &header,
-                      const proto::asf::StreamSelection &selection, bool strip) const;
+    const PacketVariant &get(const std::vector<uint8_t> &data, const proto::asf::HeaderInfo &header,
+                             const proto::asf::StreamSelection &selection, bool strip,
+                             PacketVariant &own) const;
 
 private:
     struct Entry {
         proto::asf::StreamSelection selection;
-        bool strip;
+        bool strip = false;
         PacketVariant variant;
     };
-    /* A leaf: held only to look up or add an entry. */
+    /** The entry for @p selection and @p strip among the first @p count, or null. */
+    const Entry *find(size_t count, const proto::asf::StreamSelection &selection, bool strip) const;
+
+    /* A leaf: held only to add an entry. */
     mutable std::mutex lock_;
-    /* Protected by lock_. */
-    mutable std::vector<Entry> cache_;
+    /* entries_[i] is written once, under lock_, before count_ passes i (a release store):
+     * readers load count_ (acquire) and read the entries below it without the lock. */
+    mutable std::array<Entry, kMaxVariants> entries_;
+    mutable std::atomic<size_t> count_{0};
 };
 
 } // namespace wmstream::server
