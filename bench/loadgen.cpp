@@ -14,7 +14,11 @@
  * render-to-client latency through the timing side channel) count inside
  * it, joins (time to first byte, to first decodable packet) from each
  * client's connect(). With --server-pid the server's CPU time and RSS are
- * sampled before the first connect and at both ends of the window.
+ * sampled before the first connect and at both ends of the window; with
+ * --harness-thread too, the CPU time of the threads of that name in the
+ * server process (the benchmark's own, such as wmstream-bench-source's
+ * pacing thread) is sampled at the same instants and subtracted from the
+ * server's (JSON: server_cpu_s = process_cpu_s - harness_cpu_s).
  *
  * Output: one JSON object on one stdout line, and a human summary on stderr.
  */
@@ -76,6 +80,7 @@ struct Options {
     uint64_t rate_bps = 0; /**< 0 = measured in the window (else the timing file's) */
     std::string timing;
     pid_t server_pid = 0;
+    std::string harness_thread; /**< threads of the server process that are not the server */
     std::string label;
 };
 
@@ -515,6 +520,23 @@ void put_distribution(Json &json, const char *name, std::vector<double> values, 
     json.close();
 }
 
+/** The server process's counters at one instant: the whole process and its harness threads. */
+struct ServerSample {
+    ProcSample process;
+    ProcSample harness; /**< the --harness-thread threads; not ok without the option */
+};
+
+ServerSample sample_server(const Options &o) {
+    ServerSample sample;
+    if (!o.server_pid)
+        return sample;
+    /* The threads first: their time is part of the process's, sampled right after. */
+    if (!o.harness_thread.empty())
+        sample.harness = sample_threads(o.server_pid, o.harness_thread);
+    sample.process = sample_process(o.server_pid);
+    return sample;
+}
+
 void usage() {
     std::fprintf(stderr,
                  "usage: wmstream-loadgen --port P [options]\n"
@@ -530,6 +552,9 @@ void usage() {
                  "  --rate-bps B        stream rate for the 95 %% criterion (default: measured)\n"
                  "  --timing PATH       the source's timing file (render-to-client latency)\n"
                  "  --server-pid PID    sample this process's CPU and RSS\n"
+                 "  --harness-thread NAME  with --server-pid: the CPU of that process's threads\n"
+                 "                      named NAME (the benchmark's, not the server's) is\n"
+                 "                      sampled apart and subtracted from the server's\n"
                  "  --label TEXT        copied into the JSON\n");
 }
 
@@ -547,6 +572,7 @@ bool parse_options(int argc, char **argv, Options &o) {
         {"rate-bps", required_argument, nullptr, 'b'},
         {"timing", required_argument, nullptr, 'T'},
         {"server-pid", required_argument, nullptr, 's'},
+        {"harness-thread", required_argument, nullptr, 'H'},
         {"label", required_argument, nullptr, 'l'},
         {"select", required_argument, nullptr, 'S'},
         {"help", no_argument, nullptr, '?'},
@@ -597,6 +623,9 @@ bool parse_options(int argc, char **argv, Options &o) {
             break;
         case 's':
             o.server_pid = pid_t(std::atoi(optarg));
+            break;
+        case 'H':
+            o.harness_thread = optarg;
             break;
         case 'l':
             o.label = optarg;
@@ -653,11 +682,11 @@ int run(const Options &o) {
         threads.emplace_back([&w] { w->run(); });
 
     sleep_until(plan.window_start_us);
-    const ProcSample at_start = o.server_pid ? sample_process(o.server_pid) : ProcSample{};
+    const ServerSample at_start = sample_server(o);
     const ProcSample self_start = sample_process(getpid());
     const MachineSample machine_start = sample_machine();
     sleep_until(plan.window_end_us);
-    const ProcSample at_end = o.server_pid ? sample_process(o.server_pid) : ProcSample{};
+    const ServerSample at_end = sample_server(o);
     const ProcSample self_end = sample_process(getpid());
     const MachineSample machine_end = sample_machine();
     for (auto &t : threads)
@@ -805,19 +834,28 @@ int run(const Options &o) {
         json.null();
     }
     json.key("server_pid").num(o.server_pid);
-    if (o.server_pid && before.ok && at_start.ok && at_end.ok) {
-        const double cpu = at_end.cpu_s - at_start.cpu_s;
+    if (o.server_pid && before.ok && at_start.process.ok && at_end.process.ok) {
+        const double process_cpu = at_end.process.cpu_s - at_start.process.cpu_s;
+        const double harness_cpu = at_end.harness.cpu_s - at_start.harness.cpu_s;
+        const double cpu = process_cpu - harness_cpu;
+        json.key("process_cpu_s").num(std::round(process_cpu * 1000) / 1000);
+        json.key("harness_thread").str(o.harness_thread);
+        json.key("harness_threads").num(at_end.harness.tasks);
+        json.key("harness_cpu_s").num(std::round(harness_cpu * 1000) / 1000);
         json.key("server_cpu_s").num(std::round(cpu * 1000) / 1000);
         json.key("server_cpu_pct").num(std::round(cpu / window_s * 1000) / 10);
         json.key("cpu_s_per_gb")
             .num(window_bytes ? std::round(cpu / (double(window_bytes) / 1e9) * 1000) / 1000 : NAN);
         json.key("server_rss_kb_before").num(double(before.rss_kb));
-        json.key("server_rss_kb_end").num(double(at_end.rss_kb));
+        json.key("server_rss_kb_end").num(double(at_end.process.rss_kb));
         json.key("rss_growth_kb_per_client")
-            .num(open_at_end
-                     ? std::round(double(at_end.rss_kb - before.rss_kb) / open_at_end * 100) / 100
-                     : NAN);
+            .num(open_at_end ? std::round(double(at_end.process.rss_kb - before.rss_kb) /
+                                          open_at_end * 100) /
+                                   100
+                             : NAN);
     } else {
+        json.key("process_cpu_s").null();
+        json.key("harness_cpu_s").null();
         json.key("server_cpu_s").null();
     }
     json.key("loadgen_cpu_s").num(std::round(loadgen_cpu * 1000) / 1000);
@@ -830,6 +868,14 @@ int run(const Options &o) {
     std::printf("%s\n", json.text().c_str());
     std::fflush(stdout);
 
+    if (!o.harness_thread.empty() &&
+        (at_end.harness.tasks == 0 || at_end.harness.tasks != at_start.harness.tasks))
+        std::fprintf(stderr,
+                     "loadgen: warning: --harness-thread %s: %d such thread(s) in process %d "
+                     "at the window's start, %d at its end (the harness CPU subtracted is "
+                     "not all of it)\n",
+                     o.harness_thread.c_str(), at_start.harness.tasks, int(o.server_pid),
+                     at_end.harness.tasks);
     std::vector<double> tp = throughput;
     std::fprintf(stderr,
                  "loadgen %s: %d %s clients, window %.1f s: served %d, never served %d, "

@@ -3,8 +3,10 @@
  * wmstream-bench-source: the benchmark's live source and server process in
  * one: `appsrc ! SINK` (wmnetsink, tcpserversink or any sink with port /
  * current-port), fed a pre-encoded ASF recording in real time (replay.h),
- * so that the process's CPU time is the server's plus a pacing loop that
- * wakes ~25 times a second.
+ * so that the process's CPU time is the server's plus a pacing thread that
+ * wakes once a packet. That thread is the benchmark's, not the server's: it
+ * is named "wmsb-pace" (kPaceThreadName), so that the load generator can
+ * sample it apart and subtract it (wmstream-loadgen --harness-thread).
  *
  * The caps carry the stream header as streamheader and the first buffer is
  * that header flagged HEADER, as asfmux streamable=true does; data packets
@@ -30,6 +32,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -50,6 +53,9 @@ namespace {
 constexpr int64_t kStartDelayUs = 100000;
 /** The pacing loop checks for a stop request at least this often, µs. */
 constexpr int64_t kMaxSleepUs = 100000;
+/** The pacing thread's name (comm, at most 15 characters), which bench/run passes to
+ * wmstream-loadgen --harness-thread. */
+constexpr char kPaceThreadName[] = "wmsb-pace";
 
 struct Options {
     std::string recording;
@@ -239,7 +245,10 @@ void serve(Source &source, const Options &options, int port) {
                 static_cast<unsigned long long>(recording.rate_bps()), recording.info.packet_size,
                 recording.count(), recording.loop_ms);
     std::fflush(stdout);
-    std::thread pacer([&source] { pace(source); });
+    std::thread pacer([&source] {
+        pthread_setname_np(pthread_self(), kPaceThreadName);
+        pace(source);
+    });
     g_main_loop_run(source.loop);
     source.stop = true;
     pacer.join();
