@@ -4,6 +4,7 @@
 
 #include "base/address.h"
 #include "proto/response.h"
+#include "server/send-gather.h"
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -327,12 +328,12 @@ void Connection::end_stream(RemoveReason reason) {
 }
 
 void Connection::queue_bytes(std::shared_ptr<const void> keep, const uint8_t *data, size_t len,
-                             uint32_t packets) {
+                             bool ends_packet) {
     Segment segment;
     segment.keep = std::move(keep);
     segment.data = data;
     segment.len = uint32_t(len);
-    segment.packets = packets;
+    segment.ends_packet = ends_packet;
     out_.push_back(std::move(segment));
 }
 
@@ -382,7 +383,7 @@ void Connection::note_thinning() {
                                                               : thin_selection_.thinning();
 }
 
-size_t Connection::queue_packet(PacketRef packet, bool join, PackedWrite *packed) {
+size_t Connection::queue_packet(PacketRef packet, bool join) {
     if (join) {
         started_.reset();
         starting_left_ = kStartingPackets;
@@ -451,13 +452,9 @@ size_t Connection::queue_packet(PacketRef packet, bool join, PackedWrite *packed
     const size_t size = bytes->size();
     std::shared_ptr<const void> keep = own ? std::shared_ptr<const void>(std::move(own))
                                            : std::shared_ptr<const void>(std::move(packet));
-    if (packed) {
-        packed->add(head, head_len, bytes->data(), size, std::move(keep));
-    } else {
-        if (head_len != 0)
-            queue_inline(head, head_len);
-        queue_bytes(std::move(keep), bytes->data(), size, 1);
-    }
+    if (head_len != 0)
+        queue_inline(head, head_len);
+    queue_bytes(std::move(keep), bytes->data(), size, true);
     return size;
 }
 
@@ -513,18 +510,10 @@ bool Connection::refill() {
     if (host_.config().recover_policy == RecoverPolicy::Thin && host_.config().lag_soft_max >= 0 &&
         !need_key_ && !batch.joined)
         update_thinning(batch.behind);
-    /* A client that receives a share writes its packets from one buffer (PackedWrite); the
-     * scratch is per thread, like fetched. */
-    static thread_local PackedWrite packed;
-    PackedWrite *packing = filtered_ ? &packed : nullptr;
     size_t kept = 0;
     for (size_t i = 0; i < fetched.size(); ++i)
-        kept += queue_packet(std::move(fetched[i]), i == 0 && batch.joined, packing);
+        kept += queue_packet(std::move(fetched[i]), i == 0 && batch.joined);
     fetched.clear();
-    if (!packed.empty()) {
-        PackedWrite::Buffer buffer = packed.take();
-        queue_bytes(std::move(buffer.keep), buffer.data, buffer.size, uint32_t(buffer.packets));
-    }
     coalescing_.taken(batch.bytes, kept);
     if (pacer_) {
         pacer_->spend(kept);
@@ -548,8 +537,8 @@ void Connection::advance(size_t written) {
             return;
         }
         written -= left;
-        if (front.packets != 0)
-            packets_sent_.fetch_add(front.packets, std::memory_order_relaxed);
+        if (front.ends_packet)
+            packets_sent_.fetch_add(1, std::memory_order_relaxed);
         out_.pop_front();
         out_offset_ = 0;
     }
@@ -594,6 +583,17 @@ bool Connection::sent(gssize n, const GError *error) {
     return true;
 }
 
+gssize Connection::send(const GOutputVector *vectors, size_t count, GError **error) {
+    /* One per sending thread (the I/O thread and its helpers), made on its first send. */
+    static thread_local std::unique_ptr<SendGather> gather;
+    if (!gather)
+        gather = std::make_unique<SendGather>();
+    GOutputVector one;
+    size_t sent_count = 0;
+    const GOutputVector *sent = gather->gather(vectors, count, one, sent_count);
+    return transport_->send(sent, sent_count, error);
+}
+
 void Connection::flush() {
     continue_flush(0, true);
 }
@@ -606,7 +606,7 @@ void Connection::continue_flush(int sends, bool more_in_log) {
         const size_t count = gather(vectors);
         g_autoptr(GError) error = nullptr;
         /* Two statements: in one call, error could be read before send() sets it. */
-        const gssize n = transport_->send(vectors, count, &error);
+        const gssize n = send(vectors, count, &error);
         if (!sent(n, error))
             return;
     }

@@ -15,7 +15,6 @@
 #include "server/access.h"
 #include "server/admission.h"
 #include "server/fast-start-pacer.h"
-#include "server/packed-write.h"
 #include "server/packet-log.h"
 #include "server/stream-store.h"
 #include "server/stream-switch.h"
@@ -190,7 +189,7 @@ private:
         uint32_t len = 0;
         uint8_t inline_bytes[kInlineSize] = {};
         bool is_inline = false;
-        uint32_t packets = 0; /**< ASF data packets completed when it is written whole */
+        bool ends_packet = false; /**< completing it completes one ASF data packet */
         const uint8_t *ptr() const { return is_inline ? inline_bytes : data; }
     };
 
@@ -223,6 +222,9 @@ private:
     bool ready_to_send(bool &more_in_log);
     /** The buffers of the next send, at most kMaxVectors. @return their count. */
     size_t gather(GOutputVector *vectors) const;
+    /** Send @p count @p vectors, many small ones as one copy (server/send-gather.h); any
+     *  thread, as Transport::send(). */
+    gssize send(const GOutputVector *vectors, size_t count, GError **error);
     /** Account a send's result; @return true when the next may follow at once. */
     bool sent(gssize n, const GError *error);
     void drain_input();
@@ -231,7 +233,7 @@ private:
     void watch_writable(bool on);
 
     void queue_bytes(std::shared_ptr<const void> keep, const uint8_t *data, size_t len,
-                     uint32_t packets = 0);
+                     bool ends_packet = false);
     void queue_string(std::string text);
     void queue_inline(const uint8_t *data, size_t len);
     void begin_closing();
@@ -239,10 +241,8 @@ private:
     void half_close();
     void advance(size_t written);
     void queue_header();
-    /** Queue what it receives of @p packet: into @p packed when not null (a client that
-     *  receives a share: server/packed-write.h), else as segments of its own.
-     *  @return the bytes queued of it (0: none of it is sent). */
-    size_t queue_packet(PacketRef packet, bool join, PackedWrite *packed);
+    /** @return the bytes queued of it (0: none of it is sent). */
+    size_t queue_packet(PacketRef packet, bool join);
     /** The streams of @p header it receives (proto::wmsp::select_streams), through
      *  apply_selection(); a switch in progress ends. @return false when it selects none. */
     bool select(const StreamHeader &header);
