@@ -23,7 +23,7 @@ gssize Connection::round_send(const GOutputVector *vectors, size_t count, GError
         g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CLOSED, "client already removed");
         return -1;
     }
-    return send(vectors, count, error);
+    return transport_->send(vectors, count, error);
 }
 
 void Connection::complete_round_send(gssize n, const GError *error) {

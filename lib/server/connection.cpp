@@ -4,7 +4,6 @@
 
 #include "base/address.h"
 #include "proto/response.h"
-#include "server/send-gather.h"
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -583,17 +582,6 @@ bool Connection::sent(gssize n, const GError *error) {
     return true;
 }
 
-gssize Connection::send(const GOutputVector *vectors, size_t count, GError **error) {
-    /* One per sending thread (the I/O thread and its helpers), made on its first send. */
-    static thread_local std::unique_ptr<SendGather> gather;
-    if (!gather)
-        gather = std::make_unique<SendGather>();
-    GOutputVector one;
-    size_t sent_count = 0;
-    const GOutputVector *sent = gather->gather(vectors, count, one, sent_count);
-    return transport_->send(sent, sent_count, error);
-}
-
 void Connection::flush() {
     continue_flush(0, true);
 }
@@ -606,7 +594,7 @@ void Connection::continue_flush(int sends, bool more_in_log) {
         const size_t count = gather(vectors);
         g_autoptr(GError) error = nullptr;
         /* Two statements: in one call, error could be read before send() sets it. */
-        const gssize n = send(vectors, count, &error);
+        const gssize n = transport_->send(vectors, count, &error);
         if (!sent(n, error))
             return;
     }

@@ -222,9 +222,6 @@ private:
     bool ready_to_send(bool &more_in_log);
     /** The buffers of the next send, at most kMaxVectors. @return their count. */
     size_t gather(GOutputVector *vectors) const;
-    /** Send @p count @p vectors, many small ones as one copy (server/send-gather.h); any
-     *  thread, as Transport::send(). */
-    gssize send(const GOutputVector *vectors, size_t count, GError **error);
     /** Account a send's result; @return true when the next may follow at once. */
     bool sent(gssize n, const GError *error);
     void drain_input();
