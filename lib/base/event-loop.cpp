@@ -8,6 +8,7 @@
  */
 #include "base/event-loop.h"
 
+#include "base/gio-types.h"
 #include "base/timer.h"
 
 #include <condition_variable>
@@ -26,6 +27,7 @@ struct TaskSource {
 } // namespace
 
 EventLoop::EventLoop() : context_(g_main_context_new()), loop_(g_main_loop_new(context_, FALSE)) {
+    ensure_gio_types(); /* before this loop's thread, or any other, runs GIO code */
     /* prepare, check, dispatch, finalize: ready only by its ready time. */
     static GSourceFuncs task_funcs = {nullptr, nullptr, &EventLoop::dispatch,
                                       nullptr, nullptr, nullptr};

@@ -6,6 +6,8 @@
  */
 #include "pull/client.h"
 
+#include "base/gio-types.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -30,6 +32,7 @@ Result<std::unique_ptr<Client>> Client::create(ClientConfig config, ClientEvents
     Result<Session> session = Session::create(config.session);
     if (!session)
         return session.error();
+    ensure_gio_types(); /* on the creating thread, before next() runs GIO code on another */
     return std::unique_ptr<Client>(new Client(std::move(config), std::move(*session), events));
 }
 
