@@ -12,6 +12,7 @@
  * exits with status 1.
  */
 
+#include "archive.h"
 #include "base/text.h"
 
 #include <gst/gst.h>
@@ -878,6 +879,11 @@ bool build_pipeline(App &app, const std::string &description) {
         count_input_bytes, &app, nullptr);
     if (app.decoder)
         g_signal_connect(app.decoder, "no-more-pads", G_CALLBACK(on_no_more_pads), nullptr);
+    if (!app.options.archive.empty()) {
+        g_autoptr(GstElement) archive = gst_bin_get_by_name(GST_BIN(app.pipeline), "archive");
+        g_autoptr(GstPad) archive_pad = gst_element_get_static_pad(archive, "sink");
+        wmstream::job::complete_packet_lengths(archive_pad);
+    }
 
     g_autoptr(GstBus) bus = gst_element_get_bus(app.pipeline);
     gst_bus_add_watch(bus, on_bus_message, &app);

@@ -661,6 +661,21 @@ Result<std::vector<uint8_t>> trim_to_key_frame(const uint8_t *data, size_t len,
     return std::vector<uint8_t>(data, data + len);
 }
 
+Result<bool> complete_packet_length(uint8_t *data, size_t len, const HeaderInfo &header) {
+    Layout layout;
+    Result<PacketInfo> parsed = walk_packet(data, len, header, &layout);
+    if (!parsed) {
+        return parsed.error();
+    }
+    const TimeField &field = layout.packet_length;
+    const bool fits = field.width >= sizeof(uint64_t) || uint64_t(len) >> (8 * field.width) == 0;
+    if (field.width == 0 || !fits || load_le(data + field.offset, field.width) == uint64_t(len)) {
+        return false;
+    }
+    store_le(data + field.offset, field.width, uint64_t(len));
+    return true;
+}
+
 Status set_preroll(std::vector<uint8_t> &header, uint64_t preroll_ms) {
     Result<HeaderLayout> layout = parse_layout(header.data(), header.size());
     if (!layout) {

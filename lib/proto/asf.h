@@ -177,6 +177,20 @@ Result<std::vector<uint8_t>> trim_to_key_frame(const uint8_t *data, size_t len,
                                                const HeaderInfo &header);
 
 /**
+ * Make a packet's explicit Packet Length the packet size, in place (ASF §5.2.2: the length
+ * counts the padding). asfmux writes a packet with padding (the one it fills at EOS, among
+ * others) with a Packet Length that counts its payloads only, beside a Padding Length for the
+ * rest (GStreamer 1.22, gst_asf_mux_flush_payloads); FFmpeg, which then counts the padding
+ * twice, reports the packet ("invalid padsize") when the padding is the larger part. Nothing when
+ * the length is absent (= the packet size), already the packet size, or its field is too narrow for
+ * the packet size.
+ *
+ * @return whether the field was rewritten, or Errc::InvalidData as parse_packet() (the
+ *         packet is then left unmodified).
+ */
+Result<bool> complete_packet_length(uint8_t *data, size_t len, const HeaderInfo &header);
+
+/**
  * Set the File Properties preroll (§3.2) of a header, in place: how much
  * stream, ms of send time, players buffer before they start. Nothing else
  * changes; the packets' presentation times must follow (time_base_for()

@@ -690,6 +690,50 @@ void test_trim_to_key_frame() {
     g_assert_cmpuint(trimmed_packets, >, 0);
 }
 
+/* asfmux's packets with padding (the one it fills at EOS, the last of its recordings, and a
+ * few more) say only their payloads' bytes in Packet Length: completing the length makes it
+ * the packet size and changes nothing else; full packets are left as they are. */
+void test_complete_packet_length() {
+    size_t completed = 0;
+    for (const char *name : {"asfmux-wmv2.asf", "asfmux-wmv2-wmav2.asf"}) {
+        const Stream stream = load_asfmux(name);
+        Result<HeaderInfo> header = parse_header(stream.header.data(), stream.header.size());
+        g_assert_true(header.ok());
+        for (const Bytes &packet : stream.packets) {
+            Bytes copy = packet;
+            Result<bool> changed = complete_packet_length(copy.data(), copy.size(), *header);
+            g_assert_true(changed.ok());
+            if (!*changed) {
+                g_assert_true(copy == packet);
+                continue;
+            }
+            ++completed;
+            Result<PacketInfo> before = parse_packet(packet.data(), packet.size(), *header);
+            Result<PacketInfo> after = parse_packet(copy.data(), copy.size(), *header);
+            g_assert_true(before.ok() && after.ok());
+            g_assert_cmpuint(after->payload_count, ==, before->payload_count);
+            g_assert_cmpuint(after->send_time_ms, ==, before->send_time_ms);
+            size_t differing = 0;
+            for (size_t i = 0; i < copy.size(); ++i)
+                differing += copy[i] != packet[i];
+            g_assert_cmpuint(differing, >=, 1);
+            g_assert_cmpuint(differing, <=, 2); /* the length field, a word here */
+            Result<bool> again = complete_packet_length(copy.data(), copy.size(), *header);
+            g_assert_true(again.ok() && !*again);
+        }
+        Bytes last = stream.packets.back();
+        g_assert_true(*complete_packet_length(last.data(), last.size(), *header));
+    }
+    g_assert_cmpuint(completed, ==, 3);
+    /* Not a packet: refused, and left unmodified. */
+    Bytes garbage(64, 0xff);
+    const Bytes kept = garbage;
+    const Stream stream = load_asfmux("asfmux-wmv2.asf");
+    Result<HeaderInfo> header = parse_header(stream.header.data(), stream.header.size());
+    g_assert_false(complete_packet_length(garbage.data(), garbage.size(), *header).ok());
+    g_assert_true(garbage == kept);
+}
+
 /* Issue 17: a join at any packet begins every stream with a media object's
  * first payload (video: a key frame's). Filtering what the filter let
  * through, from the same streams-started state, keeps it all: every kept
@@ -957,6 +1001,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/asf/rebase/asfmux", test_rebase_asfmux);
     g_test_add_func("/asf/rebase/zero", test_rebase_zero_is_identity);
     g_test_add_func("/asf/trim-to-key-frame", test_trim_to_key_frame);
+    g_test_add_func("/asf/complete-packet-length", test_complete_packet_length);
     g_test_add_func("/asf/join/drop-unstarted-payloads", test_drop_unstarted_payloads);
     g_test_add_func("/asf/join/drop-unstarted-video", test_drop_unstarted_video);
     g_test_add_func("/asf/join/set-preroll", test_set_preroll);
