@@ -89,6 +89,10 @@ Result<Due> StreamStore::push(const uint8_t *data, size_t len, int64_t now_us) {
             proto::asf::rebase_packet_times(packet->data.data(), len, header->info, *base);
         !rebased)
         return rebased.error();
+    /* asfmux's packets with padding say only their payloads' bytes (proto/asf.h). */
+    if (auto completed = proto::asf::complete_packet_length(packet->data.data(), len, header->info);
+        !completed)
+        return completed.error();
     packet->key_frame_start = info->key_frame_start;
     packet->key_frame_streams = info->key_frame_streams;
     packet->streams = info->streams;

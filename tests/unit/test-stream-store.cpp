@@ -677,6 +677,28 @@ void test_preroll() {
     }
 }
 
+/* The packet asfmux fills at EOS (the fixture's last) says only its payloads' bytes in its
+ * Packet Length: the store serves it, like every other packet, with the packet size there. */
+void test_packet_length_completed() {
+    TestStore store(limits(LagUnit::Time, -1, -1));
+    const size_t last = video().count() - 1;
+    std::vector<uint8_t> fed(video().packet(last), video().packet(last) + kPacketSize);
+    auto short_length =
+        proto::asf::complete_packet_length(fed.data(), fed.size(), store.header()->info);
+    g_assert_true(short_length.ok() && *short_length);
+
+    store.feed_range(0, last);
+    Client client;
+    client.fetch(store);
+    g_assert_cmpuint(client.packets.size(), ==, last + 1);
+    for (const PacketRef &packet : client.packets) {
+        std::vector<uint8_t> served = packet->data;
+        auto again =
+            proto::asf::complete_packet_length(served.data(), served.size(), store.header()->info);
+        g_assert_true(again.ok() && !*again);
+    }
+}
+
 /* A multiple-bit-rate header is served with its alternatives and rates (asf-mbr), in the
  * raw header (plain HTTP) and the $H packets alike; a description naming a stream the header
  * lacks refuses the header and keeps the current one. */
@@ -720,6 +742,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/stream-store/header-change", test_header_change);
     g_test_add_func("/stream-store/end-of-stream", test_end_of_stream);
     g_test_add_func("/stream-store/reset", test_reset);
+    g_test_add_func("/stream-store/packet-length-completed", test_packet_length_completed);
     g_test_add_func("/stream-store/recover-policy/none", test_recover_none);
     g_test_add_func("/stream-store/recover-policy/latest", test_recover_latest);
     g_test_add_func("/stream-store/recover-policy/keyframe", test_recover_key_frame);
