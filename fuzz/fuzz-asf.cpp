@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: the ASF code that reads the upstream muxer's output
  * (lib/proto/asf.h): parse_header(), make_live_header(), parse_packet(),
- * time_base_for(), rebase_packet_times() and trim_to_key_frame(); and
+ * time_base_for(), rebase_packet_times(), trim_to_key_frame() and
+ * complete_packet_length(); and
  * add_bitrate_objects() (lib/proto/asf-mbr.h) on the header.
  *
  * Input: when it starts with a parsable streamable ASF header, that header,
@@ -18,8 +19,10 @@
  * with the MBR objects parses, keeps its streams and packet size and is a
  * fixed point too; a packet
  * that parses can be rebased (times shifted, nothing else changed) and
- * trimmed (same size, still parses, still starts a key frame); a packet that
- * does not parse is refused by both and left unmodified.
+ * trimmed (same size, still parses, still starts a key frame) and its
+ * length completed (still parses with the same payloads; a second time
+ * changes nothing); a packet that does not parse is refused by all three and
+ * left unmodified.
  */
 #include "proto/asf-mbr.h"
 #include "proto/asf.h"
@@ -90,6 +93,8 @@ void check_packet(const uint8_t *packet, size_t len, const HeaderInfo &header,
         g_assert_false(rebase_packet_times(copy.data(), len, header, TimeBase{}).ok());
         g_assert_true(std::equal(copy.begin(), copy.end(), packet));
         g_assert_false(trim_to_key_frame(packet, len, header).ok());
+        g_assert_false(complete_packet_length(copy.data(), len, header).ok());
+        g_assert_true(std::equal(copy.begin(), copy.end(), packet));
         return;
     }
     if (!base)
@@ -111,6 +116,19 @@ void check_packet(const uint8_t *packet, size_t len, const HeaderInfo &header,
     g_assert_true(reparsed->key_frame_start == info->key_frame_start);
     g_assert_cmpuint(reparsed->payload_count, <=, info->payload_count);
     g_assert_cmpuint(reparsed->send_time_ms, ==, info->send_time_ms);
+
+    Bytes completed(packet, packet + len);
+    const Result<bool> changed = complete_packet_length(completed.data(), len, header);
+    g_assert_true(changed.ok());
+    const Result<PacketInfo> whole = parse_packet(completed.data(), len, header);
+    g_assert_true(whole.ok());
+    g_assert_cmpuint(whole->payload_count, ==, info->payload_count);
+    g_assert_cmpuint(whole->send_time_ms, ==, info->send_time_ms);
+    g_assert_true(whole->key_frame_start == info->key_frame_start);
+    g_assert_true(whole->streams == info->streams);
+    const Result<bool> again = complete_packet_length(completed.data(), len, header);
+    g_assert_true(again.ok() && !*again);
+    g_assert_true(*changed || std::equal(completed.begin(), completed.end(), packet));
 }
 
 /* The header used when the input does not start with one. */

@@ -667,6 +667,10 @@ Result<bool> complete_packet_length(uint8_t *data, size_t len, const HeaderInfo 
     if (!parsed) {
         return parsed.error();
     }
+    /* A single payload's size follows from the packet length: not a packet to change. */
+    if (layout.payload_flags_at == 0) {
+        return false;
+    }
     const TimeField &field = layout.packet_length;
     const bool fits = field.width >= sizeof(uint64_t) || uint64_t(len) >> (8 * field.width) == 0;
     if (field.width == 0 || !fits || load_le(data + field.offset, field.width) == uint64_t(len)) {

@@ -181,9 +181,10 @@ Result<std::vector<uint8_t>> trim_to_key_frame(const uint8_t *data, size_t len,
  * counts the padding). asfmux writes a packet with padding (the one it fills at EOS, among
  * others) with a Packet Length that counts its payloads only, beside a Padding Length for the
  * rest (GStreamer 1.22, gst_asf_mux_flush_payloads); FFmpeg, which then counts the padding
- * twice, reports the packet ("invalid padsize") when the padding is the larger part. Nothing when
- * the length is absent (= the packet size), already the packet size, or its field is too narrow for
- * the packet size.
+ * twice, reports the packet ("invalid padsize") when the padding is the larger part. Only
+ * multiple-payload packets, whose payloads say their own lengths (a single payload's size
+ * follows from the packet length); nothing when the length is absent (= the packet size),
+ * already the packet size, or its field is too narrow for the packet size.
  *
  * @return whether the field was rewritten, or Errc::InvalidData as parse_packet() (the
  *         packet is then left unmodified).
