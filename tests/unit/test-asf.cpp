@@ -725,6 +725,27 @@ void test_complete_packet_length() {
         g_assert_true(*complete_packet_length(last.data(), last.size(), *header));
     }
     g_assert_cmpuint(completed, ==, 3);
+
+    /* A single payload ends where the Packet Length, less the padding, says: completing the
+     * length would lengthen it, so such a packet is left alone. 64 bytes: error correction
+     * (3), flags (2), Packet Length 50 (word), Padding Length 14 (byte), send time, duration;
+     * the payload's header (15) from 14, its 7 data bytes from 29. */
+    HeaderInfo single;
+    single.packet_size = 64;
+    single.streams = {StreamInfo{1, true, false}};
+    Bytes packet(64, 0);
+    const Bytes head = {0x82, 0x00, 0x00, 0x48, 0x5d, 50,   0x00, 14,   0x10, 0x00,
+                        0x00, 0x00, 0x00, 0x00, 0x81, 0x01, 0x00, 0x00, 0x00, 0x00,
+                        0x08, 0x07, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00};
+    std::copy(head.begin(), head.end(), packet.begin());
+    Result<PacketInfo> parsed = parse_packet(packet.data(), packet.size(), single);
+    g_assert_true(parsed.ok());
+    g_assert_cmpuint(parsed->payload_count, ==, 1);
+    const Bytes original = packet;
+    Result<bool> single_changed = complete_packet_length(packet.data(), packet.size(), single);
+    g_assert_true(single_changed.ok() && !*single_changed);
+    g_assert_true(packet == original);
+
     /* Not a packet: refused, and left unmodified. */
     Bytes garbage(64, 0xff);
     const Bytes kept = garbage;
