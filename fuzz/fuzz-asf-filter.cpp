@@ -18,6 +18,12 @@
  * only when no payload of a stream sent unthinned is in it. What is sent
  * without its padding (strip_padding()) is shorter and, padded with zeros
  * back to the packet size, parses with the same payloads and times.
+ * PacketMerger, fed the packet and what filter_packet() sends of it in turn
+ * until the 63-payload limit or the packet size stops it: a packet that does
+ * not parse is refused, one with no payload of the selection adds nothing;
+ * every merged packet is no larger than the packet size and, padded with
+ * zeros back to it, parses with the send time of its first packet, only
+ * selected streams and as many payloads as the packets it merged kept.
  */
 #include "proto/asf-filter.h"
 
@@ -53,6 +59,96 @@ void check_stripped(const std::vector<uint8_t> &sent, const HeaderInfo &header,
     g_assert_cmpuint(again->duration_ms, ==, info.duration_ms);
 }
 
+/* Payloads @p selection keeps of @p packet (what filter_packet() sends of it), or -1 when
+ * it does not parse. */
+int kept_count(const std::vector<uint8_t> &packet, const HeaderInfo &header,
+               const StreamSelection &selection) {
+    const Result<PacketFilter> filtered =
+        filter_packet(packet.data(), packet.size(), header, selection);
+    if (!filtered)
+        return -1;
+    if (filtered->kept == PacketFilter::Kept::None)
+        return 0;
+    const std::vector<uint8_t> &sent =
+        filtered->kept == PacketFilter::Kept::Some ? filtered->packet : packet;
+    const Result<PacketInfo> info = parse_packet(sent.data(), sent.size(), header);
+    g_assert_true(info.ok());
+    return int(info->payload_count);
+}
+
+/* The contract of PacketMerger::finish()'s @p merged packet of payloads @p kept, the first
+ * merged packet sent at @p send_time_ms. */
+void check_merged(const std::vector<uint8_t> &merged, const HeaderInfo &header,
+                  const StreamSelection &selection, unsigned kept, uint32_t send_time_ms) {
+    g_assert_cmpuint(merged.size(), >, 0);
+    g_assert_cmpuint(merged.size(), <=, header.packet_size);
+    std::vector<uint8_t> repadded = merged;
+    repadded.resize(header.packet_size, 0);
+    const Result<PacketInfo> info = parse_packet(repadded.data(), repadded.size(), header);
+    g_assert_true(info.ok());
+    g_assert_cmpuint(info->payload_count, ==, kept);
+    g_assert_true((info->streams & ~selection.streams).none());
+    g_assert_cmpuint(info->send_time_ms, ==, send_time_ms);
+}
+
+/* Merges @p packet and @p other (a packet of the same header) in turn; checks every packet
+ * finish() makes. */
+void check_merger(const std::vector<uint8_t> &packet, const std::vector<uint8_t> &other,
+                  const HeaderInfo &header, const StreamSelection &selection) {
+    const std::vector<uint8_t> *inputs[] = {&packet, &other};
+    const int counts[] = {kept_count(packet, header, selection),
+                          kept_count(other, header, selection)};
+    uint32_t send_times[2] = {0, 0};
+    for (int i = 0; i < 2; ++i) {
+        const Result<PacketInfo> info = parse_packet(inputs[i]->data(), inputs[i]->size(), header);
+        if (info)
+            send_times[i] = info->send_time_ms;
+    }
+    PacketMerger merger(header, selection);
+    unsigned kept = 0;
+    uint32_t first_send_time = 0;
+    /* 64 single-payload adds reach the 63-payload limit. */
+    for (unsigned step = 0; step < 66; ++step) {
+        const unsigned which = step % 2;
+        const std::vector<uint8_t> &in = *inputs[which];
+        const size_t before = merger.packets();
+        const PacketMerger::Added added = merger.add(in.data(), in.size());
+        if (counts[which] < 0)
+            g_assert_true(added == PacketMerger::Added::Refused);
+        if (added == PacketMerger::Added::Nothing) {
+            g_assert_cmpint(counts[which], ==, 0);
+            g_assert_cmpuint(merger.packets(), ==, before);
+            continue;
+        }
+        if (added == PacketMerger::Added::Merged) {
+            g_assert_cmpint(counts[which], >, 0);
+            g_assert_cmpuint(merger.packets(), ==, before + 1);
+            if (before == 0)
+                first_send_time = send_times[which];
+            kept += unsigned(counts[which]);
+            continue;
+        }
+        g_assert_cmpuint(merger.packets(), ==, before);
+        const std::vector<uint8_t> merged = merger.finish();
+        g_assert_cmpuint(merger.packets(), ==, 0);
+        if (before == 0) {
+            g_assert_true(merged.empty());
+            continue; /* cannot be merged at all */
+        }
+        check_merged(merged, header, selection, kept, first_send_time);
+        kept = 0;
+        /* The merger starts again: now the refused packet is the first one. */
+        --step;
+    }
+    const size_t packets = merger.packets();
+    const std::vector<uint8_t> merged = merger.finish();
+    if (packets == 0)
+        g_assert_true(merged.empty());
+    else
+        check_merged(merged, header, selection, kept, first_send_time);
+    g_assert_true(merger.finish().empty());
+}
+
 StreamSelection selection_of(uint8_t bits) {
     StreamSelection selection;
     selection.streams[1] = (bits & 0x01) != 0;
@@ -79,12 +175,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     const Result<PacketInfo> info = parse_packet(packet, len, header);
     const Result<PacketFilter> filtered = filter_packet(packet, len, header, selection);
+    const std::vector<uint8_t> whole(packet, packet + len);
     if (!info) {
         g_assert_false(filtered.ok());
         g_assert_true(filtered.error().code == Errc::InvalidData);
+        check_merger(whole, whole, header, selection);
         return 0;
     }
     g_assert_true(filtered.ok());
+    check_merger(whole, filtered->kept == PacketFilter::Kept::Some ? filtered->packet : whole,
+                 header, selection);
     switch (filtered->kept) {
     case PacketFilter::Kept::All:
         g_assert_true((info->streams & ~selection.streams).none());

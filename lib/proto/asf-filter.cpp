@@ -12,14 +12,11 @@ namespace wmstream::proto::asf {
 
 namespace detail {
 
-namespace {
-
 void append_le(std::vector<uint8_t> &out, size_t width, uint64_t value) {
-    for (size_t i = 0; i < width; ++i)
-        out.push_back(uint8_t(value >> (8 * i)));
+    out.resize(out.size() + width);
+    store_le(out.data() + out.size() - width, width, value);
 }
 
-/* The 2-bit length type of a field @p width bytes wide (ASF §5.2.2). */
 unsigned length_type(size_t width) {
     return width == 4 ? 3 : unsigned(width);
 }
@@ -27,8 +24,6 @@ unsigned length_type(size_t width) {
 bool holds(size_t width, uint64_t value) {
     return width >= 8 || value < (uint64_t(1) << (8 * width));
 }
-
-} // namespace
 
 std::optional<std::vector<uint8_t>> keep_payloads(const uint8_t *data, size_t len,
                                                   const Layout &layout,
@@ -137,8 +132,7 @@ Result<PacketFilter> filter_packet(const uint8_t *data, size_t len, const Header
     keep.reserve(layout.payloads.size());
     size_t kept = 0;
     for (const detail::PayloadSpan &payload : layout.payloads) {
-        keep.push_back(selection.streams[payload.stream] &&
-                       (payload.key || !selection.key_frames_only[payload.stream]));
+        keep.push_back(selection.keeps(payload.stream, payload.key));
         kept += keep.back() ? 1 : 0;
     }
     PacketFilter filter;
@@ -168,6 +162,94 @@ Result<PacketFilter> strip_padding(const uint8_t *data, size_t len, const Header
         filter.packet = std::move(*stripped);
     }
     return filter;
+}
+
+namespace {
+
+/* Payloads in one packet at most: the payload flags count them in 6 bits (ASF §5.2.2). */
+constexpr unsigned kMaxPayloads = 63;
+
+} // namespace
+
+size_t PacketMerger::length_width(size_t payload_bytes) const {
+    const size_t fixed = error_correction_.size() + 2 + sequence_.size() + times_.size() + 1;
+    for (size_t width : {length_width_, size_t(2)}) {
+        if (width != 0 && detail::holds(width, fixed + width + payload_bytes))
+            return width;
+    }
+    return 4;
+}
+
+size_t PacketMerger::size_with(size_t payload_bytes) const {
+    return error_correction_.size() + 2 + length_width(payload_bytes) + sequence_.size() +
+           times_.size() + 1 + payload_bytes;
+}
+
+PacketMerger::Added PacketMerger::add(const uint8_t *data, size_t len) {
+    detail::Layout layout;
+    if (!detail::walk_packet(data, len, header_, &layout) || layout.payload_flags_at == 0)
+        return Added::Refused;
+    size_t bytes = 0;
+    unsigned count = 0;
+    for (const detail::PayloadSpan &payload : layout.payloads) {
+        if (selection_.keeps(payload.stream, payload.key)) {
+            bytes += payload.end - payload.start;
+            ++count;
+        }
+    }
+    if (count == 0)
+        return Added::Nothing;
+    const size_t flags_at = layout.packet_length.offset - 2;
+    const uint8_t property_flags = data[flags_at + 1];
+    const uint8_t payload_length_type = data[layout.payload_flags_at] & 0xc0;
+    if (packets_ == 0) {
+        const size_t sequence_at = layout.packet_length.offset + layout.packet_length.width;
+        const size_t times_at = layout.padding.offset + layout.padding.width;
+        error_correction_.assign(data, data + flags_at);
+        length_flags_ = data[flags_at] & 0x87;
+        property_flags_ = property_flags;
+        payload_length_type_ = payload_length_type;
+        sequence_.assign(data + sequence_at, data + layout.padding.offset);
+        times_.assign(data + times_at, data + times_at + 6);
+        length_width_ = layout.packet_length.width;
+    } else if (property_flags != property_flags_ || payload_length_type != payload_length_type_) {
+        return Added::Refused;
+    }
+    if (count_ + count > kMaxPayloads ||
+        size_with(payloads_.size() + bytes) > header_.packet_size) {
+        return Added::Refused;
+    }
+    for (const detail::PayloadSpan &payload : layout.payloads) {
+        if (selection_.keeps(payload.stream, payload.key))
+            payloads_.insert(payloads_.end(), data + payload.start, data + payload.end);
+    }
+    count_ += count;
+    ++packets_;
+    return Added::Merged;
+}
+
+std::vector<uint8_t> PacketMerger::finish() {
+    std::vector<uint8_t> out;
+    if (packets_ != 0) {
+        const size_t size = size_with(payloads_.size());
+        const size_t width = length_width(payloads_.size());
+        out.reserve(size);
+        out = error_correction_;
+        out.push_back(uint8_t(length_flags_ | (detail::length_type(width) << 5)));
+        out.push_back(property_flags_);
+        detail::append_le(out, width, size);
+        out.insert(out.end(), sequence_.begin(), sequence_.end());
+        out.insert(out.end(), times_.begin(), times_.end());
+        out.push_back(uint8_t(payload_length_type_ | count_));
+        out.insert(out.end(), payloads_.begin(), payloads_.end());
+    }
+    error_correction_.clear();
+    sequence_.clear();
+    times_.clear();
+    payloads_.clear();
+    count_ = 0;
+    packets_ = 0;
+    return out;
 }
 
 } // namespace wmstream::proto::asf

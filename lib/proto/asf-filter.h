@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace wmstream::proto::asf {
 
@@ -45,6 +46,10 @@ struct StreamSelection {
     [[nodiscard]] bool keeps_all(const HeaderInfo &header) const;
     /** The sent stream numbers, ascending, comma-separated ("1,2"); "" for none. */
     [[nodiscard]] std::string stream_list() const;
+    /** Whether a payload of stream @p stream, with the key-frame bit @p key, is sent. */
+    [[nodiscard]] bool keeps(unsigned stream, bool key) const {
+        return stream < 128 && streams[stream] && (key || !key_frames_only[stream]);
+    }
     /** The highest thinning level of the sent streams: 0 none thinned, 1 some key frames
      *  only (MS-WMSP §2.2.1.4.27's levels). */
     [[nodiscard]] unsigned thinning() const { return key_frames_only.any() ? 1 : 0; }
@@ -85,5 +90,66 @@ struct StreamSelection {
  */
 [[nodiscard]] Result<PacketFilter> strip_padding(const uint8_t *data, size_t len,
                                                  const HeaderInfo &header);
+
+/**
+ * The payloads one selection keeps of consecutive data packets, gathered
+ * into one `$D` packet (ASF §5.2: a multiple-payload packet; MS-WMSP
+ * §2.2.3.3: without padding): a client that receives a small share of a
+ * multiple-bit-rate stream then gets packets about as full as the stream's
+ * own, rather than one short packet for each packet of the stream. The
+ * payloads stay intact and in order (the same bytes as filter_packet()
+ * keeps); the merged packet has the first packet's error correction data,
+ * sequence, send time and duration, an explicit Packet Length and no padding.
+ *
+ * Add packets in stream order, then finish(). Any thread; not shared.
+ */
+class PacketMerger {
+public:
+    /** Merges for @p selection of the streams of @p header (kept by reference: it must
+     *  outlive the merger). */
+    PacketMerger(const HeaderInfo &header, const StreamSelection &selection)
+        : header_(header), selection_(selection) {}
+
+    enum class Added {
+        Merged,  /**< its kept payloads were appended */
+        Nothing, /**< it has no payload of the selection: nothing to merge */
+        /** Not merged: it does not fit the packet size or the 63 payloads of a packet with
+         *  the ones merged so far, its payload header formats differ from theirs (property
+         *  flags, payload length type), it is a single-payload packet, or it does not parse
+         *  (parse_packet()). finish() and add it again: when it is refused by an empty
+         *  merger, it cannot be merged at all. */
+        Refused,
+    };
+
+    /** Appends the kept payloads of the data packet @p data, @p len bytes. */
+    [[nodiscard]] Added add(const uint8_t *data, size_t len);
+
+    /** Packets merged since the last finish(). */
+    [[nodiscard]] size_t packets() const { return packets_; }
+
+    /** The merged packet (empty when no packet was merged); the merger starts again. */
+    [[nodiscard]] std::vector<uint8_t> finish();
+
+private:
+    /** The width of the merged packet's length field with @p payload_bytes of payloads:
+     *  the first packet's when it holds the size, else a word, else a dword. */
+    size_t length_width(size_t payload_bytes) const;
+    /** Bytes of the merged packet with @p payload_bytes of payloads. */
+    size_t size_with(size_t payload_bytes) const;
+
+    const HeaderInfo &header_;
+    StreamSelection selection_;
+    /* Taken from the first packet merged. */
+    std::vector<uint8_t> error_correction_; /* the bytes before the length type flags */
+    uint8_t length_flags_ = 0;              /* its length type flags, without the field types */
+    uint8_t property_flags_ = 0;
+    uint8_t payload_length_type_ = 0; /* the top bits of its payload flags */
+    std::vector<uint8_t> sequence_;   /* its sequence field */
+    std::vector<uint8_t> times_;      /* send time and duration, 6 bytes */
+    size_t length_width_ = 0;         /* its packet length field's width, 0 = absent */
+    std::vector<uint8_t> payloads_;   /* the kept payloads, headers included */
+    unsigned count_ = 0;              /* payloads in payloads_ */
+    size_t packets_ = 0;
+};
 
 } // namespace wmstream::proto::asf

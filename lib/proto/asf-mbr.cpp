@@ -14,6 +14,7 @@ namespace wmstream::proto::asf {
 
 namespace {
 
+using detail::append_le;
 using detail::load_le;
 using detail::store_le;
 
@@ -129,14 +130,10 @@ Result<std::vector<std::vector<uint8_t>>> groups_for(const HeaderInfo &header,
 
 /* Appends an object head (@p guid, @p size) to @p out. */
 void append_head(std::vector<uint8_t> &out, const detail::Guid &guid, size_t size) {
-    out.insert(out.end(), guid.begin(), guid.end());
-    out.resize(out.size() + 8);
-    store_le(out.data() + out.size() - 8, 8, size);
-}
-
-void append_le(std::vector<uint8_t> &out, size_t width, uint64_t value) {
-    out.resize(out.size() + width);
-    store_le(out.data() + out.size() - width, width, value);
+    const size_t at = out.size();
+    out.resize(at + guid.size() + 8);
+    std::copy(guid.begin(), guid.end(), out.begin() + ptrdiff_t(at));
+    store_le(out.data() + at + guid.size(), 8, size);
 }
 
 } // namespace

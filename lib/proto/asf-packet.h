@@ -62,6 +62,13 @@ struct Layout {
     TimeField padding{0, 0, false};       /* width 0 = absent */
 };
 
+/* Appends @p value as @p width little-endian bytes. */
+void append_le(std::vector<uint8_t> &out, size_t width, uint64_t value);
+/* The 2-bit length type of a field @p width bytes wide (ASF §5.2.2: 0, 1, 2 or 4). */
+unsigned length_type(size_t width);
+/* True when a field @p width bytes wide holds @p value. */
+bool holds(size_t width, uint64_t value);
+
 /* The @p width-byte little-endian integer at @p p. */
 uint64_t load_le(const uint8_t *p, size_t width);
 /* Writes @p value as @p width little-endian bytes at @p p. */

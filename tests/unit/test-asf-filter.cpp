@@ -10,8 +10,11 @@
  * §2.2.3.3), whose packets re-padded with zeros parse as before. The fixtures
  * (tests/data/README.md) check that real asfmux and FFmpeg packets split by stream lose nothing:
  * the payloads of stream 1 plus those of stream 2 are the packet's payloads.
+ * PacketMerger gathers the payloads filter_packet() keeps of consecutive
+ * packets into one unpadded packet: the same payload bytes, in order.
  */
 #include "proto/asf-filter.h"
+#include "proto/asf-packet.h"
 #include "stream-numbers.h"
 #include "test-data.h"
 
@@ -325,6 +328,262 @@ void test_selection_helpers() {
     g_assert_cmpstr(two_list.c_str(), ==, "10,127");
 }
 
+/* The payloads of @p in (a whole packet of @p header's size, or a shorter one with an
+ * explicit packet length, re-padded with zeros as a $D reader does), each with its
+ * payload header. */
+std::vector<Bytes> payloads_of(const Bytes &in, const HeaderInfo &header) {
+    Bytes padded = in;
+    g_assert_cmpuint(padded.size(), <=, header.packet_size);
+    padded.resize(header.packet_size, 0);
+    detail::Layout layout;
+    g_assert_true(detail::walk_packet(padded.data(), padded.size(), header, &layout).ok());
+    std::vector<Bytes> out;
+    for (const detail::PayloadSpan &span : layout.payloads)
+        out.emplace_back(padded.begin() + long(span.start), padded.begin() + long(span.end));
+    return out;
+}
+
+/* What filter_packet() sends of @p in for @p selection, as payloads (none when it drops
+ * the packet). */
+std::vector<Bytes> kept_payloads(const Bytes &in, const HeaderInfo &header,
+                                 const StreamSelection &selection) {
+    Result<PacketFilter> out = filter_packet(in.data(), in.size(), header, selection);
+    g_assert_true(out.ok());
+    if (out->kept == PacketFilter::Kept::None)
+        return {};
+    return payloads_of(out->kept == PacketFilter::Kept::Some ? out->packet : in, header);
+}
+
+/* @p merged, a PacketMerger's packet, parses re-padded to @p header's packet size, says
+ * its size in an explicit packet length, has no padding length field, the send time of
+ * @p first and exactly the payloads @p expected. */
+void assert_merged(const Bytes &merged, const HeaderInfo &header, const Bytes &first,
+                   const std::vector<Bytes> &expected) {
+    g_assert_cmpuint(merged.size(), >, 0);
+    g_assert_cmpuint(merged.size(), <=, header.packet_size);
+    Bytes padded = merged;
+    padded.resize(header.packet_size, 0);
+    detail::Layout layout;
+    Result<PacketInfo> info = detail::walk_packet(padded.data(), padded.size(), header, &layout);
+    g_assert_true(info.ok());
+    g_assert_cmpuint(layout.packet_length.width, >, 0);
+    g_assert_cmpuint(
+        detail::load_le(merged.data() + layout.packet_length.offset, layout.packet_length.width),
+        ==, merged.size());
+    g_assert_cmpuint(layout.padding.width, ==, 0);
+    g_assert_cmpuint(layout.payloads.size(), ==, expected.size());
+    g_assert_cmpuint(layout.payloads.back().end, ==, merged.size());
+    Result<PacketInfo> first_info = parse_packet(first.data(), first.size(), header);
+    g_assert_true(first_info.ok());
+    g_assert_cmpuint(info->send_time_ms, ==, first_info->send_time_ms);
+    g_assert_cmpuint(info->duration_ms, ==, first_info->duration_ms);
+    const std::vector<Bytes> got = payloads_of(merged, header);
+    g_assert_cmpuint(got.size(), ==, expected.size());
+    for (size_t i = 0; i < got.size(); ++i)
+        g_assert_cmpmem(got[i].data(), got[i].size(), expected[i].data(), expected[i].size());
+}
+
+/* The data packets of fixture @p name and its header. */
+std::vector<Bytes> fixture_packets(const char *name, HeaderInfo &header) {
+    const Bytes file = test::load_bytes(name);
+    Result<HeaderInfo> parsed = parse_header(file.data(), file.size());
+    g_assert_true(parsed.ok());
+    header = *parsed;
+    std::vector<Bytes> packets;
+    for (size_t pos = header.total_size; pos + header.packet_size <= file.size();
+         pos += header.packet_size)
+        packets.emplace_back(file.begin() + long(pos),
+                             file.begin() + long(pos + header.packet_size));
+    return packets;
+}
+
+/* Merges packets of @p packets from @p begin with @p merger until one is refused (or
+ * they end); @return the index after the last packet merged or skipped. Every packet
+ * merged or skipped is checked against filter_packet(); @p expected receives the
+ * payloads kept of them. */
+size_t merge_from(PacketMerger &merger, const std::vector<Bytes> &packets, size_t begin,
+                  const HeaderInfo &header, const StreamSelection &selection,
+                  std::vector<Bytes> &expected) {
+    size_t i = begin;
+    for (; i < packets.size(); ++i) {
+        const size_t before = merger.packets();
+        const std::vector<Bytes> kept = kept_payloads(packets[i], header, selection);
+        const PacketMerger::Added added = merger.add(packets[i].data(), packets[i].size());
+        if (added == PacketMerger::Added::Refused) {
+            g_assert_cmpuint(merger.packets(), ==, before);
+            break;
+        }
+        if (added == PacketMerger::Added::Nothing) {
+            g_assert_true(kept.empty());
+            g_assert_cmpuint(merger.packets(), ==, before);
+            continue;
+        }
+        g_assert_false(kept.empty());
+        g_assert_cmpuint(merger.packets(), ==, before + 1);
+        expected.insert(expected.end(), kept.begin(), kept.end());
+    }
+    return i;
+}
+
+/* Low-rate video (1) and audio (4) of the multiple-bit-rate fixture: consecutive packets
+ * merge into packets of the same payloads, until one no longer fits. */
+void test_merger_keeps_payloads() {
+    HeaderInfo header;
+    const std::vector<Bytes> packets = fixture_packets("asfmux-mbr.asf", header);
+    g_assert_cmpuint(header.streams.size(), ==, 4);
+    g_assert_cmpuint(packets.size(), >, 4);
+    const StreamSelection selection = selection_of({1, 4});
+    PacketMerger merger(header, selection);
+
+    /* Packets 1 and 2 hold only streams 2 and 3; 3 to 6 merge; 7's key frame of stream 1
+     * does not fit. */
+    std::vector<Bytes> expected;
+    const size_t refused = merge_from(merger, packets, 1, header, selection, expected);
+    g_assert_cmpuint(refused, ==, 7);
+    g_assert_cmpuint(merger.packets(), ==, 4);
+    g_assert_cmpuint(expected.size(), ==, 8);
+    /* Refused for its size: the kept payloads of the refused packet do not fit. */
+    const std::vector<Bytes> next = kept_payloads(packets[refused], header, selection);
+    size_t next_bytes = 0;
+    for (const Bytes &p : next)
+        next_bytes += p.size();
+    const Bytes merged = merger.finish();
+    g_assert_cmpuint(merged.size() + next_bytes, >, header.packet_size);
+    assert_merged(merged, header, packets[3], expected);
+    g_assert_cmpuint(merger.packets(), ==, 0);
+    g_assert_cmpuint(merger.finish().size(), ==, 0);
+
+    /* The merger starts again: the refused packet opens the next group, which is what a
+     * fresh merger makes of the same packets. */
+    std::vector<Bytes> second_expected;
+    g_assert_cmpuint(merge_from(merger, packets, refused, header, selection, second_expected), ==,
+                     packets.size());
+    g_assert_cmpuint(merger.packets(), ==, packets.size() - refused);
+    const Bytes second = merger.finish();
+    assert_merged(second, header, packets[refused], second_expected);
+    PacketMerger fresh(header, selection);
+    std::vector<Bytes> fresh_expected;
+    merge_from(fresh, packets, refused, header, selection, fresh_expected);
+    const Bytes again = fresh.finish();
+    g_assert_cmpmem(again.data(), again.size(), second.data(), second.size());
+
+    /* Every stream: a whole packet's payloads, in a shorter packet. */
+    const StreamSelection all = StreamSelection::all_of(header);
+    PacketMerger whole(header, all);
+    g_assert_true(whole.add(packets[0].data(), packets[0].size()) == PacketMerger::Added::Merged);
+    g_assert_true(whole.add(packets[1].data(), packets[1].size()) == PacketMerger::Added::Refused);
+    const Bytes one = whole.finish();
+    assert_merged(one, header, packets[0], payloads_of(packets[0], header));
+}
+
+/* Hand-built packets: the exact bytes of the merged packet, Nothing, and Refused for the
+ * packet size. */
+void test_merger_exact() {
+    const HeaderInfo header = header_of(kSize);
+    const StreamSelection video = selection_of({1});
+    PacketMerger merger(header, video);
+    g_assert_cmpuint(merger.finish().size(), ==, 0);
+
+    const Bytes in = packet({0x09, 0x5d}, 1, {kKey, kAudio, kDelta});
+    const Bytes audio_only = packet({0x09, 0x5d}, 1, {kAudio});
+    g_assert_true(merger.add(audio_only.data(), audio_only.size()) == PacketMerger::Added::Nothing);
+    g_assert_cmpuint(merger.packets(), ==, 0);
+    g_assert_true(merger.add(in.data(), in.size()) == PacketMerger::Added::Merged);
+    g_assert_true(merger.add(audio_only.data(), audio_only.size()) == PacketMerger::Added::Nothing);
+    g_assert_true(merger.add(in.data(), in.size()) == PacketMerger::Added::Merged);
+    g_assert_cmpuint(merger.packets(), ==, 2);
+    /* 11 + 2 × 41 = 93 bytes; a third would make 134 > 96. */
+    g_assert_true(merger.add(in.data(), in.size()) == PacketMerger::Added::Refused);
+    g_assert_cmpuint(merger.packets(), ==, 2);
+    const Bytes merged = merger.finish();
+    const Bytes expected = stripped({kKey, kDelta, kKey, kDelta});
+    g_assert_cmpuint(expected.size(), ==, 93);
+    g_assert_cmpmem(merged.data(), merged.size(), expected.data(), expected.size());
+    assert_merged(merged, header, in, {kKey, kDelta, kKey, kDelta});
+    g_assert_cmpuint(merger.packets(), ==, 0);
+
+    /* Starting again: the same as a fresh merger. */
+    g_assert_true(merger.add(in.data(), in.size()) == PacketMerger::Added::Merged);
+    const Bytes single = merger.finish();
+    const Bytes single_expected = stripped({kKey, kDelta});
+    g_assert_cmpmem(single.data(), single.size(), single_expected.data(), single_expected.size());
+
+    /* Error correction data, sequence and the word packet length of the first packet; key
+     * frames only. */
+    const Bytes with_ec = packet({0x82, 0xAB, 0xCD, 0x53, 0x5d, uint8_t(kSize), 0x00, 0x42}, 2,
+                                 {kDelta, kKey, kAudio});
+    PacketMerger keys(header, selection_of({1, 2}, {1}));
+    g_assert_true(keys.add(with_ec.data(), with_ec.size()) == PacketMerger::Added::Merged);
+    g_assert_true(keys.add(in.data(), in.size()) == PacketMerger::Added::Merged);
+    const Bytes ec_merged = keys.finish();
+    Bytes ec_expected = {0x82, 0xAB, 0xCD, 0x43, 0x5d, 0x00, 0x00, 0x42};
+    ec_expected.insert(ec_expected.end(), kTimes.begin(), kTimes.end());
+    ec_expected.push_back(0x80 | 4);
+    for (const Bytes *p : {&kKey, &kAudio, &kKey, &kAudio})
+        ec_expected.insert(ec_expected.end(), p->begin(), p->end());
+    ec_expected[5] = uint8_t(ec_expected.size());
+    g_assert_cmpmem(ec_merged.data(), ec_merged.size(), ec_expected.data(), ec_expected.size());
+    assert_merged(ec_merged, header, with_ec, {kKey, kAudio, kKey, kAudio});
+}
+
+/* 63 payloads at most (the payload flags' 6-bit count). */
+void test_merger_payload_limit() {
+    constexpr uint32_t kBig = 1500;
+    const HeaderInfo header = header_of(kBig);
+    const Bytes tiny = payload(0x02, 1, 0, {'a'});
+    const std::vector<Bytes> twenty_one(21, tiny);
+    const Bytes full = packet({0x11, 0x5d}, 2, twenty_one, kBig);
+    const Bytes one = packet({0x11, 0x5d}, 2, {tiny}, kBig);
+    PacketMerger merger(header, selection_of({2}));
+    for (int i = 0; i < 3; ++i)
+        g_assert_true(merger.add(full.data(), full.size()) == PacketMerger::Added::Merged);
+    g_assert_true(merger.add(one.data(), one.size()) == PacketMerger::Added::Refused);
+    g_assert_cmpuint(merger.packets(), ==, 3);
+    const Bytes merged = merger.finish();
+    g_assert_cmpuint(merged.size(), ==, 11 + 63 * tiny.size());
+    assert_merged(merged, header, full, std::vector<Bytes>(63, tiny));
+    g_assert_true(merger.add(one.data(), one.size()) == PacketMerger::Added::Merged);
+    assert_merged(merger.finish(), header, one, {tiny});
+}
+
+/* What cannot be merged at all: a packet that does not parse, a single-payload packet;
+ * and a packet whose payload header format differs from the first one's. */
+void test_merger_refuses() {
+    const HeaderInfo header = header_of(kSize);
+    PacketMerger merger(header, selection_of({1, 2}));
+    Bytes corrupt = packet({0x09, 0x5d}, 1, {kKey, kAudio});
+    corrupt[9] = 0x85; /* five payloads: the fourth runs past the end */
+    g_assert_false(parse_packet(corrupt.data(), corrupt.size(), header).ok());
+    g_assert_true(merger.add(corrupt.data(), corrupt.size()) == PacketMerger::Added::Refused);
+    const Bytes garbage(kSize, 0xff);
+    g_assert_false(parse_packet(garbage.data(), garbage.size(), header).ok());
+    g_assert_true(merger.add(garbage.data(), garbage.size()) == PacketMerger::Added::Refused);
+    g_assert_true(merger.add(garbage.data(), 10) == PacketMerger::Added::Refused);
+    g_assert_cmpuint(merger.packets(), ==, 0);
+    g_assert_cmpuint(merger.finish().size(), ==, 0);
+
+    Bytes single = {0x08, 0x5d, 0x00, 0xE8, 0x03, 0x00, 0x00, 0x28,
+                    0x00, 0x81, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00};
+    single.resize(kSize, 'x');
+    g_assert_true(merger.add(single.data(), single.size()) == PacketMerger::Added::Refused);
+    g_assert_cmpuint(merger.finish().size(), ==, 0);
+
+    /* Other property flags (0x59: word replicated data length) than the first packet's. */
+    const Bytes in = packet({0x09, 0x5d}, 1, {kKey, kAudio});
+    Bytes other = packet({0x09, 0x59}, 1, {kAudio});
+    other.erase(other.begin() + 12); /* kAudio's replicated length is a byte: make it a word */
+    other.insert(other.begin() + 12, {0x08, 0x00});
+    other.resize(kSize);
+    g_assert_true(parse_packet(other.data(), other.size(), header).ok());
+    g_assert_true(merger.add(in.data(), in.size()) == PacketMerger::Added::Merged);
+    g_assert_true(merger.add(other.data(), other.size()) == PacketMerger::Added::Refused);
+    g_assert_cmpuint(merger.packets(), ==, 1);
+    const Bytes merged = merger.finish();
+    assert_merged(merged, header, in, {kKey, kAudio});
+    g_assert_true(merger.add(other.data(), other.size()) == PacketMerger::Added::Merged);
+    g_assert_cmpuint(merger.finish().size(), >, 0);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -340,5 +599,9 @@ int main(int argc, char **argv) {
     g_test_add_func("/asf-filter/asfmux-split", test_asfmux_split);
     g_test_add_func("/asf-filter/ffmpeg-split", test_ffmpeg_split);
     g_test_add_func("/asf-filter/selection", test_selection_helpers);
+    g_test_add_func("/asf-filter/merger/keeps-payloads", test_merger_keeps_payloads);
+    g_test_add_func("/asf-filter/merger/exact", test_merger_exact);
+    g_test_add_func("/asf-filter/merger/payload-limit", test_merger_payload_limit);
+    g_test_add_func("/asf-filter/merger/refuses", test_merger_refuses);
     return g_test_run();
 }
