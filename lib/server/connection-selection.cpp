@@ -31,6 +31,7 @@ void Connection::apply_selection(const proto::asf::StreamSelection &selection,
     for (const proto::asf::StreamInfo &stream : header.streams)
         key_streams_[stream.number] = stream.video && selection_.streams[stream.number];
     thin_selection_ = Thinning::thinned(selection_, key_streams_);
+    update_watch();
     std::lock_guard<std::mutex> locker(info_lock_);
     info_.selected_streams = selection_.streams;
     info_.thinning = selection_.thinning();
@@ -70,6 +71,16 @@ void Connection::settle_switch() {
     if (switch_ && (switch_->done(started_) || starting_left_ == 0)) {
         apply_selection(switch_->target(), header_->info);
         switch_.reset();
+        update_watch();
+    }
+}
+
+void Connection::update_watch() {
+    if (!filtered_ || switch_ || request_.kind != proto::wmsp::Kind::Play) {
+        watch_.reset();
+    } else if (!watch_ || watch_->selection() != selection_) {
+        watch_.reset(); /* its own share first: the store may merge for one more selection */
+        watch_ = store_.watch(selection_);
     }
 }
 

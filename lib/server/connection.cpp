@@ -434,26 +434,41 @@ size_t Connection::queue_packet(PacketRef packet, bool join) {
             bytes = own.get();
         }
     }
-    uint8_t head[proto::framing::kPullHeaderSize];
-    size_t head_len = 0;
+    const uint8_t *data = bytes->data();
+    const size_t size = bytes->size();
+    std::shared_ptr<const void> keep = own ? std::shared_ptr<const void>(std::move(own))
+                                           : std::shared_ptr<const void>(std::move(packet));
+    return queue_data(std::move(keep), data, size);
+}
+
+size_t Connection::queue_run(const std::vector<PacketRef> &packets, size_t &i) {
+    if (!watch_ || starting_left_ != 0 || switch_ || thinning_.mode() != Thinning::Mode::Full)
+        return 0;
+    const MergedRun *run = packets[i]->variants.run(selection_);
+    if (!run || packets.back()->seq < run->last_seq)
+        return 0; /* no run begins here, or the batch ends inside it */
+    const size_t size = queue_data(packets[i], run->bytes.data(), run->bytes.size());
+    while (i + 1 < packets.size() && packets[i + 1]->seq <= run->last_seq)
+        ++i;
+    return size;
+}
+
+size_t Connection::queue_data(std::shared_ptr<const void> keep, const uint8_t *data, size_t size) {
     if (request_.kind == proto::wmsp::Kind::Play) {
+        uint8_t head[proto::framing::kPullHeaderSize];
         const Status framed = proto::framing::write_pull_data_header(
-            head, data_counter_, uint8_t(data_counter_ & 0xff), bytes->size());
+            head, data_counter_, uint8_t(data_counter_ & 0xff), size);
         if (!framed) {
-            /* Cannot happen: the store refuses a header whose packets do not fit a $D. */
+            /* Cannot happen: the store refuses a header whose packets do not fit a $D, and a
+             * merged run is no larger than a packet. */
             g_warning("client %" G_GUINT64_FORMAT ": packet not sent: %s", id_,
                       framed.error().message.c_str());
             return 0;
         }
         ++data_counter_;
-        head_len = sizeof head;
+        queue_inline(head, sizeof head);
     }
-    const size_t size = bytes->size();
-    std::shared_ptr<const void> keep = own ? std::shared_ptr<const void>(std::move(own))
-                                           : std::shared_ptr<const void>(std::move(packet));
-    if (head_len != 0)
-        queue_inline(head, head_len);
-    queue_bytes(std::move(keep), bytes->data(), size, true);
+    queue_bytes(std::move(keep), data, size, true);
     return size;
 }
 
@@ -510,8 +525,12 @@ bool Connection::refill() {
         !need_key_ && !batch.joined)
         update_thinning(batch.behind);
     size_t kept = 0;
-    for (size_t i = 0; i < fetched.size(); ++i)
-        kept += queue_packet(std::move(fetched[i]), i == 0 && batch.joined);
+    for (size_t i = 0; i < fetched.size(); ++i) {
+        if (const size_t run = i == 0 && batch.joined ? 0 : queue_run(fetched, i))
+            kept += run;
+        else
+            kept += queue_packet(std::move(fetched[i]), i == 0 && batch.joined);
+    }
     fetched.clear();
     coalescing_.taken(batch.bytes, kept);
     if (pacer_) {

@@ -240,6 +240,15 @@ private:
     void queue_header();
     /** @return the bytes queued of it (0: none of it is sent). */
     size_t queue_packet(PacketRef packet, bool join);
+    /** When the merged run of its selection begins at @p packets[@p i] and the batch holds
+     *  all of it, queue the run as one `$D` and move @p i to its last packet. @return the
+     *  bytes queued (0: no run here; @p i unchanged). */
+    size_t queue_run(const std::vector<PacketRef> &packets, size_t &i);
+    /** Queue @p size bytes at @p data (kept alive by @p keep) as one data packet: behind a
+     *  `$D` head for a Play. @return @p size. */
+    size_t queue_data(std::shared_ptr<const void> keep, const uint8_t *data, size_t size);
+    /** Watch selection_'s runs (watch_) when it sends them, else stop. */
+    void update_watch();
     /** The streams of @p header it receives (proto::wmsp::select_streams), through
      *  apply_selection(); a switch in progress ends. @return false when it selects none. */
     bool select(const StreamHeader &header);
@@ -332,6 +341,10 @@ private:
     proto::asf::StreamSelection thin_selection_;
     /** A SelectStream in progress: selection_ is its during() until it is done. */
     std::optional<StreamSwitch> switch_;
+    /* Its share in merging selection_'s runs (server/selection-runs.h): a `$D` client that
+     * selected some of the streams, while no switch is in progress; null otherwise, or when
+     * the store merges for as many other selections as it can. */
+    std::unique_ptr<SelectionWatch> watch_;
     /** Its Play's fast start (proto::wmsp::FastStart), until it has caught up with live. */
     std::optional<FastStartPacer> pacer_;
 

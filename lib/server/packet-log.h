@@ -36,6 +36,7 @@ struct Packet {
     std::bitset<128> key_frame_streams;
     /** The streams with a payload here (proto::asf::PacketInfo). */
     std::bitset<128> streams;
+    uint64_t seq = 0;          /**< its sequence number in the log */
     uint32_t send_time_ms = 0; /**< rebased send time */
     int64_t arrival_us = 0;    /**< monotonic time the packet entered the log, µs */
     /** What clients that select some of the streams receive of @c data (their own lock). */

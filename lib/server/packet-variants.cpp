@@ -62,4 +62,21 @@ const PacketVariant &PacketVariants::get(const std::vector<uint8_t> &data,
     return entries_[count].variant;
 }
 
+const MergedRun *PacketVariants::run(const proto::asf::StreamSelection &selection) const {
+    const size_t count = run_count_.load(std::memory_order_acquire);
+    for (size_t i = 0; i < count; ++i) {
+        if (runs_[i].selection == selection)
+            return &runs_[i];
+    }
+    return nullptr;
+}
+
+void PacketVariants::add_run(MergedRun run) const {
+    const size_t count = run_count_.load(std::memory_order_relaxed);
+    if (count == kMaxVariants)
+        return;
+    runs_[count] = std::move(run);
+    run_count_.store(count + 1, std::memory_order_release);
+}
+
 } // namespace wmstream::server

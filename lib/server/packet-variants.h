@@ -9,7 +9,8 @@
  * packet itself. Each packet of the log carries one PacketVariants; it
  * holds at most kMaxVariants rewritten copies (the copies live as long as
  * the packet in the log); clients with further selections get a copy of
- * their own. Includes proto/ only.
+ * their own. It also carries the merged runs that begin at its packet
+ * (MergedRun). Includes proto/ only.
  */
 #pragma once
 
@@ -40,6 +41,15 @@ struct PacketVariant {
                               const proto::asf::StreamSelection &selection, bool strip);
 };
 
+/** The payloads one selection keeps of a run of consecutive packets, merged into one `$D`
+ *  (proto::asf::PacketMerger; server/selection-runs.h), published on the run's first
+ *  packet. */
+struct MergedRun {
+    proto::asf::StreamSelection selection;
+    uint64_t last_seq = 0;      /**< the PacketLog sequence number of its last packet */
+    std::vector<uint8_t> bytes; /**< the merged packet, without padding */
+};
+
 class PacketVariants {
 public:
     /** Distinct selections cached per packet. */
@@ -62,6 +72,13 @@ public:
                              const proto::asf::StreamSelection &selection, bool strip,
                              PacketVariant &own) const;
 
+    /** The merged run of @p selection that begins at this packet, or null. Any thread,
+     *  without a lock; a run never moves or changes once published. */
+    const MergedRun *run(const proto::asf::StreamSelection &selection) const;
+    /** Publish @p run (one writer: the stream store, under its lock); dropped when
+     *  kMaxVariants are published already. */
+    void add_run(MergedRun run) const;
+
 private:
     struct Entry {
         proto::asf::StreamSelection selection;
@@ -77,6 +94,10 @@ private:
      * readers load count_ (acquire) and read the entries below it without the lock. */
     mutable std::array<Entry, kMaxVariants> entries_;
     mutable std::atomic<size_t> count_{0};
+    /* runs_[i] is written once by the one writer before run_count_ passes i (a release
+     * store): readers load run_count_ (acquire) and read the runs below it. */
+    mutable std::array<MergedRun, kMaxVariants> runs_;
+    mutable std::atomic<size_t> run_count_{0};
 };
 
 } // namespace wmstream::server

@@ -62,6 +62,7 @@ Result<Due> StreamStore::set_header(const uint8_t *data, size_t len) {
     header_generation_.store(header_->generation, std::memory_order_release);
     /* Packets of the old header cannot follow the new one. */
     log_.clear();
+    runs_.restart();
     time_base_.reset();
     eos_ = false;
     return Due::Wake;
@@ -106,7 +107,12 @@ Result<Due> StreamStore::push(const uint8_t *data, size_t len, int64_t now_us) {
     std::lock_guard<std::mutex> locker(lock_);
     if (!time_base_)
         time_base_ = base;
-    log_.append(std::move(packet));
+    packet->seq = log_.end();
+    const PacketRef appended = std::move(packet);
+    log_.append(appended);
+    if (runs_.watched() != 0)
+        runs_.append(appended,
+                     std::shared_ptr<const proto::asf::HeaderInfo>(header, &header->info));
     if (limits_.max >= 0)
         log_.trim(limits_.unit, limits_.max);
     eos_ = false;
@@ -122,6 +128,7 @@ Due StreamStore::end_of_stream() {
 Due StreamStore::reset() {
     std::lock_guard<std::mutex> locker(lock_);
     log_.clear();
+    runs_.restart();
     time_base_.reset();
     eos_ = false;
     return Due::Wake;
@@ -132,6 +139,7 @@ void StreamStore::clear() {
     header_.reset();
     header_generation_.store(0, std::memory_order_release);
     log_.clear();
+    runs_.restart();
     time_base_.reset();
     eos_ = false;
 }
@@ -232,6 +240,19 @@ Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag,
         batch.lag_us = log_.at(end - 1)->arrival_us - log_.at(next_seq)->arrival_us;
     batch.end_of_stream = eos_ && next_seq >= end;
     return batch;
+}
+
+std::unique_ptr<SelectionWatch>
+StreamStore::watch(const proto::asf::StreamSelection &selection) const {
+    std::lock_guard<std::mutex> locker(lock_);
+    if (!runs_.watch(selection))
+        return nullptr;
+    return std::make_unique<SelectionWatch>(*this, selection);
+}
+
+SelectionWatch::~SelectionWatch() {
+    std::lock_guard<std::mutex> locker(store_.lock_);
+    store_.runs_.unwatch(selection_);
 }
 
 } // namespace wmstream::server

@@ -17,6 +17,7 @@
 #include "proto/asf-mbr.h"
 #include "proto/asf.h"
 #include "server/packet-log.h"
+#include "server/selection-runs.h"
 #include "server/types.h"
 #include "server/write-coalescing.h"
 
@@ -88,6 +89,24 @@ enum class Due {
     Nothing, /**< nothing new for them */
     Flush,   /**< a new packet: serve them within ServerConfig::flush_interval_us */
     Wake,    /**< a new header, end of stream or a reset: serve them now */
+};
+
+class StreamStore;
+
+/** A client's share in merging its selection's runs (StreamStore::watch()): the store
+ *  stops merging for the selection when the last one is destroyed. */
+class SelectionWatch {
+public:
+    SelectionWatch(const StreamStore &store, const proto::asf::StreamSelection &selection)
+        : store_(store), selection_(selection) {}
+    ~SelectionWatch();
+    SelectionWatch(const SelectionWatch &) = delete;
+    SelectionWatch &operator=(const SelectionWatch &) = delete;
+    const proto::asf::StreamSelection &selection() const { return selection_; }
+
+private:
+    const StreamStore &store_;
+    const proto::asf::StreamSelection selection_;
 };
 
 class StreamStore {
@@ -197,6 +216,15 @@ public:
      */
     Pending pending(uint64_t next_seq, int64_t start_lag) const;
 
+    /**
+     * Merge the runs of @p selection (server/selection-runs.h) from the next packet on, for
+     * a client that sends them (a `$D` client that selected some of the streams), until the
+     * returned watch is destroyed; null when SelectionRuns::kMaxSelections others are
+     * merged already (its packets then go out one by one). The store must outlive it.
+     */
+    [[nodiscard]] std::unique_ptr<SelectionWatch>
+    watch(const proto::asf::StreamSelection &selection) const;
+
 private:
     /* A leaf: nothing is called with it held. */
     mutable std::mutex lock_;
@@ -210,6 +238,11 @@ private:
     /* Protected by lock_: rebasing origins of this stream, set by its first packet. */
     std::optional<proto::asf::TimeBase> time_base_;
     bool eos_ = false; /* Protected by lock_ */
+    /* Protected by lock_: the clients' watches change it from the I/O threads, which see
+     * the store as const. */
+    mutable SelectionRuns runs_;
+
+    friend class SelectionWatch;
 };
 
 } // namespace wmstream::server

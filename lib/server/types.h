@@ -73,7 +73,8 @@ struct ClientInfo {
     int64_t connected_at_us = 0;  /**< wall-clock time of connection, µs since the epoch */
     int64_t connected_for_us = 0; /**< how long it has been connected, µs */
     uint64_t bytes_sent = 0;      /**< bytes written to the socket, HTTP headers included */
-    uint64_t packets_sent = 0;    /**< ASF data packets written completely */
+    uint64_t packets_sent = 0;    /**< ASF data packets written completely (a merged run:
+                                   *   one, server/selection-runs.h) */
     uint64_t bitrate_bps = 0;     /**< average send rate since connection, bits/s */
     int64_t lag_us = 0;           /**< how far behind live its next packet is, µs */
     uint64_t key_frame_skips = 0; /**< times it was moved forward to the newest key frame */

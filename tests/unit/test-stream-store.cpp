@@ -10,6 +10,7 @@
  * their arrival time, which the tests set: packet n of a test arrives at
  * arrival(n).
  */
+#include "proto/asf-filter.h"
 #include "proto/asf.h"
 #include "server/stream-store.h"
 #include "test-data.h"
@@ -17,6 +18,7 @@
 #include <glib.h>
 
 #include <initializer_list>
+#include <memory>
 #include <vector>
 
 using namespace wmstream;
@@ -699,6 +701,83 @@ void test_packet_length_completed() {
     }
 }
 
+/* Issue 13: the runs of a watched selection (server/selection-runs.h) are published on their
+ * first packets, follow each other without overlapping, and hold what a merger of the same
+ * packets makes; at most SelectionRuns::kMaxSelections selections are watched, and once the
+ * last watch is gone, new packets carry no run. */
+void test_selection_runs() {
+    const AsfFile mbr = load("asfmux-mbr.asf");
+    TestStore store(limits(LagUnit::Time, -1, -1), false);
+    g_assert_true(store.set_header(mbr.header(), mbr.header_size).ok());
+    const proto::asf::HeaderInfo &header = store.header()->info;
+    proto::asf::StreamSelection low; /* the lowest rate and the audio */
+    low.streams.set(1);
+    low.streams.set(4);
+    std::unique_ptr<SelectionWatch> watch = store.watch(low);
+    g_assert_nonnull(watch.get());
+    for (size_t i = 0; i < mbr.count(); ++i)
+        g_assert_true(store.push(mbr.packet(i), kPacketSize, arrival(i)).ok());
+    Client client;
+    client.fetch(store);
+    g_assert_cmpuint(client.packets.size(), ==, mbr.count());
+    size_t runs = 0;
+    uint64_t covered = 0; /* one past the last run's last packet */
+    for (size_t i = 0; i < client.packets.size(); ++i) {
+        const MergedRun *run = client.packets[i]->variants.run(low);
+        if (!run)
+            continue;
+        ++runs;
+        g_assert_cmpuint(client.packets[i]->seq, >=, covered);
+        g_assert_cmpuint(run->last_seq, >, client.packets[i]->seq);
+        g_assert_cmpuint(run->last_seq, <, client.packets.size());
+        covered = run->last_seq + 1;
+        proto::asf::PacketMerger merger(header, low);
+        for (size_t j = i; j <= run->last_seq; ++j) {
+            const std::vector<uint8_t> &data = client.packets[j]->data;
+            g_assert_true(merger.add(data.data(), data.size()) !=
+                          proto::asf::PacketMerger::Added::Refused);
+        }
+        g_assert_true(merger.finish() == run->bytes);
+        std::vector<uint8_t> padded = run->bytes;
+        g_assert_cmpuint(padded.size(), <=, kPacketSize);
+        padded.resize(kPacketSize, 0);
+        g_assert_true(proto::asf::parse_packet(padded.data(), padded.size(), header).ok());
+    }
+    g_assert_cmpuint(runs, >=, 1); /* the last run stays open: nothing follows it */
+
+    /* Three more selections fit, a fifth does not until one is gone. */
+    std::vector<std::unique_ptr<SelectionWatch>> others;
+    for (unsigned video : {2u, 3u}) {
+        proto::asf::StreamSelection other;
+        other.streams.set(video);
+        other.streams.set(4);
+        others.push_back(store.watch(other));
+        g_assert_nonnull(others.back().get());
+    }
+    g_assert_nonnull(store.watch(low).get()); /* a second client of a watched one */
+    proto::asf::StreamSelection audio;
+    audio.streams.set(4);
+    others.push_back(store.watch(audio));
+    g_assert_nonnull(others.back().get());
+    proto::asf::StreamSelection video_only;
+    video_only.streams.set(1);
+    g_assert_null(store.watch(video_only).get());
+    others.pop_back();
+    g_assert_nonnull(store.watch(video_only).get());
+
+    watch.reset();
+    others.clear();
+    store.reset();
+    for (size_t i = 0; i < mbr.count(); ++i)
+        g_assert_true(store.push(mbr.packet(i), kPacketSize, arrival(i)).ok());
+    Client later;
+    later.next_seq = client.next_seq;
+    later.fetch(store);
+    g_assert_cmpuint(later.packets.size(), ==, mbr.count());
+    for (const PacketRef &packet : later.packets)
+        g_assert_null(packet->variants.run(low));
+}
+
 /* A multiple-bit-rate header is served with its alternatives and rates (asf-mbr), in the
  * raw header (plain HTTP) and the $H packets alike; a description naming a stream the header
  * lacks refuses the header and keeps the current one. */
@@ -743,6 +822,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/stream-store/end-of-stream", test_end_of_stream);
     g_test_add_func("/stream-store/reset", test_reset);
     g_test_add_func("/stream-store/packet-length-completed", test_packet_length_completed);
+    g_test_add_func("/stream-store/selection-runs", test_selection_runs);
     g_test_add_func("/stream-store/recover-policy/none", test_recover_none);
     g_test_add_func("/stream-store/recover-policy/latest", test_recover_latest);
     g_test_add_func("/stream-store/recover-policy/keyframe", test_recover_key_frame);
