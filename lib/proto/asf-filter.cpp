@@ -171,18 +171,20 @@ constexpr unsigned kMaxPayloads = 63;
 
 } // namespace
 
+size_t PacketMerger::fixed_bytes() const {
+    return error_correction_.size() + 2 + sequence_.size() + times_.size() + 1;
+}
+
 size_t PacketMerger::length_width(size_t payload_bytes) const {
-    const size_t fixed = error_correction_.size() + 2 + sequence_.size() + times_.size() + 1;
     for (size_t width : {length_width_, size_t(2)}) {
-        if (width != 0 && detail::holds(width, fixed + width + payload_bytes))
+        if (width != 0 && detail::holds(width, fixed_bytes() + width + payload_bytes))
             return width;
     }
     return 4;
 }
 
 size_t PacketMerger::size_with(size_t payload_bytes) const {
-    return error_correction_.size() + 2 + length_width(payload_bytes) + sequence_.size() +
-           times_.size() + 1 + payload_bytes;
+    return fixed_bytes() + length_width(payload_bytes) + payload_bytes;
 }
 
 PacketMerger::Added PacketMerger::add(const uint8_t *data, size_t len) {
@@ -234,7 +236,7 @@ std::vector<uint8_t> PacketMerger::finish() {
         const size_t size = size_with(payloads_.size());
         const size_t width = length_width(payloads_.size());
         out.reserve(size);
-        out = error_correction_;
+        out.assign(error_correction_.begin(), error_correction_.end());
         out.push_back(uint8_t(length_flags_ | (detail::length_type(width) << 5)));
         out.push_back(property_flags_);
         detail::append_le(out, width, size);

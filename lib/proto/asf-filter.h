@@ -131,6 +131,9 @@ public:
     [[nodiscard]] std::vector<uint8_t> finish();
 
 private:
+    /** Bytes of the merged packet besides its payloads and its length field: error
+     *  correction data, the two flag bytes, sequence, send time and duration, payload flags. */
+    size_t fixed_bytes() const;
     /** The width of the merged packet's length field with @p payload_bytes of payloads:
      *  the first packet's when it holds the size, else a word, else a dword. */
     size_t length_width(size_t payload_bytes) const;
