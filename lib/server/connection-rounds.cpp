@@ -31,17 +31,21 @@ void Connection::complete_round_send(gssize n, const GError *error) {
         continue_flush(1, round_more_in_log_);
 }
 
-std::optional<int64_t> Connection::deferred(int64_t now_us) const {
+std::optional<int64_t> Connection::deferred(int64_t now_us) {
+    if (wait_.holds(store_.progress(), now_us))
+        return wait_.at_us;
+    forget_wait();
     if (!filtered_ || !coalescing_.enabled() || state_ != State::Streaming || close_after_flush_ ||
         write_watch_ || !out_.empty() || need_key_ || starting_left_ != 0 || switch_ ||
         thinning_.mode() != Thinning::Mode::Full ||
         store_.header_generation() != header_generation_)
         return std::nullopt;
     const WriteCoalescing::Decision decision =
-        coalescing_.decide(store_.pending(next_seq_, start_lag_units_), now_us);
+        coalescing_.decide(store_.pending(next_seq_, start_lag_units_, now_us), now_us);
     if (decision.write)
         return std::nullopt;
-    return decision.due_us;
+    wait_ = decision.recheck;
+    return wait_.at_us;
 }
 
 } // namespace wmstream::server

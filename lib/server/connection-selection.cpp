@@ -25,6 +25,7 @@ bool Connection::select(const StreamHeader &header) {
 
 void Connection::apply_selection(const proto::asf::StreamSelection &selection,
                                  const proto::asf::HeaderInfo &header) {
+    forget_wait();
     selection_ = selection;
     filtered_ = !selection_.keeps_all(header);
     key_streams_.reset();

@@ -126,6 +126,7 @@ void Connection::on_writable(void *self) {
 }
 
 void Connection::watch_writable(bool on) {
+    forget_wait();
     if (on && !write_watch_)
         write_watch_ = transport_->watch(poller_, true, on_writable, this);
     else if (!on)
@@ -321,41 +322,23 @@ bool Connection::playing() const {
 void Connection::end_stream(RemoveReason reason) {
     if (request_.kind == proto::wmsp::Kind::Play) {
         const auto end = proto::framing::pull_end(proto::framing::kReasonDone);
-        queue_inline(end.data(), end.size());
+        out_.push_inline(end.data(), end.size());
     }
     finish_then_close(reason);
-}
-
-void Connection::queue_bytes(std::shared_ptr<const void> keep, const uint8_t *data, size_t len,
-                             bool ends_packet) {
-    Segment segment;
-    segment.keep = std::move(keep);
-    segment.data = data;
-    segment.len = uint32_t(len);
-    segment.ends_packet = ends_packet;
-    out_.push_back(std::move(segment));
 }
 
 void Connection::queue_string(std::string text) {
     auto owned = std::make_shared<const std::string>(std::move(text));
     const auto *data = reinterpret_cast<const uint8_t *>(owned->data());
     const size_t len = owned->size();
-    queue_bytes(std::move(owned), data, len);
-}
-
-void Connection::queue_inline(const uint8_t *data, size_t len) {
-    Segment segment;
-    std::memcpy(segment.inline_bytes, data, std::min(len, kInlineSize));
-    segment.len = uint32_t(std::min(len, kInlineSize));
-    segment.is_inline = true;
-    out_.push_back(std::move(segment));
+    out_.push_shared(std::move(owned), data, len, false);
 }
 
 void Connection::queue_header() {
     header_ = store_.header();
     const bool framed = request_.kind != proto::wmsp::Kind::HttpStream;
     const std::vector<uint8_t> &bytes = framed ? header_->pull : header_->raw;
-    queue_bytes(header_, bytes.data(), bytes.size());
+    out_.push_shared(header_, bytes.data(), bytes.size(), false);
 }
 
 proto::asf::PacketFilter Connection::starting_filter(const std::vector<uint8_t> &bytes) {
@@ -466,13 +449,14 @@ size_t Connection::queue_data(std::shared_ptr<const void> keep, const uint8_t *d
             return 0;
         }
         ++data_counter_;
-        queue_inline(head, sizeof head);
+        out_.push_inline(head, sizeof head);
     }
-    queue_bytes(std::move(keep), data, size, true);
+    out_.push_shared(std::move(keep), data, size, true);
     return size;
 }
 
 bool Connection::refill() {
+    forget_wait();
     /* The lock-free check first: the header rarely changes, refills happen every round. */
     StreamHeaderRef header;
     if (store_.header_generation() != header_generation_)
@@ -488,7 +472,7 @@ bool Connection::refill() {
         }
         /* MS-WMSP §2.2.3.4: $C, then the new header as $H. */
         const auto change = proto::framing::pull_change(proto::framing::kReasonDone);
-        queue_inline(change.data(), change.size());
+        out_.push_inline(change.data(), change.size());
         queue_header();
         header_generation_ = header->generation;
         need_key_ = true;
@@ -546,22 +530,6 @@ bool Connection::refill() {
     return batch.bytes >= batch_bytes;
 }
 
-void Connection::advance(size_t written) {
-    while (written > 0) {
-        Segment &front = out_.front();
-        const size_t left = front.len - out_offset_;
-        if (written < left) {
-            out_offset_ += written;
-            return;
-        }
-        written -= left;
-        if (front.ends_packet)
-            packets_sent_.fetch_add(1, std::memory_order_relaxed);
-        out_.pop_front();
-        out_offset_ = 0;
-    }
-}
-
 bool Connection::ready_to_send(bool &more_in_log) {
     if (out_.empty() && more_in_log && state_ == State::Streaming && !close_after_flush_)
         more_in_log = refill();
@@ -577,13 +545,7 @@ bool Connection::ready_to_send(bool &more_in_log) {
 }
 
 size_t Connection::gather(GOutputVector *vectors) const {
-    size_t count = 0;
-    for (auto it = out_.begin(); it != out_.end() && count < kMaxVectors; ++it, ++count) {
-        const size_t skip = count == 0 ? out_offset_ : 0;
-        vectors[count].buffer = it->ptr() + skip;
-        vectors[count].size = it->len - skip;
-    }
-    return count;
+    return out_.gather(vectors, kMaxVectors);
 }
 
 bool Connection::sent(gssize n, const GError *error) {
@@ -597,7 +559,8 @@ bool Connection::sent(gssize n, const GError *error) {
     last_progress_us_ = g_get_monotonic_time();
     bytes_sent_.fetch_add(uint64_t(n), std::memory_order_relaxed);
     host_.count_sent(size_t(n));
-    advance(size_t(n));
+    if (const size_t packets = out_.advance(size_t(n)))
+        packets_sent_.fetch_add(packets, std::memory_order_relaxed);
     return true;
 }
 
@@ -647,6 +610,7 @@ void Connection::drain_input() {
 }
 
 void Connection::finish_then_close(RemoveReason reason) {
+    forget_wait();
     host_.answered(*this);
     close_after_flush_ = true;
     close_reason_ = reason;
@@ -715,6 +679,7 @@ void Connection::abort(RemoveReason reason) {
 }
 
 void Connection::finish(RemoveReason reason) {
+    forget_wait();
     if (state_ == State::Done)
         return;
     state_ = State::Done;

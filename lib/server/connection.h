@@ -16,6 +16,7 @@
 #include "server/admission.h"
 #include "server/fast-start-pacer.h"
 #include "server/packet-log.h"
+#include "server/send-queue.h"
 #include "server/stream-store.h"
 #include "server/stream-switch.h"
 #include "server/thinning.h"
@@ -28,7 +29,6 @@
 #include <atomic>
 #include <bitset>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -143,11 +143,13 @@ public:
      * its new packets wait in the log (ServerConfig::max_write_delay_us,
      * server/write-coalescing.h), for a client that receives some of the streams and
      * streams steadily (not joining or starting, switching, thinned, closing, with bytes
-     * queued or a new header to send). Reads the store, changes nothing.
+     * queued or a new header to send). A decision to wait is kept until its Recheck says
+     * otherwise (or the client does anything else): the rounds in between read the store's
+     * counters and wait_ only.
      * @return when a round must come back to it at the latest, monotonic µs (INT64_MAX:
      *         nothing waits), or nullopt: serve it now.
      */
-    [[nodiscard]] std::optional<int64_t> deferred(int64_t now_us) const;
+    [[nodiscard]] std::optional<int64_t> deferred(int64_t now_us);
     /** Periodic check (a quarter of the shortest timeout, 20 ms – 1 s): request timeout,
      *  write timeout, end of the linger after a graceful close. */
     void tick(int64_t now_us);
@@ -177,21 +179,9 @@ public:
 private:
     enum class State { ReadingRequest, Authorizing, WaitingHeader, Streaming, Closing, Done };
 
-    static constexpr size_t kInlineSize = 16;
     /** After a join, packets are filtered for leading fragments at most this many
      *  packets long: a stream that never begins must not make every packet a copy. */
     static constexpr uint16_t kStartingPackets = 256;
-
-    /** Bytes queued for writing; either small inline bytes or a shared buffer. */
-    struct Segment {
-        std::shared_ptr<const void> keep;
-        const uint8_t *data = nullptr;
-        uint32_t len = 0;
-        uint8_t inline_bytes[kInlineSize] = {};
-        bool is_inline = false;
-        bool ends_packet = false; /**< completing it completes one ASF data packet */
-        const uint8_t *ptr() const { return is_inline ? inline_bytes : data; }
-    };
 
     static void on_hello(void *self);
     static void on_started(void *self, const GError *error);
@@ -229,14 +219,10 @@ private:
     void finish(RemoveReason reason);
     void watch_writable(bool on);
 
-    void queue_bytes(std::shared_ptr<const void> keep, const uint8_t *data, size_t len,
-                     bool ends_packet = false);
     void queue_string(std::string text);
-    void queue_inline(const uint8_t *data, size_t len);
     void begin_closing();
     /** Half-close, or (TLS, socket full) wait until writable to do it. */
     void half_close();
-    void advance(size_t written);
     void queue_header();
     /** @return the bytes queued of it (0: none of it is sent). */
     size_t queue_packet(PacketRef packet, bool join);
@@ -278,11 +264,16 @@ private:
     void update_thinning(int64_t behind);
     /** ClientInfo::thinning after thinning_ changed mode. */
     void note_thinning();
+    /** What deferred() decided no longer stands: the client queued, sent, selected or closed. */
+    void forget_wait() { wait_ = Recheck{}; }
 
     /* Touched by every round, kept together: a round visits every client, and
      * the lines it reads are the per-client cost on top of the send. */
     ConnectionHost &host_;
     const StreamStore &store_;
+    /** deferred()'s last decision to wait, until it no longer holds; any other step of the
+     *  client forgets it (forget_wait()). */
+    Recheck wait_;
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<Transport::Watch> write_watch_;
     State state_ = State::ReadingRequest;
@@ -294,12 +285,11 @@ private:
     uint32_t data_counter_ = 0;      /**< $D LocationId / AFFlags sequence of this Play */
     /** Packets its stream's start is still filtered for (starting_filter()); 0 = started. */
     uint16_t starting_left_ = 0;
-    size_t out_offset_ = 0;
     int64_t last_progress_us_ = 0;
     uint64_t next_seq_ = 0;
     int64_t start_lag_units_ = 0; /**< StreamStore::fetch()'s start_lag */
     uint64_t header_generation_ = 0;
-    std::deque<Segment> out_;
+    SendQueue out_;
     WriteCoalescing coalescing_; /**< when it writes, with filtered_ (deferred()) */
     std::atomic<uint64_t> bytes_sent_{0};
     std::atomic<uint64_t> packets_sent_{0};

@@ -97,6 +97,8 @@ public:
     /** Forget everything (new stream); sequence numbers keep growing. */
     void clear();
 
+    /** Bytes of every packet appended so far, also before a clear(): only grows. */
+    uint64_t appended_bytes() const { return appended_bytes_; }
     /** Sum of stored packet sizes, bytes. */
     size_t bytes() const { return size_t(appended_bytes_ - offsets_.front()); }
 

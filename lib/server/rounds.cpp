@@ -141,7 +141,7 @@ void Server::Impl::serve_slice() {
     }
 }
 
-bool Server::Impl::deferred(const Connection &client) {
+bool Server::Impl::deferred(Connection &client) {
     const std::optional<int64_t> due = client.deferred(round_.now_us);
     if (due)
         round_.deferred_due_us = std::min(round_.deferred_due_us, *due);

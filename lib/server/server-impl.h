@@ -145,7 +145,7 @@ private:
     void serve_slice_parallel();
     /** True when @p client's writes wait this round (Connection::deferred()); its due time
      *  then counts in round_.deferred_due_us. */
-    bool deferred(const Connection &client);
+    bool deferred(Connection &client);
     /** When the next round is due (schedule_: a flush or a deferred write); lock_ held. */
     int64_t next_round_us() const;
 

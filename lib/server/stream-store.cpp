@@ -22,6 +22,7 @@ Result<StartupPolicy> StartupPolicy::of(const ServerConfig &config) {
 void StreamStore::set_limits(const LagLimits &limits) {
     std::lock_guard<std::mutex> locker(lock_);
     limits_ = limits;
+    publish(true);
 }
 
 void StreamStore::set_startup(const StartupPolicy &policy) {
@@ -65,6 +66,7 @@ Result<Due> StreamStore::set_header(const uint8_t *data, size_t len) {
     runs_.restart();
     time_base_.reset();
     eos_ = false;
+    publish(true);
     return Due::Wake;
 }
 
@@ -115,6 +117,7 @@ Result<Due> StreamStore::push(const uint8_t *data, size_t len, int64_t now_us) {
                      std::shared_ptr<const proto::asf::HeaderInfo>(header, &header->info));
     if (limits_.max >= 0)
         log_.trim(limits_.unit, limits_.max);
+    publish(eos_);
     eos_ = false;
     return Due::Flush;
 }
@@ -122,6 +125,7 @@ Result<Due> StreamStore::push(const uint8_t *data, size_t len, int64_t now_us) {
 Due StreamStore::end_of_stream() {
     std::lock_guard<std::mutex> locker(lock_);
     eos_ = true;
+    publish(true);
     return Due::Wake;
 }
 
@@ -131,6 +135,7 @@ Due StreamStore::reset() {
     runs_.restart();
     time_base_.reset();
     eos_ = false;
+    publish(true);
     return Due::Wake;
 }
 
@@ -142,6 +147,14 @@ void StreamStore::clear() {
     runs_.restart();
     time_base_.reset();
     eos_ = false;
+    publish(true);
+}
+
+void StreamStore::publish(bool changed) {
+    appended_bytes_.store(log_.appended_bytes(), std::memory_order_release);
+    end_seq_.store(log_.end(), std::memory_order_release);
+    if (changed)
+        changes_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 StreamHeaderRef StreamStore::header() const {
@@ -162,21 +175,50 @@ uint64_t StreamStore::join_point() const {
     return log_.key_frame_within(join, l.unit, l.soft_max).value_or(log_.join_point());
 }
 
-Pending StreamStore::pending(uint64_t next_seq, int64_t start_lag) const {
+Pending StreamStore::pending(uint64_t next_seq, int64_t start_lag, int64_t now_us) const {
     Pending pending;
     std::lock_guard<std::mutex> locker(lock_);
+    pending.recheck.changes = changes_.load(std::memory_order_relaxed);
     if (eos_ || next_seq < log_.begin()) {
         pending.urgent = true;
         return pending;
     }
-    if (next_seq >= log_.end())
+    if (next_seq >= log_.end()) {
+        pending.recheck.at_seq = next_seq + 1;
         return pending;
+    }
     pending.bytes = uint64_t(log_.lag(next_seq, LagUnit::Bytes));
+    pending.offset = log_.appended_bytes() - pending.bytes;
     pending.oldest_us = log_.at(next_seq)->arrival_us;
+    /* Urgent past the lower of the halves of the limits; until then, a recheck where its lag
+     * passes it. */
     const LagLimits &l = limits_;
+    int64_t half = INT64_MAX;
+    if (l.max >= 0)
+        half = l.max / 2;
+    if (l.soft_max >= 0)
+        half = std::min(half, start_lag + l.soft_max / 2);
+    if (half == INT64_MAX)
+        return pending;
     const int64_t lag = log_.lag(next_seq, l.unit);
-    pending.urgent =
-        (l.max >= 0 && lag > l.max / 2) || (l.soft_max >= 0 && lag - start_lag > l.soft_max / 2);
+    pending.urgent = lag > half;
+    if (pending.urgent)
+        return pending;
+    switch (l.unit) {
+    case LagUnit::Bytes:
+        pending.recheck.at_bytes = pending.offset + uint64_t(half) + 1;
+        break;
+    case LagUnit::Packets:
+        pending.recheck.at_seq = next_seq + uint64_t(half) + 1;
+        break;
+    case LagUnit::Time:
+        /* Its lag grows with the packets that arrive from then on. */
+        if (const int64_t at = pending.oldest_us + half + 1; at > now_us)
+            pending.recheck.at_us = at;
+        else
+            pending.recheck.at_seq = log_.end() + 1;
+        break;
+    }
     return pending;
 }
 

@@ -209,12 +209,19 @@ public:
 
     /**
      * What waits in the log for a client whose next packet is @p next_seq and whose stream
-     * began @p start_lag behind live (fetch()'s arguments), without taking it: the stored
-     * bytes from @p next_seq on and the arrival of that packet; urgent when the next fetch()
-     * acts on it: end of stream, its next packet gone, or its lag past half a lag limit
-     * (the hard one, or the soft one beyond @p start_lag).
+     * began @p start_lag behind live (fetch()'s arguments), at @p now_us (monotonic µs),
+     * without taking it: the stored bytes from @p next_seq on and the arrival of that packet;
+     * urgent when the next fetch() acts on it: end of stream, its next packet gone, or its lag
+     * past half a lag limit (the hard one, or the soft one beyond @p start_lag). Its recheck:
+     * the progress() at which that half is passed, or (nothing pending) a packet arrives.
      */
-    Pending pending(uint64_t next_seq, int64_t start_lag) const;
+    Pending pending(uint64_t next_seq, int64_t start_lag, int64_t now_us) const;
+
+    /** The log's counters, without the lock (a round's look at a waiting client). */
+    LogProgress progress() const {
+        return {appended_bytes_.load(std::memory_order_acquire),
+                end_seq_.load(std::memory_order_acquire), changes_.load(std::memory_order_acquire)};
+    }
 
     /**
      * Merge the runs of @p selection (server/selection-runs.h) from the next packet on, for
@@ -238,6 +245,13 @@ private:
     /* Protected by lock_: rebasing origins of this stream, set by its first packet. */
     std::optional<proto::asf::TimeBase> time_base_;
     bool eos_ = false; /* Protected by lock_ */
+    /* progress(): written under lock_ (publish()), read without it. */
+    std::atomic<uint64_t> appended_bytes_{0};
+    std::atomic<uint64_t> end_seq_{0};
+    std::atomic<uint64_t> changes_{0};
+    /** After log_, eos_, header_ or limits_ changed: progress() says so; @p changed: other
+     *  than by an appended packet. lock_ held. */
+    void publish(bool changed);
     /* Protected by lock_: the clients' watches change it from the I/O threads, which see
      * the store as const. */
     mutable SelectionRuns runs_;

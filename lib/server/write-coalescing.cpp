@@ -31,14 +31,21 @@ void WriteCoalescing::taken(uint64_t stored, uint64_t kept) {
 
 WriteCoalescing::Decision WriteCoalescing::decide(const Pending &pending, int64_t now_us) const {
     if (lead_us_ <= 0 || pending.urgent)
-        return {true, now_us};
+        return {true, now_us, {}};
     if (pending.bytes == 0)
-        return {false, INT64_MAX};
+        return {false, INT64_MAX, pending.recheck};
+    if (stored_ == 0)
+        return {true, now_us, {}};
     /* Its bytes: pending.bytes × kept_ / stored_, compared without the product. */
-    if (stored_ == 0 || (kept_ > 0 && pending.bytes >= kMinBytes * stored_ / kept_))
-        return {true, now_us};
+    const uint64_t enough = kept_ > 0 ? kMinBytes * stored_ / kept_ : UINT64_MAX;
     const int64_t due = pending.oldest_us + lead_us_;
-    return {now_us >= due, due};
+    if (pending.bytes >= enough || now_us >= due)
+        return {true, now_us, {}};
+    Recheck recheck = pending.recheck;
+    recheck.at_us = std::min(recheck.at_us, due);
+    if (enough != UINT64_MAX)
+        recheck.at_bytes = std::min(recheck.at_bytes, pending.offset + enough);
+    return {false, due, recheck};
 }
 
 uint64_t WriteCoalescing::fetch_bytes(uint64_t bytes) const {

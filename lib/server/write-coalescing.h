@@ -15,7 +15,14 @@
  *
  * What it receives of the log is estimated from what it received of the
  * packets it took before (taken()): the share of stored bytes it kept,
- * weighted towards the recent packets. Includes nothing of the project.
+ * weighted towards the recent packets.
+ *
+ * A decision to wait says until when it stands (Recheck): the store's
+ * counters (LogProgress) and the time at which it could change. A send round
+ * (8 per second) then skips a waiting client by comparing them, without the
+ * store's lock and without touching the rest of the client: at 1,000 such
+ * clients, those looks had cost a twentieth of the server's CPU. Includes
+ * nothing of the project.
  */
 #pragma once
 
@@ -23,6 +30,27 @@
 #include <cstdint>
 
 namespace wmstream::server {
+
+/** The packet log's counters, read without its lock (StreamStore::progress()); each only
+ *  grows. */
+struct LogProgress {
+    uint64_t appended_bytes = 0; /**< bytes of every packet stored so far (PacketLog) */
+    uint64_t end_seq = 0;        /**< sequence number the next packet gets */
+    uint64_t changes = 0;        /**< a new header, a flush, end of stream, new lag limits */
+};
+
+/** Until when a decision not to write stands: while holds(). The default never holds. */
+struct Recheck {
+    int64_t at_us = INT64_MAX;      /**< monotonic µs: a packet due, a time lag limit */
+    uint64_t at_bytes = UINT64_MAX; /**< LogProgress::appended_bytes reaching this */
+    uint64_t at_seq = UINT64_MAX;   /**< LogProgress::end_seq reaching this */
+    uint64_t changes = UINT64_MAX;  /**< LogProgress::changes other than this */
+
+    bool holds(const LogProgress &progress, int64_t now_us) const {
+        return now_us < at_us && progress.appended_bytes < at_bytes && progress.end_seq < at_seq &&
+               progress.changes == changes;
+    }
+};
 
 /** What waits for one client in the packet log (StreamStore::pending()). */
 struct Pending {
@@ -33,6 +61,11 @@ struct Pending {
     /** The store acts on it at its next fetch (end of stream, its next packet gone from the
      *  log, its lag past half a lag limit): it must be served now. */
     bool urgent = false;
+    /** LogProgress::appended_bytes before its next packet (with bytes > 0). */
+    uint64_t offset = 0;
+    /** When the store's part of this answer may change: a lag limit's half reached (in its
+     *  unit), a first packet arriving (bytes 0), anything counted in LogProgress::changes. */
+    Recheck recheck;
 };
 
 class WriteCoalescing {
@@ -63,6 +96,9 @@ public:
     struct Decision {
         bool write = true;  /**< write now */
         int64_t due_us = 0; /**< without write: when it is due at the latest, monotonic µs */
+        /** Without write: until when this decision stands (Pending::recheck, and the
+         *  estimate reaching kMinBytes, due_us). */
+        Recheck recheck;
     };
 
     /**

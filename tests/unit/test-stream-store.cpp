@@ -781,6 +781,84 @@ void test_selection_runs() {
 /* A multiple-bit-rate header is served with its alternatives and rates (asf-mbr), in the
  * raw header (plain HTTP) and the $H packets alike; a description naming a stream the header
  * lacks refuses the header and keeps the current one. */
+/* pending()'s recheck: where the lag passes half a limit, in its unit, or (nothing pending) the
+ * next packet; progress() follows the log, and counts every change other than a packet. */
+void test_pending_recheck() {
+    constexpr int64_t kNow = 0; /* before every arrival(): a time threshold is still ahead */
+    {
+        TestStore store(limits(LagUnit::Packets, -1, 8)); /* urgent past 4 packets */
+        store.feed_range(0, 2);
+        const LogProgress progress = store.progress();
+        g_assert_cmpuint(progress.end_seq, ==, 3);
+        g_assert_cmpuint(progress.appended_bytes, ==, 3 * kPacketSize);
+        Pending pending = store.pending(0, 0, kNow);
+        g_assert_false(pending.urgent);
+        g_assert_cmpuint(pending.bytes, ==, 3 * kPacketSize);
+        g_assert_cmpuint(pending.offset, ==, 0);
+        g_assert_cmpuint(pending.recheck.at_seq, ==, 5);
+        g_assert_true(pending.recheck.holds(store.progress(), kNow));
+        store.feed({3});
+        g_assert_true(pending.recheck.holds(store.progress(), kNow));
+        g_assert_false(store.pending(0, 0, kNow).urgent);
+        store.feed({4});
+        g_assert_false(pending.recheck.holds(store.progress(), kNow));
+        g_assert_true(store.pending(0, 0, kNow).urgent);
+        /* Past the soft limit's half beyond the lag it started at. */
+        store.set_limits(limits(LagUnit::Packets, 4, -1));
+        g_assert_false(pending.recheck.holds(store.progress(), kNow)); /* new limits */
+        g_assert_cmpuint(store.pending(2, 1, kNow).recheck.at_seq, ==, 2 + 1 + 2 + 1);
+    }
+    {
+        TestStore store(limits(LagUnit::Bytes, -1, 10 * kPacketSize)); /* past 5 packets */
+        store.feed_range(0, 3);
+        const Pending pending = store.pending(1, 0, kNow);
+        g_assert_cmpuint(pending.offset, ==, kPacketSize);
+        g_assert_cmpuint(pending.recheck.at_bytes, ==, kPacketSize + 5 * kPacketSize + 1);
+        store.feed_range(4, 5);
+        g_assert_false(store.pending(1, 0, kNow).urgent); /* 5 packets behind: not past */
+        g_assert_true(pending.recheck.holds(store.progress(), kNow));
+        store.feed({6});
+        g_assert_false(pending.recheck.holds(store.progress(), kNow));
+        g_assert_true(store.pending(1, 0, kNow).urgent);
+    }
+    {
+        TestStore store(limits(LagUnit::Time, -1, 20000)); /* urgent past 10 ms */
+        store.feed_range(0, 1);
+        const Pending ahead = store.pending(0, 0, kNow);
+        g_assert_cmpint(ahead.recheck.at_us, ==, arrival(0) + 10001);
+        /* Once that time has come, only a packet arriving can make it urgent. */
+        const Pending passed = store.pending(0, 0, arrival(0) + 10001);
+        g_assert_false(passed.urgent);
+        g_assert_cmpint(passed.recheck.at_us, ==, INT64_MAX);
+        g_assert_cmpuint(passed.recheck.at_seq, ==, 3);
+    }
+    TestStore store(limits(LagUnit::Time, -1, -1));
+    store.feed_range(0, 1);
+    /* Nothing pending: until the next packet. */
+    const Pending idle = store.pending(2, 0, kNow);
+    g_assert_cmpuint(idle.bytes, ==, 0);
+    g_assert_cmpuint(idle.recheck.at_seq, ==, 3);
+    g_assert_true(idle.recheck.holds(store.progress(), kNow));
+    store.feed({2});
+    g_assert_false(idle.recheck.holds(store.progress(), kNow));
+    /* Without limits nothing but the counters' changes ends it. */
+    const Pending waiting = store.pending(2, 0, kNow);
+    g_assert_false(waiting.urgent);
+    g_assert_true(waiting.recheck.holds(store.progress(), kNow));
+    g_assert_true(store.end_of_stream() == Due::Wake);
+    g_assert_false(waiting.recheck.holds(store.progress(), kNow));
+    const Pending ended = store.pending(2, 0, kNow);
+    g_assert_true(ended.urgent);
+    store.feed({3}); /* the stream goes on: no longer ended */
+    g_assert_false(store.pending(2, 0, kNow).urgent);
+    const Pending before_reset = store.pending(2, 0, kNow);
+    g_assert_true(store.reset() == Due::Wake);
+    g_assert_false(before_reset.recheck.holds(store.progress(), kNow));
+    const Pending before_header = store.pending(4, 0, kNow);
+    g_assert_true(store.set_header(audio_video().header(), audio_video().header_size).ok());
+    g_assert_false(before_header.recheck.holds(store.progress(), kNow));
+}
+
 void test_bitrate_description() {
     const AsfFile mbr = load("asfmux-mbr.asf");
     TestStore store(limits(LagUnit::Time, -1, -1), false);
@@ -823,6 +901,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/stream-store/reset", test_reset);
     g_test_add_func("/stream-store/packet-length-completed", test_packet_length_completed);
     g_test_add_func("/stream-store/selection-runs", test_selection_runs);
+    g_test_add_func("/stream-store/pending-recheck", test_pending_recheck);
     g_test_add_func("/stream-store/recover-policy/none", test_recover_none);
     g_test_add_func("/stream-store/recover-policy/latest", test_recover_latest);
     g_test_add_func("/stream-store/recover-policy/keyframe", test_recover_key_frame);
