@@ -30,7 +30,7 @@ void SelectionRuns::unwatch(const proto::asf::StreamSelection &selection) {
 void SelectionRuns::close(Selection &s) {
     if (!s.merger)
         return;
-    const bool publish = s.merger->packets() >= 2;
+    const bool publish = s.merger->packets() >= 1;
     std::vector<uint8_t> bytes = s.merger->finish();
     if (publish)
         s.first->variants.add_run({s.selection, s.last_seq, std::move(bytes)});

@@ -3,12 +3,13 @@
  * Merged runs for the selections clients watch (sans-IO): as each packet
  * enters the log, the payloads every watched selection keeps of it join that
  * selection's open run (proto::asf::PacketMerger); when a packet does not
- * fit, the run closes and, if it holds two packets or more, is published on
- * its first packet (PacketVariants::add_run). A client of that selection then
- * sends the run as one `$D` instead of one short `$D` per packet (MS-WMSP
- * §3.2.5.6 filtering a multiple-bit-rate stream leaves packets a fraction of
- * the packet size, and each costs a send vector, a queue entry and the
- * kernel's per-segment work).
+ * fit, the run closes and is published on its first packet
+ * (PacketVariants::add_run). A client of that selection then sends the run as
+ * one `$D` instead of one short `$D` per packet (MS-WMSP §3.2.5.6 filtering a
+ * multiple-bit-rate stream leaves packets a fraction of the packet size, and
+ * each costs a send vector, a queue entry and the kernel's per-segment work).
+ * A run of one packet is published too: its client then takes it as it is,
+ * with no lookup or making of that packet's variant.
  *
  * Runs are the stream's, not a client's: every client of a selection that
  * reaches a run's first packet sends the same bytes. A run is published only
@@ -59,7 +60,7 @@ private:
         PacketRef first;                                  /* the open run's first packet */
         uint64_t last_seq = 0;                            /* its last packet merged */
     };
-    /** Publish @p s's open run when it has two packets or more, and start a new one. */
+    /** Publish @p s's open run (if it holds a packet), and start a new one. */
     static void close(Selection &s);
 
     std::vector<Selection> selections_;
