@@ -7,10 +7,6 @@
 
 namespace wmstream::server {
 
-namespace {
-constexpr size_t kFirstSlots = 16;
-}
-
 SendQueue::Segment &SendQueue::push() {
     if (size_ == capacity_) {
         const size_t capacity = capacity_ == 0 ? kFirstSlots : 2 * capacity_;
@@ -21,6 +17,7 @@ SendQueue::Segment &SendQueue::push() {
         capacity_ = capacity;
         head_ = 0;
     }
+    peak_ = std::max(peak_, size_ + 1);
     return slot(size_++);
 }
 
@@ -57,8 +54,11 @@ void SendQueue::pop_front() {
     slot(0).keep.reset();
     head_ = (head_ + 1) & (capacity_ - 1);
     offset_ = 0;
-    if (--size_ == 0 && capacity_ > kRetainedSlots)
-        clear();
+    if (--size_ == 0) {
+        if (capacity_ > kFirstSlots && capacity_ > 4 * peak_)
+            release();
+        peak_ = 0;
+    }
 }
 
 size_t SendQueue::advance(size_t written) {
@@ -78,14 +78,13 @@ size_t SendQueue::advance(size_t written) {
 }
 
 void SendQueue::clear() {
-    if (capacity_ > kRetainedSlots) {
-        slots_.reset();
-        capacity_ = 0;
-    } else {
-        for (size_t i = 0; i < size_; ++i)
-            slot(i).keep.reset();
-    }
-    head_ = size_ = offset_ = 0;
+    release();
+    peak_ = 0;
+}
+
+void SendQueue::release() {
+    slots_.reset();
+    capacity_ = head_ = size_ = offset_ = 0;
 }
 
 } // namespace wmstream::server

@@ -26,9 +26,10 @@ class SendQueue {
 public:
     /** Bytes an inline segment holds at most (push_inline()). */
     static constexpr size_t kInlineSize = 16;
-    /** A ring larger than this many slots is released when it empties (a burst's, e.g. a
-     *  join's): what a client keeps between writes is bounded. */
-    static constexpr size_t kRetainedSlots = 64;
+    /** Slots of a new ring; it doubles when full. When it empties, a ring more than four
+     *  times larger than the most it held since it last emptied is released (a burst's, e.g. a
+     *  join's): what a client keeps between writes follows what its writes need. */
+    static constexpr size_t kFirstSlots = 16;
 
     /** Queue @p len bytes at @p data, which @p keep keeps alive until they are written;
      *  @p ends_packet: writing them completes one ASF data packet (advance()'s count). */
@@ -48,6 +49,8 @@ public:
     [[nodiscard]] bool empty() const { return size_ == 0; }
     /** Drops everything queued (the memory it kept is released). */
     void clear();
+    /** Slots allocated (a power of two, or 0 before the first push and once released). */
+    [[nodiscard]] size_t capacity() const { return capacity_; }
 
 private:
     struct Segment {
@@ -63,11 +66,14 @@ private:
     Segment &slot(size_t i) const { return slots_[(head_ + i) & (capacity_ - 1)]; }
     Segment &push();
     void pop_front();
+    /** Frees the slots (and what they keep). */
+    void release();
 
     std::unique_ptr<Segment[]> slots_; /* capacity_ of them, a power of two (or none) */
     size_t capacity_ = 0;
     size_t head_ = 0;   /* slot of the front segment */
     size_t size_ = 0;   /* segments queued */
+    size_t peak_ = 0;   /* the most queued since it last emptied */
     size_t offset_ = 0; /* bytes of the front segment already written */
 };
 

@@ -5,8 +5,8 @@
  * write resumed at its offset and the ASF data packets a write completes,
  * gather() bounded by its vector count, shared memory kept alive until its
  * segment is written (and released by clear()), a ring that wraps many times
- * and grows while wrapped, and a ring past kRetainedSlots drained and used
- * again.
+ * and grows while wrapped, a large ring drained and used again, and a
+ * ring's capacity following what its writes need (a burst's released).
  */
 #include "server/send-queue.h"
 
@@ -25,6 +25,8 @@ using wmstream::server::SendQueue;
 namespace {
 
 constexpr size_t kInline = SendQueue::kInlineSize;
+/* More segments than a first ring holds several times over. */
+constexpr size_t kMany = 4 * SendQueue::kFirstSlots;
 
 using Bytes = std::vector<uint8_t>;
 
@@ -259,7 +261,7 @@ void test_gather_max() {
 }
 
 /* A shared segment keeps its memory until the last of its bytes is written, and no longer;
- * clear() releases everything kept, in a small ring and in one past kRetainedSlots. */
+ * clear() releases everything kept, in a small ring and in one of kMany segments or more. */
 void test_keeps_memory_alive() {
     SendQueue queue;
     std::weak_ptr<const Bytes> weak_a, weak_b;
@@ -322,9 +324,9 @@ void test_keeps_memory_alive() {
     g_assert_cmpuint(v[0].size, ==, 5);
     g_assert_cmpuint(queue.advance(5), ==, 1);
 
-    /* clear() of a ring past kRetainedSlots. */
+    /* clear() of a ring of kMany segments or more. */
     weaks.clear();
-    for (size_t i = 0; i < 3 * SendQueue::kRetainedSlots; ++i) {
+    for (size_t i = 0; i < 3 * kMany; ++i) {
         auto bytes = make_bytes(3, uint8_t(i));
         weaks.push_back(bytes);
         const uint8_t *data = bytes->data();
@@ -482,13 +484,12 @@ void test_wraps_and_grows() {
     }
 }
 
-/* A ring grown past kRetainedSlots and drained is empty, releases what it kept, and works
+/* A ring grown of kMany segments or more and drained is empty, releases what it kept, and works
  * as before, again and again. */
 void test_releases_large_ring() {
     SendQueue queue;
     const uint8_t head[4] = {'$', 'D', 1, 2};
-    for (const size_t count : {SendQueue::kRetainedSlots + 1, 4 * SendQueue::kRetainedSlots,
-                               SendQueue::kRetainedSlots, SendQueue::kRetainedSlots + 1}) {
+    for (const size_t count : {kMany + 1, 4 * kMany, kMany, kMany + 1}) {
         std::vector<std::weak_ptr<const Bytes>> weaks;
         std::deque<Expected> model;
         size_t total = 0;
@@ -544,7 +545,7 @@ void test_releases_large_ring() {
 
     /* Drained one segment at a time, the ring being released at the last of them. */
     std::vector<std::weak_ptr<const Bytes>> weaks;
-    for (size_t i = 0; i < 2 * SendQueue::kRetainedSlots; ++i) {
+    for (size_t i = 0; i < 2 * kMany; ++i) {
         auto bytes = make_bytes(2, uint8_t(i));
         weaks.push_back(bytes);
         const uint8_t *data = bytes->data();
@@ -568,6 +569,34 @@ void test_releases_large_ring() {
     g_assert_true(queue.empty());
 }
 
+/* Fill @p queue with @p count segments and write them all. */
+void write_through(SendQueue &queue, size_t count) {
+    const auto bytes = make_bytes(8, 0);
+    for (size_t i = 0; i < count; ++i)
+        queue.push_shared(bytes, bytes->data(), 8, true);
+    g_assert_cmpuint(queue.advance(8 * count), ==, count);
+    g_assert_true(queue.empty());
+}
+
+/* A ring keeps its slots while its writes use them; one more than four times larger than
+ * its last write needed (grown by a burst) is released when it empties, a first ring never. */
+void test_capacity_follows_use() {
+    SendQueue queue;
+    g_assert_cmpuint(queue.capacity(), ==, 0);
+    write_through(queue, 3);
+    g_assert_cmpuint(queue.capacity(), ==, SendQueue::kFirstSlots);
+    write_through(queue, kMany); /* a burst: grows, and is kept while so used */
+    g_assert_cmpuint(queue.capacity(), ==, kMany);
+    for (int i = 0; i < 5; ++i) {
+        write_through(queue, kMany / 4); /* a quarter: kept */
+        g_assert_cmpuint(queue.capacity(), ==, kMany);
+    }
+    write_through(queue, kMany / 4 - 1); /* less: released */
+    g_assert_cmpuint(queue.capacity(), ==, 0);
+    write_through(queue, 3);
+    g_assert_cmpuint(queue.capacity(), ==, SendQueue::kFirstSlots);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -578,5 +607,6 @@ int main(int argc, char **argv) {
     g_test_add_func("/send-queue/keeps-memory-alive", test_keeps_memory_alive);
     g_test_add_func("/send-queue/wraps-and-grows", test_wraps_and_grows);
     g_test_add_func("/send-queue/releases-large-ring", test_releases_large_ring);
+    g_test_add_func("/send-queue/capacity-follows-use", test_capacity_follows_use);
     return g_test_run();
 }
