@@ -30,9 +30,9 @@ void SelectionRuns::unwatch(const proto::asf::StreamSelection &selection) {
 void SelectionRuns::close(Selection &s) {
     if (!s.merger)
         return;
-    const bool publish = s.merger->packets() >= 1;
+    const bool merged = s.merger->packets() > 0;
     std::vector<uint8_t> bytes = s.merger->finish();
-    if (publish)
+    if (merged)
         s.first->variants.add_run({s.selection, s.last_seq, std::move(bytes)});
     s.first.reset();
 }

@@ -744,6 +744,18 @@ void test_selection_runs() {
         g_assert_true(proto::asf::parse_packet(padded.data(), padded.size(), header).ok());
     }
     g_assert_cmpuint(runs, >=, 1); /* the last run stays open: nothing follows it */
+    /* Every closed run is published, one of a single packet too: up to the last one, each
+     * packet with a payload of the selection lies in a run. */
+    size_t singles = 0;
+    for (size_t i = 0, in_run_until = 0; i < covered; ++i) {
+        if (const MergedRun *run = client.packets[i]->variants.run(low)) {
+            in_run_until = run->last_seq + 1;
+            singles += run->last_seq == client.packets[i]->seq ? 1 : 0;
+        }
+        if ((client.packets[i]->streams & low.streams).any())
+            g_assert_cmpuint(i, <, in_run_until);
+    }
+    g_assert_cmpuint(singles, >=, 1);
 
     /* Three more selections fit, a fifth does not until one is gone. */
     std::vector<std::unique_ptr<SelectionWatch>> others;
