@@ -243,7 +243,8 @@ ClientRequest classify(const http::Request &request, std::string_view status_pat
 
     /* Method tokens are case-sensitive (RFC 9110 §9.1). */
     const std::string &method = request.method;
-    if (method == "GET") {
+    if (method == "GET" || method == "HEAD") {
+        out.head = method == "HEAD";
         const std::string_view path =
             std::string_view(request.path).substr(0, request.path.find_first_of("?#"));
         if (!status_path.empty() && path == status_path)
@@ -254,14 +255,14 @@ ClientRequest classify(const http::Request &request, std::string_view status_pat
             out.kind = Kind::StatusData;
         else if (announcement::is_announcement(request.path))
             out.kind = Kind::Announcement;
+        else if (out.head)
+            out.kind = Kind::HttpHead;
         else if (!out.wmsp_client)
             out.kind = Kind::HttpStream;
         else if (pragma.get("xPlayStrm") == "1")
             out.kind = Kind::Play;
         else
             out.kind = Kind::Describe;
-    } else if (method == "HEAD") {
-        out.kind = Kind::HttpHead;
     } else if (method == "POST") {
         out.kind = classify_post(request, pragma, out.wmsp_client);
     } else if (method == "OPTIONS") {

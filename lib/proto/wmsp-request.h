@@ -77,12 +77,13 @@ enum class Kind {
                            from a non-WMSP client: empty 200 (405 would contradict our
                            Allow: GET, HEAD, POST) */
     HttpStream,       /**< GET from a non-WMSP client: raw ASF as video/x-ms-asf */
-    Announcement,     /**< GET of a path ending in .asx from any client: the ASX playlist
-                           naming the stream (proto/announcement.h) */
-    StatusPage,       /**< GET of the status path (classify()'s @p status_path): the
+    Announcement,     /**< GET or HEAD of a path ending in .asx from any client: the ASX
+                           playlist naming the stream (proto/announcement.h) */
+    StatusPage,       /**< GET or HEAD of the status path (classify()'s @p status_path): the
                            operator's HTML page (server/status-page.h) */
-    StatusData,       /**< GET of the status path + ".json": the same as JSON */
-    HttpHead,         /**< HEAD from any client: the headers a GET would get, no body */
+    StatusData,       /**< GET or HEAD of the status path + ".json": the same as JSON */
+    HttpHead,         /**< HEAD of any other path, from any client: the headers a plain
+                           HTTP GET of the stream would get, no body */
     MethodNotAllowed, /**< PUT, DELETE, PATCH, CONNECT or TRACE: 405 */
     NotImplemented,   /**< any other method token (methods are case-sensitive, so "get"
                            lands here): 501 */
@@ -91,6 +92,8 @@ enum class Kind {
 /** A classified request. */
 struct ClientRequest {
     Kind kind = Kind::NotImplemented;
+    /** HEAD: the answer is the head a GET would get, without its body (RFC 9110 §9.3.2). */
+    bool head = false;
     bool wmsp_client = false; /**< User-Agent starts with NSPlayer/, NSServer/ or WMCacheProxy/ */
     /** A distribution server (MS-WMSP §4.11, §4.12): User-Agent NSServer/ or WMCacheProxy/,
      *  or any request with a Via header (RFC 9110 §7.6.3: something relays it). */
@@ -119,10 +122,10 @@ struct ClientRequest {
 bool is_loop(const ClientRequest &request, std::string_view via_name);
 
 /** Classify a parsed request (never fails: unknown things get NotImplemented).
- *  GET of @p status_path (when not empty; compared with the path before any '?', exactly)
- *  is StatusPage, of @p status_path + ".json" StatusData; GET of a .asx path is
- *  Announcement; other GETs from a WMSP client are Play when Pragma xPlayStrm=1, else
- *  Describe. */
+ *  GET or HEAD of @p status_path (when not empty; compared with the path before any '?',
+ *  exactly) is StatusPage, of @p status_path + ".json" StatusData; of a .asx path
+ *  Announcement; any other HEAD is HttpHead; other GETs from a WMSP client are Play when
+ *  Pragma xPlayStrm=1, else Describe. */
 ClientRequest classify(const http::Request &request, std::string_view status_path = {});
 
 /** Human-readable name of @p kind, e.g. "play". */

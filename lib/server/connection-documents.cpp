@@ -12,6 +12,7 @@
 #include "server/connection.h"
 
 #include <optional>
+#include <utility>
 
 namespace wmstream::server {
 
@@ -50,7 +51,7 @@ void Connection::announce(const proto::http::Request &request) {
     /* Windows Media players and VLC play MS-WMSP from mmsh://; over TLS only https:// works. */
     const std::string url = (transport_->encrypted() ? "https://" : "mmsh://") + *authority + "/";
     const std::string body = announcement::document(url, kAnnouncementTitle);
-    queue_string(proto::response::announcement(body.size()) + body);
+    queue_document(proto::response::announcement(body.size()), body);
     finish_then_close(RemoveReason::ClosedByPeer);
 }
 
@@ -59,8 +60,14 @@ void Connection::serve_status(const proto::http::Request &request) {
         return;
     const bool json = request_.kind == proto::wmsp::Kind::StatusData;
     const std::string body = host_.status_document(json);
-    queue_string(proto::response::status(json, body.size()) + body);
+    queue_document(proto::response::status(json, body.size()), body);
     finish_then_close(RemoveReason::ClosedByPeer);
+}
+
+void Connection::queue_document(std::string head, const std::string &body) {
+    if (!request_.head)
+        head += body;
+    queue_string(std::move(head));
 }
 
 } // namespace wmstream::server

@@ -198,6 +198,9 @@ private:
     void announce(const proto::http::Request &request);
     /** Answer a status request (StatusPage, StatusData) behind the status credentials. */
     void serve_status(const proto::http::Request &request);
+    /** Queue a document's answer: @p head, then @p body unless the request was a HEAD (RFC
+     *  9110 §9.3.2: the head's Content-Length stays the body's). */
+    void queue_document(std::string head, const std::string &body);
     void serve_viewer();
     void answer_with_header();
     /** Queue the packets the store has for us; @return true when a full batch was queued

@@ -9,7 +9,8 @@
  * to the file given as the argument (meson-logs/wmnetsink-status.png, kept
  * by CI). The JSON (status-path + ".json", Basic credentials) is read by a
  * raw client and parsed with json-glib; without credentials the answer is
- * 401; status requests are not viewers (no client-added, not counted). And
+ * 401; status requests are not viewers (no client-added, not counted); a
+ * HEAD of either gets its head and no body. And
  * status-path without credentials or status-open fails NULL→READY.
  *
  * Needs chromium: a missing one skips, and fails under CI=true.
@@ -180,6 +181,21 @@ GST_START_TEST(test_status_open) {
     fail_unless(starts_with(anyone.status_line(), "HTTP/1.0 200"), "%s",
                 anyone.status_line().c_str());
     fail_unless(starts_with(anyone.header("Content-Type"), "text/html"));
+    /* HEAD: the view's head, its length, no body (not the stream's head). */
+    for (const char *path : {"/status", "/status.json"}) {
+        TestClient head(pipeline.port);
+        head.send(std::string("HEAD ") + path + " HTTP/1.0\r\nUser-Agent: Mozilla/5.0\r\n\r\n");
+        fail_unless(head.read_head());
+        fail_unless(starts_with(head.status_line(), "HTTP/1.0 200"), "%s",
+                    head.status_line().c_str());
+        const std::string type = head.header("Content-Type");
+        fail_unless(
+            starts_with(type, g_str_has_suffix(path, ".json") ? "application/json" : "text/html"),
+            "%s: %s", path, type.c_str());
+        fail_unless(std::stoi(head.header("Content-Length")) > 0);
+        fail_unless(head.wait_closed());
+        fail_unless_equals_int(head.body().size(), 0);
+    }
     fail_unless_equals_int(num_clients(pipeline.sink), 0);
     pipeline.check_no_error();
 }

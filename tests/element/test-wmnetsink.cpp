@@ -619,6 +619,19 @@ GST_START_TEST(test_announcement) {
         fail_unless(body.find("<REF HREF=\"mmsh://" + authority + "/\"/>") != std::string::npos,
                     "%s", body.c_str());
     }
+    /* HEAD: the same head, no body. */
+    {
+        const std::string get =
+            announcement(live.port, "Host: " + authority + "\r\n", "HTTP/1.0 200");
+        TestClient head(live.port);
+        head.send("HEAD /live.asx HTTP/1.0\r\nHost: " + authority + "\r\n\r\n");
+        fail_unless(head.read_head());
+        fail_unless(starts_with(head.status_line(), "HTTP/1.0 200"));
+        fail_unless_equals_string(head.header("Content-Type").c_str(), "video/x-ms-asf");
+        fail_unless_equals_int(std::stoi(head.header("Content-Length")), get.size());
+        fail_unless(head.wait_closed());
+        fail_unless_equals_int(head.body().size(), 0);
+    }
     const std::string named =
         announcement(live.port, "Host: stream.example:80\r\n", "HTTP/1.0 200");
     fail_unless(named.find("HREF=\"mmsh://stream.example:80/\"") != std::string::npos);

@@ -150,6 +150,9 @@ void test_response_and_classification() {
         g_assert_true(wmsp::classify(request).kind == wmsp::Kind::Announcement);
     }
     request.method = "HEAD";
+    g_assert_true(wmsp::classify(request).kind == wmsp::Kind::Announcement);
+    g_assert_true(wmsp::classify(request).head);
+    request.path = "/live";
     g_assert_true(wmsp::classify(request).kind == wmsp::Kind::HttpHead);
 }
 

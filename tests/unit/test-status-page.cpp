@@ -179,6 +179,14 @@ void test_classify_and_response() {
     g_assert_true(kind("/status/", "/status") == wmsp::Kind::HttpStream);
     g_assert_true(kind("/statusjson", "/status") == wmsp::Kind::HttpStream);
     g_assert_true(kind("/STATUS", "/status") == wmsp::Kind::HttpStream);
+    /* HEAD of the status view is the view's head (RFC 9110 §9.3.2), not the stream's. */
+    request.method = "HEAD";
+    g_assert_true(kind("/status", "/status") == wmsp::Kind::StatusPage);
+    g_assert_true(kind("/status.json", "/status") == wmsp::Kind::StatusData);
+    g_assert_true(wmsp::classify(request, "/status").head);
+    g_assert_true(kind("/status/", "/status") == wmsp::Kind::HttpHead);
+    request.method = "GET";
+    g_assert_false(wmsp::classify(request, "/status").head);
     request.method = "POST";
     g_assert_true(kind("/status", "/status") != wmsp::Kind::StatusPage);
 
