@@ -22,10 +22,15 @@ const PacketRef &PacketLog::at(uint64_t seq) const {
     return packets_[seq - begin_];
 }
 
-std::optional<uint64_t> PacketLog::newest_key_frame() const {
-    if (keys_.empty())
-        return std::nullopt;
-    return keys_.back();
+bool PacketLog::starts_key_frame_of(uint64_t seq, const std::bitset<128> *streams) const {
+    return !streams || (at(seq)->key_frame_streams & *streams).any();
+}
+
+std::optional<uint64_t> PacketLog::newest_key_frame(const std::bitset<128> *streams) const {
+    for (auto key = keys_.rbegin(); key != keys_.rend(); ++key)
+        if (starts_key_frame_of(*key, streams))
+            return *key;
+    return std::nullopt;
 }
 
 uint64_t PacketLog::join_point(uint32_t min_age_ms) const {
@@ -52,10 +57,10 @@ int64_t PacketLog::lag(uint64_t seq, LagUnit unit) const {
     return int64_t(end() - seq);
 }
 
-std::optional<uint64_t> PacketLog::key_frame_within(uint64_t from, LagUnit unit,
-                                                    int64_t max) const {
+std::optional<uint64_t> PacketLog::key_frame_within(uint64_t from, LagUnit unit, int64_t max,
+                                                    const std::bitset<128> *streams) const {
     for (uint64_t key : keys_)
-        if (key >= from && lag(key, unit) <= max)
+        if (key >= from && lag(key, unit) <= max && starts_key_frame_of(key, streams))
             return key;
     return std::nullopt;
 }

@@ -59,8 +59,10 @@ public:
     /** The packet with sequence @p seq, or nullptr when not stored. */
     const PacketRef &at(uint64_t seq) const;
 
-    /** Sequence number of the newest stored key-frame start, if any. */
-    std::optional<uint64_t> newest_key_frame() const;
+    /** Sequence number of the newest stored key-frame start, if any; with @p streams, the
+     *  newest where a key frame of one of those video streams starts (Packet::key_frame_streams:
+     *  a client that receives some of the streams resumes where its own picture does). */
+    std::optional<uint64_t> newest_key_frame(const std::bitset<128> *streams = nullptr) const;
 
     /**
      * Where a client joining now starts: the newest key-frame start, or
@@ -82,8 +84,10 @@ public:
      */
     int64_t lag(uint64_t seq, LagUnit unit) const;
 
-    /** The oldest stored key-frame start at or after @p from whose lag is at most @p max. */
-    std::optional<uint64_t> key_frame_within(uint64_t from, LagUnit unit, int64_t max) const;
+    /** The oldest stored key-frame start at or after @p from whose lag is at most @p max
+     *  (with @p streams: of one of those video streams, as newest_key_frame()). */
+    std::optional<uint64_t> key_frame_within(uint64_t from, LagUnit unit, int64_t max,
+                                             const std::bitset<128> *streams = nullptr) const;
 
     /**
      * Drop the oldest packets while their lag is more than @p max, but not
@@ -103,6 +107,8 @@ public:
     size_t bytes() const { return size_t(appended_bytes_ - offsets_.front()); }
 
 private:
+    /** Whether key-frame start @p seq begins a key frame of one of @p streams (any: null). */
+    bool starts_key_frame_of(uint64_t seq, const std::bitset<128> *streams) const;
     std::deque<PacketRef> packets_;
     /** offsets_[i]: bytes appended before packets_[i]; one extra entry = appended_bytes_. */
     std::deque<uint64_t> offsets_{0};

@@ -246,10 +246,10 @@ Batch StreamStore::fetch(uint64_t &next_seq, bool &need_key, int64_t &start_lag,
             to = end - 1;
             break;
         case RecoverPolicy::KeyFrame:
-            to = log_.newest_key_frame();
+            to = log_.newest_key_frame(key_streams);
             break;
         case RecoverPolicy::SoftLimit:
-            to = log_.key_frame_within(next_seq, l.unit, start_lag + l.soft_max);
+            to = log_.key_frame_within(next_seq, l.unit, start_lag + l.soft_max, key_streams);
             break;
         }
         if (to && *to > next_seq) {

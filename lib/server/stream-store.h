@@ -196,8 +196,9 @@ public:
      * backwards.
      *
      * @p key_streams (a client that selected some of the video streams,
-     * MS-WMSP §3.2.5.6): with @p need_key, skip to a packet where a key frame
-     * of one of these streams starts instead of any key-frame start.
+     * MS-WMSP §3.2.5.6): with @p need_key, and for KeyFrame and SoftLimit,
+     * go to a packet where a key frame of one of these streams starts instead
+     * of any key-frame start.
      * @p streams (a client that selected some of the streams): only the
      * packets with a payload of one of them are put in @p packets; the others
      * are passed over (counted in @p max_bytes), so that a client receiving a

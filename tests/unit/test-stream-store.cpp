@@ -414,6 +414,71 @@ void test_recover_soft_limit() {
     check_recover(RecoverPolicy::SoftLimit, 11, true, true);
 }
 
+/* A client that receives some of the video streams (MS-WMSP §3.2.5.6) and falls behind resumes
+ * where a key frame of its own video starts: KeyFrame at the newest, SoftLimit at the oldest
+ * within the limit; not where only another rendition's begins (its picture would start
+ * mid-GOP there, and its payloads until its own key frame would be lost). The multiple-bit-rate
+ * recording: video streams 1-3, audio 4; the stream chosen is one whose newest key frame is
+ * not the newest key-frame start. */
+void test_recover_to_own_key_frame() {
+    const AsfFile mbr = load("asfmux-mbr.asf");
+    const auto filled = [&](RecoverPolicy policy, int64_t soft_max) {
+        auto store =
+            std::make_unique<TestStore>(limits(LagUnit::Packets, soft_max, -1, policy), false);
+        g_assert_true(store->set_header(mbr.header(), mbr.header_size).ok());
+        for (size_t i = 0; i < mbr.count(); ++i)
+            g_assert_true(store->push(mbr.packet(i), kPacketSize, arrival(i)).ok());
+        return store;
+    };
+    Client all;
+    all.fetch(*filled(RecoverPolicy::None, -1));
+    const std::vector<PacketRef> &log = all.packets;
+    g_assert_cmpuint(log.size(), ==, mbr.count());
+    const auto newest = [&](const std::bitset<128> *streams) {
+        for (size_t i = log.size(); i-- > 0;)
+            if (log[i]->key_frame_start &&
+                (!streams || (log[i]->key_frame_streams & *streams).any()))
+                return log[i]->seq;
+        return UINT64_MAX;
+    };
+    std::bitset<128> own;
+    for (unsigned video = 1; video <= 3 && own.none(); ++video) {
+        own.set(video);
+        if (newest(&own) == newest(nullptr) || newest(&own) == UINT64_MAX)
+            own.reset();
+    }
+    g_assert_true(own.any());
+    const uint64_t soft_max = mbr.count() / 2;
+
+    std::unique_ptr<TestStore> store = filled(RecoverPolicy::KeyFrame, int64_t(soft_max));
+    Client client;
+    Batch batch = store->fetch(client.next_seq, client.need_key, client.start_lag, kPacketSize,
+                               client.packets, &own);
+    g_assert_true(batch.skipped && batch.joined);
+    g_assert_cmpuint(client.packets.at(0)->seq, ==, newest(&own));
+
+    store = filled(RecoverPolicy::SoftLimit, int64_t(soft_max));
+    Client soft;
+    batch =
+        store->fetch(soft.next_seq, soft.need_key, soft.start_lag, kPacketSize, soft.packets, &own);
+    g_assert_true(batch.skipped && batch.joined);
+    const PacketRef &first = soft.packets.at(0);
+    g_assert_true((first->key_frame_streams & own).any());
+    g_assert_cmpuint(log.size() - first->seq, <=, soft_max);
+    for (uint64_t seq = log.size() - soft_max; seq < first->seq; ++seq)
+        g_assert_false((log[seq]->key_frame_streams & own).any());
+
+    /* Within a limit that holds another rendition's key frame but none of its own, SoftLimit
+     * leaves it where it is. */
+    const uint64_t tight = log.size() - newest(nullptr);
+    store = filled(RecoverPolicy::SoftLimit, int64_t(tight));
+    Client stays;
+    batch = store->fetch(stays.next_seq, stays.need_key, stays.start_lag, kPacketSize,
+                         stays.packets, &own);
+    g_assert_false(batch.skipped);
+    g_assert_cmpuint(stays.packets.at(0)->seq, ==, 0);
+}
+
 /* No policy moves a client backwards or to nowhere: past the soft limit but after the newest
  * key frame, KeyFrame and SoftLimit leave it where it is; Latest still moves it on. */
 void test_recover_never_backwards() {
@@ -919,6 +984,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/stream-store/recover-policy/keyframe", test_recover_key_frame);
     g_test_add_func("/stream-store/recover-policy/soft-limit", test_recover_soft_limit);
     g_test_add_func("/stream-store/recover-policy/never-backwards", test_recover_never_backwards);
+    g_test_add_func("/stream-store/recover-policy/own-key-frame", test_recover_to_own_key_frame);
     g_test_add_func("/stream-store/recover-policy/soft-limit-units", test_recover_soft_limit_units);
     g_test_add_func("/stream-store/hard-limit/buffers", test_hard_limit_packets);
     g_test_add_func("/stream-store/hard-limit/bytes", test_hard_limit_bytes);
