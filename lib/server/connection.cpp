@@ -310,7 +310,7 @@ void Connection::answer_with_header() {
                      ? proto::response::play(client_id_, relay_via(), fast_start)
                      : proto::response::raw_asf());
     queue_header();
-    next_seq_ = store_.join_point();
+    next_seq_ = store_.join_point(own_key_streams());
     need_key_ = true;
     flush();
 }
@@ -494,8 +494,7 @@ bool Connection::refill() {
      * could refill again. */
     static thread_local std::vector<PacketRef> fetched;
     Batch batch = store_.fetch(next_seq_, need_key_, start_lag_units_, batch_bytes, fetched,
-                               filtered_ && key_streams_.any() ? &key_streams_ : nullptr,
-                               filtered_ ? &selection_.streams : nullptr);
+                               own_key_streams(), filtered_ ? &selection_.streams : nullptr);
     if (batch.too_slow) {
         finish(RemoveReason::Slow);
         return false;

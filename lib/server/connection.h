@@ -253,6 +253,11 @@ private:
      *  key_streams_, thin_selection_ and the stats. */
     void apply_selection(const proto::asf::StreamSelection &selection,
                          const proto::asf::HeaderInfo &header);
+    /** key_streams_ when it receives some of the video streams, else null (any key frame):
+     *  where its joins and recoveries start (StreamStore::join_point(), fetch()). */
+    const std::bitset<128> *own_key_streams() const {
+        return filtered_ && key_streams_.any() ? &key_streams_ : nullptr;
+    }
     /** After a packet is queued: a switch whose new streams have all begun (or whose start
      *  filter gave up, starting_left_ 0) ends with its target alone. */
     void settle_switch();

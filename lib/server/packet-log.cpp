@@ -33,14 +33,19 @@ std::optional<uint64_t> PacketLog::newest_key_frame(const std::bitset<128> *stre
     return std::nullopt;
 }
 
-uint64_t PacketLog::join_point(uint32_t min_age_ms) const {
+uint64_t PacketLog::join_point(uint32_t min_age_ms, const std::bitset<128> *streams) const {
     if (keys_.empty() || min_age_ms == 0)
-        return join_point();
+        return newest_key_frame(streams).value_or(end());
     const uint32_t newest = packets_.back()->send_time_ms;
-    for (auto key = keys_.rbegin(); key != keys_.rend(); ++key)
+    uint64_t oldest = end();
+    for (auto key = keys_.rbegin(); key != keys_.rend(); ++key) {
+        if (!starts_key_frame_of(*key, streams))
+            continue;
         if (uint32_t(newest - at(*key)->send_time_ms) >= min_age_ms)
             return *key;
-    return keys_.front();
+        oldest = *key;
+    }
+    return oldest;
 }
 
 int64_t PacketLog::lag(uint64_t seq, LagUnit unit) const {

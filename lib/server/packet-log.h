@@ -74,9 +74,11 @@ public:
      * Where a client joining now starts with fast start: the newest stored
      * key-frame start whose send time is at least @p min_age_ms (ms of send
      * time) before the newest packet's, else the oldest stored one; as
-     * join_point() for 0 or without a stored key-frame start.
+     * join_point() for 0 or without a stored key-frame start. With @p streams,
+     * only key-frame starts of those video streams count (newest_key_frame()),
+     * and end() stands for none.
      */
-    uint64_t join_point(uint32_t min_age_ms) const;
+    uint64_t join_point(uint32_t min_age_ms, const std::bitset<128> *streams = nullptr) const;
 
     /**
      * How far stored packet @p seq is behind the newest packet, in @p unit

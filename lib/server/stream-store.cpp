@@ -162,17 +162,18 @@ StreamHeaderRef StreamStore::header() const {
     return header_;
 }
 
-uint64_t StreamStore::join_point() const {
+uint64_t StreamStore::join_point(const std::bitset<128> *key_streams) const {
     std::lock_guard<std::mutex> locker(lock_);
     int64_t fast_start_ms = startup_.fast_start_ms;
     if (fast_start_ms < 0)
         fast_start_ms = header_ ? int64_t(header_->info.preroll_ms) + kFastStartMarginMs : 0;
     const auto min_age_ms = uint32_t(std::clamp<int64_t>(fast_start_ms, 0, UINT32_MAX));
-    const uint64_t join = log_.join_point(min_age_ms);
+    const uint64_t join = log_.join_point(min_age_ms, key_streams);
     const LagLimits &l = limits_;
     if (l.soft_max < 0 || log_.lag(join, l.unit) <= l.soft_max)
         return join;
-    return log_.key_frame_within(join, l.unit, l.soft_max).value_or(log_.join_point());
+    return log_.key_frame_within(join, l.unit, l.soft_max, key_streams)
+        .value_or(log_.newest_key_frame(key_streams).value_or(log_.end()));
 }
 
 Pending StreamStore::pending(uint64_t next_seq, int64_t start_lag, int64_t now_us) const {

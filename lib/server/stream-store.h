@@ -171,9 +171,11 @@ public:
      * or the end of the log when none is stored (wait for the next one).
      * Never further behind than the soft lag limit while a key-frame start
      * within it is stored (the soft limit bounds fast start): it then starts
-     * at the oldest key-frame start within the limit.
+     * at the oldest key-frame start within the limit. With @p key_streams (a
+     * client that selected some of the video streams, as fetch()), only
+     * key-frame starts of those streams count.
      */
-    uint64_t join_point() const;
+    uint64_t join_point(const std::bitset<128> *key_streams = nullptr) const;
 
     /**
      * The packets from @p next_seq on until they make @p max_bytes or more,

@@ -52,6 +52,37 @@ void test_join_point_fast_start() {
     g_assert_cmpuint(log.join_point(60000), ==, 0);
 }
 
+/* A client that receives some of the video streams joins and recovers at key frames of its own
+ * (Packet::key_frame_streams): keys at 0 (streams 1 and 2), 3 (1), 6 (2), 9 (1). */
+void test_key_frames_of_streams() {
+    PacketLog log;
+    for (int i = 0; i < 10; ++i) {
+        auto packet = std::make_shared<Packet>();
+        packet->data.assign(100, 0);
+        packet->key_frame_start = i % 3 == 0;
+        packet->key_frame_streams.set(1, i == 0 || i == 3 || i == 9);
+        packet->key_frame_streams.set(2, i == 0 || i == 6);
+        packet->send_time_ms = uint32_t(1000 * i);
+        log.append(std::move(packet));
+    }
+    std::bitset<128> second, third;
+    second.set(2);
+    third.set(3);
+    g_assert_cmpuint(*log.newest_key_frame(), ==, 9);
+    g_assert_cmpuint(*log.newest_key_frame(&second), ==, 6);
+    g_assert_false(log.newest_key_frame(&third).has_value());
+    g_assert_cmpuint(log.join_point(0, &second), ==, 6);
+    g_assert_cmpuint(log.join_point(3000, &second), ==, 6);
+    g_assert_cmpuint(log.join_point(3001, &second), ==, 0);
+    g_assert_cmpuint(log.join_point(60000, &second), ==, 0);
+    g_assert_cmpuint(log.join_point(0, &third), ==, log.end()); /* none: wait for one */
+    g_assert_cmpuint(log.join_point(1000, &third), ==, log.end());
+    using wmstream::server::LagUnit;
+    g_assert_cmpuint(*log.key_frame_within(1, LagUnit::Packets, 10), ==, 3);
+    g_assert_cmpuint(*log.key_frame_within(1, LagUnit::Packets, 10, &second), ==, 6);
+    g_assert_false(log.key_frame_within(7, LagUnit::Packets, 10, &second).has_value());
+}
+
 void test_join_without_key_frame_waits() {
     PacketLog log;
     log.append(make_packet(0, false));
@@ -167,6 +198,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/packet-log/join-without-key-frame-waits", test_join_without_key_frame_waits);
     g_test_add_func("/packet-log/join-point-fast-start", test_join_point_fast_start);
     g_test_add_func("/packet-log/trim-keeps-newest-key-frame", test_trim_keeps_newest_key_frame);
+    g_test_add_func("/packet-log/key-frames-of-streams", test_key_frames_of_streams);
     g_test_add_func("/packet-log/trim-when-key-frames-stop", test_trim_when_key_frames_stop);
     g_test_add_func("/packet-log/trim-without-key-frame-uses-window",
                     test_trim_without_key_frame_uses_window);

@@ -414,13 +414,13 @@ void test_recover_soft_limit() {
     check_recover(RecoverPolicy::SoftLimit, 11, true, true);
 }
 
-/* A client that receives some of the video streams (MS-WMSP §3.2.5.6) and falls behind resumes
- * where a key frame of its own video starts: KeyFrame at the newest, SoftLimit at the oldest
- * within the limit; not where only another rendition's begins (its picture would start
- * mid-GOP there, and its payloads until its own key frame would be lost). The multiple-bit-rate
- * recording: video streams 1-3, audio 4; the stream chosen is one whose newest key frame is
- * not the newest key-frame start. */
-void test_recover_to_own_key_frame() {
+/* A client that receives some of the video streams (MS-WMSP §3.2.5.6) joins, and after falling
+ * behind resumes, where a key frame of its own video starts: a join and KeyFrame at the newest,
+ * SoftLimit at the oldest within the limit; not where only another rendition's begins (its
+ * picture would start mid-GOP there, or it would wait for its own next one). The
+ * multiple-bit-rate recording: video streams 1-3, audio 4; the stream chosen is one whose newest
+ * key frame is not the newest key-frame start. */
+void test_own_key_frames() {
     const AsfFile mbr = load("asfmux-mbr.asf");
     const auto filled = [&](RecoverPolicy policy, int64_t soft_max) {
         auto store =
@@ -449,6 +449,9 @@ void test_recover_to_own_key_frame() {
     }
     g_assert_true(own.any());
     const uint64_t soft_max = mbr.count() / 2;
+    /* A joiner (no fast start here) starts at its own newest key frame. */
+    g_assert_cmpuint(filled(RecoverPolicy::None, -1)->join_point(&own), ==, newest(&own));
+    g_assert_cmpuint(filled(RecoverPolicy::None, -1)->join_point(), ==, newest(nullptr));
 
     std::unique_ptr<TestStore> store = filled(RecoverPolicy::KeyFrame, int64_t(soft_max));
     Client client;
@@ -984,7 +987,7 @@ int main(int argc, char **argv) {
     g_test_add_func("/stream-store/recover-policy/keyframe", test_recover_key_frame);
     g_test_add_func("/stream-store/recover-policy/soft-limit", test_recover_soft_limit);
     g_test_add_func("/stream-store/recover-policy/never-backwards", test_recover_never_backwards);
-    g_test_add_func("/stream-store/recover-policy/own-key-frame", test_recover_to_own_key_frame);
+    g_test_add_func("/stream-store/recover-policy/own-key-frame", test_own_key_frames);
     g_test_add_func("/stream-store/recover-policy/soft-limit-units", test_recover_soft_limit_units);
     g_test_add_func("/stream-store/hard-limit/buffers", test_hard_limit_packets);
     g_test_add_func("/stream-store/hard-limit/bytes", test_hard_limit_bytes);
