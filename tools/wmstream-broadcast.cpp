@@ -99,6 +99,9 @@ struct Options {
      * empty = off. */
     std::string status_user;
     std::string status_password;
+    /* --push-user USER:PASSWORD: wmpushsink's user-id and user-pw; empty = none. */
+    std::string push_user;
+    std::string push_password;
 
     /* A live source (camera or screen): already real time, never looped. */
     bool live() const { return capture || screen; }
@@ -148,6 +151,20 @@ struct SelectionQuery {
 
 /* ---- Options ---------------------------------------------------------------------------- */
 
+/* USER:PASSWORD of option @p name into @p user and @p password; false (with the message
+ * printed) unless both are not empty. */
+bool split_credentials(const char *value, const char *name, std::string &user,
+                       std::string &password) {
+    const char *colon = strchr(value, ':');
+    if (!colon || colon == value || !colon[1]) {
+        g_printerr("wmstream-broadcast: %s needs USER:PASSWORD, both not empty\n", name);
+        return false;
+    }
+    user.assign(value, size_t(colon - value));
+    password = colon + 1;
+    return true;
+}
+
 bool parse_options(int &argc, char **&argv, Options &options) {
     g_autofree gchar *input = nullptr;
     g_autofree gchar *device = nullptr;
@@ -155,6 +172,7 @@ bool parse_options(int &argc, char **&argv, Options &options) {
     g_autofree gchar *archive = nullptr;
     g_autofree gchar *push_url = nullptr;
     g_autofree gchar *status = nullptr;
+    g_autofree gchar *push_user = nullptr;
     gboolean capture = FALSE;
     gboolean screen = FALSE;
     gboolean no_loop = FALSE;
@@ -178,6 +196,10 @@ bool parse_options(int &argc, char **&argv, Options &options) {
          "Also push the broadcast to this Windows Media publishing point (wmpushsink), e.g. "
          "http://server:8080/live",
          "URL"},
+        {"push-user", 0, 0, G_OPTION_ARG_STRING, &push_user,
+         "Credentials for the publishing point's HTTP authentication (Negotiate, NTLM, Digest or "
+         "Basic; NTLM users as DOMAIN\\user)",
+         "USER:PASSWORD"},
         {"port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port to serve on (default: 8080; 0 = any)",
          "N"},
         {"address", 'a', 0, G_OPTION_ARG_STRING, &address,
@@ -230,15 +252,16 @@ bool parse_options(int &argc, char **&argv, Options &options) {
         return false;
     }
 
-    if (status) {
-        const char *colon = strchr(status, ':');
-        if (!colon || colon == status || !colon[1]) {
-            g_printerr("wmstream-broadcast: --status needs USER:PASSWORD, both not empty\n");
-            return false;
-        }
-        options.status_user.assign(status, size_t(colon - status));
-        options.status_password = colon + 1;
+    if (status &&
+        !split_credentials(status, "--status", options.status_user, options.status_password))
+        return false;
+    if (push_user && !push_url) {
+        g_printerr("wmstream-broadcast: --push-user needs --push\n");
+        return false;
     }
+    if (push_user &&
+        !split_credentials(push_user, "--push-user", options.push_user, options.push_password))
+        return false;
 
     options.input = input ? input : kDefaultInput;
     options.capture = capture;
@@ -863,11 +886,16 @@ bool build_pipeline(App &app, const std::string &description) {
         return false;
     }
     app.sink = gst_bin_get_by_name(GST_BIN(app.pipeline), "sink");
-    /* Set here, not in the description: the password stays out of any printed pipeline. */
+    /* Set here, not in the description: the passwords stay out of any printed pipeline. */
     if (!app.options.status_user.empty())
         g_object_set(app.sink, "status-path", kStatusPath, "status-user-id",
                      app.options.status_user.c_str(), "status-user-pw",
                      app.options.status_password.c_str(), nullptr);
+    if (!app.options.push_user.empty()) {
+        g_autoptr(GstElement) push = gst_bin_get_by_name(GST_BIN(app.pipeline), "push");
+        g_object_set(push, "user-id", app.options.push_user.c_str(), "user-pw",
+                     app.options.push_password.c_str(), nullptr);
+    }
     app.decoder = gst_bin_get_by_name(GST_BIN(app.pipeline), "dec");
 
     for (const std::string &name : encoder_names(app.options))

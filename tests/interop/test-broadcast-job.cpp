@@ -8,9 +8,11 @@
  *            reads it with no error and decodes its frames;
  *   screen   --screen shares the desktop of an Xvfb the test starts (640x480):
  *            FFmpeg decodes frames of that size from the mmsh:// stream;
- *   push     --push URL pushes the broadcast to the push tests' strict
- *            publishing point (tests/push/receiver.h), which receives data
- *            packets, no violation, and the end of the session after SIGINT.
+ *   push     --push URL --push-user USER:PASSWORD pushes the broadcast to
+ *            the push tests' strict publishing point (tests/push/receiver.h)
+ *            requiring Digest authentication, which receives data packets,
+ *            no violation, and the end of the session after SIGINT; the
+ *            password is never printed.
  * Each run ends with SIGINT and must exit 0 within a bound.
  *
  * Usage (tests/interop/meson.build): test-broadcast-job MODE JOB, MODE one of
@@ -156,7 +158,12 @@ GST_END_TEST
 GST_START_TEST(test_push) {
     pushtest::Receiver receiver;
     receiver.start();
-    Job job({"--push", receiver.url("/live")});
+    pushtest::Options options;
+    options.auth_scheme = "Digest";
+    options.user = "encoder";
+    options.password = "Push-7c1e";
+    receiver.set_options(options);
+    Job job({"--push", receiver.url("/live"), "--push-user", "encoder:Push-7c1e"});
     job.port();
     job.wait_line({"pushing to ", "push-id "});
     fail_unless(receiver.wait_for([](const pushtest::Snapshot &s) { return s.count('D') >= 20; }),
@@ -167,6 +174,7 @@ GST_START_TEST(test_push) {
                 received.violations.empty() ? "" : received.violations[0].c_str());
     fail_unless(received.count('H') >= 1, "no stream header pushed");
     fail_unless(received.end_reasons() == std::vector<uint32_t>{0}, "no $E(0) received");
+    fail_unless(job.output().find("Push-7c1e") == std::string::npos, "the password was printed");
 }
 GST_END_TEST
 
