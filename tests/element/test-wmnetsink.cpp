@@ -627,7 +627,8 @@ GST_START_TEST(test_announcement) {
         head.send("HEAD /live.asx HTTP/1.0\r\nHost: " + authority + "\r\n\r\n");
         fail_unless(head.read_head());
         fail_unless(starts_with(head.status_line(), "HTTP/1.0 200"));
-        fail_unless_equals_string(head.header("Content-Type").c_str(), "video/x-ms-asf");
+        const std::string type = head.header("Content-Type");
+        fail_unless_equals_string(type.c_str(), "video/x-ms-asf");
         fail_unless_equals_int(std::stoi(head.header("Content-Length")), get.size());
         fail_unless(head.wait_closed());
         fail_unless_equals_int(head.body().size(), 0);
