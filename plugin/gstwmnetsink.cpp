@@ -927,8 +927,9 @@ static void add_properties() {
         "Threads that write to the clients in each round (the I/O thread and helpers); 0 = "
         "automatic: 2 with two cores or more, else 1. More shorten a round on a multi-core "
         "machine, so the last clients of a round get new packets sooner: the low-latency "
-        "setting is flush-interval=0 io-threads=2 io-realtime-priority=10. TLS clients are "
-        "always written by the I/O thread. Used from the next open",
+        "setting is flush-interval=0 io-threads=2 io-realtime-priority=10. TLS clients, and "
+        "clients whose writes wait to gather bytes (max-write-delay), are always written by "
+        "the I/O thread. Used from the next open",
         0u, server::kMaxIoThreads, next_open,
         [](auto &s) -> auto & { return s.broadcast.server.io_threads; });
     table.add_number(

@@ -150,6 +150,10 @@ public:
      *         nothing waits), or nullopt: serve it now.
      */
     [[nodiscard]] std::optional<int64_t> deferred(int64_t now_us);
+    /** True for a client whose writes wait to gather bytes (deferred()): a few ms of a
+     *  round are nothing to it, so a round served by several threads serves it with
+     *  wake() on the I/O thread, start to end, as one thread would. */
+    bool coalesced() const { return filtered_ && coalescing_.enabled(); }
     /** Periodic check (a quarter of the shortest timeout, 20 ms – 1 s): request timeout,
      *  write timeout, end of the linger after a graceful close. */
     void tick(int64_t now_us);

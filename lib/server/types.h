@@ -243,7 +243,8 @@ struct ServerConfig {
      * two cores or more, else 1 (config() gives the number in use). More
      * threads shorten a round on a multi-core machine, and so the latency of
      * the clients served last, for the cost of waking the helpers once per
-     * 512 clients; the sends are the same.
+     * 512 clients; the sends are the same. Clients whose writes wait
+     * (max_write_delay_us) are served by the I/O thread alone.
      */
     unsigned io_threads = 0;
     /**
