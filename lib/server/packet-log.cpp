@@ -7,8 +7,10 @@ namespace wmstream::server {
 
 uint64_t PacketLog::append(PacketRef packet) {
     const uint64_t seq = end();
-    if (packet->key_frame_start)
+    if (packet->key_frame_start) {
         keys_.push_back(seq);
+        key_streams_ |= packet->key_frame_streams;
+    }
     appended_bytes_ += packet->data.size();
     offsets_.push_back(appended_bytes_);
     packets_.push_back(std::move(packet));
@@ -70,15 +72,30 @@ std::optional<uint64_t> PacketLog::key_frame_within(uint64_t from, LagUnit unit,
     return std::nullopt;
 }
 
+uint64_t PacketLog::newest_key_frames_from() const {
+    std::bitset<128> seen;
+    uint64_t from = end();
+    for (auto key = keys_.rbegin(); key != keys_.rend(); ++key) {
+        const std::bitset<128> &streams = at(*key)->key_frame_streams;
+        if (from == end() || (streams & ~seen).any())
+            from = *key;
+        seen |= streams;
+        if (seen == key_streams_)
+            break;
+    }
+    return from;
+}
+
 void PacketLog::trim(LagUnit unit, int64_t max) {
-    const uint64_t keep_from = newest_key_frame().value_or(end());
+    uint64_t keep_from = newest_key_frames_from();
     const int64_t ceiling = max > INT64_MAX / 2 ? INT64_MAX : 2 * max;
     while (!packets_.empty() && lag(begin_, unit) > (begin_ < keep_from ? max : ceiling)) {
         if (!keys_.empty() && keys_.front() == begin_)
             keys_.pop_front();
         packets_.pop_front();
         offsets_.pop_front();
-        ++begin_;
+        if (begin_++ == keep_from)
+            keep_from = newest_key_frames_from();
     }
 }
 
@@ -86,6 +103,7 @@ void PacketLog::clear() {
     begin_ = end();
     packets_.clear();
     keys_.clear();
+    key_streams_.reset();
     offsets_.assign(1, appended_bytes_);
 }
 

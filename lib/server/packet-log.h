@@ -6,8 +6,8 @@
  * with an ever-growing sequence number. Clients hold only a sequence number
  * into the log (and references to the packets they are writing), never a
  * copy. The log keeps packets up to a lag limit behind the newest one and
- * the newest packet that begins a key frame up to twice that limit, so a
- * late joiner can start there at once.
+ * the newest packet that begins a key frame (of each video stream) up to
+ * twice that limit, so a late joiner can start there at once.
  */
 #pragma once
 
@@ -93,8 +93,10 @@ public:
 
     /**
      * Drop the oldest packets while their lag is more than @p max, but not
-     * the newest key-frame start or anything after it while their lag is at
-     * most 2 × @p max: when key frames stop (an endless GOP, intra refresh, a
+     * the newest key-frame start, nor the newest of each video stream
+     * (Packet::key_frame_streams: a client that receives some of the streams
+     * joins at its own), or anything after them while their lag is at most
+     * 2 × @p max: when key frames stop (an endless GOP, intra refresh, a
      * mislabelled stream), the log must not keep everything since the last
      * one. Joiners then wait for the next key frame.
      */
@@ -109,12 +111,17 @@ public:
     size_t bytes() const { return size_t(appended_bytes_ - offsets_.front()); }
 
 private:
+    /** The oldest of the newest key-frame start and the newest of each video stream; end()
+     *  without any. */
+    uint64_t newest_key_frames_from() const;
     /** Whether key-frame start @p seq begins a key frame of one of @p streams (any: null). */
     bool starts_key_frame_of(uint64_t seq, const std::bitset<128> *streams) const;
     std::deque<PacketRef> packets_;
     /** offsets_[i]: bytes appended before packets_[i]; one extra entry = appended_bytes_. */
     std::deque<uint64_t> offsets_{0};
     std::deque<uint64_t> keys_; /**< stored key-frame starts, oldest first */
+    /** The video streams of every key-frame start appended since the last clear(). */
+    std::bitset<128> key_streams_;
     uint64_t begin_ = 0;
     uint64_t appended_bytes_ = 0;
 };

@@ -10,7 +10,7 @@ using wmstream::server::PacketRef;
 
 namespace {
 
-PacketRef make_packet(int64_t arrival_us, bool key, size_t size = 100) {
+std::shared_ptr<Packet> make_packet(int64_t arrival_us, bool key, size_t size = 100) {
     auto packet = std::make_shared<Packet>();
     packet->data.assign(size, 0);
     packet->key_frame_start = key;
@@ -109,6 +109,28 @@ void test_trim_keeps_newest_key_frame() {
     g_assert_nonnull(log.at(6).get());
 }
 
+/* The newest key frame of each video stream stays, not only the newest of any: a client that
+ * receives stream 2 alone joins at its own. Keys at 1 (stream 2), 3 (stream 1). */
+void test_trim_keeps_each_streams_key_frame() {
+    PacketLog log;
+    for (int i = 0; i < 10; ++i) {
+        auto packet = make_packet(i * 1000, i == 1 || i == 3);
+        packet->key_frame_streams.set(i == 1 ? 2 : 1, i == 1 || i == 3);
+        log.append(std::move(packet));
+    }
+    std::bitset<128> second;
+    second.set(2);
+    /* 9000 - 4000: 0..4 are past the limit; stream 2's key frame at 1 (8000 behind) stays. */
+    log.trim(wmstream::server::LagUnit::Time, 4000);
+    g_assert_cmpuint(log.begin(), ==, 1);
+    g_assert_cmpuint(*log.newest_key_frame(&second), ==, 1);
+    /* Past twice the limit it goes all the same. */
+    log.append(make_packet(10000, false));
+    log.trim(wmstream::server::LagUnit::Time, 4000);
+    g_assert_cmpuint(log.begin(), ==, 3);
+    g_assert_false(log.newest_key_frame(&second).has_value());
+}
+
 /* When key frames stop, the log keeps at most twice the limit: the last key frame goes once
  * it is that far behind, and joiners wait for the next one. */
 void test_trim_when_key_frames_stop() {
@@ -199,6 +221,8 @@ int main(int argc, char **argv) {
     g_test_add_func("/packet-log/join-point-fast-start", test_join_point_fast_start);
     g_test_add_func("/packet-log/trim-keeps-newest-key-frame", test_trim_keeps_newest_key_frame);
     g_test_add_func("/packet-log/key-frames-of-streams", test_key_frames_of_streams);
+    g_test_add_func("/packet-log/trim-keeps-each-streams-key-frame",
+                    test_trim_keeps_each_streams_key_frame);
     g_test_add_func("/packet-log/trim-when-key-frames-stop", test_trim_when_key_frames_stop);
     g_test_add_func("/packet-log/trim-without-key-frame-uses-window",
                     test_trim_without_key_frame_uses_window);
