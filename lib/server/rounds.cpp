@@ -153,7 +153,7 @@ bool Server::Impl::deferred(Connection &client) {
  * round_send() and complete_round_send() do nothing. A coalesced client is
  * served here at once, start to end, as with one thread: its bytes waited up
  * to max-write-delay already, and a thousand of them prepared, then sent, then
- * completed cost ~10 % more CPU per byte (docs/performance.md, "Coalesced
+ * completed cost ~14 % more CPU per byte (docs/performance.md, "Coalesced
  * writes on the I/O thread"). */
 void Server::Impl::serve_slice_parallel() {
     round_.sends.clear();
